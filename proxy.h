@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <time.h>
 
 #define PROXY_VERSION "0.1.0"
@@ -60,6 +61,9 @@
 #endif
 #ifndef HOST_MAX
 #define HOST_MAX		256	/* a host name, NUL included */
+#endif
+#ifndef WHY_MAX
+#define WHY_MAX			(HOST_MAX + 256)	/* an error reason */
 #endif
 
 /* ---------------------------------------------------------------- util.c */
@@ -273,5 +277,274 @@ struct http_chunked {
 void	 http_chunked_init(struct http_chunked *);
 long	 http_chunked_step(struct http_chunked *, const char *buf, size_t len,
 	    size_t *data_len);
+
+/* ----------------------------------------------------------------- log.c */
+
+enum { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+#define PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* Logs to path: NULL or "-" for stderr, "syslog", else a file opened for
+ * appending; -1 (errno set) if the file cannot be opened. */
+int	 log_init(const char *path, int level);
+/* Reopens the log file after rotation (SIGHUP); -1 on failure. */
+int	 log_reopen(void);
+int	 log_enabled(int level);
+int	 log_level_lookup(const char *);
+const char *log_level_name(int);
+/* log_warn appends strerror(errno); none of them changes errno. */
+void	 log_warn(const char *, ...) PRINTF(1, 2);
+void	 log_warnx(const char *, ...) PRINTF(1, 2);
+void	 log_error(const char *, ...) PRINTF(1, 2);
+void	 log_info(const char *, ...) PRINTF(1, 2);
+void	 log_debug(const char *, ...) PRINTF(1, 2);
+/* Start-up only: log and exit(1). */
+void	 fatal(const char *, ...) PRINTF(1, 2) __attribute__((noreturn));
+void	 fatalx(const char *, ...) PRINTF(1, 2) __attribute__((noreturn));
+
+/* -------------------------------------------------------------- proxy.c */
+
+/* A socket address with its length. */
+struct addr {
+	socklen_t		len;
+	struct sockaddr_storage	ss;
+};
+
+struct strlist {
+	const char	*v[MAX_LIST_ITEMS];
+	size_t		 n;
+};
+
+/* Everything the command line and config file set; read-only once the
+ * workers run. */
+struct config {
+	/* listen */
+	struct strlist	 listen;
+	long		 port;
+	long		 backlog;
+	/* processes */
+	long		 workers;
+	int		 daemon;
+	const char	*pid_file;
+	int		 quit;
+	long		 open_file_limit;
+	/* http */
+	const char	*useragent;
+	struct strlist	 disable_headers;
+	struct strlist	 add_headers;
+	int		 disable_via;
+	struct strlist	 connect_ports;
+	long		 max_header_size;
+	long		 idle;		/* request head idle, s */
+	long		 tunnel_idle;	/* tunnels and waiting for a response */
+	long		 socktimeout;
+	long		 max_clients;
+	long		 client_bufsz;
+	long		 server_bufsz;
+	/* logs */
+	int		 log_level;
+	const char	*log_file;
+	/* derived at start-up */
+	uint16_t	 ports[MAX_LIST_ITEMS];	/* --connect-ports */
+	size_t		 nports;
+	char		 via[128];	/* "1.1 hostname (proxy/x.y)" */
+};
+
+struct listener {
+	int		 fd;
+	struct addr	 addr;
+	char		 name[80];	/* "127.0.0.1:3128" */
+};
+
+/*
+ * The embedding entry point: runs the proxy as its command line would and
+ * returns the process exit status (0, 1 on a runtime failure, 2 on a bad
+ * flag).
+ */
+int	 proxy_main(int argc, char *argv[]);
+/* Formats an address as "1.2.3.4:80" or "[::1]:80". */
+void	 addr_format(const struct sockaddr *, char *, size_t);
+
+/* ---------------------------------------------------------------- loop.c */
+
+/* A worker's state; one per process, nothing shared. */
+struct worker {
+	const struct config *cfg;
+	struct listener	*ls;
+	size_t		 nls;
+	struct conn	*conns;		/* all live connections */
+	struct conn	*dead;		/* closed this turn, freed at its end */
+	size_t		 nclients;
+	int		 reserve_fd;	/* spare fd for EMFILE */
+	int64_t		 accept_resume;	/* accept paused until then */
+	int		 quitting;
+	int64_t		 quit_deadline;
+	struct dns	*dns;
+	struct pool_entry *pool;	/* idle upstream connections */
+	int64_t		 now;		/* ms, updated each turn */
+};
+
+/* Runs one worker's loop until it is told to quit; never returns. */
+void	 worker_main(const struct config *, struct listener *, size_t nls,
+	    int id) __attribute__((noreturn));
+/* Signal state for the worker loop and the master. */
+extern volatile sig_atomic_t sig_term, sig_hup, sig_chld;
+/* Installs the signal handlers (flags above plus a self-pipe write);
+ * *rfd is the pipe's read end to poll. Called again in each child. */
+int	 signals_init(int *rfd);
+void	 signals_drain(int rfd);
+
+/* ----------------------------------------------------------------- dns.c */
+
+struct dns_result {
+	int		 error;		/* 0, or an EAI_* code */
+	size_t		 n;
+	struct {
+		int		family;	/* AF_INET or AF_INET6 */
+		unsigned char	a[16];
+	}		 addrs[MAX_ADDRS];
+};
+
+/*
+ * Starts the worker's resolver helper: a process that answers each query
+ * with getaddrinfo in a child of its own, so one slow name never delays
+ * another. close_fds are closed in the helper. NULL on failure.
+ */
+struct dns *dns_start(const int *close_fds, size_t nclose);
+/* The descriptor to poll for answers. */
+int	 dns_fd(const struct dns *);
+/*
+ * Looks host up for owner. Returns 1 with *res filled (an address literal
+ * or a cached answer), 0 when the query went to the helper (the answer
+ * comes to conn_resolved() through dns_read()), or -1 with *res->error
+ * set when no query could be sent.
+ */
+int	 dns_lookup(struct dns *, const char *host, struct conn *owner,
+	    struct dns_result *res);
+/* Forgets owner's pending query (the connection is going away). */
+void	 dns_cancel(struct dns *, struct conn *owner);
+/* Reads the helper's answers, caching them and handing each to its
+ * connection. */
+void	 dns_read(struct worker *);
+const char *dns_strerror(int error);
+
+/* ---------------------------------------------------------------- conn.c */
+
+/* One side of a connection. tls is NULL for a plain socket; the TLS work
+ * puts an engine here, and endpoint I/O goes through it. */
+struct endpoint {
+	int		 fd;
+	void		*tls;
+	struct buf	 in;		/* bytes read from this side */
+	unsigned	 eof:1;		/* read returned 0 */
+	unsigned	 shut:1;	/* we shut down writing to it */
+};
+
+enum conn_state {
+	CS_HEAD,	/* reading a request head from the client */
+	CS_RESOLVE,	/* waiting for the resolver */
+	CS_CONNECT,	/* connecting upstream */
+	CS_EXCHANGE,	/* request out, response back */
+	CS_TUNNEL,	/* CONNECT or Upgrade: bytes both ways */
+	CS_CLOSING	/* sending our own answer, then closing */
+};
+
+/* Progress of one direction of an exchange. */
+enum flow {
+	FLOW_HEAD,	/* waiting for a head */
+	FLOW_LENGTH,	/* body by Content-Length */
+	FLOW_CHUNKED,	/* chunked body relayed as it is */
+	FLOW_DECHUNK,	/* chunked body relayed as plain bytes */
+	FLOW_CLOSE,	/* body until EOF */
+	FLOW_DONE
+};
+
+struct flowstate {
+	enum flow	 flow;
+	uint64_t	 remain;	/* FLOW_LENGTH bytes left */
+	size_t		 fwd;		/* bytes at the buffer's front
+					   cleared to send */
+	struct http_chunked chunk;
+	size_t		 scan;		/* head parser resume offset */
+};
+
+struct conn {
+	struct conn	*next, *prev;
+	struct worker	*w;
+	enum conn_state	 state;
+	struct endpoint	 client, server;
+	char		 peer[64];	/* client address:port */
+	int64_t		 deadline;	/* ms */
+	int		 dead;
+
+	/* the current request */
+	enum http_method method;
+	char		 method_name[16];
+	int		 minor;
+	char		 host[HOST_MAX];
+	uint16_t	 port;
+	char		 path[128];	/* for the log, truncated */
+	int		 client_keepalive;
+	int		 server_keepalive;
+	int		 upgrade;	/* WebSocket requested */
+	int		 status;	/* sent to the client */
+	int		 sent_head;	/* a response head went out */
+	uint64_t	 bytes_in, bytes_out;
+	int64_t		 started;
+	struct flowstate req, resp;
+
+	/* upstream connection */
+	char		 upstream[HOST_MAX + 8];	/* "host:port" key */
+	struct dns_result addrs;
+	size_t		 next_addr;
+	int		 he_fd[MAX_HE_ATTEMPTS];
+	int64_t		 he_next;	/* start another attempt then */
+	int		 connect_error;	/* errno of the last attempt */
+	int		 server_reused;
+};
+
+/* Accepts one client on a listener; 0 or -1 when nothing was accepted. */
+int	 conn_accept(struct worker *, int lfd);
+/* Adds the descriptors c waits on to pfd; returns how many. */
+size_t	 conn_pollfds(struct conn *, struct pollfd *, size_t room);
+/* Handles poll results for c's descriptors (in conn_pollfds order). */
+void	 conn_events(struct conn *, const struct pollfd *, size_t n);
+/* Called when c's deadline has passed. */
+void	 conn_timeout(struct conn *);
+/* The resolver answered c's query. */
+void	 conn_resolved(struct conn *, const struct dns_result *);
+/* Closes c now: logs once, frees its buffers at the end of the turn. */
+void	 conn_close(struct conn *, int status, const char *reason);
+/* Frees the connections closed during this turn. */
+void	 conn_reap(struct worker *);
+/* SIGTERM: closes connections that are idle between requests. */
+void	 conn_close_idle(struct worker *);
+
+/* ------------------------------------------------------------ upstream.c */
+
+struct pool_entry {
+	int		 fd;
+	int64_t		 expires;
+	char		 key[HOST_MAX + 8];
+};
+
+/* Starts connecting c to the addresses in c->addrs (Happy Eyeballs). */
+void	 upstream_connect(struct conn *);
+/* Number of descriptors upstream_connect_pollfds() may add. */
+size_t	 upstream_connect_pollfds(struct conn *, struct pollfd *, size_t);
+/* Poll results for the connect attempts; on success c->server.fd is set
+ * and conn_connected() is called, on failure conn_close(). */
+void	 upstream_connect_events(struct conn *, const struct pollfd *, size_t);
+/* Starts the next attempt when its delay is due. */
+void	 upstream_connect_tick(struct conn *);
+void	 upstream_connect_abort(struct conn *);
+/* Takes an idle connection for key from the pool; fd or -1. */
+int	 pool_take(struct worker *, const char *key);
+/* Keeps fd for reuse; closes it if the pool is full. */
+void	 pool_put(struct worker *, const char *key, int fd);
+/* Closes expired idle connections; returns ms to the next expiry or -1. */
+int64_t	 pool_expire(struct worker *);
+/* The connection to the server is up. */
+void	 conn_connected(struct conn *);
 
 #endif /* PROXY_H */

@@ -1,0 +1,84 @@
+# proxy: POSIX make. The user's CC, CFLAGS, CPPFLAGS, LDFLAGS, DESTDIR and
+# PREFIX win: they are appended last. A cross build needs only CC=...
+.POSIX:
+.SUFFIXES:
+.SUFFIXES: .c .o
+
+CC = cc
+PREFIX = /usr/local
+OPT = -O2
+WARN = -Wall -Wextra
+STD = -std=c99 -D_POSIX_C_SOURCE=200809L
+SANITIZE = 0
+SAN_0 =
+SAN_1 = -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+# TLS=1 requires BearSSL (the TLS work plugs in here); TLS=0 builds without.
+TLS = 0
+TLSDEF_0 =
+TLSDEF_1 = -DHAVE_BEARSSL
+TLSLIB_0 =
+TLSLIB_1 = -lbearssl
+FUZZCC = clang
+FUZZ_SECONDS = 60
+
+XCFLAGS = $(STD) $(OPT) $(WARN) $(SAN_$(SANITIZE)) $(TLSDEF_$(TLS)) -I. $(CPPFLAGS) $(CFLAGS)
+XLDFLAGS = $(SAN_$(SANITIZE)) $(LDFLAGS)
+LIBS = $(TLSLIB_$(TLS))
+
+LEAVES = util.o http.o
+OBJS = $(LEAVES) log.o dns.o upstream.o conn.o loop.o proxy.o
+FUZZ_SRC = util.c http.c
+
+all: proxy
+
+proxy: main.o libproxy.a
+	$(CC) $(XLDFLAGS) -o $@ main.o libproxy.a $(LIBS)
+
+libproxy.a: $(OBJS)
+	rm -f $@
+	ar rc $@ $(OBJS)
+
+.c.o:
+	$(CC) $(XCFLAGS) -c -o $@ $<
+
+$(OBJS) main.o: proxy.h Makefile
+
+unit: libproxy.a
+	@for t in tests/unit_*.c; do \
+		[ -f "$$t" ] || continue; \
+		echo "$(CC) -o $${t%.c} $$t libproxy.a"; \
+		$(CC) $(XCFLAGS) $(XLDFLAGS) -o "$${t%.c}" "$$t" libproxy.a $(LIBS) || exit 1; \
+	done
+
+test: all unit
+	sh tests.sh
+
+fuzz:
+	@mkdir -p fuzz-out
+	@for t in tests/fuzz_*.c; do \
+		n=$$(basename "$${t%.c}"); \
+		echo "$(FUZZCC) -o fuzz-out/$$n $$t"; \
+		$(FUZZCC) -g -O1 -fsanitize=fuzzer,address,undefined -I. -o "fuzz-out/$$n" "$$t" $(FUZZ_SRC) || exit 1; \
+	done
+
+fuzz-run: fuzz
+	@for f in fuzz-out/fuzz_*; do \
+		[ -x "$$f" ] || continue; \
+		mkdir -p "$$f.corpus"; \
+		echo "running $$f for $(FUZZ_SECONDS) s"; \
+		"$$f" -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 "$$f.corpus" || exit 1; \
+	done
+
+bench: all
+	sh bench/bench.sh
+
+install: all
+	mkdir -p $(DESTDIR)$(PREFIX)/bin
+	cp proxy $(DESTDIR)$(PREFIX)/bin/proxy
+	chmod 755 $(DESTDIR)$(PREFIX)/bin/proxy
+
+clean:
+	rm -f proxy main.o libproxy.a $(OBJS) tests/unit_http tests/unit_ntlm tests/unit_pac tests/unit_api
+	rm -rf fuzz-out
+
+.PHONY: all unit test fuzz fuzz-run bench install clean

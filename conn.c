@@ -1,0 +1,1273 @@
+/*
+ * conn.c: one client connection and its state machine.
+ *
+ * A connection has two endpoints, each with one input buffer: the
+ * client's bytes wait in client.in until they go to the server, the
+ * server's in server.in until they go to the client. Heads are parsed in
+ * place, rewritten, and put back at the front of the same buffer; bodies
+ * are cleared for sending piece by piece (the "fwd" count of each flow)
+ * as their framing is checked, so they stream through with constant
+ * memory. A side is read only while its buffer has room, and polled for
+ * writing only while something cleared waits for it: that is all the
+ * backpressure there is.
+ */
+#ifdef __linux__
+#define _GNU_SOURCE	/* accept4 */
+#endif
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "proxy.h"
+
+#define CLOSING_LINGER_MS	2000	/* drain a client after an error */
+#define HEAD_SLACK		8192	/* room for headers we add */
+
+static struct http_head head;	/* one parse at a time per worker */
+static char *scratch;		/* rewritten heads are built here */
+static size_t scratch_size;
+
+static const char *const state_names[] = {
+	[CS_HEAD] = "head", [CS_RESOLVE] = "resolve",
+	[CS_CONNECT] = "connect", [CS_EXCHANGE] = "exchange",
+	[CS_TUNNEL] = "tunnel", [CS_CLOSING] = "closing",
+};
+
+static void conn_run(struct conn *);
+
+/* ------------------------------------------------------- head builder */
+
+struct out {
+	char	*p;
+	size_t	 len, cap;
+	int	 overflow;
+};
+
+static void
+out_put(struct out *o, const char *s, size_t n)
+{
+	if (o->overflow || n > o->cap - o->len) {
+		o->overflow = 1;
+		return;
+	}
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
+static void
+out_str(struct out *o, const char *s)
+{
+	out_put(o, s, strlen(s));
+}
+
+static void
+out_span(struct out *o, const char *buf, struct http_span sp)
+{
+	out_put(o, buf + sp.off, sp.len);
+}
+
+static void
+out_field(struct out *o, const char *name, const char *value)
+{
+	out_str(o, name);
+	out_put(o, ": ", 2);
+	out_str(o, value);
+	out_put(o, "\r\n", 2);
+}
+
+static void
+out_hostport(struct out *o, const char *host, uint16_t port,
+    uint16_t defport)
+{
+	char num[8];
+
+	if (strchr(host, ':') != NULL) {
+		out_put(o, "[", 1);
+		out_str(o, host);
+		out_put(o, "]", 1);
+	} else
+		out_str(o, host);
+	if (port != defport) {
+		snprintf(num, sizeof(num), ":%u", port);
+		out_str(o, num);
+	}
+}
+
+/* 1 if the configuration names this field in a list of header names. */
+static int
+name_listed(const struct strlist *l, const char *name, size_t len,
+    int colon)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		const char *v = l->v[i];
+		size_t vl = colon ? (size_t)(strchr(v, ':') - v) : strlen(v);
+
+		if (vl == len && strncasecmp(v, name, len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Fields every hop must drop, and those this hop was asked to drop. */
+static int
+request_field_dropped(const struct config *cfg, const char *buf,
+    const struct http_head *h, const struct http_field *f)
+{
+	const char *name = buf + f->name.off;
+	size_t len = f->name.len;
+
+	return http_is_hop_field(name, len) ||
+	    http_connection_lists(buf, h, name, len) ||
+	    strncaseeq(name, len, "Host") ||
+	    name_listed(&cfg->disable_headers, name, len, 0) ||
+	    name_listed(&cfg->add_headers, name, len, 1) ||
+	    (cfg->useragent != NULL && strncaseeq(name, len, "User-Agent"));
+}
+
+static void
+out_target(struct out *o, const char *buf, const struct http_head *h)
+{
+	if (h->path.len == 0 || buf[h->path.off] != '/')
+		out_put(o, "/", 1);
+	out_span(o, buf, h->path);
+}
+
+static void
+out_upgrade(struct out *o, const char *buf, const struct http_head *h)
+{
+	int i = http_find_field(buf, h, "Upgrade", 0);
+
+	out_str(o, "Connection: Upgrade\r\nUpgrade: ");
+	if (i >= 0)
+		out_span(o, buf, h->fields[i].value);
+	out_put(o, "\r\n", 2);
+}
+
+/* The request as it goes to an origin server: origin-form target, our
+ * Host, and only end-to-end fields. Returns its length, 0 on overflow. */
+static size_t
+build_request(const struct conn *c, const char *buf,
+    const struct http_head *h, char *dst, size_t cap)
+{
+	const struct config *cfg = c->w->cfg;
+	struct out o = { dst, 0, cap, 0 };
+	size_t i;
+
+	out_span(&o, buf, h->method_s);
+	out_put(&o, " ", 1);
+	out_target(&o, buf, h);
+	out_str(&o, " HTTP/1.1\r\nHost: ");
+	out_hostport(&o, c->host, c->port, 80);
+	out_put(&o, "\r\n", 2);
+	for (i = 0; i < h->nfields; i++) {
+		const struct http_field *f = &h->fields[i];
+
+		if (request_field_dropped(cfg, buf, h, f))
+			continue;
+		out_span(&o, buf, f->name);
+		out_put(&o, ": ", 2);
+		out_span(&o, buf, f->value);
+		out_put(&o, "\r\n", 2);
+	}
+	if (h->body == HTTP_BODY_CHUNKED)
+		out_str(&o, "Transfer-Encoding: chunked\r\n");
+	if (c->upgrade)
+		out_upgrade(&o, buf, h);
+	for (i = 0; i < cfg->add_headers.n; i++) {
+		out_str(&o, cfg->add_headers.v[i]);
+		out_put(&o, "\r\n", 2);
+	}
+	if (cfg->useragent != NULL)
+		out_field(&o, "User-Agent", cfg->useragent);
+	if (!cfg->disable_via)
+		out_field(&o, "Via", cfg->via);
+	out_put(&o, "\r\n", 2);
+	return o.overflow ? 0 : o.len;
+}
+
+static size_t
+build_response(const struct conn *c, const char *buf,
+    const struct http_head *h, enum flow flow, char *dst, size_t cap)
+{
+	const struct config *cfg = c->w->cfg;
+	struct out o = { dst, 0, cap, 0 };
+	char line[64];
+	size_t i;
+
+	snprintf(line, sizeof(line), "HTTP/1.1 %d ", h->status);
+	out_str(&o, line);
+	out_span(&o, buf, h->reason);
+	out_put(&o, "\r\n", 2);
+	for (i = 0; i < h->nfields; i++) {
+		const struct http_field *f = &h->fields[i];
+		const char *name = buf + f->name.off;
+
+		if (http_is_hop_field(name, f->name.len) ||
+		    http_connection_lists(buf, h, name, f->name.len))
+			continue;
+		out_span(&o, buf, f->name);
+		out_put(&o, ": ", 2);
+		out_span(&o, buf, f->value);
+		out_put(&o, "\r\n", 2);
+	}
+	if (flow == FLOW_CHUNKED)
+		out_str(&o, "Transfer-Encoding: chunked\r\n");
+	if (h->status == 101)
+		out_upgrade(&o, buf, h);
+	if (!cfg->disable_via)
+		out_field(&o, "Via", cfg->via);
+	if (h->status >= 200 && !c->client_keepalive)
+		out_str(&o, "Connection: close\r\n");
+	else if (h->status >= 200 && c->minor == 0)
+		out_str(&o, "Connection: keep-alive\r\n");
+	out_put(&o, "\r\n", 2);
+	return o.overflow ? 0 : o.len;
+}
+
+static int
+scratch_ensure(const struct config *cfg)
+{
+	size_t need = (size_t)cfg->max_header_size + HEAD_SLACK;
+
+	if (scratch_size >= need)
+		return 0;
+	free(scratch);
+	if ((scratch = malloc(need)) == NULL) {
+		scratch_size = 0;
+		return -1;
+	}
+	scratch_size = need;
+	return 0;
+}
+
+/* Replaces the head of hlen bytes at the front of b with n new bytes. */
+static int
+head_replace(struct buf *b, size_t hlen, const char *nhead, size_t n,
+    size_t limit)
+{
+	buf_rack(b, hlen);
+	return buf_prepend(b, nhead, n, limit);
+}
+
+/* ------------------------------------------------------------ logging */
+
+static void
+access_log(struct conn *c)
+{
+	char hp[HOST_MAX + 16];
+	struct out o = { hp, 0, sizeof(hp) - 1, 0 };
+
+	if (c->started == 0)
+		return;		/* no request, or logged already */
+	out_hostport(&o, c->host, c->port, 0);
+	hp[o.overflow ? 0 : o.len] = '\0';
+	log_info("access %s %s %s %s %d %llu %llu %lldms %s", c->peer,
+	    c->method_name, hp, c->path, c->status,
+	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
+	    (long long)(c->w->now - c->started), "DIRECT");
+	c->started = 0;
+}
+
+/* --------------------------------------------------------- endpoint I/O */
+
+/* Reads into ep->in; returns bytes read, 0 at EOF or when nothing is
+ * there, -1 on an error (errno set). */
+static ssize_t
+ep_read(struct endpoint *ep)
+{
+	size_t room;
+	char *p = buf_wptr(&ep->in, &room);
+	ssize_t n;
+
+	if (room == 0 || ep->eof)
+		return 0;
+	n = read(ep->fd, p, room);
+	if (n > 0) {
+		buf_wack(&ep->in, (size_t)n);
+		return n;
+	}
+	if (n == 0) {
+		ep->eof = 1;
+		return 0;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return 0;
+	return -1;
+}
+
+/* Writes up to n bytes from the front of b to ep; bytes written, 0 when
+ * the socket is full, -1 on an error. */
+static ssize_t
+ep_write(struct endpoint *ep, struct buf *b, size_t n)
+{
+	size_t len;
+	char *p = buf_rptr(b, &len);
+	ssize_t w;
+
+	if (n > len)
+		n = len;
+	if (n == 0)
+		return 0;
+	w = write(ep->fd, p, n);
+	if (w > 0) {
+		buf_rack(b, (size_t)w);
+		return w;
+	}
+	if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return 0;
+	return -1;
+}
+
+static void
+ep_close(struct endpoint *ep)
+{
+	if (ep->fd != -1)
+		close(ep->fd);
+	ep->fd = -1;
+	ep->eof = ep->shut = 0;
+}
+
+/* ------------------------------------------------------------ closing */
+
+static size_t
+error_response(struct conn *c, int status, const char *reason, char *dst,
+    size_t cap)
+{
+	char body[512];
+	int bl, n;
+
+	bl = snprintf(body, sizeof(body), "%d %s: %s\n", status,
+	    http_reason(status), reason ? reason : http_reason(status));
+	if (bl < 0 || (size_t)bl >= sizeof(body))
+		bl = (int)sizeof(body) - 1;
+	n = snprintf(dst, cap, "HTTP/1.1 %d %s\r\nContent-Type: text/plain"
+	    "\r\nContent-Length: %d\r\nConnection: close\r\nVia: %s\r\n\r\n"
+	    "%.*s", status, http_reason(status), bl, c->w->cfg->via, bl, body);
+	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
+
+static void
+conn_unlink(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->next = w->dead;
+	c->prev = NULL;
+	w->dead = c;
+	w->nclients--;
+}
+
+static void
+server_release(struct conn *c)
+{
+	if (c->state == CS_RESOLVE)
+		dns_cancel(c->w->dns, c);
+	if (c->state == CS_CONNECT)
+		upstream_connect_abort(c);
+	ep_close(&c->server);
+	if (c->server.in.data != NULL)
+		buf_reset(&c->server.in);
+}
+
+/* Puts our own answer in server.in and lets CS_CLOSING send it. */
+static int
+conn_answer(struct conn *c, int status, const char *reason)
+{
+	size_t n;
+
+	if (c->server.in.data == NULL &&
+	    buf_init(&c->server.in, (size_t)c->w->cfg->server_bufsz) == -1)
+		return -1;
+	if ((n = error_response(c, status, reason, c->server.in.data,
+	    c->server.in.cap)) == 0)
+		return -1;
+	c->server.in.rpos = 0;
+	c->server.in.wpos = n;
+	c->resp.fwd = n;
+	c->sent_head = 1;
+	c->state = CS_CLOSING;
+	c->deadline = c->w->now + CLOSING_LINGER_MS;
+	return 0;
+}
+
+void
+conn_close(struct conn *c, int status, const char *reason)
+{
+	if (c->dead)
+		return;
+	if (status != 0) {
+		c->status = status;
+		if (status >= 500)
+			log_warnx("%s: %d %s", c->peer, status, reason);
+		else
+			log_info("%s: %d %s", c->peer, status, reason);
+	} else if (reason != NULL)
+		log_debug("%s: closing in state %s: %s", c->peer,
+		    state_names[c->state], reason);
+	access_log(c);
+	server_release(c);
+	if (status >= 400 && !c->sent_head && c->client.fd != -1 &&
+	    conn_answer(c, status, reason) == 0) {
+		conn_run(c);
+		return;
+	}
+	ep_close(&c->client);
+	c->dead = 1;
+	conn_unlink(c);
+}
+
+void
+conn_reap(struct worker *w)
+{
+	struct conn *c;
+
+	while ((c = w->dead) != NULL) {
+		w->dead = c->next;
+		buf_free(&c->client.in);
+		buf_free(&c->server.in);
+		free(c);
+	}
+}
+
+void
+conn_close_idle(struct worker *w)
+{
+	struct conn *c, *next;
+
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->state == CS_HEAD && buf_len(&c->client.in) == 0)
+			conn_close(c, 0, "shutting down");
+	}
+}
+
+/* -------------------------------------------------------- accepting */
+
+static void
+refuse_busy(struct worker *w, int fd)
+{
+	static const char msg[] = "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Content-Type: text/plain\r\nContent-Length: 46\r\n"
+	    "Connection: close\r\n\r\n"
+	    "503 Service Unavailable: too many connections\n";
+
+	log_warnx("refusing a client: %zu connections (--max-clients)",
+	    w->nclients);
+	if (write(fd, msg, sizeof(msg) - 1) == -1) {
+		/* it was a courtesy */
+	}
+	close(fd);
+}
+
+static int
+accept_fd(int lfd, struct sockaddr_storage *ss)
+{
+	socklen_t len = sizeof(*ss);
+	int fd;
+
+#ifdef __linux__
+	fd = accept4(lfd, (struct sockaddr *)ss, &len,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+	if ((fd = accept(lfd, (struct sockaddr *)ss, &len)) != -1 &&
+	    (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)) {
+		close(fd);
+		fd = -1;
+	}
+#endif
+	return fd;
+}
+
+int
+conn_accept(struct worker *w, int lfd)
+{
+	const struct config *cfg = w->cfg;
+	struct sockaddr_storage ss;
+	struct conn *c;
+	int fd, one = 1;
+
+	if ((fd = accept_fd(lfd, &ss)) == -1)
+		return -1;
+	if (w->nclients >= (size_t)cfg->max_clients) {
+		refuse_busy(w, fd);
+		return 0;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    buf_init(&c->client.in, (size_t)cfg->client_bufsz) == -1) {
+		log_warnx("out of memory; refusing a client");
+		free(c);
+		close(fd);
+		return 0;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->w = w;
+	c->client.fd = fd;
+	c->server.fd = -1;
+	addr_format((struct sockaddr *)&ss, c->peer, sizeof(c->peer));
+	c->state = CS_HEAD;
+	c->deadline = w->now + cfg->idle * 1000;
+	c->next = w->conns;
+	if (w->conns != NULL)
+		w->conns->prev = c;
+	w->conns = c;
+	w->nclients++;
+	log_debug("%s: accepted", c->peer);
+	return 0;
+}
+
+/* ------------------------------------------------------------ requests */
+
+static void
+request_reset(struct conn *c)
+{
+	memset(&c->req, 0, sizeof(c->req));
+	memset(&c->resp, 0, sizeof(c->resp));
+	c->status = 0;
+	c->sent_head = 0;
+	c->bytes_in = c->bytes_out = 0;
+	c->upgrade = 0;
+	c->server_reused = 0;
+	c->server_keepalive = 0;
+	c->started = 0;
+	c->path[0] = '\0';
+}
+
+static int
+port_allowed(const struct config *cfg, uint16_t port)
+{
+	size_t i;
+
+	if (cfg->nports == 0)
+		return 1;
+	for (i = 0; i < cfg->nports; i++)
+		if (cfg->ports[i] == port)
+			return 1;
+	return 0;
+}
+
+static void
+request_note(struct conn *c, const char *buf, const struct http_head *h)
+{
+	size_t n;
+
+	c->method = h->method;
+	n = h->method_s.len < sizeof(c->method_name) - 1 ? h->method_s.len :
+	    sizeof(c->method_name) - 1;
+	memcpy(c->method_name, buf + h->method_s.off, n);
+	c->method_name[n] = '\0';
+	c->minor = h->minor;
+	c->started = c->w->now;
+	c->bytes_in = h->head_len;
+	if (h->form == HTTP_FORM_AUTHORITY)
+		strlcpy_p(c->path, "-", sizeof(c->path));
+	else {
+		const struct http_span *sp = h->form == HTTP_FORM_ABSOLUTE ?
+		    &h->path : &h->target;
+
+		n = sp->len < sizeof(c->path) - 1 ? sp->len :
+		    sizeof(c->path) - 1;
+		memcpy(c->path, buf + sp->off, n);
+		c->path[n] = '\0';
+		if (n == 0)
+			strlcpy_p(c->path, "/", sizeof(c->path));
+	}
+	c->client_keepalive = h->minor == 1 ? !(h->flags & HTTP_F_CLOSE) :
+	    (h->flags & HTTP_F_KEEPALIVE) != 0;
+}
+
+/* Checks what may be proxied; an error status (with *why) or 0. */
+static int
+request_check(struct conn *c, const char *buf, const struct http_head *h,
+    const char **why)
+{
+	if (h->form == HTTP_FORM_ORIGIN || h->form == HTTP_FORM_ASTERISK) {
+		*why = "this is a proxy: send an absolute URI "
+		    "(GET http://host/path) or CONNECT host:port";
+		return 400;
+	}
+	if (h->form == HTTP_FORM_ABSOLUTE &&
+	    !strncaseeq(buf + h->scheme.off, h->scheme.len, "http")) {
+		*why = "only http:// URIs are forwarded; use CONNECT for "
+		    "https";
+		return 400;
+	}
+	if (strnbuf(c->host, sizeof(c->host), buf + h->host.off,
+	    h->host.len) == -1) {
+		*why = "host name too long";
+		return 400;
+	}
+	c->port = h->port;
+	if (h->method == HTTP_CONNECT && !port_allowed(c->w->cfg, c->port)) {
+		*why = "CONNECT to this port is not allowed (--connect-ports)";
+		return 403;
+	}
+	return 0;
+}
+
+static void
+flow_start(struct flowstate *f, enum http_body body, uint64_t length)
+{
+	switch (body) {
+	case HTTP_BODY_NONE:
+		f->flow = FLOW_DONE;
+		break;
+	case HTTP_BODY_LENGTH:
+		f->flow = length > 0 ? FLOW_LENGTH : FLOW_DONE;
+		f->remain = length;
+		break;
+	case HTTP_BODY_CHUNKED:
+		f->flow = FLOW_CHUNKED;
+		http_chunked_init(&f->chunk);
+		break;
+	case HTTP_BODY_CLOSE:
+		f->flow = FLOW_CLOSE;
+		break;
+	}
+}
+
+/* Sends c toward the origin: an idle pooled connection, else a lookup. */
+static void
+request_route(struct conn *c)
+{
+	struct out o = { c->upstream, 0, sizeof(c->upstream) - 1, 0 };
+	int fd, r;
+
+	out_hostport(&o, c->host, c->port, 0);
+	c->upstream[o.overflow ? 0 : o.len] = '\0';
+	if (c->method != HTTP_CONNECT &&
+	    (fd = pool_take(c->w, c->upstream)) != -1) {
+		c->server.fd = fd;
+		c->server_reused = 1;
+		conn_connected(c);
+		return;
+	}
+	c->state = CS_RESOLVE;
+	c->deadline = c->w->now + c->w->cfg->socktimeout * 1000;
+	r = dns_lookup(c->w->dns, c->host, c, &c->addrs);
+	if (r == 1)
+		conn_resolved(c, &c->addrs);
+	else if (r == -1)
+		conn_close(c, 502, "the resolver is busy or gone");
+}
+
+static int
+request_start(struct conn *c, char *buf, const struct http_head *h)
+{
+	const struct config *cfg = c->w->cfg;
+	const char *why = NULL;
+	size_t n;
+	int status;
+
+	request_note(c, buf, h);
+	if ((status = request_check(c, buf, h, &why)) != 0) {
+		conn_close(c, status, why);
+		return 0;
+	}
+	c->upgrade = (h->flags & HTTP_F_UPGRADE) &&
+	    (h->flags & HTTP_F_WEBSOCKET);
+	if (h->method == HTTP_CONNECT) {
+		buf_rack(&c->client.in, h->head_len);
+		c->req.flow = FLOW_DONE;
+	} else {
+		if (scratch_ensure(cfg) == -1 ||
+		    (n = build_request(c, buf, h, scratch, scratch_size)) == 0 ||
+		    head_replace(&c->client.in, h->head_len, scratch, n,
+		    (size_t)(cfg->max_header_size + cfg->client_bufsz)) == -1) {
+			conn_close(c, 500, "out of memory for the request head");
+			return 0;
+		}
+		c->req.fwd = n;
+		flow_start(&c->req, h->body, h->content_length);
+	}
+	log_debug("%s: %s %s:%u %s", c->peer, c->method_name, c->host,
+	    c->port, c->path);
+	request_route(c);
+	return 1;
+}
+
+/* Grows a buffer that holds an incomplete head, up to the head limit. */
+static int
+head_grow(struct buf *b, size_t limit)
+{
+	size_t cap = b->cap * 2;
+
+	if (buf_len(b) < b->cap || b->cap >= limit)
+		return 0;
+	return buf_grow(b, cap < limit ? cap : limit);
+}
+
+static int
+request_head(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+	size_t len;
+	char *p = buf_rptr(&c->client.in, &len);
+	int r;
+
+	if (len == 0) {
+		if (c->client.eof)
+			conn_close(c, 0, "client closed");
+		return 0;
+	}
+	r = http_parse_request(p, len, (size_t)cfg->max_header_size,
+	    &c->req.scan, &head);
+	if (r > 0)
+		return request_start(c, p, &head);
+	if (r < 0) {
+		c->started = c->w->now;
+		strlcpy_p(c->method_name, "-", sizeof(c->method_name));
+		conn_close(c, -r, head.error ? head.error : "bad request");
+		return 0;
+	}
+	if (c->client.eof)
+		conn_close(c, 0, "client closed inside a request head");
+	else if (head_grow(&c->client.in, (size_t)cfg->max_header_size) == -1)
+		conn_close(c, 500, "out of memory for a request head");
+	return 0;
+}
+
+void
+conn_resolved(struct conn *c, const struct dns_result *res)
+{
+	char why[WHY_MAX];
+
+	if (res->error != 0) {
+		snprintf(why, sizeof(why), "cannot resolve %s: %s", c->host,
+		    dns_strerror(res->error));
+		conn_close(c, 502, why);
+		return;
+	}
+	if (&c->addrs != res)
+		c->addrs = *res;
+	upstream_connect(c);
+}
+
+void
+conn_connected(struct conn *c)
+{
+	static const char established[] =
+	    "HTTP/1.1 200 Connection established\r\n\r\n";
+	const struct config *cfg = c->w->cfg;
+
+	if (c->server.in.data == NULL &&
+	    buf_init(&c->server.in, (size_t)cfg->server_bufsz) == -1) {
+		conn_close(c, 500, "out of memory for the server buffer");
+		return;
+	}
+	buf_reset(&c->server.in);
+	c->deadline = c->w->now + cfg->tunnel_idle * 1000;
+	if (c->method == HTTP_CONNECT) {
+		(void)buf_put(&c->server.in, established,
+		    sizeof(established) - 1);
+		c->status = 200;
+		c->sent_head = 1;
+		c->state = CS_TUNNEL;
+	} else {
+		c->state = CS_EXCHANGE;
+		c->resp.flow = FLOW_HEAD;
+	}
+	conn_run(c);
+}
+
+/* ------------------------------------------------------------- flows */
+
+/* Clears more body bytes of an LENGTH or CHUNKED flow for sending;
+ * -1 on a malformed chunked coding. */
+static int
+flow_clear(struct flowstate *f, struct buf *b)
+{
+	size_t len, dl;
+	char *p = buf_rptr(b, &len);
+	long n;
+
+	while (f->fwd < len && (f->flow == FLOW_LENGTH ||
+	    f->flow == FLOW_CHUNKED)) {
+		if (f->flow == FLOW_LENGTH) {
+			uint64_t k = len - f->fwd;
+
+			if (k > f->remain)
+				k = f->remain;
+			f->fwd += (size_t)k;
+			if ((f->remain -= k) == 0)
+				f->flow = FLOW_DONE;
+			continue;
+		}
+		n = http_chunked_step(&f->chunk, p + f->fwd, len - f->fwd, &dl);
+		if (n < 0)
+			return -1;
+		f->fwd += (size_t)n;
+		if (f->chunk.done)
+			f->flow = FLOW_DONE;
+		else if (n == 0)
+			break;
+	}
+	return 0;
+}
+
+/* FLOW_DECHUNK: framing at the front of the buffer is dropped, data is
+ * cleared; only at the front, so framing never goes out. */
+static int
+flow_dechunk(struct flowstate *f, struct buf *b)
+{
+	size_t len, dl;
+	char *p;
+	long n;
+
+	while (f->flow == FLOW_DECHUNK && f->fwd == 0) {
+		p = buf_rptr(b, &len);
+		if (len == 0)
+			break;
+		if ((n = http_chunked_step(&f->chunk, p, len, &dl)) < 0)
+			return -1;
+		if (dl > 0)
+			f->fwd = (size_t)n;
+		else
+			buf_rack(b, (size_t)n);
+		if (f->chunk.done)
+			f->flow = FLOW_DONE;
+		if (n == 0)
+			break;
+	}
+	return 0;
+}
+
+static int
+response_frame(struct conn *c)
+{
+	struct flowstate *f = &c->resp;
+
+	if (f->flow == FLOW_CLOSE) {
+		f->fwd = buf_len(&c->server.in);
+		if (c->server.eof)
+			f->flow = FLOW_DONE;
+		return 0;
+	}
+	if (f->flow == FLOW_DECHUNK)
+		return flow_dechunk(f, &c->server.in);
+	return flow_clear(f, &c->server.in);
+}
+
+static int
+response_start(struct conn *c, char *buf, const struct http_head *h)
+{
+	const struct config *cfg = c->w->cfg;
+	enum flow flow;
+	size_t n;
+
+	if (h->status == 101 && !c->upgrade) {
+		conn_close(c, 502, "the server switched protocols unasked");
+		return 0;
+	}
+	if (h->status >= 200 || h->status == 101) {
+		c->status = h->status;
+		c->server_keepalive = h->minor == 1 ?
+		    !(h->flags & HTTP_F_CLOSE) :
+		    (h->flags & HTTP_F_KEEPALIVE) != 0;
+	}
+	flow_start(&c->resp, h->body, h->content_length);
+	if (h->status < 200)
+		c->resp.flow = FLOW_HEAD;	/* interim: another head follows */
+	flow = c->resp.flow;
+	if (flow == FLOW_CHUNKED && c->minor == 0)
+		flow = c->resp.flow = FLOW_DECHUNK;
+	if (flow == FLOW_CLOSE || flow == FLOW_DECHUNK) {
+		c->client_keepalive = 0;	/* only EOF can end it */
+		c->server_keepalive = 0;
+	}
+	if (scratch_ensure(cfg) == -1 ||
+	    (n = build_response(c, buf, h, flow, scratch, scratch_size)) == 0 ||
+	    head_replace(&c->server.in, h->head_len, scratch, n,
+	    (size_t)(cfg->max_header_size + cfg->server_bufsz)) == -1) {
+		conn_close(c, 502, "response head too large to rewrite");
+		return 0;
+	}
+	c->resp.fwd = n;
+	c->resp.scan = 0;
+	c->sent_head = 1;
+	if (h->status == 101)
+		c->state = CS_TUNNEL;
+	return 1;
+}
+
+static int
+response_head(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+	char why[WHY_MAX];
+	size_t len;
+	char *p = buf_rptr(&c->server.in, &len);
+	int r;
+
+	if (c->resp.fwd > 0 || len == 0) {
+		if (len == 0 && c->server.eof)
+			conn_close(c, 502, c->server_reused ?
+			    "the server closed a reused connection without "
+			    "answering" : "the server closed the connection "
+			    "without answering");
+		return 0;
+	}
+	r = http_parse_response(p, len, (size_t)cfg->max_header_size,
+	    &c->resp.scan, c->method, &head);
+	if (r > 0)
+		return response_start(c, p, &head);
+	if (r < 0) {
+		snprintf(why, sizeof(why), "bad response from %s: %s",
+		    c->upstream, head.error ? head.error : "malformed");
+		conn_close(c, 502, why);
+	} else if (c->server.eof)
+		conn_close(c, 502, "the server closed the connection inside "
+		    "the response head");
+	else if (head_grow(&c->server.in, (size_t)cfg->max_header_size) == -1)
+		conn_close(c, 502, "out of memory for a response head");
+	return 0;
+}
+
+/* Sends what is cleared of src to dst; counts into *total. -1 on error. */
+static int
+flow_send(struct endpoint *dst, struct buf *src, size_t *fwd,
+    uint64_t *total, int *progress)
+{
+	ssize_t n;
+
+	while (*fwd > 0) {
+		if ((n = ep_write(dst, src, *fwd)) < 0)
+			return -1;
+		if (n == 0)
+			break;
+		*fwd -= (size_t)n;
+		*total += (uint64_t)n;
+		*progress = 1;
+	}
+	return 0;
+}
+
+/* The exchange is over: log, keep or drop the server, and go on with the
+ * next request on this connection or close it. */
+static void
+exchange_finish(struct conn *c, int complete)
+{
+	struct worker *w = c->w;
+
+	access_log(c);
+	if (complete && c->server_keepalive && !c->server.eof &&
+	    buf_len(&c->server.in) == 0)
+		pool_put(w, c->upstream, c->server.fd);
+	else
+		close(c->server.fd);
+	c->server.fd = -1;
+	c->server.eof = c->server.shut = 0;
+	buf_reset(&c->server.in);
+	if (!complete || !c->client_keepalive || c->client.eof) {
+		conn_close(c, 0, NULL);
+		return;
+	}
+	request_reset(c);
+	c->state = CS_HEAD;
+	c->deadline = w->now + w->cfg->idle * 1000;
+}
+
+static int
+exchange_step(struct conn *c)
+{
+	int progress = 0;
+
+	if (c->req.flow != FLOW_DONE && flow_clear(&c->req, &c->client.in)
+	    == -1) {
+		conn_close(c, 400, c->req.chunk.error ? c->req.chunk.error :
+		    "bad chunked request body");
+		return 0;
+	}
+	if (flow_send(&c->server, &c->client.in, &c->req.fwd, &c->bytes_in,
+	    &progress) == -1) {
+		conn_close(c, 502, "the server closed the connection while "
+		    "the request was being sent");
+		return 0;
+	}
+	if (c->resp.flow == FLOW_HEAD) {
+		progress |= response_head(c);
+		if (c->dead || c->state != CS_EXCHANGE)
+			return 1;
+	}
+	if (response_frame(c) == -1) {
+		conn_close(c, 502, c->resp.chunk.error ? c->resp.chunk.error :
+		    "bad chunked response body");
+		return 0;
+	}
+	if (flow_send(&c->client, &c->server.in, &c->resp.fwd, &c->bytes_out,
+	    &progress) == -1) {
+		conn_close(c, 0, "the client went away");
+		return 0;
+	}
+	if (c->resp.flow == FLOW_DONE && c->resp.fwd == 0) {
+		exchange_finish(c, c->req.flow == FLOW_DONE &&
+		    c->req.fwd == 0);
+		return 1;
+	}
+	if (!progress && c->server.eof && c->resp.flow != FLOW_HEAD &&
+	    c->resp.fwd == 0) {
+		conn_close(c, 0, "the server closed inside the response body");
+		return 0;
+	}
+	if (!progress && c->client.eof && c->req.flow != FLOW_DONE &&
+	    c->req.fwd == 0) {
+		conn_close(c, 0, "the client closed inside the request body");
+		return 0;
+	}
+	return progress;
+}
+
+/* Forwards bytes both ways and passes each side's EOF on as a shutdown
+ * of the other side's writing. */
+static int
+tunnel_step(struct conn *c)
+{
+	size_t fwd;
+	int progress = 0;
+
+	fwd = buf_len(&c->client.in);
+	if (flow_send(&c->server, &c->client.in, &fwd, &c->bytes_in,
+	    &progress) == -1) {
+		conn_close(c, 0, "tunnel: the server went away");
+		return 0;
+	}
+	fwd = buf_len(&c->server.in);
+	if (flow_send(&c->client, &c->server.in, &fwd, &c->bytes_out,
+	    &progress) == -1) {
+		conn_close(c, 0, "tunnel: the client went away");
+		return 0;
+	}
+	if (c->client.eof && buf_len(&c->client.in) == 0 && !c->server.shut) {
+		shutdown(c->server.fd, SHUT_WR);
+		c->server.shut = 1;
+	}
+	if (c->server.eof && buf_len(&c->server.in) == 0 && !c->client.shut) {
+		shutdown(c->client.fd, SHUT_WR);
+		c->client.shut = 1;
+	}
+	if (c->client.shut && c->server.shut)
+		conn_close(c, 0, NULL);
+	return progress;
+}
+
+/* Sends our answer, then shuts down writing and drains what the client
+ * still sends, so the answer is not lost to a reset. */
+static void
+closing_step(struct conn *c)
+{
+	int progress = 0;
+
+	if (flow_send(&c->client, &c->server.in, &c->resp.fwd, &c->bytes_out,
+	    &progress) == -1) {
+		conn_close(c, 0, NULL);
+		return;
+	}
+	if (c->resp.fwd > 0)
+		return;
+	if (!c->client.shut) {
+		shutdown(c->client.fd, SHUT_WR);
+		c->client.shut = 1;
+	}
+	buf_reset(&c->client.in);
+	if (c->client.eof)
+		conn_close(c, 0, NULL);
+}
+
+static void
+conn_run(struct conn *c)
+{
+	int i, progress = 1;
+
+	for (i = 0; i < 64 && progress && !c->dead; i++) {
+		switch (c->state) {
+		case CS_HEAD:
+			progress = request_head(c);
+			break;
+		case CS_EXCHANGE:
+			progress = exchange_step(c);
+			break;
+		case CS_TUNNEL:
+			progress = tunnel_step(c);
+			break;
+		case CS_CLOSING:
+			closing_step(c);
+			progress = 0;
+			break;
+		default:
+			progress = 0;
+			break;
+		}
+	}
+}
+
+/* ------------------------------------------------------------ polling */
+
+static size_t
+pending_to_server(const struct conn *c)
+{
+	return c->state == CS_TUNNEL ? buf_len(&c->client.in) : c->req.fwd;
+}
+
+static size_t
+pending_to_client(const struct conn *c)
+{
+	return c->state == CS_TUNNEL ? buf_len(&c->server.in) : c->resp.fwd;
+}
+
+static int
+has_room(const struct endpoint *ep)
+{
+	return !ep->eof && ep->in.data != NULL && buf_len(&ep->in) < ep->in.cap;
+}
+
+size_t
+conn_pollfds(struct conn *c, struct pollfd *pfd, size_t room)
+{
+	short ce = 0, se = 0;
+	size_t n = 2;
+
+	if (room < 2 + MAX_HE_ATTEMPTS)
+		return 0;
+	if (c->state == CS_CLOSING)
+		ce = c->resp.fwd > 0 ? POLLOUT : POLLIN;
+	else {
+		if (has_room(&c->client))
+			ce |= POLLIN;
+		if (pending_to_client(c) > 0)
+			ce |= POLLOUT;
+	}
+	if (c->server.fd != -1 && (c->state == CS_EXCHANGE ||
+	    c->state == CS_TUNNEL)) {
+		if (has_room(&c->server))
+			se |= POLLIN;
+		if (pending_to_server(c) > 0 && !c->server.shut)
+			se |= POLLOUT;
+	}
+	pfd[0].fd = ce ? c->client.fd : -1;
+	pfd[0].events = ce;
+	pfd[1].fd = se ? c->server.fd : -1;
+	pfd[1].events = se;
+	pfd[0].revents = pfd[1].revents = 0;
+	if (c->state == CS_CONNECT)
+		n += upstream_connect_pollfds(c, pfd + 2, MAX_HE_ATTEMPTS);
+	return n;
+}
+
+static int
+read_client(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->state == CS_CLOSING) {
+		/* draining: what the client still sends is discarded */
+		buf_reset(&c->client.in);
+	}
+	if ((n = ep_read(&c->client)) < 0) {
+		conn_close(c, 0, "client read error");
+		return -1;
+	}
+	return n > 0 || c->client.eof;
+}
+
+static int
+read_server(struct conn *c)
+{
+	ssize_t n;
+
+	if ((n = ep_read(&c->server)) < 0) {
+		if (!c->sent_head)
+			conn_close(c, 502, c->server_reused ?
+			    "the server reset a reused connection" :
+			    "the server reset the connection");
+		else
+			conn_close(c, 0, "server read error");
+		return -1;
+	}
+	return n > 0 || c->server.eof;
+}
+
+void
+conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
+{
+	short ce = pfd[0].revents, se = n > 1 ? pfd[1].revents : 0;
+	int active = 0;
+
+	if (c->state == CS_CONNECT && n > 2) {
+		upstream_connect_events(c, pfd + 2, n - 2);
+		if (c->dead)
+			return;
+	}
+	if ((ce & (POLLIN | POLLHUP | POLLERR)) && has_room(&c->client)) {
+		if ((active = read_client(c)) < 0)
+			return;
+	} else if (c->state == CS_CLOSING && (ce & (POLLIN | POLLHUP))) {
+		if (read_client(c) < 0)
+			return;
+	}
+	if (pfd[1].fd != -1 && (se & (POLLIN | POLLHUP | POLLERR)) &&
+	    has_room(&c->server)) {
+		int r = read_server(c);
+
+		if (r < 0)
+			return;
+		active |= r;
+	}
+	if (active || (ce & POLLOUT) || (se & POLLOUT)) {
+		if (c->state == CS_HEAD)
+			c->deadline = c->w->now + c->w->cfg->idle * 1000;
+		else if (c->state == CS_EXCHANGE || c->state == CS_TUNNEL)
+			c->deadline = c->w->now +
+			    c->w->cfg->tunnel_idle * 1000;
+	}
+	conn_run(c);
+}
+
+void
+conn_timeout(struct conn *c)
+{
+	char why[WHY_MAX];
+
+	switch (c->state) {
+	case CS_HEAD:
+		if (buf_len(&c->client.in) == 0)
+			conn_close(c, 0, "idle");
+		else
+			conn_close(c, 408, "the request head did not arrive "
+			    "in time");
+		break;
+	case CS_RESOLVE:
+		snprintf(why, sizeof(why), "looking up %s timed out",
+		    c->host);
+		conn_close(c, 504, why);
+		break;
+	case CS_CONNECT:
+		snprintf(why, sizeof(why), "connecting to %s timed out",
+		    c->upstream);
+		conn_close(c, 504, why);
+		break;
+	case CS_EXCHANGE:
+		snprintf(why, sizeof(why), "%s did not answer in time",
+		    c->upstream);
+		conn_close(c, 504, why);
+		break;
+	default:
+		conn_close(c, 0, "idle timeout");
+		break;
+	}
+}

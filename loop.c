@@ -1,0 +1,254 @@
+/*
+ * loop.c: a worker's single-threaded poll() loop. What each descriptor
+ * waits for is recomputed from the connections' state every turn; the
+ * nearest deadline is the poll timeout.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proxy.h"
+
+#define ACCEPT_BURST	64	/* accepts per listener per turn */
+#define EMFILE_PAUSE_MS	100	/* accept pause when out of fds */
+
+struct slot {
+	struct conn	*c;
+	size_t		 first, n;
+};
+
+struct pollset {
+	struct pollfd	*pfd;
+	struct slot	*slots;
+	size_t		 cap, n, nslots;
+};
+
+static int
+pollset_reserve(struct pollset *ps, size_t need)
+{
+	struct pollfd *p;
+	struct slot *s;
+	size_t cap = ps->cap ? ps->cap : 64;
+
+	if (need <= ps->cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	if ((p = realloc(ps->pfd, cap * sizeof(*p))) == NULL)
+		return -1;
+	ps->pfd = p;
+	if ((s = realloc(ps->slots, cap * sizeof(*s))) == NULL)
+		return -1;
+	ps->slots = s;
+	ps->cap = cap;
+	return 0;
+}
+
+static void
+pollset_add(struct pollset *ps, int fd, short events)
+{
+	ps->pfd[ps->n].fd = fd;
+	ps->pfd[ps->n].events = events;
+	ps->pfd[ps->n].revents = 0;
+	ps->n++;
+}
+
+static int
+reserve_open(void)
+{
+	return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* Out of descriptors: use the spare one to accept and drop a client, so
+ * the listen queue does not spin poll, then pause accepting briefly. */
+static void
+accept_emfile(struct worker *w, int lfd)
+{
+	int fd;
+
+	log_warnx("out of file descriptors; refusing a client");
+	if (w->reserve_fd != -1) {
+		close(w->reserve_fd);
+		if ((fd = accept(lfd, NULL, NULL)) != -1)
+			close(fd);
+		w->reserve_fd = reserve_open();
+	}
+	w->accept_resume = w->now + EMFILE_PAUSE_MS;
+}
+
+static void
+accept_clients(struct worker *w, int lfd)
+{
+	int i;
+
+	for (i = 0; i < ACCEPT_BURST; i++) {
+		if (conn_accept(w, lfd) == 0)
+			continue;
+		if (errno == EMFILE || errno == ENFILE)
+			accept_emfile(w, lfd);
+		else if (errno == ENOBUFS || errno == ENOMEM)
+			w->accept_resume = w->now + EMFILE_PAUSE_MS;
+		return;
+	}
+}
+
+static int64_t
+min_deadline(int64_t a, int64_t b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
+/* Fills the pollset; returns the poll timeout in ms (-1: none). */
+static int
+pollset_build(struct worker *w, struct pollset *ps, int sigfd)
+{
+	struct conn *c;
+	int64_t next = -1, pool_next;
+	size_t i, nconns = 0;
+	int accepting;
+
+	for (c = w->conns; c != NULL; c = c->next)
+		nconns++;
+	if (pollset_reserve(ps, 2 + w->nls + nconns * (2 + MAX_HE_ATTEMPTS))
+	    == -1)
+		return 100;	/* try again shortly with what we have */
+	ps->n = ps->nslots = 0;
+	pollset_add(ps, sigfd, POLLIN);
+	pollset_add(ps, w->dns ? dns_fd(w->dns) : -1, POLLIN);
+	accepting = !w->quitting && w->accept_resume <= w->now;
+	for (i = 0; i < w->nls; i++)
+		pollset_add(ps, accepting ? w->ls[i].fd : -1, POLLIN);
+	if (!accepting && !w->quitting)
+		next = w->accept_resume;
+	for (c = w->conns; c != NULL; c = c->next) {
+		struct slot *s = &ps->slots[ps->nslots++];
+
+		s->c = c;
+		s->first = ps->n;
+		s->n = conn_pollfds(c, ps->pfd + ps->n, ps->cap - ps->n);
+		ps->n += s->n;
+		next = min_deadline(next, c->deadline);
+		if (c->state == CS_CONNECT)
+			next = min_deadline(next, c->he_next);
+	}
+	if ((pool_next = pool_expire(w)) >= 0)
+		next = min_deadline(next, w->now + pool_next);
+	if (w->quitting)
+		next = min_deadline(next, w->quit_deadline);
+	if (next < 0)
+		return -1;
+	return next <= w->now ? 0 : (int)(next - w->now > 60000 ? 60000 :
+	    next - w->now);
+}
+
+static void
+pollset_dispatch(struct worker *w, struct pollset *ps)
+{
+	size_t i;
+
+	if (ps->pfd[1].revents)
+		dns_read(w);
+	for (i = 0; i < w->nls; i++)
+		if (ps->pfd[2 + i].revents & POLLIN)
+			accept_clients(w, w->ls[i].fd);
+	for (i = 0; i < ps->nslots; i++) {
+		struct slot *s = &ps->slots[i];
+		size_t j;
+
+		if (s->c->dead)
+			continue;
+		for (j = 0; j < s->n; j++)
+			if (ps->pfd[s->first + j].revents) {
+				conn_events(s->c, ps->pfd + s->first, s->n);
+				break;
+			}
+	}
+}
+
+static void
+check_deadlines(struct worker *w)
+{
+	struct conn *c, *next;
+
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->dead)
+			continue;
+		if (c->state == CS_CONNECT)
+			upstream_connect_tick(c);
+		if (!c->dead && c->deadline >= 0 && c->deadline <= w->now)
+			conn_timeout(c);
+	}
+}
+
+static void
+worker_quit(struct worker *w)
+{
+	size_t i;
+
+	w->quitting = 1;
+	w->quit_deadline = w->now + GRACE_S * 1000;
+	for (i = 0; i < w->nls; i++)
+		close(w->ls[i].fd);
+	conn_close_idle(w);
+	conn_reap(w);
+}
+
+void
+worker_main(const struct config *cfg, struct listener *ls, size_t nls,
+    int id)
+{
+	static struct worker w;
+	struct pollset ps = { NULL, NULL, 0, 0, 0 };
+	int close_fds[MAX_LISTENERS];
+	int sigfd, timeout;
+	size_t i;
+
+	if (signals_init(&sigfd) == -1)
+		fatal("worker %d: pipe", id);
+	w.cfg = cfg;
+	w.ls = ls;
+	w.nls = nls;
+	w.now = now_ms();
+	w.reserve_fd = reserve_open();
+	for (i = 0; i < nls; i++)
+		close_fds[i] = ls[i].fd;
+	if ((w.dns = dns_start(close_fds, nls)) == NULL)
+		log_warn("worker %d: no resolver helper", id);
+	if ((w.pool = calloc(POOL_SIZE, sizeof(*w.pool))) == NULL)
+		fatal("worker %d: calloc", id);
+	for (i = 0; i < POOL_SIZE; i++)
+		w.pool[i].fd = -1;
+	log_debug("worker %d started", id);
+	for (;;) {
+		w.now = now_ms();
+		if (sig_term && !w.quitting)
+			worker_quit(&w);
+		if (sig_hup) {
+			sig_hup = 0;
+			if (log_reopen() == -1)
+				log_warn("cannot reopen the log file");
+		}
+		if (w.quitting && (w.conns == NULL ||
+		    w.now >= w.quit_deadline))
+			_exit(0);
+		timeout = pollset_build(&w, &ps, sigfd);
+		if (poll(ps.pfd, (nfds_t)ps.n, timeout) == -1 &&
+		    errno != EINTR) {
+			log_warn("poll");
+			continue;
+		}
+		w.now = now_ms();
+		if (ps.pfd[0].revents)
+			signals_drain(sigfd);
+		pollset_dispatch(&w, &ps);
+		check_deadlines(&w);
+		conn_reap(&w);
+	}
+}

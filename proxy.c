@@ -1,0 +1,861 @@
+/*
+ * proxy.c: the command line, the master process, and supervision of the
+ * pre-forked workers.
+ */
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "proxy.h"
+
+volatile sig_atomic_t sig_term, sig_hup, sig_chld;
+static int sig_wfd = -1;
+
+enum opt_type {
+	OPT_BOOL,	/* no value; --x=yes|no in files */
+	OPT_LONG,	/* decimal in [min, max] */
+	OPT_STR,
+	OPT_LIST,	/* repeatable, one item each time */
+	OPT_CSV,	/* repeatable, comma-separated items */
+	OPT_LEVEL,	/* a log level name */
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_DEBUG
+};
+
+struct option {
+	const char	*name;
+	const char	*alias;
+	enum opt_type	 type;
+	size_t		 off;
+	long		 min, max;
+	const char	*meta;
+	const char	*def;
+	const char	*help;
+};
+
+#define OFF(f) offsetof(struct config, f)
+
+static const struct option options[] = {
+	{ "hostname", "listen", OPT_LIST, OFF(listen), 0, 0, "ADDR",
+	    "127.0.0.1", "address to listen on, ADDR or ADDR:PORT (repeatable)" },
+	{ "port", NULL, OPT_LONG, OFF(port), 1, 65535, "N", "3128",
+	    "port to listen on" },
+	{ "backlog", NULL, OPT_LONG, OFF(backlog), 1, 65535, "N", "128",
+	    "listen(2) backlog" },
+	{ "num-workers", "workers", OPT_LONG, OFF(workers), 0, 256, "N",
+	    "0", "worker processes (0: one per online CPU)" },
+	{ "daemon", NULL, OPT_BOOL, OFF(daemon), 0, 1, NULL, "off",
+	    "detach and run in the background" },
+	{ "pid-file", NULL, OPT_STR, OFF(pid_file), 0, 0, "F", "none",
+	    "write the master's pid to F" },
+	{ "quit", NULL, OPT_BOOL, OFF(quit), 0, 1, NULL, "off",
+	    "stop the instance named by --pid-file and exit" },
+	{ "open-file-limit", NULL, OPT_LONG, OFF(open_file_limit), 0,
+	    1048576, "N", "0", "RLIMIT_NOFILE (0: raise to the hard limit)" },
+	{ "useragent", NULL, OPT_STR, OFF(useragent), 0, 0, "S", "unchanged",
+	    "replace the User-Agent of requests" },
+	{ "disable-headers", NULL, OPT_CSV, OFF(disable_headers), 0, 0,
+	    "LIST", "none", "request header names to remove" },
+	{ "add-header", NULL, OPT_LIST, OFF(add_headers), 0, 0,
+	    "'Name: value'", "none", "add or replace a request header "
+	    "(repeatable)" },
+	{ "disable-via", NULL, OPT_BOOL, OFF(disable_via), 0, 1, NULL, "off",
+	    "do not add a Via header" },
+	{ "connect-ports", NULL, OPT_CSV, OFF(connect_ports), 0, 0, "LIST",
+	    "any", "ports CONNECT may reach" },
+	{ "max-header-size", NULL, OPT_LONG, OFF(max_header_size), 1024,
+	    1048576, "N", "65536", "largest request or response head" },
+	{ "idle", NULL, OPT_LONG, OFF(idle), 1, 86400, "S", "30",
+	    "idle timeout waiting for a request (tunnels: 300 unless set)" },
+	{ "socktimeout", NULL, OPT_LONG, OFF(socktimeout), 1, 3600, "S", "5",
+	    "timeout for connecting upstream" },
+	{ "max-clients", NULL, OPT_LONG, OFF(max_clients), 1, 1000000, "N",
+	    "1024", "client connections per worker (beyond: 503)" },
+	{ "client-recvbuf-size", NULL, OPT_LONG, OFF(client_bufsz), 1024,
+	    16777216, "N", "16384", "buffer for bytes from a client" },
+	{ "server-recvbuf-size", NULL, OPT_LONG, OFF(server_bufsz), 1024,
+	    16777216, "N", "16384", "buffer for bytes from a server" },
+	{ "log-level", NULL, OPT_LEVEL, OFF(log_level), 0, 0,
+	    "debug|info|warning|error", "info", "least severe level logged" },
+	{ "debug", NULL, OPT_DEBUG, 0, 0, 0, NULL, "off",
+	    "same as --log-level debug" },
+	{ "log-file", NULL, OPT_STR, OFF(log_file), 0, 0, "F|syslog",
+	    "stderr", "where logs go" },
+	{ "version", NULL, OPT_VERSION, 0, 0, 0, NULL, NULL,
+	    "print the version and compiled-in features" },
+	{ "help", NULL, OPT_HELP, 0, 0, 0, NULL, NULL, "this text" },
+};
+
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+static void
+config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->port = 3128;
+	cfg->backlog = 128;
+	cfg->idle = 30;
+	cfg->tunnel_idle = 0;
+	cfg->socktimeout = 5;
+	cfg->max_header_size = 65536;
+	cfg->max_clients = 1024;
+	cfg->client_bufsz = 16384;
+	cfg->server_bufsz = 16384;
+	cfg->log_level = LOG_LEVEL_INFO;
+}
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+	char lhs[64];
+
+	fprintf(f, "usage: proxy [--flag value | --flag=value] ...\n\n");
+	for (i = 0; i < NOPTIONS; i++) {
+		const struct option *o = &options[i];
+
+		snprintf(lhs, sizeof(lhs), "--%s%s%s", o->name,
+		    o->meta ? " " : "", o->meta ? o->meta : "");
+		fprintf(f, "  %-30s %s", lhs, o->help);
+		if (o->def != NULL)
+			fprintf(f, " (default: %s)", o->def);
+		if (o->alias != NULL)
+			fprintf(f, "; also --%s", o->alias);
+		fputc('\n', f);
+	}
+}
+
+static void
+version(void)
+{
+	printf("proxy %s\nfeatures:", PROXY_VERSION);
+#ifdef __linux__
+	printf(" linux");
+#endif
+	printf(" ipv6 poll\n");
+}
+
+static const struct option *
+option_find(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTIONS; i++)
+		if ((strlen(options[i].name) == len &&
+		    strncmp(options[i].name, name, len) == 0) ||
+		    (options[i].alias != NULL &&
+		    strlen(options[i].alias) == len &&
+		    strncmp(options[i].alias, name, len) == 0))
+			return &options[i];
+	return NULL;
+}
+
+static int
+opt_error(const struct option *o, const char *val, const char *why)
+{
+	fprintf(stderr, "proxy: --%s: '%s' %s\n", o->name, val, why);
+	return -1;
+}
+
+static int
+list_add(const struct option *o, struct strlist *l, const char *v)
+{
+	if (l->n == MAX_LIST_ITEMS)
+		return opt_error(o, v, "is one item too many");
+	l->v[l->n++] = v;
+	return 0;
+}
+
+static int
+csv_add(const struct option *o, struct strlist *l, const char *v)
+{
+	const char *p = v, *comma;
+	char *item;
+	size_t n;
+
+	for (;;) {
+		comma = strchr(p, ',');
+		n = comma ? (size_t)(comma - p) : strlen(p);
+		while (n > 0 && (*p == ' ' || *p == '\t'))
+			p++, n--;
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n > 0) {
+			if ((item = strndup(p, n)) == NULL)
+				return opt_error(o, v, "ran out of memory");
+			if (list_add(o, l, item) == -1) {
+				free(item);
+				return -1;
+			}
+		}
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+static int
+parse_bool(const char *v)
+{
+	static const char *const yes[] = { "1", "yes", "true", "on" };
+	static const char *const no[] = { "0", "no", "false", "off" };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(v, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* Applies one option; val is NULL for a flag given without a value. */
+static int
+option_set(struct config *cfg, const struct option *o, const char *val)
+{
+	char *field = (char *)cfg + o->off;
+	long v;
+	int b;
+
+	switch (o->type) {
+	case OPT_BOOL:
+		if (val == NULL)
+			b = 1;
+		else if ((b = parse_bool(val)) == -1)
+			return opt_error(o, val, "is not yes or no");
+		*(int *)(void *)field = b;
+		return 0;
+	case OPT_LONG:
+		if (parse_long(val, o->min, o->max, &v) == -1) {
+			char why[80];
+
+			snprintf(why, sizeof(why), "is not a number in %ld..%ld",
+			    o->min, o->max);
+			return opt_error(o, val, why);
+		}
+		*(long *)(void *)field = v;
+		return 0;
+	case OPT_STR:
+		*(const char **)(void *)field = val;
+		return 0;
+	case OPT_LIST:
+		return list_add(o, (struct strlist *)(void *)field, val);
+	case OPT_CSV:
+		return csv_add(o, (struct strlist *)(void *)field, val);
+	case OPT_LEVEL:
+		if ((b = log_level_lookup(val)) == -1)
+			return opt_error(o, val,
+			    "is not one of debug, info, warning, error");
+		cfg->log_level = b;
+		return 0;
+	case OPT_DEBUG:
+		cfg->log_level = LOG_LEVEL_DEBUG;
+		return 0;
+	case OPT_HELP:
+		usage(stdout);
+		exit(0);
+	case OPT_VERSION:
+		version();
+		exit(0);
+	}
+	return -1;
+}
+
+static int
+takes_value(const struct option *o)
+{
+	return o->type != OPT_BOOL && o->type != OPT_HELP &&
+	    o->type != OPT_VERSION && o->type != OPT_DEBUG;
+}
+
+static int
+parse_args(struct config *cfg, int argc, char *argv[])
+{
+	const struct option *o;
+	const char *arg, *eq, *val;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		arg = argv[i];
+		if (strncmp(arg, "--", 2) != 0) {
+			fprintf(stderr, "proxy: unexpected argument '%s' "
+			    "(flags start with --; see --help)\n", arg);
+			return -1;
+		}
+		arg += 2;
+		eq = strchr(arg, '=');
+		if ((o = option_find(arg, eq ? (size_t)(eq - arg) :
+		    strlen(arg))) == NULL) {
+			fprintf(stderr, "proxy: unknown flag '%s' "
+			    "(see --help)\n", argv[i]);
+			return -1;
+		}
+		val = eq ? eq + 1 : NULL;
+		if (val == NULL && takes_value(o)) {
+			if (i + 1 == argc) {
+				fprintf(stderr, "proxy: --%s needs a value\n",
+				    o->name);
+				return -1;
+			}
+			val = argv[++i];
+		} else if (val != NULL && !takes_value(o) &&
+		    o->type != OPT_BOOL) {
+			fprintf(stderr, "proxy: --%s takes no value\n",
+			    o->name);
+			return -1;
+		}
+		if (option_set(cfg, o, val) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+config_finish(struct config *cfg)
+{
+	char host[HOST_MAX];
+	size_t i;
+	long v;
+
+	for (i = 0; i < cfg->connect_ports.n; i++) {
+		if (parse_long(cfg->connect_ports.v[i], 1, 65535, &v) == -1) {
+			fprintf(stderr, "proxy: --connect-ports: '%s' is not "
+			    "a port\n", cfg->connect_ports.v[i]);
+			return -1;
+		}
+		cfg->ports[cfg->nports++] = (uint16_t)v;
+	}
+	for (i = 0; i < cfg->add_headers.n; i++) {
+		const char *h = cfg->add_headers.v[i], *c = strchr(h, ':');
+
+		if (c == NULL || c == h || strpbrk(h, "\r\n") != NULL) {
+			fprintf(stderr, "proxy: --add-header: '%s' is not "
+			    "'Name: value'\n", h);
+			return -1;
+		}
+	}
+	if (cfg->workers == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		cfg->workers = n > 0 ? (n > 64 ? 64 : n) : 1;
+	}
+	if (cfg->tunnel_idle == 0)
+		cfg->tunnel_idle = cfg->idle == 30 ? 300 : cfg->idle;
+	if (cfg->listen.n == 0)
+		cfg->listen.v[cfg->listen.n++] = "127.0.0.1";
+	if (gethostname(host, sizeof(host)) == -1)
+		strlcpy_p(host, "proxy", sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	snprintf(cfg->via, sizeof(cfg->via), "1.1 %.64s (proxy/%s)", host,
+	    PROXY_VERSION);
+	return 0;
+}
+
+void
+addr_format(const struct sockaddr *sa, char *out, size_t size)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+		snprintf(out, size, "[%s]:%u", ip, ntohs(s6->sin6_port));
+	} else if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+		snprintf(out, size, "%s:%u", ip, ntohs(s4->sin_port));
+	} else
+		snprintf(out, size, "?");
+}
+
+static int
+listener_open(struct listener *l, const struct addrinfo *ai, long backlog)
+{
+	int fd, one = 1;
+
+	if ((fd = socket(ai->ai_family, ai->ai_socktype, 0)) == -1)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ai->ai_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+		    sizeof(one));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+	    listen(fd, (int)backlog) == -1 ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	l->fd = fd;
+	l->addr.len = ai->ai_addrlen;
+	memcpy(&l->addr.ss, ai->ai_addr, ai->ai_addrlen);
+	addr_format(ai->ai_addr, l->name, sizeof(l->name));
+	return 0;
+}
+
+/* Binds every --listen address; exits 2 on a bad address, 1 if binding
+ * fails. */
+static size_t
+listeners_open(const struct config *cfg, struct listener *ls)
+{
+	struct addrinfo hints, *res, *ai;
+	char host[HOST_MAX], port[8];
+	uint16_t p;
+	size_t i, n = 0;
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	for (i = 0; i < cfg->listen.n; i++) {
+		const char *a = cfg->listen.v[i];
+
+		if (parse_hostport(a, strlen(a), host, sizeof(host), &p,
+		    (uint16_t)cfg->port) == -1) {
+			fprintf(stderr, "proxy: --hostname: '%s' is not an "
+			    "address\n", a);
+			exit(2);
+		}
+		snprintf(port, sizeof(port), "%u", p);
+		if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+			fprintf(stderr, "proxy: --hostname: '%s': %s\n", a,
+			    gai_strerror(rc));
+			exit(2);
+		}
+		for (ai = res; ai != NULL && n < MAX_LISTENERS;
+		    ai = ai->ai_next) {
+			if (listener_open(&ls[n], ai, cfg->backlog) == -1) {
+				char name[80];
+
+				addr_format(ai->ai_addr, name, sizeof(name));
+				fprintf(stderr, "proxy: cannot listen on %s: "
+				    "%s\n", name, strerror(errno));
+				exit(1);
+			}
+			n++;
+		}
+		freeaddrinfo(res);
+	}
+	return n;
+}
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+
+	if (sig == SIGTERM || sig == SIGINT)
+		sig_term = 1;
+	else if (sig == SIGHUP)
+		sig_hup = 1;
+	else if (sig == SIGCHLD)
+		sig_chld = 1;
+	if (sig_wfd != -1 && write(sig_wfd, &c, 1) == -1) {
+		/* the pipe is full: a wakeup is already pending */
+	}
+	errno = saved;
+}
+
+int
+signals_init(int *rfd)
+{
+	static int pfd[2] = { -1, -1 };
+	struct sigaction sa;
+	int i;
+
+	if (pfd[0] != -1) {
+		close(pfd[0]);
+		close(pfd[1]);
+	}
+	if (pipe(pfd) == -1)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		fcntl(pfd[i], F_SETFL, fcntl(pfd[i], F_GETFL) | O_NONBLOCK);
+		fcntl(pfd[i], F_SETFD, FD_CLOEXEC);
+	}
+	sig_wfd = pfd[1];
+	*rfd = pfd[0];
+	sig_term = sig_hup = sig_chld = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	return 0;
+}
+
+void
+signals_drain(int rfd)
+{
+	char tmp[64];
+
+	while (read(rfd, tmp, sizeof(tmp)) > 0)
+		;
+}
+
+static void
+raise_fd_limit(const struct config *cfg)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (cfg->open_file_limit > 0) {
+		rl.rlim_cur = (rlim_t)cfg->open_file_limit;
+		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
+			rl.rlim_max = rl.rlim_cur;
+	} else if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 65536)
+		rl.rlim_cur = 65536;
+	else
+		rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("cannot set the open file limit to %lu",
+		    (unsigned long)rl.rlim_cur);
+}
+
+/* A relative path would break once the daemon changes to "/". */
+static const char *
+absolute_path(const char *p)
+{
+	char cwd[PATH_MAX], *abs;
+
+	if (p == NULL || p[0] == '/' || strcmp(p, "syslog") == 0 ||
+	    strcmp(p, "-") == 0 || getcwd(cwd, sizeof(cwd)) == NULL)
+		return p;
+	if ((abs = malloc(strlen(cwd) + strlen(p) + 2)) == NULL)
+		return p;
+	sprintf(abs, "%s/%s", cwd, p);
+	return abs;
+}
+
+static int
+pid_file_write(const char *path)
+{
+	char tmp[PATH_MAX], line[32];
+	int fd, n;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -1;
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) == -1)
+		return -1;
+	n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+	if (write(fd, line, (size_t)n) != n || close(fd) == -1) {
+		unlink(tmp);
+		return -1;
+	}
+	return rename(tmp, path);
+}
+
+static pid_t
+pid_file_read(const char *path)
+{
+	char line[32];
+	ssize_t n;
+	long v;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	line[n] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	if (parse_long(line, 2, INT_MAX, &v) == -1)
+		return -1;
+	return (pid_t)v;
+}
+
+/* --quit: SIGTERM to the running instance, then wait for it to go. */
+static int
+quit_running(const struct config *cfg)
+{
+	pid_t pid;
+	int i;
+
+	if (cfg->pid_file == NULL) {
+		fprintf(stderr, "proxy: --quit needs --pid-file\n");
+		return 2;
+	}
+	if ((pid = pid_file_read(cfg->pid_file)) == -1) {
+		fprintf(stderr, "proxy: --quit: no pid in %s\n", cfg->pid_file);
+		return 1;
+	}
+	if (kill(pid, SIGTERM) == -1) {
+		fprintf(stderr, "proxy: --quit: pid %ld: %s\n", (long)pid,
+		    strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < (GRACE_S + 5) * 20; i++) {
+		struct timespec ts = { 0, 50 * 1000000L };
+
+		if (kill(pid, 0) == -1 && errno == ESRCH) {
+			printf("proxy: stopped pid %ld\n", (long)pid);
+			return 0;
+		}
+		nanosleep(&ts, NULL);
+	}
+	fprintf(stderr, "proxy: --quit: pid %ld is still running\n",
+	    (long)pid);
+	return 1;
+}
+
+/* Forks; the parent waits until the child has written the pid file, so
+ * "proxy --daemon" returns only once the instance is ready. */
+static void
+daemonize(const char *pid_file)
+{
+	int pfd[2], devnull;
+	char c = 0;
+	pid_t pid;
+
+	if (pipe(pfd) == -1)
+		fatal("pipe");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0) {
+		close(pfd[1]);
+		_exit(read(pfd[0], &c, 1) == 1 && c == 1 ? 0 : 1);
+	}
+	close(pfd[0]);
+	if (setsid() == -1)
+		fatal("setsid");
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	if ((devnull = open("/dev/null", O_RDWR)) != -1) {
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		if (devnull > 2)
+			close(devnull);
+	}
+	if (pid_file != NULL && pid_file_write(pid_file) == -1)
+		fatal("cannot write %s", pid_file);
+	c = 1;
+	if (write(pfd[1], &c, 1) != 1)
+		log_warn("daemon start-up pipe");
+	close(pfd[1]);
+}
+
+struct child {
+	pid_t	 pid;
+	int64_t	 started;
+	int64_t	 respawn_at;	/* 0: running or not due */
+	int	 failures;	/* quick deaths in a row */
+};
+
+static pid_t
+worker_spawn(const struct config *cfg, struct listener *ls, size_t nls,
+    int id)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		worker_main(cfg, ls, nls, id);
+	if (pid == -1)
+		log_warn("fork worker %d", id);
+	return pid;
+}
+
+static void
+workers_reap(struct child *kids, size_t n, int64_t now)
+{
+	pid_t pid;
+	int status;
+	size_t i;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < n; i++) {
+			if (kids[i].pid != pid)
+				continue;
+			kids[i].pid = 0;
+			if (sig_term)
+				break;
+			if (WIFSIGNALED(status))
+				log_warnx("worker %zu (pid %ld) killed by "
+				    "signal %d; restarting", i, (long)pid,
+				    WTERMSIG(status));
+			else
+				log_warnx("worker %zu (pid %ld) exited with "
+				    "%d; restarting", i, (long)pid,
+				    WEXITSTATUS(status));
+			/* back off when a worker dies right after start */
+			kids[i].failures = now - kids[i].started < 1000 ?
+			    kids[i].failures + 1 : 0;
+			kids[i].respawn_at = now + (kids[i].failures ?
+			    (100L << (kids[i].failures > 6 ? 6 :
+			    kids[i].failures)) : 0);
+		}
+	}
+}
+
+static int64_t
+workers_respawn(const struct config *cfg, struct listener *ls, size_t nls,
+    struct child *kids, size_t n, int64_t now)
+{
+	int64_t next = -1;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (kids[i].pid != 0)
+			continue;
+		if (kids[i].respawn_at <= now) {
+			kids[i].pid = worker_spawn(cfg, ls, nls, (int)i);
+			kids[i].started = now;
+			kids[i].respawn_at = 0;
+			if (kids[i].pid == -1) {
+				kids[i].pid = 0;
+				kids[i].respawn_at = now + 1000;
+			}
+		}
+		if (kids[i].pid == 0 && (next == -1 ||
+		    kids[i].respawn_at - now < next))
+			next = kids[i].respawn_at - now;
+	}
+	return next;
+}
+
+static void
+workers_signal(struct child *kids, size_t n, int sig)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (kids[i].pid > 0)
+			kill(kids[i].pid, sig);
+}
+
+static size_t
+workers_alive(const struct child *kids, size_t n)
+{
+	size_t i, alive = 0;
+
+	for (i = 0; i < n; i++)
+		alive += kids[i].pid > 0;
+	return alive;
+}
+
+/* SIGTERM: workers finish in-flight requests within the grace period. */
+static void
+workers_stop(struct child *kids, size_t n, int rfd)
+{
+	int64_t deadline = now_ms() + (GRACE_S + 2) * 1000;
+	struct pollfd pfd = { rfd, POLLIN, 0 };
+
+	workers_signal(kids, n, SIGTERM);
+	while (workers_alive(kids, n) > 0) {
+		int64_t left = deadline - now_ms();
+
+		if (left <= 0) {
+			log_warnx("workers still running after the grace "
+			    "period; killing them");
+			workers_signal(kids, n, SIGKILL);
+			deadline = now_ms() + 5000;
+		}
+		(void)poll(&pfd, 1, left > 0 ? (int)(left > 200 ? 200 : left) :
+		    200);
+		signals_drain(rfd);
+		workers_reap(kids, n, now_ms());
+	}
+}
+
+static int
+master_run(const struct config *cfg, struct listener *ls, size_t nls)
+{
+	struct child *kids;
+	struct pollfd pfd;
+	size_t n = (size_t)cfg->workers, i;
+	int rfd;
+
+	if (signals_init(&rfd) == -1)
+		fatal("pipe");
+	if ((kids = calloc(n, sizeof(*kids))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < nls; i++)
+		log_info("listening on %s", ls[i].name);
+	log_info("proxy %s started with %zu worker%s", PROXY_VERSION, n,
+	    n == 1 ? "" : "s");
+	pfd.fd = rfd;
+	pfd.events = POLLIN;
+	for (;;) {
+		int64_t now = now_ms(), wait;
+
+		workers_reap(kids, n, now);
+		if (sig_term)
+			break;
+		if (sig_hup) {
+			sig_hup = 0;
+			if (log_reopen() == -1)
+				log_warn("cannot reopen the log file");
+			workers_signal(kids, n, SIGHUP);
+		}
+		wait = workers_respawn(cfg, ls, nls, kids, n, now);
+		if (poll(&pfd, 1, (int)wait) > 0)
+			signals_drain(rfd);
+	}
+	log_info("stopping");
+	workers_stop(kids, n, rfd);
+	free(kids);
+	if (cfg->pid_file != NULL)
+		unlink(cfg->pid_file);
+	log_info("stopped");
+	return 0;
+}
+
+int
+proxy_main(int argc, char *argv[])
+{
+	static struct config cfg;
+	static struct listener ls[MAX_LISTENERS];
+	size_t nls;
+
+	config_defaults(&cfg);
+	if (parse_args(&cfg, argc, argv) == -1 || config_finish(&cfg) == -1)
+		return 2;
+	cfg.pid_file = absolute_path(cfg.pid_file);
+	cfg.log_file = absolute_path(cfg.log_file);
+	if (cfg.quit)
+		return quit_running(&cfg);
+	if (log_init(cfg.log_file, cfg.log_level) == -1) {
+		fprintf(stderr, "proxy: --log-file: %s: %s\n", cfg.log_file,
+		    strerror(errno));
+		return 2;
+	}
+	raise_fd_limit(&cfg);
+	nls = listeners_open(&cfg, ls);
+	if (cfg.daemon)
+		daemonize(cfg.pid_file);
+	else if (cfg.pid_file != NULL && pid_file_write(cfg.pid_file) == -1) {
+		log_warn("cannot write %s", cfg.pid_file);
+		return 1;
+	}
+	return master_run(&cfg, ls, nls);
+}
