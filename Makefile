@@ -51,7 +51,7 @@ unit: libproxy.a
 	done
 
 test: all unit
-	sh tests.sh
+	PROXY_SANITIZED=$(SANITIZE) sh tests.sh
 
 fuzz:
 	@mkdir -p fuzz-out

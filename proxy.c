@@ -223,7 +223,8 @@ parse_bool(const char *v)
 	return -1;
 }
 
-/* Applies one option; val is NULL for a flag given without a value. */
+/* Applies one option; val is NULL for a flag given without a value.
+ * Returns 0, -1 on a bad value, or 1 when the program is done (--help). */
 static int
 option_set(struct config *cfg, const struct option *o, const char *val)
 {
@@ -267,10 +268,10 @@ option_set(struct config *cfg, const struct option *o, const char *val)
 		return 0;
 	case OPT_HELP:
 		usage(stdout);
-		exit(0);
+		return 1;
 	case OPT_VERSION:
 		version();
-		exit(0);
+		return 1;
 	}
 	return -1;
 }
@@ -287,7 +288,7 @@ parse_args(struct config *cfg, int argc, char *argv[])
 {
 	const struct option *o;
 	const char *arg, *eq, *val;
-	int i;
+	int i, rc;
 
 	for (i = 1; i < argc; i++) {
 		arg = argv[i];
@@ -318,8 +319,8 @@ parse_args(struct config *cfg, int argc, char *argv[])
 			    o->name);
 			return -1;
 		}
-		if (option_set(cfg, o, val) == -1)
-			return -1;
+		if ((rc = option_set(cfg, o, val)) != 0)
+			return rc;
 	}
 	return 0;
 }
@@ -836,9 +837,12 @@ proxy_main(int argc, char *argv[])
 	static struct config cfg;
 	static struct listener ls[MAX_LISTENERS];
 	size_t nls;
+	int rc;
 
 	config_defaults(&cfg);
-	if (parse_args(&cfg, argc, argv) == -1 || config_finish(&cfg) == -1)
+	if ((rc = parse_args(&cfg, argc, argv)) != 0)
+		return rc == 1 ? 0 : 2;
+	if (config_finish(&cfg) == -1)
 		return 2;
 	cfg.pid_file = absolute_path(cfg.pid_file);
 	cfg.log_file = absolute_path(cfg.log_file);
