@@ -667,12 +667,16 @@ request_route(struct conn *c)
 		conn_close(c, 502, "the resolver is busy or gone");
 }
 
+/*
+ * A complete head is at the front of client.in. It stays there, as the
+ * client sent it, until the connection to the next hop is ready; only then
+ * is it rewritten for that hop (request_send), so a failed hop can be
+ * replaced by another with the request intact.
+ */
 static int
 request_start(struct conn *c, char *buf, const struct http_head *h)
 {
-	const struct config *cfg = c->w->cfg;
 	const char *why = NULL;
-	size_t n;
 	int status;
 
 	request_note(c, buf, h);
@@ -682,24 +686,37 @@ request_start(struct conn *c, char *buf, const struct http_head *h)
 	}
 	c->upgrade = (h->flags & HTTP_F_UPGRADE) &&
 	    (h->flags & HTTP_F_WEBSOCKET);
-	if (h->method == HTTP_CONNECT) {
-		buf_rack(&c->client.in, h->head_len);
-		c->req.flow = FLOW_DONE;
-	} else {
-		if (scratch_ensure(cfg) == -1 ||
-		    (n = build_request(c, buf, h, scratch, scratch_size)) == 0 ||
-		    head_replace(&c->client.in, h->head_len, scratch, n,
-		    (size_t)(cfg->max_header_size + cfg->client_bufsz)) == -1) {
-			conn_close(c, 500, "out of memory for the request head");
-			return 0;
-		}
-		c->req.fwd = n;
-		flow_start(&c->req, h->body, h->content_length);
-	}
+	c->head_len = h->head_len;
 	log_debug("%s: %s %s:%u %s", c->peer, c->method_name, c->host,
 	    c->port, c->path);
 	request_route(c);
 	return 1;
+}
+
+/* Rewrites the head at the front of client.in for the server and clears
+ * it for sending; the body follows as its framing is checked. */
+static int
+request_send(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+	size_t len, scan = 0, n;
+	char *p = buf_rptr(&c->client.in, &len);
+
+	if (http_parse_request(p, len, (size_t)cfg->max_header_size, &scan,
+	    &head) != (int)c->head_len) {
+		conn_close(c, 500, "the request head changed under us");
+		return -1;
+	}
+	if (scratch_ensure(cfg) == -1 ||
+	    (n = build_request(c, p, &head, scratch, scratch_size)) == 0 ||
+	    head_replace(&c->client.in, head.head_len, scratch, n,
+	    (size_t)(cfg->max_header_size + cfg->client_bufsz)) == -1) {
+		conn_close(c, 500, "out of memory for the request head");
+		return -1;
+	}
+	c->req.fwd = n;
+	flow_start(&c->req, head.body, head.content_length);
+	return 0;
 }
 
 /* Grows a buffer that holds an incomplete head, up to the head limit. */
@@ -774,12 +791,16 @@ conn_connected(struct conn *c)
 	buf_reset(&c->server.in);
 	c->deadline = c->w->now + cfg->tunnel_idle * 1000;
 	if (c->method == HTTP_CONNECT) {
+		buf_rack(&c->client.in, c->head_len);
+		c->req.flow = FLOW_DONE;
 		(void)buf_put(&c->server.in, established,
 		    sizeof(established) - 1);
 		c->status = 200;
 		c->sent_head = 1;
 		c->state = CS_TUNNEL;
 	} else {
+		if (request_send(c) == -1)
+			return;
 		c->state = CS_EXCHANGE;
 		c->resp.flow = FLOW_HEAD;
 	}

@@ -491,6 +491,7 @@ struct conn {
 	int		 sent_head;	/* a response head went out */
 	uint64_t	 bytes_in, bytes_out;
 	int64_t		 started;
+	size_t		 head_len;	/* the client's head, as sent */
 	struct flowstate req, resp;
 
 	/* upstream connection */
