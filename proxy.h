@@ -548,4 +548,37 @@ int64_t	 pool_expire(struct worker *);
 /* The connection to the server is up. */
 void	 conn_connected(struct conn *);
 
+/* -------------------------------------------------------------- config.c */
+
+/* One entry of an address or host list: an address range (IPv4 kept as
+ * IPv4-mapped IPv6) or a host glob. */
+struct netlist_entry {
+	unsigned char	 lo[16], hi[16];
+	int		 is_host;
+	int		 any;		/* "*" */
+	char		 host[HOST_MAX];
+};
+
+struct netlist {
+	struct netlist_entry v[MAX_LIST_ITEMS];
+	size_t		 n;
+};
+
+/*
+ * Adds one item in Px's forms: 127.0.0.1, 192.168.0.*, 10.0.*.*,
+ * 192.168.0.1-192.168.0.255, 192.168.0.0/24, ::1, fe80::/10, "*", and,
+ * when hosts is set, host globs such as *.local or intranet. Returns 0, or
+ * -1 with the reason in err.
+ */
+int	 netlist_add(struct netlist *, const char *item, int hosts,
+	    char *err, size_t errsz);
+/* The same for a list separated by commas, semicolons or blanks. */
+int	 netlist_add_csv(struct netlist *, const char *csv, int hosts,
+	    char *err, size_t errsz);
+/* 1 if the address is in one of the ranges. */
+int	 netlist_match_addr(const struct netlist *, const struct sockaddr *);
+/* 1 if host (a name or an address literal) matches an entry; names
+ * match globs case-insensitively, literals match ranges. */
+int	 netlist_match_host(const struct netlist *, const char *host);
+
 #endif /* PROXY_H */
