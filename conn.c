@@ -117,15 +117,26 @@ name_listed(const struct strlist *l, const char *name, size_t len,
 	return 0;
 }
 
+/* With --auth NONE a parent's login is the client's business: its
+ * Proxy-Authorization and the parent's Proxy-Authenticate pass through. */
+static int
+auth_passes(const struct conn *c, const char *name, size_t len)
+{
+	return c->parent >= 0 && c->w->cfg->auth == AUTH_NONE &&
+	    (strncaseeq(name, len, "Proxy-Authorization") ||
+	    strncaseeq(name, len, "Proxy-Authenticate"));
+}
+
 /* Fields every hop must drop, and those this hop was asked to drop. */
 static int
-request_field_dropped(const struct config *cfg, const char *buf,
+request_field_dropped(const struct conn *c, const char *buf,
     const struct http_head *h, const struct http_field *f)
 {
+	const struct config *cfg = c->w->cfg;
 	const char *name = buf + f->name.off;
 	size_t len = f->name.len;
 
-	return http_is_hop_field(name, len) ||
+	return (http_is_hop_field(name, len) && !auth_passes(c, name, len)) ||
 	    http_connection_lists(buf, h, name, len) ||
 	    strncaseeq(name, len, "Host") ||
 	    name_listed(&cfg->disable_headers, name, len, 0) ||
@@ -133,9 +144,20 @@ request_field_dropped(const struct config *cfg, const char *buf,
 	    (cfg->useragent != NULL && strncaseeq(name, len, "User-Agent"));
 }
 
+/* Origin-form to a server; absolute-form (or authority-form for
+ * CONNECT) to a parent. */
 static void
-out_target(struct out *o, const char *buf, const struct http_head *h)
+out_target(struct out *o, const struct conn *c, const char *buf,
+    const struct http_head *h)
 {
+	if (h->method == HTTP_CONNECT) {
+		out_hostport(o, c->host, c->port, 0);
+		return;
+	}
+	if (c->parent >= 0) {
+		out_str(o, "http://");
+		out_hostport(o, c->host, c->port, 80);
+	}
 	if (h->path.len == 0 || buf[h->path.off] != '/')
 		out_put(o, "/", 1);
 	out_span(o, buf, h->path);
@@ -164,14 +186,14 @@ build_request(const struct conn *c, const char *buf,
 
 	out_span(&o, buf, h->method_s);
 	out_put(&o, " ", 1);
-	out_target(&o, buf, h);
+	out_target(&o, c, buf, h);
 	out_str(&o, " HTTP/1.1\r\nHost: ");
-	out_hostport(&o, c->host, c->port, 80);
+	out_hostport(&o, c->host, c->port, h->method == HTTP_CONNECT ? 0 : 80);
 	out_put(&o, "\r\n", 2);
 	for (i = 0; i < h->nfields; i++) {
 		const struct http_field *f = &h->fields[i];
 
-		if (request_field_dropped(cfg, buf, h, f))
+		if (request_field_dropped(c, buf, h, f))
 			continue;
 		out_span(&o, buf, f->name);
 		out_put(&o, ": ", 2);
@@ -190,6 +212,10 @@ build_request(const struct conn *c, const char *buf,
 		out_field(&o, "User-Agent", cfg->useragent);
 	if (!cfg->disable_via)
 		out_field(&o, "Via", cfg->via);
+	if (c->auth_hdr != NULL)
+		out_field(&o, "Proxy-Authorization", c->auth_hdr);
+	else if (c->parent >= 0 && cfg->auth == AUTH_BASIC)
+		out_field(&o, "Proxy-Authorization", cfg->basic);
 	out_put(&o, "\r\n", 2);
 	return o.overflow ? 0 : o.len;
 }
@@ -211,7 +237,8 @@ build_response(const struct conn *c, const char *buf,
 		const struct http_field *f = &h->fields[i];
 		const char *name = buf + f->name.off;
 
-		if (http_is_hop_field(name, f->name.len) ||
+		if ((http_is_hop_field(name, f->name.len) &&
+		    !auth_passes(c, name, f->name.len)) ||
 		    http_connection_lists(buf, h, name, f->name.len))
 			continue;
 		out_span(&o, buf, f->name);
@@ -270,10 +297,12 @@ access_log(struct conn *c)
 		return;		/* no request, or logged already */
 	out_hostport(&o, c->host, c->port, 0);
 	hp[o.overflow ? 0 : o.len] = '\0';
-	log_info("access %s %s %s %s %d %llu %llu %lldms %s", c->peer,
+	log_info("access %s %s %s %s %d %llu %llu %lldms %s%s", c->peer,
 	    c->method_name, hp, c->path, c->status,
 	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
-	    (long long)(c->w->now - c->started), "DIRECT");
+	    (long long)(c->w->now - c->started),
+	    c->parent >= 0 ? "PROXY " : "DIRECT",
+	    c->parent >= 0 ? c->w->cfg->parents[c->parent].name : "");
 	c->started = 0;
 }
 
@@ -547,6 +576,10 @@ request_reset(struct conn *c)
 	c->server_keepalive = 0;
 	c->started = 0;
 	c->path[0] = '\0';
+	c->auth_phase = AUTH_IDLE;
+	c->discard = 0;
+	free(c->auth_hdr);
+	c->auth_hdr = NULL;
 }
 
 static int
@@ -642,29 +675,24 @@ flow_start(struct flowstate *f, enum http_body body, uint64_t length)
 	}
 }
 
-/* Sends c toward the origin: an idle pooled connection, else a lookup. */
+/* Sends c toward its next hop. */
 static void
 request_route(struct conn *c)
 {
-	struct out o = { c->upstream, 0, sizeof(c->upstream) - 1, 0 };
-	int fd, r;
+	const struct config *cfg = c->w->cfg;
 
-	out_hostport(&o, c->host, c->port, 0);
-	c->upstream[o.overflow ? 0 : o.len] = '\0';
-	if (c->method != HTTP_CONNECT &&
-	    (fd = pool_take(c->w, c->upstream)) != -1) {
-		c->server.fd = fd;
-		c->server_reused = 1;
-		conn_connected(c);
+	c->tried = 0;
+	if (upstream_route(c) == -1) {
+		conn_close(c, 502, "no parent proxy left to try");
 		return;
 	}
-	c->state = CS_RESOLVE;
-	c->deadline = c->w->now + c->w->cfg->socktimeout * 1000;
-	r = dns_lookup(c->w->dns, c->host, c, &c->addrs);
-	if (r == 1)
-		conn_resolved(c, &c->addrs);
-	else if (r == -1)
-		conn_close(c, 502, "the resolver is busy or gone");
+	if (c->parent >= 0 && cfg->auth != AUTH_NONE &&
+	    c->w->auth_backoff > c->w->now) {
+		conn_close(c, 502, "the parent proxy refused our credentials "
+		    "a moment ago; not trying again yet");
+		return;
+	}
+	upstream_start(c);
 }
 
 /*
@@ -714,6 +742,8 @@ request_send(struct conn *c)
 		conn_close(c, 500, "out of memory for the request head");
 		return -1;
 	}
+	free(c->auth_hdr);
+	c->auth_hdr = NULL;
 	c->req.fwd = n;
 	flow_start(&c->req, head.body, head.content_length);
 	return 0;
@@ -760,15 +790,95 @@ request_head(struct conn *c)
 	return 0;
 }
 
+/* A new parent connection logs in first: a bodiless request with the
+ * NTLM Type 1 goes ahead of the client's request, which waits at the
+ * front of client.in until the parent's challenge is answered. */
+static int
+auth_negotiate(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+	size_t n;
+
+	if (scratch_ensure(cfg) == -1 ||
+	    (n = upstream_ntlm_probe(c, scratch, scratch_size)) == 0 ||
+	    buf_prepend(&c->client.in, scratch, n,
+	    (size_t)(cfg->max_header_size + cfg->client_bufsz)) == -1) {
+		conn_close(c, 500, "cannot build the NTLM negotiation");
+		return -1;
+	}
+	c->req.fwd = n;
+	c->req.flow = FLOW_HEAD;	/* the real head is not sent yet */
+	c->auth_phase = AUTH_NEGOTIATE;
+	return 0;
+}
+
+/* The parent answered the Type 1: prepare the Type 3 (or nothing, when
+ * the parent wants no login), and drop this response. */
+static int
+auth_challenge(struct conn *c, char *buf, const struct http_head *h)
+{
+	char why[WHY_MAX];
+
+	if (h->status == 407) {
+		if (upstream_ntlm_answer(c, buf, h, why, sizeof(why)) == -1) {
+			conn_close(c, 502, why);
+			return 0;
+		}
+		c->auth_phase = AUTH_AUTHENTICATE;
+	} else
+		c->auth_phase = AUTH_DONE;
+	c->server_keepalive = h->minor == 1 ? !(h->flags & HTTP_F_CLOSE) :
+	    (h->flags & HTTP_F_KEEPALIVE) != 0;
+	flow_start(&c->resp, h->body, h->content_length);
+	buf_rack(&c->server.in, h->head_len);
+	c->resp.scan = 0;
+	c->discard = 1;
+	return 1;
+}
+
+/* The parent's dropped answer is read: send the real request. */
+static int
+auth_continue(struct conn *c)
+{
+	c->discard = 0;
+	if (!c->server_keepalive || c->server.eof) {
+		conn_close(c, 502, "the parent closed the connection during "
+		    "the NTLM login");
+		return -1;
+	}
+	if (request_send(c) == -1)
+		return -1;
+	c->resp.flow = FLOW_HEAD;
+	return 0;
+}
+
+/* 407 to our credentials: tell the client, and keep away from the
+ * parent for a while so the account is not locked. */
+static void
+auth_refused(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+	char why[WHY_MAX];
+
+	c->w->auth_backoff = c->w->now + AUTH_BACKOFF_S * 1000;
+	snprintf(why, sizeof(why), "the parent proxy %s refused the %s "
+	    "credentials of %s%s%s; not trying again for %d s",
+	    cfg->parents[c->parent].name, cfg->auth == AUTH_BASIC ? "Basic" :
+	    ntlm_dialect_name(cfg->dialect), cfg->creds.domain,
+	    cfg->creds.domain[0] ? "\\" : "", cfg->creds.user,
+	    AUTH_BACKOFF_S);
+	conn_close(c, 502, why);
+}
+
 void
 conn_resolved(struct conn *c, const struct dns_result *res)
 {
 	char why[WHY_MAX];
 
 	if (res->error != 0) {
-		snprintf(why, sizeof(why), "cannot resolve %s: %s", c->host,
-		    dns_strerror(res->error));
-		conn_close(c, 502, why);
+		snprintf(why, sizeof(why), "cannot resolve %s: %s",
+		    c->hop_host, dns_strerror(res->error));
+		upstream_fail(c, 502, why);
 		return;
 	}
 	if (&c->addrs != res)
@@ -790,7 +900,12 @@ conn_connected(struct conn *c)
 	}
 	buf_reset(&c->server.in);
 	c->deadline = c->w->now + cfg->tunnel_idle * 1000;
-	if (c->method == HTTP_CONNECT) {
+	if (c->parent >= 0 && cfg->auth == AUTH_NTLM && !c->server_reused) {
+		if (auth_negotiate(c) == -1)
+			return;
+		c->state = CS_EXCHANGE;
+		c->resp.flow = FLOW_HEAD;
+	} else if (c->method == HTTP_CONNECT && c->parent < 0) {
 		buf_rack(&c->client.in, c->head_len);
 		c->req.flow = FLOW_DONE;
 		(void)buf_put(&c->server.in, established,
@@ -892,6 +1007,15 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 	enum flow flow;
 	size_t n;
 
+	if (c->auth_phase == AUTH_NEGOTIATE)
+		return auth_challenge(c, buf, h);
+	if (c->parent >= 0 && h->status == 407 &&
+	    (c->auth_phase == AUTH_AUTHENTICATE || cfg->auth == AUTH_BASIC)) {
+		auth_refused(c);
+		return 0;
+	}
+	if (c->auth_phase == AUTH_AUTHENTICATE)
+		c->auth_phase = AUTH_DONE;
 	if (h->status == 101 && !c->upgrade) {
 		conn_close(c, 502, "the server switched protocols unasked");
 		return 0;
@@ -922,7 +1046,8 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 	c->resp.fwd = n;
 	c->resp.scan = 0;
 	c->sent_head = 1;
-	if (h->status == 101)
+	if (h->status == 101 || (c->method == HTTP_CONNECT &&
+	    h->status / 100 == 2))
 		c->state = CS_TUNNEL;
 	return 1;
 }
@@ -1030,6 +1155,14 @@ exchange_step(struct conn *c)
 		conn_close(c, 502, c->resp.chunk.error ? c->resp.chunk.error :
 		    "bad chunked response body");
 		return 0;
+	}
+	if (c->discard) {
+		if (c->resp.fwd > 0)
+			progress = 1;
+		buf_rack(&c->server.in, c->resp.fwd);
+		c->resp.fwd = 0;
+		if (c->resp.flow == FLOW_DONE)
+			return auth_continue(c) == 0;
 	}
 	if (flow_send(&c->client, &c->server.in, &c->resp.fwd, &c->bytes_out,
 	    &progress) == -1) {
@@ -1274,13 +1407,13 @@ conn_timeout(struct conn *c)
 		break;
 	case CS_RESOLVE:
 		snprintf(why, sizeof(why), "looking up %s timed out",
-		    c->host);
-		conn_close(c, 504, why);
+		    c->hop_host);
+		upstream_fail(c, 504, why);
 		break;
 	case CS_CONNECT:
 		snprintf(why, sizeof(why), "connecting to %s timed out",
 		    c->upstream);
-		conn_close(c, 504, why);
+		upstream_fail(c, 504, why);
 		break;
 	case CS_EXCHANGE:
 		snprintf(why, sizeof(why), "%s did not answer in time",

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "proxy.h"
@@ -88,6 +89,37 @@ static const struct option options[] = {
 	    16777216, "N", "16384", "buffer for bytes from a client" },
 	{ "server-recvbuf-size", NULL, OPT_LONG, OFF(server_bufsz), 1024,
 	    16777216, "N", "16384", "buffer for bytes from a server" },
+	{ "proxy", "server", OPT_CSV, OFF(proxy), 0, 0, "HOST:PORT,...",
+	    "none", "parent proxies, tried in order (else $http_proxy)" },
+	{ "noproxy", NULL, OPT_CSV, OFF(noproxy_s), 0, 0, "LIST", "none",
+	    "hosts and addresses reached directly (*.corp, 10.0.0.0/8, ...)" },
+	{ "auth", NULL, OPT_STR, OFF(auth_s), 0, 0,
+	    "NTLMv2|NTLM2SR|NTLM|NT|LM|BASIC|NONE",
+	    "NTLMv2 with --username, else NONE", "how to log in to the parent" },
+	{ "username", NULL, OPT_STR, OFF(username), 0, 0, "[DOMAIN\\]USER",
+	    "none", "user for the parent (also USER@DOMAIN)" },
+	{ "domain", NULL, OPT_STR, OFF(domain), 0, 0, "D", "none",
+	    "NTLM domain" },
+	{ "workstation", NULL, OPT_STR, OFF(workstation), 0, 0, "W",
+	    "host name", "NTLM workstation" },
+	{ "password", NULL, OPT_STR, OFF(password), 0, 0, "P", "none",
+	    "the password (visible to other users: prefer PROXY_PASSWORD, "
+	    "--password-prompt or the --pass-* hashes)" },
+	{ "password-prompt", NULL, OPT_BOOL, OFF(password_prompt), 0, 1, NULL,
+	    "off", "read the password from the terminal" },
+	{ "pass-lm", NULL, OPT_STR, OFF(pass_lm), 0, 0, "HEX", "none",
+	    "stored LM hash (from --hashes)" },
+	{ "pass-nt", NULL, OPT_STR, OFF(pass_nt), 0, 0, "HEX", "none",
+	    "stored NT hash (from --hashes)" },
+	{ "pass-ntlmv2", NULL, OPT_STR, OFF(pass_ntlmv2), 0, 0, "HEX", "none",
+	    "stored NTLMv2 hash (from --hashes)" },
+	{ "hashes", NULL, OPT_BOOL, OFF(hashes), 0, 1, NULL, NULL,
+	    "print PassLM, PassNT and PassNTLMv2 for the credentials and exit" },
+	{ "magic", NULL, OPT_STR, OFF(magic), 0, 0, "URL", NULL,
+	    "find the NTLM dialect the parent accepts, print config lines" },
+	{ "ntlm-to-basic", NULL, OPT_BOOL, OFF(ntlm_to_basic), 0, 1, NULL,
+	    "off", "clients log in with Basic DOMAIN\\user:password, used "
+	    "for the parent's NTLM" },
 	{ "log-level", NULL, OPT_LEVEL, OFF(log_level), 0, 0,
 	    "debug|info|warning|error", "info", "least severe level logged" },
 	{ "debug", NULL, OPT_DEBUG, 0, 0, 0, NULL, "off",
@@ -325,6 +357,317 @@ parse_args(struct config *cfg, int argc, char *argv[])
 	return 0;
 }
 
+/* The parent named by $http_proxy: "http://[user:pass@]host:port[/]". */
+static const char *
+env_proxy(char *buf, size_t size)
+{
+	const char *names[] = { "http_proxy", "HTTP_PROXY", "https_proxy",
+	    "HTTPS_PROXY" };
+	const char *v = NULL, *at;
+	size_t i, n;
+
+	for (i = 0; i < 4 && (v == NULL || *v == '\0'); i++)
+		v = getenv(names[i]);
+	if (v == NULL || *v == '\0')
+		return NULL;
+	if (strncasecmp(v, "http://", 7) == 0)
+		v += 7;
+	if ((at = strrchr(v, '@')) != NULL)
+		v = at + 1;
+	n = strcspn(v, "/");
+	if (n >= size)
+		return NULL;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A parent that is this proxy itself would loop. */
+static int
+is_self(const struct config *cfg, const struct parent *p)
+{
+	static const char *const local[] = { "localhost", "127.0.0.1", "::1",
+	    "0.0.0.0", "::" };
+	char host[HOST_MAX];
+	uint16_t port;
+	size_t i;
+
+	for (i = 0; i < cfg->listen.n; i++) {
+		const char *l = cfg->listen.v[i];
+
+		if (parse_hostport(l, strlen(l), host, sizeof(host), &port,
+		    (uint16_t)cfg->port) == 0 && port == p->port &&
+		    strcasecmp(host, p->host) == 0)
+			return 1;
+	}
+	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+		if (p->port == cfg->port && strcasecmp(p->host, local[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+parent_add(struct config *cfg, const char *item, const char *flag)
+{
+	struct parent *p = &cfg->parents[cfg->nparents];
+
+	if (cfg->nparents == MAX_PARENTS) {
+		fprintf(stderr, "proxy: %s: more than %d parents\n", flag,
+		    MAX_PARENTS);
+		return -1;
+	}
+	if (parse_hostport(item, strlen(item), p->host, sizeof(p->host),
+	    &p->port, 0) == -1 || p->port == 0) {
+		fprintf(stderr, "proxy: %s: '%s' is not HOST:PORT\n", flag,
+		    item);
+		return -1;
+	}
+	snprintf(p->name, sizeof(p->name), strchr(p->host, ':') ?
+	    "[%s]:%u" : "%s:%u", p->host, p->port);
+	cfg->nparents++;
+	return 0;
+}
+
+static int
+parents_finish(struct config *cfg)
+{
+	char err[256], buf[HOST_MAX + 8];
+	const char *env;
+	size_t i;
+
+	for (i = 0; i < cfg->proxy.n; i++)
+		if (parent_add(cfg, cfg->proxy.v[i], "--proxy") == -1)
+			return -1;
+	for (i = 0; i < cfg->noproxy_s.n; i++)
+		if (netlist_add(&cfg->noproxy, cfg->noproxy_s.v[i], 1, err,
+		    sizeof(err)) == -1) {
+			fprintf(stderr, "proxy: --noproxy: %s\n", err);
+			return -1;
+		}
+	if (cfg->proxy.n > 0 || cfg->noproxy_s.n > 0 ||
+	    (env = env_proxy(buf, sizeof(buf))) == NULL)
+		return 0;
+	if (parent_add(cfg, env, "$http_proxy") == -1)
+		return -1;
+	if (is_self(cfg, &cfg->parents[0])) {
+		fprintf(stderr, "proxy: warning: ignoring $http_proxy %s: it "
+		    "is this proxy's own address\n", cfg->parents[0].name);
+		cfg->nparents = 0;
+		return 0;
+	}
+	if ((env = getenv("no_proxy")) != NULL ||
+	    (env = getenv("NO_PROXY")) != NULL)
+		(void)netlist_add_csv(&cfg->noproxy, env, 1, err, sizeof(err));
+	return 0;
+}
+
+static int
+auth_parse(struct config *cfg)
+{
+	if (cfg->auth_s == NULL) {
+		cfg->auth = cfg->username ? AUTH_NTLM : AUTH_NONE;
+		cfg->dialect = NTLM_NTLMV2;
+	} else if (strcasecmp(cfg->auth_s, "NONE") == 0)
+		cfg->auth = AUTH_NONE;
+	else if (strcasecmp(cfg->auth_s, "BASIC") == 0)
+		cfg->auth = AUTH_BASIC;
+	else if (ntlm_dialect_parse(cfg->auth_s, &cfg->dialect) == 0)
+		cfg->auth = AUTH_NTLM;
+	else {
+		fprintf(stderr, "proxy: --auth: '%s' is not one of NTLMv2, "
+		    "NTLM2SR, NTLM, NT, LM, BASIC, NONE\n", cfg->auth_s);
+		return -1;
+	}
+	if (cfg->auth != AUTH_NONE && cfg->username == NULL &&
+	    !cfg->ntlm_to_basic) {
+		fprintf(stderr, "proxy: --auth %s needs --username\n",
+		    cfg->auth_s ? cfg->auth_s : "");
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads a line from the terminal without echo. */
+static int
+password_prompt(char *out, size_t size)
+{
+	struct termios old, quiet;
+	ssize_t n;
+	int fd, echo_off;
+
+	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1)
+		return -1;
+	echo_off = tcgetattr(fd, &old) == 0;
+	if (echo_off) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(fd, TCSAFLUSH, &quiet);
+	}
+	if (write(fd, "Password: ", 10) != 10) {
+		/* the prompt is a courtesy; the read decides */
+	}
+	n = read(fd, out, size - 1);
+	if (echo_off)
+		tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) != 1) {
+		/* as above */
+	}
+	close(fd);
+	if (n <= 0)
+		return -1;
+	out[n] = '\0';
+	out[strcspn(out, "\r\n")] = '\0';
+	return 0;
+}
+
+static int
+creds_error(const char *what, const char *err)
+{
+	fprintf(stderr, "proxy: %s: %s\n", what, err);
+	return -1;
+}
+
+static int
+hashes_set(struct config *cfg)
+{
+	const struct { const char *hex, *flag; unsigned which; } h[] = {
+		{ cfg->pass_lm, "--pass-lm", NTLM_HAVE_LM },
+		{ cfg->pass_nt, "--pass-nt", NTLM_HAVE_NT },
+		{ cfg->pass_ntlmv2, "--pass-ntlmv2", NTLM_HAVE_V2 },
+	};
+	const char *err;
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (h[i].hex != NULL && ntlm_creds_set_hash(&cfg->creds,
+		    h[i].which, h[i].hex, &err) == -1)
+			return creds_error(h[i].flag, err);
+	return 0;
+}
+
+static int
+basic_set(struct config *cfg, const char *password)
+{
+	char plain[NTLM_NAME_MAX * 2];
+	int n;
+	long r;
+
+	n = snprintf(plain, sizeof(plain), "%s:%s", cfg->username, password);
+	if (n < 0 || (size_t)n >= sizeof(plain))
+		return creds_error("--auth BASIC", "user and password too long");
+	memcpy(cfg->basic, "Basic ", 6);
+	r = base64_encode(plain, (size_t)n, cfg->basic + 6,
+	    sizeof(cfg->basic) - 6);
+	ntlm_wipe(plain, sizeof(plain));
+	return r < 0 ? creds_error("--auth BASIC", "too long") : 0;
+}
+
+/* Where the password comes from, strongest first. */
+static const char *
+password_find(struct config *cfg, char *buf, size_t size, int need)
+{
+	const char *env = getenv("PROXY_PASSWORD");
+
+	if (env != NULL)
+		return env;
+	if (cfg->password != NULL) {
+		fprintf(stderr, "proxy: warning: a password on the command "
+		    "line can be read by other users; prefer PROXY_PASSWORD, "
+		    "--password-prompt or the --pass-* hashes\n");
+		return cfg->password;
+	}
+	if ((cfg->password_prompt || need) && password_prompt(buf, size) == 0)
+		return buf;
+	return NULL;
+}
+
+static int
+credentials_finish(struct config *cfg)
+{
+	char user[NTLM_NAME_MAX], domain[NTLM_NAME_MAX] = "";
+	char ws[NTLM_NAME_MAX], pw[NTLM_PASS_MAX + 2];
+	const char *password, *err;
+	int hashes = cfg->pass_lm || cfg->pass_nt || cfg->pass_ntlmv2;
+
+	if (auth_parse(cfg) == -1)
+		return -1;
+	if (cfg->username == NULL)
+		return 0;
+	if (ntlm_split_user(cfg->username, user, sizeof(user), domain,
+	    sizeof(domain)) == -1)
+		return creds_error("--username", "not USER, DOMAIN\\USER or "
+		    "USER@DOMAIN");
+	if (cfg->domain != NULL)
+		snprintf(domain, sizeof(domain), "%s", cfg->domain);
+	if (cfg->workstation != NULL)
+		snprintf(ws, sizeof(ws), "%s", cfg->workstation);
+	else if (gethostname(ws, sizeof(ws)) == -1)
+		snprintf(ws, sizeof(ws), "proxy");
+	ws[sizeof(ws) - 1] = '\0';
+	if (ntlm_creds_init(&cfg->creds, user, domain, ws, &err) == -1)
+		return creds_error("--username", err);
+	password = hashes && !cfg->hashes ? NULL : password_find(cfg, pw,
+	    sizeof(pw), cfg->hashes || (!hashes && cfg->auth != AUTH_NONE &&
+	    !cfg->ntlm_to_basic));
+	if (password != NULL) {
+		if (ntlm_creds_set_password(&cfg->creds, password, &err) == -1)
+			return creds_error("password", err);
+		if (cfg->auth == AUTH_BASIC && basic_set(cfg, password) == -1)
+			return -1;
+	}
+	ntlm_wipe(pw, sizeof(pw));
+	if (hashes_set(cfg) == -1)
+		return -1;
+	if (cfg->auth == AUTH_BASIC && cfg->basic[0] == '\0')
+		return creds_error("--auth BASIC", "needs a password "
+		    "(PROXY_PASSWORD, --password-prompt)");
+	if (cfg->auth == AUTH_NTLM && !cfg->ntlm_to_basic && !cfg->hashes &&
+	    (err = ntlm_creds_check(&cfg->creds, cfg->dialect)) != NULL)
+		return creds_error("--username", err);
+	return 0;
+}
+
+/* --hashes: cntlm -H's three lines. */
+static int
+print_hashes(const struct config *cfg)
+{
+	char out[512];
+
+	if (cfg->username == NULL) {
+		fprintf(stderr, "proxy: --hashes needs --username\n");
+		return 2;
+	}
+	if (ntlm_format_hashes(&cfg->creds, out, sizeof(out)) < 0) {
+		fprintf(stderr, "proxy: --hashes needs a password "
+		    "(PROXY_PASSWORD or the terminal)\n");
+		return 2;
+	}
+	fputs(out, stdout);
+	return 0;
+}
+
+/* A password given as a flag is copied and blanked in argv, so ps and
+ * /proc/PID/cmdline do not show it. */
+static void
+argv_hide_password(struct config *cfg, int argc, char *argv[])
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		char *v = NULL;
+
+		if (strncmp(argv[i], "--password=", 11) == 0)
+			v = argv[i] + 11;
+		else if (strcmp(argv[i], "--password") == 0 && i + 1 < argc)
+			v = argv[++i];
+		if (v == NULL || *v == '\0')
+			continue;
+		if ((cfg->password = strdup(v)) == NULL)
+			cfg->password = "";
+		memset(v, '*', strlen(v));
+	}
+}
+
 static int
 config_finish(struct config *cfg)
 {
@@ -349,6 +692,8 @@ config_finish(struct config *cfg)
 			return -1;
 		}
 	}
+	if (parents_finish(cfg) == -1 || credentials_finish(cfg) == -1)
+		return -1;
 	if (cfg->workers == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -842,8 +1187,13 @@ proxy_main(int argc, char *argv[])
 	config_defaults(&cfg);
 	if ((rc = parse_args(&cfg, argc, argv)) != 0)
 		return rc == 1 ? 0 : 2;
+	argv_hide_password(&cfg, argc, argv);
 	if (config_finish(&cfg) == -1)
 		return 2;
+	if (cfg.hashes)
+		return print_hashes(&cfg);
+	if (cfg.magic != NULL)
+		return upstream_magic(&cfg);
 	cfg.pid_file = absolute_path(cfg.pid_file);
 	cfg.log_file = absolute_path(cfg.log_file);
 	if (cfg.quit)

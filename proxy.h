@@ -19,6 +19,8 @@
 
 #define PROXY_VERSION "0.1.0"
 
+#include "auth_ntlm.h"
+
 /* Compile-time limits; each may be overridden with -D. */
 #ifndef HTTP_MAX_FIELDS
 #define HTTP_MAX_FIELDS		128	/* header fields in one head */
@@ -59,11 +61,20 @@
 #ifndef GRACE_S
 #define GRACE_S			10	/* in-flight grace on SIGTERM */
 #endif
+#ifndef MAX_PARENTS
+#define MAX_PARENTS		8	/* --proxy entries */
+#endif
+#ifndef PARENT_DOWN_S
+#define PARENT_DOWN_S		30	/* a failed parent is skipped this long */
+#endif
+#ifndef AUTH_BACKOFF_S
+#define AUTH_BACKOFF_S		60	/* after the parent refuses credentials */
+#endif
 #ifndef HOST_MAX
 #define HOST_MAX		256	/* a host name, NUL included */
 #endif
 #ifndef WHY_MAX
-#define WHY_MAX			(HOST_MAX + 256)	/* an error reason */
+#define WHY_MAX			(HOST_MAX * 4)	/* an error reason */
 #endif
 
 /* ---------------------------------------------------------------- util.c */
@@ -302,6 +313,39 @@ void	 log_debug(const char *, ...) PRINTF(1, 2);
 void	 fatal(const char *, ...) PRINTF(1, 2) __attribute__((noreturn));
 void	 fatalx(const char *, ...) PRINTF(1, 2) __attribute__((noreturn));
 
+/* -------------------------------------------------------------- config.c */
+
+/* One entry of an address or host list: an address range (IPv4 kept as
+ * IPv4-mapped IPv6) or a host glob. */
+struct netlist_entry {
+	unsigned char	 lo[16], hi[16];
+	int		 is_host;
+	int		 any;		/* "*" */
+	char		 host[HOST_MAX];
+};
+
+struct netlist {
+	struct netlist_entry v[MAX_LIST_ITEMS];
+	size_t		 n;
+};
+
+/*
+ * Adds one item in Px's forms: 127.0.0.1, 192.168.0.*, 10.0.*.*,
+ * 192.168.0.1-192.168.0.255, 192.168.0.0/24, ::1, fe80::/10, "*", and,
+ * when hosts is set, host globs such as *.local or intranet. Returns 0, or
+ * -1 with the reason in err.
+ */
+int	 netlist_add(struct netlist *, const char *item, int hosts,
+	    char *err, size_t errsz);
+/* The same for a list separated by commas, semicolons or blanks. */
+int	 netlist_add_csv(struct netlist *, const char *csv, int hosts,
+	    char *err, size_t errsz);
+/* 1 if the address is in one of the ranges. */
+int	 netlist_match_addr(const struct netlist *, const struct sockaddr *);
+/* 1 if host (a name or an address literal) matches an entry; names
+ * match globs case-insensitively, literals match ranges. */
+int	 netlist_match_host(const struct netlist *, const char *host);
+
 /* -------------------------------------------------------------- proxy.c */
 
 /* A socket address with its length. */
@@ -313,6 +357,18 @@ struct addr {
 struct strlist {
 	const char	*v[MAX_LIST_ITEMS];
 	size_t		 n;
+};
+
+struct parent {
+	char		 host[HOST_MAX];
+	uint16_t	 port;
+	char		 name[HOST_MAX + 8];	/* "host:port" */
+};
+
+enum auth_kind {
+	AUTH_NONE,	/* the client's Proxy-Authorization passes through */
+	AUTH_BASIC,
+	AUTH_NTLM	/* with cfg->dialect */
 };
 
 /* Everything the command line and config file set; read-only once the
@@ -341,10 +397,30 @@ struct config {
 	long		 max_clients;
 	long		 client_bufsz;
 	long		 server_bufsz;
+	/* parents */
+	struct strlist	 proxy;		/* --proxy, as given */
+	struct strlist	 noproxy_s;	/* --noproxy, as given */
+	const char	*auth_s;
+	const char	*username;
+	const char	*domain;
+	const char	*workstation;
+	const char	*password;	/* --password (discouraged) */
+	int		 password_prompt;
+	const char	*pass_lm, *pass_nt, *pass_ntlmv2;
+	int		 hashes;
+	const char	*magic;
+	int		 ntlm_to_basic;
 	/* logs */
 	int		 log_level;
 	const char	*log_file;
 	/* derived at start-up */
+	struct parent	 parents[MAX_PARENTS];
+	size_t		 nparents;
+	struct netlist	 noproxy;
+	enum auth_kind	 auth;
+	enum ntlm_dialect dialect;
+	struct ntlm_creds creds;
+	char		 basic[NTLM_NAME_MAX * 2 + 16];	/* "Basic ..." */
 	uint16_t	 ports[MAX_LIST_ITEMS];	/* --connect-ports */
 	size_t		 nports;
 	char		 via[128];	/* "1.1 hostname (proxy/x.y)" */
@@ -381,6 +457,8 @@ struct worker {
 	int64_t		 quit_deadline;
 	struct dns	*dns;
 	struct pool_entry *pool;	/* idle upstream connections */
+	int64_t		 parent_down[MAX_PARENTS];	/* skip until then */
+	int64_t		 auth_backoff;	/* the parent refused us: wait */
 	int64_t		 now;		/* ms, updated each turn */
 };
 
@@ -468,6 +546,14 @@ struct flowstate {
 	size_t		 scan;		/* head parser resume offset */
 };
 
+/* Where a parent's login stands on this connection. */
+enum auth_phase {
+	AUTH_IDLE,	/* nothing pending, or not needed */
+	AUTH_NEGOTIATE,	/* Type 1 sent, waiting for the challenge */
+	AUTH_AUTHENTICATE,	/* credentials sent with the request */
+	AUTH_DONE	/* the parent accepted this connection */
+};
+
 struct conn {
 	struct conn	*next, *prev;
 	struct worker	*w;
@@ -494,8 +580,19 @@ struct conn {
 	size_t		 head_len;	/* the client's head, as sent */
 	struct flowstate req, resp;
 
+	/* the next hop: the origin, or parent number "parent" */
+	int		 parent;	/* -1: direct */
+	unsigned	 tried;		/* parents tried for this request */
+	char		 hop_host[HOST_MAX];
+	uint16_t	 hop_port;
+	enum auth_phase	 auth_phase;
+	char		*auth_hdr;	/* Proxy-Authorization for the next
+					   request on this hop, or NULL */
+	int		 discard;	/* the response is ours, not the
+					   client's: read and drop it */
+
 	/* upstream connection */
-	char		 upstream[HOST_MAX + 8];	/* "host:port" key */
+	char		 upstream[HOST_MAX + 16];	/* pool key */
 	struct dns_result addrs;
 	size_t		 next_addr;
 	int		 he_fd[MAX_HE_ATTEMPTS];
@@ -529,6 +626,30 @@ struct pool_entry {
 	char		 key[HOST_MAX + 8];
 };
 
+/*
+ * Chooses the next hop for c's request: a parent not yet tried for it (one
+ * marked down only when all others are), or the origin when there are no
+ * parents or --noproxy names the host. Fills c->parent, c->hop_host,
+ * c->hop_port and the pool key; -1 when every parent has been tried.
+ */
+int	 upstream_route(struct conn *);
+/* Reaches the chosen hop: a pooled connection, else a lookup and a
+ * connect; conn_connected() follows. */
+void	 upstream_start(struct conn *);
+/* The hop failed before answering: a parent is marked down and the next
+ * one tried; with none left, the client gets status and why. */
+void	 upstream_fail(struct conn *, int status, const char *why);
+/* --magic: tries each NTLM dialect against the parent and prints the
+ * config lines for the first one that works. Blocking; returns the exit
+ * status. */
+int	 upstream_magic(const struct config *);
+/* Writes the bodiless request that carries the NTLM Type 1 for c's
+ * request; its length, or 0 if it does not fit. */
+size_t	 upstream_ntlm_probe(const struct conn *, char *dst, size_t cap);
+/* Reads the parent's 407 (h, over buf) and sets c->auth_hdr to the
+ * Type 3; -1 with why filled when it cannot. */
+int	 upstream_ntlm_answer(struct conn *, const char *buf,
+	    const struct http_head *h, char *why, size_t whysz);
 /* Starts connecting c to the addresses in c->addrs (Happy Eyeballs). */
 void	 upstream_connect(struct conn *);
 /* Number of descriptors upstream_connect_pollfds() may add. */
@@ -548,37 +669,5 @@ int64_t	 pool_expire(struct worker *);
 /* The connection to the server is up. */
 void	 conn_connected(struct conn *);
 
-/* -------------------------------------------------------------- config.c */
-
-/* One entry of an address or host list: an address range (IPv4 kept as
- * IPv4-mapped IPv6) or a host glob. */
-struct netlist_entry {
-	unsigned char	 lo[16], hi[16];
-	int		 is_host;
-	int		 any;		/* "*" */
-	char		 host[HOST_MAX];
-};
-
-struct netlist {
-	struct netlist_entry v[MAX_LIST_ITEMS];
-	size_t		 n;
-};
-
-/*
- * Adds one item in Px's forms: 127.0.0.1, 192.168.0.*, 10.0.*.*,
- * 192.168.0.1-192.168.0.255, 192.168.0.0/24, ::1, fe80::/10, "*", and,
- * when hosts is set, host globs such as *.local or intranet. Returns 0, or
- * -1 with the reason in err.
- */
-int	 netlist_add(struct netlist *, const char *item, int hosts,
-	    char *err, size_t errsz);
-/* The same for a list separated by commas, semicolons or blanks. */
-int	 netlist_add_csv(struct netlist *, const char *csv, int hosts,
-	    char *err, size_t errsz);
-/* 1 if the address is in one of the ranges. */
-int	 netlist_match_addr(const struct netlist *, const struct sockaddr *);
-/* 1 if host (a name or an address literal) matches an entry; names
- * match globs case-insensitively, literals match ranges. */
-int	 netlist_match_host(const struct netlist *, const char *host);
 
 #endif /* PROXY_H */

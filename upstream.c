@@ -4,12 +4,16 @@
  * choice and parent handshakes come here too.
  */
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proxy.h"
@@ -127,15 +131,107 @@ connect_failed(struct conn *c)
 {
 	char why[WHY_MAX];
 
-	if (c->connect_error == ETIMEDOUT) {
-		snprintf(why, sizeof(why), "connecting to %s timed out",
-		    c->upstream);
-		conn_close(c, 504, why);
-		return;
-	}
 	snprintf(why, sizeof(why), "cannot connect to %s: %s", c->upstream,
 	    strerror(c->connect_error ? c->connect_error : ECONNREFUSED));
-	conn_close(c, 502, why);
+	upstream_fail(c, 502, why);
+}
+
+/* ------------------------------------------------------------ routing */
+
+static int
+parent_pick(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+	int i, fallback = -1;
+
+	for (i = 0; i < (int)cfg->nparents; i++) {
+		if (c->tried & (1u << i))
+			continue;
+		if (c->w->parent_down[i] <= c->w->now)
+			return i;
+		if (fallback == -1)
+			fallback = i;
+	}
+	return fallback;
+}
+
+static void
+hop_key(struct conn *c, const char *prefix, const char *host, uint16_t port)
+{
+	const char *fmt = strchr(host, ':') ? "%s[%s]:%u" : "%s%s:%u";
+
+	snprintf(c->upstream, sizeof(c->upstream), fmt, prefix, host, port);
+}
+
+int
+upstream_route(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+	const struct parent *p;
+
+	if (cfg->nparents == 0 || netlist_match_host(&cfg->noproxy, c->host)) {
+		c->parent = -1;
+		strlcpy_p(c->hop_host, c->host, sizeof(c->hop_host));
+		c->hop_port = c->port;
+		hop_key(c, "", c->host, c->port);
+		return 0;
+	}
+	if ((c->parent = parent_pick(c)) == -1)
+		return -1;
+	c->tried |= 1u << c->parent;
+	p = &cfg->parents[c->parent];
+	strlcpy_p(c->hop_host, p->host, sizeof(c->hop_host));
+	c->hop_port = p->port;
+	hop_key(c, "parent ", p->host, p->port);
+	return 0;
+}
+
+void
+upstream_start(struct conn *c)
+{
+	int fd, r;
+
+	if (c->method != HTTP_CONNECT || c->parent >= 0) {
+		if ((fd = pool_take(c->w, c->upstream)) != -1) {
+			c->server.fd = fd;
+			c->server_reused = 1;
+			conn_connected(c);
+			return;
+		}
+	}
+	c->server_reused = 0;
+	c->state = CS_RESOLVE;
+	c->deadline = c->w->now + c->w->cfg->socktimeout * 1000;
+	r = dns_lookup(c->w->dns, c->hop_host, c, &c->addrs);
+	if (r == 1)
+		conn_resolved(c, &c->addrs);
+	else if (r == -1)
+		conn_close(c, 502, "the resolver is busy or gone");
+}
+
+void
+upstream_fail(struct conn *c, int status, const char *why)
+{
+	const struct config *cfg = c->w->cfg;
+
+	if (c->parent < 0) {
+		conn_close(c, status, why);
+		return;
+	}
+	c->w->parent_down[c->parent] = c->w->now + PARENT_DOWN_S * 1000;
+	if (c->state == CS_RESOLVE)
+		dns_cancel(c->w->dns, c);
+	upstream_connect_abort(c);
+	if (c->server.fd != -1) {
+		close(c->server.fd);
+		c->server.fd = -1;
+	}
+	if (upstream_route(c) == -1) {
+		conn_close(c, status, why);
+		return;
+	}
+	log_warnx("%s; trying parent %s", why, cfg->parents[c->parent].name);
+	upstream_start(c);
 }
 
 /* Starts attempts until one is in progress or the addresses run out;
@@ -151,7 +247,7 @@ attempt_next(struct conn *c)
 		if (c->he_fd[slot] == -1)
 			break;
 	while (slot < MAX_HE_ATTEMPTS && c->next_addr < c->addrs.n) {
-		sockaddr_from(&c->addrs, c->next_addr++, c->port, &sa);
+		sockaddr_from(&c->addrs, c->next_addr++, c->hop_port, &sa);
 		if ((fd = socket_nonblock(sa.ss.ss_family)) == -1) {
 			c->connect_error = errno;
 			continue;
@@ -318,4 +414,310 @@ pool_expire(struct worker *w)
 			next = e->expires - w->now;
 	}
 	return next;
+}
+
+/* ---------------------------------------------------------- NTLM login */
+
+/* The client challenge: eight bytes from the system's generator. */
+static void
+random_bytes(unsigned char *out, size_t n)
+{
+	static uint64_t mix;
+	size_t i;
+	int fd;
+
+	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) != -1) {
+		ssize_t r = read(fd, out, n);
+
+		close(fd);
+		if (r == (ssize_t)n)
+			return;
+	}
+	/* no /dev/urandom: a weak but varying fallback */
+	mix += (uint64_t)now_ms() * 6364136223846793005ULL +
+	    (uint64_t)getpid();
+	for (i = 0; i < n; i++) {
+		mix = mix * 6364136223846793005ULL + 1442695040888963407ULL;
+		out[i] = (unsigned char)(mix >> 56);
+	}
+}
+
+size_t
+upstream_ntlm_probe(const struct conn *c, char *dst, size_t cap)
+{
+	const struct config *cfg = c->w->cfg;
+	char t1[512], target[HOST_MAX + 16];
+	const char *fmt = strchr(c->host, ':') ? "[%s]:%u" : "%s:%u";
+	int n;
+
+	if (ntlm_http_type1(cfg->dialect, 0, cfg->creds.domain,
+	    cfg->creds.workstation, t1, sizeof(t1)) < 0)
+		return 0;
+	snprintf(target, sizeof(target), fmt, c->host, c->port);
+	/* a request without a body; HEAD for anything but CONNECT, so a
+	 * parent that wants no login forwards nothing harmful */
+	if (c->method == HTTP_CONNECT)
+		n = snprintf(dst, cap, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n"
+		    "Proxy-Authorization: %s\r\nProxy-Connection: keep-alive"
+		    "\r\n\r\n", target, target, t1);
+	else
+		n = snprintf(dst, cap, "HEAD http://%s%s HTTP/1.1\r\nHost: %s"
+		    "\r\nProxy-Authorization: %s\r\nProxy-Connection: "
+		    "keep-alive\r\n\r\n", target,
+		    c->path[0] == '/' ? c->path : "/", target, t1);
+	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
+
+/* Finds the NTLM challenge in a 407 and writes the Type 3 header value
+ * to out; -1 with why filled when it cannot. */
+static int
+ntlm_type3_from(const struct config *cfg, const char *buf,
+    const struct http_head *h, const char *parent, char *out, size_t outsz,
+    char *why, size_t whysz)
+{
+	unsigned char t2[NTLM_MSG_MAX], cchal[8];
+	struct ntlm_challenge ch;
+	const char *err = NULL;
+	int i = -1, r = -1;
+
+	while ((i = http_find_field(buf, h, "Proxy-Authenticate",
+	    (size_t)(i + 1))) >= 0) {
+		const struct http_span *v = &h->fields[i].value;
+
+		if ((r = ntlm_http_challenge(buf + v->off, v->len, t2,
+		    sizeof(t2), &ch)) == 1)
+			break;
+		if (r == -1 && ch.error != NULL && v->len >= 4 &&
+		    strncaseeq(buf + v->off, 4, "NTLM"))
+			err = ch.error;
+	}
+	if (r != 1) {
+		snprintf(why, whysz, "parent %s sent no NTLM challenge%s%s",
+		    parent, err ? ": " : "", err ? err : "");
+		return -1;
+	}
+	random_bytes(cchal, sizeof(cchal));
+	if (ntlm_http_type3(&cfg->creds, cfg->dialect, &ch, cchal,
+	    ntlm_filetime(time(NULL)), out, outsz, &err) < 0) {
+		snprintf(why, whysz, "cannot answer the NTLM challenge: %s",
+		    err ? err : "message too large");
+		return -1;
+	}
+	return 0;
+}
+
+int
+upstream_ntlm_answer(struct conn *c, const char *buf,
+    const struct http_head *h, char *why, size_t whysz)
+{
+	char t3[NTLM_MSG_MAX * 2];
+
+	if (ntlm_type3_from(c->w->cfg, buf, h, c->w->cfg->parents[c->parent].
+	    name, t3, sizeof(t3), why, whysz) == -1)
+		return -1;
+	if ((c->auth_hdr = strdup(t3)) == NULL) {
+		snprintf(why, whysz, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- magic */
+
+/* --magic runs before any worker, alone: plain blocking sockets with
+ * timeouts are the simple and right tool there. */
+static int
+magic_connect(const struct config *cfg, const struct parent *p)
+{
+	struct addrinfo hints, *res, *ai;
+	struct timeval tv = { cfg->socktimeout, 0 };
+	char port[8];
+	int fd = -1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%u", p->port);
+	if (getaddrinfo(p->host, port, &hints, &res) != 0)
+		return -1;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((fd = socket(ai->ai_family, SOCK_STREAM, 0)) == -1)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+static int
+magic_send(int fd, const char *url, const char *host, const char *auth)
+{
+	char req[NTLM_MSG_MAX * 3];
+	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n"
+	    "Proxy-Authorization: %s\r\nProxy-Connection: keep-alive\r\n"
+	    "\r\n", url, host, auth);
+
+	if (n < 0 || (size_t)n >= sizeof(req))
+		return -1;
+	return write(fd, req, (size_t)n) == n ? 0 : -1;
+}
+
+/* Reads a response head into buf and drops a body of known length. */
+static int
+magic_response(int fd, char *buf, size_t cap, struct http_head *h)
+{
+	size_t len = 0, scan = 0;
+	uint64_t left;
+	ssize_t n;
+	int r = 0;
+
+	while (r == 0 && len < cap) {
+		if ((n = read(fd, buf + len, cap - len)) <= 0)
+			return -1;
+		len += (size_t)n;
+		r = http_parse_response(buf, len, cap, &scan, HTTP_GET, h);
+	}
+	if (r <= 0)
+		return -1;
+	left = h->body == HTTP_BODY_LENGTH ? h->content_length : 0;
+	left -= left < len - (size_t)r ? left : len - (size_t)r;
+	while (left > 0) {
+		char tmp[4096];
+
+		if ((n = read(fd, tmp, left < sizeof(tmp) ? left :
+		    sizeof(tmp))) <= 0)
+			break;
+		left -= (uint64_t)n;
+	}
+	return h->status;
+}
+
+/* One dialect: Type 1, challenge, Type 3; the final status or -1. */
+static int
+magic_try(struct config *cfg, const char *url, const char *host,
+    char *why, size_t whysz)
+{
+	const struct parent *p = &cfg->parents[0];
+	static char buf[65536];
+	static struct http_head h;
+	char t1[512], t3[NTLM_MSG_MAX * 2];
+	int fd, status = -1;
+
+	if ((fd = magic_connect(cfg, p)) == -1) {
+		snprintf(why, whysz, "cannot connect to %s", p->name);
+		return -1;
+	}
+	if (ntlm_http_type1(cfg->dialect, 0, cfg->creds.domain,
+	    cfg->creds.workstation, t1, sizeof(t1)) < 0 ||
+	    magic_send(fd, url, host, t1) == -1 ||
+	    (status = magic_response(fd, buf, sizeof(buf), &h)) == -1)
+		snprintf(why, whysz, "no answer to the NTLM negotiation");
+	else if (status != 407)
+		snprintf(why, whysz, "the parent asked for no login");
+	else if (ntlm_type3_from(cfg, buf, &h, p->name, t3, sizeof(t3), why,
+	    whysz) == 0) {
+		if (magic_send(fd, url, host, t3) == -1 ||
+		    (status = magic_response(fd, buf, sizeof(buf), &h)) == -1)
+			snprintf(why, whysz, "no answer to the credentials");
+		else
+			snprintf(why, whysz, "%d %s", status,
+			    http_reason(status));
+	} else
+		status = -1;
+	close(fd);
+	return status;
+}
+
+static void
+magic_hex(const char *label, const unsigned char h[16])
+{
+	int i;
+
+	fputs(label, stdout);
+	for (i = 0; i < 16; i++)
+		printf("%02X", h[i]);
+	if (label[0] != ' ')
+		putchar('\n');
+}
+
+static void
+magic_print(const struct config *cfg, enum ntlm_dialect d)
+{
+	static const struct { enum ntlm_dialect d; unsigned have; } need[] = {
+		{ NTLM_NTLMV2, NTLM_HAVE_V2 },
+		{ NTLM_NTLM2SR, NTLM_HAVE_NT },
+		{ NTLM_NTLM, NTLM_HAVE_NT | NTLM_HAVE_LM },
+		{ NTLM_NT, NTLM_HAVE_NT },
+		{ NTLM_LM, NTLM_HAVE_LM },
+	};
+	const char *name = ntlm_dialect_name(d);
+	unsigned have = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (need[i].d == d)
+			have = need[i].have;
+	printf("\nConfig lines for %s (cntlm.conf keys, or flags):\n"
+	    "Auth            %s\n", name, name);
+	if (have & NTLM_HAVE_LM)
+		magic_hex("PassLM          ", cfg->creds.lm);
+	if (have & NTLM_HAVE_NT)
+		magic_hex("PassNT          ", cfg->creds.nt);
+	if (have & NTLM_HAVE_V2)
+		magic_hex("PassNTLMv2      ", cfg->creds.v2);
+	printf("--auth %s", name);
+	if (have & NTLM_HAVE_LM)
+		magic_hex(" --pass-lm ", cfg->creds.lm);
+	if (have & NTLM_HAVE_NT)
+		magic_hex(" --pass-nt ", cfg->creds.nt);
+	if (have & NTLM_HAVE_V2)
+		magic_hex(" --pass-ntlmv2 ", cfg->creds.v2);
+	putchar('\n');
+}
+
+int
+upstream_magic(const struct config *cfgp)
+{
+	/* cntlm 0.94's order: strongest first */
+	static const enum ntlm_dialect order[] = { NTLM_NTLMV2, NTLM_NTLM,
+	    NTLM_LM, NTLM_NT, NTLM_NTLM2SR };
+	static struct config cfg;
+	char host[HOST_MAX], why[WHY_MAX];
+	const char *u = cfgp->magic;
+	size_t i, n;
+	int status;
+
+	cfg = *cfgp;
+	if (cfg.nparents == 0 || cfg.username == NULL ||
+	    (cfg.creds.have & (NTLM_HAVE_LM | NTLM_HAVE_NT | NTLM_HAVE_V2)) !=
+	    (NTLM_HAVE_LM | NTLM_HAVE_NT | NTLM_HAVE_V2)) {
+		fprintf(stderr, "proxy: --magic needs --proxy, --username and "
+		    "a password\n");
+		return 2;
+	}
+	if (strncasecmp(u, "http://", 7) != 0 ||
+	    (n = strcspn(u + 7, "/")) == 0 || n >= sizeof(host)) {
+		fprintf(stderr, "proxy: --magic: '%s' is not an http:// URL\n",
+		    u);
+		return 2;
+	}
+	memcpy(host, u + 7, n);
+	host[n] = '\0';
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		cfg.dialect = order[i];
+		status = magic_try(&cfg, u, host, why, sizeof(why));
+		printf("%-8s %s\n", ntlm_dialect_name(order[i]), why);
+		fflush(stdout);
+		if (status > 0 && status != 407) {
+			magic_print(&cfg, order[i]);
+			return 0;
+		}
+	}
+	printf("\nNo dialect worked: check the user name, domain and "
+	    "password.\n");
+	return 1;
 }
