@@ -135,6 +135,8 @@ int	 ct_equal(const void *a, const void *b, size_t n);
  * or -1 on bad input or a short dst. */
 long	 base64_encode(const void *src, size_t n, char *dst, size_t size);
 long	 base64_decode(const char *src, size_t n, void *dst, size_t size);
+/* SHA-256 of n bytes. */
+void	 sha256(const void *, size_t n, unsigned char out[32]);
 /* Parses a decimal in [min, max]; 0 or -1. */
 int	 parse_long(const char *s, long min, long max, long *out);
 /* Parses "host:port", "[v6]:port" or a bare host (port = defport);

@@ -1,0 +1,130 @@
+/* Unit tests for util.c: SHA-256, base64, buffers, host:port parsing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy.h"
+#include "check.h"
+
+static const char *
+hex(const unsigned char *p, size_t n)
+{
+	static char out[129];
+	size_t i;
+
+	for (i = 0; i < n && i < 64; i++)
+		snprintf(out + i * 2, 3, "%02x", p[i]);
+	return out;
+}
+
+static void
+test_sha256(void)
+{
+	unsigned char d[32];
+	char *mil;
+
+	sha256("", 0, d);
+	CHECK_STR(hex(d, 32), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	sha256("abc", 3, d);
+	CHECK_STR(hex(d, 32), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, d);
+	CHECK_STR(hex(d, 32), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	if ((mil = malloc(1000000)) != NULL) {
+		memset(mil, 'a', 1000000);
+		sha256(mil, 1000000, d);
+		CHECK_STR(hex(d, 32), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+		free(mil);
+	}
+}
+
+static void
+test_base64(void)
+{
+	static const char *const plain[] = { "", "f", "fo", "foo", "foob",
+	    "fooba", "foobar" };
+	static const char *const enc[] = { "", "Zg==", "Zm8=", "Zm9v",
+	    "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
+	char out[32], back[32];
+	size_t i;
+	long n;
+
+	for (i = 0; i < 7; i++) {
+		CHECK_EQ(base64_encode(plain[i], strlen(plain[i]), out,
+		    sizeof(out)), (long)strlen(enc[i]));
+		CHECK_STR(out, enc[i]);
+		n = base64_decode(enc[i], strlen(enc[i]), back, sizeof(back));
+		CHECK_EQ(n, (long)strlen(plain[i]));
+		CHECK(n >= 0 && memcmp(back, plain[i], (size_t)n) == 0);
+	}
+	CHECK_EQ(base64_decode("Zm9", 3, back, sizeof(back)), -1);
+	CHECK_EQ(base64_decode("Zm=v", 4, back, sizeof(back)), -1);
+	CHECK_EQ(base64_decode("Zm9v", 4, back, 2), -1);
+	CHECK_EQ(base64_encode("foobar", 6, out, 8), -1);
+}
+
+static void
+test_buf(void)
+{
+	struct buf b;
+	size_t len, room;
+	char *p;
+
+	CHECK_EQ(buf_init(&b, 8), 0);
+	CHECK_EQ(buf_put(&b, "abcdef", 6), 0);
+	CHECK_EQ(buf_put(&b, "xyz", 3), -1);	/* does not fit: nothing written */
+	CHECK_EQ(buf_len(&b), 6);
+	buf_rack(&b, 4);
+	CHECK_EQ(buf_put(&b, "xyz", 3), 0);	/* compacts */
+	p = buf_rptr(&b, &len);
+	CHECK_EQ(len, 5);
+	CHECK(memcmp(p, "efxyz", 5) == 0);
+	CHECK_EQ(buf_prepend(&b, "12", 2, 64), 0);
+	p = buf_rptr(&b, &len);
+	CHECK(len == 7 && memcmp(p, "12efxyz", 7) == 0);
+	CHECK_EQ(buf_prepend(&b, "3456", 4, 64), 0);	/* grows */
+	p = buf_rptr(&b, &len);
+	CHECK(len == 11 && memcmp(p, "345612efxyz", 11) == 0);
+	CHECK_EQ(buf_prepend(&b, "x", 1, 11), -1);	/* over the limit */
+	buf_rack(&b, 11);
+	CHECK_EQ(buf_len(&b), 0);
+	(void)buf_wptr(&b, &room);
+	CHECK_EQ(room, b.cap);
+	buf_free(&b);
+}
+
+static void
+test_hostport(void)
+{
+	char host[64];
+	uint16_t port;
+
+	CHECK_EQ(parse_hostport("example.org:8080", 16, host, sizeof(host),
+	    &port, 80), 0);
+	CHECK_STR(host, "example.org");
+	CHECK_EQ(port, 8080);
+	CHECK_EQ(parse_hostport("example.org", 11, host, sizeof(host), &port,
+	    80), 0);
+	CHECK_EQ(port, 80);
+	CHECK_EQ(parse_hostport("[::1]:443", 9, host, sizeof(host), &port,
+	    80), 0);
+	CHECK_STR(host, "::1");
+	CHECK_EQ(port, 443);
+	CHECK_EQ(parse_hostport("::1", 3, host, sizeof(host), &port, 3128), 0);
+	CHECK_STR(host, "::1");
+	CHECK_EQ(port, 3128);
+	CHECK_EQ(parse_hostport("h:0", 3, host, sizeof(host), &port, 80), -1);
+	CHECK_EQ(parse_hostport("h:65536", 7, host, sizeof(host), &port, 80),
+	    -1);
+	CHECK_EQ(parse_hostport("h:8x", 4, host, sizeof(host), &port, 80), -1);
+	CHECK_EQ(parse_hostport(":80", 3, host, sizeof(host), &port, 80), -1);
+	CHECK_EQ(parse_hostport("[::1", 4, host, sizeof(host), &port, 80), -1);
+}
+
+int
+main(void)
+{
+	test_sha256();
+	test_base64();
+	test_buf();
+	test_hostport();
+	return check_done("unit_util");
+}
