@@ -15,6 +15,8 @@
 #define _GNU_SOURCE	/* accept4 */
 #endif
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <errno.h>
@@ -123,6 +125,7 @@ static int
 auth_passes(const struct conn *c, const char *name, size_t len)
 {
 	return c->parent >= 0 && c->w->cfg->auth == AUTH_NONE &&
+	    c->w->cfg->nusers == 0 &&
 	    (strncaseeq(name, len, "Proxy-Authorization") ||
 	    strncaseeq(name, len, "Proxy-Authenticate"));
 }
@@ -380,8 +383,10 @@ error_response(struct conn *c, int status, const char *reason, char *dst,
 	if (bl < 0 || (size_t)bl >= sizeof(body))
 		bl = (int)sizeof(body) - 1;
 	n = snprintf(dst, cap, "HTTP/1.1 %d %s\r\nContent-Type: text/plain"
-	    "\r\nContent-Length: %d\r\nConnection: close\r\nVia: %s\r\n\r\n"
-	    "%.*s", status, http_reason(status), bl, c->w->cfg->via, bl, body);
+	    "\r\nContent-Length: %d\r\nConnection: close\r\nVia: %s\r\n%s"
+	    "\r\n%.*s", status, http_reason(status), bl, c->w->cfg->via,
+	    status == 407 ? "Proxy-Authenticate: Basic realm=\"proxy\"\r\n" :
+	    "", bl, body);
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 
@@ -470,6 +475,10 @@ conn_reap(struct worker *w)
 		w->dead = c->next;
 		buf_free(&c->client.in);
 		buf_free(&c->server.in);
+		free(c->auth_hdr);
+		if (c->creds != NULL)
+			ntlm_wipe(c->creds, sizeof(*c->creds));
+		free(c->creds);
 		free(c);
 	}
 }
@@ -498,6 +507,68 @@ refuse_busy(struct worker *w, int fd)
 
 	log_warnx("refusing a client: %zu connections (--max-clients)",
 	    w->nclients);
+	if (write(fd, msg, sizeof(msg) - 1) == -1) {
+		/* it was a courtesy */
+	}
+	close(fd);
+}
+
+/* --hostonly: this host's own addresses, read again every 30 s. */
+static int
+local_address(struct worker *w, const struct sockaddr *sa)
+{
+	struct ifaddrs *ifa, *i;
+	char err[128], ip[INET6_ADDRSTRLEN];
+
+	if (w->local == NULL || w->now - w->local_at > 30000) {
+		if (w->local == NULL &&
+		    (w->local = calloc(1, sizeof(*w->local))) == NULL)
+			return 0;
+		if (getifaddrs(&ifa) == 0) {
+			w->local->n = 0;
+			for (i = ifa; i != NULL; i = i->ifa_next) {
+				const struct sockaddr *a = i->ifa_addr;
+
+				if (a == NULL || (a->sa_family != AF_INET &&
+				    a->sa_family != AF_INET6))
+					continue;
+				inet_ntop(a->sa_family, a->sa_family == AF_INET ?
+				    (const void *)&((const struct sockaddr_in *)
+				    (const void *)a)->sin_addr :
+				    (const void *)&((const struct sockaddr_in6 *)
+				    (const void *)a)->sin6_addr, ip, sizeof(ip));
+				(void)netlist_add(w->local, ip, 0, err,
+				    sizeof(err));
+			}
+			freeifaddrs(ifa);
+		}
+		w->local_at = w->now;
+	}
+	return netlist_match_addr(w->local, sa);
+}
+
+/* --deny wins, then --hostonly, then --allow (empty: everyone). */
+static int
+client_allowed(struct worker *w, const struct sockaddr *sa)
+{
+	const struct config *cfg = w->cfg;
+
+	if (netlist_match_addr(&cfg->deny, sa))
+		return 0;
+	if (cfg->hostonly && !local_address(w, sa))
+		return 0;
+	return cfg->allow.n == 0 || netlist_match_addr(&cfg->allow, sa);
+}
+
+static void
+refuse_forbidden(int fd, const char *peer)
+{
+	static const char msg[] = "HTTP/1.1 403 Forbidden\r\n"
+	    "Content-Type: text/plain\r\nContent-Length: 51\r\n"
+	    "Connection: close\r\n\r\n"
+	    "403 Forbidden: this address may not use the proxy\n";
+
+	log_warnx("%s: refused by --allow/--deny/--hostonly", peer);
 	if (write(fd, msg, sizeof(msg) - 1) == -1) {
 		/* it was a courtesy */
 	}
@@ -534,6 +605,13 @@ conn_accept(struct worker *w, int lfd)
 
 	if ((fd = accept_fd(lfd, &ss)) == -1)
 		return -1;
+	if (!client_allowed(w, (struct sockaddr *)&ss)) {
+		char peer[64];
+
+		addr_format((struct sockaddr *)&ss, peer, sizeof(peer));
+		refuse_forbidden(fd, peer);
+		return 0;
+	}
 	if (w->nclients >= (size_t)cfg->max_clients) {
 		refuse_busy(w, fd);
 		return 0;
@@ -549,6 +627,7 @@ conn_accept(struct worker *w, int lfd)
 	c->w = w;
 	c->client.fd = fd;
 	c->server.fd = -1;
+	c->parent = -1;
 	addr_format((struct sockaddr *)&ss, c->peer, sizeof(c->peer));
 	c->state = CS_HEAD;
 	c->deadline = w->now + cfg->idle * 1000;
@@ -574,6 +653,7 @@ request_reset(struct conn *c)
 	c->upgrade = 0;
 	c->server_reused = 0;
 	c->server_keepalive = 0;
+	c->parent = -1;
 	c->started = 0;
 	c->path[0] = '\0';
 	c->auth_phase = AUTH_IDLE;
@@ -623,6 +703,94 @@ request_note(struct conn *c, const char *buf, const struct http_head *h)
 	}
 	c->client_keepalive = h->minor == 1 ? !(h->flags & HTTP_F_CLOSE) :
 	    (h->flags & HTTP_F_KEEPALIVE) != 0;
+}
+
+const struct ntlm_creds *
+conn_creds(const struct conn *c)
+{
+	return c->creds != NULL ? c->creds : &c->w->cfg->creds;
+}
+
+/* Decodes "Proxy-Authorization: Basic ..." into user and password;
+ * 0, or -1 when there is none or it is malformed. */
+static int
+basic_decode(const char *buf, const struct http_head *h, char *plain,
+    size_t size, char **pass)
+{
+	const struct http_span *v;
+	long n;
+	int i;
+
+	if ((i = http_find_field(buf, h, "Proxy-Authorization", 0)) < 0)
+		return -1;
+	v = &h->fields[i].value;
+	if (v->len < 6 || !strncaseeq(buf + v->off, 6, "Basic "))
+		return -1;
+	if ((n = base64_decode(buf + v->off + 6, v->len - 6, plain,
+	    size - 1)) < 0)
+		return -1;
+	plain[n] = '\0';
+	if ((*pass = strchr(plain, ':')) == NULL || strlen(plain) != (size_t)n)
+		return -1;
+	*(*pass)++ = '\0';
+	return 0;
+}
+
+/* --ntlm-to-basic: the client's Basic "DOMAIN\user:password" becomes
+ * the NTLM login for the parent. */
+static int
+client_ntlm_creds(struct conn *c, const char *user, const char *pass)
+{
+	const struct config *cfg = c->w->cfg;
+	char u[NTLM_NAME_MAX], d[NTLM_NAME_MAX];
+	const char *err;
+
+	snprintf(d, sizeof(d), "%s", cfg->creds.domain);
+	if (ntlm_split_user(user, u, sizeof(u), d, sizeof(d)) == -1)
+		return -1;
+	if (c->creds == NULL && (c->creds = malloc(sizeof(*c->creds))) == NULL)
+		return -1;
+	if (ntlm_creds_init(c->creds, u, d, cfg->creds.workstation[0] ?
+	    cfg->creds.workstation : "proxy", &err) == -1 ||
+	    ntlm_creds_set_password(c->creds, pass, &err) == -1) {
+		free(c->creds);
+		c->creds = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* --basic-auth and --ntlm-to-basic: the client logs in to us. */
+static int
+client_login(struct conn *c, const char *buf, const struct http_head *h,
+    const char **why)
+{
+	const struct config *cfg = c->w->cfg;
+	char plain[2 * NTLM_NAME_MAX + NTLM_PASS_MAX], *pass;
+	unsigned char hash[32];
+	size_t i;
+	int ok = 0;
+
+	if (cfg->nusers == 0 && !cfg->ntlm_to_basic)
+		return 0;
+	if (basic_decode(buf, h, plain, sizeof(plain), &pass) == -1) {
+		*why = "log in to the proxy with Basic authentication";
+		return 407;
+	}
+	if (cfg->ntlm_to_basic)
+		ok = client_ntlm_creds(c, plain, pass) == 0;
+	else {
+		sha256(pass, strlen(pass), hash);
+		for (i = 0; i < cfg->nusers; i++)
+			ok |= (strcmp(cfg->users[i].name, plain) == 0) &
+			    ct_equal(cfg->users[i].hash, hash, 32);
+	}
+	ntlm_wipe(plain, sizeof(plain));
+	if (!ok) {
+		*why = "wrong user name or password";
+		return 407;
+	}
+	return 0;
 }
 
 /* Checks what may be proxied; an error status (with *why) or 0. */
@@ -708,7 +876,8 @@ request_start(struct conn *c, char *buf, const struct http_head *h)
 	int status;
 
 	request_note(c, buf, h);
-	if ((status = request_check(c, buf, h, &why)) != 0) {
+	if ((status = request_check(c, buf, h, &why)) != 0 ||
+	    (status = client_login(c, buf, h, &why)) != 0) {
 		conn_close(c, status, why);
 		return 0;
 	}

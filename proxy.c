@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -54,6 +55,18 @@ static const struct option options[] = {
 	    "127.0.0.1", "address to listen on, ADDR or ADDR:PORT (repeatable)" },
 	{ "port", NULL, OPT_LONG, OFF(port), 1, 65535, "N", "3128",
 	    "port to listen on" },
+	{ "gateway", NULL, OPT_BOOL, OFF(gateway), 0, 1, NULL, "off",
+	    "listen on all interfaces (0.0.0.0 and ::)" },
+	{ "hostonly", NULL, OPT_BOOL, OFF(hostonly), 0, 1, NULL, "off",
+	    "listen on all interfaces, allow only this host's addresses" },
+	{ "allow", NULL, OPT_CSV, OFF(allow_s), 0, 0, "LIST", "everyone",
+	    "client addresses allowed (1.2.3.4, 10.0.*.*, a-b, CIDR, IPv6)" },
+	{ "deny", NULL, OPT_CSV, OFF(deny_s), 0, 0, "LIST", "none",
+	    "client addresses refused; wins over --allow" },
+	{ "basic-auth", NULL, OPT_LIST, OFF(basic_auth), 0, 0, "USER:PASS",
+	    "none", "clients must log in with Basic (repeatable)" },
+	{ "basic-auth-file", NULL, OPT_STR, OFF(basic_auth_file), 0, 0, "F",
+	    "none", "lines of user:pass or user:{SHA256}hex" },
 	{ "backlog", NULL, OPT_LONG, OFF(backlog), 1, 65535, "N", "128",
 	    "listen(2) backlog" },
 	{ "num-workers", "workers", OPT_LONG, OFF(workers), 0, 256, "N",
@@ -357,6 +370,128 @@ parse_args(struct config *cfg, int argc, char *argv[])
 	return 0;
 }
 
+static int
+access_list(struct netlist *l, const struct strlist *items, const char *flag)
+{
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < items->n; i++)
+		if (netlist_add(l, items->v[i], 0, err, sizeof(err)) == -1) {
+			fprintf(stderr, "proxy: %s: %s\n", flag, err);
+			return -1;
+		}
+	return 0;
+}
+
+/* "user:pass" or "user:{SHA256}" and 64 hex digits or 44 base64. */
+static int
+user_parse(struct client_user *u, const char *line, const char **why)
+{
+	const char *colon = strchr(line, ':'), *pw;
+	unsigned char raw[33];
+	size_t n;
+	int i;
+
+	if (colon == NULL || colon == line ||
+	    (size_t)(colon - line) >= sizeof(u->name)) {
+		*why = "is not user:password";
+		return -1;
+	}
+	memcpy(u->name, line, (size_t)(colon - line));
+	u->name[colon - line] = '\0';
+	pw = colon + 1;
+	if (strncmp(pw, "{SHA256}", 8) != 0) {
+		sha256(pw, strlen(pw), u->hash);
+		return 0;
+	}
+	pw += 8;
+	n = strlen(pw);
+	if (n == 64) {
+		for (i = 0; i < 32; i++) {
+			unsigned v;
+
+			if (sscanf(pw + i * 2, "%2x", &v) != 1 ||
+			    !isxdigit((unsigned char)pw[i * 2]) ||
+			    !isxdigit((unsigned char)pw[i * 2 + 1]))
+				break;
+			u->hash[i] = (unsigned char)v;
+		}
+		if (i == 32)
+			return 0;
+	} else if (base64_decode(pw, n, raw, sizeof(raw)) == 32) {
+		memcpy(u->hash, raw, 32);
+		return 0;
+	}
+	*why = "has a {SHA256} that is neither 64 hex digits nor base64";
+	return -1;
+}
+
+static int
+user_add(struct config *cfg, const char *line, const char *where)
+{
+	struct client_user *u;
+	const char *why;
+
+	if ((u = realloc(cfg->users, (cfg->nusers + 1) * sizeof(*u))) == NULL) {
+		fprintf(stderr, "proxy: %s: out of memory\n", where);
+		return -1;
+	}
+	cfg->users = u;
+	if (user_parse(&u[cfg->nusers], line, &why) == -1) {
+		fprintf(stderr, "proxy: %s: '%.*s...' %s\n", where,
+		    (int)strcspn(line, ":"), line, why);
+		return -1;
+	}
+	cfg->nusers++;
+	return 0;
+}
+
+static int
+users_file(struct config *cfg, const char *path)
+{
+	char line[1024], where[PATH_MAX + 32];
+	FILE *f;
+	int lineno = 0, rc = 0;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "proxy: --basic-auth-file: %s: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '\0' || line[0] == '#')
+			continue;
+		snprintf(where, sizeof(where), "%s:%d", path, lineno);
+		rc = user_add(cfg, line, where);
+	}
+	fclose(f);
+	return rc;
+}
+
+static int
+access_finish(struct config *cfg)
+{
+	size_t i;
+
+	if (access_list(&cfg->allow, &cfg->allow_s, "--allow") == -1 ||
+	    access_list(&cfg->deny, &cfg->deny_s, "--deny") == -1)
+		return -1;
+	for (i = 0; i < cfg->basic_auth.n; i++)
+		if (user_add(cfg, cfg->basic_auth.v[i], "--basic-auth") == -1)
+			return -1;
+	if (cfg->basic_auth_file != NULL &&
+	    users_file(cfg, cfg->basic_auth_file) == -1)
+		return -1;
+	if ((cfg->gateway || cfg->hostonly) && cfg->listen.n == 0) {
+		cfg->listen.v[cfg->listen.n++] = "0.0.0.0";
+		cfg->listen.v[cfg->listen.n++] = "::";
+	}
+	return 0;
+}
+
 /* The parent named by $http_proxy: "http://[user:pass@]host:port[/]". */
 static const char *
 env_proxy(char *buf, size_t size)
@@ -465,7 +600,8 @@ static int
 auth_parse(struct config *cfg)
 {
 	if (cfg->auth_s == NULL) {
-		cfg->auth = cfg->username ? AUTH_NTLM : AUTH_NONE;
+		cfg->auth = cfg->username || cfg->ntlm_to_basic ? AUTH_NTLM :
+		    AUTH_NONE;
 		cfg->dialect = NTLM_NTLMV2;
 	} else if (strcasecmp(cfg->auth_s, "NONE") == 0)
 		cfg->auth = AUTH_NONE;
@@ -692,7 +828,8 @@ config_finish(struct config *cfg)
 			return -1;
 		}
 	}
-	if (parents_finish(cfg) == -1 || credentials_finish(cfg) == -1)
+	if (access_finish(cfg) == -1 || parents_finish(cfg) == -1 ||
+	    credentials_finish(cfg) == -1)
 		return -1;
 	if (cfg->workers == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -361,6 +361,12 @@ struct strlist {
 	size_t		 n;
 };
 
+/* A client allowed in by --basic-auth: the password's SHA-256 only. */
+struct client_user {
+	char		 name[NTLM_NAME_MAX];
+	unsigned char	 hash[32];
+};
+
 struct parent {
 	char		 host[HOST_MAX];
 	uint16_t	 port;
@@ -399,6 +405,12 @@ struct config {
 	long		 max_clients;
 	long		 client_bufsz;
 	long		 server_bufsz;
+	/* access */
+	int		 gateway;
+	int		 hostonly;
+	struct strlist	 allow_s, deny_s;
+	struct strlist	 basic_auth;	/* USER:PASS */
+	const char	*basic_auth_file;
 	/* parents */
 	struct strlist	 proxy;		/* --proxy, as given */
 	struct strlist	 noproxy_s;	/* --noproxy, as given */
@@ -416,6 +428,9 @@ struct config {
 	int		 log_level;
 	const char	*log_file;
 	/* derived at start-up */
+	struct netlist	 allow, deny;
+	struct client_user *users;
+	size_t		 nusers;
 	struct parent	 parents[MAX_PARENTS];
 	size_t		 nparents;
 	struct netlist	 noproxy;
@@ -461,6 +476,8 @@ struct worker {
 	struct pool_entry *pool;	/* idle upstream connections */
 	int64_t		 parent_down[MAX_PARENTS];	/* skip until then */
 	int64_t		 auth_backoff;	/* the parent refused us: wait */
+	struct netlist	*local;		/* --hostonly: our own addresses */
+	int64_t		 local_at;	/* when they were read */
 	int64_t		 now;		/* ms, updated each turn */
 };
 
@@ -592,9 +609,10 @@ struct conn {
 					   request on this hop, or NULL */
 	int		 discard;	/* the response is ours, not the
 					   client's: read and drop it */
+	struct ntlm_creds *creds;	/* --ntlm-to-basic: the client's */
 
 	/* upstream connection */
-	char		 upstream[HOST_MAX + 16];	/* pool key */
+	char		 upstream[HOST_MAX + 2 * NTLM_NAME_MAX + 32];	/* pool key */
 	struct dns_result addrs;
 	size_t		 next_addr;
 	int		 he_fd[MAX_HE_ATTEMPTS];
@@ -603,6 +621,9 @@ struct conn {
 	int		 server_reused;
 };
 
+/* The credentials for c's parent login: the client's own with
+ * --ntlm-to-basic, else the configured ones. */
+const struct ntlm_creds *conn_creds(const struct conn *);
 /* Accepts one client on a listener; 0 or -1 when nothing was accepted. */
 int	 conn_accept(struct worker *, int lfd);
 /* Adds the descriptors c waits on to pfd; returns how many. */
@@ -625,7 +646,7 @@ void	 conn_close_idle(struct worker *);
 struct pool_entry {
 	int		 fd;
 	int64_t		 expires;
-	char		 key[HOST_MAX + 8];
+	char		 key[HOST_MAX + 2 * NTLM_NAME_MAX + 32];
 };
 
 /*

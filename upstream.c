@@ -182,7 +182,15 @@ upstream_route(struct conn *c)
 	p = &cfg->parents[c->parent];
 	strlcpy_p(c->hop_host, p->host, sizeof(c->hop_host));
 	c->hop_port = p->port;
-	hop_key(c, "parent ", p->host, p->port);
+	/* a login belongs to one user: so does its pooled connection */
+	if (c->creds != NULL) {
+		char prefix[NTLM_NAME_MAX * 2 + 16];
+
+		snprintf(prefix, sizeof(prefix), "parent %s\\%s@",
+		    c->creds->domain, c->creds->user);
+		hop_key(c, prefix, p->host, p->port);
+	} else
+		hop_key(c, "parent ", p->host, p->port);
 	return 0;
 }
 
@@ -450,8 +458,8 @@ upstream_ntlm_probe(const struct conn *c, char *dst, size_t cap)
 	const char *fmt = strchr(c->host, ':') ? "[%s]:%u" : "%s:%u";
 	int n;
 
-	if (ntlm_http_type1(cfg->dialect, 0, cfg->creds.domain,
-	    cfg->creds.workstation, t1, sizeof(t1)) < 0)
+	if (ntlm_http_type1(cfg->dialect, 0, conn_creds(c)->domain,
+	    conn_creds(c)->workstation, t1, sizeof(t1)) < 0)
 		return 0;
 	snprintf(target, sizeof(target), fmt, c->host, c->port);
 	/* a request without a body; HEAD for anything but CONNECT, so a
@@ -471,9 +479,9 @@ upstream_ntlm_probe(const struct conn *c, char *dst, size_t cap)
 /* Finds the NTLM challenge in a 407 and writes the Type 3 header value
  * to out; -1 with why filled when it cannot. */
 static int
-ntlm_type3_from(const struct config *cfg, const char *buf,
-    const struct http_head *h, const char *parent, char *out, size_t outsz,
-    char *why, size_t whysz)
+ntlm_type3_from(const struct config *cfg, const struct ntlm_creds *creds,
+    const char *buf, const struct http_head *h, const char *parent,
+    char *out, size_t outsz, char *why, size_t whysz)
 {
 	unsigned char t2[NTLM_MSG_MAX], cchal[8];
 	struct ntlm_challenge ch;
@@ -497,7 +505,7 @@ ntlm_type3_from(const struct config *cfg, const char *buf,
 		return -1;
 	}
 	random_bytes(cchal, sizeof(cchal));
-	if (ntlm_http_type3(&cfg->creds, cfg->dialect, &ch, cchal,
+	if (ntlm_http_type3(creds, cfg->dialect, &ch, cchal,
 	    ntlm_filetime(time(NULL)), out, outsz, &err) < 0) {
 		snprintf(why, whysz, "cannot answer the NTLM challenge: %s",
 		    err ? err : "message too large");
@@ -512,8 +520,9 @@ upstream_ntlm_answer(struct conn *c, const char *buf,
 {
 	char t3[NTLM_MSG_MAX * 2];
 
-	if (ntlm_type3_from(c->w->cfg, buf, h, c->w->cfg->parents[c->parent].
-	    name, t3, sizeof(t3), why, whysz) == -1)
+	if (ntlm_type3_from(c->w->cfg, conn_creds(c), buf, h,
+	    c->w->cfg->parents[c->parent].name, t3, sizeof(t3), why,
+	    whysz) == -1)
 		return -1;
 	if ((c->auth_hdr = strdup(t3)) == NULL) {
 		snprintf(why, whysz, "out of memory");
@@ -618,8 +627,8 @@ magic_try(struct config *cfg, const char *url, const char *host,
 		snprintf(why, whysz, "no answer to the NTLM negotiation");
 	else if (status != 407)
 		snprintf(why, whysz, "the parent asked for no login");
-	else if (ntlm_type3_from(cfg, buf, &h, p->name, t3, sizeof(t3), why,
-	    whysz) == 0) {
+	else if (ntlm_type3_from(cfg, &cfg->creds, buf, &h, p->name, t3,
+	    sizeof(t3), why, whysz) == 0) {
 		if (magic_send(fd, url, host, t3) == -1 ||
 		    (status = magic_response(fd, buf, sizeof(buf), &h)) == -1)
 			snprintf(why, whysz, "no answer to the credentials");
