@@ -1,10 +1,13 @@
 /*
  * config.c: address and host lists in Px's forms (--allow, --deny,
- * --noproxy). A leaf: parsing and matching over caller data.
+ * --noproxy), and the reader of config files in Px's px.ini and cntlm's
+ * cntlm.conf layouts. Parsing and matching only: what a key means is the
+ * flag table's business in proxy.c.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,4 +288,193 @@ netlist_match_host(const struct netlist *l, const char *host)
 			return 1;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------- config files */
+
+/*
+ * Keys of px.ini and cntlm.conf that are not our flag names, and what they
+ * become. Every long flag is a key as well; those need no entry.
+ */
+static const struct config_alias {
+	const char	*section;	/* px.ini section, or NULL: any */
+	const char	*key;
+	const char	*flag;
+	enum config_xform xform;
+} aliases[] = {
+	/* px.ini */
+	{ "proxy", "server", "proxy", XF_NONE },
+	{ "proxy", "listen", "hostname", XF_NONE },
+	{ "settings", "workers", "num-workers", XF_NONE },
+	{ "settings", "foreground", "daemon", XF_NEGATE },
+	{ "settings", "log", "log-level", XF_PX_LOG },
+	{ "settings", "threads", NULL, XF_IGNORE },
+	/* cntlm.conf */
+	{ NULL, "proxy", "proxy", XF_SPACE_PORT },
+	{ NULL, "listen", "hostname", XF_LISTEN },
+	{ NULL, "header", "add-header", XF_NONE },
+	{ NULL, "passlm", "pass-lm", XF_NONE },
+	{ NULL, "passnt", "pass-nt", XF_NONE },
+	{ NULL, "passntlmv2", "pass-ntlmv2", XF_NONE },
+	{ NULL, "ntlmtobasic", "ntlm-to-basic", XF_NONE },
+};
+
+static void
+key_normalize(const char *in, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; in[i] != '\0' && i + 1 < size; i++)
+		out[i] = in[i] == '_' ? '-' : (char)tolower((unsigned char)in[i]);
+	out[i] = '\0';
+}
+
+const char *
+config_alias(const char *section, const char *key, enum config_xform *xf)
+{
+	char k[64];
+	size_t i;
+
+	key_normalize(key, k, sizeof(k));
+	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+		const struct config_alias *a = &aliases[i];
+
+		if (strcmp(a->key, k) != 0)
+			continue;
+		if (a->section != NULL && (section == NULL ||
+		    strcmp(a->section, section) != 0))
+			continue;
+		*xf = a->xform;
+		return a->flag;
+	}
+	*xf = XF_NONE;
+	return NULL;
+}
+
+/* Applies a transform; out is a value for the flag, or NULL to drop. */
+const char *
+config_xform_value(enum config_xform xf, const char *v, char *out,
+    size_t size)
+{
+	switch (xf) {
+	case XF_NONE:
+		return v;
+	case XF_IGNORE:
+		return NULL;
+	case XF_NEGATE:
+		snprintf(out, size, "%s", strcmp(v, "0") == 0 ||
+		    strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 ?
+		    "yes" : "no");
+		return out;
+	case XF_PX_LOG:	/* Px: 0 is quiet, 1-4 say where debug goes */
+		return strcmp(v, "0") == 0 ? "info" : "debug";
+	case XF_SPACE_PORT: {	/* cntlm allows "host port" */
+		size_t n = strcspn(v, " \t");
+
+		if (v[n] == '\0' || n + 1 >= size)
+			return v;
+		snprintf(out, size, "%.*s:%s", (int)n, v,
+		    v + n + strspn(v + n, " \t"));
+		return out;
+	}
+	case XF_LISTEN:		/* cntlm's "Listen 3128" is a port */
+		if (strspn(v, "0123456789") == strlen(v)) {
+			snprintf(out, size, "127.0.0.1:%s", v);
+			return out;
+		}
+		return v;
+	}
+	return v;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
+	    e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+/* One line: "[section]", "key = value", "key: value" or "Key value". */
+static int
+config_line(char *line, char *section, size_t secsz, char **key,
+    char **value)
+{
+	char *p = trim(line), *k;
+
+	*key = NULL;
+	if (*p == '\0' || *p == '#' || *p == ';')
+		return 0;
+	if (*p == '[') {
+		char *end = strchr(p, ']');
+
+		if (end == NULL || end[1] != '\0')
+			return -1;
+		*end = '\0';
+		key_normalize(trim(p + 1), section, secsz);
+		return 0;
+	}
+	k = p;
+	while (isalnum((unsigned char)*p) || *p == '_' || *p == '-')
+		p++;
+	if (p == k)
+		return -1;
+	if (*p != '\0' && *p != '=' && *p != ':' && *p != ' ' && *p != '\t')
+		return -1;
+	if (*p == '=' || *p == ':') {
+		*p++ = '\0';
+	} else if (*p != '\0') {
+		*p++ = '\0';
+		p = trim(p);
+		if (*p == '=' || *p == ':')
+			p++;
+	}
+	p = trim(p);
+	if (p[0] == '"' && strlen(p) >= 2 && p[strlen(p) - 1] == '"') {
+		p[strlen(p) - 1] = '\0';
+		p++;
+	}
+	*key = k;
+	*value = p;
+	return 0;
+}
+
+int
+config_read(const char *path, config_set_fn set, void *arg, char *err,
+    size_t errsz)
+{
+	char line[4096], section[64] = "", why[256], *key, *value;
+	FILE *f;
+	int lineno = 0, rc = 0;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			snprintf(err, errsz, "%s:%d: line too long", path,
+			    lineno);
+			rc = -1;
+		} else if (config_line(line, section, sizeof(section), &key,
+		    &value) == -1) {
+			snprintf(err, errsz, "%s:%d: not 'key = value', "
+			    "'Key value' or '[section]'", path, lineno);
+			rc = -1;
+		} else if (key != NULL && set(arg, section[0] ? section : NULL,
+		    key, value, why, sizeof(why)) == -1) {
+			snprintf(err, errsz, "%s:%d: %s: %s", path, lineno, key,
+			    why);
+			rc = -1;
+		}
+	}
+	fclose(f);
+	return rc;
 }

@@ -97,6 +97,12 @@ log_reopen(void)
 	return 0;
 }
 
+void
+log_set_level(int level)
+{
+	log_lvl = level;
+}
+
 int
 log_enabled(int level)
 {

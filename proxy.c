@@ -139,12 +139,22 @@ static const struct option options[] = {
 	    "same as --log-level debug" },
 	{ "log-file", NULL, OPT_STR, OFF(log_file), 0, 0, "F|syslog",
 	    "stderr", "where logs go" },
+	{ "config", NULL, OPT_STR, OFF(config_file), 0, 0, "F", "none",
+	    "read settings from F: px.ini or cntlm.conf keys, or flag names; "
+	    "flags given here win" },
+	{ "save", NULL, OPT_BOOL, OFF(save), 0, 1, NULL, NULL,
+	    "write the effective settings to the --config file and exit "
+	    "(hashes, never a password)" },
 	{ "version", NULL, OPT_VERSION, 0, 0, 0, NULL, NULL,
 	    "print the version and compiled-in features" },
 	{ "help", NULL, OPT_HELP, 0, 0, 0, NULL, NULL, "this text" },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+/* Which options the config file set, so the command line can replace a
+ * list rather than add to it. */
+static unsigned char from_file[NOPTIONS];
 
 static void
 config_defaults(struct config *cfg)
@@ -208,10 +218,13 @@ option_find(const char *name, size_t len)
 	return NULL;
 }
 
+static char opt_why[512];	/* why the last option_set() failed */
+
 static int
 opt_error(const struct option *o, const char *val, const char *why)
 {
-	fprintf(stderr, "proxy: --%s: '%s' %s\n", o->name, val, why);
+	(void)o;
+	snprintf(opt_why, sizeof(opt_why), "'%s' %s", val, why);
 	return -1;
 }
 
@@ -364,7 +377,15 @@ parse_args(struct config *cfg, int argc, char *argv[])
 			    o->name);
 			return -1;
 		}
-		if ((rc = option_set(cfg, o, val)) != 0)
+		if (from_file[o - options] && (o->type == OPT_LIST ||
+		    o->type == OPT_CSV)) {
+			/* the command line replaces a list from the file */
+			((struct strlist *)(void *)((char *)cfg + o->off))->n = 0;
+			from_file[o - options] = 0;
+		}
+		if ((rc = option_set(cfg, o, val)) == -1)
+			fprintf(stderr, "proxy: --%s: %s\n", o->name, opt_why);
+		if (rc != 0)
 			return rc;
 	}
 	return 0;
@@ -485,10 +506,13 @@ access_finish(struct config *cfg)
 	if (cfg->basic_auth_file != NULL &&
 	    users_file(cfg, cfg->basic_auth_file) == -1)
 		return -1;
-	if ((cfg->gateway || cfg->hostonly) && cfg->listen.n == 0) {
-		cfg->listen.v[cfg->listen.n++] = "0.0.0.0";
-		cfg->listen.v[cfg->listen.n++] = "::";
+	cfg->bind = cfg->listen;
+	if ((cfg->gateway || cfg->hostonly) && cfg->bind.n == 0) {
+		cfg->bind.v[cfg->bind.n++] = "0.0.0.0";
+		cfg->bind.v[cfg->bind.n++] = "::";
 	}
+	if (cfg->bind.n == 0)
+		cfg->bind.v[cfg->bind.n++] = "127.0.0.1";
 	return 0;
 }
 
@@ -527,8 +551,8 @@ is_self(const struct config *cfg, const struct parent *p)
 	uint16_t port;
 	size_t i;
 
-	for (i = 0; i < cfg->listen.n; i++) {
-		const char *l = cfg->listen.v[i];
+	for (i = 0; i < cfg->bind.n; i++) {
+		const char *l = cfg->bind.v[i];
 
 		if (parse_hostport(l, strlen(l), host, sizeof(host), &port,
 		    (uint16_t)cfg->port) == 0 && port == p->port &&
@@ -712,7 +736,8 @@ password_find(struct config *cfg, char *buf, size_t size, int need)
 		    "--password-prompt or the --pass-* hashes\n");
 		return cfg->password;
 	}
-	if ((cfg->password_prompt || need) && password_prompt(buf, size) == 0)
+	if ((cfg->password_prompt || need) && !cfg->reloading &&
+	    password_prompt(buf, size) == 0)
 		return buf;
 	return NULL;
 }
@@ -831,15 +856,14 @@ config_finish(struct config *cfg)
 	if (access_finish(cfg) == -1 || parents_finish(cfg) == -1 ||
 	    credentials_finish(cfg) == -1)
 		return -1;
-	if (cfg->workers == 0) {
+	cfg->nworkers = cfg->workers;
+	if (cfg->nworkers == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-		cfg->workers = n > 0 ? (n > 64 ? 64 : n) : 1;
+		cfg->nworkers = n > 0 ? (n > 64 ? 64 : n) : 1;
 	}
 	if (cfg->tunnel_idle == 0)
 		cfg->tunnel_idle = cfg->idle == 30 ? 300 : cfg->idle;
-	if (cfg->listen.n == 0)
-		cfg->listen.v[cfg->listen.n++] = "127.0.0.1";
 	if (gethostname(host, sizeof(host)) == -1)
 		strlcpy_p(host, "proxy", sizeof(host));
 	host[sizeof(host) - 1] = '\0';
@@ -895,10 +919,46 @@ listener_open(struct listener *l, const struct addrinfo *ai, long backlog)
 	return 0;
 }
 
-/* Binds every --listen address; exits 2 on a bad address, 1 if binding
- * fails. */
-static size_t
-listeners_open(const struct config *cfg, struct listener *ls)
+/* An already open listener for the same address is taken over (SIGHUP
+ * keeps the sockets); the others are bound anew. */
+static int
+listener_take(struct listener *l, const struct addrinfo *ai,
+    struct listener *old, size_t nold)
+{
+	char name[80];
+	size_t i;
+
+	addr_format(ai->ai_addr, name, sizeof(name));
+	for (i = 0; i < nold; i++)
+		if (old[i].fd != -1 && strcmp(old[i].name, name) == 0) {
+			*l = old[i];
+			old[i].fd = -1;
+			return 0;
+		}
+	return -1;
+}
+
+/* Closes new listeners that are not among the old ones. */
+static void
+listeners_drop(struct listener *nl, size_t n, const struct listener *old,
+    size_t nold)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < nold; j++)
+			if (old[j].fd == nl[i].fd)
+				break;
+		if (j == nold)
+			close(nl[i].fd);
+	}
+}
+
+/* Binds every listen address; the count, or -2 on a bad address, -1 when
+ * binding fails. */
+static ssize_t
+listeners_open(const struct config *cfg, struct listener *ls,
+    struct listener *old, size_t nold)
 {
 	struct addrinfo hints, *res, *ai;
 	char host[HOST_MAX], port[8];
@@ -910,36 +970,50 @@ listeners_open(const struct config *cfg, struct listener *ls)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE;
-	for (i = 0; i < cfg->listen.n; i++) {
-		const char *a = cfg->listen.v[i];
+	for (i = 0; i < cfg->bind.n; i++) {
+		const char *a = cfg->bind.v[i];
 
 		if (parse_hostport(a, strlen(a), host, sizeof(host), &p,
 		    (uint16_t)cfg->port) == -1) {
 			fprintf(stderr, "proxy: --hostname: '%s' is not an "
 			    "address\n", a);
-			exit(2);
+			goto fail2;
 		}
 		snprintf(port, sizeof(port), "%u", p);
 		if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
 			fprintf(stderr, "proxy: --hostname: '%s': %s\n", a,
 			    gai_strerror(rc));
-			exit(2);
+			goto fail2;
 		}
 		for (ai = res; ai != NULL && n < MAX_LISTENERS;
 		    ai = ai->ai_next) {
-			if (listener_open(&ls[n], ai, cfg->backlog) == -1) {
-				char name[80];
-
-				addr_format(ai->ai_addr, name, sizeof(name));
-				fprintf(stderr, "proxy: cannot listen on %s: "
-				    "%s\n", name, strerror(errno));
-				exit(1);
+			if (listener_take(&ls[n], ai, old, nold) == 0 ||
+			    listener_open(&ls[n], ai, cfg->backlog) == 0) {
+				n++;
+				continue;
 			}
-			n++;
+			/* --gateway on a host without IPv6 */
+			if (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL) {
+				if (cfg->bind.n > 1)
+					continue;
+			}
+			addr_format(ai->ai_addr, host, sizeof(host));
+			fprintf(stderr, "proxy: cannot listen on %s: %s\n",
+			    host, strerror(errno));
+			freeaddrinfo(res);
+			goto fail1;
 		}
 		freeaddrinfo(res);
 	}
-	return n;
+	return (ssize_t)n;
+fail2:
+	while (n > 0)
+		close(ls[--n].fd);
+	return -2;
+fail1:
+	while (n > 0)
+		close(ls[--n].fd);
+	return -1;
 }
 
 static void
@@ -1114,7 +1188,7 @@ quit_running(const struct config *cfg)
 /* Forks; the parent waits until the child has written the pid file, so
  * "proxy --daemon" returns only once the instance is ready. */
 static void
-daemonize(const char *pid_file)
+daemonize(const char *pid_file, const char *log_file)
 {
 	int pfd[2], devnull;
 	char c = 0;
@@ -1136,7 +1210,11 @@ daemonize(const char *pid_file)
 	if ((devnull = open("/dev/null", O_RDWR)) != -1) {
 		dup2(devnull, 0);
 		dup2(devnull, 1);
-		dup2(devnull, 2);
+		/* what is said on stderr later (a reload's errors) goes to
+		 * the log file, if there is one */
+		if (log_file == NULL || strcmp(log_file, "syslog") == 0 ||
+		    freopen(log_file, "a", stderr) == NULL)
+			dup2(devnull, 2);
 		if (devnull > 2)
 			close(devnull);
 	}
@@ -1148,205 +1226,569 @@ daemonize(const char *pid_file)
 	close(pfd[1]);
 }
 
+static struct config *config_load(int, char *[], const struct config *,
+    int *);
+
 struct child {
 	pid_t	 pid;
 	int64_t	 started;
 	int64_t	 respawn_at;	/* 0: running or not due */
 	int	 failures;	/* quick deaths in a row */
+	int	 retiring;	/* from before a reload: not restarted */
+};
+
+/* The master's state: the configuration in force, its listeners, and the
+ * workers, with those of an older configuration still finishing. */
+struct master {
+	const struct config *cfg;
+	struct listener	 ls[MAX_LISTENERS];
+	size_t		 nls;
+	struct child	*kids;
+	size_t		 nkids;
+	int		 argc;
+	char		**argv;
+	int		 rfd;
 };
 
 static pid_t
-worker_spawn(const struct config *cfg, struct listener *ls, size_t nls,
-    int id)
+worker_spawn(struct master *m, int id)
 {
 	pid_t pid = fork();
 
-	if (pid == 0)
-		worker_main(cfg, ls, nls, id);
+	if (pid == 0) {
+		close(m->rfd);
+		worker_main(m->cfg, m->ls, m->nls, id);
+	}
 	if (pid == -1)
 		log_warn("fork worker %d", id);
 	return pid;
 }
 
 static void
-workers_reap(struct child *kids, size_t n, int64_t now)
+worker_died(struct child *k, size_t i, pid_t pid, int status, int64_t now)
+{
+	k->pid = 0;
+	if (sig_term || k->retiring)
+		return;
+	if (WIFSIGNALED(status))
+		log_warnx("worker %zu (pid %ld) killed by signal %d; "
+		    "restarting", i, (long)pid, WTERMSIG(status));
+	else
+		log_warnx("worker %zu (pid %ld) exited with %d; restarting",
+		    i, (long)pid, WEXITSTATUS(status));
+	/* back off when a worker dies right after start */
+	k->failures = now - k->started < 1000 ? k->failures + 1 : 0;
+	k->respawn_at = now + (k->failures ? (100L << (k->failures > 6 ? 6 :
+	    k->failures)) : 0);
+}
+
+static void
+workers_reap(struct master *m, int64_t now)
 {
 	pid_t pid;
 	int status;
-	size_t i;
+	size_t i, j;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (i = 0; i < n; i++) {
-			if (kids[i].pid != pid)
-				continue;
-			kids[i].pid = 0;
-			if (sig_term)
-				break;
-			if (WIFSIGNALED(status))
-				log_warnx("worker %zu (pid %ld) killed by "
-				    "signal %d; restarting", i, (long)pid,
-				    WTERMSIG(status));
-			else
-				log_warnx("worker %zu (pid %ld) exited with "
-				    "%d; restarting", i, (long)pid,
-				    WEXITSTATUS(status));
-			/* back off when a worker dies right after start */
-			kids[i].failures = now - kids[i].started < 1000 ?
-			    kids[i].failures + 1 : 0;
-			kids[i].respawn_at = now + (kids[i].failures ?
-			    (100L << (kids[i].failures > 6 ? 6 :
-			    kids[i].failures)) : 0);
-		}
-	}
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		for (i = 0; i < m->nkids; i++)
+			if (m->kids[i].pid == pid)
+				worker_died(&m->kids[i], i, pid, status, now);
+	/* retired workers that are gone leave the table */
+	for (i = j = 0; i < m->nkids; i++)
+		if (!(m->kids[i].retiring && m->kids[i].pid == 0))
+			m->kids[j++] = m->kids[i];
+	m->nkids = j;
 }
 
+/* Starts the workers that are due; returns ms until the next is due. */
 static int64_t
-workers_respawn(const struct config *cfg, struct listener *ls, size_t nls,
-    struct child *kids, size_t n, int64_t now)
+workers_respawn(struct master *m, int64_t now)
 {
 	int64_t next = -1;
 	size_t i;
+	int id = 0;
 
-	for (i = 0; i < n; i++) {
-		if (kids[i].pid != 0)
+	for (i = 0; i < m->nkids; i++) {
+		struct child *k = &m->kids[i];
+
+		if (k->retiring)
 			continue;
-		if (kids[i].respawn_at <= now) {
-			kids[i].pid = worker_spawn(cfg, ls, nls, (int)i);
-			kids[i].started = now;
-			kids[i].respawn_at = 0;
-			if (kids[i].pid == -1) {
-				kids[i].pid = 0;
-				kids[i].respawn_at = now + 1000;
+		if (k->pid == 0 && k->respawn_at <= now) {
+			k->pid = worker_spawn(m, id);
+			k->started = now;
+			k->respawn_at = 0;
+			if (k->pid == -1) {
+				k->pid = 0;
+				k->respawn_at = now + 1000;
 			}
 		}
-		if (kids[i].pid == 0 && (next == -1 ||
-		    kids[i].respawn_at - now < next))
-			next = kids[i].respawn_at - now;
+		if (k->pid == 0 && (next == -1 || k->respawn_at - now < next))
+			next = k->respawn_at - now;
+		id++;
 	}
 	return next;
 }
 
 static void
-workers_signal(struct child *kids, size_t n, int sig)
+workers_signal(struct master *m, int sig, int retiring_too)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (kids[i].pid > 0)
-			kill(kids[i].pid, sig);
+	for (i = 0; i < m->nkids; i++)
+		if (m->kids[i].pid > 0 && (retiring_too || !m->kids[i].retiring))
+			kill(m->kids[i].pid, sig);
 }
 
 static size_t
-workers_alive(const struct child *kids, size_t n)
+workers_alive(const struct master *m)
 {
 	size_t i, alive = 0;
 
-	for (i = 0; i < n; i++)
-		alive += kids[i].pid > 0;
+	for (i = 0; i < m->nkids; i++)
+		alive += m->kids[i].pid > 0;
 	return alive;
 }
 
 /* SIGTERM: workers finish in-flight requests within the grace period. */
 static void
-workers_stop(struct child *kids, size_t n, int rfd)
+workers_stop(struct master *m)
 {
 	int64_t deadline = now_ms() + (GRACE_S + 2) * 1000;
-	struct pollfd pfd = { rfd, POLLIN, 0 };
+	struct pollfd pfd = { m->rfd, POLLIN, 0 };
 
-	workers_signal(kids, n, SIGTERM);
-	while (workers_alive(kids, n) > 0) {
+	workers_signal(m, SIGTERM, 1);
+	while (workers_alive(m) > 0) {
 		int64_t left = deadline - now_ms();
 
 		if (left <= 0) {
 			log_warnx("workers still running after the grace "
 			    "period; killing them");
-			workers_signal(kids, n, SIGKILL);
+			workers_signal(m, SIGKILL, 1);
 			deadline = now_ms() + 5000;
 		}
 		(void)poll(&pfd, 1, left > 0 ? (int)(left > 200 ? 200 : left) :
 		    200);
-		signals_drain(rfd);
-		workers_reap(kids, n, now_ms());
+		signals_drain(m->rfd);
+		workers_reap(m, now_ms());
 	}
 }
 
 static int
-master_run(const struct config *cfg, struct listener *ls, size_t nls)
+workers_add(struct master *m, size_t n)
 {
-	struct child *kids;
-	struct pollfd pfd;
-	size_t n = (size_t)cfg->workers, i;
-	int rfd;
+	struct child *k;
 
-	if (signals_init(&rfd) == -1)
+	if ((k = realloc(m->kids, (m->nkids + n) * sizeof(*k))) == NULL)
+		return -1;
+	memset(k + m->nkids, 0, n * sizeof(*k));
+	m->kids = k;
+	m->nkids += n;
+	return 0;
+}
+
+/* Loads the configuration again; what the loader says on stderr goes to
+ * the log, where an operator looks after a reload. */
+static struct config *
+reload_config(struct master *m)
+{
+	struct config *cfg;
+	char msg[4096], *line, *next;
+	int pfd[2], saved, status;
+	ssize_t n;
+
+	if (pipe(pfd) == -1)
+		return config_load(m->argc, m->argv, m->cfg, &status);
+	fcntl(pfd[0], F_SETFL, fcntl(pfd[0], F_GETFL) | O_NONBLOCK);
+	fcntl(pfd[1], F_SETFL, fcntl(pfd[1], F_GETFL) | O_NONBLOCK);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(pfd[1], 2);
+	cfg = config_load(m->argc, m->argv, m->cfg, &status);
+	fflush(stderr);
+	if (saved != -1) {
+		dup2(saved, 2);
+		close(saved);
+	}
+	close(pfd[1]);
+	n = read(pfd[0], msg, sizeof(msg) - 1);
+	close(pfd[0]);
+	msg[n > 0 ? n : 0] = '\0';
+	for (line = msg; *line != '\0'; line = next) {
+		next = line + strcspn(line, "\n");
+		if (*next != '\0')
+			*next++ = '\0';
+		if (*line != '\0')
+			log_error("reload: %s", line);
+	}
+	return cfg;
+}
+
+/*
+ * SIGHUP: read the configuration again. If it is good, new workers start
+ * with it on the same listening sockets (a changed address is bound
+ * anew) and the old ones finish what they have and exit; if not, the
+ * running configuration stays.
+ */
+static void
+master_reload(struct master *m)
+{
+	static struct listener nls[MAX_LISTENERS];
+	struct config *cfg;
+	ssize_t n;
+	size_t i;
+
+	if ((cfg = reload_config(m)) == NULL) {
+		log_error("keeping the running configuration");
+		return;
+	}
+	if ((n = listeners_open(cfg, nls, m->ls, m->nls)) < 0) {
+		log_error("cannot listen as the new configuration asks; "
+		    "keeping the running one");
+		free(cfg);
+		return;
+	}
+	if (workers_add(m, (size_t)cfg->nworkers) == -1) {
+		log_error("out of memory; keeping the running configuration");
+		listeners_drop(nls, (size_t)n, m->ls, m->nls);
+		free(cfg);
+		return;
+	}
+	for (i = 0; i < m->nls; i++)
+		if (m->ls[i].fd != -1)
+			close(m->ls[i].fd);
+	for (i = 0; i < m->nkids - (size_t)cfg->nworkers; i++)
+		if (m->kids[i].pid > 0 && !m->kids[i].retiring) {
+			m->kids[i].retiring = 1;
+			kill(m->kids[i].pid, SIGTERM);
+		}
+	memcpy(m->ls, nls, (size_t)n * sizeof(nls[0]));
+	m->nls = (size_t)n;
+	m->cfg = cfg;
+	log_set_level(cfg->log_level);
+	for (i = 0; i < m->nls; i++)
+		log_info("listening on %s", m->ls[i].name);
+	log_info("configuration reloaded: %ld worker%s", cfg->nworkers,
+	    cfg->nworkers == 1 ? "" : "s");
+}
+
+static int
+master_run(const struct config *cfg, struct listener *ls, size_t nls,
+    int argc, char *argv[])
+{
+	static struct master m;
+	struct pollfd pfd;
+	size_t i;
+
+	m.cfg = cfg;
+	memcpy(m.ls, ls, nls * sizeof(*ls));
+	m.nls = nls;
+	m.argc = argc;
+	m.argv = argv;
+	if (signals_init(&m.rfd) == -1)
 		fatal("pipe");
-	if ((kids = calloc(n, sizeof(*kids))) == NULL)
+	if (workers_add(&m, (size_t)cfg->nworkers) == -1)
 		fatal("calloc");
 	for (i = 0; i < nls; i++)
 		log_info("listening on %s", ls[i].name);
-	log_info("proxy %s started with %zu worker%s", PROXY_VERSION, n,
-	    n == 1 ? "" : "s");
-	pfd.fd = rfd;
+	log_info("proxy %s started with %ld worker%s", PROXY_VERSION,
+	    cfg->nworkers, cfg->nworkers == 1 ? "" : "s");
+	pfd.fd = m.rfd;
 	pfd.events = POLLIN;
 	for (;;) {
 		int64_t now = now_ms(), wait;
 
-		workers_reap(kids, n, now);
+		workers_reap(&m, now);
 		if (sig_term)
 			break;
 		if (sig_hup) {
 			sig_hup = 0;
 			if (log_reopen() == -1)
 				log_warn("cannot reopen the log file");
-			workers_signal(kids, n, SIGHUP);
+			workers_signal(&m, SIGHUP, 1);
+			master_reload(&m);
 		}
-		wait = workers_respawn(cfg, ls, nls, kids, n, now);
+		wait = workers_respawn(&m, now);
 		if (poll(&pfd, 1, (int)wait) > 0)
-			signals_drain(rfd);
+			signals_drain(m.rfd);
 	}
 	log_info("stopping");
-	workers_stop(kids, n, rfd);
-	free(kids);
-	if (cfg->pid_file != NULL)
-		unlink(cfg->pid_file);
+	workers_stop(&m);
+	free(m.kids);
+	if (m.cfg->pid_file != NULL)
+		unlink(m.cfg->pid_file);
 	log_info("stopped");
 	return 0;
+}
+
+/* ---------------------------------------------------------- config files */
+
+/* Options that make no sense in a file. */
+static int
+file_forbidden(const struct option *o)
+{
+	return o->type == OPT_HELP || o->type == OPT_VERSION ||
+	    o->off == OFF(config_file) || o->off == OFF(save) ||
+	    o->off == OFF(quit) || o->off == OFF(hashes) ||
+	    o->off == OFF(magic);
+}
+
+static int
+file_set(void *arg, const char *section, const char *key, const char *value,
+    char *why, size_t whysz)
+{
+	struct config *cfg = arg;
+	const struct option *o;
+	enum config_xform xf;
+	const char *flag, *v;
+	char tmp[HOST_MAX * 2], name[64];
+	char *copy;
+	size_t i;
+
+	if ((flag = config_alias(section, key, &xf)) == NULL) {
+		for (i = 0; key[i] != '\0' && i + 1 < sizeof(name); i++)
+			name[i] = key[i] == '_' ? '-' :
+			    (char)tolower((unsigned char)key[i]);
+		name[i] = '\0';
+		flag = name;
+	}
+	if (xf == XF_IGNORE)
+		return 0;
+	if ((o = option_find(flag, strlen(flag))) == NULL || file_forbidden(o)) {
+		snprintf(why, whysz, "unknown key (see proxy --help for the "
+		    "names)");
+		return -1;
+	}
+	if ((v = config_xform_value(xf, value, tmp, sizeof(tmp))) == NULL)
+		return 0;
+	if ((copy = strdup(v)) == NULL) {
+		snprintf(why, whysz, "out of memory");
+		return -1;
+	}
+	if (option_set(cfg, o, o->type == OPT_DEBUG && parse_bool(copy) == 0 ?
+	    NULL : copy) == -1) {
+		snprintf(why, whysz, "%s", opt_why);
+		free(copy);
+		return -1;
+	}
+	from_file[o - options] = 1;
+	return 0;
+}
+
+/* The --config value, looked for before the other flags are parsed. */
+static const char *
+config_path(int argc, char *argv[])
+{
+	const char *path = NULL;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strncmp(argv[i], "--config=", 9) == 0)
+			path = argv[i] + 9;
+		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			path = argv[++i];
+	}
+	return path;
+}
+
+static int
+save_line(FILE *f, const char *name, const char *value)
+{
+	return fprintf(f, "%s = %s\n", name, value) < 0 ? -1 : 0;
+}
+
+static int
+save_hash(FILE *f, const char *name, const unsigned char h[16])
+{
+	char hex[33];
+	int i;
+
+	for (i = 0; i < 16; i++)
+		snprintf(hex + i * 2, 3, "%02X", h[i]);
+	return save_line(f, name, hex);
+}
+
+/* Secrets are written as the hashes they give, never as a password. */
+static int
+save_option(FILE *f, const struct config *cfg, const struct config *def,
+    const struct option *o)
+{
+	const char *field = (const char *)cfg + o->off;
+	const char *dfield = (const char *)def + o->off;
+	char num[32];
+	size_t i;
+
+	if (file_forbidden(o) || o->off == OFF(password) ||
+	    o->off == OFF(password_prompt) || o->off == OFF(pass_lm) ||
+	    o->off == OFF(pass_nt) || o->off == OFF(pass_ntlmv2) ||
+	    o->off == OFF(daemon) || o->off == OFF(pid_file) ||
+	    o->type == OPT_DEBUG)
+		return 0;
+	switch (o->type) {
+	case OPT_BOOL:
+		return *(const int *)(const void *)field ?
+		    save_line(f, o->name, "yes") : 0;
+	case OPT_LONG:
+		if (*(const long *)(const void *)field ==
+		    *(const long *)(const void *)dfield)
+			return 0;
+		snprintf(num, sizeof(num), "%ld",
+		    *(const long *)(const void *)field);
+		return save_line(f, o->name, num);
+	case OPT_STR:
+		return *(const char *const *)(const void *)field == NULL ? 0 :
+		    save_line(f, o->name,
+		    *(const char *const *)(const void *)field);
+	case OPT_LIST:
+	case OPT_CSV: {
+		const struct strlist *l = (const void *)field;
+
+		for (i = 0; i < l->n; i++)
+			if (save_line(f, o->name, l->v[i]) == -1)
+				return -1;
+		return 0;
+	}
+	case OPT_LEVEL:
+		return cfg->log_level == LOG_LEVEL_INFO ? 0 :
+		    save_line(f, o->name, log_level_name(cfg->log_level));
+	default:
+		return 0;
+	}
+}
+
+static int
+save_all(FILE *f, const struct config *cfg)
+{
+	static struct config def;
+	size_t i;
+
+	config_defaults(&def);
+	if (fprintf(f, "# proxy settings, written by proxy --save\n") < 0)
+		return -1;
+	for (i = 0; i < NOPTIONS; i++)
+		if (save_option(f, cfg, &def, &options[i]) == -1)
+			return -1;
+	if ((cfg->creds.have & NTLM_HAVE_LM && save_hash(f, "pass-lm",
+	    cfg->creds.lm) == -1) || (cfg->creds.have & NTLM_HAVE_NT &&
+	    save_hash(f, "pass-nt", cfg->creds.nt) == -1) ||
+	    (cfg->creds.have & NTLM_HAVE_V2 && save_hash(f, "pass-ntlmv2",
+	    cfg->creds.v2) == -1))
+		return -1;
+	return 0;
+}
+
+/* --save: a new file beside the old one, then rename(2), so a crash
+ * leaves the old file or the new one, never half of either. */
+static int
+config_save(const struct config *cfg)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+	int fd;
+
+	if (cfg->config_file == NULL) {
+		fprintf(stderr, "proxy: --save needs --config F\n");
+		return 2;
+	}
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", cfg->config_file,
+	    (long)getpid()) >= (int)sizeof(tmp) ||
+	    (fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600))
+	    == -1 || (f = fdopen(fd, "w")) == NULL) {
+		fprintf(stderr, "proxy: --save: %s: %s\n", tmp,
+		    strerror(errno));
+		return 1;
+	}
+	if (save_all(f, cfg) == -1 || fflush(f) == EOF || fsync(fd) == -1 ||
+	    fclose(f) == EOF || rename(tmp, cfg->config_file) == -1) {
+		fprintf(stderr, "proxy: --save: %s: %s\n", cfg->config_file,
+		    strerror(errno));
+		unlink(tmp);
+		return 1;
+	}
+	printf("proxy: saved the settings to %s\n", cfg->config_file);
+	return 0;
+}
+
+/*
+ * Builds a configuration: defaults, then the --config file, then the
+ * flags. prev is the running configuration on a reload: then nothing is
+ * prompted for, and credentials the new one lacks are kept. Returns NULL
+ * with *status set: 0 after --help or --version, 2 on a bad setting.
+ */
+static struct config *
+config_load(int argc, char *argv[], const struct config *prev, int *status)
+{
+	struct config *cfg;
+	const char *path;
+	char err[PATH_MAX + 512];
+	int rc;
+
+	*status = 2;
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL) {
+		fprintf(stderr, "proxy: out of memory\n");
+		return NULL;
+	}
+	config_defaults(cfg);
+	memset(from_file, 0, sizeof(from_file));
+	cfg->reloading = prev != NULL;
+	if ((path = config_path(argc, argv)) != NULL &&
+	    config_read(path, file_set, cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "proxy: %s\n", err);
+		goto fail;
+	}
+	if ((rc = parse_args(cfg, argc, argv)) != 0) {
+		if (rc == 1)
+			*status = 0;
+		goto fail;
+	}
+	if (prev == NULL)
+		argv_hide_password(cfg, argc, argv);
+	else if (cfg->password == NULL)
+		cfg->password = prev->password;
+	if (config_finish(cfg) == -1)
+		goto fail;
+	if (prev != NULL && cfg->creds.have == 0 &&
+	    strcmp(cfg->creds.user, prev->creds.user) == 0)
+		cfg->creds = prev->creds;
+	cfg->config_file = absolute_path(cfg->config_file);
+	cfg->pid_file = absolute_path(cfg->pid_file);
+	cfg->log_file = absolute_path(cfg->log_file);
+	return cfg;
+fail:
+	free(cfg);
+	return NULL;
 }
 
 int
 proxy_main(int argc, char *argv[])
 {
-	static struct config cfg;
 	static struct listener ls[MAX_LISTENERS];
-	size_t nls;
-	int rc;
+	struct config *cfg;
+	ssize_t nls;
+	int status;
 
-	config_defaults(&cfg);
-	if ((rc = parse_args(&cfg, argc, argv)) != 0)
-		return rc == 1 ? 0 : 2;
-	argv_hide_password(&cfg, argc, argv);
-	if (config_finish(&cfg) == -1)
-		return 2;
-	if (cfg.hashes)
-		return print_hashes(&cfg);
-	if (cfg.magic != NULL)
-		return upstream_magic(&cfg);
-	cfg.pid_file = absolute_path(cfg.pid_file);
-	cfg.log_file = absolute_path(cfg.log_file);
-	if (cfg.quit)
-		return quit_running(&cfg);
-	if (log_init(cfg.log_file, cfg.log_level) == -1) {
-		fprintf(stderr, "proxy: --log-file: %s: %s\n", cfg.log_file,
+	if ((cfg = config_load(argc, argv, NULL, &status)) == NULL)
+		return status;
+	if (cfg->hashes)
+		return print_hashes(cfg);
+	if (cfg->magic != NULL)
+		return upstream_magic(cfg);
+	if (cfg->save)
+		return config_save(cfg);
+	if (cfg->quit)
+		return quit_running(cfg);
+	if (log_init(cfg->log_file, cfg->log_level) == -1) {
+		fprintf(stderr, "proxy: --log-file: %s: %s\n", cfg->log_file,
 		    strerror(errno));
 		return 2;
 	}
-	raise_fd_limit(&cfg);
-	nls = listeners_open(&cfg, ls);
-	if (cfg.daemon)
-		daemonize(cfg.pid_file);
-	else if (cfg.pid_file != NULL && pid_file_write(cfg.pid_file) == -1) {
-		log_warn("cannot write %s", cfg.pid_file);
+	raise_fd_limit(cfg);
+	if ((nls = listeners_open(cfg, ls, NULL, 0)) < 0)
+		return -nls;
+	if (cfg->daemon)
+		daemonize(cfg->pid_file, cfg->log_file);
+	else if (cfg->pid_file != NULL && pid_file_write(cfg->pid_file) == -1) {
+		log_warn("cannot write %s", cfg->pid_file);
 		return 1;
 	}
-	return master_run(&cfg, ls, nls);
+	return master_run(cfg, ls, (size_t)nls, argc, argv);
 }

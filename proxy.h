@@ -303,6 +303,7 @@ int	 log_init(const char *path, int level);
 /* Reopens the log file after rotation (SIGHUP); -1 on failure. */
 int	 log_reopen(void);
 int	 log_enabled(int level);
+void	 log_set_level(int level);
 int	 log_level_lookup(const char *);
 const char *log_level_name(int);
 /* log_warn appends strerror(errno); none of them changes errno. */
@@ -347,6 +348,36 @@ int	 netlist_match_addr(const struct netlist *, const struct sockaddr *);
 /* 1 if host (a name or an address literal) matches an entry; names
  * match globs case-insensitively, literals match ranges. */
 int	 netlist_match_host(const struct netlist *, const char *host);
+
+/* How a px.ini or cntlm.conf value becomes a flag's value. */
+enum config_xform {
+	XF_NONE,
+	XF_IGNORE,	/* a key with no meaning here */
+	XF_NEGATE,	/* px.ini foreground = 1: not --daemon */
+	XF_PX_LOG,	/* px.ini log = 0..4: info or debug */
+	XF_SPACE_PORT,	/* cntlm "Proxy host port" */
+	XF_LISTEN	/* cntlm "Listen 3128": a port on loopback */
+};
+
+/* Called for each "key value" of a file, section lower-cased or NULL;
+ * returns 0, or -1 with why filled. */
+typedef int (*config_set_fn)(void *arg, const char *section,
+    const char *key, const char *value, char *why, size_t whysz);
+
+/*
+ * Reads a config file: "[section]" lines, "key = value", "key: value"
+ * and cntlm's "Key value", '#' and ';' comments, values optionally in
+ * double quotes. Returns 0, or -1 with "file:line: key: why" in err.
+ */
+int	 config_read(const char *path, config_set_fn, void *arg, char *err,
+	    size_t errsz);
+/* The flag a px.ini or cntlm.conf key stands for (NULL: none; a key
+ * that is a flag name needs none), with the transform of its value. */
+const char *config_alias(const char *section, const char *key,
+	    enum config_xform *);
+/* The flag value for a file value; NULL when the key is to be ignored. */
+const char *config_xform_value(enum config_xform, const char *value,
+	    char *out, size_t size);
 
 /* -------------------------------------------------------------- proxy.c */
 
@@ -427,7 +458,13 @@ struct config {
 	/* logs */
 	int		 log_level;
 	const char	*log_file;
+	/* config */
+	const char	*config_file;
+	int		 save;
+	int		 reloading;	/* SIGHUP: prompt for nothing */
 	/* derived at start-up */
+	struct strlist	 bind;		/* addresses to listen on */
+	long		 nworkers;
 	struct netlist	 allow, deny;
 	struct client_user *users;
 	size_t		 nusers;
