@@ -497,6 +497,24 @@ conn_close_idle(struct worker *w)
 
 /* -------------------------------------------------------- accepting */
 
+static void request_route(struct conn *);
+
+/* A --tunnel client speaks no HTTP: it is a CONNECT from the start. */
+static void
+tunnel_start(struct conn *c, const struct tunnel *t)
+{
+	c->silent = 1;
+	c->sent_head = 1;	/* no HTTP answer can reach this client */
+	c->method = HTTP_CONNECT;
+	strlcpy_p(c->method_name, "TUNNEL", sizeof(c->method_name));
+	strlcpy_p(c->host, t->host, sizeof(c->host));
+	c->port = t->port;
+	strlcpy_p(c->path, "-", sizeof(c->path));
+	c->started = c->w->now;
+	c->head_len = 0;
+	request_route(c);
+}
+
 static void
 refuse_busy(struct worker *w, int fd)
 {
@@ -596,14 +614,14 @@ accept_fd(int lfd, struct sockaddr_storage *ss)
 }
 
 int
-conn_accept(struct worker *w, int lfd)
+conn_accept(struct worker *w, const struct listener *l)
 {
 	const struct config *cfg = w->cfg;
 	struct sockaddr_storage ss;
 	struct conn *c;
 	int fd, one = 1;
 
-	if ((fd = accept_fd(lfd, &ss)) == -1)
+	if ((fd = accept_fd(l->fd, &ss)) == -1)
 		return -1;
 	if (!client_allowed(w, (struct sockaddr *)&ss)) {
 		char peer[64];
@@ -637,6 +655,8 @@ conn_accept(struct worker *w, int lfd)
 	w->conns = c;
 	w->nclients++;
 	log_debug("%s: accepted", c->peer);
+	if (l->tunnel >= 0)
+		tunnel_start(c, &cfg->tunnels[l->tunnel]);
 	return 0;
 }
 
@@ -890,6 +910,46 @@ request_start(struct conn *c, char *buf, const struct http_head *h)
 	return 1;
 }
 
+/* A --tunnel through a parent: our own CONNECT goes ahead of the
+ * client's bytes. */
+static int
+tunnel_send(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+	struct out o;
+	size_t n;
+
+	if (scratch_ensure(cfg) == -1) {
+		conn_close(c, 500, "out of memory");
+		return -1;
+	}
+	o.p = scratch;
+	o.len = 0;
+	o.cap = scratch_size;
+	o.overflow = 0;
+	out_str(&o, "CONNECT ");
+	out_hostport(&o, c->host, c->port, 0);
+	out_str(&o, " HTTP/1.1\r\nHost: ");
+	out_hostport(&o, c->host, c->port, 0);
+	out_put(&o, "\r\n", 2);
+	if (c->auth_hdr != NULL)
+		out_field(&o, "Proxy-Authorization", c->auth_hdr);
+	else if (cfg->auth == AUTH_BASIC)
+		out_field(&o, "Proxy-Authorization", cfg->basic);
+	out_put(&o, "\r\n", 2);
+	n = o.len;
+	if (o.overflow || buf_prepend(&c->client.in, scratch, n,
+	    (size_t)(cfg->max_header_size + cfg->client_bufsz)) == -1) {
+		conn_close(c, 500, "out of memory");
+		return -1;
+	}
+	free(c->auth_hdr);
+	c->auth_hdr = NULL;
+	c->req.fwd = n;
+	c->req.flow = FLOW_DONE;
+	return 0;
+}
+
 /* Rewrites the head at the front of client.in for the server and clears
  * it for sending; the body follows as its framing is checked. */
 static int
@@ -899,6 +959,8 @@ request_send(struct conn *c)
 	size_t len, scan = 0, n;
 	char *p = buf_rptr(&c->client.in, &len);
 
+	if (c->silent)
+		return tunnel_send(c);
 	if (http_parse_request(p, len, (size_t)cfg->max_header_size, &scan,
 	    &head) != (int)c->head_len) {
 		conn_close(c, 500, "the request head changed under us");
@@ -1077,8 +1139,9 @@ conn_connected(struct conn *c)
 	} else if (c->method == HTTP_CONNECT && c->parent < 0) {
 		buf_rack(&c->client.in, c->head_len);
 		c->req.flow = FLOW_DONE;
-		(void)buf_put(&c->server.in, established,
-		    sizeof(established) - 1);
+		if (!c->silent)
+			(void)buf_put(&c->server.in, established,
+			    sizeof(established) - 1);
 		c->status = 200;
 		c->sent_head = 1;
 		c->state = CS_TUNNEL;
@@ -1204,6 +1267,16 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 	if (flow == FLOW_CLOSE || flow == FLOW_DECHUNK) {
 		c->client_keepalive = 0;	/* only EOF can end it */
 		c->server_keepalive = 0;
+	}
+	if (c->silent) {
+		/* the parent's answer to our CONNECT is not the client's */
+		if (h->status / 100 != 2) {
+			conn_close(c, 0, "the parent refused the tunnel");
+			return 0;
+		}
+		buf_rack(&c->server.in, h->head_len);
+		c->state = CS_TUNNEL;
+		return 1;
 	}
 	if (scratch_ensure(cfg) == -1 ||
 	    (n = build_response(c, buf, h, flow, scratch, scratch_size)) == 0 ||

@@ -79,15 +79,15 @@ accept_emfile(struct worker *w, int lfd)
 }
 
 static void
-accept_clients(struct worker *w, int lfd)
+accept_clients(struct worker *w, const struct listener *l)
 {
 	int i;
 
 	for (i = 0; i < ACCEPT_BURST; i++) {
-		if (conn_accept(w, lfd) == 0)
+		if (conn_accept(w, l) == 0)
 			continue;
 		if (errno == EMFILE || errno == ENFILE)
-			accept_emfile(w, lfd);
+			accept_emfile(w, l->fd);
 		else if (errno == ENOBUFS || errno == ENOMEM)
 			w->accept_resume = w->now + EMFILE_PAUSE_MS;
 		return;
@@ -156,7 +156,7 @@ pollset_dispatch(struct worker *w, struct pollset *ps)
 		dns_read(w);
 	for (i = 0; i < w->nls; i++)
 		if (ps->pfd[2 + i].revents & POLLIN)
-			accept_clients(w, w->ls[i].fd);
+			accept_clients(w, &w->ls[i]);
 	for (i = 0; i < ps->nslots; i++) {
 		struct slot *s = &ps->slots[i];
 		size_t j;

@@ -2,9 +2,12 @@
  * proxy.c: the command line, the master process, and supervision of the
  * pre-forked workers.
  */
+#define _DEFAULT_SOURCE		/* setgroups(2), not in POSIX */
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <grp.h>
+#include <pwd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <ctype.h>
@@ -55,6 +58,11 @@ static const struct option options[] = {
 	    "127.0.0.1", "address to listen on, ADDR or ADDR:PORT (repeatable)" },
 	{ "port", NULL, OPT_LONG, OFF(port), 1, 65535, "N", "3128",
 	    "port to listen on" },
+	{ "tunnel", NULL, OPT_LIST, OFF(tunnel_s), 0, 0,
+	    "[ADDR:]LPORT:HOST:RPORT", "none", "join each client of LPORT to "
+	    "HOST:RPORT, through the parent (repeatable)" },
+	{ "user", NULL, OPT_STR, OFF(user), 0, 0, "NAME", "none",
+	    "run as NAME once the ports are bound (when started as root)" },
 	{ "gateway", NULL, OPT_BOOL, OFF(gateway), 0, 1, NULL, "off",
 	    "listen on all interfaces (0.0.0.0 and ::)" },
 	{ "hostonly", NULL, OPT_BOOL, OFF(hostonly), 0, 1, NULL, "off",
@@ -492,6 +500,42 @@ users_file(struct config *cfg, const char *path)
 	return rc;
 }
 
+/* "[ADDR:]LPORT:HOST:RPORT", ADDR and HOST as "[v6]" when IPv6. */
+static int
+tunnel_parse(struct tunnel *t, const char *s)
+{
+	const char *p = s + strlen(s), *colon[3];
+	int k = 0, depth = 0;
+	char lport[8];
+	long v;
+
+	while (p > s && k < 3) {	/* the last three colons outside [] */
+		p--;
+		if (*p == ']')
+			depth++;
+		else if (*p == '[')
+			depth--;
+		else if (*p == ':' && depth == 0)
+			colon[k++] = p;
+	}
+	if (k < 2)
+		return -1;
+	/* colon[0] before RPORT, colon[1] before HOST, colon[2] before LPORT */
+	if (parse_hostport(colon[1] + 1, (size_t)(s + strlen(s) - colon[1] - 1),
+	    t->host, sizeof(t->host), &t->port, 0) == -1 || t->port == 0)
+		return -1;
+	p = k == 3 ? colon[2] + 1 : s;
+	if ((size_t)(colon[1] - p) >= sizeof(lport))
+		return -1;
+	memcpy(lport, p, (size_t)(colon[1] - p));
+	lport[colon[1] - p] = '\0';
+	if (parse_long(lport, 1, 65535, &v) == -1)
+		return -1;
+	snprintf(t->bind, sizeof(t->bind), "%.*s:%ld", k == 3 ?
+	    (int)(colon[2] - s) : 9, k == 3 ? s : "127.0.0.1", v);
+	return 0;
+}
+
 static int
 access_finish(struct config *cfg)
 {
@@ -506,6 +550,13 @@ access_finish(struct config *cfg)
 	if (cfg->basic_auth_file != NULL &&
 	    users_file(cfg, cfg->basic_auth_file) == -1)
 		return -1;
+	for (i = 0; i < cfg->tunnel_s.n; i++)
+		if (tunnel_parse(&cfg->tunnels[cfg->ntunnels++],
+		    cfg->tunnel_s.v[i]) == -1) {
+			fprintf(stderr, "proxy: --tunnel: '%s' is not "
+			    "[ADDR:]LPORT:HOST:RPORT\n", cfg->tunnel_s.v[i]);
+			return -1;
+		}
 	cfg->bind = cfg->listen;
 	if ((cfg->gateway || cfg->hostonly) && cfg->bind.n == 0) {
 		cfg->bind.v[cfg->bind.n++] = "0.0.0.0";
@@ -954,66 +1005,73 @@ listeners_drop(struct listener *nl, size_t n, const struct listener *old,
 	}
 }
 
-/* Binds every listen address; the count, or -2 on a bad address, -1 when
- * binding fails. */
-static ssize_t
-listeners_open(const struct config *cfg, struct listener *ls,
-    struct listener *old, size_t nold)
+/* Binds one "ADDR[:PORT]" (each address it resolves to); 0, -2 on a bad
+ * address, -1 when binding fails. */
+static int
+bind_one(const struct config *cfg, const char *a, int tunnel,
+    struct listener *ls, size_t *n, struct listener *old, size_t nold)
 {
 	struct addrinfo hints, *res, *ai;
 	char host[HOST_MAX], port[8];
 	uint16_t p;
-	size_t i, n = 0;
 	int rc;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE;
-	for (i = 0; i < cfg->bind.n; i++) {
-		const char *a = cfg->bind.v[i];
-
-		if (parse_hostport(a, strlen(a), host, sizeof(host), &p,
-		    (uint16_t)cfg->port) == -1) {
-			fprintf(stderr, "proxy: --hostname: '%s' is not an "
-			    "address\n", a);
-			goto fail2;
-		}
-		snprintf(port, sizeof(port), "%u", p);
-		if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-			fprintf(stderr, "proxy: --hostname: '%s': %s\n", a,
-			    gai_strerror(rc));
-			goto fail2;
-		}
-		for (ai = res; ai != NULL && n < MAX_LISTENERS;
-		    ai = ai->ai_next) {
-			if (listener_take(&ls[n], ai, old, nold) == 0 ||
-			    listener_open(&ls[n], ai, cfg->backlog) == 0) {
-				n++;
-				continue;
-			}
-			/* --gateway on a host without IPv6 */
-			if (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL) {
-				if (cfg->bind.n > 1)
-					continue;
-			}
-			addr_format(ai->ai_addr, host, sizeof(host));
-			fprintf(stderr, "proxy: cannot listen on %s: %s\n",
-			    host, strerror(errno));
-			freeaddrinfo(res);
-			goto fail1;
-		}
-		freeaddrinfo(res);
+	if (parse_hostport(a, strlen(a), host, sizeof(host), &p,
+	    (uint16_t)cfg->port) == -1) {
+		fprintf(stderr, "proxy: --hostname: '%s' is not an address\n",
+		    a);
+		return -2;
 	}
-	return (ssize_t)n;
-fail2:
-	while (n > 0)
-		close(ls[--n].fd);
-	return -2;
-fail1:
-	while (n > 0)
-		close(ls[--n].fd);
-	return -1;
+	snprintf(port, sizeof(port), "%u", p);
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		fprintf(stderr, "proxy: --hostname: '%s': %s\n", a,
+		    gai_strerror(rc));
+		return -2;
+	}
+	for (ai = res; ai != NULL && *n < MAX_LISTENERS; ai = ai->ai_next) {
+		ls[*n].tunnel = tunnel;
+		if (listener_take(&ls[*n], ai, old, nold) == 0 ||
+		    listener_open(&ls[*n], ai, cfg->backlog) == 0) {
+			ls[*n].tunnel = tunnel;
+			(*n)++;
+			continue;
+		}
+		/* --gateway on a host without IPv6 */
+		if ((errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL) &&
+		    cfg->bind.n > 1)
+			continue;
+		addr_format(ai->ai_addr, host, sizeof(host));
+		fprintf(stderr, "proxy: cannot listen on %s: %s\n", host,
+		    strerror(errno));
+		freeaddrinfo(res);
+		return -1;
+	}
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* Binds every listen and tunnel address; the count, or -2 on a bad
+ * address, -1 when binding fails. */
+static ssize_t
+listeners_open(const struct config *cfg, struct listener *ls,
+    struct listener *old, size_t nold)
+{
+	size_t i, n = 0;
+	int rc = 0;
+
+	for (i = 0; i < cfg->bind.n && rc == 0; i++)
+		rc = bind_one(cfg, cfg->bind.v[i], -1, ls, &n, old, nold);
+	for (i = 0; i < cfg->ntunnels && rc == 0; i++)
+		rc = bind_one(cfg, cfg->tunnels[i].bind, (int)i, ls, &n, old,
+		    nold);
+	if (rc == 0)
+		return (ssize_t)n;
+	listeners_drop(ls, n, old, nold);
+	return rc;
 }
 
 static void
@@ -1758,6 +1816,33 @@ fail:
 	return NULL;
 }
 
+/* --user: the ports are bound; give up root for good. */
+static int
+drop_root(const char *name)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0) {
+		log_warnx("--user %s: not running as root; ignored", name);
+		return 0;
+	}
+	if ((pw = getpwnam(name)) == NULL) {
+		log_error("--user: no user named %s", name);
+		return -1;
+	}
+	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1) {
+		log_warn("--user %s", name);
+		return -1;
+	}
+	if (setuid(0) != -1) {		/* must not be able to come back */
+		log_error("--user %s: root could be regained", name);
+		return -1;
+	}
+	log_info("running as %s (uid %ld)", name, (long)pw->pw_uid);
+	return 0;
+}
+
 int
 proxy_main(int argc, char *argv[])
 {
@@ -1790,5 +1875,7 @@ proxy_main(int argc, char *argv[])
 		log_warn("cannot write %s", cfg->pid_file);
 		return 1;
 	}
+	if (cfg->user != NULL && drop_root(cfg->user) == -1)
+		return 1;
 	return master_run(cfg, ls, (size_t)nls, argc, argv);
 }

@@ -410,6 +410,14 @@ enum auth_kind {
 	AUTH_NTLM	/* with cfg->dialect */
 };
 
+/* --tunnel [ADDR:]LPORT:HOST:RPORT: every client of LPORT is joined to
+ * HOST:RPORT (through the parent, when there is one). */
+struct tunnel {
+	char		 bind[HOST_MAX + 8];	/* "ADDR:LPORT" */
+	char		 host[HOST_MAX];
+	uint16_t	 port;
+};
+
 /* Everything the command line and config file set; read-only once the
  * workers run. */
 struct config {
@@ -455,6 +463,8 @@ struct config {
 	int		 hashes;
 	const char	*magic;
 	int		 ntlm_to_basic;
+	struct strlist	 tunnel_s;	/* --tunnel, as given */
+	const char	*user;		/* --user: drop root to it */
 	/* logs */
 	int		 log_level;
 	const char	*log_file;
@@ -470,6 +480,8 @@ struct config {
 	size_t		 nusers;
 	struct parent	 parents[MAX_PARENTS];
 	size_t		 nparents;
+	struct tunnel	 tunnels[MAX_LIST_ITEMS];
+	size_t		 ntunnels;
 	struct netlist	 noproxy;
 	enum auth_kind	 auth;
 	enum ntlm_dialect dialect;
@@ -484,7 +496,9 @@ struct listener {
 	int		 fd;
 	struct addr	 addr;
 	char		 name[80];	/* "127.0.0.1:3128" */
+	int		 tunnel;	/* index in cfg->tunnels, or -1 */
 };
+
 
 /*
  * The embedding entry point: runs the proxy as its command line would and
@@ -646,6 +660,7 @@ struct conn {
 					   request on this hop, or NULL */
 	int		 discard;	/* the response is ours, not the
 					   client's: read and drop it */
+	int		 silent;	/* --tunnel: no HTTP with the client */
 	struct ntlm_creds *creds;	/* --ntlm-to-basic: the client's */
 
 	/* upstream connection */
@@ -662,7 +677,7 @@ struct conn {
  * --ntlm-to-basic, else the configured ones. */
 const struct ntlm_creds *conn_creds(const struct conn *);
 /* Accepts one client on a listener; 0 or -1 when nothing was accepted. */
-int	 conn_accept(struct worker *, int lfd);
+int	 conn_accept(struct worker *, const struct listener *);
 /* Adds the descriptors c waits on to pfd; returns how many. */
 size_t	 conn_pollfds(struct conn *, struct pollfd *, size_t room);
 /* Handles poll results for c's descriptors (in conn_pollfds order). */
