@@ -124,7 +124,7 @@ name_listed(const struct strlist *l, const char *name, size_t len,
 static int
 auth_passes(const struct conn *c, const char *name, size_t len)
 {
-	return c->parent >= 0 && c->w->cfg->auth == AUTH_NONE &&
+	return conn_via_parent(c) && c->w->cfg->auth == AUTH_NONE &&
 	    c->w->cfg->nusers == 0 &&
 	    (strncaseeq(name, len, "Proxy-Authorization") ||
 	    strncaseeq(name, len, "Proxy-Authenticate"));
@@ -157,7 +157,7 @@ out_target(struct out *o, const struct conn *c, const char *buf,
 		out_hostport(o, c->host, c->port, 0);
 		return;
 	}
-	if (c->parent >= 0) {
+	if (conn_via_parent(c)) {
 		out_str(o, "http://");
 		out_hostport(o, c->host, c->port, 80);
 	}
@@ -217,7 +217,7 @@ build_request(const struct conn *c, const char *buf,
 		out_field(&o, "Via", cfg->via);
 	if (c->auth_hdr != NULL)
 		out_field(&o, "Proxy-Authorization", c->auth_hdr);
-	else if (c->parent >= 0 && cfg->auth == AUTH_BASIC)
+	else if (conn_via_parent(c) && cfg->auth == AUTH_BASIC)
 		out_field(&o, "Proxy-Authorization", cfg->basic);
 	out_put(&o, "\r\n", 2);
 	return o.overflow ? 0 : o.len;
@@ -304,8 +304,9 @@ access_log(struct conn *c)
 	    c->method_name, hp, c->path, c->status,
 	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
 	    (long long)(c->w->now - c->started),
-	    c->parent >= 0 ? "PROXY " : "DIRECT",
-	    c->parent >= 0 ? c->w->cfg->parents[c->parent].name : "");
+	    conn_via_parent(c) ? "PROXY " : c->hop != NULL &&
+	    c->hop->kind == HOP_SOCKS5 ? "SOCKS5 " : "DIRECT",
+	    c->hop != NULL && c->hop->kind != HOP_DIRECT ? c->hop->name : "");
 	c->started = 0;
 }
 
@@ -645,7 +646,7 @@ conn_accept(struct worker *w, const struct listener *l)
 	c->w = w;
 	c->client.fd = fd;
 	c->server.fd = -1;
-	c->parent = -1;
+	c->hop = NULL;
 	addr_format((struct sockaddr *)&ss, c->peer, sizeof(c->peer));
 	c->state = CS_HEAD;
 	c->deadline = w->now + cfg->idle * 1000;
@@ -673,7 +674,7 @@ request_reset(struct conn *c)
 	c->upgrade = 0;
 	c->server_reused = 0;
 	c->server_keepalive = 0;
-	c->parent = -1;
+	c->hop = NULL;
 	c->started = 0;
 	c->path[0] = '\0';
 	c->auth_phase = AUTH_IDLE;
@@ -870,11 +871,13 @@ request_route(struct conn *c)
 	const struct config *cfg = c->w->cfg;
 
 	c->tried = 0;
+	c->hops = NULL;
+	c->nhops = 0;
 	if (upstream_route(c) == -1) {
 		conn_close(c, 502, "no parent proxy left to try");
 		return;
 	}
-	if (c->parent >= 0 && cfg->auth != AUTH_NONE &&
+	if (conn_via_parent(c) && cfg->auth != AUTH_NONE &&
 	    c->w->auth_backoff > c->w->now) {
 		conn_close(c, 502, "the parent proxy refused our credentials "
 		    "a moment ago; not trying again yet");
@@ -1094,7 +1097,7 @@ auth_refused(struct conn *c)
 	c->w->auth_backoff = c->w->now + AUTH_BACKOFF_S * 1000;
 	snprintf(why, sizeof(why), "the parent proxy %s refused the %s "
 	    "credentials of %s%s%s; not trying again for %d s",
-	    cfg->parents[c->parent].name, cfg->auth == AUTH_BASIC ? "Basic" :
+	    c->hop->name, cfg->auth == AUTH_BASIC ? "Basic" :
 	    ntlm_dialect_name(cfg->dialect), cfg->creds.domain,
 	    cfg->creds.domain[0] ? "\\" : "", cfg->creds.user,
 	    AUTH_BACKOFF_S);
@@ -1131,12 +1134,12 @@ conn_connected(struct conn *c)
 	}
 	buf_reset(&c->server.in);
 	c->deadline = c->w->now + cfg->tunnel_idle * 1000;
-	if (c->parent >= 0 && cfg->auth == AUTH_NTLM && !c->server_reused) {
+	if (conn_via_parent(c) && cfg->auth == AUTH_NTLM && !c->server_reused) {
 		if (auth_negotiate(c) == -1)
 			return;
 		c->state = CS_EXCHANGE;
 		c->resp.flow = FLOW_HEAD;
-	} else if (c->method == HTTP_CONNECT && c->parent < 0) {
+	} else if (c->method == HTTP_CONNECT && !conn_via_parent(c)) {
 		buf_rack(&c->client.in, c->head_len);
 		c->req.flow = FLOW_DONE;
 		if (!c->silent)
@@ -1241,7 +1244,7 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 
 	if (c->auth_phase == AUTH_NEGOTIATE)
 		return auth_challenge(c, buf, h);
-	if (c->parent >= 0 && h->status == 407 &&
+	if (conn_via_parent(c) && h->status == 407 &&
 	    (c->auth_phase == AUTH_AUTHENTICATE || cfg->auth == AUTH_BASIC)) {
 		auth_refused(c);
 		return 0;

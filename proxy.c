@@ -594,7 +594,7 @@ env_proxy(char *buf, size_t size)
 
 /* A parent that is this proxy itself would loop. */
 static int
-is_self(const struct config *cfg, const struct parent *p)
+is_self(const struct config *cfg, const struct hop *p)
 {
 	static const char *const local[] = { "localhost", "127.0.0.1", "::1",
 	    "0.0.0.0", "::" };
@@ -619,14 +619,32 @@ is_self(const struct config *cfg, const struct parent *p)
 static int
 parent_add(struct config *cfg, const char *item, const char *flag)
 {
-	struct parent *p = &cfg->parents[cfg->nparents];
+	struct hop *p = &cfg->parents[cfg->nparents];
 
 	if (cfg->nparents == MAX_PARENTS) {
 		fprintf(stderr, "proxy: %s: more than %d parents\n", flag,
 		    MAX_PARENTS);
 		return -1;
 	}
-	if (parse_hostport(item, strlen(item), p->host, sizeof(p->host),
+	p->kind = HOP_HTTP;
+	if (strncasecmp(item, "http://", 7) == 0)
+		item += 7;
+	else if (strncasecmp(item, "socks5://", 9) == 0) {
+		const char *at = strrchr(item + 9, '@');
+
+		p->kind = HOP_SOCKS5;
+		item += 9;
+		if (at != NULL) {
+			if ((p->login = strndup(item, (size_t)(at - item)))
+			    == NULL || strchr(p->login, ':') == NULL) {
+				fprintf(stderr, "proxy: %s: '%s': the login "
+				    "is not user:password\n", flag, item);
+				return -1;
+			}
+			item = at + 1;
+		}
+	}
+	if (parse_hostport(item, strcspn(item, "/"), p->host, sizeof(p->host),
 	    &p->port, 0) == -1 || p->port == 0) {
 		fprintf(stderr, "proxy: %s: '%s' is not HOST:PORT\n", flag,
 		    item);

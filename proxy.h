@@ -398,10 +398,20 @@ struct client_user {
 	unsigned char	 hash[32];
 };
 
-struct parent {
+/* A next hop for a request: the origin itself, an HTTP parent proxy,
+ * or a SOCKS5 server. */
+enum hop_kind {
+	HOP_DIRECT,
+	HOP_HTTP,
+	HOP_SOCKS5
+};
+
+struct hop {
+	enum hop_kind	 kind;
 	char		 host[HOST_MAX];
 	uint16_t	 port;
 	char		 name[HOST_MAX + 8];	/* "host:port" */
+	const char	*login;		/* SOCKS5 "user:pass", or NULL */
 };
 
 enum auth_kind {
@@ -478,7 +488,7 @@ struct config {
 	struct netlist	 allow, deny;
 	struct client_user *users;
 	size_t		 nusers;
-	struct parent	 parents[MAX_PARENTS];
+	struct hop	 parents[MAX_PARENTS];
 	size_t		 nparents;
 	struct tunnel	 tunnels[MAX_LIST_ITEMS];
 	size_t		 ntunnels;
@@ -525,7 +535,10 @@ struct worker {
 	int64_t		 quit_deadline;
 	struct dns	*dns;
 	struct pool_entry *pool;	/* idle upstream connections */
-	int64_t		 parent_down[MAX_PARENTS];	/* skip until then */
+	struct {
+		char	 name[HOST_MAX + 8];
+		int64_t	 until;
+	}		 down[MAX_PARENTS * 2];	/* hops that failed lately */
 	int64_t		 auth_backoff;	/* the parent refused us: wait */
 	struct netlist	*local;		/* --hostonly: our own addresses */
 	int64_t		 local_at;	/* when they were read */
@@ -650,9 +663,12 @@ struct conn {
 	size_t		 head_len;	/* the client's head, as sent */
 	struct flowstate req, resp;
 
-	/* the next hop: the origin, or parent number "parent" */
-	int		 parent;	/* -1: direct */
-	unsigned	 tried;		/* parents tried for this request */
+	/* the next hop: NULL for the origin, else one of hops[nhops] (the
+	   parents, or what the PAC file said) */
+	const struct hop *hop;
+	const struct hop *hops;
+	size_t		 nhops;
+	unsigned	 tried;		/* hops tried for this request */
 	char		 hop_host[HOST_MAX];
 	uint16_t	 hop_port;
 	enum auth_phase	 auth_phase;
@@ -702,12 +718,15 @@ struct pool_entry {
 };
 
 /*
- * Chooses the next hop for c's request: a parent not yet tried for it (one
- * marked down only when all others are), or the origin when there are no
- * parents or --noproxy names the host. Fills c->parent, c->hop_host,
- * c->hop_port and the pool key; -1 when every parent has been tried.
+ * Chooses the next hop for c's request from its candidates (the PAC
+ * file's answer, else the parents unless --noproxy names the host, else
+ * the origin): one not yet tried for it, a hop marked down only when all
+ * others are. Fills c->hop, c->hop_host, c->hop_port and the pool key;
+ * -1 when every candidate has been tried.
  */
 int	 upstream_route(struct conn *);
+/* 1 if c's request goes through an HTTP parent. */
+int	 conn_via_parent(const struct conn *);
 /* Reaches the chosen hop: a pooled connection, else a lookup and a
  * connect; conn_connected() follows. */
 void	 upstream_start(struct conn *);

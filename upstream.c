@@ -138,16 +138,42 @@ connect_failed(struct conn *c)
 
 /* ------------------------------------------------------------ routing */
 
-static int
-parent_pick(struct conn *c)
+static int64_t *
+down_slot(struct worker *w, const char *name, int create)
 {
-	const struct config *cfg = c->w->cfg;
+	size_t i, n = sizeof(w->down) / sizeof(w->down[0]), oldest = 0;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(w->down[i].name, name) == 0)
+			return &w->down[i].until;
+		if (w->down[i].until < w->down[oldest].until)
+			oldest = i;
+	}
+	if (!create)
+		return NULL;
+	strlcpy_p(w->down[oldest].name, name, sizeof(w->down[oldest].name));
+	return &w->down[oldest].until;
+}
+
+static int
+hop_down(struct worker *w, const struct hop *h)
+{
+	int64_t *until = down_slot(w, h->name, 0);
+
+	return until != NULL && *until > w->now;
+}
+
+/* The first hop not tried yet for this request and not marked down; when
+ * all that are left are down, the first of those anyway. */
+static int
+hop_pick(struct conn *c)
+{
 	int i, fallback = -1;
 
-	for (i = 0; i < (int)cfg->nparents; i++) {
+	for (i = 0; i < (int)c->nhops && i < 32; i++) {
 		if (c->tried & (1u << i))
 			continue;
-		if (c->w->parent_down[i] <= c->w->now)
+		if (c->hops[i].kind == HOP_DIRECT || !hop_down(c->w, &c->hops[i]))
 			return i;
 		if (fallback == -1)
 			fallback = i;
@@ -164,33 +190,71 @@ hop_key(struct conn *c, const char *prefix, const char *host, uint16_t port)
 }
 
 int
-upstream_route(struct conn *c)
+conn_via_parent(const struct conn *c)
+{
+	return c->hop != NULL && c->hop->kind == HOP_HTTP;
+}
+
+/* The hops a request may take, before any is tried: what the PAC file
+ * said (set by the caller), else the parents unless --noproxy names the
+ * host. An empty list means the origin. */
+static void
+hops_choose(struct conn *c)
 {
 	const struct config *cfg = c->w->cfg;
-	const struct parent *p;
 
+	if (c->hops != NULL && c->hops != cfg->parents)
+		return;		/* the PAC file's answer */
 	if (cfg->nparents == 0 || netlist_match_host(&cfg->noproxy, c->host)) {
-		c->parent = -1;
+		c->hops = NULL;
+		c->nhops = 0;
+	} else {
+		c->hops = cfg->parents;
+		c->nhops = cfg->nparents;
+	}
+}
+
+int
+upstream_route(struct conn *c)
+{
+	int i;
+
+	if (c->tried == 0)
+		hops_choose(c);
+	if (c->nhops == 0) {
+		if (c->tried != 0)
+			return -1;
+		c->tried = 1;
+		c->hop = NULL;
+	} else {
+		if ((i = hop_pick(c)) == -1)
+			return -1;
+		c->tried |= 1u << i;
+		c->hop = &c->hops[i];
+	}
+	if (c->hop == NULL || c->hop->kind == HOP_DIRECT) {
 		strlcpy_p(c->hop_host, c->host, sizeof(c->hop_host));
 		c->hop_port = c->port;
 		hop_key(c, "", c->host, c->port);
 		return 0;
 	}
-	if ((c->parent = parent_pick(c)) == -1)
-		return -1;
-	c->tried |= 1u << c->parent;
-	p = &cfg->parents[c->parent];
-	strlcpy_p(c->hop_host, p->host, sizeof(c->hop_host));
-	c->hop_port = p->port;
-	/* a login belongs to one user: so does its pooled connection */
-	if (c->creds != NULL) {
+	strlcpy_p(c->hop_host, c->hop->host, sizeof(c->hop_host));
+	c->hop_port = c->hop->port;
+	if (c->hop->kind == HOP_SOCKS5) {
+		/* a SOCKS5 connection is bound to its destination */
+		char prefix[HOST_MAX + 32];
+
+		snprintf(prefix, sizeof(prefix), "socks5 %s to ", c->hop->name);
+		hop_key(c, prefix, c->host, c->port);
+	} else if (c->creds != NULL) {
+		/* a login belongs to one user: so does its pooled connection */
 		char prefix[NTLM_NAME_MAX * 2 + 16];
 
 		snprintf(prefix, sizeof(prefix), "parent %s\\%s@",
 		    c->creds->domain, c->creds->user);
-		hop_key(c, prefix, p->host, p->port);
+		hop_key(c, prefix, c->hop->host, c->hop->port);
 	} else
-		hop_key(c, "parent ", p->host, p->port);
+		hop_key(c, "parent ", c->hop->host, c->hop->port);
 	return 0;
 }
 
@@ -199,7 +263,7 @@ upstream_start(struct conn *c)
 {
 	int fd, r;
 
-	if (c->method != HTTP_CONNECT || c->parent >= 0) {
+	if (c->method != HTTP_CONNECT || conn_via_parent(c)) {
 		if ((fd = pool_take(c->w, c->upstream)) != -1) {
 			c->server.fd = fd;
 			c->server_reused = 1;
@@ -220,13 +284,6 @@ upstream_start(struct conn *c)
 void
 upstream_fail(struct conn *c, int status, const char *why)
 {
-	const struct config *cfg = c->w->cfg;
-
-	if (c->parent < 0) {
-		conn_close(c, status, why);
-		return;
-	}
-	c->w->parent_down[c->parent] = c->w->now + PARENT_DOWN_S * 1000;
 	if (c->state == CS_RESOLVE)
 		dns_cancel(c->w->dns, c);
 	upstream_connect_abort(c);
@@ -234,11 +291,15 @@ upstream_fail(struct conn *c, int status, const char *why)
 		close(c->server.fd);
 		c->server.fd = -1;
 	}
+	if (c->hop != NULL && c->hop->kind != HOP_DIRECT)
+		*down_slot(c->w, c->hop->name, 1) = c->w->now +
+		    PARENT_DOWN_S * 1000;
 	if (upstream_route(c) == -1) {
 		conn_close(c, status, why);
 		return;
 	}
-	log_warnx("%s; trying parent %s", why, cfg->parents[c->parent].name);
+	log_warnx("%s; trying %s", why, c->hop == NULL ||
+	    c->hop->kind == HOP_DIRECT ? "directly" : c->hop->name);
 	upstream_start(c);
 }
 
@@ -521,7 +582,7 @@ upstream_ntlm_answer(struct conn *c, const char *buf,
 	char t3[NTLM_MSG_MAX * 2];
 
 	if (ntlm_type3_from(c->w->cfg, conn_creds(c), buf, h,
-	    c->w->cfg->parents[c->parent].name, t3, sizeof(t3), why,
+	    c->hop->name, t3, sizeof(t3), why,
 	    whysz) == -1)
 		return -1;
 	if ((c->auth_hdr = strdup(t3)) == NULL) {
@@ -536,7 +597,7 @@ upstream_ntlm_answer(struct conn *c, const char *buf,
 /* --magic runs before any worker, alone: plain blocking sockets with
  * timeouts are the simple and right tool there. */
 static int
-magic_connect(const struct config *cfg, const struct parent *p)
+magic_connect(const struct config *cfg, const struct hop *p)
 {
 	struct addrinfo hints, *res, *ai;
 	struct timeval tv = { cfg->socktimeout, 0 };
@@ -610,7 +671,7 @@ static int
 magic_try(struct config *cfg, const char *url, const char *host,
     char *why, size_t whysz)
 {
-	const struct parent *p = &cfg->parents[0];
+	const struct hop *p = &cfg->parents[0];
 	static char buf[65536];
 	static struct http_head h;
 	char t1[512], t3[NTLM_MSG_MAX * 2];
