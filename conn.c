@@ -39,10 +39,13 @@ static size_t scratch_size;
 static const char *const state_names[] = {
 	[CS_HEAD] = "head", [CS_RESOLVE] = "resolve",
 	[CS_CONNECT] = "connect", [CS_EXCHANGE] = "exchange",
-	[CS_TUNNEL] = "tunnel", [CS_CLOSING] = "closing",
+	[CS_SOCKS] = "socks", [CS_TUNNEL] = "tunnel",
+	[CS_CLOSING] = "closing",
 };
 
 static void conn_run(struct conn *);
+static int flow_send(struct endpoint *, struct buf *, size_t *, uint64_t *,
+    int *);
 
 /* ------------------------------------------------------- head builder */
 
@@ -678,6 +681,7 @@ request_reset(struct conn *c)
 	c->started = 0;
 	c->path[0] = '\0';
 	c->auth_phase = AUTH_IDLE;
+	c->socks = SOCKS_GREETING;
 	c->discard = 0;
 	free(c->auth_hdr);
 	c->auth_hdr = NULL;
@@ -1120,6 +1124,74 @@ conn_resolved(struct conn *c, const struct dns_result *res)
 	upstream_connect(c);
 }
 
+/* Our SOCKS5 messages go ahead of the client's bytes, as the NTLM
+ * negotiation does. */
+static int
+socks_send(struct conn *c, const unsigned char *msg, size_t n)
+{
+	if (buf_prepend(&c->client.in, msg, n, (size_t)(c->w->cfg->
+	    max_header_size + c->w->cfg->client_bufsz)) == -1) {
+		conn_close(c, 500, "out of memory");
+		return -1;
+	}
+	c->req.fwd = n;
+	return 0;
+}
+
+static void
+socks_begin(struct conn *c)
+{
+	unsigned char msg[4];
+
+	c->socks = SOCKS_GREETING;
+	c->req.flow = FLOW_HEAD;
+	if (socks_send(c, msg, upstream_socks_greeting(c, msg)) == -1)
+		return;
+	c->state = CS_SOCKS;
+	conn_run(c);
+}
+
+/* Sends what is due, reads the server's replies; when the tunnel
+ * stands, the request goes on as if connected directly. */
+static int
+socks_step(struct conn *c)
+{
+	unsigned char out[600];
+	char why[WHY_MAX];
+	size_t len, outlen;
+	char *p;
+	long n;
+	int progress = 0;
+
+	if (flow_send(&c->server, &c->client.in, &c->req.fwd, &c->bytes_in,
+	    &progress) == -1) {
+		upstream_fail(c, 502, "the SOCKS5 server closed the connection");
+		return 0;
+	}
+	if (c->req.fwd > 0)
+		return progress;
+	p = buf_rptr(&c->server.in, &len);
+	if ((n = upstream_socks_reply(c, (unsigned char *)p, len, out, &outlen,
+	    why, sizeof(why))) < 0) {
+		upstream_fail(c, 502, why);
+		return 0;
+	}
+	if (n == 0) {
+		if (c->server.eof)
+			upstream_fail(c, 502, "the SOCKS5 server closed the "
+			    "connection");
+		return progress;
+	}
+	buf_rack(&c->server.in, (size_t)n);
+	if (outlen > 0)
+		return socks_send(c, out, outlen) == 0;
+	if (c->socks == SOCKS_DONE) {
+		c->bytes_in = c->head_len;
+		conn_connected(c);
+	}
+	return 1;
+}
+
 void
 conn_connected(struct conn *c)
 {
@@ -1134,6 +1206,11 @@ conn_connected(struct conn *c)
 	}
 	buf_reset(&c->server.in);
 	c->deadline = c->w->now + cfg->tunnel_idle * 1000;
+	if (c->hop != NULL && c->hop->kind == HOP_SOCKS5 && !c->server_reused &&
+	    c->socks != SOCKS_DONE) {
+		socks_begin(c);
+		return;
+	}
 	if (conn_via_parent(c) && cfg->auth == AUTH_NTLM && !c->server_reused) {
 		if (auth_negotiate(c) == -1)
 			return;
@@ -1504,6 +1581,9 @@ conn_run(struct conn *c)
 		case CS_TUNNEL:
 			progress = tunnel_step(c);
 			break;
+		case CS_SOCKS:
+			progress = socks_step(c);
+			break;
 		case CS_CLOSING:
 			closing_step(c);
 			progress = 0;
@@ -1552,7 +1632,7 @@ conn_pollfds(struct conn *c, struct pollfd *pfd, size_t room)
 			ce |= POLLOUT;
 	}
 	if (c->server.fd != -1 && (c->state == CS_EXCHANGE ||
-	    c->state == CS_TUNNEL)) {
+	    c->state == CS_TUNNEL || c->state == CS_SOCKS)) {
 		if (has_room(&c->server))
 			se |= POLLIN;
 		if (pending_to_server(c) > 0 && !c->server.shut)

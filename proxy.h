@@ -606,6 +606,7 @@ enum conn_state {
 	CS_RESOLVE,	/* waiting for the resolver */
 	CS_CONNECT,	/* connecting upstream */
 	CS_EXCHANGE,	/* request out, response back */
+	CS_SOCKS,	/* SOCKS5 handshake with the hop */
 	CS_TUNNEL,	/* CONNECT or Upgrade: bytes both ways */
 	CS_CLOSING	/* sending our own answer, then closing */
 };
@@ -627,6 +628,14 @@ struct flowstate {
 					   cleared to send */
 	struct http_chunked chunk;
 	size_t		 scan;		/* head parser resume offset */
+};
+
+/* Where a SOCKS5 handshake stands. */
+enum socks_phase {
+	SOCKS_GREETING,	/* methods sent */
+	SOCKS_LOGIN,	/* RFC 1929 user and password sent */
+	SOCKS_CONNECT,	/* CONNECT sent */
+	SOCKS_DONE
 };
 
 /* Where a parent's login stands on this connection. */
@@ -677,6 +686,7 @@ struct conn {
 	int		 discard;	/* the response is ours, not the
 					   client's: read and drop it */
 	int		 silent;	/* --tunnel: no HTTP with the client */
+	enum socks_phase socks;
 	struct ntlm_creds *creds;	/* --ntlm-to-basic: the client's */
 
 	/* upstream connection */
@@ -744,6 +754,17 @@ size_t	 upstream_ntlm_probe(const struct conn *, char *dst, size_t cap);
  * Type 3; -1 with why filled when it cannot. */
 int	 upstream_ntlm_answer(struct conn *, const char *buf,
 	    const struct http_head *h, char *why, size_t whysz);
+/* The SOCKS5 greeting for c's hop into out (at most 4 bytes). */
+size_t	 upstream_socks_greeting(const struct conn *, unsigned char *out);
+/*
+ * Reads the SOCKS5 server's reply in[len] for c's phase: the bytes it
+ * used (> 0), 0 if more are needed, -1 with why filled on a refusal. The
+ * next message, if any, goes to out (at least 600 bytes) and *outlen.
+ * c->socks is SOCKS_DONE once the tunnel stands.
+ */
+long	 upstream_socks_reply(struct conn *, const unsigned char *in,
+	    size_t len, unsigned char *out, size_t *outlen, char *why,
+	    size_t whysz);
 /* Starts connecting c to the addresses in c->addrs (Happy Eyeballs). */
 void	 upstream_connect(struct conn *);
 /* Number of descriptors upstream_connect_pollfds() may add. */

@@ -4,6 +4,7 @@
  * choice and parent handshakes come here too.
  */
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include <sys/time.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -790,4 +791,140 @@ upstream_magic(const struct config *cfgp)
 	printf("\nNo dialect worked: check the user name, domain and "
 	    "password.\n");
 	return 1;
+}
+
+/* --------------------------------------------------------------- SOCKS5 */
+
+/* RFC 1928 section 6 replies. */
+static const char *const socks_errors[] = {
+	"succeeded", "general SOCKS server failure",
+	"connection not allowed by ruleset", "network unreachable",
+	"host unreachable", "connection refused", "TTL expired",
+	"command not supported", "address type not supported",
+};
+
+size_t
+upstream_socks_greeting(const struct conn *c, unsigned char *out)
+{
+	out[0] = 5;
+	if (c->hop->login != NULL) {
+		out[1] = 2;
+		out[2] = 0;	/* no authentication */
+		out[3] = 2;	/* user/password, RFC 1929 */
+		return 4;
+	}
+	out[1] = 1;
+	out[2] = 0;
+	return 3;
+}
+
+/* RFC 1929: version 1, user and password of up to 255 bytes each. */
+static size_t
+socks_login(const struct conn *c, unsigned char *out)
+{
+	const char *l = c->hop->login, *colon = strchr(l, ':');
+	size_t ul = (size_t)(colon - l), pl = strlen(colon + 1);
+
+	if (ul > 255 || pl > 255)
+		return 0;
+	out[0] = 1;
+	out[1] = (unsigned char)ul;
+	memcpy(out + 2, l, ul);
+	out[2 + ul] = (unsigned char)pl;
+	memcpy(out + 3 + ul, colon + 1, pl);
+	return 3 + ul + pl;
+}
+
+/* CONNECT with the name, so the SOCKS server resolves it (or the
+ * address, when the request named one). */
+static size_t
+socks_connect(const struct conn *c, unsigned char *out)
+{
+	unsigned char a[16];
+	size_t n, hl = strlen(c->host);
+
+	out[0] = 5;
+	out[1] = 1;
+	out[2] = 0;
+	if (inet_pton(AF_INET, c->host, a) == 1) {
+		out[3] = 1;
+		memcpy(out + 4, a, 4);
+		n = 8;
+	} else if (inet_pton(AF_INET6, c->host, a) == 1) {
+		out[3] = 4;
+		memcpy(out + 4, a, 16);
+		n = 20;
+	} else {
+		if (hl > 255)
+			return 0;
+		out[3] = 3;
+		out[4] = (unsigned char)hl;
+		memcpy(out + 5, c->host, hl);
+		n = 5 + hl;
+	}
+	be16enc(out + n, c->port);
+	return n + 2;
+}
+
+long
+upstream_socks_reply(struct conn *c, const unsigned char *in, size_t len,
+    unsigned char *out, size_t *outlen, char *why, size_t whysz)
+{
+	size_t need;
+
+	*outlen = 0;
+	switch (c->socks) {
+	case SOCKS_GREETING:
+		if (len < 2)
+			return 0;
+		if (in[0] != 5 || (in[1] != 0 && (in[1] != 2 ||
+		    c->hop->login == NULL))) {
+			snprintf(why, whysz, "SOCKS5 server %s accepts none of "
+			    "our login methods", c->hop->name);
+			return -1;
+		}
+		if (in[1] == 2) {
+			c->socks = SOCKS_LOGIN;
+			*outlen = socks_login(c, out);
+		} else {
+			c->socks = SOCKS_CONNECT;
+			*outlen = socks_connect(c, out);
+		}
+		return *outlen == 0 ? (snprintf(why, whysz, "name or login "
+		    "too long for SOCKS5"), -1) : 2;
+	case SOCKS_LOGIN:
+		if (len < 2)
+			return 0;
+		if (in[1] != 0) {
+			snprintf(why, whysz, "SOCKS5 server %s refused the "
+			    "login", c->hop->name);
+			return -1;
+		}
+		c->socks = SOCKS_CONNECT;
+		*outlen = socks_connect(c, out);
+		return *outlen == 0 ? (snprintf(why, whysz, "name too long for "
+		    "SOCKS5"), -1) : 2;
+	case SOCKS_CONNECT:
+		if (len < 5)
+			return 0;
+		if (in[0] != 5 || in[1] != 0) {
+			snprintf(why, whysz, "SOCKS5 server %s: %s", c->hop->name,
+			    in[0] != 5 ? "bad reply" : in[1] < 9 ?
+			    socks_errors[in[1]] : "unknown error");
+			return -1;
+		}
+		need = in[3] == 1 ? 10 : in[3] == 4 ? 22 : in[3] == 3 ?
+		    7 + (size_t)in[4] : 0;
+		if (need == 0) {
+			snprintf(why, whysz, "SOCKS5 server %s: bad address "
+			    "type", c->hop->name);
+			return -1;
+		}
+		if (len < need)
+			return 0;
+		c->socks = SOCKS_DONE;
+		return (long)need;
+	default:
+		return 0;
+	}
 }
