@@ -818,11 +818,73 @@ client_login(struct conn *c, const char *buf, const struct http_head *h,
 	return 0;
 }
 
+/* Answers c from memory: the head and body go into server.in, and the
+ * exchange finishes as if a server had sent them. */
+static int
+local_answer(struct conn *c, int status, const char *ctype,
+    const char *body, size_t len, int head_only)
+{
+	const struct config *cfg = c->w->cfg;
+	char hd[512];
+	int n;
+
+	n = snprintf(hd, sizeof(hd), "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nCache-Control: max-age=300\r\n%s\r\n",
+	    status, http_reason(status), ctype, len, c->client_keepalive ?
+	    (c->minor == 0 ? "Connection: keep-alive\r\n" : "") :
+	    "Connection: close\r\n");
+	if (head_only)
+		len = 0;
+	if ((c->server.in.data == NULL && buf_init(&c->server.in,
+	    (size_t)cfg->server_bufsz) == -1) ||
+	    buf_grow(&c->server.in, (size_t)n + len) == -1) {
+		conn_close(c, 500, "out of memory");
+		return -1;
+	}
+	buf_reset(&c->server.in);
+	(void)buf_put(&c->server.in, hd, (size_t)n);
+	(void)buf_put(&c->server.in, body, len);
+	buf_rack(&c->client.in, c->head_len);
+	c->status = status;
+	c->sent_head = 1;
+	c->req.flow = FLOW_DONE;
+	c->resp.flow = FLOW_DONE;
+	c->resp.fwd = buf_len(&c->server.in);
+	c->server_keepalive = 0;
+	c->state = CS_EXCHANGE;
+	return 0;
+}
+
+/* Origin-form requests for the proxy itself: the PAC file, at its path
+ * and at /wpad.dat. Returns 1 when c was answered here. */
+static int
+serve_local(struct conn *c, const char *buf, const struct http_head *h)
+{
+	const struct config *cfg = c->w->cfg;
+	size_t plen = strcspn(c->path, "?");
+
+	if (cfg->pac_served == NULL ||
+	    (h->method != HTTP_GET && h->method != HTTP_HEAD))
+		return 0;
+	(void)buf;
+	if (!(plen == strlen(cfg->pac_file_url_path) &&
+	    strncmp(c->path, cfg->pac_file_url_path, plen) == 0) &&
+	    !(plen == 9 && strncmp(c->path, "/wpad.dat", 9) == 0))
+		return 0;
+	c->head_len = h->head_len;
+	strlcpy_p(c->host, "-", sizeof(c->host));
+	(void)local_answer(c, 200, "application/x-ns-proxy-autoconfig",
+	    cfg->pac_served, cfg->pac_served_len, h->method == HTTP_HEAD);
+	return 1;
+}
+
 /* Checks what may be proxied; an error status (with *why) or 0. */
 static int
 request_check(struct conn *c, const char *buf, const struct http_head *h,
     const char **why)
 {
+	if (h->form == HTTP_FORM_ORIGIN && serve_local(c, buf, h))
+		return -1;
 	if (h->form == HTTP_FORM_ORIGIN || h->form == HTTP_FORM_ASTERISK) {
 		*why = "this is a proxy: send an absolute URI "
 		    "(GET http://host/path) or CONNECT host:port";
@@ -903,8 +965,9 @@ request_start(struct conn *c, char *buf, const struct http_head *h)
 	int status;
 
 	request_note(c, buf, h);
-	if ((status = request_check(c, buf, h, &why)) != 0 ||
-	    (status = client_login(c, buf, h, &why)) != 0) {
+	if ((status = request_check(c, buf, h, &why)) == -1)
+		return 1;	/* answered here */
+	if (status != 0 || (status = client_login(c, buf, h, &why)) != 0) {
 		conn_close(c, status, why);
 		return 0;
 	}
@@ -1437,7 +1500,7 @@ exchange_finish(struct conn *c, int complete)
 	if (complete && c->server_keepalive && !c->server.eof &&
 	    buf_len(&c->server.in) == 0)
 		pool_put(w, c->upstream, c->server.fd);
-	else
+	else if (c->server.fd != -1)
 		close(c->server.fd);
 	c->server.fd = -1;
 	c->server.eof = c->server.shut = 0;

@@ -141,6 +141,10 @@ static const struct option options[] = {
 	{ "ntlm-to-basic", NULL, OPT_BOOL, OFF(ntlm_to_basic), 0, 1, NULL,
 	    "off", "clients log in with Basic DOMAIN\\user:password, used "
 	    "for the parent's NTLM" },
+	{ "pac-file", NULL, OPT_STR, OFF(pac_file), 0, 0, "FILE|SCRIPT",
+	    "none", "serve this PAC file (or script text) to browsers" },
+	{ "pac-file-url-path", NULL, OPT_STR, OFF(pac_file_url_path), 0, 0,
+	    "PATH", "/", "where the PAC file is served (also /wpad.dat)" },
 	{ "log-level", NULL, OPT_LEVEL, OFF(log_level), 0, 0,
 	    "debug|info|warning|error", "info", "least severe level logged" },
 	{ "debug", NULL, OPT_DEBUG, 0, 0, 0, NULL, "off",
@@ -536,6 +540,82 @@ tunnel_parse(struct tunnel *t, const char *s)
 	return 0;
 }
 
+/* Reads a whole file, bounded; NULL with errno set on failure. */
+static char *
+file_slurp(const char *path, size_t max, size_t *len)
+{
+	char *data = NULL, *p;
+	size_t cap = 0, n = 0;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	for (;;) {
+		if (n == cap) {
+			if (cap >= max) {
+				errno = EFBIG;
+				goto fail;
+			}
+			cap = cap ? cap * 2 : 8192;
+			if ((p = realloc(data, cap + 1)) == NULL)
+				goto fail;
+			data = p;
+		}
+		if ((r = read(fd, data + n, cap - n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	data[n] = '\0';
+	*len = n;
+	return data;
+fail:
+	close(fd);
+	free(data);
+	return NULL;
+}
+
+/* --pac-file is a file name when such a file exists, else the script. */
+static int
+serving_finish(struct config *cfg)
+{
+	const char *v = cfg->pac_file;
+	struct stat st;
+
+	if (cfg->pac_file_url_path == NULL)
+		cfg->pac_file_url_path = "/";
+	if (cfg->pac_file_url_path[0] != '/') {
+		fprintf(stderr, "proxy: --pac-file-url-path: '%s' does not "
+		    "start with /\n", cfg->pac_file_url_path);
+		return -1;
+	}
+	if (v == NULL)
+		return 0;
+	if (stat(v, &st) == 0) {
+		if ((cfg->pac_served = file_slurp(v, 16 << 20,
+		    &cfg->pac_served_len)) == NULL) {
+			fprintf(stderr, "proxy: --pac-file: %s: %s\n", v,
+			    strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (strstr(v, "FindProxyForURL") == NULL) {
+		fprintf(stderr, "proxy: --pac-file: '%s' is neither a file nor "
+		    "a script with FindProxyForURL\n", v);
+		return -1;
+	}
+	cfg->pac_served = (char *)v;
+	cfg->pac_served_len = strlen(v);
+	return 0;
+}
+
 static int
 access_finish(struct config *cfg)
 {
@@ -922,7 +1002,8 @@ config_finish(struct config *cfg)
 			return -1;
 		}
 	}
-	if (access_finish(cfg) == -1 || parents_finish(cfg) == -1 ||
+	if (access_finish(cfg) == -1 || serving_finish(cfg) == -1 ||
+	    parents_finish(cfg) == -1 ||
 	    credentials_finish(cfg) == -1)
 		return -1;
 	cfg->nworkers = cfg->workers;

@@ -475,6 +475,9 @@ struct config {
 	int		 ntlm_to_basic;
 	struct strlist	 tunnel_s;	/* --tunnel, as given */
 	const char	*user;		/* --user: drop root to it */
+	/* serving */
+	const char	*pac_file;	/* --pac-file: a file, or the script */
+	const char	*pac_file_url_path;
 	/* logs */
 	int		 log_level;
 	const char	*log_file;
@@ -493,6 +496,8 @@ struct config {
 	struct tunnel	 tunnels[MAX_LIST_ITEMS];
 	size_t		 ntunnels;
 	struct netlist	 noproxy;
+	char		*pac_served;	/* --pac-file's script */
+	size_t		 pac_served_len;
 	enum auth_kind	 auth;
 	enum ntlm_dialect dialect;
 	struct ntlm_creds creds;
