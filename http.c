@@ -223,7 +223,7 @@ is_tchar(unsigned char c)
 }
 
 static int
-is_ws(unsigned char c)
+is_ws(int c)
 {
 	return c == ' ' || c == '\t';
 }
@@ -370,9 +370,12 @@ head_scan(const char *buf, size_t len, size_t max, size_t *scan,
 	if (max > INT_MAX)
 		max = INT_MAX;
 	lim = len < max ? len : max;
-	/* back up 3 so a CRLFCRLF split across calls is still seen */
-	i = *scan <= len && *scan >= 3 ? *scan - 3 : 0;
-	for (; i < lim; i++) {
+	/*
+	 * Every test below looks back at bytes still in buf, so nothing
+	 * before *scan needs a second look, not even for a CRLFCRLF split
+	 * across calls: its last LF is always new.
+	 */
+	for (i = *scan <= len ? *scan : 0; i < lim; i++) {
 		c = (unsigned char)buf[i];
 		prev = i > 0 ? (unsigned char)buf[i - 1] : 0;
 		if (c == '\n') {
@@ -607,7 +610,7 @@ parse_status_line(const char *buf, size_t eol, struct http_head *h)
 /* What the framing and flags are derived from, gathered field by field. */
 struct frame {
 	uint64_t	 cl;		/* the Content-Length value */
-	int		 ncl;		/* Content-Length fields seen */
+	int		 ncl;		/* Content-Length values seen */
 	int		 cl_bad;	/* malformed or differing values */
 	int		 te;		/* Transfer-Encoding fields seen */
 	int		 te_syntax;	/* a malformed coding */
@@ -673,6 +676,24 @@ quoted_len(const char *p, size_t n)
 	return 0;
 }
 
+static size_t
+token_len(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && is_tchar((unsigned char)p[i]); i++)
+		;
+	return i;
+}
+
+static size_t
+skip_ows(const char *p, size_t i, size_t n)
+{
+	while (i < n && is_ws(p[i]))
+		i++;
+	return i;
+}
+
 /*
  * transfer-coding = token *( OWS ";" OWS token "=" ( token /
  * quoted-string ) ) in p[0..n); the length of the leading token, or 0 if
@@ -681,31 +702,25 @@ quoted_len(const char *p, size_t n)
 static size_t
 coding_name(const char *p, size_t n)
 {
-	size_t i, name, s;
+	size_t name, i, v;
 
-	for (i = 0; i < n && is_tchar((unsigned char)p[i]); i++)
-		;
-	name = i;
+	name = i = token_len(p, n);
 	while (i < n && name > 0) {
-		while (i < n && is_ws(p[i]))
-			i++;
+		i = skip_ows(p, i, n);
 		if (i == n || p[i++] != ';')
 			return 0;
-		while (i < n && is_ws(p[i]))
-			i++;
-		for (s = i; i < n && is_tchar((unsigned char)p[i]); i++)
-			;
-		if (i == s || i == n || p[i++] != '=')
+		i = skip_ows(p, i, n);
+		v = token_len(p + i, n - i);
+		i += v;
+		if (v == 0 || i == n || p[i++] != '=')
 			return 0;
 		if (i < n && p[i] == '"')
-			s = quoted_len(p + i, n - i);
+			v = quoted_len(p + i, n - i);
 		else
-			for (s = 0; i + s < n && is_tchar((unsigned char)p[i + s]);
-			    s++)
-				;
-		if (s == 0)
+			v = token_len(p + i, n - i);
+		if (v == 0)
 			return 0;
-		i += s;
+		i += v;
 	}
 	return name;
 }
@@ -869,9 +884,11 @@ request_framing(struct http_head *h, const struct frame *f)
 			    "Transfer-Encoding with Content-Length");
 		if (h->minor == 0)
 			return fail(h, -400, "Transfer-Encoding in HTTP/1.0");
+		/* without chunked once and last the length is unknown
+		 * (RFC 9112 6.3 rule 4); a coding not understood is 501
+		 * (RFC 9112 6.1) */
 		if (f->te_syntax)
 			return fail(h, -400, "bad Transfer-Encoding");
-		/* else the length cannot be known (RFC 9112 6.3 rule 4) */
 		if (f->te_misplaced)
 			return fail(h, -400, "chunked is not the last coding");
 		if (f->te_unknown)
@@ -898,15 +915,15 @@ response_framing(enum http_method req_method, struct http_head *h,
 	/* an HTTP/1.0 message with Transfer-Encoding must not be reused */
 	if (f->te > 0 && h->minor == 0) {
 		h->flags |= HTTP_F_CLOSE;
-		h->flags &= ~HTTP_F_KEEPALIVE;
+		h->flags &= ~(unsigned)HTTP_F_KEEPALIVE;
 	}
 	if (req_method == HTTP_HEAD || h->status < 200 || h->status == 204 ||
 	    h->status == 304 ||
 	    (req_method == HTTP_CONNECT && h->status / 100 == 2))
 		return 0;
 	if (f->te > 0) {
-		/* Content-Length is ignored then (rule 3); chunked applied
-		 * twice would leave the two ends disagreeing on the end */
+		/* Content-Length is ignored then (rule 3). chunked twice is
+		 * forbidden (RFC 9112 7) and seen only in smuggling tries */
 		if (f->te_syntax || (f->te_misplaced && f->te_chunked))
 			return fail(h, -502, "bad Transfer-Encoding");
 		h->body = f->te_chunked ? HTTP_BODY_CHUNKED : HTTP_BODY_CLOSE;
@@ -1165,10 +1182,9 @@ chunk_val_byte(struct http_chunked *c, unsigned char ch)
 
 	switch (c->state) {
 	case CH_EXT_TOKEN:
-		if (is_tchar(ch))
-			return 0;
-		/* FALLTHROUGH */
 	case CH_EXT_END:
+		if (c->state == CH_EXT_TOKEN && is_tchar(ch))
+			return 0;
 		if (ch == ';')
 			c->state = CH_EXT_NAME0;
 		else if (is_ws(ch))
@@ -1261,6 +1277,7 @@ chunk_trailer_byte(struct http_chunked *c, unsigned char ch)
 static int
 chunk_byte(struct http_chunked *c, unsigned char ch)
 {
+	/* the size line's states are the first ones in the enum */
 	if (c->state <= CH_SIZE_LF && ++c->linelen > CHUNK_LINE_MAX)
 		return chunk_fail(c, "chunk size line too long");
 	switch (c->state) {
@@ -1272,12 +1289,12 @@ chunk_byte(struct http_chunked *c, unsigned char ch)
 	case CH_EXT_NAME:
 	case CH_EXT_NAME_WS:
 	case CH_EXT_VAL0:
+	case CH_EXT_END_WS:
 		return chunk_ext_byte(c, ch);
 	case CH_EXT_TOKEN:
 	case CH_EXT_QUOTED:
 	case CH_EXT_ESCAPE:
 	case CH_EXT_END:
-	case CH_EXT_END_WS:
 		return chunk_val_byte(c, ch);
 	case CH_SIZE_LF:
 	case CH_DATA_CR:

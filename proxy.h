@@ -194,7 +194,8 @@ struct http_field {
 #define HTTP_F_UPGRADE		0x0004	/* Connection: upgrade + Upgrade */
 #define HTTP_F_EXPECT100	0x0008	/* Expect: 100-continue */
 #define HTTP_F_HAS_HOST		0x0010	/* a Host field was present */
-#define HTTP_F_WEBSOCKET	0x0020	/* Upgrade: websocket */
+#define HTTP_F_WEBSOCKET	0x0020	/* Upgrade lists websocket (test it
+					   with HTTP_F_UPGRADE) */
 
 struct http_head {
 	/* request line, or status line for responses */
@@ -209,9 +210,13 @@ struct http_head {
 	/* request-target, split (absolute and authority forms) */
 	struct http_span scheme;	/* "http", empty if none */
 	struct http_span host;		/* without [] for IPv6 literals */
-	uint16_t	 port;		/* from the target, else default */
-	struct http_span path;		/* origin-form part; "/" if empty
-					   means path.len == 0 */
+	uint16_t	 port;		/* from the target, else 80 for
+					   http, 443 for https; 0 for other
+					   schemes and origin form */
+	struct http_span path;		/* origin-form part as sent; empty
+					   (meaning "/") or starting with
+					   "?" when the URI has no path:
+					   send "/" before it */
 
 	/* header section */
 	size_t		 nfields;
@@ -234,7 +239,9 @@ struct http_head {
  * needed, or a negative HTTP status on error: -400 malformed, -431 head
  * over max or more than HTTP_MAX_FIELDS fields, -501 unknown
  * transfer-coding, -505 unsupported version; h->error says why.
- * A request's body is NONE, LENGTH or CHUNKED (never CLOSE).
+ * A request's body is NONE, LENGTH or CHUNKED (never CLOSE). A *scan
+ * greater than len restarts the scan. status is 0. content_length is 0
+ * unless body is LENGTH: a Content-Length of 0 gives body NONE.
  */
 int	 http_parse_request(const char *buf, size_t len, size_t max,
 	    size_t *scan, struct http_head *h);
@@ -243,7 +250,8 @@ int	 http_parse_request(const char *buf, size_t len, size_t max,
  * it answers (HEAD and 2xx-to-CONNECT have no body); body framing follows
  * RFC 9112 section 6.3 (1xx, 204, 304: NONE; no length: CLOSE).
  * Tolerates what real servers send and is still safe: obs-fold and bare LF
- * stay errors (-502).
+ * stay errors. Every error is -502, a head over max or too many fields
+ * included.
  */
 int	 http_parse_response(const char *buf, size_t len, size_t max,
 	    size_t *scan, enum http_method req_method, struct http_head *h);
@@ -258,11 +266,13 @@ int	 http_list_has(const char *value, size_t len, const char *token);
  * Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade,
  * Proxy-Authorization, Proxy-Authenticate). */
 int	 http_is_hop_field(const char *name, size_t len);
-/* 1 if name is listed in any Connection field of h. */
+/* 1 if name is listed in any Connection field of h (Proxy-Connection is
+ * not read: it is hop-by-hop itself). */
 int	 http_connection_lists(const char *buf, const struct http_head *h,
 	    const char *name, size_t len);
 
 enum http_method http_method_lookup(const char *s, size_t n);
+/* The method's name; "" for HTTP_OTHER, whose name is in method_s. */
 const char *http_method_name(enum http_method);
 /* Reason phrase for a status code ("Unknown" if none). */
 const char *http_reason(int status);
@@ -273,9 +283,10 @@ const char *http_reason(int status);
  * framing (size line, CRLF after data, trailer section) with *data_len = 0,
  * or a run of chunk data with *data_len = bytes consumed. It returns the
  * bytes consumed (0 only when len is 0 or the body is done), or -1 on a
- * malformed coding (c->error says why): size line over 1024 bytes, no hex
- * digit, size over 2^60, bad extension, bare LF, missing CRLF after data,
- * trailer over 8 KiB or malformed. c->done is set once the last CRLF of
+ * malformed coding (c->error says why): size line over 1024 bytes (its
+ * CRLF included), no hex digit, size of 2^60 or more, bad extension, bare
+ * LF, missing CRLF after data, trailer section over 8 KiB (its final CRLF
+ * included) or malformed. c->done is set once the last CRLF of
  * the trailer section has been consumed.
  */
 struct http_chunked {
