@@ -122,7 +122,8 @@ md4_compress(uint32_t h[4], const unsigned char blk[64])
 			f = ((b & c) | (b & d) | (c & d)) + 0x5a827999;
 		else
 			f = (b ^ c ^ d) + 0x6ed9eba1;
-		t = rol32(a + f + x[md4_word[i]], md4_shift[i / 16 * 4 + i % 4]);
+		t = rol32(a + f + x[md4_word[i]],
+		    md4_shift[i / 16 * 4 + i % 4]);
 		/* rotating the names gives the spec's [abcd] [dabc] ... */
 		a = d;
 		d = c;
@@ -428,11 +429,13 @@ des_f(uint32_t r, uint64_t subkey)
 {
 	uint64_t x = des_permute(r, 32, des_e, 48) ^ subkey;
 	uint32_t s = 0;
-	unsigned i, v;
+	unsigned i, v, row_col;
 
 	for (i = 0; i < 8; i++) {
 		v = (unsigned)(x >> (42 - 6 * i)) & 0x3f;
-		s = s << 4 | des_sbox[i][(v & 0x20) | (v & 1) << 4 | ((v >> 1) & 0xf)];
+		/* outer bits pick the row, inner four the column */
+		row_col = (v & 0x20) | (v & 1) << 4 | ((v >> 1) & 0xf);
+		s = s << 4 | des_sbox[i][row_col];
 	}
 	return (uint32_t)des_permute(s, 32, des_p, 32);
 }

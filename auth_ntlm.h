@@ -9,7 +9,9 @@
 #ifndef AUTH_NTLM_H
 #define AUTH_NTLM_H
 
-#include "proxy.h"
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 /* ------------------------------------------------------------ auth_ntlm.c */
 
@@ -341,5 +343,11 @@ long	 ntlm_http_type3(const struct ntlm_creds *c, enum ntlm_dialect d,
  */
 int	 ntlm_http_challenge(const char *value, size_t n, unsigned char *buf,
 	    size_t size, struct ntlm_challenge *ch);
+
+/*
+ * The util.c helpers, last: proxy.h includes this file for struct config,
+ * so our types must be complete whichever of the two is included first.
+ */
+#include "proxy.h"
 
 #endif /* AUTH_NTLM_H */

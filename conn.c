@@ -1069,6 +1069,12 @@ request_head(struct conn *c)
 	char *p = buf_rptr(&c->client.in, &len);
 	int r;
 
+	/* RFC 9112 2.2: an empty line before a request is ignored (some
+	 * clients send CRLF after a body) */
+	while (len >= 2 && p[0] == '\r' && p[1] == '\n' && c->req.scan == 0) {
+		buf_rack(&c->client.in, 2);
+		p = buf_rptr(&c->client.in, &len);
+	}
 	if (len == 0) {
 		if (c->client.eof)
 			conn_close(c, 0, "client closed");

@@ -353,6 +353,10 @@ test_utf16(void)
 	CHECK_EQ(ntlm_utf16le("\xce\xac\xcf\x83\xcf\x82\xcf\x8e", 8, 1, out,
 	    sizeof(out)), 8);
 	CHECK_HEX(out, 8, "8603a303c2038f03");
+	/* Greek: epsilon-tonos, omicron-tonos, upsilon-tonos */
+	CHECK_EQ(ntlm_utf16le("\xce\xad\xcf\x8c\xcf\x8d", 6, 1, out,
+	    sizeof(out)), 6);
+	CHECK_HEX(out, 6, "88038c038e03");
 	/* Cyrillic: zhe, io; Armenian ayb is left alone */
 	CHECK_EQ(ntlm_utf16le("\xd0\xb6\xd1\x91\xd5\xa1", 6, 1, out,
 	    sizeof(out)), 6);
@@ -525,6 +529,15 @@ test_cntlm_hashes(void)
 	CHECK_EQ(ntlm_nt_hash("p\xc3\xa4\xf0\x9d\x84\x9e\xc3\x9f", v2), 0);
 	CHECK_HEX(v2, 16, "6a9f2cd5c95a1965c913bdf9da774d3b");
 
+	/* names that cannot be hashed */
+	CHECK_EQ(ntlm_v2_hash(c.nt, "\xc3\x28", "Domain", v2), -1);
+	CHECK_EQ(ntlm_v2_hash_cntlm(c.nt, "User", "\xff", v2), -1);
+	memset(out, 'u', 256);
+	out[256] = '\0';
+	CHECK_EQ(ntlm_v2_hash(c.nt, out, "Domain", v2), -1);
+	out[255] = '\0';
+	CHECK_EQ(ntlm_v2_hash(c.nt, out, "Domain", v2), 0);
+
 	/* MS-NLMP form when upper_domain is cleared before the password */
 	ntlm_creds_init(&c, "User", "Domain", "", &err);
 	c.upper_domain = 0;
@@ -636,6 +649,10 @@ test_creds_misc(void)
 	    "E52CAC67419A9A224A3B108F3FA6CB6D", &err), 0);
 	CHECK(ntlm_creds_check(&c, NTLM_NTLM) == NULL);
 	CHECK_EQ(c.have, NTLM_HAVE_NT | NTLM_HAVE_LM);
+	CHECK_EQ(ntlm_creds_set_hash(&c, NTLM_HAVE_V2,
+	    "f38efea48ada6afaa95ae44669e5634b", &err), 0);
+	CHECK(ntlm_creds_check(&c, NTLM_NTLMV2) == NULL);
+	CHECK_HEX(c.v2, 16, "f38efea48ada6afaa95ae44669e5634b");
 }
 
 /* ------------------------------------------------------------- Type 2 */
@@ -1211,7 +1228,8 @@ test_http(void)
 
 	n = ntlm_http_type1(NTLM_NTLMV2, 0, NULL, NULL, hv, sizeof(hv));
 	CHECK_EQ(n, 5 + 56);
-	CHECK_STR(hv, "NTLM TlRMTVNTUAABAAAABYIIogAAAAAoAAAAAAAAACgAAAAAAAAAAAAADw==");
+	CHECK_STR(hv, "NTLM TlRMTVNTUAABAAAABYIIogAAAAAoAAAAAAAAACgAAAAAAAAA"
+	    "AAAADw==");
 	n = ntlm_http_type1(NTLM_NTLM, 0, NULL, NULL, hv, sizeof(hv));
 	CHECK_STR(hv, "NTLM TlRMTVNTUAABAAAAB4IAAAAAAAAgAAAAAAAAACAAAAA=");
 	CHECK_EQ(ntlm_http_type1(NTLM_NTLM, 0, NULL, NULL, hv, 49), -1);
