@@ -41,7 +41,7 @@ libproxy.a: $(OBJS)
 .c.o:
 	$(CC) $(XCFLAGS) -c -o $@ $<
 
-$(OBJS) main.o: proxy.h auth_ntlm.h Makefile
+$(OBJS) main.o: proxy.h Makefile
 
 unit: libproxy.a
 	@for t in tests/unit_*.c; do \

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "auth_ntlm.h"
+#include "proxy.h"
 
 static const unsigned char ntlmssp_sig[8] = "NTLMSSP";	/* NUL included */
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth_ntlm.h"
+#include "proxy.h"
 #include "check.h"
 
 /* ------------------------------------------------------------- helpers */
