@@ -3,7 +3,7 @@
  * and DES it needs (MD4, MD5, HMAC-MD5, single-block DES), the LM, NT and
  * NTLMv2 hashes, the challenge responses, and the three NTLMSSP messages.
  *
- * A leaf: no fds, no logging, no malloc. Contracts are in auth_ntlm.h.
+ * A leaf: no fds, no logging, no malloc. Contracts are in proxy.h.
  */
 #include <stdio.h>
 #include <string.h>
@@ -559,7 +559,7 @@ upcase_greek(uint32_t c)
 }
 
 /*
- * Windows' upper-case table for the ranges names use (see auth_ntlm.h):
+ * Windows' upper-case table for the ranges names use (see proxy.h):
  * it maps y-diaeresis but neither sharp s nor micro sign nor final sigma.
  */
 static uint32_t
