@@ -47,224 +47,37 @@ static void conn_run(struct conn *);
 static int flow_send(struct endpoint *, struct buf *, size_t *, uint64_t *,
     int *);
 
-/* ------------------------------------------------------- head builder */
-
-struct out {
-	char	*p;
-	size_t	 len, cap;
-	int	 overflow;
-};
-
-static void
-out_put(struct out *o, const char *s, size_t n)
-{
-	if (o->overflow || n > o->cap - o->len) {
-		o->overflow = 1;
-		return;
-	}
-	memcpy(o->p + o->len, s, n);
-	o->len += n;
-}
-
-static void
-out_str(struct out *o, const char *s)
-{
-	out_put(o, s, strlen(s));
-}
-
-static void
-out_span(struct out *o, const char *buf, struct http_span sp)
-{
-	out_put(o, buf + sp.off, sp.len);
-}
-
-static void
-out_field(struct out *o, const char *name, const char *value)
-{
-	out_str(o, name);
-	out_put(o, ": ", 2);
-	out_str(o, value);
-	out_put(o, "\r\n", 2);
-}
-
-static void
-out_hostport(struct out *o, const char *host, uint16_t port,
-    uint16_t defport)
-{
-	char num[8];
-
-	if (strchr(host, ':') != NULL) {
-		out_put(o, "[", 1);
-		out_str(o, host);
-		out_put(o, "]", 1);
-	} else
-		out_str(o, host);
-	if (port != defport) {
-		snprintf(num, sizeof(num), ":%u", port);
-		out_str(o, num);
-	}
-}
-
-/* 1 if the configuration names this field in a list of header names. */
-static int
-name_listed(const struct strlist *l, const char *name, size_t len,
-    int colon)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++) {
-		const char *v = l->v[i];
-		size_t vl = colon ? (size_t)(strchr(v, ':') - v) : strlen(v);
-
-		if (vl == len && strncasecmp(v, name, len) == 0)
-			return 1;
-	}
-	return 0;
-}
+/* ------------------------------------------------------- head rewrite */
 
 /* With --auth NONE a parent's login is the client's business: its
- * Proxy-Authorization and the parent's Proxy-Authenticate pass through. */
-static int
-auth_passes(const struct conn *c, const char *name, size_t len)
-{
-	return conn_via_parent(c) && c->w->cfg->auth == AUTH_NONE &&
-	    c->w->cfg->nusers == 0 &&
-	    (strncaseeq(name, len, "Proxy-Authorization") ||
-	    strncaseeq(name, len, "Proxy-Authenticate"));
-}
-
-/* Fields every hop must drop, and those this hop was asked to drop. */
-static int
-request_field_dropped(const struct conn *c, const char *buf,
-    const struct http_head *h, const struct http_field *f)
+ * Proxy-Authorization and the parent's Proxy-Authenticate pass through
+ * (unless the client logs in to us). */
+static void
+rewrite_for(const struct conn *c, struct http_rewrite *rw)
 {
 	const struct config *cfg = c->w->cfg;
-	const char *name = buf + f->name.off;
-	size_t len = f->name.len;
 
-	return (http_is_hop_field(name, len) && !auth_passes(c, name, len)) ||
-	    http_connection_lists(buf, h, name, len) ||
-	    strncaseeq(name, len, "Host") ||
-	    name_listed(&cfg->disable_headers, name, len, 0) ||
-	    name_listed(&cfg->add_headers, name, len, 1) ||
-	    (cfg->useragent != NULL && strncaseeq(name, len, "User-Agent"));
-}
-
-/* Origin-form to a server; absolute-form (or authority-form for
- * CONNECT) to a parent. */
-static void
-out_target(struct out *o, const struct conn *c, const char *buf,
-    const struct http_head *h)
-{
-	if (h->method == HTTP_CONNECT) {
-		out_hostport(o, c->host, c->port, 0);
-		return;
-	}
-	if (conn_via_parent(c)) {
-		out_str(o, "http://");
-		out_hostport(o, c->host, c->port, 80);
-	}
-	if (h->path.len == 0 || buf[h->path.off] != '/')
-		out_put(o, "/", 1);
-	out_span(o, buf, h->path);
-}
-
-static void
-out_upgrade(struct out *o, const char *buf, const struct http_head *h)
-{
-	int i = http_find_field(buf, h, "Upgrade", 0);
-
-	out_str(o, "Connection: Upgrade\r\nUpgrade: ");
-	if (i >= 0)
-		out_span(o, buf, h->fields[i].value);
-	out_put(o, "\r\n", 2);
-}
-
-/* The request as it goes to an origin server: origin-form target, our
- * Host, and only end-to-end fields. Returns its length, 0 on overflow. */
-static size_t
-build_request(const struct conn *c, const char *buf,
-    const struct http_head *h, char *dst, size_t cap)
-{
-	const struct config *cfg = c->w->cfg;
-	struct out o = { dst, 0, cap, 0 };
-	size_t i;
-
-	out_span(&o, buf, h->method_s);
-	out_put(&o, " ", 1);
-	out_target(&o, c, buf, h);
-	out_str(&o, " HTTP/1.1\r\nHost: ");
-	out_hostport(&o, c->host, c->port, h->method == HTTP_CONNECT ? 0 : 80);
-	out_put(&o, "\r\n", 2);
-	for (i = 0; i < h->nfields; i++) {
-		const struct http_field *f = &h->fields[i];
-
-		if (request_field_dropped(c, buf, h, f))
-			continue;
-		out_span(&o, buf, f->name);
-		out_put(&o, ": ", 2);
-		out_span(&o, buf, f->value);
-		out_put(&o, "\r\n", 2);
-	}
-	if (h->body == HTTP_BODY_CHUNKED)
-		out_str(&o, "Transfer-Encoding: chunked\r\n");
-	if (c->upgrade)
-		out_upgrade(&o, buf, h);
-	for (i = 0; i < cfg->add_headers.n; i++) {
-		out_str(&o, cfg->add_headers.v[i]);
-		out_put(&o, "\r\n", 2);
-	}
-	if (cfg->useragent != NULL)
-		out_field(&o, "User-Agent", cfg->useragent);
-	if (!cfg->disable_via)
-		out_field(&o, "Via", cfg->via);
+	memset(rw, 0, sizeof(*rw));
+	rw->host = c->host;
+	rw->port = c->port;
+	rw->absolute = conn_via_parent(c);
+	rw->upgrade = c->upgrade;
+	rw->keep_proxy_auth = conn_via_parent(c) && cfg->auth == AUTH_NONE &&
+	    cfg->nusers == 0 && !cfg->ntlm_to_basic;
+	rw->drop = cfg->disable_headers.v;
+	rw->ndrop = cfg->disable_headers.n;
+	rw->add = cfg->add_headers.v;
+	rw->nadd = cfg->add_headers.n;
+	rw->useragent = cfg->useragent;
+	rw->via = cfg->disable_via ? NULL : cfg->via;
 	if (c->auth_hdr != NULL)
-		out_field(&o, "Proxy-Authorization", c->auth_hdr);
+		rw->proxy_auth = c->auth_hdr;
 	else if (conn_via_parent(c) && cfg->auth == AUTH_BASIC)
-		out_field(&o, "Proxy-Authorization", cfg->basic);
-	out_put(&o, "\r\n", 2);
-	return o.overflow ? 0 : o.len;
+		rw->proxy_auth = cfg->basic;
+	rw->close = !c->client_keepalive;
+	rw->keepalive10 = c->client_keepalive && c->minor == 0;
 }
 
-static size_t
-build_response(const struct conn *c, const char *buf,
-    const struct http_head *h, enum flow flow, char *dst, size_t cap)
-{
-	const struct config *cfg = c->w->cfg;
-	struct out o = { dst, 0, cap, 0 };
-	char line[64];
-	size_t i;
-
-	snprintf(line, sizeof(line), "HTTP/1.1 %d ", h->status);
-	out_str(&o, line);
-	out_span(&o, buf, h->reason);
-	out_put(&o, "\r\n", 2);
-	for (i = 0; i < h->nfields; i++) {
-		const struct http_field *f = &h->fields[i];
-		const char *name = buf + f->name.off;
-
-		if ((http_is_hop_field(name, f->name.len) &&
-		    !auth_passes(c, name, f->name.len)) ||
-		    http_connection_lists(buf, h, name, f->name.len))
-			continue;
-		out_span(&o, buf, f->name);
-		out_put(&o, ": ", 2);
-		out_span(&o, buf, f->value);
-		out_put(&o, "\r\n", 2);
-	}
-	if (flow == FLOW_CHUNKED)
-		out_str(&o, "Transfer-Encoding: chunked\r\n");
-	if (h->status == 101)
-		out_upgrade(&o, buf, h);
-	if (!cfg->disable_via)
-		out_field(&o, "Via", cfg->via);
-	if (h->status >= 200 && !c->client_keepalive)
-		out_str(&o, "Connection: close\r\n");
-	else if (h->status >= 200 && c->minor == 0)
-		out_str(&o, "Connection: keep-alive\r\n");
-	out_put(&o, "\r\n", 2);
-	return o.overflow ? 0 : o.len;
-}
 
 static int
 scratch_ensure(const struct config *cfg)
@@ -297,12 +110,10 @@ static void
 access_log(struct conn *c)
 {
 	char hp[HOST_MAX + 16];
-	struct out o = { hp, 0, sizeof(hp) - 1, 0 };
 
 	if (c->started == 0)
 		return;		/* no request, or logged already */
-	out_hostport(&o, c->host, c->port, 0);
-	hp[o.overflow ? 0 : o.len] = '\0';
+	http_hostport(hp, sizeof(hp), "", c->host, c->port);
 	log_info("access %s %s %s %s %d %llu %llu %lldms %s%s", c->peer,
 	    c->method_name, hp, c->path, c->status,
 	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
@@ -985,30 +796,19 @@ request_start(struct conn *c, char *buf, const struct http_head *h)
 static int
 tunnel_send(struct conn *c)
 {
+	static const char method[] = "CONNECT";
 	const struct config *cfg = c->w->cfg;
-	struct out o;
+	struct http_rewrite rw;
 	size_t n;
 
-	if (scratch_ensure(cfg) == -1) {
-		conn_close(c, 500, "out of memory");
-		return -1;
-	}
-	o.p = scratch;
-	o.len = 0;
-	o.cap = scratch_size;
-	o.overflow = 0;
-	out_str(&o, "CONNECT ");
-	out_hostport(&o, c->host, c->port, 0);
-	out_str(&o, " HTTP/1.1\r\nHost: ");
-	out_hostport(&o, c->host, c->port, 0);
-	out_put(&o, "\r\n", 2);
-	if (c->auth_hdr != NULL)
-		out_field(&o, "Proxy-Authorization", c->auth_hdr);
-	else if (cfg->auth == AUTH_BASIC)
-		out_field(&o, "Proxy-Authorization", cfg->basic);
-	out_put(&o, "\r\n", 2);
-	n = o.len;
-	if (o.overflow || buf_prepend(&c->client.in, scratch, n,
+	memset(&head, 0, sizeof(head));
+	head.method = HTTP_CONNECT;
+	head.method_s.len = sizeof(method) - 1;
+	head.form = HTTP_FORM_AUTHORITY;
+	rewrite_for(c, &rw);
+	if (scratch_ensure(cfg) == -1 || (n = http_build_request(method,
+	    &head, &rw, scratch, scratch_size)) == 0 ||
+	    buf_prepend(&c->client.in, scratch, n,
 	    (size_t)(cfg->max_header_size + cfg->client_bufsz)) == -1) {
 		conn_close(c, 500, "out of memory");
 		return -1;
@@ -1026,6 +826,7 @@ static int
 request_send(struct conn *c)
 {
 	const struct config *cfg = c->w->cfg;
+	struct http_rewrite rw;
 	size_t len, scan = 0, n;
 	char *p = buf_rptr(&c->client.in, &len);
 
@@ -1036,8 +837,9 @@ request_send(struct conn *c)
 		conn_close(c, 500, "the request head changed under us");
 		return -1;
 	}
+	rewrite_for(c, &rw);
 	if (scratch_ensure(cfg) == -1 ||
-	    (n = build_request(c, p, &head, scratch, scratch_size)) == 0 ||
+	    (n = http_build_request(p, &head, &rw, scratch, scratch_size)) == 0 ||
 	    head_replace(&c->client.in, head.head_len, scratch, n,
 	    (size_t)(cfg->max_header_size + cfg->client_bufsz)) == -1) {
 		conn_close(c, 500, "out of memory for the request head");
@@ -1385,6 +1187,7 @@ static int
 response_start(struct conn *c, char *buf, const struct http_head *h)
 {
 	const struct config *cfg = c->w->cfg;
+	struct http_rewrite rw;
 	enum flow flow;
 	size_t n;
 
@@ -1427,8 +1230,10 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 		c->state = CS_TUNNEL;
 		return 1;
 	}
+	rewrite_for(c, &rw);
+	rw.chunked = flow == FLOW_CHUNKED;
 	if (scratch_ensure(cfg) == -1 ||
-	    (n = build_response(c, buf, h, flow, scratch, scratch_size)) == 0 ||
+	    (n = http_build_response(buf, h, &rw, scratch, scratch_size)) == 0 ||
 	    head_replace(&c->server.in, h->head_len, scratch, n,
 	    (size_t)(cfg->max_header_size + cfg->server_bufsz)) == -1) {
 		conn_close(c, 502, "response head too large to rewrite");

@@ -6,7 +6,9 @@
  */
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "proxy.h"
 
@@ -1336,4 +1338,219 @@ http_chunked_step(struct http_chunked *c, const char *buf, size_t len,
 		if (chunk_byte(c, (unsigned char)buf[i]) == -1)
 			return -1;
 	return (long)i;
+}
+
+/* ---------------------------------------------------------- head builders */
+
+void
+http_out_put(struct http_out *o, const char *s, size_t n)
+{
+	if (o->overflow || n > o->cap - o->len) {
+		o->overflow = 1;
+		return;
+	}
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
+void
+http_out_str(struct http_out *o, const char *s)
+{
+	http_out_put(o, s, strlen(s));
+}
+
+static void
+out_span(struct http_out *o, const char *buf, struct http_span sp)
+{
+	http_out_put(o, buf + sp.off, sp.len);
+}
+
+static void
+out_field(struct http_out *o, const char *name, const char *value)
+{
+	http_out_str(o, name);
+	http_out_put(o, ": ", 2);
+	http_out_str(o, value);
+	http_out_put(o, "\r\n", 2);
+}
+
+void
+http_out_hostport(struct http_out *o, const char *host, uint16_t port,
+    uint16_t defport)
+{
+	char num[8];
+
+	if (strchr(host, ':') != NULL) {
+		http_out_put(o, "[", 1);
+		http_out_str(o, host);
+		http_out_put(o, "]", 1);
+	} else
+		http_out_str(o, host);
+	if (port != defport) {
+		snprintf(num, sizeof(num), ":%u", port);
+		http_out_str(o, num);
+	}
+}
+
+void
+http_hostport(char *dst, size_t size, const char *prefix, const char *host,
+    uint16_t port)
+{
+	struct http_out o = { dst, 0, size - 1, 0 };
+
+	http_out_str(&o, prefix);
+	http_out_hostport(&o, host, port, 0);
+	dst[o.overflow ? 0 : o.len] = '\0';
+}
+
+/* 1 if name is in v[n]; with colon, v holds "Name: value" fields. */
+static int
+name_listed(const char *const *v, size_t n, const char *name, size_t len,
+    int colon)
+{
+	size_t i, vl;
+
+	for (i = 0; i < n; i++) {
+		const char *c = colon ? strchr(v[i], ':') : NULL;
+
+		vl = c != NULL ? (size_t)(c - v[i]) : strlen(v[i]);
+		if (vl == len && strncasecmp(v[i], name, len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+proxy_auth_field(const char *name, size_t len)
+{
+	return strncaseeq(name, len, "Proxy-Authorization") ||
+	    strncaseeq(name, len, "Proxy-Authenticate");
+}
+
+/* Fields no hop may pass on, and those this hop was asked to drop. */
+static int
+field_dropped(const char *buf, const struct http_head *h,
+    const struct http_field *f, const struct http_rewrite *rw, int request)
+{
+	const char *name = buf + f->name.off;
+	size_t len = f->name.len;
+
+	if (http_is_hop_field(name, len) &&
+	    !(rw->keep_proxy_auth && proxy_auth_field(name, len)))
+		return 1;
+	if (http_connection_lists(buf, h, name, len))
+		return 1;
+	if (!request)
+		return 0;
+	return strncaseeq(name, len, "Host") ||
+	    name_listed(rw->drop, rw->ndrop, name, len, 0) ||
+	    name_listed(rw->add, rw->nadd, name, len, 1) ||
+	    (rw->useragent != NULL && strncaseeq(name, len, "User-Agent"));
+}
+
+static void
+out_fields(struct http_out *o, const char *buf, const struct http_head *h,
+    const struct http_rewrite *rw, int request)
+{
+	size_t i;
+
+	for (i = 0; i < h->nfields; i++) {
+		const struct http_field *f = &h->fields[i];
+
+		if (field_dropped(buf, h, f, rw, request))
+			continue;
+		out_span(o, buf, f->name);
+		http_out_put(o, ": ", 2);
+		out_span(o, buf, f->value);
+		http_out_put(o, "\r\n", 2);
+	}
+}
+
+/* Origin-form to a server, absolute-form to a parent, authority-form for
+ * CONNECT. */
+static void
+out_target(struct http_out *o, const char *buf, const struct http_head *h,
+    const struct http_rewrite *rw)
+{
+	if (h->method == HTTP_CONNECT) {
+		http_out_hostport(o, rw->host, rw->port, 0);
+		return;
+	}
+	if (rw->absolute) {
+		http_out_str(o, "http://");
+		http_out_hostport(o, rw->host, rw->port, 80);
+	}
+	if (h->path.len == 0 || buf[h->path.off] != '/')
+		http_out_put(o, "/", 1);
+	out_span(o, buf, h->path);
+}
+
+static void
+out_upgrade(struct http_out *o, const char *buf, const struct http_head *h)
+{
+	int i = http_find_field(buf, h, "Upgrade", 0);
+
+	http_out_str(o, "Connection: Upgrade\r\nUpgrade: ");
+	if (i >= 0)
+		out_span(o, buf, h->fields[i].value);
+	http_out_put(o, "\r\n", 2);
+}
+
+size_t
+http_build_request(const char *buf, const struct http_head *h,
+    const struct http_rewrite *rw, char *dst, size_t cap)
+{
+	struct http_out o = { dst, 0, cap, 0 };
+	size_t i;
+
+	out_span(&o, buf, h->method_s);
+	http_out_put(&o, " ", 1);
+	out_target(&o, buf, h, rw);
+	http_out_str(&o, " HTTP/1.1\r\nHost: ");
+	http_out_hostport(&o, rw->host, rw->port,
+	    h->method == HTTP_CONNECT ? 0 : 80);
+	http_out_put(&o, "\r\n", 2);
+	out_fields(&o, buf, h, rw, 1);
+	if (h->body == HTTP_BODY_CHUNKED)
+		http_out_str(&o, "Transfer-Encoding: chunked\r\n");
+	if (rw->upgrade)
+		out_upgrade(&o, buf, h);
+	for (i = 0; i < rw->nadd; i++) {
+		http_out_str(&o, rw->add[i]);
+		http_out_put(&o, "\r\n", 2);
+	}
+	if (rw->useragent != NULL)
+		out_field(&o, "User-Agent", rw->useragent);
+	if (rw->via != NULL)
+		out_field(&o, "Via", rw->via);
+	if (rw->proxy_auth != NULL)
+		out_field(&o, "Proxy-Authorization", rw->proxy_auth);
+	http_out_put(&o, "\r\n", 2);
+	return o.overflow ? 0 : o.len;
+}
+
+size_t
+http_build_response(const char *buf, const struct http_head *h,
+    const struct http_rewrite *rw, char *dst, size_t cap)
+{
+	struct http_out o = { dst, 0, cap, 0 };
+	char line[32];
+
+	snprintf(line, sizeof(line), "HTTP/1.1 %d ", h->status);
+	http_out_str(&o, line);
+	out_span(&o, buf, h->reason);
+	http_out_put(&o, "\r\n", 2);
+	out_fields(&o, buf, h, rw, 0);
+	if (rw->chunked)
+		http_out_str(&o, "Transfer-Encoding: chunked\r\n");
+	if (h->status == 101)
+		out_upgrade(&o, buf, h);
+	if (rw->via != NULL)
+		out_field(&o, "Via", rw->via);
+	if (h->status >= 200 && rw->close)
+		http_out_str(&o, "Connection: close\r\n");
+	else if (h->status >= 200 && rw->keepalive10)
+		http_out_str(&o, "Connection: keep-alive\r\n");
+	http_out_put(&o, "\r\n", 2);
+	return o.overflow ? 0 : o.len;
 }

@@ -326,6 +326,64 @@ void	 log_debug(const char *, ...) PRINTF(1, 2);
 void	 fatal(const char *, ...) PRINTF(1, 2) __attribute__((noreturn));
 void	 fatalx(const char *, ...) PRINTF(1, 2) __attribute__((noreturn));
 
+/*
+ * Head builders, for the hop after this one. An output cursor over a
+ * caller buffer; once something does not fit, overflow stays set and
+ * nothing more is written.
+ */
+struct http_out {
+	char		*p;
+	size_t		 len, cap;
+	int		 overflow;
+};
+
+void	 http_out_put(struct http_out *, const char *, size_t);
+void	 http_out_str(struct http_out *, const char *);
+/* host, in brackets when it is IPv6, and ":port" unless it is defport. */
+void	 http_out_hostport(struct http_out *, const char *host,
+	    uint16_t port, uint16_t defport);
+
+/* prefix, then host:port as above, into dst[size] ("" if too long). */
+void	 http_hostport(char *dst, size_t size, const char *prefix,
+	    const char *host, uint16_t port);
+
+/* How a head changes on its way. */
+struct http_rewrite {
+	const char	*host;		/* the target; IPv6 without [] */
+	uint16_t	 port;
+	int		 absolute;	/* absolute-form target (to a parent) */
+	int		 upgrade;	/* keep a WebSocket Upgrade */
+	int		 keep_proxy_auth;	/* Proxy-Authorization and
+					   -Authenticate pass through */
+	const char *const *drop;	/* more request field names to drop */
+	size_t		 ndrop;
+	const char *const *add;		/* "Name: value" request fields,
+					   replacing fields of that name */
+	size_t		 nadd;
+	const char	*useragent;	/* replaces User-Agent, or NULL */
+	const char	*via;		/* a Via value to add, or NULL */
+	const char	*proxy_auth;	/* Proxy-Authorization to add, or NULL */
+	int		 chunked;	/* response: Transfer-Encoding: chunked */
+	int		 close;		/* response: Connection: close */
+	int		 keepalive10;	/* response: Connection: keep-alive
+					   (for an HTTP/1.0 client) */
+};
+
+/*
+ * Writes the request h (parsed over buf) as it goes to the next hop: an
+ * HTTP/1.1 request line with the target in the form rw asks for, a Host
+ * field matching the target, every end-to-end field (hop-by-hop fields,
+ * those named by Connection, and those rw drops or replaces are left
+ * out), then rw's fields. Returns its length, or 0 if dst[cap] is too
+ * small.
+ */
+size_t	 http_build_request(const char *buf, const struct http_head *h,
+	    const struct http_rewrite *, char *dst, size_t cap);
+/* The same for a response: "HTTP/1.1 status reason", end-to-end fields,
+ * Upgrade for a 101, Via, and Connection as rw says. */
+size_t	 http_build_response(const char *buf, const struct http_head *h,
+	    const struct http_rewrite *, char *dst, size_t cap);
+
 /* ------------------------------------------------------------ auth_ntlm.c */
 
 /*

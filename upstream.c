@@ -185,9 +185,7 @@ hop_pick(struct conn *c)
 static void
 hop_key(struct conn *c, const char *prefix, const char *host, uint16_t port)
 {
-	const char *fmt = strchr(host, ':') ? "%s[%s]:%u" : "%s%s:%u";
-
-	snprintf(c->upstream, sizeof(c->upstream), fmt, prefix, host, port);
+	http_hostport(c->upstream, sizeof(c->upstream), prefix, host, port);
 }
 
 int
