@@ -25,9 +25,9 @@ XCFLAGS = $(STD) $(OPT) $(WARN) $(SAN_$(SANITIZE)) $(TLSDEF_$(TLS)) -I. $(CPPFLA
 XLDFLAGS = $(SAN_$(SANITIZE)) $(LDFLAGS)
 LIBS = $(TLSLIB_$(TLS))
 
-LEAVES = util.o http.o config.o auth_ntlm.o
+LEAVES = util.o http.o config.o auth_ntlm.o pac.o
 OBJS = $(LEAVES) log.o dns.o upstream.o conn.o loop.o proxy.o
-FUZZ_SRC = util.c http.c config.c auth_ntlm.c
+FUZZ_SRC = util.c http.c config.c auth_ntlm.c pac.c
 
 all: proxy
 
@@ -41,7 +41,7 @@ libproxy.a: $(OBJS)
 .c.o:
 	$(CC) $(XCFLAGS) -c -o $@ $<
 
-$(OBJS) main.o: proxy.h Makefile
+$(OBJS) main.o: proxy.h pac.h Makefile
 
 unit: libproxy.a
 	@for t in tests/unit_*.c; do \

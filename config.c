@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "proxy.h"
 
@@ -477,4 +479,45 @@ config_read(const char *path, config_set_fn set, void *arg, char *err,
 	}
 	fclose(f);
 	return rc;
+}
+
+/* Reads a whole file, bounded; NULL with errno set on failure. */
+char *
+config_slurp(const char *path, size_t max, size_t *len)
+{
+	char *data = NULL, *p;
+	size_t cap = 0, n = 0;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	for (;;) {
+		if (n == cap) {
+			if (cap >= max) {
+				errno = EFBIG;
+				goto fail;
+			}
+			cap = cap ? cap * 2 : 8192;
+			if ((p = realloc(data, cap + 1)) == NULL)
+				goto fail;
+			data = p;
+		}
+		if ((r = read(fd, data + n, cap - n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	data[n] = '\0';
+	*len = n;
+	return data;
+fail:
+	close(fd);
+	free(data);
+	return NULL;
 }

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "proxy.h"
+#include "pac.h"
 
 #define CLOSING_LINGER_MS	2000	/* drain a client after an error */
 #define HEAD_SLACK		8192	/* room for headers we add */
@@ -37,7 +38,7 @@ static char *scratch;		/* rewritten heads are built here */
 static size_t scratch_size;
 
 static const char *const state_names[] = {
-	[CS_HEAD] = "head", [CS_RESOLVE] = "resolve",
+	[CS_HEAD] = "head", [CS_ROUTE] = "route", [CS_RESOLVE] = "resolve",
 	[CS_CONNECT] = "connect", [CS_EXCHANGE] = "exchange",
 	[CS_SOCKS] = "socks", [CS_TUNNEL] = "tunnel",
 	[CS_CLOSING] = "closing",
@@ -225,7 +226,7 @@ conn_unlink(struct conn *c)
 static void
 server_release(struct conn *c)
 {
-	if (c->state == CS_RESOLVE)
+	if (c->state == CS_RESOLVE || c->state == CS_ROUTE)
 		dns_cancel(c->w->dns, c);
 	if (c->state == CS_CONNECT)
 		upstream_connect_abort(c);
@@ -291,6 +292,7 @@ conn_reap(struct worker *w)
 		buf_free(&c->client.in);
 		buf_free(&c->server.in);
 		free(c->auth_hdr);
+		free(c->pac_hops);
 		if (c->creds != NULL)
 			ntlm_wipe(c->creds, sizeof(*c->creds));
 		free(c->creds);
@@ -492,6 +494,8 @@ request_reset(struct conn *c)
 	c->started = 0;
 	c->path[0] = '\0';
 	c->auth_phase = AUTH_IDLE;
+	free(c->pac_hops);
+	c->pac_hops = NULL;
 	c->socks = SOCKS_GREETING;
 	c->discard = 0;
 	free(c->auth_hdr);
@@ -741,15 +745,12 @@ flow_start(struct flowstate *f, enum http_body body, uint64_t length)
 	}
 }
 
-/* Sends c toward its next hop. */
+/* Goes on with the hops chosen for c. */
 static void
-request_route(struct conn *c)
+route_go(struct conn *c)
 {
 	const struct config *cfg = c->w->cfg;
 
-	c->tried = 0;
-	c->hops = NULL;
-	c->nhops = 0;
 	if (upstream_route(c) == -1) {
 		conn_close(c, 502, "no parent proxy left to try");
 		return;
@@ -761,6 +762,104 @@ request_route(struct conn *c)
 		return;
 	}
 	upstream_start(c);
+}
+
+/* The URL FindProxyForURL sees: https://host/ for CONNECT, as browsers
+ * pass it. */
+static void
+pac_url(const struct conn *c, char *url, size_t size)
+{
+	struct http_out o = { url, 0, size - 1, 0 };
+	int tls = c->method == HTTP_CONNECT;
+
+	http_out_str(&o, tls ? "https://" : "http://");
+	http_out_hostport(&o, c->host, c->port, tls ? 443 : 80);
+	http_out_str(&o, tls || c->path[0] != '/' ? "/" : c->path);
+	url[o.overflow ? 0 : o.len] = '\0';
+}
+
+/* Sends c toward its next hop: asks the PAC file first, when there is
+ * one. */
+static void
+request_route(struct conn *c)
+{
+	char url[PAC_URL_MAX], answer[PAC_ANSWER_MAX];
+	int r;
+
+	c->tried = 0;
+	c->hops = NULL;
+	c->nhops = 0;
+	if (c->w->cfg->pac == NULL) {
+		route_go(c);
+		return;
+	}
+	pac_url(c, url, sizeof(url));
+	r = dns_pac_query(c->w->dns, url, c->host, c, answer, sizeof(answer));
+	if (r == 1)
+		conn_pac_answered(c, answer, NULL);
+	else if (r == -1)
+		conn_pac_answered(c, NULL, "the resolver helper is busy");
+	else {
+		c->state = CS_ROUTE;
+		c->deadline = c->w->now + c->w->cfg->socktimeout * 1000;
+	}
+}
+
+static enum hop_kind
+pac_kind(enum pac_type t, int *ok)
+{
+	*ok = 1;
+	switch (t) {
+	case PAC_DIRECT:
+		return HOP_DIRECT;
+	case PAC_PROXY:
+	case PAC_HTTP:
+		return HOP_HTTP;
+	case PAC_SOCKS:
+	case PAC_SOCKS5:
+		return HOP_SOCKS5;
+	default:
+		*ok = 0;	/* SOCKS4, and HTTPS until TLS is built in */
+		return HOP_DIRECT;
+	}
+}
+
+void
+conn_pac_answered(struct conn *c, const char *answer, const char *why)
+{
+	struct pac_proxy pp[PAC_RESULT_MAX];
+	int i, n = answer ? pac_parse_result(answer, pp, PAC_RESULT_MAX) : -1;
+	size_t k = 0;
+	int ok;
+
+	if (n > 0 && (c->pac_hops = calloc((size_t)n, sizeof(*c->pac_hops)))
+	    != NULL)
+		for (i = 0; i < n; i++) {
+			struct hop *h = &c->pac_hops[k];
+
+			h->kind = pac_kind(pp[i].type, &ok);
+			if (!ok) {
+				log_debug("PAC: skipping %s %s", pac_type_name(
+				    pp[i].type), pp[i].host);
+				continue;
+			}
+			strlcpy_p(h->host, pp[i].host, sizeof(h->host));
+			h->port = pp[i].port;
+			http_hostport(h->name, sizeof(h->name), "", h->host,
+			    h->port);
+			k++;
+		}
+	if (k == 0) {
+		log_warnx("%s: PAC for %s: %s; using %s", c->peer, c->host,
+		    answer == NULL ? why : "no usable answer",
+		    c->w->cfg->nparents ? "the --proxy parents" : "DIRECT");
+		free(c->pac_hops);
+		c->pac_hops = NULL;
+	} else {
+		c->hops = c->pac_hops;
+		c->nhops = k;
+	}
+	route_go(c);
 }
 
 /*

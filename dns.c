@@ -14,9 +14,15 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
+#include <ifaddrs.h>
+#include <time.h>
+
+#include "pac.h"
 
 #include "proxy.h"
 
@@ -28,20 +34,35 @@
 
 /* Wire format, both ways over the socketpair (native byte order: both
  * ends are the same program on the same machine). */
+enum { Q_DNS, Q_PAC };
+
 struct dns_query {
 	uint32_t	 id;
+	int		 type;
 	char		 host[HOST_MAX];
+	char		 url[PAC_URL_MAX];	/* Q_PAC */
 };
 
 struct dns_answer {
 	uint32_t	 id;
+	int		 type;
 	struct dns_result res;
+	char		 pac[PAC_ANSWER_MAX];	/* FindProxyForURL's answer */
+	char		 err[256];		/* or why there is none */
 };
 
 struct dns_pending {
 	uint32_t	 id;		/* 0: free */
+	int		 type;
 	struct conn	*owner;
 	char		 host[HOST_MAX];
+};
+
+/* FindProxyForURL's answers, per host, for a short time. */
+struct pac_cache {
+	char		 host[HOST_MAX];
+	int64_t		 expires;
+	char		 answer[PAC_ANSWER_MAX];
 };
 
 struct dns_cache {
@@ -56,7 +77,13 @@ struct dns {
 	uint32_t	 next_id;
 	struct dns_pending pending[DNS_MAX_INFLIGHT];
 	struct dns_cache cache[DNS_CACHE_SIZE];
+	struct pac_cache pcache[PAC_CACHE_SIZE];
 };
+
+/* The helper's PAC file: loaded at start and every --proxyreload. */
+static struct pac *helper_pac;
+static char *helper_pac_src;
+static size_t helper_pac_len;
 
 static void
 answer_fill(struct dns_result *res, const struct addrinfo *list)
@@ -103,6 +130,7 @@ helper_resolve(int fd, const struct dns_query *q)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	ans.id = q->id;
+	ans.type = Q_DNS;
 	ans.res.error = getaddrinfo(q->host, NULL, &hints, &list);
 	if (ans.res.error == 0) {
 		answer_fill(&ans.res, list);
@@ -115,11 +143,277 @@ helper_resolve(int fd, const struct dns_query *q)
 	}
 }
 
+/* ------------------------------------------------------------- PAC */
+
+/* dnsResolve() and friends: blocking is harmless here, in a child of the
+ * helper. Answers are addresses as text, ';'-separated for the Ex forms. */
+static int
+pac_resolve(void *arg, const char *host, int family_any, char *out,
+    size_t outsz)
+{
+	struct addrinfo hints, *list, *ai;
+	char ip[INET6_ADDRSTRLEN];
+	size_t len = 0;
+
+	(void)arg;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family_any ? AF_UNSPEC : AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, NULL, &hints, &list) != 0)
+		return -1;
+	out[0] = '\0';
+	for (ai = list; ai != NULL; ai = ai->ai_next) {
+		const void *a = ai->ai_family == AF_INET ?
+		    (const void *)&((const struct sockaddr_in *)(const void *)
+		    ai->ai_addr)->sin_addr :
+		    (const void *)&((const struct sockaddr_in6 *)(const void *)
+		    ai->ai_addr)->sin6_addr;
+		size_t n;
+
+		if (inet_ntop(ai->ai_family, a, ip, sizeof(ip)) == NULL ||
+		    strstr(out, ip) != NULL)
+			continue;
+		n = strlen(ip);
+		if (len + n + 2 > outsz)
+			break;
+		if (len > 0)
+			out[len++] = ';';
+		memcpy(out + len, ip, n + 1);
+		len += n;
+		if (!family_any)
+			break;
+	}
+	freeaddrinfo(list);
+	return len > 0 ? 0 : -1;
+}
+
+static time_t
+pac_now(void *arg)
+{
+	(void)arg;
+	return time(NULL);
+}
+
 static void
-helper_main(int fd)
+pac_alert(void *arg, const char *msg)
+{
+	(void)arg;
+	log_info("PAC alert: %s", msg);
+}
+
+/* myIpAddress(): --pac-client-ip, else this host's first non-loopback
+ * IPv4 address, else 127.0.0.1. */
+static const char *
+pac_my_ip(const struct config *cfg, char *buf, size_t size)
+{
+	struct ifaddrs *ifa, *i;
+
+	if (cfg->pac_client_ip != NULL)
+		return cfg->pac_client_ip;
+	strlcpy_p(buf, "127.0.0.1", size);
+	if (getifaddrs(&ifa) == -1)
+		return buf;
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		const struct sockaddr_in *s4 = (const void *)i->ifa_addr;
+
+		if (s4 == NULL || s4->sin_family != AF_INET ||
+		    (ntohl(s4->sin_addr.s_addr) >> 24) == 127)
+			continue;
+		inet_ntop(AF_INET, &s4->sin_addr, buf, (socklen_t)size);
+		break;
+	}
+	freeifaddrs(ifa);
+	return buf;
+}
+
+struct pac *
+dns_pac_load(const struct config *cfg, const char *src, size_t len,
+    char *err, size_t errsz)
+{
+	static char myip[INET6_ADDRSTRLEN];
+	struct pac_env env;
+
+	memset(&env, 0, sizeof(env));
+	env.resolve = pac_resolve;
+	env.now = pac_now;
+	env.alert = pac_alert;
+	env.my_ip = pac_my_ip(cfg, myip, sizeof(myip));
+	return pac_load(src, len, &env, err, errsz);
+}
+
+/* Two-label public suffixes under which WPAD must not climb (a small
+ * list of the common ones; the rule is "never above the registrable
+ * domain"). */
+static const char *const two_label_suffixes[] = {
+	"co.uk", "org.uk", "ac.uk", "gov.uk", "com.au", "net.au", "org.au",
+	"co.nz", "co.jp", "ne.jp", "or.jp", "com.br", "co.za", "com.cn",
+	"com.tw", "co.in", "co.kr", "com.mx", "com.tr", "co.il",
+};
+
+static int
+labels(const char *d)
+{
+	int n = 1;
+
+	for (; *d != '\0'; d++)
+		n += *d == '.';
+	return n;
+}
+
+/* The least number of labels a WPAD suffix of d may keep. */
+static int
+registrable_labels(const char *d)
+{
+	size_t i, n = strlen(d);
+
+	for (i = 0; i < sizeof(two_label_suffixes) /
+	    sizeof(two_label_suffixes[0]); i++) {
+		size_t sl = strlen(two_label_suffixes[i]);
+
+		if (n > sl && d[n - sl - 1] == '.' &&
+		    strcasecmp(d + n - sl, two_label_suffixes[i]) == 0)
+			return 3;
+	}
+	return 2;
+}
+
+/* --pac auto: http://wpad.<suffix>/wpad.dat for each suffix of each
+ * search domain in resolv.conf, longest first. */
+static char *
+wpad_find(const struct config *cfg, size_t *len, char *from,
+    size_t fromsz, char *err, size_t errsz)
+{
+	char line[1024], *save, *tok, url[PAC_URL_MAX];
+	const char *d;
+	FILE *f;
+	char *src = NULL;
+
+	if ((f = fopen("/etc/resolv.conf", "r")) == NULL) {
+		snprintf(err, errsz, "WPAD: /etc/resolv.conf: %s",
+		    strerror(errno));
+		return NULL;
+	}
+	snprintf(err, errsz, "WPAD: no search domain in /etc/resolv.conf");
+	while (src == NULL && fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "search", 6) != 0 &&
+		    strncmp(line, "domain", 6) != 0)
+			continue;
+		strtok_r(line, " \t\r\n", &save);
+		while (src == NULL &&
+		    (tok = strtok_r(NULL, " \t\r\n", &save)) != NULL) {
+			int keep = registrable_labels(tok);
+
+			for (d = tok; src == NULL && labels(d) >= keep;
+			    d = strchr(d, '.') + 1) {
+				snprintf(url, sizeof(url),
+				    "http://wpad.%s/wpad.dat", d);
+				if ((src = upstream_fetch(url, cfg->socktimeout,
+				    len, err, errsz)) != NULL) {
+					strlcpy_p(from, url, fromsz);
+					log_info("WPAD: found %s", url);
+				}
+				if (strchr(d, '.') == NULL)
+					break;
+			}
+		}
+	}
+	fclose(f);
+	return src;
+}
+
+char *
+dns_pac_fetch(const struct config *cfg, size_t *len, char *from,
+    size_t fromsz, char *err, size_t errsz)
+{
+	char *src;
+
+	err[0] = '\0';
+	if (strcmp(cfg->pac, "auto") == 0)
+		return wpad_find(cfg, len, from, fromsz, err, errsz);
+	strlcpy_p(from, cfg->pac, fromsz);
+	if (strncasecmp(cfg->pac, "http://", 7) == 0)
+		return upstream_fetch(cfg->pac, cfg->socktimeout, len, err,
+		    errsz);
+	if ((src = config_slurp(cfg->pac, 16 << 20, len)) == NULL)
+		snprintf(err, errsz, "%s: %s", cfg->pac, strerror(errno));
+	return src;
+}
+
+/* Fetches the PAC file again; a failure keeps the one we have. */
+static void
+helper_pac_reload(const struct config *cfg)
+{
+	char err[512], from[PAC_URL_MAX];
+	struct pac *p;
+	size_t len;
+	char *src;
+
+	if ((src = dns_pac_fetch(cfg, &len, from, sizeof(from), err,
+	    sizeof(err))) == NULL) {
+		log_warnx("PAC: %s%s", err, helper_pac ?
+		    "; keeping the last good one" : "");
+		return;
+	}
+	if (helper_pac_src != NULL && len == helper_pac_len &&
+	    memcmp(src, helper_pac_src, len) == 0) {
+		free(src);
+		return;
+	}
+	if ((p = dns_pac_load(cfg, src, len, err, sizeof(err))) == NULL) {
+		log_warnx("PAC from %s: %s%s", from, err, helper_pac ?
+		    "; keeping the last good one" : "");
+		free(src);
+		return;
+	}
+	log_debug("PAC loaded from %s (%zu bytes)", from, len);
+	if (helper_pac != NULL)
+		pac_free(helper_pac);
+	free(helper_pac_src);
+	helper_pac = p;
+	helper_pac_src = src;
+	helper_pac_len = len;
+}
+
+static void
+helper_pac_eval(int fd, const struct dns_query *q)
+{
+	struct dns_answer ans;
+
+	memset(&ans, 0, sizeof(ans));
+	ans.id = q->id;
+	ans.type = Q_PAC;
+	if (helper_pac == NULL)
+		snprintf(ans.err, sizeof(ans.err), "no PAC file could be "
+		    "loaded");
+	else if (pac_find_proxy(helper_pac, q->url, q->host, ans.pac,
+	    sizeof(ans.pac), ans.err, sizeof(ans.err)) == -1 &&
+	    ans.err[0] == '\0')
+		snprintf(ans.err, sizeof(ans.err), "evaluation failed");
+	if (send(fd, &ans, sizeof(ans), 0) == -1) {
+		/* the worker is gone; nobody is waiting */
+	}
+}
+
+static void
+helper_answer_error(int fd, const struct dns_query *q)
+{
+	struct dns_answer ans;
+
+	memset(&ans, 0, sizeof(ans));
+	ans.id = q->id;
+	ans.type = q->type;
+	ans.res.error = EAI_AGAIN;
+	snprintf(ans.err, sizeof(ans.err), "cannot fork: %s", strerror(errno));
+	(void)send(fd, &ans, sizeof(ans), 0);
+}
+
+static void
+helper_main(int fd, const struct config *cfg)
 {
 	struct sigaction sa;
 	struct dns_query q;
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	int64_t next = 0;
 	ssize_t n;
 
 	memset(&sa, 0, sizeof(sa));
@@ -131,25 +425,30 @@ helper_main(int fd)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	for (;;) {
+		if (cfg->pac != NULL && now_ms() >= next) {
+			helper_pac_reload(cfg);
+			next = now_ms() + cfg->proxyreload * 1000;
+		}
+		if (poll(&pfd, 1, cfg->pac == NULL ? -1 :
+		    (int)(next - now_ms() > 0 ? next - now_ms() : 0)) <= 0)
+			continue;
 		n = recv(fd, &q, sizeof(q), 0);
-		if (n == 0 || (n == -1 && errno != EINTR))
+		if (n == 0 || (n == -1 && errno != EINTR && errno != EAGAIN))
 			_exit(0);	/* the worker is gone */
 		if (n != (ssize_t)sizeof(q))
 			continue;
 		q.host[HOST_MAX - 1] = '\0';
+		q.url[PAC_URL_MAX - 1] = '\0';
 		switch (fork()) {
 		case 0:
-			helper_resolve(fd, &q);
+			if (q.type == Q_PAC)
+				helper_pac_eval(fd, &q);
+			else
+				helper_resolve(fd, &q);
 			_exit(0);
-		case -1: {
-			struct dns_answer ans;
-
-			memset(&ans, 0, sizeof(ans));
-			ans.id = q.id;
-			ans.res.error = EAI_AGAIN;
-			(void)send(fd, &ans, sizeof(ans), 0);
+		case -1:
+			helper_answer_error(fd, &q);
 			break;
-		}
 		default:
 			break;
 		}
@@ -157,7 +456,7 @@ helper_main(int fd)
 }
 
 struct dns *
-dns_start(const int *close_fds, size_t nclose)
+dns_start(const struct config *cfg, const int *close_fds, size_t nclose)
 {
 	struct dns *d;
 	int sv[2];
@@ -179,7 +478,7 @@ dns_start(const int *close_fds, size_t nclose)
 		close(sv[0]);
 		for (i = 0; i < nclose; i++)
 			close(close_fds[i]);
-		helper_main(sv[1]);
+		helper_main(sv[1], cfg);
 	}
 	close(sv[1]);
 	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
@@ -254,14 +553,42 @@ cache_store(struct dns *d, const char *host, const struct dns_result *res,
 	    1000;
 }
 
+/* Sends a query to the helper; 0, or -1 when none can be sent. */
+static int
+query_send(struct dns *d, int type, const char *host, const char *url,
+    struct conn *owner, const char *key)
+{
+	struct dns_pending *p = NULL;
+	struct dns_query q;
+	size_t i;
+
+	for (i = 0; i < DNS_MAX_INFLIGHT && p == NULL; i++)
+		if (d->pending[i].id == 0)
+			p = &d->pending[i];
+	if (p == NULL)
+		return -1;
+	memset(&q, 0, sizeof(q));
+	q.id = d->next_id++;
+	if (d->next_id == 0)
+		d->next_id = 1;
+	q.type = type;
+	strlcpy_p(q.host, host, sizeof(q.host));
+	if (url != NULL)
+		strlcpy_p(q.url, url, sizeof(q.url));
+	if (send(d->fd, &q, sizeof(q), 0) != (ssize_t)sizeof(q))
+		return -1;
+	p->id = q.id;
+	p->type = type;
+	p->owner = owner;
+	strlcpy_p(p->host, key, sizeof(p->host));
+	return 0;
+}
+
 int
 dns_lookup(struct dns *d, const char *host, struct conn *owner,
     struct dns_result *res)
 {
 	struct dns_cache *ce;
-	struct dns_pending *p = NULL;
-	struct dns_query q;
-	size_t i;
 
 	if (literal(host, res))
 		return 1;
@@ -273,22 +600,55 @@ dns_lookup(struct dns *d, const char *host, struct conn *owner,
 	res->n = 0;
 	if (d == NULL)
 		return -1;
-	for (i = 0; i < DNS_MAX_INFLIGHT && p == NULL; i++)
-		if (d->pending[i].id == 0)
-			p = &d->pending[i];
-	if (p == NULL)
+	return query_send(d, Q_DNS, host, NULL, owner, host);
+}
+
+int
+dns_pac_query(struct dns *d, const char *url, const char *host,
+    struct conn *owner, char *answer, size_t size)
+{
+	size_t i;
+
+	char key[HOST_MAX];
+	const char *auth = strstr(url, "://");
+	size_t n = auth ? (size_t)(auth + 3 - url) + strcspn(auth + 3, "/?#") :
+	    strlen(url);
+
+	if (d == NULL)
 		return -1;
-	memset(&q, 0, sizeof(q));
-	q.id = d->next_id++;
-	if (d->next_id == 0)
-		d->next_id = 1;
-	strlcpy_p(q.host, host, sizeof(q.host));
-	if (send(d->fd, &q, sizeof(q), 0) != (ssize_t)sizeof(q))
-		return -1;
-	p->id = q.id;
-	p->owner = owner;
-	strlcpy_p(p->host, host, sizeof(p->host));
-	return 0;
+	/* per scheme and host: an answer often depends on http vs https */
+	if (n >= sizeof(key))
+		n = sizeof(key) - 1;
+	memcpy(key, url, n);
+	key[n] = '\0';
+	for (i = 0; i < PAC_CACHE_SIZE; i++)
+		if (d->pcache[i].expires > owner->w->now &&
+		    strcmp(d->pcache[i].host, key) == 0) {
+			strlcpy_p(answer, d->pcache[i].answer, size);
+			return 1;
+		}
+	(void)host;
+	return query_send(d, Q_PAC, host, url, owner, key);
+}
+
+static void
+pac_cache_store(struct dns *d, const char *host, const char *answer,
+    int64_t now)
+{
+	struct pac_cache *victim = &d->pcache[0];
+	size_t i;
+
+	for (i = 0; i < PAC_CACHE_SIZE; i++) {
+		if (strcmp(d->pcache[i].host, host) == 0) {
+			victim = &d->pcache[i];
+			break;
+		}
+		if (d->pcache[i].expires < victim->expires)
+			victim = &d->pcache[i];
+	}
+	strlcpy_p(victim->host, host, sizeof(victim->host));
+	strlcpy_p(victim->answer, answer, sizeof(victim->answer));
+	victim->expires = now + PAC_CACHE_S * 1000;
 }
 
 void
@@ -299,35 +659,52 @@ dns_cancel(struct dns *d, struct conn *owner)
 	if (d == NULL)
 		return;
 	for (i = 0; i < DNS_MAX_INFLIGHT; i++)
-		if (d->pending[i].owner == owner) {
+		if (d->pending[i].owner == owner)
 			d->pending[i].owner = NULL;	/* answer dropped */
-		}
+}
+
+static void
+answer_dispatch(struct worker *w, struct dns_pending *p,
+    struct dns_answer *ans)
+{
+	struct conn *owner = p->owner;
+
+	if (p->type == Q_PAC) {
+		ans->pac[sizeof(ans->pac) - 1] = '\0';
+		ans->err[sizeof(ans->err) - 1] = '\0';
+		if (ans->err[0] == '\0')
+			pac_cache_store(w->dns, p->host, ans->pac, w->now);
+	} else
+		cache_store(w->dns, p->host, &ans->res, w->now);
+	p->id = 0;
+	p->owner = NULL;
+	if (owner == NULL || owner->dead)
+		return;
+	if (p->type == Q_PAC)
+		conn_pac_answered(owner, ans->err[0] ? NULL : ans->pac,
+		    ans->err);
+	else
+		conn_resolved(owner, &ans->res);
 }
 
 void
 dns_read(struct worker *w)
 {
+	static struct dns_answer ans;
 	struct dns *d = w->dns;
-	struct dns_answer ans;
 	ssize_t n;
 	size_t i;
 
 	while ((n = recv(d->fd, &ans, sizeof(ans), 0)) == (ssize_t)sizeof(ans)) {
 		if (ans.res.n > MAX_ADDRS)
 			continue;
-		for (i = 0; i < DNS_MAX_INFLIGHT; i++) {
-			struct dns_pending *p = &d->pending[i];
-			struct conn *owner = p->owner;
-
-			if (p->id != ans.id)
-				continue;
-			cache_store(d, p->host, &ans.res, w->now);
-			p->id = 0;
-			p->owner = NULL;
-			if (owner != NULL && !owner->dead)
-				conn_resolved(owner, &ans.res);
-			break;
-		}
+		for (i = 0; i < DNS_MAX_INFLIGHT; i++)
+			if (d->pending[i].id == ans.id) {
+				answer_dispatch(w, &d->pending[i], &ans);
+				break;
+			}
+		if (w->dns == NULL)
+			return;
 	}
 	if (n == 0) {
 		log_warnx("resolver helper exited");

@@ -219,7 +219,7 @@ worker_main(const struct config *cfg, struct listener *ls, size_t nls,
 	w.reserve_fd = reserve_open();
 	for (i = 0; i < nls; i++)
 		close_fds[i] = ls[i].fd;
-	if ((w.dns = dns_start(close_fds, nls)) == NULL)
+	if ((w.dns = dns_start(cfg, close_fds, nls)) == NULL)
 		log_warn("worker %d: no resolver helper", id);
 	if ((w.pool = calloc(POOL_SIZE, sizeof(*w.pool))) == NULL)
 		fatal("worker %d: calloc", id);

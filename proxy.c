@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "proxy.h"
+#include "pac.h"
 
 volatile sig_atomic_t sig_term, sig_hup, sig_chld;
 static int sig_wfd = -1;
@@ -141,6 +142,14 @@ static const struct option options[] = {
 	{ "ntlm-to-basic", NULL, OPT_BOOL, OFF(ntlm_to_basic), 0, 1, NULL,
 	    "off", "clients log in with Basic DOMAIN\\user:password, used "
 	    "for the parent's NTLM" },
+	{ "pac", NULL, OPT_STR, OFF(pac), 0, 0, "FILE|URL|auto", "none",
+	    "route each request by this PAC file (auto: find it by WPAD)" },
+	{ "proxyreload", NULL, OPT_LONG, OFF(proxyreload), 1, 86400, "S",
+	    "60", "fetch the --pac file again this often" },
+	{ "pac-test", NULL, OPT_STR, OFF(pac_test), 0, 0, "URL", NULL,
+	    "print the --pac file's answer for URL and exit" },
+	{ "pac-client-ip", NULL, OPT_STR, OFF(pac_client_ip), 0, 0, "IP",
+	    "this host's", "what myIpAddress() returns" },
 	{ "pac-file", NULL, OPT_STR, OFF(pac_file), 0, 0, "FILE|SCRIPT",
 	    "none", "serve this PAC file (or script text) to browsers" },
 	{ "pac-file-url-path", NULL, OPT_STR, OFF(pac_file_url_path), 0, 0,
@@ -179,6 +188,7 @@ config_defaults(struct config *cfg)
 	cfg->socktimeout = 5;
 	cfg->max_header_size = 65536;
 	cfg->max_clients = 1024;
+	cfg->proxyreload = 60;
 	cfg->client_bufsz = 16384;
 	cfg->server_bufsz = 16384;
 	cfg->log_level = LOG_LEVEL_INFO;
@@ -540,47 +550,6 @@ tunnel_parse(struct tunnel *t, const char *s)
 	return 0;
 }
 
-/* Reads a whole file, bounded; NULL with errno set on failure. */
-static char *
-file_slurp(const char *path, size_t max, size_t *len)
-{
-	char *data = NULL, *p;
-	size_t cap = 0, n = 0;
-	ssize_t r;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return NULL;
-	for (;;) {
-		if (n == cap) {
-			if (cap >= max) {
-				errno = EFBIG;
-				goto fail;
-			}
-			cap = cap ? cap * 2 : 8192;
-			if ((p = realloc(data, cap + 1)) == NULL)
-				goto fail;
-			data = p;
-		}
-		if ((r = read(fd, data + n, cap - n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	data[n] = '\0';
-	*len = n;
-	return data;
-fail:
-	close(fd);
-	free(data);
-	return NULL;
-}
-
 /* --pac-file is a file name when such a file exists, else the script. */
 static int
 serving_finish(struct config *cfg)
@@ -598,7 +567,7 @@ serving_finish(struct config *cfg)
 	if (v == NULL)
 		return 0;
 	if (stat(v, &st) == 0) {
-		if ((cfg->pac_served = file_slurp(v, 16 << 20,
+		if ((cfg->pac_served = config_slurp(v, 16 << 20,
 		    &cfg->pac_served_len)) == NULL) {
 			fprintf(stderr, "proxy: --pac-file: %s: %s\n", v,
 			    strerror(errno));
@@ -1915,6 +1884,52 @@ fail:
 	return NULL;
 }
 
+/* --pac-test URL: FindProxyForURL's answer, as pactester prints it. */
+static int
+pac_test(const struct config *cfg)
+{
+	char err[1024], from[PAC_URL_MAX], host[HOST_MAX], out[PAC_ANSWER_MAX];
+	const char *u = cfg->pac_test, *h;
+	struct pac *p;
+	size_t len, n;
+	char *src;
+
+	if (cfg->pac == NULL) {
+		fprintf(stderr, "proxy: --pac-test needs --pac\n");
+		return 2;
+	}
+	if ((h = strstr(u, "://")) == NULL || (n = strcspn(h + 3, ":/?#")) == 0
+	    || n >= sizeof(host)) {
+		fprintf(stderr, "proxy: --pac-test: '%s' is not a URL\n", u);
+		return 2;
+	}
+	memcpy(host, h + 3, n);
+	host[n] = '\0';
+	if (host[0] == '[') {		/* [v6]: the host without brackets */
+		n = strcspn(h + 4, "]");
+		memmove(host, h + 4, n);
+		host[n] = '\0';
+	}
+	if ((src = dns_pac_fetch(cfg, &len, from, sizeof(from), err,
+	    sizeof(err))) == NULL ||
+	    (p = dns_pac_load(cfg, src, len, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "proxy: --pac: %s\n", err);
+		free(src);
+		return 1;
+	}
+	if (pac_find_proxy(p, u, host, out, sizeof(out), err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "proxy: --pac-test: %s\n", err);
+		pac_free(p);
+		free(src);
+		return 1;
+	}
+	printf("%s\n", out);
+	pac_free(p);
+	free(src);
+	return 0;
+}
+
 /* --user: the ports are bound; give up root for good. */
 static int
 drop_root(const char *name)
@@ -1956,6 +1971,8 @@ proxy_main(int argc, char *argv[])
 		return print_hashes(cfg);
 	if (cfg->magic != NULL)
 		return upstream_magic(cfg);
+	if (cfg->pac_test != NULL)
+		return pac_test(cfg);
 	if (cfg->save)
 		return config_save(cfg);
 	if (cfg->quit)

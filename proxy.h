@@ -69,6 +69,18 @@
 #ifndef AUTH_BACKOFF_S
 #define AUTH_BACKOFF_S		60	/* after the parent refuses credentials */
 #endif
+#ifndef PAC_URL_MAX
+#define PAC_URL_MAX		2048	/* URL handed to FindProxyForURL */
+#endif
+#ifndef PAC_ANSWER_MAX
+#define PAC_ANSWER_MAX		1024	/* its answer */
+#endif
+#ifndef PAC_CACHE_SIZE
+#define PAC_CACHE_SIZE		128	/* cached answers per worker */
+#endif
+#ifndef PAC_CACHE_S
+#define PAC_CACHE_S		10	/* their lifetime */
+#endif
 #ifndef HOST_MAX
 #define HOST_MAX		256	/* a host name, NUL included */
 #endif
@@ -774,6 +786,9 @@ int	 config_read(const char *path, config_set_fn, void *arg, char *err,
  * that is a flag name needs none), with the transform of its value. */
 const char *config_alias(const char *section, const char *key,
 	    enum config_xform *);
+/* Reads a whole file of at most max bytes (NUL added); NULL with errno
+ * set on failure. */
+char	*config_slurp(const char *path, size_t max, size_t *len);
 /* The flag value for a file value; NULL when the key is to be ignored. */
 const char *config_xform_value(enum config_xform, const char *value,
 	    char *out, size_t size);
@@ -877,6 +892,11 @@ struct config {
 	/* serving */
 	const char	*pac_file;	/* --pac-file: a file, or the script */
 	const char	*pac_file_url_path;
+	/* PAC routing */
+	const char	*pac;		/* file, http:// URL, or auto */
+	long		 proxyreload;
+	const char	*pac_test;
+	const char	*pac_client_ip;
 	/* logs */
 	int		 log_level;
 	const char	*log_file;
@@ -975,7 +995,8 @@ struct dns_result {
  * with getaddrinfo in a child of its own, so one slow name never delays
  * another. close_fds are closed in the helper. NULL on failure.
  */
-struct dns *dns_start(const int *close_fds, size_t nclose);
+struct dns *dns_start(const struct config *, const int *close_fds,
+	    size_t nclose);
 /* The descriptor to poll for answers. */
 int	 dns_fd(const struct dns *);
 /*
@@ -986,6 +1007,22 @@ int	 dns_fd(const struct dns *);
  */
 int	 dns_lookup(struct dns *, const char *host, struct conn *owner,
 	    struct dns_result *res);
+/*
+ * FindProxyForURL(url, host) for owner, evaluated in the resolver helper
+ * (where dnsResolve may block). Returns 1 with the answer in answer[size]
+ * (cached per host for PAC_CACHE_S), 0 when it went to the helper (the
+ * answer comes to conn_pac_answered()), -1 when no query could be sent.
+ */
+int	 dns_pac_query(struct dns *, const char *url, const char *host,
+	    struct conn *owner, char *answer, size_t size);
+/* Reads the --pac source (a file, an http:// URL, or "auto" for WPAD);
+ * the script, or NULL with err filled; from names where it came from. */
+char	*dns_pac_fetch(const struct config *, size_t *len, char *from,
+	    size_t fromsz, char *err, size_t errsz);
+/* Compiles a PAC script with the helpers' environment (dnsResolve by
+ * getaddrinfo, myIpAddress from --pac-client-ip or the host). */
+struct pac *dns_pac_load(const struct config *, const char *src,
+	    size_t len, char *err, size_t errsz);
 /* Forgets owner's pending query (the connection is going away). */
 void	 dns_cancel(struct dns *, struct conn *owner);
 /* Reads the helper's answers, caching them and handing each to its
@@ -1007,6 +1044,7 @@ struct endpoint {
 
 enum conn_state {
 	CS_HEAD,	/* reading a request head from the client */
+	CS_ROUTE,	/* waiting for the PAC file's answer */
 	CS_RESOLVE,	/* waiting for the resolver */
 	CS_CONNECT,	/* connecting upstream */
 	CS_EXCHANGE,	/* request out, response back */
@@ -1081,6 +1119,7 @@ struct conn {
 	const struct hop *hop;
 	const struct hop *hops;
 	size_t		 nhops;
+	struct hop	*pac_hops;	/* the PAC answer's hops, owned */
 	unsigned	 tried;		/* hops tried for this request */
 	char		 hop_host[HOST_MAX];
 	uint16_t	 hop_port;
@@ -1116,6 +1155,9 @@ void	 conn_events(struct conn *, const struct pollfd *, size_t n);
 void	 conn_timeout(struct conn *);
 /* The resolver answered c's query. */
 void	 conn_resolved(struct conn *, const struct dns_result *);
+/* The PAC file answered c's route query: answer, or NULL and why. */
+void	 conn_pac_answered(struct conn *, const char *answer,
+	    const char *why);
 /* Closes c now: logs once, frees its buffers at the end of the turn. */
 void	 conn_close(struct conn *, int status, const char *reason);
 /* Frees the connections closed during this turn. */
@@ -1147,6 +1189,13 @@ void	 upstream_start(struct conn *);
 /* The hop failed before answering: a parent is marked down and the next
  * one tried; with none left, the client gets status and why. */
 void	 upstream_fail(struct conn *, int status, const char *why);
+/* A blocking connect with timeouts, for the places that may block
+ * (--magic, --pac-test, the resolver helper); the fd or -1. */
+int	 upstream_dial(const char *host, uint16_t port, long timeout_s);
+/* GETs an http:// URL (blocking, at most 16 MiB): the body, NUL added,
+ * or NULL with err filled. */
+char	*upstream_fetch(const char *url, long timeout_s, size_t *len,
+	    char *err, size_t errsz);
 /* --magic: tries each NTLM dialect against the parent and prints the
  * config lines for the first one that works. Blocking; returns the exit
  * status. */
