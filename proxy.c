@@ -250,6 +250,48 @@ opt_error(const struct option *o, const char *val, const char *why)
 	return -1;
 }
 
+/* A string the configuration keeps; freed with it (config_free). NULL
+ * when out of memory. */
+/* Hands an allocation to the configuration; -1 (and it is freed) when
+ * out of memory. */
+static int
+cfg_keep(struct config *cfg, void *p)
+{
+	void **owned;
+
+	if ((owned = realloc(cfg->owned, (cfg->nowned + 1) *
+	    sizeof(*owned))) == NULL) {
+		free(p);
+		return -1;
+	}
+	cfg->owned = owned;
+	cfg->owned[cfg->nowned++] = p;
+	return 0;
+}
+
+static char *
+cfg_strndup(struct config *cfg, const char *s, size_t n)
+{
+	char *copy = strndup(s, n);
+
+	return copy != NULL && cfg_keep(cfg, copy) == 0 ? copy : NULL;
+}
+
+static void
+config_free(struct config *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->nowned; i++)
+		free(cfg->owned[i]);
+	free(cfg->owned);
+	free(cfg->users);
+	ntlm_wipe(&cfg->creds, sizeof(cfg->creds));
+	free(cfg);
+}
+
 static int
 list_add(const struct option *o, struct strlist *l, const char *v)
 {
@@ -260,7 +302,8 @@ list_add(const struct option *o, struct strlist *l, const char *v)
 }
 
 static int
-csv_add(const struct option *o, struct strlist *l, const char *v)
+csv_add(struct config *cfg, const struct option *o, struct strlist *l,
+    const char *v)
 {
 	const char *p = v, *comma;
 	char *item;
@@ -274,12 +317,10 @@ csv_add(const struct option *o, struct strlist *l, const char *v)
 		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
 			n--;
 		if (n > 0) {
-			if ((item = strndup(p, n)) == NULL)
+			if ((item = cfg_strndup(cfg, p, n)) == NULL)
 				return opt_error(o, v, "ran out of memory");
-			if (list_add(o, l, item) == -1) {
-				free(item);
+			if (list_add(o, l, item) == -1)
 				return -1;
-			}
 		}
 		if (comma == NULL)
 			return 0;
@@ -336,7 +377,7 @@ option_set(struct config *cfg, const struct option *o, const char *val)
 	case OPT_LIST:
 		return list_add(o, (struct strlist *)(void *)field, val);
 	case OPT_CSV:
-		return csv_add(o, (struct strlist *)(void *)field, val);
+		return csv_add(cfg, o, (struct strlist *)(void *)field, val);
 	case OPT_LEVEL:
 		if ((b = log_level_lookup(val)) == -1)
 			return opt_error(o, val,
@@ -568,7 +609,8 @@ serving_finish(struct config *cfg)
 		return 0;
 	if (stat(v, &st) == 0) {
 		if ((cfg->pac_served = config_slurp(v, 16 << 20,
-		    &cfg->pac_served_len)) == NULL) {
+		    &cfg->pac_served_len)) == NULL ||
+		    cfg_keep(cfg, cfg->pac_served) == -1) {
 			fprintf(stderr, "proxy: --pac-file: %s: %s\n", v,
 			    strerror(errno));
 			return -1;
@@ -684,8 +726,8 @@ parent_add(struct config *cfg, const char *item, const char *flag)
 		p->kind = HOP_SOCKS5;
 		item += 9;
 		if (at != NULL) {
-			if ((p->login = strndup(item, (size_t)(at - item)))
-			    == NULL || strchr(p->login, ':') == NULL) {
+			if ((p->login = cfg_strndup(cfg, item, (size_t)(at -
+			    item))) == NULL || strchr(p->login, ':') == NULL) {
 				fprintf(stderr, "proxy: %s: '%s': the login "
 				    "is not user:password\n", flag, item);
 				return -1;
@@ -941,7 +983,7 @@ argv_hide_password(struct config *cfg, int argc, char *argv[])
 			v = argv[++i];
 		if (v == NULL || *v == '\0')
 			continue;
-		if ((cfg->password = strdup(v)) == NULL)
+		if ((cfg->password = cfg_strndup(cfg, v, strlen(v))) == NULL)
 			cfg->password = "";
 		memset(v, '*', strlen(v));
 	}
@@ -1224,17 +1266,16 @@ raise_fd_limit(const struct config *cfg)
 
 /* A relative path would break once the daemon changes to "/". */
 static const char *
-absolute_path(const char *p)
+absolute_path(struct config *cfg, const char *p)
 {
-	char cwd[PATH_MAX], *abs;
+	char cwd[PATH_MAX], buf[PATH_MAX * 2];
+	const char *abs;
 
 	if (p == NULL || p[0] == '/' || strcmp(p, "syslog") == 0 ||
 	    strcmp(p, "-") == 0 || getcwd(cwd, sizeof(cwd)) == NULL)
 		return p;
-	if ((abs = malloc(strlen(cwd) + strlen(p) + 2)) == NULL)
-		return p;
-	sprintf(abs, "%s/%s", cwd, p);
-	return abs;
+	snprintf(buf, sizeof(buf), "%s/%s", cwd, p);
+	return (abs = cfg_strndup(cfg, buf, strlen(buf))) ? abs : p;
 }
 
 static int
@@ -1354,6 +1395,7 @@ daemonize(const char *pid_file, const char *log_file)
 
 static struct config *config_load(int, char *[], const struct config *,
     int *);
+static void config_free(struct config *);
 
 struct child {
 	pid_t	 pid;
@@ -1367,6 +1409,7 @@ struct child {
  * workers, with those of an older configuration still finishing. */
 struct master {
 	const struct config *cfg;
+	const struct config *first;
 	struct listener	 ls[MAX_LISTENERS];
 	size_t		 nls;
 	struct child	*kids;
@@ -1589,6 +1632,10 @@ master_reload(struct master *m)
 		}
 	memcpy(m->ls, nls, (size_t)n * sizeof(nls[0]));
 	m->nls = (size_t)n;
+	/* the old workers have their own copies; the first configuration
+	 * belongs to proxy_main */
+	if (m->cfg != m->first)
+		config_free((struct config *)m->cfg);
 	m->cfg = cfg;
 	log_set_level(cfg->log_level);
 	for (i = 0; i < m->nls; i++)
@@ -1605,7 +1652,7 @@ master_run(const struct config *cfg, struct listener *ls, size_t nls,
 	struct pollfd pfd;
 	size_t i;
 
-	m.cfg = cfg;
+	m.cfg = m.first = cfg;
 	memcpy(m.ls, ls, nls * sizeof(*ls));
 	m.nls = nls;
 	m.argc = argc;
@@ -1686,14 +1733,13 @@ file_set(void *arg, const char *section, const char *key, const char *value,
 	}
 	if ((v = config_xform_value(xf, value, tmp, sizeof(tmp))) == NULL)
 		return 0;
-	if ((copy = strdup(v)) == NULL) {
+	if ((copy = cfg_strndup(cfg, v, strlen(v))) == NULL) {
 		snprintf(why, whysz, "out of memory");
 		return -1;
 	}
 	if (option_set(cfg, o, o->type == OPT_DEBUG && parse_bool(copy) == 0 ?
 	    NULL : copy) == -1) {
 		snprintf(why, whysz, "%s", opt_why);
-		free(copy);
 		return -1;
 	}
 	from_file[o - options] = 1;
@@ -1875,12 +1921,12 @@ config_load(int argc, char *argv[], const struct config *prev, int *status)
 	if (prev != NULL && cfg->creds.have == 0 &&
 	    strcmp(cfg->creds.user, prev->creds.user) == 0)
 		cfg->creds = prev->creds;
-	cfg->config_file = absolute_path(cfg->config_file);
-	cfg->pid_file = absolute_path(cfg->pid_file);
-	cfg->log_file = absolute_path(cfg->log_file);
+	cfg->config_file = absolute_path(cfg, cfg->config_file);
+	cfg->pid_file = absolute_path(cfg, cfg->pid_file);
+	cfg->log_file = absolute_path(cfg, cfg->log_file);
 	return cfg;
 fail:
-	free(cfg);
+	config_free(cfg);
 	return NULL;
 }
 
@@ -1961,10 +2007,11 @@ int
 proxy_main(int argc, char *argv[])
 {
 	static struct listener ls[MAX_LISTENERS];
-	struct config *cfg;
+	static struct config *cfg;	/* static: for the program's life */
 	ssize_t nls;
 	int status;
 
+	config_free(cfg);
 	if ((cfg = config_load(argc, argv, NULL, &status)) == NULL)
 		return status;
 	if (cfg->hashes)

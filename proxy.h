@@ -904,6 +904,8 @@ struct config {
 	const char	*config_file;
 	int		 save;
 	int		 reloading;	/* SIGHUP: prompt for nothing */
+	void		**owned;	/* allocations freed with it */
+	size_t		 nowned;
 	/* derived at start-up */
 	struct strlist	 bind;		/* addresses to listen on */
 	long		 nworkers;
