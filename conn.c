@@ -998,6 +998,25 @@ request_head(struct conn *c)
 	return 0;
 }
 
+/* The way to the server stands: the client's CONNECT head goes, and
+ * bytes flow both ways after our 200 (none for a --tunnel client). */
+static void
+tunnel_open(struct conn *c)
+{
+	static const char established[] =
+	    "HTTP/1.1 200 Connection established\r\n\r\n";
+
+	buf_rack(&c->client.in, c->head_len);
+	c->req.fwd = 0;
+	c->req.flow = FLOW_DONE;
+	if (!c->silent)
+		(void)buf_put(&c->server.in, established,
+		    sizeof(established) - 1);
+	c->status = 200;
+	c->sent_head = 1;
+	c->state = CS_TUNNEL;
+}
+
 /* A new parent connection logs in first: a bodiless request with the
  * NTLM Type 1 goes ahead of the client's request, which waits at the
  * front of client.in until the parent's challenge is answered. */
@@ -1027,6 +1046,13 @@ auth_challenge(struct conn *c, char *buf, const struct http_head *h)
 {
 	char why[WHY_MAX];
 
+	if (c->method == HTTP_CONNECT && h->status / 100 == 2) {
+		/* no login wanted: the negotiation was the CONNECT itself */
+		buf_rack(&c->server.in, h->head_len);
+		c->auth_phase = AUTH_DONE;
+		tunnel_open(c);
+		return 1;
+	}
 	if (h->status == 407) {
 		if (upstream_ntlm_answer(c, buf, h, why, sizeof(why)) == -1) {
 			conn_close(c, 502, why);
@@ -1165,8 +1191,6 @@ socks_step(struct conn *c)
 void
 conn_connected(struct conn *c)
 {
-	static const char established[] =
-	    "HTTP/1.1 200 Connection established\r\n\r\n";
 	const struct config *cfg = c->w->cfg;
 
 	if (c->server.in.data == NULL &&
@@ -1187,14 +1211,7 @@ conn_connected(struct conn *c)
 		c->state = CS_EXCHANGE;
 		c->resp.flow = FLOW_HEAD;
 	} else if (c->method == HTTP_CONNECT && !conn_via_parent(c)) {
-		buf_rack(&c->client.in, c->head_len);
-		c->req.flow = FLOW_DONE;
-		if (!c->silent)
-			(void)buf_put(&c->server.in, established,
-			    sizeof(established) - 1);
-		c->status = 200;
-		c->sent_head = 1;
-		c->state = CS_TUNNEL;
+		tunnel_open(c);
 	} else {
 		if (request_send(c) == -1)
 			return;
@@ -1364,8 +1381,10 @@ response_head(struct conn *c)
 			    "without answering");
 		return 0;
 	}
+	/* the NTLM negotiation asked with HEAD (or CONNECT) */
 	r = http_parse_response(p, len, (size_t)cfg->max_header_size,
-	    &c->resp.scan, c->method, &head);
+	    &c->resp.scan, c->auth_phase == AUTH_NEGOTIATE &&
+	    c->method != HTTP_CONNECT ? HTTP_HEAD : c->method, &head);
 	if (r > 0)
 		return response_start(c, p, &head);
 	if (r < 0) {
