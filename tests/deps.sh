@@ -1,0 +1,66 @@
+#!/bin/sh
+# Installs the Debian packages the end-to-end tests use, if missing.
+# As root: one `apt-get update`, then one `apt-get install -y`. Otherwise,
+# or when apt fails, it says what is missing; tests.sh then skips the
+# cases that need it (it checks each command itself). Always exits 0
+# unless python3 or curl, which every case needs, are still missing.
+
+# command -> Debian package
+need="curl:curl python3:python3 nginx:nginx-light pgrep:procps ps:procps
+openssl:openssl unshare:util-linux mount:mount timeout:coreutils"
+
+missing_pkgs=
+missing_cmds=
+for pair in $need; do
+	cmd=${pair%%:*}
+	pkg=${pair#*:}
+	if [ "$cmd" = nginx ] && { [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1; }; then
+		continue
+	fi
+	command -v "$cmd" >/dev/null 2>&1 && continue
+	missing_cmds="$missing_cmds $cmd"
+	case " $missing_pkgs " in
+	*" $pkg "*) ;;
+	*) missing_pkgs="$missing_pkgs $pkg" ;;
+	esac
+done
+
+if [ -z "$missing_pkgs" ]; then
+	echo "deps: all present"
+	exit 0
+fi
+
+echo "deps: missing commands:$missing_cmds (packages:$missing_pkgs)"
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: not root, cannot install; cases needing them will skip"
+elif ! command -v apt-get >/dev/null 2>&1; then
+	echo "deps: no apt-get; cases needing them will skip"
+else
+	export DEBIAN_FRONTEND=noninteractive
+	if apt-get update -qq >/dev/null 2>&1 &&
+	    apt-get install -y -qq --no-install-recommends $missing_pkgs \
+	    >/dev/null 2>&1; then
+		echo "deps: installed:$missing_pkgs"
+	else
+		# one package may be unknown (nginx-light is gone from newer
+		# Debian): try them one at a time, nginx as a fallback
+		for p in $missing_pkgs; do
+			apt-get install -y -qq --no-install-recommends "$p" \
+			    >/dev/null 2>&1 && continue
+			if [ "$p" = nginx-light ] && apt-get install -y -qq \
+			    --no-install-recommends nginx >/dev/null 2>&1; then
+				continue
+			fi
+			echo "deps: could not install $p"
+		done
+	fi
+fi
+
+rc=0
+for c in curl python3; do
+	if ! command -v "$c" >/dev/null 2>&1; then
+		echo "deps: $c is still missing: the end-to-end cases cannot run"
+		rc=1
+	fi
+done
+exit $rc

@@ -1,0 +1,212 @@
+# Command line and start-up cases; sourced by tests.sh.
+
+CASES="${CASES:-} cli_help cli_version cli_unknown_flag cli_bad_values
+cli_missing_value cli_equals_form cli_aliases cli_default_port startup_log
+flags_misc"
+
+ALL_FLAGS="hostname listen port num-workers workers daemon pid-file quit
+log-level debug log-file disable-via disable-headers add-header useragent
+connect-ports max-header-size socktimeout idle max-clients
+client-recvbuf-size server-recvbuf-size open-file-limit backlog version help"
+
+# run_cli ARGS: the proxy with ARGS, bounded; output in $T/cli.out/err
+run_cli() {
+	if have timeout; then
+		timeout 10 "$PROXY_BIN" "$@" >"$T/cli.out" 2>"$T/cli.err"
+	else
+		"$PROXY_BIN" "$@" >"$T/cli.out" 2>"$T/cli.err"
+	fi
+	CLI_RC=$?
+}
+
+t_cli_help() {
+	run_cli --help
+	if [ $CLI_RC != 0 ]; then
+		fail cli_help "--help exited with $CLI_RC, want 0"
+		evidence "$T/cli.err" 5
+		return
+	fi
+	missing=
+	for f in $ALL_FLAGS; do
+		grep -q -- "--$f\\b" "$T/cli.out" || missing="$missing --$f"
+	done
+	for d in 3128 65536 127.0.0.1; do
+		grep -q "$d" "$T/cli.out" || missing="$missing default:$d"
+	done
+	if [ -n "$missing" ]; then
+		fail cli_help "--help does not list:$missing"
+		evidence "$T/cli.out" 10
+		return
+	fi
+	pass cli_help
+}
+
+t_cli_version() {
+	run_cli --version
+	want=$(sed -n 's/^#define PROXY_VERSION[ 	]*"\(.*\)"/\1/p' proxy.h)
+	if [ $CLI_RC != 0 ]; then
+		fail cli_version "--version exited with $CLI_RC, want 0"
+	elif ! grep -qE '[0-9]+\.[0-9]+' "$T/cli.out"; then
+		fail cli_version "no version number on stdout: $(head -c 200 "$T/cli.out")"
+	elif [ -n "$want" ] && ! grep -qF "$want" "$T/cli.out"; then
+		fail cli_version "stdout does not show PROXY_VERSION $want: $(head -c 200 "$T/cli.out")"
+	else
+		pass cli_version
+	fi
+}
+
+t_cli_unknown_flag() {
+	run_cli --no-such-flag 1
+	if [ $CLI_RC != 2 ]; then
+		fail cli_unknown_flag "exit status $CLI_RC, want 2"
+	elif ! grep -q 'no-such-flag' "$T/cli.err"; then
+		fail cli_unknown_flag "stderr does not name the flag: $(head -c 200 "$T/cli.err")"
+	else
+		pass cli_unknown_flag
+	fi
+}
+
+t_cli_bad_values() {
+	bad=
+	for spec in "port abc" "port 70000" "port=0x" "num-workers many" \
+	    "log-level loud" "log-level=verbose" "max-header-size -5" \
+	    "socktimeout soon" "idle x" "max-clients 0x10" "backlog -1" \
+	    "client-recvbuf-size big" "connect-ports 80,http"; do
+		case $spec in
+		*=*) set -- "--$spec"; flag=${spec%%=*} ;;
+		*) set -- "--${spec% *}" "${spec#* }"; flag=${spec% *} ;;
+		esac
+		run_cli "$@" --port "$(freeport)"
+		if [ $CLI_RC != 2 ]; then
+			bad="$bad [$*: status $CLI_RC]"
+		elif ! grep -q -- "$flag" "$T/cli.err"; then
+			bad="$bad [$*: stderr does not name $flag: $(head -c 100 "$T/cli.err" | tr '\n' ' ')]"
+		fi
+	done
+	if [ -n "$bad" ]; then
+		fail cli_bad_values "want status 2 and the flag named on stderr:$bad"
+	else
+		pass cli_bad_values
+	fi
+}
+
+t_cli_missing_value() {
+	run_cli --port
+	if [ $CLI_RC != 2 ]; then
+		fail cli_missing_value "'--port' with no value: status $CLI_RC, want 2"
+	elif ! grep -q port "$T/cli.err"; then
+		fail cli_missing_value "stderr does not name --port: $(head -c 200 "$T/cli.err")"
+	else
+		pass cli_missing_value
+	fi
+}
+
+t_cli_equals_form() {
+	EQ=1
+	start_proxy eq --num-workers=1 --disable-via=yes --add-header='X-Eq: 1'
+	rc=$?
+	EQ=0
+	if [ $rc != 0 ]; then
+		fail cli_equals_form "$START_ERR"
+		return
+	fi
+	fetch "$OURL/echo"
+	if [ "$CODE" != 200 ]; then
+		fail cli_equals_form "GET through a proxy started with --name=value flags: status $CODE"
+	elif ! grep -qi '^X-Eq: 1' "$T/body"; then
+		fail cli_equals_form "--add-header='X-Eq: 1' not applied"
+		evidence "$T/body"
+	elif grep -qi '^Via:' "$T/body"; then
+		fail cli_equals_form "--disable-via=yes not applied"
+	else
+		pass cli_equals_form
+	fi
+}
+
+t_cli_aliases() {
+	if ! start_proxy alias --listen 127.0.0.1 --workers 1; then
+		fail cli_aliases "$START_ERR"
+		return
+	fi
+	fetch "$OURL/size/10"
+	n=$(descendants "$PX" | wc -l)
+	if [ "$CODE" != 200 ]; then
+		fail cli_aliases "GET via --listen/--workers proxy: status $CODE"
+	elif ! grep -qE '(with|started) 1 worker|1 worker|workers?[:= ]+1\b' "$LOG"; then
+		fail cli_aliases "the log does not say 1 worker"
+		evidence "$LOG" 5
+	else
+		pass cli_aliases
+	fi
+}
+
+t_cli_default_port() {
+	if waitport 127.0.0.1 3128 0.2; then
+		skip cli_default_port "something already listens on 127.0.0.1:3128"
+		return
+	fi
+	"$PROXY_BIN" --num-workers 1 --log-file "$T/defport.log" \
+	    >"$T/defport.out" 2>"$T/defport.err" &
+	dp=$!
+	track $dp
+	if ! "$PY" "$C" waitport 127.0.0.1 3128 10 "$dp"; then
+		if grep -qi 'in use' "$T/defport.err" "$T/defport.log" 2>/dev/null; then
+			skip cli_default_port "127.0.0.1:3128 was taken meanwhile"
+		else
+			fail cli_default_port "no listener on 127.0.0.1:3128 with no --port"
+			evidence "$T/defport.err" 5
+		fi
+	else
+		code=$(curl -q -sS --noproxy '' --max-time 10 -o /dev/null \
+		    -w '%{http_code}' -x http://127.0.0.1:3128 "$OURL/size/1")
+		if [ "$code" = 200 ]; then
+			pass cli_default_port
+		else
+			fail cli_default_port "GET through 127.0.0.1:3128: status $code"
+		fi
+	fi
+	kill -TERM "$dp" 2>/dev/null
+	wait_gone "$dp" 15 || kill -KILL "$dp" 2>/dev/null
+	wait "$dp" 2>/dev/null
+}
+
+t_startup_log() {
+	if ! start_proxy startlog --num-workers 2; then
+		fail startup_log "$START_ERR"
+		return
+	fi
+	n=0
+	while [ $n -lt 40 ] && ! grep -q "listening on" "$LOG" 2>/dev/null; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	if ! grep -q "listening on 127.0.0.1:$P" "$LOG"; then
+		fail startup_log "no 'listening on 127.0.0.1:$P' in the log"
+		evidence "$LOG" 5
+	elif ! grep -qE '(with|started) 2 workers|2 workers|workers?[:= ]+2\b' "$LOG"; then
+		fail startup_log "the log does not say 2 workers"
+		evidence "$LOG" 5
+	else
+		pass startup_log
+	fi
+}
+
+t_flags_misc() {
+	if ! start_proxy misc --client-recvbuf-size 4096 \
+	    --server-recvbuf-size 4096 --open-file-limit 256 --backlog 8 \
+	    --debug --socktimeout 3 --idle 20 --max-clients 50; then
+		fail flags_misc "$START_ERR"
+		return
+	fi
+	fetch "$OURL/size/1048576"
+	want=$(sha_pat 1048576)
+	"$PY" "$ORIGIN" --gen 1048576 >"$T/up.bin"
+	up=$(pcurl --data-binary "@$T/up.bin" -H 'Expect:' "$OURL/sink")
+	if [ "$CODE" != 200 ] || [ "$(sha_file "$T/body")" != "$want" ]; then
+		fail flags_misc "1 MiB GET with 4 KiB buffers: status $CODE, $(wc -c <"$T/body") bytes, sha differs or wrong"
+	elif [ "$up" != "1048576 $want" ]; then
+		fail flags_misc "1 MiB POST with 4 KiB buffers: origin got '$up'"
+	else
+		pass flags_misc
+	fi
+}

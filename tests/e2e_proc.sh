@@ -1,0 +1,326 @@
+# Processes, signals, limits, memory, daemon; sourced by tests.sh.
+
+CASES="${CASES:-} worker_respawn sigterm_graceful sighup_reopen max_clients
+idle_client idle_tunnel daemon mem_get mem_post mem_connect"
+
+t_worker_respawn() {
+	EXPECT_WORKER_DEATH=1
+	if ! start_proxy resp --num-workers 2; then
+		fail worker_respawn "$START_ERR"
+		return
+	fi
+	n=0
+	while [ $n -lt 100 ] && [ "$(pgrep -P "$PX" | wc -l)" -lt 2 ]; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	before=$(pgrep -P "$PX" | sort | tr '\n' ' ')
+	set -- $before
+	if [ $# -lt 2 ]; then
+		fail worker_respawn "want 2 worker processes under the master, found: $before"
+		return
+	fi
+	victim=$1
+	kill -KILL "$victim"
+	n=0
+	now=
+	while [ $n -lt 200 ]; do
+		now=$(pgrep -P "$PX" | sort | tr '\n' ' ')
+		case " $now " in
+		*" $victim "*) ;;
+		*) [ "$(echo $now | wc -w)" -ge $# ] && break ;;
+		esac
+		sleep 0.05
+		n=$((n + 1))
+	done
+	if ! alive "$PX"; then
+		fail worker_respawn "the master died after a worker was killed"
+		return
+	fi
+	if [ "$(echo $now | wc -w)" -lt $# ] || echo " $now " | grep -q " $victim "; then
+		fail worker_respawn "no new worker 10 s after kill -9 $victim: before [$before] now [$now]"
+		return
+	fi
+	i=0
+	while [ $i -lt 6 ]; do
+		fetch "$OURL/size/100"
+		if [ "$CODE" != 200 ]; then
+			fail worker_respawn "request $i after the respawn: status $CODE"
+			return
+		fi
+		i=$((i + 1))
+	done
+	pass worker_respawn
+}
+
+t_sigterm_graceful() {
+	if ! start_proxy term --num-workers 1; then
+		fail sigterm_graceful "$START_ERR"
+		return
+	fi
+	pcurl -o "$T/slow.body" -w '%{http_code}' "$OURL/slow/1500" \
+	    >"$T/slow.code" 2>"$T/slow.err" &
+	cpid=$!
+	track $cpid
+	n=0
+	while [ $n -lt 100 ] && [ "$(origin_stat inflight)" != 1 ]; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	if [ "$(origin_stat inflight)" != 1 ]; then
+		fail sigterm_graceful "the slow request never reached the origin"
+		kill_bg "$cpid"
+		return
+	fi
+	kill -TERM "$PX"
+	wait_pid "$cpid" 15
+	code=$(cat "$T/slow.code")
+	body=$(cat "$T/slow.body" 2>/dev/null)
+	if ! wait_gone "$PX" 15; then
+		fail sigterm_graceful "the master did not exit within 15 s of SIGTERM"
+		kill -KILL "$PX"
+		return
+	fi
+	wait "$PX"
+	rc=$?
+	PID_term=
+	RUNNING=$(echo "$RUNNING" | tr ' ' '\n' | grep -vx term | tr '\n' ' ')
+	if [ "$code" != 200 ] || [ "$body" != "slow 1500" ]; then
+		fail sigterm_graceful "the in-flight request got '$code' '$body' $(head -c 100 "$T/slow.err")"
+	elif [ $rc != 0 ]; then
+		fail sigterm_graceful "the master exited with $rc after SIGTERM, want 0"
+	else
+		pass sigterm_graceful
+	fi
+}
+
+t_sighup_reopen() {
+	if ! start_proxy hup --num-workers 2; then
+		fail sighup_reopen "$START_ERR"
+		return
+	fi
+	fetch "$OURL/size/1?hup=0"
+	mv "$LOG" "$LOG.old"
+	kill -HUP "$PX"
+	i=0
+	ok=0
+	while [ $i -lt 50 ]; do
+		i=$((i + 1))
+		fetch "$OURL/size/1?hup=$i"
+		if [ "$CODE" = 200 ] && [ -f "$LOG" ] &&
+		    grep -w access "$LOG" | grep -q "hup=$i"; then
+			ok=1
+			break
+		fi
+		sleep 0.2
+	done
+	if ! alive "$PX"; then
+		fail sighup_reopen "the master died on SIGHUP"
+	elif [ $ok = 0 ]; then
+		fail sighup_reopen "no access line in a new $LOG within 10 s of SIGHUP (last status $CODE)"
+		tail -n 3 "$LOG.old" | sed 's/^/    | old: /'
+	else
+		pass sighup_reopen
+	fi
+}
+
+t_max_clients() {
+	if ! start_proxy maxc --max-clients 2 --num-workers 1; then
+		fail max_clients "$START_ERR"
+		return
+	fi
+	"$PY" "$C" maxclients "$PH" "$P" 2 "$OURL/size/1" >"$T/maxc" 2>&1
+	extra=$(sed -n 's/^extra //p' "$T/maxc")
+	after=$(sed -n 's/^after //p' "$T/maxc")
+	if [ "$extra" != 503 ]; then
+		fail max_clients "a third client with --max-clients 2: '$extra', want 503"
+	elif ! grep -qE '(^|[^0-9])503([^0-9]|$)|max-clients' "$LOG"; then
+		fail max_clients "no log line about the refused client (503 or max-clients)"
+	elif [ "$after" != 200 ]; then
+		fail max_clients "after the two idle clients left: '$after', want 200"
+	else
+		pass max_clients
+	fi
+}
+
+t_idle_client() {
+	if ! start_proxy idlec --idle 1 --num-workers 1; then
+		fail idle_client "$START_ERR"
+		return
+	fi
+	"$PY" "$C" idle "$PH" "$P" 8 >"$T/idle" 2>&1
+	set -- $(cat "$T/idle")
+	if [ "${1:-}" != closed ]; then
+		fail idle_client "an idle client with --idle 1 is still open after 8 s"
+	else
+		# closed, but not at once: between 0.5 s and 5 s
+		ms=$(echo "${3:-0}" | awk '{ print int($1 * 1000) }')
+		if [ "$ms" -lt 500 ] || [ "$ms" -gt 5000 ]; then
+			fail idle_client "closed after $ms ms with --idle 1"
+		else
+			pass idle_client
+		fi
+	fi
+}
+
+t_idle_tunnel() {
+	if ! start_proxy idlet --idle 1 --num-workers 1; then
+		fail idle_tunnel "$START_ERR"
+		return
+	fi
+	"$PY" "$C" idle "$PH" "$P" 8 \
+	    "CONNECT 127.0.0.1:$E HTTP/1.1\r\nHost: 127.0.0.1:$E\r\n\r\n" \
+	    >"$T/idle" 2>&1
+	if ! grep -q " 200" "$T/idle"; then
+		fail idle_tunnel "no 200 to CONNECT: $(cat "$T/idle")"
+	elif ! grep -q '^closed' "$T/idle"; then
+		fail idle_tunnel "an idle tunnel with --idle 1 is still open after 8 s"
+	else
+		pass idle_tunnel
+	fi
+}
+
+t_daemon() {
+	dport=$(freeport)
+	pidf=$T/daemon.pid
+	t0=$(ms_now)
+	if have timeout; then
+		timeout 10 "$PROXY_BIN" --daemon --pid-file "$pidf" --port "$dport" \
+		    --num-workers 1 --log-file "$T/daemon.log" --log-level debug \
+		    >"$T/daemon.out" 2>"$T/daemon.err"
+	else
+		"$PROXY_BIN" --daemon --pid-file "$pidf" --port "$dport" \
+		    --num-workers 1 --log-file "$T/daemon.log" --log-level debug \
+		    >"$T/daemon.out" 2>"$T/daemon.err"
+	fi
+	rc=$?
+	dt=$(($(ms_now) - t0))
+	if [ $rc != 0 ] || [ $dt -gt 5000 ]; then
+		fail daemon "--daemon returned $rc after $dt ms (want 0, at once)"
+		evidence "$T/daemon.err" 5
+		return
+	fi
+	wait_file "$pidf" 5
+	dpid=$(tr -dc '0-9' <"$pidf" 2>/dev/null)
+	if [ -z "$dpid" ] || ! kill -0 "$dpid" 2>/dev/null; then
+		fail daemon "pid file '$pidf' has no live pid: '$(head -c 50 "$pidf" 2>/dev/null)'"
+		return
+	fi
+	track "$dpid"
+	kids=$(descendants "$dpid" | tr '\n' ' ')
+	if ! waitport 127.0.0.1 "$dport" 10; then
+		fail daemon "the daemon does not listen on $dport"
+		return
+	fi
+	code=$(curl -q -sS --noproxy '' --max-time 10 -o /dev/null -w '%{http_code}' \
+	    -x "http://127.0.0.1:$dport" "$OURL/size/10")
+	if [ "$code" != 200 ]; then
+		fail daemon "a request through the daemon: status $code"
+		return
+	fi
+	if have timeout; then
+		timeout 20 "$PROXY_BIN" --quit --pid-file "$pidf" >"$T/quit.out" 2>&1
+	else
+		"$PROXY_BIN" --quit --pid-file "$pidf" >"$T/quit.out" 2>&1
+	fi
+	qrc=$?
+	# --quit waits for the instance to exit: allow a second of slack
+	n=0
+	while [ $n -lt 20 ] && kill -0 "$dpid" 2>/dev/null; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	if [ $qrc != 0 ]; then
+		fail daemon "--quit --pid-file exited with $qrc: $(head -c 200 "$T/quit.out")"
+	elif kill -0 "$dpid" 2>/dev/null; then
+		fail daemon "pid $dpid still alive 1 s after --quit returned (--quit should wait for it)"
+	else
+		for k in $kids; do
+			if kill -0 "$k" 2>/dev/null; then
+				fail daemon "worker $k outlived the daemon"
+				return
+			fi
+		done
+		pass daemon
+	fi
+}
+
+# mem_watch CASE PID: samples the summed RSS of the current proxy's
+# processes until PID (the transfer) ends (bounded: 240 s); sets RSS_MAX
+# (KiB) and RSS_N (samples)
+mem_watch() {
+	RSS_MAX=0
+	RSS_N=0
+	n=0
+	while alive "$2" && [ $n -lt 960 ]; do
+		pids=$(echo "$PX $(descendants "$PX")" | tr -s ' \n' ',,' | sed 's/,$//')
+		kb=$(ps -o rss= -p "$pids" 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
+		[ "$kb" -gt "$RSS_MAX" ] && RSS_MAX=$kb
+		RSS_N=$((RSS_N + 1))
+		sleep 0.25
+		n=$((n + 1))
+	done
+	wait "$2" 2>/dev/null
+}
+
+# mem_case CASE: common start for the 256 MiB cases
+mem_case() {
+	if [ "$QUICK" = 1 ]; then
+		skip "$1" "TESTS_QUICK=1 (256 MiB transfer)"
+		return 1
+	fi
+	if ! start_proxy "$1" --num-workers 1; then
+		fail "$1" "$START_ERR"
+		return 1
+	fi
+	[ -n "${BIG_SHA:-}" ] || BIG_SHA=$(sha_pat $BIG)
+	return 0
+}
+
+mem_verdict() {
+	echo "     ($1: peak RSS of the proxy's processes $RSS_MAX KiB over $RSS_N samples)"
+	if [ "$2" != "$3" ]; then
+		fail "$1" "256 MiB: got '$2', want '$3'"
+	elif [ "$RSS_N" -lt 3 ]; then
+		fail "$1" "only $RSS_N RSS samples during the transfer (test bug?)"
+	elif [ "${PROXY_SANITIZED:-0}" = 1 ] || grep -q __asan_init "$PROXY_BIN" 2>/dev/null; then
+		echo "     ($1: sanitizer build, RSS bound not checked)"
+		pass "$1"
+	elif [ "$RSS_MAX" -gt "$RSS_LIMIT_KB" ]; then
+		fail "$1" "peak RSS $RSS_MAX KiB > $RSS_LIMIT_KB KiB while streaming 256 MiB"
+	else
+		pass "$1"
+	fi
+}
+
+t_mem_get() {
+	mem_case mem_get || return
+	# a rate-limited reader: the proxy must stop reading the origin
+	pcurl --max-time 200 --limit-rate 64M "$OURL/big/$BIG" 2>"$T/curl.err" |
+	    sha256sum >"$T/mem.sha" &
+	mpid=$!
+	track $mpid
+	mem_watch mem_get "$mpid"
+	mem_verdict mem_get "$(cut -d' ' -f1 "$T/mem.sha")" "$BIG_SHA"
+}
+
+t_mem_post() {
+	mem_case mem_post || return
+	"$PY" "$ORIGIN" --gen $BIG |
+	    pcurl --max-time 200 --limit-rate 64M -H 'Expect:' -X POST -T - \
+	    "$OURL/sink" >"$T/mem.out" 2>"$T/curl.err" &
+	mpid=$!
+	track $mpid
+	mem_watch mem_post "$mpid"
+	mem_verdict mem_post "$(cat "$T/mem.out")" "$BIG $BIG_SHA"
+}
+
+t_mem_connect() {
+	mem_case mem_connect || return
+	pcurl --max-time 200 --limit-rate 64M -p "$OURL/big/$BIG" \
+	    2>"$T/curl.err" | sha256sum >"$T/mem.sha" &
+	mpid=$!
+	track $mpid
+	mem_watch mem_connect "$mpid"
+	mem_verdict mem_connect "$(cut -d' ' -f1 "$T/mem.sha")" "$BIG_SHA"
+}
