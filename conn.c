@@ -31,6 +31,13 @@
 #include "pac.h"
 
 #define CLOSING_LINGER_MS	2000	/* drain a client after an error */
+#define PIPE_BYTES		(256 * 1024)	/* splice pipe size asked for */
+
+#if defined(__linux__) && defined(SPLICE_F_NONBLOCK)
+#define HAVE_SPLICE	1
+#else
+#define HAVE_SPLICE	0
+#endif
 #define HEAD_SLACK		8192	/* room for headers we add */
 
 static struct http_head head;	/* one parse at a time per worker */
@@ -185,6 +192,118 @@ ep_close(struct endpoint *ep)
 	ep->eof = ep->shut = 0;
 }
 
+static void
+ep_pipe_close(struct endpoint *ep)
+{
+	if (ep->pipe[0] != -1) {
+		close(ep->pipe[0]);
+		close(ep->pipe[1]);
+	}
+	ep->pipe[0] = ep->pipe[1] = -1;
+	ep->piped = 0;
+}
+
+/* ------------------------------------------------------------ splice */
+
+/*
+ * On Linux, bulk bytes (tunnels, and bodies of known length or read to
+ * the end) go from socket to socket through a pipe with splice(2) and
+ * never enter user space. A direction is spliced while its buffer is
+ * empty; framing that must be read (heads, chunks) goes through the
+ * buffer as before.
+ */
+static int
+ep_pipe(struct endpoint *ep)
+{
+#if HAVE_SPLICE
+	if (ep->pipe[0] != -1)
+		return 0;
+	if (pipe2(ep->pipe, O_NONBLOCK | O_CLOEXEC) == -1) {
+		ep->pipe[0] = ep->pipe[1] = -1;
+		return -1;
+	}
+	(void)fcntl(ep->pipe[1], F_SETPIPE_SZ, PIPE_BYTES);
+	return 0;
+#else
+	(void)ep;
+	return -1;
+#endif
+}
+
+/* 1 if bytes read from src go to dst by splice now. */
+static int
+splicing(const struct conn *c, const struct endpoint *src)
+{
+	const struct flowstate *f = src == &c->client ? &c->req : &c->resp;
+
+	if (!HAVE_SPLICE || c->client.tls != NULL || c->server.tls != NULL ||
+	    c->server.fd == -1)
+		return 0;
+	if (src->piped > 0)
+		return 1;
+	if (buf_len(&src->in) != 0)
+		return 0;
+	if (c->state == CS_TUNNEL)
+		return 1;
+	return c->state == CS_EXCHANGE && !c->discard && f->fwd == 0 &&
+	    (f->flow == FLOW_LENGTH || (f->flow == FLOW_CLOSE &&
+	    src == &c->server));
+}
+
+/*
+ * Moves bytes src -> pipe -> dst. limit, when not NULL, caps what is
+ * taken from src (a body's remaining length). Returns -1 when dst fails
+ * or src fails (*which says: 0 src, 1 dst), else 0.
+ */
+static int
+splice_move(struct endpoint *src, struct endpoint *dst, uint64_t *limit,
+    uint64_t *total, int *progress, int *which)
+{
+#if HAVE_SPLICE
+	size_t room, want;
+	ssize_t n;
+
+	if (ep_pipe(src) == -1)
+		return 0;	/* no pipe (out of fds): the buffer serves */
+	room = PIPE_BYTES - (src->piped < PIPE_BYTES ? src->piped : PIPE_BYTES);
+	want = limit != NULL && *limit < room ? (size_t)*limit : room;
+	if (!src->eof && want > 0) {
+		n = splice(src->fd, NULL, src->pipe[1], NULL, want,
+		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		if (n > 0) {
+			src->piped += (size_t)n;
+			if (limit != NULL)
+				*limit -= (uint64_t)n;
+			*progress = 1;
+		} else if (n == 0)
+			src->eof = 1;
+		else if (errno != EAGAIN && errno != EINTR) {
+			*which = 0;
+			return -1;
+		}
+	}
+	while (src->piped > 0) {
+		n = splice(src->pipe[0], NULL, dst->fd, NULL, src->piped,
+		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		if (n > 0) {
+			src->piped -= (size_t)n;
+			*total += (uint64_t)n;
+			*progress = 1;
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			break;
+		*which = 1;
+		return -1;
+	}
+	return 0;
+#else
+	(void)src; (void)dst; (void)limit; (void)total; (void)progress;
+	(void)which;
+	return 0;
+#endif
+}
+
 /* ------------------------------------------------------------ closing */
 
 static size_t
@@ -291,6 +410,8 @@ conn_reap(struct worker *w)
 		w->dead = c->next;
 		buf_free(&c->client.in);
 		buf_free(&c->server.in);
+		ep_pipe_close(&c->client);
+		ep_pipe_close(&c->server);
 		free(c->auth_hdr);
 		free(c->pac_hops);
 		if (c->creds != NULL)
@@ -462,6 +583,8 @@ conn_accept(struct worker *w, const struct listener *l)
 	c->w = w;
 	c->client.fd = fd;
 	c->server.fd = -1;
+	c->client.pipe[0] = c->client.pipe[1] = -1;
+	c->server.pipe[0] = c->server.pipe[1] = -1;
 	c->hop = NULL;
 	addr_format((struct sockaddr *)&ss, c->peer, sizeof(c->peer));
 	c->state = CS_HEAD;
@@ -1434,6 +1557,10 @@ exchange_finish(struct conn *c, int complete)
 	c->server.fd = -1;
 	c->server.eof = c->server.shut = 0;
 	buf_reset(&c->server.in);
+	if (c->server.piped > 0 || c->client.piped > 0) {
+		ep_pipe_close(&c->server);
+		ep_pipe_close(&c->client);
+	}
 	if (!complete || !c->client_keepalive || c->client.eof) {
 		conn_close(c, 0, NULL);
 		return;
@@ -1443,10 +1570,47 @@ exchange_finish(struct conn *c, int complete)
 	c->deadline = w->now + w->cfg->idle * 1000;
 }
 
+/* The spliced parts of an exchange: a request body of known length, a
+ * response body of known length or read to the end. 0, or -1 when c was
+ * closed. */
+static int
+exchange_splice(struct conn *c, int *progress)
+{
+	int which = 0;
+
+	if (splicing(c, &c->client)) {
+		if (splice_move(&c->client, &c->server, &c->req.remain,
+		    &c->bytes_in, progress, &which) == -1) {
+			conn_close(c, which ? 502 : 0, which ? "the server "
+			    "closed the connection while the request was being "
+			    "sent" : "client read error");
+			return -1;
+		}
+		if (c->req.flow == FLOW_LENGTH && c->req.remain == 0)
+			c->req.flow = FLOW_DONE;
+	}
+	if (splicing(c, &c->server)) {
+		if (splice_move(&c->server, &c->client, c->resp.flow ==
+		    FLOW_LENGTH ? &c->resp.remain : NULL, &c->bytes_out,
+		    progress, &which) == -1) {
+			conn_close(c, 0, which ? "the client went away" :
+			    "server read error");
+			return -1;
+		}
+		if ((c->resp.flow == FLOW_LENGTH && c->resp.remain == 0) ||
+		    (c->resp.flow == FLOW_CLOSE && c->server.eof))
+			c->resp.flow = FLOW_DONE;
+	}
+	return 0;
+}
+
 static int
 exchange_step(struct conn *c)
 {
 	int progress = 0;
+
+	if (exchange_splice(c, &progress) == -1)
+		return 0;
 
 	if (c->req.flow != FLOW_DONE && flow_clear(&c->req, &c->client.in)
 	    == -1) {
@@ -1483,22 +1647,50 @@ exchange_step(struct conn *c)
 		conn_close(c, 0, "the client went away");
 		return 0;
 	}
-	if (c->resp.flow == FLOW_DONE && c->resp.fwd == 0) {
+	if (c->resp.flow == FLOW_DONE && c->resp.fwd == 0 &&
+	    c->server.piped == 0) {
 		exchange_finish(c, c->req.flow == FLOW_DONE &&
-		    c->req.fwd == 0);
+		    c->req.fwd == 0 && c->client.piped == 0);
 		return 1;
 	}
 	if (!progress && c->server.eof && c->resp.flow != FLOW_HEAD &&
-	    c->resp.fwd == 0) {
+	    c->resp.flow != FLOW_DONE && c->resp.fwd == 0 &&
+	    c->server.piped == 0) {
 		conn_close(c, 0, "the server closed inside the response body");
 		return 0;
 	}
 	if (!progress && c->client.eof && c->req.flow != FLOW_DONE &&
-	    c->req.fwd == 0) {
+	    c->req.fwd == 0 && c->client.piped == 0) {
 		conn_close(c, 0, "the client closed inside the request body");
 		return 0;
 	}
 	return progress;
+}
+
+/* One direction of a tunnel; -1 when c was closed. */
+static int
+tunnel_move(struct conn *c, struct endpoint *src, struct endpoint *dst,
+    uint64_t *total, int *progress)
+{
+	size_t fwd = buf_len(&src->in);
+	int which = 0;
+
+	if (fwd == 0 && splicing(c, src)) {
+		if (splice_move(src, dst, NULL, total, progress, &which) == -1) {
+			conn_close(c, 0, "tunnel: a side went away");
+			return -1;
+		}
+	} else if (flow_send(dst, &src->in, &fwd, total, progress) == -1) {
+		conn_close(c, 0, "tunnel: a side went away");
+		return -1;
+	}
+	/* this side is done: tell the other one */
+	if (src->eof && buf_len(&src->in) == 0 && src->piped == 0 &&
+	    !dst->shut) {
+		shutdown(dst->fd, SHUT_WR);
+		dst->shut = 1;
+	}
+	return 0;
 }
 
 /* Forwards bytes both ways and passes each side's EOF on as a shutdown
@@ -1506,29 +1698,12 @@ exchange_step(struct conn *c)
 static int
 tunnel_step(struct conn *c)
 {
-	size_t fwd;
 	int progress = 0;
 
-	fwd = buf_len(&c->client.in);
-	if (flow_send(&c->server, &c->client.in, &fwd, &c->bytes_in,
-	    &progress) == -1) {
-		conn_close(c, 0, "tunnel: the server went away");
+	if (tunnel_move(c, &c->client, &c->server, &c->bytes_in, &progress)
+	    == -1 || tunnel_move(c, &c->server, &c->client, &c->bytes_out,
+	    &progress) == -1)
 		return 0;
-	}
-	fwd = buf_len(&c->server.in);
-	if (flow_send(&c->client, &c->server.in, &fwd, &c->bytes_out,
-	    &progress) == -1) {
-		conn_close(c, 0, "tunnel: the client went away");
-		return 0;
-	}
-	if (c->client.eof && buf_len(&c->client.in) == 0 && !c->server.shut) {
-		shutdown(c->server.fd, SHUT_WR);
-		c->server.shut = 1;
-	}
-	if (c->server.eof && buf_len(&c->server.in) == 0 && !c->client.shut) {
-		shutdown(c->client.fd, SHUT_WR);
-		c->client.shut = 1;
-	}
 	if (c->client.shut && c->server.shut)
 		conn_close(c, 0, NULL);
 	return progress;
@@ -1607,6 +1782,18 @@ has_room(const struct endpoint *ep)
 	return !ep->eof && ep->in.data != NULL && buf_len(&ep->in) < ep->in.cap;
 }
 
+/* A spliced side is read while its pipe has room and its body wants
+ * more. */
+static int
+splice_wants(const struct conn *c, const struct endpoint *src)
+{
+	const struct flowstate *f = src == &c->client ? &c->req : &c->resp;
+
+	return !src->eof && src->piped < PIPE_BYTES &&
+	    (c->state == CS_TUNNEL || f->flow == FLOW_CLOSE ||
+	    (f->flow == FLOW_LENGTH && f->remain > 0));
+}
+
 size_t
 conn_pollfds(struct conn *c, struct pollfd *pfd, size_t room)
 {
@@ -1618,16 +1805,20 @@ conn_pollfds(struct conn *c, struct pollfd *pfd, size_t room)
 	if (c->state == CS_CLOSING)
 		ce = c->resp.fwd > 0 ? POLLOUT : POLLIN;
 	else {
-		if (has_room(&c->client))
+		if (splicing(c, &c->client) ? splice_wants(c, &c->client) :
+		    has_room(&c->client))
 			ce |= POLLIN;
-		if (pending_to_client(c) > 0)
+		if (splicing(c, &c->server) ? c->server.piped > 0 :
+		    pending_to_client(c) > 0)
 			ce |= POLLOUT;
 	}
 	if (c->server.fd != -1 && (c->state == CS_EXCHANGE ||
 	    c->state == CS_TUNNEL || c->state == CS_SOCKS)) {
-		if (has_room(&c->server))
+		if (splicing(c, &c->server) ? splice_wants(c, &c->server) :
+		    has_room(&c->server))
 			se |= POLLIN;
-		if (pending_to_server(c) > 0 && !c->server.shut)
+		if ((splicing(c, &c->client) ? c->client.piped > 0 :
+		    pending_to_server(c) > 0) && !c->server.shut)
 			se |= POLLOUT;
 	}
 	pfd[0].fd = ce ? c->client.fd : -1;
@@ -1684,7 +1875,10 @@ conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
 		if (c->dead)
 			return;
 	}
-	if ((ce & (POLLIN | POLLHUP | POLLERR)) && has_room(&c->client)) {
+	if (splicing(c, &c->client) || splicing(c, &c->server))
+		active = (ce | se) != 0;	/* conn_run() splices */
+	if ((ce & (POLLIN | POLLHUP | POLLERR)) && has_room(&c->client) &&
+	    !splicing(c, &c->client)) {
 		if ((active = read_client(c)) < 0)
 			return;
 	} else if (c->state == CS_CLOSING && (ce & (POLLIN | POLLHUP))) {
@@ -1692,7 +1886,7 @@ conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
 			return;
 	}
 	if (pfd[1].fd != -1 && (se & (POLLIN | POLLHUP | POLLERR)) &&
-	    has_room(&c->server)) {
+	    has_room(&c->server) && !splicing(c, &c->server)) {
 		int r = read_server(c);
 
 		if (r < 0)

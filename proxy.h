@@ -1042,6 +1042,8 @@ struct endpoint {
 	struct buf	 in;		/* bytes read from this side */
 	unsigned	 eof:1;		/* read returned 0 */
 	unsigned	 shut:1;	/* we shut down writing to it */
+	int		 pipe[2];	/* splice(2): its bytes, kernel side */
+	size_t		 piped;		/* bytes in that pipe */
 };
 
 enum conn_state {
