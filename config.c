@@ -117,11 +117,9 @@ range_parse(struct netlist_entry *e, const char *item, char *err,
 	int v4, v4b;
 	long bits;
 
-	if (strlen(item) >= sizeof(a) * 2 - 1) {
-		snprintf(err, errsz, "'%s' is too long", item);
-		return -1;
-	}
-	snprintf(a, sizeof(a), "%s", item);
+	if (strlen(item) >= sizeof(a))
+		return 1;	/* too long for an address form */
+	memcpy(a, item, strlen(item) + 1);
 	if ((sep = strchr(a, '/')) != NULL) {
 		*sep++ = '\0';
 		if (addr_parse(a, e->lo, &v4) == -1 ||
