@@ -186,7 +186,7 @@ par_mode() {
 	BASIC) par_start "$_pn" --auth basic --user "$PAR_USER" \
 	    --domain "$PAR_DOM" --password "$PAR_PW" || return ;;
 	NONE) par_start "$_pn" --auth none || return ;;
-	*) par_ntlm "$_pn" --accept "$_m" --empty-407 || return ;;
+	*) par_ntlm "$_pn" --accept "$_m" || return ;;
 	esac
 	_pp=$PARENT
 	par_proxy "px_$_c" "$PAR_PW" --num-workers 1 --proxy "127.0.0.1:$_pp" \
@@ -198,7 +198,7 @@ par_mode() {
 	# client connection, share one parent connection and one login
 	_bad=
 	for _i in 1 2 3 4 5; do
-		fetch "$OURL/size/1000"
+		fetch "$OURL/size/1000" --max-time 10
 		if [ "$CODE" != 200 ] || ! par_body_is 1000; then
 			_bad="request $_i: status $CODE, $(wc -c <"$T/body") bytes, curl rc $CURL_RC $(head -c 150 "$T/body" | tr '\n' ' ')"
 			break
@@ -222,11 +222,12 @@ par_mode() {
 	fi
 
 	# GET with a chunked response, and HEAD
-	fetch "$OURL/chunked/300000"
+	fetch "$OURL/chunked/300000" --max-time 10
 	_gc="$CODE, $(wc -c <"$T/body") bytes"
 	_gok=0
 	par_body_is 300000 && _gok=1
-	_hc=$(pcurl -I -o /dev/null -w '%{http_code}' "$OURL/size/5000" \
+	_hc=$(pcurl -I --max-time 10 -o /dev/null -w '%{http_code}' \
+	    "$OURL/size/5000" \
 	    2>"$T/curl.err")
 	if [ "$_gc" != "200, 300000 bytes" ] || [ $_gok != 1 ]; then
 		fail "${_c}_get" "GET $OURL/chunked/300000: status $_gc$([ $_gok = 1 ] || echo ', not the pattern')"
@@ -241,10 +242,10 @@ par_mode() {
 	# POST 10 MiB by Content-Length and 1 MiB chunked; the origin's /sink
 	# answers "LENGTH SHA256"
 	par_bodies
-	fetch "$OURL/sink" --data-binary "@$PAR_BIG" \
+	fetch "$OURL/sink" --max-time 20 --data-binary "@$PAR_BIG" \
 	    -H 'Content-Type: application/octet-stream'
 	_p1="$CODE $(cat "$T/body")"
-	fetch "$OURL/sink" --data-binary "@$PAR_MID" \
+	fetch "$OURL/sink" --max-time 20 --data-binary "@$PAR_MID" \
 	    -H 'Transfer-Encoding: chunked' \
 	    -H 'Content-Type: application/octet-stream'
 	_p2="$CODE $(cat "$T/body")"
@@ -261,7 +262,7 @@ par_mode() {
 	# CONNECT through the parent, a request through the tunnel
 	par_stats "$_pp"
 	_r0=$PS_requests
-	fetch "$OURL/size/100000" -p
+	fetch "$OURL/size/100000" --max-time 10 -p
 	_tc=$CODE
 	_tok=0
 	par_body_is 100000 && _tok=1
@@ -298,11 +299,11 @@ par_noauth() {
 		fail parent_noauth "$START_ERR"
 		return
 	fi
-	fetch "$OURL/size/1000"
+	fetch "$OURL/size/1000" --max-time 10
 	_gc=$CODE
 	_gok=0
 	par_body_is 1000 && _gok=1
-	fetch "$OURL/size/2000" -p
+	fetch "$OURL/size/2000" --max-time 10 -p
 	_tc=$CODE
 	par_stats "$_pp"
 	if [ "$_gc" != 200 ] || [ $_gok != 1 ]; then
@@ -321,29 +322,39 @@ par_noauth() {
 }
 t_parent_noauth() { par_noauth; par_stop_all; }
 
-# A 407 with a body, as squid and IIS send it: to the HEAD that carries
-# the proxy's Type 1 it has Content-Length and no body (RFC 9110 9.3.2);
-# to a CONNECT it has the body
+# A 407 with a body, as squid and IIS send it (the test parent's default):
+# to the HEAD that carries the proxy's Type 1 it has Content-Length and no
+# body (RFC 9110 9.3.2); to a CONNECT it has the body. Then 407s with
+# Content-Length: 0.
 par_407_body() {
-	par_ntlm par_407 --accept NTLMv2 || return
+	par_407_case parent_407_body
+	par_407_case parent_407_empty --empty-407
+}
+
+par_407_case() {
+	_v=$1
+	shift
+	par_ntlm par_407 --accept NTLMv2 "$@" || return
 	_pp=$PARENT
 	par_proxy px_407 "$PAR_PW" --num-workers 1 --proxy "127.0.0.1:$_pp" \
 	    --username "$PAR_DOM\\$PAR_USER" || return
 	fetch "$OURL/size/1000" --max-time 4
 	par_stats "$_pp"
 	if [ "$CODE" != 200 ] || ! par_body_is 1000; then
-		fail parent_407_body_get "GET via an NTLM parent that answers the proxy's HEAD + Type 1 with 407, Content-Length and no body (a response to HEAD has none, RFC 9110 9.3.2): status $CODE, curl rc $CURL_RC, $(grep -c ' Type 1 ' "$T/par_407.log") Type 1, parent: $(par_summary)"
+		fail "${_v}_get" "GET via an NTLM parent that answers the proxy's HEAD + Type 1 with $(sed -n 's/.*-> 407 //p' "$T/par_407.log" | head -n 1) (a response to HEAD has no body, RFC 9110 9.3.2): status $CODE, curl rc $CURL_RC, $(grep -c ' Type 1 ' "$T/par_407.log") Type 1, parent: $(par_summary)"
 		par_evidence par_407
 	else
-		pass parent_407_body_get
+		pass "${_v}_get"
 	fi
 	fetch "$OURL/size/1000" -p --max-time 4
 	if [ "$CODE" != 200 ] || ! par_body_is 1000; then
-		fail parent_407_body_connect "CONNECT via an NTLM parent whose 407s carry an HTML body: status $CODE, curl rc $CURL_RC"
+		fail "${_v}_connect" "CONNECT via an NTLM parent whose 407 to it says $(sed -n 's/.*-> 407 //p' "$T/par_407.log" | tail -n 1): status $CODE, curl rc $CURL_RC"
 		par_evidence par_407
 	else
-		pass parent_407_body_connect
+		pass "${_v}_connect"
 	fi
+	stop_proxy px_407
+	par_stop_all
 }
 t_parent_407_body() { par_407_body; par_stop_all; }
 
@@ -382,11 +393,11 @@ t_parent_open_parent() { par_open_parent; par_stop_all; }
 par_nti() {
 	_v=$1
 	shift
-	par_ntlm "par_$_v" "$@" --accept NTLMv2 --empty-407 || return
+	par_ntlm "par_$_v" "$@" --accept NTLMv2 || return
 	_pp=$PARENT
 	par_proxy "px_$_v" "$PAR_PW" --num-workers 1 \
 	    --proxy "127.0.0.1:$_pp" --username "$PAR_DOM\\$PAR_USER" || return
-	fetch "$OURL/size/1000"
+	fetch "$OURL/size/1000" --max-time 10
 	par_stats "$_pp"
 	_t2=$(sed -n 's/.*-> \([0-9]*-byte Type 2 flags [0-9a-fx]*\).*/\1/p' \
 	    "$T/par_$_v.log" | head -n 1)
@@ -410,18 +421,18 @@ t_parent_no_target_info() { par_no_target_info; par_stop_all; }
 
 # a dead parent (a closed port) first in --proxy, the live one second
 par_failover() {
-	par_ntlm par_fo --accept NTLMv2 --empty-407 || return
+	par_ntlm par_fo --accept NTLMv2 || return
 	_pp=$PARENT
 	par_proxy px_fo "$PAR_PW" --num-workers 1 \
 	    --proxy "127.0.0.1:$CLOSED,127.0.0.1:$_pp" \
 	    --username "$PAR_DOM\\$PAR_USER" || return
-	fetch "$OURL/size/1000"
+	fetch "$OURL/size/1000" --max-time 10
 	_c1=$CODE
 	_ok1=0
 	par_body_is 1000 && _ok1=1
 	par_access_tail "PROXY 127.0.0.1:$_pp"
 	_a1=$ACCESS
-	fetch "$OURL/size/1000"
+	fetch "$OURL/size/1000" --max-time 10
 	_c2=$CODE
 	par_stats "$_pp"
 	if [ "$_c1" != 200 ] || [ $_ok1 != 1 ]; then
@@ -447,7 +458,7 @@ t_parent_failover() { par_failover; par_stop_all; }
 # --noproxy 127.0.0.1: the origin on 127.0.0.1 directly; one on
 # 127.0.0.2 (not listed) through the parent
 par_noproxy() {
-	par_ntlm par_np --accept NTLMv2 --empty-407 || return
+	par_ntlm par_np --accept NTLMv2 || return
 	_pp=$PARENT
 	_o2=
 	if start_origin par_o2 127.0.0.2; then
@@ -456,7 +467,7 @@ par_noproxy() {
 	fi
 	par_proxy px_np "$PAR_PW" --num-workers 1 --proxy "127.0.0.1:$_pp" \
 	    --noproxy 127.0.0.1 --username "$PAR_DOM\\$PAR_USER" || return
-	fetch "$OURL/size/1000"
+	fetch "$OURL/size/1000" --max-time 10
 	_c1=$CODE
 	_ok1=0
 	par_body_is 1000 && _ok1=1
@@ -484,7 +495,7 @@ par_noproxy() {
 		pass parent_noproxy
 		return
 	fi
-	fetch "http://127.0.0.2:$_o2/size/1000"
+	fetch "http://127.0.0.2:$_o2/size/1000" --max-time 10
 	_c2=$CODE
 	par_stats "$_pp"
 	if [ "$_c2" != 200 ] || ! par_body_is 1000; then
@@ -512,7 +523,7 @@ par_refused() {
 	par_proxy "px_$_v" 'Wr0ng!pw' --num-workers 1 \
 	    --proxy "127.0.0.1:$_pp" --username "$PAR_DOM\\$PAR_USER" \
 	    --auth "$_a" || return
-	fetch "$OURL/size/10"
+	fetch "$OURL/size/10" --max-time 10
 	_c1=$CODE
 	cp "$T/body" "$T/par_refused.body"
 	par_stats "$_pp"
@@ -520,7 +531,7 @@ par_refused() {
 	_h1=$PS_handshakes
 	_k1=$PS_connections
 	_s1=$(par_summary)
-	fetch "$OURL/size/10"
+	fetch "$OURL/size/10" --max-time 10
 	_c2=$CODE
 	par_stats "$_pp"
 	if [ "$_c1" != 502 ]; then
@@ -547,7 +558,7 @@ par_refused() {
 }
 
 t_parent_wrong_password() {
-	par_refused parent_wrong_password NTLMv2 --auth ntlm --empty-407
+	par_refused parent_wrong_password NTLMv2 --auth ntlm
 	par_refused parent_wrong_password_basic BASIC --auth basic
 	par_stop_all
 }
@@ -557,14 +568,14 @@ t_parent_wrong_password() {
 par_password_hidden() {
 	_secret='Hid3-me-Now-42'
 	par_start par_pw --auth ntlm --user "$PAR_USER" --domain "$PAR_DOM" \
-	    --password "$_secret" --accept NTLMv2 --empty-407 || return
+	    --password "$_secret" --accept NTLMv2 || return
 	_pp=$PARENT
 	if ! start_proxy px_pw --num-workers 1 --proxy "127.0.0.1:$_pp" \
 	    --username "$PAR_DOM\\$PAR_USER" --password "$_secret"; then
 		fail parent_password_hidden "$START_ERR"
 		return
 	fi
-	fetch "$OURL/size/1000"
+	fetch "$OURL/size/1000" --max-time 10
 	_seen=
 	for _p in $PX $(descendants "$PX"); do
 		if ps -o args= -p "$_p" 2>/dev/null | grep -qF "$_secret"; then
@@ -684,13 +695,13 @@ par_hash_nonascii() {
 	PAR_PWX=$(printf 'P\303\244ssw\303\266rd\342\202\254')
 	export PAR_PWX
 	par_start par_na8 --auth ntlm --user "$PAR_USER" --domain "$PAR_DOM" \
-	    --password-env PAR_PWX --empty-407 || { unset PAR_PWX; return; }
+	    --password-env PAR_PWX || { unset PAR_PWX; return; }
 	unset PAR_PWX
 	_pp=$PARENT
 	par_proxy px_na8 "$(printf 'P\303\244ssw\303\266rd\342\202\254')" \
 	    --num-workers 1 --proxy "127.0.0.1:$_pp" \
 	    --username "$PAR_DOM\\$PAR_USER" || return
-	fetch "$OURL/size/1000"
+	fetch "$OURL/size/1000" --max-time 10
 	par_stats "$_pp"
 	if [ "$CODE" != 200 ] || ! par_body_is 1000; then
 		fail parent_hash_nonascii_login "NTLMv2 login with a non-ASCII password: status $CODE; parent: $(par_summary)"
@@ -724,7 +735,7 @@ par_pass_hashes() {
 		LM) set -- --pass-lm "$_lm" ;;
 		*) set -- --pass-nt "$_nt" ;;
 		esac
-		par_ntlm "par_ph_$_d" --accept "$_d" --empty-407 || return
+		par_ntlm "par_ph_$_d" --accept "$_d" || return
 		_pp=$PARENT
 		if ! start_proxy "px_ph_$_d" --num-workers 1 \
 		    --proxy "127.0.0.1:$_pp" --username "$PAR_DOM\\$PAR_USER" \
@@ -732,7 +743,7 @@ par_pass_hashes() {
 			_bad="$_bad; --auth $_d $*: $START_ERR"
 			continue
 		fi
-		fetch "$OURL/size/1000"
+		fetch "$OURL/size/1000" --max-time 10
 		par_stats "$_pp"
 		if [ "$CODE" != 200 ] || ! par_body_is 1000 ||
 		    [ "$PS_last_dialect" != "$_d" ]; then
@@ -823,7 +834,7 @@ t_parent_magic() { par_magic; par_stop_all; }
 
 # $http_proxy names the parent when there is no --proxy
 par_env_proxy() {
-	par_ntlm par_env --accept NTLMv2 --empty-407 || return
+	par_ntlm par_env --accept NTLMv2 || return
 	_pp=$PARENT
 	http_proxy=http://127.0.0.1:$_pp/
 	export http_proxy
@@ -832,7 +843,7 @@ par_env_proxy() {
 	_rc=$?
 	unset http_proxy
 	[ $_rc = 0 ] || return
-	fetch "$OURL/size/1000"
+	fetch "$OURL/size/1000" --max-time 10
 	par_stats "$_pp"
 	if [ "$CODE" != 200 ] || ! par_body_is 1000; then
 		fail parent_env_proxy "http_proxy=http://127.0.0.1:$_pp/, no --proxy: status $CODE"

@@ -25,8 +25,12 @@ tunnels, with HTTP/1.1 keep-alive towards its client. NTLM authenticates
 a connection: a Type 1 gets 407 with a Type 2 (target info with
 MsvAvTimestamp; --no-target-info: the TargetInfo fields empty and the flag
 clear; --short-type2 N: an old server's bare 32- or 40-byte Type 2), the
-Type 3 is verified, and the connection then stays logged in. A wrong Type 3 gets 407 again and is logged. Basic is
-checked on every request (user "U", or "D\\U" when --domain D is given). Which NTLM dialect a Type 3 used is detected:
+Type 3 is verified (user and domain compared without case; NTLMv2 against
+NTOWFv2 made with the domain exactly as the Type 3 names it, which is how
+cntlm's upper-cased PassNTLMv2 works), and the connection then stays
+logged in. A wrong Type 3 gets 407 again and is logged. Basic is checked
+on every request (user "U", or "D\\U" when --domain D is given). The
+dialect a Type 3 used is detected:
 
     NTLMv2   NT response longer than 24 bytes (LMv2 checked when sent)
     NTLM2SR  24-byte NT, LM = client challenge + 16 zero bytes, ESS flag
@@ -802,8 +806,8 @@ class ClientConn:
                 log("conn=%d FAILURE Basic: got %r" % (self.cid, pa))
             else:
                 STATS.add(probes=1)
-            self.refuse(head_only, [("Proxy-Authenticate",
-                                     'Basic realm="parent"')])
+            self.send_407(head_only, [("Proxy-Authenticate",
+                                       'Basic realm="parent"')])
             return False
         # NTLM
         msg = None
@@ -877,11 +881,8 @@ class ClientConn:
         STATS.add(failures=1)
         STATS.set(last_failure=why)
         log("conn=%d FAILURE %s" % (self.cid, why))
-        self.refuse(head_only, [("Proxy-Authenticate", "NTLM")])
+        self.send_407(head_only, [("Proxy-Authenticate", "NTLM")])
         return False
-
-    def refuse(self, head_only, hdrs):
-        self.send_407(head_only, hdrs)
 
     def send_407(self, head_only, hdrs):
         body = b"" if OPTS.empty_407 else \
