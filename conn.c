@@ -1798,7 +1798,7 @@ size_t
 conn_pollfds(struct conn *c, struct pollfd *pfd, size_t room)
 {
 	short ce = 0, se = 0;
-	size_t n = 2;
+	size_t n;
 
 	if (room < 2 + MAX_HE_ATTEMPTS)
 		return 0;
@@ -1821,13 +1821,21 @@ conn_pollfds(struct conn *c, struct pollfd *pfd, size_t room)
 		    pending_to_server(c) > 0) && !c->server.shut)
 			se |= POLLOUT;
 	}
-	pfd[0].fd = ce ? c->client.fd : -1;
-	pfd[0].events = ce;
-	pfd[1].fd = se ? c->server.fd : -1;
-	pfd[1].events = se;
-	pfd[0].revents = pfd[1].revents = 0;
+	/* only descriptors that wait for something: poll(2) refuses more
+	 * entries than RLIMIT_NOFILE, used or not */
+	n = 0;
+	if (ce) {
+		pfd[n].fd = c->client.fd;
+		pfd[n].events = ce;
+		pfd[n++].revents = 0;
+	}
+	if (se) {
+		pfd[n].fd = c->server.fd;
+		pfd[n].events = se;
+		pfd[n++].revents = 0;
+	}
 	if (c->state == CS_CONNECT)
-		n += upstream_connect_pollfds(c, pfd + 2, MAX_HE_ATTEMPTS);
+		n += upstream_connect_pollfds(c, pfd + n, room - n);
 	return n;
 }
 
@@ -1867,11 +1875,20 @@ read_server(struct conn *c)
 void
 conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
 {
-	short ce = pfd[0].revents, se = n > 1 ? pfd[1].revents : 0;
-	int active = 0;
+	short ce = 0, se = 0;
+	int active = 0, server_polled = 0;
+	size_t i;
 
-	if (c->state == CS_CONNECT && n > 2) {
-		upstream_connect_events(c, pfd + 2, n - 2);
+	for (i = 0; i < n; i++) {
+		if (pfd[i].fd == c->client.fd)
+			ce = pfd[i].revents;
+		else if (pfd[i].fd == c->server.fd) {
+			se = pfd[i].revents;
+			server_polled = 1;
+		}
+	}
+	if (c->state == CS_CONNECT) {
+		upstream_connect_events(c, pfd, n);
 		if (c->dead)
 			return;
 	}
@@ -1885,7 +1902,7 @@ conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
 		if (read_client(c) < 0)
 			return;
 	}
-	if (pfd[1].fd != -1 && (se & (POLLIN | POLLHUP | POLLERR)) &&
+	if (server_polled && (se & (POLLIN | POLLHUP | POLLERR)) &&
 	    has_room(&c->server) && !splicing(c, &c->server)) {
 		int r = read_server(c);
 

@@ -610,17 +610,17 @@ dns_pac_query(struct dns *d, const char *url, const char *host,
 	size_t i;
 
 	char key[HOST_MAX];
-	const char *auth = strstr(url, "://");
-	size_t n = auth ? (size_t)(auth + 3 - url) + strcspn(auth + 3, "/?#") :
-	    strlen(url);
+	uint64_t h = 14695981039346656037ULL;
+	const char *p;
 
 	if (d == NULL)
 		return -1;
-	/* per scheme and host: an answer often depends on http vs https */
-	if (n >= sizeof(key))
-		n = sizeof(key) - 1;
-	memcpy(key, url, n);
-	key[n] = '\0';
+	/* an answer may depend on any part of the URL: the key is a 64-bit
+	 * FNV-1a hash of all of it, and the host */
+	for (p = url; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	snprintf(key, sizeof(key), "%016llx %.200s", (unsigned long long)h,
+	    host);
 	for (i = 0; i < PAC_CACHE_SIZE; i++)
 		if (d->pcache[i].expires > owner->w->now &&
 		    strcmp(d->pcache[i].host, key) == 0) {

@@ -23,6 +23,9 @@ struct pollset {
 	struct pollfd	*pfd;
 	struct slot	*slots;
 	size_t		 cap, n, nslots;
+	int		 dns;		/* index of the resolver's fd, or -1 */
+	size_t		 ls;		/* index of the first listener */
+	int		 accepting;
 };
 
 static int
@@ -120,10 +123,16 @@ pollset_build(struct worker *w, struct pollset *ps, int sigfd)
 		return 100;	/* try again shortly with what we have */
 	ps->n = ps->nslots = 0;
 	pollset_add(ps, sigfd, POLLIN);
-	pollset_add(ps, w->dns ? dns_fd(w->dns) : -1, POLLIN);
+	ps->dns = -1;
+	if (w->dns != NULL) {
+		ps->dns = (int)ps->n;
+		pollset_add(ps, dns_fd(w->dns), POLLIN);
+	}
 	accepting = !w->quitting && w->accept_resume <= w->now;
-	for (i = 0; i < w->nls; i++)
-		pollset_add(ps, accepting ? w->ls[i].fd : -1, POLLIN);
+	ps->ls = ps->n;
+	for (i = 0; i < w->nls && accepting; i++)
+		pollset_add(ps, w->ls[i].fd, POLLIN);
+	ps->accepting = accepting;
 	if (!accepting && !w->quitting)
 		next = w->accept_resume;
 	for (c = w->conns; c != NULL; c = c->next) {
@@ -152,10 +161,10 @@ pollset_dispatch(struct worker *w, struct pollset *ps)
 {
 	size_t i;
 
-	if (ps->pfd[1].revents)
+	if (ps->dns >= 0 && ps->pfd[ps->dns].revents)
 		dns_read(w);
-	for (i = 0; i < w->nls; i++)
-		if (ps->pfd[2 + i].revents & POLLIN)
+	for (i = 0; i < w->nls && ps->accepting; i++)
+		if (ps->pfd[ps->ls + i].revents & POLLIN)
 			accept_clients(w, &w->ls[i]);
 	for (i = 0; i < ps->nslots; i++) {
 		struct slot *s = &ps->slots[i];
@@ -205,7 +214,7 @@ worker_main(const struct config *cfg, struct listener *ls, size_t nls,
     int id)
 {
 	static struct worker w;
-	struct pollset ps = { NULL, NULL, 0, 0, 0 };
+	struct pollset ps = { NULL, NULL, 0, 0, 0, -1, 0, 0 };
 	int close_fds[MAX_LISTENERS];
 	int sigfd, timeout;
 	size_t i;
@@ -241,7 +250,9 @@ worker_main(const struct config *cfg, struct listener *ls, size_t nls,
 		timeout = pollset_build(&w, &ps, sigfd);
 		if (poll(ps.pfd, (nfds_t)ps.n, timeout) == -1 &&
 		    errno != EINTR) {
+			/* never spin on an error: wait a little, then retry */
 			log_warn("poll");
+			(void)poll(NULL, 0, 100);
 			continue;
 		}
 		w.now = now_ms();

@@ -1012,7 +1012,7 @@ int	 dns_lookup(struct dns *, const char *host, struct conn *owner,
 /*
  * FindProxyForURL(url, host) for owner, evaluated in the resolver helper
  * (where dnsResolve may block). Returns 1 with the answer in answer[size]
- * (cached per host for PAC_CACHE_S), 0 when it went to the helper (the
+ * (cached per URL for PAC_CACHE_S), 0 when it went to the helper (the
  * answer comes to conn_pac_answered()), -1 when no query could be sent.
  */
 int	 dns_pac_query(struct dns *, const char *url, const char *host,

@@ -361,6 +361,8 @@ upstream_connect_pollfds(struct conn *c, struct pollfd *pfd, size_t room)
 	size_t i, n = 0;
 
 	for (i = 0; i < MAX_HE_ATTEMPTS && n < room; i++) {
+		if (c->he_fd[i] == -1)
+			continue;
 		pfd[n].fd = c->he_fd[i];
 		pfd[n].events = POLLOUT;
 		pfd[n].revents = 0;
@@ -373,13 +375,17 @@ void
 upstream_connect_events(struct conn *c, const struct pollfd *pfd, size_t n)
 {
 	socklen_t len;
-	size_t i;
+	size_t i, k;
 	int err;
 
-	for (i = 0; i < n && i < MAX_HE_ATTEMPTS; i++) {
-		if (pfd[i].fd == -1 || pfd[i].revents == 0 ||
-		    c->he_fd[i] != pfd[i].fd)
+	for (i = 0; i < n; i++) {
+		if (pfd[i].revents == 0)
 			continue;
+		for (k = 0; k < MAX_HE_ATTEMPTS; k++)
+			if (c->he_fd[k] != -1 && c->he_fd[k] == pfd[i].fd)
+				break;
+		if (k == MAX_HE_ATTEMPTS)
+			continue;	/* not an attempt: the client's fd */
 		len = sizeof(err);
 		if (getsockopt(pfd[i].fd, SOL_SOCKET, SO_ERROR, &err, &len)
 		    == -1)
@@ -389,8 +395,8 @@ upstream_connect_events(struct conn *c, const struct pollfd *pfd, size_t n)
 			return;
 		}
 		c->connect_error = err;
-		close(c->he_fd[i]);
-		c->he_fd[i] = -1;
+		close(c->he_fd[k]);
+		c->he_fd[k] = -1;
 	}
 	/* a failure starts the next address at once (RFC 8305 5) */
 	if (attempts_pending(c) == 0 && !attempt_next(c) &&

@@ -7,7 +7,8 @@
 
 # command -> Debian package
 need="curl:curl python3:python3 nginx:nginx-light pgrep:procps ps:procps
-openssl:openssl unshare:util-linux mount:mount timeout:coreutils"
+openssl:openssl unshare:util-linux mount:mount timeout:coreutils
+cntlm:cntlm microsocks:microsocks"
 
 missing_pkgs=
 missing_cmds=

@@ -324,3 +324,66 @@ t_mem_connect() {
 	mem_watch mem_connect "$mpid"
 	mem_verdict mem_connect "$(cut -d' ' -f1 "$T/mem.sha")" "$BIG_SHA"
 }
+
+# Out of file descriptors (EMFILE): clients beyond the limit are turned
+# away, the worker lives on, and it serves again once fds are free.
+t_emfile() {
+	if ! start_proxy emfile --open-file-limit 48 --num-workers 1; then
+		fail emfile "$START_ERR"
+		return
+	fi
+	_w=$(pgrep -P "$PX" | head -n 1)
+	"$PY" - "$PH" "$P" "$OURL/size/100" >"$T/emfile" 2>&1 <<'PYEOF'
+import socket, sys, time
+host, port, url = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+held = []
+for i in range(80):
+    try:
+        s = socket.create_connection((host, port), timeout=2)
+        held.append(s)
+    except OSError:
+        break
+time.sleep(0.5)
+# the proxy has closed the ones it could not take: count those still open
+open_ = 0
+for s in held:
+    s.settimeout(0.2)
+    try:
+        d = s.recv(1)
+        if d == b"":
+            continue
+    except socket.timeout:
+        open_ += 1
+        continue
+    except OSError:
+        continue
+print("held", len(held), "open", open_)
+for s in held:
+    s.close()
+time.sleep(0.5)
+s = socket.create_connection((host, port), timeout=5)
+s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % url).encode())
+data = b""
+deadline = time.time() + 5
+while time.time() < deadline:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+print("after", data.split(b" ")[1].decode() if data.startswith(b"HTTP/") else "none")
+PYEOF
+	_after=$(sed -n 's/^after //p' "$T/emfile")
+	_open=$(sed -n 's/^held [0-9]* open //p' "$T/emfile")
+	if [ "$_after" != 200 ]; then
+		fail emfile "after the flood: '$_after', want 200 ($(cat "$T/emfile"))"
+	elif [ -z "$_open" ] || [ "$_open" -ge 80 ]; then
+		fail emfile "with --open-file-limit 48, $_open of 80 clients stayed open"
+	elif ! grep -q "out of file descriptors" "$LOG"; then
+		fail emfile "no log line about running out of file descriptors"
+	elif [ -n "$_w" ] && ! alive "$_w"; then
+		fail emfile "the worker (pid $_w) died"
+	else
+		pass emfile
+	fi
+}
+CASES="$CASES emfile"
