@@ -159,7 +159,7 @@ typedef int (*native_fn)(struct pac *, struct call *, struct val *);
  */
 struct obj {
 	enum okind	 kind;
-	int		 gen;		/* 0: made at load, 1: in an evaluation */
+	int		 gen;		/* 0: made at load, 1: by a call */
 	uint32_t	 epoch;		/* evaluation that last saved it */
 	struct obj	*proto;
 	struct prop	*props;
@@ -256,6 +256,7 @@ struct pac {
 	char		 err[ERR_MAX];
 	unsigned long	 steps, steps_max;
 	int		 calls, calls_max, cdepth;
+	int		 strdepth;	/* nested obj_to_str() */
 	const struct node *at;		/* node being run, for messages */
 
 	/* interpreter state */
@@ -487,7 +488,8 @@ intern(struct pac *P, const char *p, size_t n)
 			if ((s = P->atoms[i]) == NULL)
 				continue;
 			mask = ncap - 1;
-			for (k = s->hash & mask; na[k] != NULL; k = (k + 1) & mask)
+			for (k = s->hash & mask; na[k] != NULL;
+			    k = (k + 1) & mask)
 				;
 			na[k] = s;
 		}
@@ -622,7 +624,8 @@ undo_all(struct pac *P)
 		o = u->o;
 		*o = u->saved;
 		if (o->nprops > 0)
-			memcpy(o->props, u->props, o->nprops * sizeof(*o->props));
+			memcpy(o->props, u->props,
+			    o->nprops * sizeof(*o->props));
 		if (o->len > 0)
 			memcpy(o->items, u->items, o->len * sizeof(*o->items));
 		if (o->hcap > 0)
@@ -942,7 +945,8 @@ perr_at(struct parser *ps, uint32_t line, uint32_t col, const char *fmt, ...)
 	longjmp(*P->jb, 1);
 }
 
-#define perr(ps, ...)	perr_at((ps), (ps)->tok.line, (ps)->tok.col, __VA_ARGS__)
+#define perr(ps, ...)	perr_at((ps), (ps)->tok.line, (ps)->tok.col, \
+			    __VA_ARGS__)
 #define lerr(ps, at, ...) perr_at((ps), (ps)->line, \
 			    (uint32_t)((at) - (ps)->bol + 1), __VA_ARGS__)
 
@@ -1143,7 +1147,8 @@ decode(struct parser *ps, size_t a, size_t b, const struct token *at)
 		case 'x':
 			cp = hex_run(s, &i, b, 2, &ok);
 			if (!ok)
-				perr_at(ps, at->line, at->col, "bad \\x escape");
+				perr_at(ps, at->line, at->col,
+				    "bad \\x escape");
 			n += utf8_put(o + n, cp);
 			break;
 		case 'u':
@@ -1151,13 +1156,14 @@ decode(struct parser *ps, size_t a, size_t b, const struct token *at)
 				i++;
 				cp = 0;
 				ok = 0;
-				while (i < b && hexval((unsigned char)s[i]) >= 0 &&
-				    cp <= 0x10ffff) {
+				while (i < b && cp <= 0x10ffff &&
+				    hexval((unsigned char)s[i]) >= 0) {
 					cp = cp * 16 + (uint32_t)hexval(
 					    (unsigned char)s[i++]);
 					ok = 1;
 				}
-				if (!ok || cp > 0x10ffff || i >= b || s[i] != '}')
+				if (!ok || cp > 0x10ffff || i >= b ||
+				    s[i] != '}')
 					perr_at(ps, at->line, at->col,
 					    "bad \\u escape");
 				i++;
@@ -1173,8 +1179,8 @@ decode(struct parser *ps, size_t a, size_t b, const struct token *at)
 
 					lo = hex_run(s, &j, b, 4, &ok);
 					if (ok && lo >= 0xdc00 && lo < 0xe000) {
-						cp = 0x10000 + ((cp - 0xd800) << 10) +
-						    (lo - 0xdc00);
+						cp = 0x10000 + (lo - 0xdc00) +
+						    ((cp - 0xd800) << 10);
 						i = j;
 					}
 				}
@@ -1197,7 +1203,7 @@ decode(struct parser *ps, size_t a, size_t b, const struct token *at)
 			    (unsigned char)s[i] == 0x80 &&
 			    ((unsigned char)s[i + 1] == 0xa8 ||
 			    (unsigned char)s[i + 1] == 0xa9))
-				i += 2;		/* escaped LS/PS: continuation */
+				i += 2;	/* escaped LS/PS: continuation */
 			else
 				o[n++] = (char)c;
 		}
@@ -1476,7 +1482,8 @@ next(struct parser *ps)
 		}
 		if (k == sizeof(puncts) / sizeof(puncts[0])) {
 			if (c >= 0x20 && c < 0x7f)
-				lerr(ps, ps->pos, "unexpected character '%c'", c);
+				lerr(ps, ps->pos, "unexpected character '%c'",
+				    c);
 			lerr(ps, ps->pos, "unexpected byte 0x%02x", c);
 		}
 		t->t = puncts[k].t;
@@ -1660,23 +1667,13 @@ parse_fbody(struct parser *ps, struct node *fn)
 	ps->no_in = no_in;
 }
 
-static struct node *
-parse_function(struct parser *ps, int decl)
+/* "(a, b, c)" into fi->params. */
+static void
+parse_params(struct parser *ps, struct fninfo *fi)
 {
-	struct token at = ps->tok;
-	struct node *n = mk(ps, N_FUNC, &at), **tail;
-	struct fninfo *fi = pac_alloc(ps->P, sizeof(*fi));
+	struct node **tail = &fi->params;
 
-	n->v.fn = fi;
-	fi->decl = decl;
-	next(ps);
-	if (ps->tok.t == T_IDENT) {
-		fi->name = ps->tok.s;
-		next(ps);
-	} else if (decl)
-		perr(ps, "expected a function name");
 	expect(ps, T_LPAREN, "'('");
-	tail = &fi->params;
 	while (ps->tok.t != T_RPAREN) {
 		if (ps->tok.t != T_IDENT)
 			perr(ps, "expected a parameter name");
@@ -1689,6 +1686,24 @@ parse_function(struct parser *ps, int decl)
 			expect(ps, T_COMMA, "',' or ')'");
 	}
 	next(ps);
+}
+
+static struct node *
+parse_function(struct parser *ps, int decl)
+{
+	struct token at = ps->tok;
+	struct node *n = mk(ps, N_FUNC, &at);
+	struct fninfo *fi = pac_alloc(ps->P, sizeof(*fi));
+
+	n->v.fn = fi;
+	fi->decl = decl;
+	next(ps);
+	if (ps->tok.t == T_IDENT) {
+		fi->name = ps->tok.s;
+		next(ps);
+	} else if (decl)
+		perr(ps, "expected a function name");
+	parse_params(ps, fi);
 	parse_fbody(ps, n);
 	return n;
 }
@@ -2224,27 +2239,11 @@ parse_object(struct parser *ps)
 		if (take(ps, T_COLON))
 			p->a = parse_assign(ps);
 		else if (ps->tok.t == T_LPAREN) {
-			/* method shorthand: rewind to a function */
+			/* method shorthand: name() { ... } */
 			f = mk(ps, N_FUNC, &at);
 			fi = pac_alloc(ps->P, sizeof(*fi));
 			f->v.fn = fi;
-			{
-				struct node **pt = &fi->params;
-
-				next(ps);
-				while (ps->tok.t != T_RPAREN) {
-					if (ps->tok.t != T_IDENT)
-						perr(ps, "expected a parameter name");
-					*pt = mk(ps, N_IDENT, &ps->tok);
-					(*pt)->v.s = ps->tok.s;
-					pt = &(*pt)->next;
-					fi->nparams++;
-					next(ps);
-					if (ps->tok.t != T_RPAREN)
-						expect(ps, T_COMMA, "',' or ')'");
-				}
-				next(ps);
-			}
+			parse_params(ps, fi);
 			parse_fbody(ps, f);
 			p->a = f;
 		} else if (ident && (ps->tok.t == T_COMMA ||
@@ -2441,7 +2440,8 @@ parse_unary(struct parser *ps)
 static struct node *
 parse_binary(struct parser *ps, int minprec)
 {
-	struct node *left = parse_unary(ps), *chain = NULL, *link, **tail = NULL;
+	struct node *left = parse_unary(ps), *chain = NULL, *link;
+	struct node **tail = NULL;
 	int prec, cprec = 0;
 	enum tok op;
 
@@ -2874,7 +2874,8 @@ js_trim(const char *p, size_t *n, int left, int right)
 
 		if (c == ' ' || (c >= '\t' && c <= '\r'))
 			e--;
-		else if (e - p >= 2 && c == 0xa0 && (unsigned char)e[-2] == 0xc2)
+		else if (e - p >= 2 && c == 0xa0 &&
+		    (unsigned char)e[-2] == 0xc2)
 			e -= 2;
 		else if (e - p >= 3 && is_jsspace(e - 3, e, &w) && w == 3)
 			e -= 3;
@@ -2940,7 +2941,7 @@ str_to_num(const struct str *s)
 	return strtod(p, NULL);
 }
 
-static struct str *obj_to_str(struct pac *, struct obj *, int);
+static struct str *obj_to_str(struct pac *, struct obj *);
 
 static struct str *
 num_str(struct pac *P, double d)
@@ -2965,7 +2966,7 @@ to_str(struct pac *P, const struct val *v)
 	case V_STR:
 		return v->u.s;
 	case V_OBJ:
-		return obj_to_str(P, v->u.o, 0);
+		return obj_to_str(P, v->u.o);
 	}
 	return P->a[A_EMPTY];
 }
@@ -2987,7 +2988,7 @@ to_num(struct pac *P, const struct val *v)
 	case V_OBJ:
 		if (v->u.o->kind == O_DATE)
 			return v->u.o->u.time;
-		return str_to_num(obj_to_str(P, v->u.o, 0));
+		return str_to_num(obj_to_str(P, v->u.o));
 	}
 	return NAN;
 }
@@ -3047,7 +3048,7 @@ to_prim(struct pac *P, const struct val *v, int hint_num)
 		return *v;
 	if (v->u.o->kind == O_DATE && hint_num)
 		return v_num(v->u.o->u.time);
-	return v_str(obj_to_str(P, v->u.o, 0));
+	return v_str(obj_to_str(P, v->u.o));
 }
 
 /* The index a key names if it is a canonical array index. */
@@ -3402,7 +3403,8 @@ get_prop(struct pac *P, const struct val *base, const struct val *key,
 		break;
 	case V_OBJ:
 		o = base->u.o;
-		if (o->kind == O_ARRAY && key_index(key, &idx) && idx < o->len) {
+		if (o->kind == O_ARRAY && key_index(key, &idx) &&
+		    idx < o->len) {
 			*out = o->items[idx];
 			return 0;
 		}
@@ -3539,7 +3541,8 @@ call_closure(struct pac *P, struct obj *f, const struct val *thisv,
 		v = v_obj(args);
 		obj_put(P, scope, P->a[A_ARGUMENTS], &v);
 	}
-	if (fi->name != NULL && !fi->decl && prop_find(scope, fi->name) == NULL) {
+	if (fi->name != NULL && !fi->decl &&
+	    prop_find(scope, fi->name) == NULL) {
 		v = v_obj(f);
 		prop_add(P, scope, fi->name, &v, 0);
 	}
@@ -4237,7 +4240,7 @@ static struct str **
 forin_keys(struct pac *P, const struct val *v, uint32_t *np)
 {
 	struct str **keys;
-	struct obj *o, *base, *q;
+	struct obj *o, *base = NULL, *q;
 	uint32_t n = 0, max = 0, i;
 	struct prop *p;
 
@@ -4254,7 +4257,8 @@ forin_keys(struct pac *P, const struct val *v, uint32_t *np)
 		return NULL;
 	keys = pac_nalloc(P, max, sizeof(*keys));
 	if (v->t == V_STR || v->u.o->kind == O_ARRAY)
-		for (i = 0; i < (v->t == V_STR ? v->u.s->len : v->u.o->len); i++)
+		for (i = 0; i < (v->t == V_STR ? v->u.s->len : v->u.o->len);
+		    i++)
 			keys[n++] = num_str(P, i);
 	if (v->t == V_OBJ) {
 		for (o = base; o != NULL; o = o->proto) {
@@ -4518,7 +4522,7 @@ struct rx {
 	int		 nprog;
 	uint8_t		(*cls)[32];	/* byte sets */
 	int		 ngroups;	/* capturing groups */
-	int		 nslots;	/* 2 per group and group 0, + loop marks */
+	int		 nslots;	/* 2 per group (and 0), loop marks */
 	int		 flags;
 	int		 anchored;	/* only matches at the start */
 	struct str	*source;
@@ -4680,7 +4684,8 @@ rx_codepoint(struct rxc *c, uint32_t cp)
 
 /* Reads a {n}, {n,} or {n,m} at p; 1 if there is one. */
 static int
-rx_braces(const char *p, const char *end, int *min, int *max, const char **after)
+rx_braces(const char *p, const char *end, int *min, int *max,
+    const char **after)
 {
 	long a = 0, b;
 
@@ -4894,7 +4899,8 @@ rx_group(struct rxc *c)
 		case '=': t = RN_LOOK; break;
 		case '!': t = RN_NLOOK; break;
 		case '<':
-			if (c->p + 2 < c->end && (c->p[2] == '=' || c->p[2] == '!'))
+			if (c->p + 2 < c->end &&
+			    (c->p[2] == '=' || c->p[2] == '!'))
 				return rx_err(c, "lookbehind is not supported");
 			/* a named group captures like any other */
 			while (c->p < c->end && *c->p != '>')
@@ -5178,7 +5184,8 @@ rx_gen(struct rxc *c, const struct rnode *n)
 			if ((s = rx_emit(c, RX_SPLIT, 0, 0)) < 0)
 				return -1;
 			c->code[s].x = s + 1;
-			if (rx_gen(c, k) < 0 || (j = rx_emit(c, RX_JMP, prev, 0)) < 0)
+			if (rx_gen(c, k) < 0 ||
+			    (j = rx_emit(c, RX_JMP, prev, 0)) < 0)
 				return -1;
 			prev = j;
 			c->code[s].y = c->n;
@@ -5335,6 +5342,23 @@ bt_unwind(struct rxvm *m, uint32_t mark)
 	}
 }
 
+/* 1 if the n bytes at sp repeat those at st (a backreference). */
+static int
+rx_same(struct rxvm *m, int st, int n, int sp)
+{
+	const unsigned char *s = m->s;
+	int k;
+
+	if (n > m->len - sp)
+		return 0;
+	charge(m->P, (unsigned long)n / 16);
+	for (k = 0; k < n; k++)
+		if (s[st + k] != s[sp + k] && (!(m->rx->flags & RXF_I) ||
+		    lower(s[st + k]) != lower(s[sp + k])))
+			return 0;
+	return 1;
+}
+
 /* Runs the program from pc at sp; 1 on a match (slots set), else 0. */
 static int
 rx_run(struct rxvm *m, int pc, int sp)
@@ -5409,14 +5433,8 @@ rx_run(struct rxvm *m, int pc, int sp)
 			st = m->slots[2 * in->x];
 			en = m->slots[2 * in->x + 1];
 			if (st >= 0 && en >= st) {
-				if (en - st > len - sp)
+				if (!rx_same(m, st, en - st, sp))
 					goto fail;
-				charge(m->P, (unsigned long)(en - st) / 16);
-				for (k = 0; k < en - st; k++)
-					if (s[st + k] != s[sp + k] &&
-					    (!(flags & RXF_I) ||
-					    lower(s[st + k]) != lower(s[sp + k])))
-						goto fail;
 				sp += en - st;
 			}
 			pc++;
@@ -5607,7 +5625,7 @@ substr(struct pac *P, const struct str *s, uint32_t from, uint32_t to)
 	return str_new(P, s->s + from, to - from);
 }
 
-static struct str *arr_join(struct pac *, struct obj *, struct str *, int);
+static struct str *arr_join(struct pac *, struct obj *, struct str *);
 static struct str *date_string(struct pac *, double, int);
 
 static struct str *
@@ -5626,14 +5644,14 @@ error_string(struct pac *P, struct obj *o)
 }
 
 static struct str *
-obj_to_str(struct pac *P, struct obj *o, int depth)
+obj_to_str1(struct pac *P, struct obj *o)
 {
 	struct sbuf b;
 	struct str *name;
 
 	switch (o->kind) {
 	case O_ARRAY:
-		return arr_join(P, o, P->a[A_COMMA], depth);
+		return arr_join(P, o, P->a[A_COMMA]);
 	case O_FUNC:
 	case O_NATIVE:
 		sb_init(&b, P);
@@ -5661,17 +5679,30 @@ obj_to_str(struct pac *P, struct obj *o, int depth)
 	}
 }
 
-/* Array.prototype.join; depth guards against arrays that hold
- * themselves. */
+/* An object as a string. Arrays holding themselves, or errors named by
+ * arrays holding them, would recurse forever: below a few levels an
+ * object is "", as engines make it for cycles. */
 static struct str *
-arr_join(struct pac *P, struct obj *a, struct str *sep, int depth)
+obj_to_str(struct pac *P, struct obj *o)
+{
+	struct str *s;
+
+	if (P->strdepth >= 8)
+		return P->a[A_EMPTY];
+	P->strdepth++;
+	s = obj_to_str1(P, o);
+	P->strdepth--;
+	return s;
+}
+
+/* Array.prototype.join */
+static struct str *
+arr_join(struct pac *P, struct obj *a, struct str *sep)
 {
 	struct sbuf b;
 	struct val *v;
 	uint32_t i;
 
-	if (depth > 8)
-		return P->a[A_EMPTY];
 	sb_init(&b, P);
 	for (i = 0; i < a->len; i++) {
 		charge(P, 1);
@@ -5680,8 +5711,7 @@ arr_join(struct pac *P, struct obj *a, struct str *sep, int depth)
 		v = &a->items[i];
 		if (v->t == V_UNDEF || v->t == V_NULL)
 			continue;
-		sb_str(&b, v->t == V_OBJ ? obj_to_str(P, v->u.o, depth + 1) :
-		    to_str(P, v));
+		sb_str(&b, to_str(P, v));
 	}
 	return sb_done(&b);
 }
@@ -5809,7 +5839,7 @@ static int
 b_regexp(struct pac *P, struct call *c, struct val *out)
 {
 	struct val p = arg(c, 0), f = arg(c, 1);
-	struct obj *o;
+	struct obj *o = NULL;
 
 	if (!c->construct && is_kind(&p, O_REGEXP) && f.t == V_UNDEF) {
 		*out = p;
@@ -5920,7 +5950,7 @@ b_rx_tostring(struct pac *P, struct call *c, struct val *out)
 
 	if (re == NULL)
 		return -1;
-	*out = v_str(obj_to_str(P, re, 0));
+	*out = v_str(obj_to_str(P, re));
 	return 0;
 }
 
@@ -5963,7 +5993,8 @@ b_s_find(struct pac *P, struct call *c, struct val *out)
 	case F_INCLUDES:
 		pos = clamp_index(arg_int(P, c, 1), s->len);
 		r = str_find(P, s, n, pos);
-		*out = c->magic == F_INDEXOF ? v_num((double)r) : v_bool(r >= 0);
+		*out = c->magic == F_INDEXOF ? v_num((double)r) :
+		    v_bool(r >= 0);
 		return 0;
 	case F_LASTINDEXOF:
 		d = arg_num(P, c, 1);
@@ -6126,7 +6157,8 @@ b_s_pad(struct pac *P, struct call *c, struct val *out)
 		sb_str(&b, s);
 	for (k = 0; k < need; k += fill->len) {
 		charge(P, 1);
-		sb_put(&b, fill->s, need - k < fill->len ? need - k : fill->len);
+		sb_put(&b, fill->s,
+		    need - k < fill->len ? need - k : fill->len);
 	}
 	if (c->magic)
 		sb_str(&b, s);
@@ -6521,7 +6553,7 @@ b_a_join(struct pac *P, struct call *c, struct val *out)
 		return -1;
 	sep = c->magic || arg_is(c, 0, V_UNDEF) || c->argc < 1 ?
 	    P->a[A_COMMA] : arg_str(P, c, 0);
-	*out = v_str(arr_join(P, a, sep, 0));
+	*out = v_str(arr_join(P, a, sep));
 	return 0;
 }
 
@@ -6634,8 +6666,9 @@ b_a_splice(struct pac *P, struct call *c, struct val *out)
 		arr_setlen(P, a, len + ins - del);
 	else
 		obj_touch(P, a);
-	memmove(a->items + start + ins, a->items + start + del,
-	    (len - start - del) * sizeof(*a->items));
+	if (len - start - del > 0)
+		memmove(a->items + start + ins, a->items + start + del,
+		    (len - start - del) * sizeof(*a->items));
 	for (i = 0; i < ins; i++)
 		a->items[start + i] = c->argv[2 + i];
 	a->len = len + ins - del;
@@ -6745,7 +6778,8 @@ b_a_iter(struct pac *P, struct call *c, struct val *out)
 	if (a == NULL)
 		return -1;
 	if (!is_callable(&fn))
-		return throw_err(P, c->site, E_TYPE, "callback is not a function");
+		return throw_err(P, c->site, E_TYPE,
+		    "callback is not a function");
 	if (c->magic == IT_MAP || c->magic == IT_FILTER)
 		r = arr_new(P, 0);
 	for (i = 0; i < a->len; i++) {
@@ -6812,7 +6846,8 @@ b_a_reduce(struct pac *P, struct call *c, struct val *out)
 	if (a == NULL)
 		return -1;
 	if (!is_callable(&fn))
-		return throw_err(P, c->site, E_TYPE, "callback is not a function");
+		return throw_err(P, c->site, E_TYPE,
+		    "callback is not a function");
 	if (c->argc > 1)
 		acc = c->argv[1];
 	else if (a->len == 0)
@@ -6999,7 +7034,7 @@ b_f_tostring(struct pac *P, struct call *c, struct val *out)
 {
 	if (!is_callable(&c->this))
 		return throw_err(P, c->site, E_TYPE, "not a function");
-	*out = v_str(obj_to_str(P, c->this.u.o, 0));
+	*out = v_str(obj_to_str(P, c->this.u.o));
 	return 0;
 }
 
@@ -7524,12 +7559,14 @@ date_string(struct pac *P, double t, int form)
 	o = (int)(off / 60000);
 	switch (form) {
 	case 1:		/* toUTCString */
-		snprintf(buf, sizeof(buf), "%s, %02d %s %04.0f %02d:%02d:%02d GMT",
+		snprintf(buf, sizeof(buf),
+		    "%s, %02d %s %04.0f %02d:%02d:%02d GMT",
 		    days[f.wday], (int)f.d, mons[(int)f.mon], f.y, (int)f.h,
 		    (int)f.mi, (int)f.s);
 		break;
 	case 2:		/* toISOString */
-		snprintf(buf, sizeof(buf), "%04.0f-%02d-%02dT%02d:%02d:%02d.%03dZ",
+		snprintf(buf, sizeof(buf),
+		    "%04.0f-%02d-%02dT%02d:%02d:%02d.%03dZ",
 		    f.y, (int)f.mon + 1, (int)f.d, (int)f.h, (int)f.mi,
 		    (int)f.s, (int)f.ms);
 		break;
@@ -7744,7 +7781,8 @@ b_date_set(struct pac *P, struct call *c, struct val *out)
 		fp[4] = &f.mi;
 		fp[5] = &f.s;
 		fp[6] = &f.ms;
-		for (i = 0; i < nargs[field] && i < (c->argc ? c->argc : 1); i++)
+		for (i = 0; i < nargs[field] &&
+		    i < (c->argc ? c->argc : 1); i++)
 			*fp[field + i] = arg_num(P, c, i);
 		t = fields_ms(&f);
 		t = time_clip(utc ? t : local_to_utc(t));
@@ -7830,7 +7868,8 @@ dotted_quad(const struct str *s, uint32_t *a)
 				return 0;
 			i++;
 		}
-		for (n = 0, v = 0; i < s->len && is_digit(s->s[i]) && n < 4; n++)
+		for (n = 0, v = 0; i < s->len && is_digit(s->s[i]) && n < 4;
+		    n++)
 			v = v * 10 + (uint32_t)(s->s[i++] - '0');
 		if (n < 1 || n > 3)
 			return 0;
@@ -7926,8 +7965,10 @@ b_isinnet(struct pac *P, struct call *c, struct val *out)
 	struct str *ip, *r;
 	uint32_t a, pat, mask;
 
+	/* the pattern and mask are checked first: no lookup for nothing */
 	*out = v_bool(0);
-	if (!arg_is(c, 0, V_STR))
+	if (!arg_is(c, 0, V_STR) || dotted_quad(arg_str(P, c, 1), &pat) != 1 ||
+	    dotted_quad(arg_str(P, c, 2), &mask) != 1)
 		return 0;
 	ip = c->argv[0].u.s;
 	switch (dotted_quad(ip, &a)) {
@@ -7938,9 +7979,6 @@ b_isinnet(struct pac *P, struct call *c, struct val *out)
 	case -1:
 		return 0;
 	}
-	if (dotted_quad(arg_str(P, c, 1), &pat) != 1 ||
-	    dotted_quad(arg_str(P, c, 2), &mask) != 1)
-		return 0;
 	*out = v_bool((a & mask) == (pat & mask));
 	return 0;
 }
@@ -8043,7 +8081,8 @@ b_isinnetex(struct pac *P, struct call *c, struct val *out)
 			return 0;
 		bits = bits * 10 + (pre->s[k] - '0');
 	}
-	if ((fa = parse_ip(ip, a, 0)) == 0 || (fp = parse_ip(addr, p, 1)) == 0 ||
+	if ((fa = parse_ip(ip, a, 0)) == 0 ||
+	    (fp = parse_ip(addr, p, 1)) == 0 ||
 	    fa != fp || bits > (fa == 4 ? 32 : 128))
 		return 0;
 	for (i = 0; bits > 0; i++, bits -= 8) {
@@ -8133,7 +8172,8 @@ glob_match(struct pac *P, const struct str *s, const struct str *p)
 		if (pi < p->len && p->s[pi] == '*') {
 			star = pi++;
 			mark = si;
-		} else if (pi < p->len && (p->s[pi] == '?' || p->s[pi] == s->s[si])) {
+		} else if (pi < p->len &&
+		    (p->s[pi] == '?' || p->s[pi] == s->s[si])) {
 			si++;
 			pi++;
 		} else if (star != UINT32_MAX) {
@@ -8739,6 +8779,7 @@ begin_run(struct pac *P, int gen)
 	P->steps = 0;
 	P->calls = 0;
 	P->cdepth = 0;
+	P->strdepth = 0;
 	P->undo = NULL;
 	P->at = NULL;
 	P->scope = P->global;
@@ -8809,12 +8850,24 @@ load(struct pac *P, const char *src, size_t len)
 	return 0;
 }
 
+/* Runs the load with fatal errors caught; 0 or -1 (P->err says why). */
+static int
+load_guarded(struct pac *P, const char *src, size_t len)
+{
+	jmp_buf jb;
+
+	P->jb = &jb;
+	if (setjmp(jb) != 0)
+		return -1;
+	begin_run(P, 0);
+	return load(P, src, len);
+}
+
 struct pac *
 pac_load(const char *src, size_t len, const struct pac_env *env, char *err,
     size_t errsz)
 {
 	struct pac *P;
-	jmp_buf jb;
 
 	if ((P = calloc(1, sizeof(*P))) == NULL) {
 		set_err(err, errsz, "out of memory");
@@ -8832,14 +8885,7 @@ pac_load(const char *src, size_t len, const struct pac_env *env, char *err,
 		return NULL;
 	}
 	P->rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)time(NULL);
-	P->jb = &jb;
-	if (setjmp(jb) != 0) {
-		set_err(err, errsz, P->err);
-		pac_free(P);
-		return NULL;
-	}
-	begin_run(P, 0);
-	if (load(P, src, len) != 0) {
+	if (load_guarded(P, src, len) != 0) {
 		set_err(err, errsz, P->err);
 		pac_free(P);
 		return NULL;

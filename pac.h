@@ -71,8 +71,8 @@ struct pac;
  * ever uses is capped by env->mem_max, and every run (load and each
  * evaluation) by env->steps_max steps and env->depth_max nested calls.
  */
-struct pac	*pac_load(const char *src, size_t len, const struct pac_env *env,
-		    char *err, size_t errsz);
+struct pac	*pac_load(const char *src, size_t len,
+		    const struct pac_env *env, char *err, size_t errsz);
 
 /*
  * Calls FindProxyForURLEx(url, host) if the file defines it, else
