@@ -401,9 +401,8 @@ trim(char *s)
 	return s;
 }
 
-/* One line: "[section]", "key = value", "key: value" or "Key value". */
-static int
-config_line(char *line, char *section, size_t secsz, char **key,
+int
+config_parse_line(char *line, char *section, size_t secsz, char **key,
     char **value)
 {
 	char *p = trim(line), *k;
@@ -463,8 +462,8 @@ config_read(const char *path, config_set_fn set, void *arg, char *err,
 			snprintf(err, errsz, "%s:%d: line too long", path,
 			    lineno);
 			rc = -1;
-		} else if (config_line(line, section, sizeof(section), &key,
-		    &value) == -1) {
+		} else if (config_parse_line(line, section, sizeof(section),
+		    &key, &value) == -1) {
 			snprintf(err, errsz, "%s:%d: not 'key = value', "
 			    "'Key value' or '[section]'", path, lineno);
 			rc = -1;

@@ -782,6 +782,11 @@ typedef int (*config_set_fn)(void *arg, const char *section,
  */
 int	 config_read(const char *path, config_set_fn, void *arg, char *err,
 	    size_t errsz);
+/* One line of a config file, in place: "[section]" (section set, *key
+ * NULL), "key = value", "key: value", "Key value", or a comment or blank
+ * line (*key NULL). 0, or -1 when the line is none of these. */
+int	 config_parse_line(char *line, char *section, size_t secsz,
+	    char **key, char **value);
 /* The flag a px.ini or cntlm.conf key stands for (NULL: none; a key
  * that is a flag name needs none), with the transform of its value. */
 const char *config_alias(const char *section, const char *key,
