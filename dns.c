@@ -339,39 +339,131 @@ dns_pac_fetch(const struct config *cfg, size_t *len, char *from,
 	return src;
 }
 
-/* Fetches the PAC file again; a failure keeps the one we have. */
+/*
+ * The PAC file is fetched by a child of the helper, which writes it into
+ * a pipe: a server that hangs delays no lookup and no evaluation (until a
+ * file arrives, requests fall back to --proxy or DIRECT). The pipe carries
+ * 'O' and the script, or 'E' and why there is none.
+ */
+struct pac_fetch {
+	int	 fd;		/* read end, or -1: no fetch under way */
+	char	*buf;
+	size_t	 len, cap;
+};
+
 static void
-helper_pac_reload(const struct config *cfg)
+fetch_child(const struct config *cfg, int fd)
 {
-	char err[512], from[PAC_URL_MAX];
-	struct pac *p;
-	size_t len;
-	char *src;
+	char err[512], from[PAC_URL_MAX], *src;
+	size_t len, off;
+	ssize_t n;
 
 	if ((src = dns_pac_fetch(cfg, &len, from, sizeof(from), err,
 	    sizeof(err))) == NULL) {
-		log_warnx("PAC: %s%s", err, helper_pac ?
-		    "; keeping the last good one" : "");
+		if (write(fd, "E", 1) != 1 ||
+		    write(fd, err, strlen(err)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	if (write(fd, "O", 1) != 1 || write(fd, from, strlen(from) + 1) < 0)
+		_exit(1);
+	for (off = 0; off < len; off += (size_t)n)
+		if ((n = write(fd, src + off, len - off)) <= 0)
+			_exit(1);
+	_exit(0);
+}
+
+static void
+fetch_start(const struct config *cfg, struct pac_fetch *f)
+{
+	int pfd[2];
+
+	if (f->fd != -1 || pipe(pfd) == -1)
+		return;
+	switch (fork()) {
+	case -1:
+		log_warn("PAC: fork");
+		close(pfd[0]);
+		close(pfd[1]);
+		return;
+	case 0:
+		close(pfd[0]);
+		fetch_child(cfg, pfd[1]);
+		_exit(0);
+	default:
+		close(pfd[1]);
+		f->fd = pfd[0];
+		f->len = 0;
+	}
+}
+
+/* The fetched file is whole: compile it, keeping the last good one on
+ * any failure. */
+static void
+fetch_done(const struct config *cfg, struct pac_fetch *f)
+{
+	const char *from, *src;
+	char err[512];
+	struct pac *p;
+	size_t len;
+
+	if (f->len == 0 || f->buf[0] != 'O') {
+		log_warnx("PAC: %.*s%s", f->len > 1 ? (int)(f->len - 1) : 19,
+		    f->len > 1 ? f->buf + 1 : "the fetch failed",
+		    helper_pac ? "; keeping the last good one" : "");
 		return;
 	}
+	from = f->buf + 1;
+	src = from + strlen(from) + 1;
+	len = f->len - (size_t)(src - f->buf);
 	if (helper_pac_src != NULL && len == helper_pac_len &&
-	    memcmp(src, helper_pac_src, len) == 0) {
-		free(src);
+	    memcmp(src, helper_pac_src, len) == 0)
 		return;
-	}
 	if ((p = dns_pac_load(cfg, src, len, err, sizeof(err))) == NULL) {
 		log_warnx("PAC from %s: %s%s", from, err, helper_pac ?
 		    "; keeping the last good one" : "");
-		free(src);
 		return;
 	}
 	log_debug("PAC loaded from %s (%zu bytes)", from, len);
 	if (helper_pac != NULL)
 		pac_free(helper_pac);
 	free(helper_pac_src);
+	if ((helper_pac_src = malloc(len)) != NULL)
+		memcpy(helper_pac_src, src, len);
 	helper_pac = p;
-	helper_pac_src = src;
-	helper_pac_len = len;
+	helper_pac_len = helper_pac_src ? len : 0;
+}
+
+/* Reads what the fetching child sends, bounded. */
+static void
+fetch_read(const struct config *cfg, struct pac_fetch *f)
+{
+	ssize_t n;
+	char *nb;
+
+	if (f->len == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 65536;
+
+		if (cap > (16u << 20) + PAC_URL_MAX + 2 ||
+		    (nb = realloc(f->buf, cap + 1)) == NULL) {
+			log_warnx("PAC: the file is too large");
+			close(f->fd);
+			f->fd = -1;
+			return;
+		}
+		f->buf = nb;
+		f->cap = cap;
+	}
+	if ((n = read(f->fd, f->buf + f->len, f->cap - f->len)) > 0) {
+		f->len += (size_t)n;
+		return;
+	}
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return;
+	close(f->fd);
+	f->fd = -1;
+	f->buf[f->len] = '\0';
+	fetch_done(cfg, f);
 }
 
 static void
@@ -412,8 +504,9 @@ helper_main(int fd, const struct config *cfg)
 {
 	struct sigaction sa;
 	struct dns_query q;
-	struct pollfd pfd = { fd, POLLIN, 0 };
-	int64_t next = 0;
+	struct pac_fetch f = { -1, NULL, 0, 0 };
+	struct pollfd pfd[2];
+	int64_t next = 0, wait;
 	ssize_t n;
 
 	memset(&sa, 0, sizeof(sa));
@@ -426,11 +519,20 @@ helper_main(int fd, const struct config *cfg)
 	sigaction(SIGINT, &sa, NULL);
 	for (;;) {
 		if (cfg->pac != NULL && now_ms() >= next) {
-			helper_pac_reload(cfg);
+			fetch_start(cfg, &f);
 			next = now_ms() + cfg->proxyreload * 1000;
 		}
-		if (poll(&pfd, 1, cfg->pac == NULL ? -1 :
-		    (int)(next - now_ms() > 0 ? next - now_ms() : 0)) <= 0)
+		pfd[0].fd = fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = f.fd;
+		pfd[1].events = POLLIN;
+		wait = cfg->pac == NULL ? -1 : next - now_ms();
+		if (poll(pfd, 2, wait < 0 ? (cfg->pac ? 0 : -1) : (int)wait)
+		    <= 0)
+			continue;
+		if (pfd[1].revents)
+			fetch_read(cfg, &f);
+		if (pfd[0].revents == 0)
 			continue;
 		n = recv(fd, &q, sizeof(q), 0);
 		if (n == 0 || (n == -1 && errno != EINTR && errno != EAGAIN))
