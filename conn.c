@@ -1933,6 +1933,10 @@ conn_timeout(struct conn *c)
 			conn_close(c, 408, "the request head did not arrive "
 			    "in time");
 		break;
+	case CS_ROUTE:
+		dns_cancel(c->w->dns, c);
+		conn_pac_answered(c, NULL, "the PAC evaluation timed out");
+		break;
 	case CS_RESOLVE:
 		snprintf(why, sizeof(why), "looking up %s timed out",
 		    c->hop_host);

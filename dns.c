@@ -48,6 +48,7 @@ struct dns_answer {
 	int		 type;
 	struct dns_result res;
 	char		 pac[PAC_ANSWER_MAX];	/* FindProxyForURL's answer */
+	unsigned	 pac_gen;		/* which PAC file gave it */
 	char		 err[256];		/* or why there is none */
 };
 
@@ -78,12 +79,14 @@ struct dns {
 	struct dns_pending pending[DNS_MAX_INFLIGHT];
 	struct dns_cache cache[DNS_CACHE_SIZE];
 	struct pac_cache pcache[PAC_CACHE_SIZE];
+	unsigned	 pac_gen;	/* newest PAC file answers came from */
 };
 
 /* The helper's PAC file: loaded at start and every --proxyreload. */
 static struct pac *helper_pac;
 static char *helper_pac_src;
 static size_t helper_pac_len;
+static unsigned helper_pac_gen;	/* counts the files loaded */
 
 static void
 answer_fill(struct dns_result *res, const struct addrinfo *list)
@@ -432,6 +435,7 @@ fetch_done(const struct config *cfg, struct pac_fetch *f)
 		memcpy(helper_pac_src, src, len);
 	helper_pac = p;
 	helper_pac_len = helper_pac_src ? len : 0;
+	helper_pac_gen++;
 }
 
 /* Reads what the fetching child sends, bounded. */
@@ -474,6 +478,7 @@ helper_pac_eval(int fd, const struct dns_query *q)
 	memset(&ans, 0, sizeof(ans));
 	ans.id = q->id;
 	ans.type = Q_PAC;
+	ans.pac_gen = helper_pac_gen;
 	if (helper_pac == NULL)
 		snprintf(ans.err, sizeof(ans.err), "no PAC file could be "
 		    "loaded");
@@ -772,6 +777,11 @@ answer_dispatch(struct worker *w, struct dns_pending *p,
 	struct conn *owner = p->owner;
 
 	if (p->type == Q_PAC) {
+		/* a new PAC file: what was cached came from the old one */
+		if (ans->pac_gen != w->dns->pac_gen) {
+			memset(w->dns->pcache, 0, sizeof(w->dns->pcache));
+			w->dns->pac_gen = ans->pac_gen;
+		}
 		ans->pac[sizeof(ans->pac) - 1] = '\0';
 		ans->err[sizeof(ans->err) - 1] = '\0';
 		if (ans->err[0] == '\0')

@@ -674,7 +674,8 @@ fetch_read(int fd, size_t max, size_t *len, char *err, size_t errsz)
 		if ((r = read(fd, buf + n, cap - n)) == 0)
 			break;
 		if (r < 0) {
-			snprintf(err, errsz, "%s", strerror(errno));
+			snprintf(err, errsz, "%s", errno == EAGAIN ||
+			    errno == EWOULDBLOCK ? "timed out" : strerror(errno));
 			goto fail;
 		}
 		n += (size_t)r;
@@ -722,10 +723,13 @@ upstream_fetch(const char *url, long timeout_s, size_t *len, char *err,
 		snprintf(err, errsz, "%s: cannot connect", url);
 		return NULL;
 	}
+	err[0] = '\0';
 	if (write(fd, req, (size_t)r) != r ||
 	    (buf = fetch_read(fd, 16 << 20, &n, err, errsz)) == NULL) {
-		if (err[0] == '\0')
-			snprintf(err, errsz, "%s: write failed", url);
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", err[0] ? err : "write failed");
+		snprintf(err, errsz, "%s: %s", url, why);
 		close(fd);
 		return NULL;
 	}

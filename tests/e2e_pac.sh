@@ -7,9 +7,8 @@
 
 CASES="${CASES:-} pac_serve_file pac_serve_script pac_route pac_route_names
 pac_route_url_path pac_failover pac_http_reload pac_http_hung_server
-pac_connect_https
-pac_socks5 pac_socks5_login pac_socks5_bad_login pac_test_cli
-pac_client_ip pac_throw pac_loop"
+pac_connect_https pac_socks5 pac_socks5_login pac_socks5_bad_login
+pac_test_cli pac_client_ip pac_throw pac_loop"
 
 PAC_HELPERS=
 
@@ -78,10 +77,10 @@ pac_socks() {
 }
 
 # pac_origin NAME HOST: another tests/origin.py (port in OPORT), ended
-# with the case
+# with the case; the case skips when HOST cannot be bound
 pac_origin() {
 	if ! start_origin "$1" "$2"; then
-		fail "$CASE" "cannot start an origin on $2"
+		skip "$CASE" "cannot start an origin on $2"
 		return 1
 	fi
 	PAC_HELPERS="$PAC_HELPERS $BGPID"
@@ -586,8 +585,9 @@ pac_http_reload() {
 	    --pac-file-url-path /proxy.pac || return
 	use_proxy pac_front
 	_from=$(log_size "$T/pac_front.log")
-	# --proxyreload 1, and answers are cached for PAC_CACHE_S (10 s)
-	if ! pac_wait_route pac_front "PROXY 127.0.0.1:$PB" 12 1710; then
+	# --proxyreload 1; each poll asks for a new URL, so no answer cached
+	# from the old file can stand in for the new one
+	if ! pac_wait_route pac_front "PROXY 127.0.0.1:$PB" 10 1710; then
 		fail pac_http_reload "the served PAC now answers PROXY B (127.0.0.1:$PB), --proxyreload 1: $PAC_WHY"
 		log_since "$T/pac_front.log" "$_from" | grep -E 'PAC|access' |
 		    tail -n 6 | cut -c1-300 | sed 's/^/    | /'
@@ -671,11 +671,11 @@ PYEOF
 	bg pac_hang "$PY" "$T/pac_hang.py"
 	PAC_HELPERS="$PAC_HELPERS $BGPID"
 	_pi=0
-	while [ $_pi -lt 100 ] && ! grep -q '^port ' "$T/pac_hang.out"; do
+	while [ $_pi -lt 100 ] && ! grep -q '^port ' "$T/pac_hang.out" 2>/dev/null; do
 		sleep 0.05
 		_pi=$((_pi + 1))
 	done
-	_hp=$(sed -n 's/^port //p' "$T/pac_hang.out")
+	_hp=$(sed -n 's/^port //p' "$T/pac_hang.out" 2>/dev/null)
 	if [ -z "$_hp" ]; then
 		fail pac_http_hung_server "the test PAC server did not start: $(tail -n 2 "$T/pac_hang.err" | tr '\n' ' ')"
 		return
@@ -700,7 +700,7 @@ PYEOF
 	fetch "http://127.0.0.2:$_o2/size/2202" --max-time 15
 	_dt=$(($(ms_now) - _t0))
 	if [ "$CODE" != 200 ] || ! pac_body_is 2202; then
-		fail pac_http_hung_server "GET http://127.0.0.2:$_o2/size/2202 while the PAC server hangs: status $CODE after $_dt ms"
+		fail pac_http_hung_server "GET http://127.0.0.2:$_o2/size/2202 (a host with no cached PAC answer) while the front's fetch of the PAC hangs (--proxyreload 1, --socktimeout 5): status $CODE after $_dt ms, curl: $(head -c 100 "$T/curl.err" | tr '\n' ' ')"
 		evidence "$T/pac_front.log" 6
 	elif [ $_dt -gt 2000 ]; then
 		fail pac_http_hung_server "GET http://127.0.0.2:$_o2/size/2202 (a host with no cached PAC answer) took $_dt ms while the front's fetch of the PAC hung (--socktimeout 5): routing waits for the PAC download"
