@@ -45,6 +45,9 @@
 #ifndef POOL_IDLE_S
 #define POOL_IDLE_S		15	/* idle upstream expiry */
 #endif
+#ifndef POOL_FRESH_MS
+#define POOL_FRESH_MS		1000	/* reused unchecked within this */
+#endif
 #ifndef DNS_CACHE_SIZE
 #define DNS_CACHE_SIZE		256	/* cached lookups per worker */
 #endif

@@ -441,7 +441,10 @@ pool_take(struct worker *w, const char *key)
 			continue;
 		fd = e->fd;
 		e->fd = -1;
-		if (pool_alive(fd))
+		/* a server does not drop a connection it kept alive a moment
+		 * ago: check only those idle for a while */
+		if (e->expires - POOL_IDLE_S * 1000 > w->now - POOL_FRESH_MS ||
+		    pool_alive(fd))
 			return fd;
 		close(fd);
 	}
