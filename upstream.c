@@ -247,11 +247,15 @@ upstream_route(struct conn *c)
 		snprintf(prefix, sizeof(prefix), "socks5 %s to ", c->hop->name);
 		hop_key(c, prefix, c->host, c->port);
 	} else if (c->creds != NULL) {
-		/* a login belongs to one user: so does its pooled connection */
-		char prefix[NTLM_NAME_MAX * 2 + 16];
+		/* a login belongs to one user and password: so does its
+		 * pooled connection (the key holds part of the NT hash, so a
+		 * wrong password never rides on someone's good login) */
+		char prefix[NTLM_NAME_MAX * 2 + 40];
+		const unsigned char *nt = c->creds->nt;
 
-		snprintf(prefix, sizeof(prefix), "parent %s\\%s@",
-		    c->creds->domain, c->creds->user);
+		snprintf(prefix, sizeof(prefix), "parent %s\\%s#%02x%02x%02x"
+		    "%02x%02x%02x%02x%02x@", c->creds->domain, c->creds->user,
+		    nt[0], nt[1], nt[2], nt[3], nt[4], nt[5], nt[6], nt[7]);
 		hop_key(c, prefix, c->hop->host, c->hop->port);
 	} else
 		hop_key(c, "parent ", c->hop->host, c->hop->port);

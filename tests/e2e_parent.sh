@@ -882,3 +882,42 @@ t_parent_env_self() {
 		pass parent_env_self
 	fi
 }
+
+# --ntlm-to-basic: each client logs in to us with Basic DOMAIN\user:pass,
+# and that login becomes the parent's NTLM one; no Basic: our own 407;
+# a wrong password: the parent refuses it, the client hears why
+par_ntlm_to_basic() {
+	par_ntlm par_n2b --accept NTLMv2 || return
+	_pp=$PARENT
+	if ! start_proxy px_n2b --num-workers 1 --proxy "127.0.0.1:$_pp" \
+	    --ntlm-to-basic; then
+		fail parent_ntlm_to_basic "$START_ERR"
+		return
+	fi
+	fetch "$OURL/size/1000" --max-time 10
+	_none=$CODE
+	_hdr=$(grep -i '^Proxy-Authenticate:' "$T/hdrs" 2>/dev/null | tr -d '\r')
+	fetch "$OURL/size/1000" --max-time 10 \
+	    --proxy-user "$PAR_DOM\\$PAR_USER:$PAR_PW"
+	_good=$CODE
+	_body_ok=0
+	par_body_is 1000 && _body_ok=1
+	par_stats "$_pp"
+	fetch "$OURL/size/1000" --max-time 10 \
+	    --proxy-user "$PAR_DOM\\$PAR_USER:not-the-password"
+	_bad=$CODE
+	if [ "$_none" != 407 ] || [ "$_hdr" != 'Proxy-Authenticate: Basic realm="proxy"' ]; then
+		fail parent_ntlm_to_basic "no Basic login: status $_none ($_hdr), want 407 with Proxy-Authenticate: Basic realm=\"proxy\""
+	elif [ "$_good" != 200 ] || [ $_body_ok != 1 ]; then
+		fail parent_ntlm_to_basic "Basic '$PAR_DOM\\$PAR_USER:...': status $_good, want 200 and 1000 bytes"
+		par_evidence par_n2b
+	elif [ "$PS_last_dialect" != NTLMv2 ] || [ "${PS_logins:-0}" -lt 1 ]; then
+		fail parent_ntlm_to_basic "the parent saw no NTLMv2 login: $(par_summary)"
+	elif [ "$_bad" != 502 ]; then
+		fail parent_ntlm_to_basic "a wrong Basic password: status $_bad, want 502 (the parent refused it)"
+	else
+		pass parent_ntlm_to_basic
+	fi
+}
+t_parent_ntlm_to_basic() { par_ntlm_to_basic; par_stop_all; }
+CASES="$CASES parent_ntlm_to_basic"
