@@ -109,6 +109,43 @@ host_pattern_ok(const char *s)
 	return 1;
 }
 
+/* cntlm writes "0/0" and "10/8": an IPv4 network with its trailing
+ * zero octets left out. */
+static void
+v4_pad(char *a, size_t size)
+{
+	size_t dots = 0, n = strlen(a);
+	const char *p;
+
+	if (strchr(a, ':') != NULL || n == 0 ||
+	    strspn(a, "0123456789.") != n)
+		return;
+	for (p = a; *p != '\0'; p++)
+		dots += *p == '.';
+	while (dots++ < 3 && n + 2 < size) {
+		memcpy(a + n, ".0", 3);
+		n += 2;
+	}
+}
+
+/* A dotted IPv4 netmask ("255.255.255.0") as a prefix length, or -1. */
+static long
+mask_bits(const char *m)
+{
+	unsigned char b[4];
+	uint32_t v;
+	long bits = 0;
+
+	if (strchr(m, '.') == NULL || inet_pton(AF_INET, m, b) != 1)
+		return -1;
+	v = be32dec(b);
+	while (v & 0x80000000u) {
+		bits++;
+		v <<= 1;
+	}
+	return v == 0 ? bits : -1;	/* the ones must come first */
+}
+
 static int
 range_parse(struct netlist_entry *e, const char *item, char *err,
     size_t errsz)
@@ -121,9 +158,15 @@ range_parse(struct netlist_entry *e, const char *item, char *err,
 		return 1;	/* too long for an address form */
 	memcpy(a, item, strlen(item) + 1);
 	if ((sep = strchr(a, '/')) != NULL) {
+		char m[INET6_ADDRSTRLEN + 8];
+
 		*sep++ = '\0';
+		memcpy(m, sep, strlen(sep) + 1);	/* padding a grows it */
+		v4_pad(a, sizeof(a));
 		if (addr_parse(a, e->lo, &v4) == -1 ||
-		    parse_long(sep, 0, v4 ? 32 : 128, &bits) == -1) {
+		    ((bits = mask_bits(m)) < 0 &&
+		    parse_long(m, 0, v4 ? 32 : 128, &bits) == -1) ||
+		    (!v4 && strchr(m, '.') != NULL)) {
 			snprintf(err, errsz, "'%s' is not an address/prefix",
 			    item);
 			return -1;
@@ -137,8 +180,9 @@ range_parse(struct netlist_entry *e, const char *item, char *err,
 		*sep++ = '\0';
 		snprintf(b, sizeof(b), "%s", sep);
 		if (addr_parse(a, e->lo, &v4) == -1 ||
-		    addr_parse(b, e->hi, &v4b) == -1 || v4 != v4b ||
-		    memcmp(e->lo, e->hi, 16) > 0) {
+		    addr_parse(b, e->hi, &v4b) == -1)
+			return 1;	/* a host name with a dash */
+		if (v4 != v4b || memcmp(e->lo, e->hi, 16) > 0) {
 			snprintf(err, errsz, "'%s' is not an address range",
 			    item);
 			return -1;

@@ -453,20 +453,38 @@ tunnel_start(struct conn *c, const struct tunnel *t)
 	request_route(c);
 }
 
+/*
+ * Answers a client we will not serve, at accept time: a short response,
+ * then what it already sent is read and dropped before the close, so the
+ * kernel does not answer its request with a reset that could overtake
+ * our response.
+ */
+static void
+refuse(int fd, int status, const char *why)
+{
+	char msg[512], sink[4096];
+	int n, bl = (int)strlen(http_reason(status)) + (int)strlen(why) + 7;
+
+	n = snprintf(msg, sizeof(msg), "HTTP/1.1 %d %s\r\nContent-Type: "
+	    "text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+	    "%d %s: %s\n", status, http_reason(status), bl, status,
+	    http_reason(status), why);
+	if (n > 0 && (size_t)n < sizeof(msg) && write(fd, msg, (size_t)n) == -1) {
+		/* it was a courtesy */
+	}
+	(void)shutdown(fd, SHUT_WR);
+	for (n = 0; n < 16 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0;
+	    n++)
+		;
+	close(fd);
+}
+
 static void
 refuse_busy(struct worker *w, int fd)
 {
-	static const char msg[] = "HTTP/1.1 503 Service Unavailable\r\n"
-	    "Content-Type: text/plain\r\nContent-Length: 46\r\n"
-	    "Connection: close\r\n\r\n"
-	    "503 Service Unavailable: too many connections\n";
-
-	log_warnx("refusing a client: %zu connections (--max-clients)",
+	log_warnx("refusing a client: 503, %zu connections (--max-clients)",
 	    w->nclients);
-	if (write(fd, msg, sizeof(msg) - 1) == -1) {
-		/* it was a courtesy */
-	}
-	close(fd);
+	refuse(fd, 503, "too many connections");
 }
 
 /* --hostonly: this host's own addresses, read again every 30 s. */
@@ -519,16 +537,8 @@ client_allowed(struct worker *w, const struct sockaddr *sa)
 static void
 refuse_forbidden(int fd, const char *peer)
 {
-	static const char msg[] = "HTTP/1.1 403 Forbidden\r\n"
-	    "Content-Type: text/plain\r\nContent-Length: 51\r\n"
-	    "Connection: close\r\n\r\n"
-	    "403 Forbidden: this address may not use the proxy\n";
-
-	log_warnx("%s: refused by --allow/--deny/--hostonly", peer);
-	if (write(fd, msg, sizeof(msg) - 1) == -1) {
-		/* it was a courtesy */
-	}
-	close(fd);
+	log_warnx("%s: 403, refused by --allow/--deny/--hostonly", peer);
+	refuse(fd, 403, "this address may not use the proxy");
 }
 
 static int

@@ -79,6 +79,17 @@ test_forms(void)
 	CHECK_EQ(match("1.2.3.4"), 1);
 	CHECK_EQ(match("2001:db8::1"), 1);
 
+	/* cntlm's forms: short networks and dotted masks */
+	CHECK_EQ(set("0/0", 0), 0);
+	CHECK_EQ(match("192.0.2.1"), 1);
+	CHECK_EQ(set("10/8", 0), 0);
+	CHECK_EQ(match("10.200.1.1"), 1);
+	CHECK_EQ(match("11.0.0.1"), 0);
+	CHECK_EQ(set("192.168.1.0/255.255.255.0", 0), 0);
+	CHECK_EQ(match("192.168.1.77"), 1);
+	CHECK_EQ(match("192.168.2.1"), 0);
+	CHECK_EQ(set("10.0.0.0/255.0.255.0", 0), -1);	/* not contiguous */
+
 	CHECK_EQ(set("127.0.0.2;127.0.0.3 127.0.0.4", 0), 0);
 	CHECK_EQ(list.n, 3);
 	CHECK_EQ(match("127.0.0.4"), 1);
@@ -110,6 +121,11 @@ test_hosts(void)
 	CHECK_EQ(netlist_match_host(&list, "11.1.2.3"), 0);
 	CHECK_EQ(netlist_match_host(&list, "host1.lan"), 1);
 	CHECK_EQ(netlist_match_host(&list, "host12.lan"), 0);
+	/* a name with a dash is a name, not a range */
+	CHECK_EQ(set("intranet-server, my-host.corp", 1), 0);
+	CHECK_EQ(netlist_match_host(&list, "intranet-server"), 1);
+	CHECK_EQ(netlist_match_host(&list, "MY-HOST.corp"), 1);
+	CHECK_EQ(set("intranet-server", 0), -1);	/* no hosts in --allow */
 	CHECK_EQ(set("*", 1), 0);
 	CHECK_EQ(netlist_match_host(&list, "anything.example"), 1);
 }
