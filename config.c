@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,7 +272,7 @@ in_range(const struct netlist_entry *e, const unsigned char a[16])
 }
 
 int
-netlist_match_addr(const struct netlist *l, const struct sockaddr *sa)
+netlist_find_addr(const struct netlist *l, const struct sockaddr *sa)
 {
 	unsigned char a[16];
 	size_t i;
@@ -283,11 +284,17 @@ netlist_match_addr(const struct netlist *l, const struct sockaddr *sa)
 		memcpy(a, &((const struct sockaddr_in6 *)(const void *)sa)->
 		    sin6_addr, 16);
 	else
-		return 0;
+		return -1;
 	for (i = 0; i < l->n; i++)
 		if (in_range(&l->v[i], a))
-			return 1;
-	return 0;
+			return (int)i;
+	return -1;
+}
+
+int
+netlist_match_addr(const struct netlist *l, const struct sockaddr *sa)
+{
+	return netlist_find_addr(l, sa) >= 0;
 }
 
 /* Case-insensitive glob: '*' any run (dots included), '?' one byte. */
@@ -345,22 +352,27 @@ static const struct config_alias {
 	const char	*key;
 	const char	*flag;
 	enum config_xform xform;
+	int		 cntlm;		/* only for cntlm's "Key value" lines */
 } aliases[] = {
 	/* px.ini */
-	{ "proxy", "server", "proxy", XF_NONE },
-	{ "proxy", "listen", "hostname", XF_NONE },
-	{ "settings", "workers", "num-workers", XF_NONE },
-	{ "settings", "foreground", "daemon", XF_NEGATE },
-	{ "settings", "log", "log-level", XF_PX_LOG },
-	{ "settings", "threads", NULL, XF_IGNORE },
+	{ "proxy", "server", "proxy", XF_NONE, 0 },
+	{ "proxy", "listen", "hostname", XF_NONE, 0 },
+	{ "settings", "workers", "num-workers", XF_NONE, 0 },
+	/* Px runs in the foreground on POSIX whatever this says */
+	{ "settings", "foreground", NULL, XF_IGNORE, 0 },
+	{ "settings", "log", "log-level", XF_PX_LOG, 0 },
+	{ "settings", "threads", NULL, XF_IGNORE, 0 },
 	/* cntlm.conf */
-	{ NULL, "proxy", "proxy", XF_SPACE_PORT },
-	{ NULL, "listen", "hostname", XF_LISTEN },
-	{ NULL, "header", "add-header", XF_NONE },
-	{ NULL, "passlm", "pass-lm", XF_NONE },
-	{ NULL, "passnt", "pass-nt", XF_NONE },
-	{ NULL, "passntlmv2", "pass-ntlmv2", XF_NONE },
-	{ NULL, "ntlmtobasic", "ntlm-to-basic", XF_NONE },
+	{ NULL, "proxy", "proxy", XF_SPACE_PORT, 0 },
+	{ NULL, "listen", "hostname", XF_LISTEN, 0 },
+	{ NULL, "header", "add-header", XF_NONE, 0 },
+	{ NULL, "passlm", "pass-lm", XF_NONE, 0 },
+	{ NULL, "passnt", "pass-nt", XF_NONE, 0 },
+	{ NULL, "passntlmv2", "pass-ntlmv2", XF_NONE, 0 },
+	{ NULL, "ntlmtobasic", "ntlm-to-basic", XF_NONE, 0 },
+	/* cntlm's rules apply in order, the first match deciding */
+	{ NULL, "allow", "allow", XF_ACL, 1 },
+	{ NULL, "deny", "deny", XF_ACL, 1 },
 };
 
 static void
@@ -374,7 +386,8 @@ key_normalize(const char *in, char *out, size_t size)
 }
 
 const char *
-config_alias(const char *section, const char *key, enum config_xform *xf)
+config_alias(const char *section, const char *key, int spaced,
+    enum config_xform *xf)
 {
 	char k[64];
 	size_t i;
@@ -387,6 +400,8 @@ config_alias(const char *section, const char *key, enum config_xform *xf)
 			continue;
 		if (a->section != NULL && (section == NULL ||
 		    strcmp(a->section, section) != 0))
+			continue;
+		if (a->cntlm && (!spaced || section != NULL))
 			continue;
 		*xf = a->xform;
 		return a->flag;
@@ -402,6 +417,7 @@ config_xform_value(enum config_xform xf, const char *v, char *out,
 {
 	switch (xf) {
 	case XF_NONE:
+	case XF_ACL:
 		return v;
 	case XF_IGNORE:
 		return NULL;
@@ -447,7 +463,7 @@ trim(char *s)
 
 int
 config_parse_line(char *line, char *section, size_t secsz, char **key,
-    char **value)
+    char **value, int *spaced)
 {
 	char *p = trim(line), *k;
 
@@ -470,6 +486,7 @@ config_parse_line(char *line, char *section, size_t secsz, char **key,
 		return -1;
 	if (*p != '\0' && *p != '=' && *p != ':' && *p != ' ' && *p != '\t')
 		return -1;
+	*spaced = 0;
 	if (*p == '=' || *p == ':') {
 		*p++ = '\0';
 	} else if (*p != '\0') {
@@ -477,6 +494,8 @@ config_parse_line(char *line, char *section, size_t secsz, char **key,
 		p = trim(p);
 		if (*p == '=' || *p == ':')
 			p++;
+		else
+			*spaced = 1;
 	}
 	p = trim(p);
 	if (p[0] == '"' && strlen(p) >= 2 && p[strlen(p) - 1] == '"') {
@@ -493,26 +512,27 @@ config_read(const char *path, config_set_fn set, void *arg, char *err,
     size_t errsz)
 {
 	char line[4096], section[64] = "", why[256], *key, *value;
+	char where[PATH_MAX + 16];
 	FILE *f;
-	int lineno = 0, rc = 0;
+	int lineno = 0, rc = 0, spaced;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		snprintf(err, errsz, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-		lineno++;
+		snprintf(where, sizeof(where), "%s:%d", path, ++lineno);
 		if (strchr(line, '\n') == NULL && !feof(f)) {
 			snprintf(err, errsz, "%s:%d: line too long", path,
 			    lineno);
 			rc = -1;
 		} else if (config_parse_line(line, section, sizeof(section),
-		    &key, &value) == -1) {
+		    &key, &value, &spaced) == -1) {
 			snprintf(err, errsz, "%s:%d: not 'key = value', "
 			    "'Key value' or '[section]'", path, lineno);
 			rc = -1;
-		} else if (key != NULL && set(arg, section[0] ? section : NULL,
-		    key, value, why, sizeof(why)) == -1) {
+		} else if (key != NULL && set(arg, where, section[0] ?
+		    section : NULL, key, value, spaced, why, sizeof(why)) == -1) {
 			snprintf(err, errsz, "%s:%d: %s: %s", path, lineno, key,
 			    why);
 			rc = -1;

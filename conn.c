@@ -521,13 +521,19 @@ local_address(struct worker *w, const struct sockaddr *sa)
 	return netlist_match_addr(w->local, sa);
 }
 
-/* --deny wins, then --hostonly, then --allow (empty: everyone). */
+/* --deny wins, then cntlm's ordered rules (the first that matches
+ * decides; none: allowed), then --hostonly, then --allow (empty:
+ * everyone). */
 static int
 client_allowed(struct worker *w, const struct sockaddr *sa)
 {
 	const struct config *cfg = w->cfg;
+	int rule;
 
 	if (netlist_match_addr(&cfg->deny, sa))
+		return 0;
+	if ((rule = netlist_find_addr(&cfg->acl, sa)) >= 0 &&
+	    cfg->acl_deny[rule])
 		return 0;
 	if (cfg->hostonly && !local_address(w, sa))
 		return 0;
@@ -537,7 +543,7 @@ client_allowed(struct worker *w, const struct sockaddr *sa)
 static void
 refuse_forbidden(int fd, const char *peer)
 {
-	log_warnx("%s: 403, refused by --allow/--deny/--hostonly", peer);
+	log_warnx("%s: refused by --allow/--deny/--hostonly (403)", peer);
 	refuse(fd, 403, "this address may not use the proxy");
 }
 

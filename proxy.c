@@ -177,6 +177,10 @@ static const struct option options[] = {
  * list rather than add to it. */
 static unsigned char from_file[NOPTIONS];
 
+/* struct config keeps one origin per option */
+typedef char str_from_fits[sizeof(((struct config *)0)->str_from) /
+    sizeof(char *) >= NOPTIONS ? 1 : -1];
+
 static void
 config_defaults(struct config *cfg)
 {
@@ -189,6 +193,7 @@ config_defaults(struct config *cfg)
 	cfg->max_header_size = 65536;
 	cfg->max_clients = 1024;
 	cfg->proxyreload = 60;
+	cfg->pac_file_url_path = "/";
 	cfg->client_bufsz = 16384;
 	cfg->server_bufsz = 16384;
 	cfg->log_level = LOG_LEVEL_INFO;
@@ -241,6 +246,28 @@ option_find(const char *name, size_t len)
 }
 
 static char opt_why[512];	/* why the last option_set() failed */
+static const char *setting_from;	/* "file:line: key" while a file's
+					   setting is applied, else NULL */
+
+/* Where a string option was set: its file line, else the flag. */
+static const char *
+str_from(const struct config *cfg, size_t off, const char *flag)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTIONS; i++)
+		if (options[i].off == off && options[i].type == OPT_STR)
+			return cfg->str_from[i] != NULL ? cfg->str_from[i] :
+			    flag;
+	return flag;
+}
+
+/* Where a list item came from: its file line, else the flag. */
+static const char *
+item_from(const struct strlist *l, size_t i, const char *flag)
+{
+	return l->from[i] != NULL ? l->from[i] : flag;
+}
 
 static int
 opt_error(const struct option *o, const char *val, const char *why)
@@ -297,6 +324,7 @@ list_add(const struct option *o, struct strlist *l, const char *v)
 {
 	if (l->n == MAX_LIST_ITEMS)
 		return opt_error(o, v, "is one item too many");
+	l->from[l->n] = setting_from;
 	l->v[l->n++] = v;
 	return 0;
 }
@@ -326,6 +354,25 @@ csv_add(struct config *cfg, const struct option *o, struct strlist *l,
 			return 0;
 		p = comma + 1;
 	}
+}
+
+/* Px writes times as "20.0": a duration in seconds may have a fraction,
+ * rounded up. */
+static int
+parse_seconds(const struct option *o, const char *val, long *v)
+{
+	char *end;
+	double d;
+
+	if (o->meta == NULL || strcmp(o->meta, "S") != 0)
+		return -1;
+	errno = 0;
+	d = strtod(val, &end);
+	if (errno != 0 || end == val || *end != '\0' || !(d >= o->min) ||
+	    !(d <= o->max))
+		return -1;
+	*v = (long)d + ((double)(long)d < d);
+	return 0;
 }
 
 static int
@@ -362,7 +409,8 @@ option_set(struct config *cfg, const struct option *o, const char *val)
 		*(int *)(void *)field = b;
 		return 0;
 	case OPT_LONG:
-		if (parse_long(val, o->min, o->max, &v) == -1) {
+		if (parse_long(val, o->min, o->max, &v) == -1 &&
+		    parse_seconds(o, val, &v) == -1) {
 			char why[80];
 
 			snprintf(why, sizeof(why), "is not a number in %ld..%ld",
@@ -373,6 +421,7 @@ option_set(struct config *cfg, const struct option *o, const char *val)
 		return 0;
 	case OPT_STR:
 		*(const char **)(void *)field = val;
+		cfg->str_from[o - options] = setting_from;
 		return 0;
 	case OPT_LIST:
 		return list_add(o, (struct strlist *)(void *)field, val);
@@ -462,7 +511,8 @@ access_list(struct netlist *l, const struct strlist *items, const char *flag)
 
 	for (i = 0; i < items->n; i++)
 		if (netlist_add(l, items->v[i], 0, err, sizeof(err)) == -1) {
-			fprintf(stderr, "proxy: %s: %s\n", flag, err);
+			fprintf(stderr, "proxy: %s: %s\n",
+			    item_from(items, i, flag), err);
 			return -1;
 		}
 	return 0;
@@ -598,8 +648,6 @@ serving_finish(struct config *cfg)
 	const char *v = cfg->pac_file;
 	struct stat st;
 
-	if (cfg->pac_file_url_path == NULL)
-		cfg->pac_file_url_path = "/";
 	if (cfg->pac_file_url_path[0] != '/') {
 		fprintf(stderr, "proxy: --pac-file-url-path: '%s' does not "
 		    "start with /\n", cfg->pac_file_url_path);
@@ -627,6 +675,64 @@ serving_finish(struct config *cfg)
 	return 0;
 }
 
+/* cntlm's Allow and Deny lines, in their order. */
+static int
+acl_finish(struct config *cfg)
+{
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < cfg->acl_s.n; i++) {
+		const char *r = cfg->acl_s.v[i];
+
+		cfg->acl_deny[cfg->acl.n] = r[0] == '-';
+		if (netlist_add(&cfg->acl, r + 1, 0, err, sizeof(err)) == -1) {
+			fprintf(stderr, "proxy: %s: %s\n", item_from(&cfg->acl_s,
+			    i, r[0] == '-' ? "Deny" : "Allow"), err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* --gateway and --hostonly (as in Px and cntlm) listen on every
+ * interface, at the port of each --listen address (or --port). */
+static int
+bind_all(struct config *cfg)
+{
+	char host[HOST_MAX], *spec;
+	uint16_t ports[MAX_LIST_ITEMS], p;
+	size_t i, j, np = 0;
+
+	for (i = 0; i < cfg->listen.n; i++) {
+		const char *a = cfg->listen.v[i];
+
+		if (parse_hostport(a, strlen(a), host, sizeof(host), &p,
+		    (uint16_t)cfg->port) == -1)
+			continue;	/* bind_one() will name it */
+		for (j = 0; j < np && ports[j] != p; j++)
+			;
+		if (j == np)
+			ports[np++] = p;
+	}
+	if (np == 0)
+		ports[np++] = (uint16_t)cfg->port;
+	cfg->bind.n = 0;
+	for (i = 0; i < np && cfg->bind.n + 2 <= MAX_LIST_ITEMS; i++) {
+		snprintf(host, sizeof(host), "0.0.0.0:%u", ports[i]);
+		if ((spec = cfg_strndup(cfg, host, strlen(host))) == NULL)
+			return -1;
+		cfg->bind.from[cfg->bind.n] = NULL;
+		cfg->bind.v[cfg->bind.n++] = spec;
+		snprintf(host, sizeof(host), "[::]:%u", ports[i]);
+		if ((spec = cfg_strndup(cfg, host, strlen(host))) == NULL)
+			return -1;
+		cfg->bind.from[cfg->bind.n] = NULL;
+		cfg->bind.v[cfg->bind.n++] = spec;
+	}
+	return 0;
+}
+
 static int
 access_finish(struct config *cfg)
 {
@@ -636,7 +742,8 @@ access_finish(struct config *cfg)
 	    access_list(&cfg->deny, &cfg->deny_s, "--deny") == -1)
 		return -1;
 	for (i = 0; i < cfg->basic_auth.n; i++)
-		if (user_add(cfg, cfg->basic_auth.v[i], "--basic-auth") == -1)
+		if (user_add(cfg, cfg->basic_auth.v[i], item_from(&cfg->basic_auth,
+		    i, "--basic-auth")) == -1)
 			return -1;
 	if (cfg->basic_auth_file != NULL &&
 	    users_file(cfg, cfg->basic_auth_file) == -1)
@@ -644,15 +751,16 @@ access_finish(struct config *cfg)
 	for (i = 0; i < cfg->tunnel_s.n; i++)
 		if (tunnel_parse(&cfg->tunnels[cfg->ntunnels++],
 		    cfg->tunnel_s.v[i]) == -1) {
-			fprintf(stderr, "proxy: --tunnel: '%s' is not "
-			    "[ADDR:]LPORT:HOST:RPORT\n", cfg->tunnel_s.v[i]);
+			fprintf(stderr, "proxy: %s: '%s' is not "
+			    "[ADDR:]LPORT:HOST:RPORT\n", item_from(&cfg->tunnel_s,
+			    i, "--tunnel"), cfg->tunnel_s.v[i]);
 			return -1;
 		}
+	if (acl_finish(cfg) == -1)
+		return -1;
 	cfg->bind = cfg->listen;
-	if ((cfg->gateway || cfg->hostonly) && cfg->bind.n == 0) {
-		cfg->bind.v[cfg->bind.n++] = "0.0.0.0";
-		cfg->bind.v[cfg->bind.n++] = "::";
-	}
+	if (cfg->gateway || cfg->hostonly)
+		return bind_all(cfg);
 	if (cfg->bind.n == 0)
 		cfg->bind.v[cfg->bind.n++] = "127.0.0.1";
 	return 0;
@@ -755,12 +863,14 @@ parents_finish(struct config *cfg)
 	size_t i;
 
 	for (i = 0; i < cfg->proxy.n; i++)
-		if (parent_add(cfg, cfg->proxy.v[i], "--proxy") == -1)
+		if (parent_add(cfg, cfg->proxy.v[i], item_from(&cfg->proxy, i,
+		    "--proxy")) == -1)
 			return -1;
 	for (i = 0; i < cfg->noproxy_s.n; i++)
 		if (netlist_add(&cfg->noproxy, cfg->noproxy_s.v[i], 1, err,
 		    sizeof(err)) == -1) {
-			fprintf(stderr, "proxy: --noproxy: %s\n", err);
+			fprintf(stderr, "proxy: %s: %s\n", item_from(
+			    &cfg->noproxy_s, i, "--noproxy"), err);
 			return -1;
 		}
 	if (cfg->proxy.n > 0 || cfg->noproxy_s.n > 0 ||
@@ -794,8 +904,9 @@ auth_parse(struct config *cfg)
 	else if (ntlm_dialect_parse(cfg->auth_s, &cfg->dialect) == 0)
 		cfg->auth = AUTH_NTLM;
 	else {
-		fprintf(stderr, "proxy: --auth: '%s' is not one of NTLMv2, "
-		    "NTLM2SR, NTLM, NT, LM, BASIC, NONE\n", cfg->auth_s);
+		fprintf(stderr, "proxy: %s: '%s' is not one of NTLMv2, "
+		    "NTLM2SR, NTLM, NT, LM, BASIC, NONE\n", str_from(cfg,
+		    OFF(auth_s), "--auth"), cfg->auth_s);
 		return -1;
 	}
 	if (cfg->auth != AUTH_NONE && cfg->username == NULL &&
@@ -891,9 +1002,15 @@ password_find(struct config *cfg, char *buf, size_t size, int need)
 	if (env != NULL)
 		return env;
 	if (cfg->password != NULL) {
-		fprintf(stderr, "proxy: warning: a password on the command "
-		    "line can be read by other users; prefer PROXY_PASSWORD, "
-		    "--password-prompt or the --pass-* hashes\n");
+		if (cfg->password_in_file)
+			fprintf(stderr, "proxy: warning: %s: a password in plain "
+			    "text; --save writes its hashes instead\n",
+			    str_from(cfg, OFF(password), "the config file"));
+		else
+			fprintf(stderr, "proxy: warning: a password on the "
+			    "command line can be read by other users; prefer "
+			    "PROXY_PASSWORD, --password-prompt or the --pass-* "
+			    "hashes\n");
 		return cfg->password;
 	}
 	if ((cfg->password_prompt || need) && !cfg->reloading &&
@@ -998,8 +1115,9 @@ config_finish(struct config *cfg)
 
 	for (i = 0; i < cfg->connect_ports.n; i++) {
 		if (parse_long(cfg->connect_ports.v[i], 1, 65535, &v) == -1) {
-			fprintf(stderr, "proxy: --connect-ports: '%s' is not "
-			    "a port\n", cfg->connect_ports.v[i]);
+			fprintf(stderr, "proxy: %s: '%s' is not a port\n",
+			    item_from(&cfg->connect_ports, i, "--connect-ports"),
+			    cfg->connect_ports.v[i]);
 			return -1;
 		}
 		cfg->ports[cfg->nports++] = (uint16_t)v;
@@ -1008,8 +1126,8 @@ config_finish(struct config *cfg)
 		const char *h = cfg->add_headers.v[i], *c = strchr(h, ':');
 
 		if (c == NULL || c == h || strpbrk(h, "\r\n") != NULL) {
-			fprintf(stderr, "proxy: --add-header: '%s' is not "
-			    "'Name: value'\n", h);
+			fprintf(stderr, "proxy: %s: '%s' is not 'Name: value'\n",
+			    item_from(&cfg->add_headers, i, "--add-header"), h);
 			return -1;
 		}
 	}
@@ -1118,8 +1236,9 @@ listeners_drop(struct listener *nl, size_t n, const struct listener *old,
 /* Binds one "ADDR[:PORT]" (each address it resolves to); 0, -2 on a bad
  * address, -1 when binding fails. */
 static int
-bind_one(const struct config *cfg, const char *a, int tunnel,
-    struct listener *ls, size_t *n, struct listener *old, size_t nold)
+bind_one(const struct config *cfg, const char *a, const char *from,
+    int tunnel, struct listener *ls, size_t *n, struct listener *old,
+    size_t nold)
 {
 	struct addrinfo hints, *res, *ai;
 	char host[HOST_MAX], port[8];
@@ -1132,13 +1251,13 @@ bind_one(const struct config *cfg, const char *a, int tunnel,
 	hints.ai_flags = AI_PASSIVE;
 	if (parse_hostport(a, strlen(a), host, sizeof(host), &p,
 	    (uint16_t)cfg->port) == -1) {
-		fprintf(stderr, "proxy: --hostname: '%s' is not an address\n",
+		fprintf(stderr, "proxy: %s: '%s' is not an address\n", from,
 		    a);
 		return -2;
 	}
 	snprintf(port, sizeof(port), "%u", p);
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		fprintf(stderr, "proxy: --hostname: '%s': %s\n", a,
+		fprintf(stderr, "proxy: %s: '%s': %s\n", from, a,
 		    gai_strerror(rc));
 		return -2;
 	}
@@ -1174,10 +1293,11 @@ listeners_open(const struct config *cfg, struct listener *ls,
 	int rc = 0;
 
 	for (i = 0; i < cfg->bind.n && rc == 0; i++)
-		rc = bind_one(cfg, cfg->bind.v[i], -1, ls, &n, old, nold);
+		rc = bind_one(cfg, cfg->bind.v[i], item_from(&cfg->bind, i,
+		    "--hostname"), -1, ls, &n, old, nold);
 	for (i = 0; i < cfg->ntunnels && rc == 0; i++)
-		rc = bind_one(cfg, cfg->tunnels[i].bind, (int)i, ls, &n, old,
-		    nold);
+		rc = bind_one(cfg, cfg->tunnels[i].bind, "--tunnel", (int)i, ls,
+		    &n, old, nold);
 	if (rc == 0)
 		return (ssize_t)n;
 	listeners_drop(ls, n, old, nold);
@@ -1706,18 +1826,19 @@ file_forbidden(const struct option *o)
 }
 
 static int
-file_set(void *arg, const char *section, const char *key, const char *value,
-    char *why, size_t whysz)
+file_set(void *arg, const char *where, const char *section, const char *key,
+    const char *value, int spaced, char *why, size_t whysz)
 {
 	struct config *cfg = arg;
 	const struct option *o;
 	enum config_xform xf;
 	const char *flag, *v;
-	char tmp[HOST_MAX * 2], name[64];
+	char tmp[HOST_MAX * 2], name[64], from[PATH_MAX + 96];
 	char *copy;
 	size_t i;
+	int rc;
 
-	if ((flag = config_alias(section, key, &xf)) == NULL) {
+	if ((flag = config_alias(section, key, spaced, &xf)) == NULL) {
 		for (i = 0; key[i] != '\0' && i + 1 < sizeof(name); i++)
 			name[i] = key[i] == '_' ? '-' :
 			    (char)tolower((unsigned char)key[i]);
@@ -1731,17 +1852,34 @@ file_set(void *arg, const char *section, const char *key, const char *value,
 		    "names)");
 		return -1;
 	}
+	/* Px's files leave keys empty to mean "not set" */
+	if (*value == '\0')
+		return 0;
 	if ((v = config_xform_value(xf, value, tmp, sizeof(tmp))) == NULL)
 		return 0;
-	if ((copy = cfg_strndup(cfg, v, strlen(v))) == NULL) {
+	snprintf(from, sizeof(from), "%s: %s", where, key);
+	if ((copy = cfg_strndup(cfg, v, strlen(v))) == NULL ||
+	    (setting_from = cfg_strndup(cfg, from, strlen(from))) == NULL) {
 		snprintf(why, whysz, "out of memory");
 		return -1;
 	}
-	if (option_set(cfg, o, o->type == OPT_DEBUG && parse_bool(copy) == 0 ?
-	    NULL : copy) == -1) {
+	if (xf == XF_ACL) {
+		/* one ordered rule: '+' allows, '-' denies */
+		snprintf(tmp, sizeof(tmp), "%c%s", o->off == OFF(deny_s) ? '-' :
+		    '+', copy);
+		copy = cfg_strndup(cfg, tmp, strlen(tmp));
+		rc = copy == NULL ? opt_error(o, v, "ran out of memory") :
+		    list_add(o, &cfg->acl_s, copy);
+	} else
+		rc = option_set(cfg, o, o->type == OPT_DEBUG &&
+		    parse_bool(copy) == 0 ? NULL : copy);
+	setting_from = NULL;
+	if (rc == -1) {
 		snprintf(why, whysz, "%s", opt_why);
 		return -1;
 	}
+	if (o->off == OFF(password))
+		cfg->password_in_file = 1;
 	from_file[o - options] = 1;
 	return 0;
 }
@@ -1779,6 +1917,24 @@ save_hash(FILE *f, const char *name, const unsigned char h[16])
 	return save_line(f, name, hex);
 }
 
+/* A client login as user:{SHA256}, never its password. */
+static int
+save_user(FILE *f, const char *line)
+{
+	struct client_user u;
+	const char *why;
+	char v[NTLM_NAME_MAX + 80];
+	size_t n;
+	int i;
+
+	if (user_parse(&u, line, &why) == -1)
+		return 0;
+	n = (size_t)snprintf(v, sizeof(v), "%s:{SHA256}", u.name);
+	for (i = 0; i < 32 && n + 3 <= sizeof(v); i++)
+		n += (size_t)snprintf(v + n, sizeof(v) - n, "%02x", u.hash[i]);
+	return save_line(f, "basic-auth", v);
+}
+
 /* Secrets are written as the hashes they give, never as a password. */
 static int
 save_option(FILE *f, const struct config *cfg, const struct config *def,
@@ -1806,16 +1962,21 @@ save_option(FILE *f, const struct config *cfg, const struct config *def,
 		snprintf(num, sizeof(num), "%ld",
 		    *(const long *)(const void *)field);
 		return save_line(f, o->name, num);
-	case OPT_STR:
-		return *(const char *const *)(const void *)field == NULL ? 0 :
-		    save_line(f, o->name,
-		    *(const char *const *)(const void *)field);
+	case OPT_STR: {
+		const char *v = *(const char *const *)(const void *)field;
+		const char *d = *(const char *const *)(const void *)dfield;
+
+		return v == NULL || (d != NULL && strcmp(v, d) == 0) ? 0 :
+		    save_line(f, o->name, v);
+	}
 	case OPT_LIST:
 	case OPT_CSV: {
 		const struct strlist *l = (const void *)field;
 
 		for (i = 0; i < l->n; i++)
-			if (save_line(f, o->name, l->v[i]) == -1)
+			if ((o->off == OFF(basic_auth) ?
+			    save_user(f, l->v[i]) :
+			    save_line(f, o->name, l->v[i])) == -1)
 				return -1;
 		return 0;
 	}
@@ -1838,6 +1999,11 @@ save_all(FILE *f, const struct config *cfg)
 		return -1;
 	for (i = 0; i < NOPTIONS; i++)
 		if (save_option(f, cfg, &def, &options[i]) == -1)
+			return -1;
+	/* cntlm's ordered rules keep their own layout */
+	for (i = 0; i < cfg->acl_s.n; i++)
+		if (fprintf(f, "%s %s\n", cfg->acl_s.v[i][0] == '-' ? "Deny" :
+		    "Allow", cfg->acl_s.v[i] + 1) < 0)
 			return -1;
 	if ((cfg->creds.have & NTLM_HAVE_LM && save_hash(f, "pass-lm",
 	    cfg->creds.lm) == -1) || (cfg->creds.have & NTLM_HAVE_NT &&

@@ -757,6 +757,8 @@ int	 netlist_add(struct netlist *, const char *item, int hosts,
 /* The same for a list separated by commas, semicolons or blanks. */
 int	 netlist_add_csv(struct netlist *, const char *csv, int hosts,
 	    char *err, size_t errsz);
+/* The first entry whose range holds the address, or -1. */
+int	 netlist_find_addr(const struct netlist *, const struct sockaddr *);
 /* 1 if the address is in one of the ranges. */
 int	 netlist_match_addr(const struct netlist *, const struct sockaddr *);
 /* 1 if host (a name or an address literal) matches an entry; names
@@ -770,13 +772,16 @@ enum config_xform {
 	XF_NEGATE,	/* px.ini foreground = 1: not --daemon */
 	XF_PX_LOG,	/* px.ini log = 0..4: info or debug */
 	XF_SPACE_PORT,	/* cntlm "Proxy host port" */
-	XF_LISTEN	/* cntlm "Listen 3128": a port on loopback */
+	XF_LISTEN,	/* cntlm "Listen 3128": a port on loopback */
+	XF_ACL		/* cntlm Allow/Deny: one ordered rule */
 };
 
-/* Called for each "key value" of a file, section lower-cased or NULL;
- * returns 0, or -1 with why filled. */
-typedef int (*config_set_fn)(void *arg, const char *section,
-    const char *key, const char *value, char *why, size_t whysz);
+/* Called for each setting of a file, section lower-cased or NULL,
+ * spaced set for cntlm's "Key value" form; returns 0, or -1 with why
+ * filled. */
+typedef int (*config_set_fn)(void *arg, const char *where,
+    const char *section, const char *key, const char *value, int spaced,
+    char *why, size_t whysz);
 
 /*
  * Reads a config file: "[section]" lines, "key = value", "key: value"
@@ -789,11 +794,11 @@ int	 config_read(const char *path, config_set_fn, void *arg, char *err,
  * NULL), "key = value", "key: value", "Key value", or a comment or blank
  * line (*key NULL). 0, or -1 when the line is none of these. */
 int	 config_parse_line(char *line, char *section, size_t secsz,
-	    char **key, char **value);
+	    char **key, char **value, int *spaced);
 /* The flag a px.ini or cntlm.conf key stands for (NULL: none; a key
  * that is a flag name needs none), with the transform of its value. */
 const char *config_alias(const char *section, const char *key,
-	    enum config_xform *);
+	    int spaced, enum config_xform *);
 /* Reads a whole file of at most max bytes (NUL added); NULL with errno
  * set on failure. */
 char	*config_slurp(const char *path, size_t max, size_t *len);
@@ -811,6 +816,8 @@ struct addr {
 
 struct strlist {
 	const char	*v[MAX_LIST_ITEMS];
+	const char	*from[MAX_LIST_ITEMS];	/* "file:line: key", or NULL
+						   for the command line */
 	size_t		 n;
 };
 
@@ -912,12 +919,17 @@ struct config {
 	const char	*config_file;
 	int		 save;
 	int		 reloading;	/* SIGHUP: prompt for nothing */
+	int		 password_in_file;
+	struct strlist	 acl_s;		/* cntlm's ordered "+allow"/"-deny" */
+	const char	*str_from[64];	/* where string options were set */
 	void		**owned;	/* allocations freed with it */
 	size_t		 nowned;
 	/* derived at start-up */
 	struct strlist	 bind;		/* addresses to listen on */
 	long		 nworkers;
 	struct netlist	 allow, deny;
+	struct netlist	 acl;		/* cntlm's rules, first match wins */
+	unsigned char	 acl_deny[MAX_LIST_ITEMS];
 	struct client_user *users;
 	size_t		 nusers;
 	struct hop	 parents[MAX_PARENTS];

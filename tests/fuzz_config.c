@@ -18,6 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char s[1024], section[64] = "", err[256], host[HOST_MAX], out[512];
 	char *key, *value;
 	enum config_xform xf;
+	int spaced;
 	uint16_t port;
 	size_t n = size < sizeof(s) - 1 ? size : sizeof(s) - 1;
 
@@ -34,9 +35,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (strlen(host) >= sizeof(host) || port == 0))
 		abort();
 	(void)base64_decode(s, n, out, sizeof(out));
-	if (config_parse_line(s, section, sizeof(section), &key, &value) == 0 &&
-	    key != NULL) {
-		(void)config_alias(section[0] ? section : NULL, key, &xf);
+	if (config_parse_line(s, section, sizeof(section), &key, &value,
+	    &spaced) == 0 && key != NULL) {
+		(void)config_alias(section[0] ? section : NULL, key, spaced,
+		    &xf);
 		(void)config_xform_value(xf, value, out, sizeof(out));
 		(void)config_xform_value(XF_SPACE_PORT, value, out, sizeof(out));
 		(void)config_xform_value(XF_LISTEN, value, out, sizeof(out));
