@@ -23,6 +23,17 @@
  *
  * Strings are byte strings (UTF-8 in, UTF-8 out): length and indexes
  * count bytes, which is what PAC files see for ASCII host names and URLs.
+ *
+ * The C stack: evaluation recurses once per nested expression or
+ * statement, capped by CDEPTH_MAX frames and env->depth_max calls; the
+ * worst case needs about 512 KiB of stack (more under sanitizers).
+ *
+ * Sections, in order: types; limits and fatal errors; arena; strings;
+ * values; objects (with the undo log); lexer; parser; numbers (no libm);
+ * conversions; interpreter core and statements; regular expressions;
+ * built-ins (strings, regexps, arrays, objects, numbers and Math, URI
+ * coding, dates); PAC helpers; the tables that install the built-ins;
+ * the API; result strings.
  */
 #include <arpa/inet.h>
 #include <math.h>
@@ -286,7 +297,7 @@ struct pac {
 
 static const struct val undef = { V_UNDEF, { 0 } };
 
-/* ------------------------------------------------------- fatal errors */
+/* ---------------------------------------------- limits and fatal errors */
 
 static void	die(struct pac *, const char *, ...) NORETURN PRINTFLIKE(2, 3);
 
@@ -309,11 +320,29 @@ die(struct pac *P, const char *fmt, ...)
 	longjmp(*P->jb, 1);
 }
 
+/* Counts n steps of work against the run's budget. */
+static void
+charge(struct pac *P, unsigned long n)
+{
+	P->steps += n;
+	if (P->steps > P->steps_max)
+		die(P, "step limit exceeded (%lu steps)", P->steps_max);
+}
+
+/* Work over n bytes (comparing, scanning) costs steps too: a loop over
+ * megabyte strings must run into the step limit, not for minutes. */
+static void
+charge_bytes(struct pac *P, size_t n)
+{
+	if (n >= 256)
+		charge(P, n / 256);
+}
+
 /* ---------------------------------------------------------------- arena */
 
 /* Zeroed, 8-aligned memory that lives until the arena is released. */
 static void *
-pac_alloc(struct pac *P, size_t n)
+arena_alloc(struct pac *P, size_t n)
 {
 	struct chunk *c = P->chunk;
 	char *p;
@@ -343,17 +372,17 @@ pac_alloc(struct pac *P, size_t n)
 
 /* n elements of size sz, checking the product. */
 static void *
-pac_nalloc(struct pac *P, size_t n, size_t sz)
+arena_nalloc(struct pac *P, size_t n, size_t sz)
 {
 	if (sz != 0 && n > P->mem_max / sz)
 		die(P, "out of memory (limit %zu bytes)", P->mem_max);
-	return pac_alloc(P, n * sz);
+	return arena_alloc(P, n * sz);
 }
 
 static void *
-pac_dup(struct pac *P, const void *src, size_t n)
+arena_dup(struct pac *P, const void *src, size_t n)
 {
-	void *p = pac_alloc(P, n);
+	void *p = arena_alloc(P, n);
 
 	if (n > 0)
 		memcpy(p, src, n);
@@ -396,7 +425,7 @@ str_alloc(struct pac *P, size_t n)
 
 	if (n >= STR_MAX)
 		die(P, "out of memory (string of %zu bytes)", n);
-	s = pac_alloc(P, sizeof(*s) + n + 1);
+	s = arena_alloc(P, sizeof(*s) + n + 1);
 	s->len = (uint32_t)n;
 	return s;
 }
@@ -483,7 +512,7 @@ intern(struct pac *P, const char *p, size_t n)
 	if (P->natoms * 2 >= P->acap) {
 		uint32_t ncap = P->acap ? P->acap * 2 : 256;
 
-		na = pac_nalloc(P, ncap, sizeof(*na));
+		na = arena_nalloc(P, ncap, sizeof(*na));
 		for (i = 0; i < P->acap; i++) {
 			if ((s = P->atoms[i]) == NULL)
 				continue;
@@ -583,7 +612,7 @@ is_callable(const struct val *v)
 static struct obj *
 obj_new(struct pac *P, enum okind kind, struct obj *proto)
 {
-	struct obj *o = pac_alloc(P, sizeof(*o));
+	struct obj *o = arena_alloc(P, sizeof(*o));
 
 	o->kind = kind;
 	o->gen = P->gen;
@@ -603,12 +632,12 @@ obj_touch(struct pac *P, struct obj *o)
 
 	if (o->gen == P->gen || o->epoch == P->epoch)
 		return;
-	u = pac_alloc(P, sizeof(*u));
+	u = arena_alloc(P, sizeof(*u));
 	u->o = o;
 	u->saved = *o;
-	u->props = pac_dup(P, o->props, o->nprops * sizeof(*o->props));
-	u->items = pac_dup(P, o->items, o->len * sizeof(*o->items));
-	u->index = pac_dup(P, o->index, o->hcap * sizeof(*o->index));
+	u->props = arena_dup(P, o->props, o->nprops * sizeof(*o->props));
+	u->items = arena_dup(P, o->items, o->len * sizeof(*o->items));
+	u->index = arena_dup(P, o->index, o->hcap * sizeof(*o->index));
 	u->prev = P->undo;
 	P->undo = u;
 	o->epoch = P->epoch;
@@ -678,7 +707,7 @@ index_build(struct pac *P, struct obj *o)
 
 	while (hcap < 2 * (o->nprops + 1))
 		hcap *= 2;
-	o->index = pac_nalloc(P, hcap, sizeof(*o->index));
+	o->index = arena_nalloc(P, hcap, sizeof(*o->index));
 	o->hcap = hcap;
 	for (i = 0; i < o->nprops; i++)
 		if (o->props[i].key != NULL)
@@ -697,7 +726,7 @@ prop_add(struct pac *P, struct obj *o, struct str *k, const struct val *v,
 		uint32_t live = o->nprops - o->ndel;
 		uint32_t ncap = live < 4 ? 8 : live * 2;
 
-		np = pac_nalloc(P, ncap, sizeof(*np));
+		np = arena_nalloc(P, ncap, sizeof(*np));
 		for (i = 0; i < o->nprops; i++)
 			if (o->props[i].key != NULL)
 				np[n++] = o->props[i];
@@ -757,8 +786,7 @@ obj_del(struct pac *P, struct obj *o, struct str *k)
 
 	if ((p = prop_find(o, k)) == NULL)
 		return 0;
-	obj_touch(P, o);
-	p = prop_find(o, k);
+	obj_touch(P, o);	/* saves, but does not move, the props */
 	p->key = NULL;
 	p->v = undef;
 	o->ndel++;
@@ -783,7 +811,7 @@ arr_new(struct pac *P, uint32_t cap)
 	struct obj *a = obj_new(P, O_ARRAY, P->p_array);
 
 	if (cap > 0) {
-		a->items = pac_nalloc(P, cap, sizeof(*a->items));
+		a->items = arena_nalloc(P, cap, sizeof(*a->items));
 		a->cap = cap;
 	}
 	return a;
@@ -802,7 +830,7 @@ arr_reserve(struct pac *P, struct obj *a, uint32_t n)
 	ncap = a->cap < 4 ? 8 : a->cap;
 	while (ncap < n)
 		ncap *= 2;
-	ni = pac_nalloc(P, ncap, sizeof(*ni));
+	ni = arena_nalloc(P, ncap, sizeof(*ni));
 	if (a->len > 0)
 		memcpy(ni, a->items, a->len * sizeof(*ni));
 	a->items = ni;
@@ -913,6 +941,9 @@ struct parser {
 	uint32_t	 line;
 	size_t		 bol;		/* offset where the line starts */
 	enum tok	 last;		/* previous token, for '/' */
+	int		 last_ctrl;	/* it was the ')' of if/for/while */
+	unsigned char	 parens[256];	/* per open '(': after if/for/while */
+	unsigned	 nparens;
 	struct token	 tok;
 	struct node	*fn;		/* innermost function, for hoisting */
 	int		 depth;
@@ -1210,7 +1241,9 @@ decode(struct parser *ps, size_t a, size_t b, const struct token *at)
 	}
 	o[n] = '\0';
 	out->len = (uint32_t)n;
-	if (n < 64)
+	/* short ones ("DIRECT") are worth sharing; long ones (the domain
+	 * names of a large table) would only grow the atom table */
+	if (n < 16)
 		return intern(ps->P, out->s, n);
 	return out;
 }
@@ -1271,7 +1304,7 @@ lex_number(struct parser *ps)
 				i++;
 		}
 		n = i - st;
-		p = n < sizeof(buf) ? buf : pac_alloc(ps->P, n + 1);
+		p = n < sizeof(buf) ? buf : arena_alloc(ps->P, n + 1);
 		memcpy(p, s + st, n);
 		p[n] = '\0';
 		v = strtod(p, NULL);
@@ -1471,7 +1504,7 @@ next(struct parser *ps)
 		lex_string(ps);
 	else if (c == '`')
 		lex_template(ps);
-	else if (c == '/' && !ends_operand(ps->last))
+	else if (c == '/' && (!ends_operand(ps->last) || ps->last_ctrl))
 		lex_regex(ps);
 	else {
 		for (k = 0; k < sizeof(puncts) / sizeof(puncts[0]); k++) {
@@ -1491,6 +1524,19 @@ next(struct parser *ps)
 	}
 out:
 	t->end = ps->pos;
+	/* a '/' after the ')' of if (...) starts a regex, not a division */
+	ps->last_ctrl = 0;
+	if (t->t == T_LPAREN) {
+		if (ps->nparens < sizeof(ps->parens))
+			ps->parens[ps->nparens] = ps->last == T_IF ||
+			    ps->last == T_WHILE || ps->last == T_FOR ||
+			    ps->last == T_WITH;
+		ps->nparens++;
+	} else if (t->t == T_RPAREN && ps->nparens > 0) {
+		ps->nparens--;
+		if (ps->nparens < sizeof(ps->parens))
+			ps->last_ctrl = ps->parens[ps->nparens];
+	}
 	ps->last = t->t;
 }
 
@@ -1561,7 +1607,7 @@ nest(struct parser *ps)
 static struct node *
 mk(struct parser *ps, enum ntype type, const struct token *at)
 {
-	struct node *n = pac_alloc(ps->P, sizeof(*n));
+	struct node *n = arena_alloc(ps->P, sizeof(*n));
 
 	n->type = type;
 	n->line = at->line;
@@ -1693,7 +1739,7 @@ parse_function(struct parser *ps, int decl)
 {
 	struct token at = ps->tok;
 	struct node *n = mk(ps, N_FUNC, &at);
-	struct fninfo *fi = pac_alloc(ps->P, sizeof(*fi));
+	struct fninfo *fi = arena_alloc(ps->P, sizeof(*fi));
 
 	n->v.fn = fi;
 	fi->decl = decl;
@@ -1713,7 +1759,7 @@ static struct node *
 parse_arrow(struct parser *ps, struct node *params, const struct token *at)
 {
 	struct node *n = mk(ps, N_FUNC, at), *p, *sfn;
-	struct fninfo *fi = pac_alloc(ps->P, sizeof(*fi));
+	struct fninfo *fi = arena_alloc(ps->P, sizeof(*fi));
 
 	n->v.fn = fi;
 	fi->arrow = 1;
@@ -2241,7 +2287,7 @@ parse_object(struct parser *ps)
 		else if (ps->tok.t == T_LPAREN) {
 			/* method shorthand: name() { ... } */
 			f = mk(ps, N_FUNC, &at);
-			fi = pac_alloc(ps->P, sizeof(*fi));
+			fi = arena_alloc(ps->P, sizeof(*fi));
 			f->v.fn = fi;
 			parse_params(ps, fi);
 			parse_fbody(ps, f);
@@ -2551,7 +2597,7 @@ parse_program(struct pac *P, const char *src, size_t len)
 	ps.line = 1;
 	ps.last = T_LPAREN;
 	prog = mk(&ps, N_FUNC, &at);
-	prog->v.fn = pac_alloc(P, sizeof(struct fninfo));
+	prog->v.fn = arena_alloc(P, sizeof(struct fninfo));
 	ps.fn = prog;
 	next(&ps);
 	prog->v.fn->body = parse_stmts(&ps, 0);
@@ -2776,7 +2822,7 @@ dpow(double x, double y)
 static size_t
 num_fmt(double d, char *buf, size_t sz)
 {
-	char tmp[40], dig[24];
+	char tmp[40], dig[24] = "0";
 	int prec, k = 0, n, i;
 	size_t o = 0;
 	const char *p;
@@ -2804,6 +2850,8 @@ num_fmt(double d, char *buf, size_t sz)
 	for (; *p != 'e' && *p != '\0'; p++)
 		if (is_digit((unsigned char)*p) && k < (int)sizeof(dig) - 1)
 			dig[k++] = *p;
+	if (k == 0)		/* cannot happen for a finite d != 0 */
+		k = 1;
 	while (k > 1 && dig[k - 1] == '0')
 		k--;
 	n = (*p == 'e' ? atoi(p + 1) : 0) + 1;	/* value = 0.dig * 10^n */
@@ -2984,6 +3032,7 @@ to_num(struct pac *P, const struct val *v)
 	case V_NUM:
 		return v->u.n;
 	case V_STR:
+		charge_bytes(P, v->u.s->len);
 		return str_to_num(v->u.s);
 	case V_OBJ:
 		if (v->u.o->kind == O_DATE)
@@ -3083,10 +3132,12 @@ key_index(const struct val *k, uint32_t *idx)
 }
 
 static int
-strict_eq(const struct val *a, const struct val *b)
+strict_eq(struct pac *P, const struct val *a, const struct val *b)
 {
 	if (a->t != b->t)
 		return 0;
+	if (a->t == V_STR && a->u.s != b->u.s && a->u.s->len == b->u.s->len)
+		charge_bytes(P, a->u.s->len);
 	switch (a->t) {
 	case V_UNDEF:
 	case V_NULL:
@@ -3108,13 +3159,13 @@ loose_eq(struct pac *P, struct val a, struct val b)
 {
 	for (;;) {
 		if (a.t == b.t)
-			return strict_eq(&a, &b);
+			return strict_eq(P, &a, &b);
 		if (a.t <= V_NULL || b.t <= V_NULL)
 			return a.t <= V_NULL && b.t <= V_NULL;
 		if (a.t == V_NUM && b.t == V_STR)
-			return a.u.n == str_to_num(b.u.s);
+			return a.u.n == to_num(P, &b);
 		if (a.t == V_STR && b.t == V_NUM)
-			return str_to_num(a.u.s) == b.u.n;
+			return to_num(P, &a) == b.u.n;
 		if (a.t == V_BOOL)
 			a = v_num(a.u.b);
 		else if (b.t == V_BOOL)
@@ -3146,8 +3197,11 @@ less_than(struct pac *P, const struct val *a, const struct val *b)
 	struct val x = to_prim(P, a, 1), y = to_prim(P, b, 1);
 	double dx, dy;
 
-	if (x.t == V_STR && y.t == V_STR)
+	if (x.t == V_STR && y.t == V_STR) {
+		charge_bytes(P, x.u.s->len < y.u.s->len ? x.u.s->len :
+		    y.u.s->len);
 		return str_cmp(x.u.s, y.u.s) < 0;
+	}
 	dx = to_num(P, &x);
 	dy = to_num(P, &y);
 	if (isnan(dx) || isnan(dy))
@@ -3163,14 +3217,6 @@ static int eval(struct pac *, struct node *, struct val *);
 static int exec(struct pac *, struct node *);
 static int call_value(struct pac *, const struct val *, const struct val *,
 		    struct val *, int, struct val *, const struct node *);
-
-static void
-charge(struct pac *P, unsigned long n)
-{
-	P->steps += n;
-	if (P->steps > P->steps_max)
-		die(P, "step limit exceeded (%lu steps)", P->steps_max);
-}
 
 static void
 enter(struct pac *P, const struct node *n)
@@ -3308,8 +3354,6 @@ static struct str *rx_source(const struct rx *);
 static int
 special_get(struct pac *P, struct obj *o, struct str *k, struct val *out)
 {
-	struct val *v;
-
 	switch (o->kind) {
 	case O_ARRAY:
 		if (str_same(k, P->a[A_LENGTH])) {
@@ -3357,7 +3401,6 @@ special_get(struct pac *P, struct obj *o, struct str *k, struct val *out)
 			return 0;
 		return 1;
 	default:
-		(void)v;
 		return 0;
 	}
 }
@@ -3372,6 +3415,7 @@ get_prop(struct pac *P, const struct val *base, const struct val *key,
 	uint32_t idx;
 	char buf[64];
 
+	*out = undef;
 	switch (base->t) {
 	case V_UNDEF:
 	case V_NULL:
@@ -3599,7 +3643,7 @@ eval_args(struct pac *P, struct node *a, int argc, struct val **argv)
 {
 	int i;
 
-	*argv = argc > 0 ? pac_nalloc(P, (size_t)argc, sizeof(**argv)) : NULL;
+	*argv = argc > 0 ? arena_nalloc(P, (size_t)argc, sizeof(**argv)) : NULL;
 	for (i = 0; a != NULL; a = a->next, i++)
 		if (eval(P, a, &(*argv)[i]) != 0)
 			return -1;
@@ -3744,10 +3788,10 @@ binop(struct pac *P, int op, struct val a, struct val b, struct val *out,
 		*out = v_bool(!loose_eq(P, a, b));
 		return 0;
 	case T_SEQ:
-		*out = v_bool(strict_eq(&a, &b));
+		*out = v_bool(strict_eq(P, &a, &b));
 		return 0;
 	case T_SNE:
-		*out = v_bool(!strict_eq(&a, &b));
+		*out = v_bool(!strict_eq(P, &a, &b));
 		return 0;
 	case T_AMP:
 		*out = v_num(u32_to_i32(to_u32d(to_num(P, &a)) &
@@ -3802,6 +3846,7 @@ static int
 ref_eval(struct pac *P, struct node *n, struct ref *r)
 {
 	r->n = n;
+	r->base = r->key = undef;
 	switch (n->type) {
 	case N_IDENT:
 		return 0;
@@ -3984,7 +4029,21 @@ eval_object(struct pac *P, struct node *n, struct val *out)
 	struct obj *o = obj_new(P, O_OBJECT, P->p_object);
 	struct node *p;
 	struct val v;
+	uint32_t k = 0;
 
+	/* sized once: large literals are the big tables of PAC files */
+	for (p = n->a; p != NULL; p = p->next)
+		k++;
+	if (k > 0) {
+		o->props = arena_nalloc(P, k, sizeof(*o->props));
+		o->pcap = k;
+	}
+	if (k > 8) {
+		o->hcap = 32;
+		while (o->hcap < 2 * (k + 1))
+			o->hcap *= 2;
+		o->index = arena_nalloc(P, o->hcap, sizeof(*o->index));
+	}
 	for (p = n->a; p != NULL; p = p->next) {
 		if (eval(P, p->a, &v) != 0)
 			return -1;
@@ -4255,7 +4314,7 @@ forin_keys(struct pac *P, const struct val *v, uint32_t *np)
 			max += o->nprops;
 	} else
 		return NULL;
-	keys = pac_nalloc(P, max, sizeof(*keys));
+	keys = arena_nalloc(P, max, sizeof(*keys));
 	if (v->t == V_STR || v->u.o->kind == O_ARRAY)
 		for (i = 0; i < (v->t == V_STR ? v->u.s->len : v->u.o->len);
 		    i++)
@@ -4364,7 +4423,7 @@ exec_switch(struct pac *P, struct node *n)
 		}
 		if (eval(P, cs->a, &v) != 0)
 			return C_THROW;
-		if (strict_eq(&d, &v)) {
+		if (strict_eq(P, &d, &v)) {
 			match = cs;
 			break;
 		}
@@ -4500,8 +4559,8 @@ exec(struct pac *P, struct node *n)
 
 enum rxop {
 	RX_CHAR, RX_ANY, RX_ANYNL, RX_CLASS, RX_SPLIT, RX_JMP, RX_SAVE,
-	RX_CHECK, RX_BOL, RX_EOL, RX_WORDB, RX_NWORDB, RX_BACKREF, RX_LOOK,
-	RX_NLOOK, RX_LOOKEND, RX_MATCH
+	RX_CLEAR, RX_CHECK, RX_BOL, RX_EOL, RX_WORDB, RX_NWORDB, RX_BACKREF,
+	RX_LOOK, RX_NLOOK, RX_LOOKEND, RX_MATCH
 };
 
 #define RXF_G	0x01
@@ -4570,7 +4629,7 @@ is_word(int c)
 static struct rnode *
 rnode(struct rxc *c, enum rntype t)
 {
-	struct rnode *n = pac_alloc(c->P, sizeof(*n));
+	struct rnode *n = arena_alloc(c->P, sizeof(*n));
 
 	n->type = t;
 	return n;
@@ -4626,7 +4685,7 @@ rx_class_node(struct rxc *c, const uint8_t *set)
 
 	if (c->ncls == c->clscap) {
 		int ncap = c->clscap ? c->clscap * 2 : 8;
-		uint8_t (*nc)[32] = pac_nalloc(c->P, (size_t)ncap, 32);
+		uint8_t (*nc)[32] = arena_nalloc(c->P, (size_t)ncap, 32);
 
 		if (c->ncls > 0)
 			memcpy(nc, c->cls, (size_t)c->ncls * 32);
@@ -5097,8 +5156,9 @@ rx_emit(struct rxc *c, enum rxop op, int x, int y)
 	}
 	if (c->n == c->cap) {
 		int ncap = c->cap ? c->cap * 2 : 64;
-		struct rxinst *nc = pac_nalloc(c->P, (size_t)ncap, sizeof(*nc));
+		struct rxinst *nc;
 
+		nc = arena_nalloc(c->P, (size_t)ncap, sizeof(*nc));
 		if (c->n > 0)
 			memcpy(nc, c->code, (size_t)c->n * sizeof(*nc));
 		c->code = nc;
@@ -5113,36 +5173,69 @@ rx_emit(struct rxc *c, enum rxop op, int x, int y)
 
 static int rx_gen(struct rxc *, const struct rnode *);
 
+/* The capturing groups inside n: *lo..*hi, or *lo > *hi if none. */
+static void
+rx_groups(const struct rnode *n, int *lo, int *hi)
+{
+	const struct rnode *k;
+
+	if (n->type == RN_GROUP) {
+		if (n->c < *lo)
+			*lo = n->c;
+		if (n->c > *hi)
+			*hi = n->c;
+	}
+	if (n->type == RN_CAT || n->type == RN_ALT) {
+		for (k = n->a; k != NULL; k = k->next)
+			rx_groups(k, lo, hi);
+	} else if (n->a != NULL)
+		rx_groups(n->a, lo, hi);
+}
+
+/*
+ * One iteration of a quantified atom, as ECMAScript's RepeatMatcher
+ * runs it: the groups inside start out undefined again, and an optional
+ * iteration (mark >= 0) that matched nothing fails.
+ */
+static int
+rx_gen_iter(struct rxc *c, const struct rnode *a, int glo, int ghi, int mark)
+{
+	if (glo <= ghi && rx_emit(c, RX_CLEAR, 2 * glo, 2 * ghi + 2) < 0)
+		return -1;
+	if (mark >= 0 && rx_emit(c, RX_SAVE, mark, 0) < 0)
+		return -1;
+	if (rx_gen(c, a) < 0)
+		return -1;
+	if (mark >= 0 && rx_emit(c, RX_CHECK, mark, 0) < 0)
+		return -1;
+	return 0;
+}
+
 static int
 rx_gen_rep(struct rxc *c, const struct rnode *n)
 {
-	int i, s, prev = -1, nxt, mark = -1, nullable = rx_nullable(n->a);
+	int i, s, prev = -1, nxt, mark = -1, glo = INT32_MAX, ghi = 0;
 
+	rx_groups(n->a, &glo, &ghi);
 	for (i = 0; i < n->min; i++)
-		if (rx_gen(c, n->a) < 0)
+		if (rx_gen_iter(c, n->a, glo, ghi, -1) < 0)
 			return -1;
+	if (rx_nullable(n->a))
+		mark = 2 * (c->ngroups + 1) + c->nmarks++;
 	if (n->max == -1) {
-		/* L1: SPLIT L2, L3  L2: [mark] a [check]  JMP L1  L3: */
-		if ((s = rx_emit(c, RX_SPLIT, 0, 0)) < 0)
-			return -1;
-		if (nullable) {
-			/* an iteration that matched nothing ends the loop */
-			mark = 2 * (c->ngroups + 1) + c->nmarks++;
-			if (rx_emit(c, RX_SAVE, mark, 0) < 0)
-				return -1;
-		}
-		if (rx_gen(c, n->a) < 0 ||
-		    (nullable && rx_emit(c, RX_CHECK, mark, 0) < 0) ||
+		/* L1: SPLIT L2, L3  L2: iteration  JMP L1  L3: */
+		if ((s = rx_emit(c, RX_SPLIT, 0, 0)) < 0 ||
+		    rx_gen_iter(c, n->a, glo, ghi, mark) < 0 ||
 		    rx_emit(c, RX_JMP, s, 0) < 0)
 			return -1;
 		c->code[s].x = n->greedy ? s + 1 : c->n;
 		c->code[s].y = n->greedy ? c->n : s + 1;
 		return 0;
 	}
-	/* a{min,max}: max - min nested optional copies */
+	/* a{min,max}: max - min nested optional iterations */
 	for (i = n->min; i < n->max; i++) {
 		if ((s = rx_emit(c, RX_SPLIT, 0, prev)) < 0 ||
-		    rx_gen(c, n->a) < 0)
+		    rx_gen_iter(c, n->a, glo, ghi, mark) < 0)
 			return -1;
 		prev = s;
 	}
@@ -5262,7 +5355,7 @@ rx_compile(struct pac *P, const char *pat, size_t plen, const char *flags,
 	if (rx_emit(&c, RX_SAVE, 0, 0) < 0 || rx_gen(&c, root) < 0 ||
 	    rx_emit(&c, RX_SAVE, 1, 0) < 0 || rx_emit(&c, RX_MATCH, 0, 0) < 0)
 		goto bad;
-	rx = pac_alloc(P, sizeof(*rx));
+	rx = arena_alloc(P, sizeof(*rx));
 	rx->prog = c.code;
 	rx->nprog = c.n;
 	rx->cls = c.cls;
@@ -5320,7 +5413,7 @@ bt_push(struct rxvm *m, int32_t pc, int32_t sp)
 	if (m->n == m->cap) {
 		uint32_t ncap = m->cap ? m->cap * 2 : 64;
 
-		ns = pac_nalloc(m->P, ncap, sizeof(*ns));
+		ns = arena_nalloc(m->P, ncap, sizeof(*ns));
 		if (m->n > 0)
 			memcpy(ns, m->st, m->n * sizeof(*ns));
 		m->st = ns;
@@ -5399,6 +5492,15 @@ rx_run(struct rxvm *m, int pc, int sp)
 		case RX_SAVE:
 			bt_push(m, -in->x - 1, m->slots[in->x]);
 			m->slots[in->x] = sp;
+			pc++;
+			continue;
+		case RX_CLEAR:
+			/* slots [x, y) back to undefined, undoably */
+			for (k = in->x; k < in->y; k++)
+				if (m->slots[k] != -1) {
+					bt_push(m, -k - 1, m->slots[k]);
+					m->slots[k] = -1;
+				}
 			pc++;
 			continue;
 		case RX_CHECK:
@@ -5544,7 +5646,7 @@ sb_put(struct sbuf *b, const char *s, size_t n)
 		ncap = b->cap < 64 ? 64 : b->cap * 2;
 		while (ncap < b->n + n)
 			ncap *= 2;
-		np = pac_alloc(b->P, ncap);
+		np = arena_alloc(b->P, ncap);
 		if (b->n > 0)
 			memcpy(np, b->p, b->n);
 		b->p = np;
@@ -5854,7 +5956,7 @@ b_regexp(struct pac *P, struct call *c, struct val *out)
 static int *
 rx_slots(struct pac *P, const struct rx *rx)
 {
-	return pac_nalloc(P, (size_t)rx->nslots, sizeof(int));
+	return arena_nalloc(P, (size_t)rx->nslots, sizeof(int));
 }
 
 /* The array exec() and match() return for one match. */
@@ -5921,26 +6023,13 @@ b_rx_exec(struct pac *P, struct call *c, struct val *out)
 		return -1;
 	s = arg_str(P, c, 0);
 	sl = rx_slots(P, re->u.r.rx);
-	if (!regexp_exec(P, re, s, sl)) {
-		*out = v_null();
-		return 0;
-	}
 	if (c->magic)		/* test() */
-		*out = v_bool(1);
-	else
+		*out = v_bool(regexp_exec(P, re, s, sl));
+	else if (regexp_exec(P, re, s, sl))
 		*out = match_array(P, re->u.r.rx, s, sl);
+	else
+		*out = v_null();
 	return 0;
-}
-
-static int
-b_rx_test(struct pac *P, struct call *c, struct val *out)
-{
-	int r;
-
-	c->magic = 1;
-	if ((r = b_rx_exec(P, c, out)) == 0 && out->t == V_NULL)
-		*out = v_bool(0);
-	return r;
 }
 
 static int
@@ -6002,11 +6091,13 @@ b_s_find(struct pac *P, struct call *c, struct val *out)
 		*out = v_num((double)str_rfind(P, s, n, pos));
 		return 0;
 	case F_STARTSWITH:
+		charge_bytes(P, n->len);
 		pos = clamp_index(arg_int(P, c, 1), s->len);
 		*out = v_bool(n->len <= s->len - pos &&
 		    memcmp(s->s + pos, n->s, n->len) == 0);
 		return 0;
 	default:		/* endsWith */
+		charge_bytes(P, n->len);
 		pos = arg_is(c, 1, V_UNDEF) || c->argc < 2 ? s->len :
 		    clamp_index(arg_int(P, c, 1), s->len);
 		*out = v_bool(n->len <= pos &&
@@ -6086,6 +6177,7 @@ b_s_trim(struct pac *P, struct call *c, struct val *out)
 	if (s == NULL)
 		return -1;
 	n = s->len;
+	charge_bytes(P, n);
 	p = js_trim(s->s, &n, c->magic != 2, c->magic != 1);
 	*out = v_str(substr(P, s, (uint32_t)(p - s->s),
 	    (uint32_t)(p - s->s + n)));
@@ -6183,6 +6275,7 @@ b_s_localecompare(struct pac *P, struct call *c, struct val *out)
 
 	if (s == NULL)
 		return -1;
+	charge_bytes(P, s->len);
 	*out = v_num(str_cmp(s, arg_str(P, c, 0)));
 	return 0;
 }
@@ -6219,12 +6312,12 @@ static int
 b_s_match(struct pac *P, struct call *c, struct val *out)
 {
 	struct str *s = this_str(P, c);
-	struct obj *re, *a;
+	struct obj *re = NULL, *a;
 	struct val v;
 	uint32_t pos = 0;
 	int *sl;
 
-	if (s == NULL || as_regexp(P, c, 0, &re) != 0)
+	if (s == NULL || as_regexp(P, c, 0, &re) != 0 || re == NULL)
 		return -1;
 	sl = rx_slots(P, re->u.r.rx);
 	if (!(re->u.r.rx->flags & RXF_G)) {
@@ -6248,10 +6341,10 @@ static int
 b_s_search(struct pac *P, struct call *c, struct val *out)
 {
 	struct str *s = this_str(P, c);
-	struct obj *re;
+	struct obj *re = NULL;
 	int *sl;
 
-	if (s == NULL || as_regexp(P, c, 0, &re) != 0)
+	if (s == NULL || as_regexp(P, c, 0, &re) != 0 || re == NULL)
 		return -1;
 	sl = rx_slots(P, re->u.r.rx);
 	*out = v_num(rx_exec(P, re->u.r.rx, s, 0, sl) ? sl[0] : -1);
@@ -6269,7 +6362,7 @@ put_replacement(struct pac *P, struct call *c, struct sbuf *b,
 	int g, k, n;
 
 	if (is_callable(&rep)) {
-		argv = pac_nalloc(P, (size_t)ngroups + 3, sizeof(*argv));
+		argv = arena_nalloc(P, (size_t)ngroups + 3, sizeof(*argv));
 		for (g = 0; g <= ngroups; g++)
 			argv[g] = sl[2 * g] >= 0 && sl[2 * g + 1] >= 0 ?
 			    v_str(substr(P, s, (uint32_t)sl[2 * g],
@@ -6578,7 +6671,7 @@ b_a_indexof(struct pac *P, struct call *c, struct val *out)
 		}
 		for (i = d >= a->len ? a->len - 1 : (uint32_t)d;; i--) {
 			charge(P, 1);
-			if (strict_eq(&a->items[i], &x)) {
+			if (strict_eq(P, &a->items[i], &x)) {
 				*out = v_num(i);
 				return 0;
 			}
@@ -6590,7 +6683,7 @@ b_a_indexof(struct pac *P, struct call *c, struct val *out)
 	}
 	for (i = rel_index(arg_int(P, c, 1), a->len); i < a->len; i++) {
 		charge(P, 1);
-		if (strict_eq(&a->items[i], &x) || (c->magic == 2 &&
+		if (strict_eq(P, &a->items[i], &x) || (c->magic == 2 &&
 		    x.t == V_NUM && isnan(x.u.n) && a->items[i].t == V_NUM &&
 		    isnan(a->items[i].u.n))) {
 			*out = c->magic == 2 ? v_bool(1) : v_num(i);
@@ -6712,8 +6805,12 @@ sort_cmp(struct pac *P, struct call *c, const struct val *x,
 	charge(P, 1);
 	if (x->t == V_UNDEF || y->t == V_UNDEF)
 		return (x->t == V_UNDEF) - (y->t == V_UNDEF);
-	if (cmp.t == V_UNDEF)
-		return str_cmp(to_str(P, x), to_str(P, y));
+	if (cmp.t == V_UNDEF) {
+		struct str *a = to_str(P, x), *b = to_str(P, y);
+
+		charge_bytes(P, a->len < b->len ? a->len : b->len);
+		return str_cmp(a, b);
+	}
 	argv[0] = *x;
 	argv[1] = *y;
 	if (call_value(P, &cmp, &undef, argv, 2, &r, c->site) != 0)
@@ -6737,8 +6834,8 @@ b_a_sort(struct pac *P, struct call *c, struct val *out)
 		return throw_err(P, c->site, E_TYPE,
 		    "the comparison function must be a function");
 	n = a->len;
-	src = pac_dup(P, a->items, n * sizeof(*src));
-	dst = pac_nalloc(P, n, sizeof(*dst));
+	src = arena_dup(P, a->items, n * sizeof(*src));
+	dst = arena_nalloc(P, n, sizeof(*dst));
 	for (w = 1; w < n; w *= 2) {
 		for (lo = 0; lo < n; lo += 2 * w) {
 			mid = lo + w < n ? lo + w : n;
@@ -7024,7 +7121,7 @@ b_f_call(struct pac *P, struct call *c, struct val *out)
 			    "apply: arguments must be an array");
 		a = c->argv[1].u.o;
 		argc = (int)a->len;
-		argv = pac_dup(P, a->items, a->len * sizeof(*argv));
+		argv = arena_dup(P, a->items, a->len * sizeof(*argv));
 	}
 	return call_value(P, &c->this, &th, argv, argc, out, c->site);
 }
@@ -7165,6 +7262,7 @@ b_parseint(struct pac *P, struct call *c, struct val *out)
 	int32_t radix = to_i32d(arg_num(P, c, 1));
 	int d, any = 0;
 
+	charge_bytes(P, n);
 	if (n > 0 && (p[0] == '+' || p[0] == '-')) {
 		sign = p[0] == '-' ? -1 : 1;
 		i = 1;
@@ -7844,7 +7942,7 @@ resolve(struct pac *P, struct str *host, int any)
 	out[sizeof(out) - 1] = '\0';
 	if (ok && !any)
 		ok = inet_pton(AF_INET, out, &a4) == 1;
-	e = pac_alloc(P, sizeof(*e));
+	e = arena_alloc(P, sizeof(*e));
 	e->host = host;
 	e->any = any;
 	e->ok = ok;
@@ -7888,6 +7986,7 @@ b_isplainhostname(struct pac *P, struct call *c, struct val *out)
 {
 	struct str *h = arg_str(P, c, 0);
 
+	charge_bytes(P, h->len);
 	*out = v_bool(memchr(h->s, '.', h->len) == NULL &&
 	    memchr(h->s, ':', h->len) == NULL);
 	return 0;
@@ -7898,6 +7997,7 @@ b_dnsdomainis(struct pac *P, struct call *c, struct val *out)
 {
 	struct str *h = arg_str(P, c, 0), *d = arg_str(P, c, 1);
 
+	charge_bytes(P, d->len);
 	*out = v_bool(h->len >= d->len &&
 	    memcmp(h->s + h->len - d->len, d->s, d->len) == 0);
 	return 0;
@@ -7908,6 +8008,7 @@ b_localhostordomainis(struct pac *P, struct call *c, struct val *out)
 {
 	struct str *h = arg_str(P, c, 0), *hd = arg_str(P, c, 1);
 
+	charge_bytes(P, h->len);
 	*out = v_bool(str_same(h, hd) || (hd->len > h->len &&
 	    memcmp(hd->s, h->s, h->len) == 0 && hd->s[h->len] == '.'));
 	return 0;
@@ -7919,6 +8020,7 @@ b_dnsdomainlevels(struct pac *P, struct call *c, struct val *out)
 	struct str *h = arg_str(P, c, 0);
 	uint32_t i, n = 0;
 
+	charge_bytes(P, h->len);
 	for (i = 0; i < h->len; i++)
 		n += h->s[i] == '.';
 	*out = v_num(n);
@@ -8119,7 +8221,7 @@ b_sortipaddresslist(struct pac *P, struct call *c, struct val *out)
 	list = c->argv[0].u.s;
 	for (i = 0; i < list->len; i++)
 		max += list->s[i] == ';';
-	it = pac_nalloc(P, max, sizeof(*it));
+	it = arena_nalloc(P, max, sizeof(*it));
 	for (start = 0; start <= list->len; start = i + 1) {
 		for (i = start; i < list->len && list->s[i] != ';'; i++)
 			;
@@ -8197,6 +8299,7 @@ b_shexpmatch(struct pac *P, struct call *c, struct val *out)
 	uint32_t i;
 	char buf[64];
 
+	charge_bytes(P, (size_t)s->len + p->len);
 	if (strcspn(p->s, "[](){}+|^$\\") >= p->len &&
 	    memchr(s->s, '\n', s->len) == NULL &&
 	    memchr(s->s, '\r', s->len) == NULL) {
@@ -8228,7 +8331,7 @@ b_shexpmatch(struct pac *P, struct call *c, struct val *out)
 
 /* Both current times, in field space. */
 static void
-pac_now(struct pac *P, struct tmf *local, struct tmf *utc)
+now_fields(struct pac *P, struct tmf *local, struct tmf *utc)
 {
 	double t = now_ms_js(P);
 
@@ -8274,7 +8377,7 @@ b_weekdayrange(struct pac *P, struct call *c, struct val *out)
 	if (argc < 1)
 		return 0;
 	gmt = strip_gmt(P, c, &argc);
-	pac_now(P, &lt, &ut);
+	now_fields(P, &lt, &ut);
 	wday = gmt ? ut.wday : lt.wday;
 	wd1 = name_index(&a0, wday_names, 7);
 	wd2 = argc == 2 ? name_index(&a1, wday_names, 7) : wd1;
@@ -8327,7 +8430,7 @@ b_daterange(struct pac *P, struct call *c, struct val *out)
 	if (argc < 1)
 		return 0;
 	gmt = strip_gmt(P, c, &argc);
-	pac_now(P, &lt, &ut);
+	now_fields(P, &lt, &ut);
 	date = gmt ? &ut : &lt;
 	if (argc == 1) {
 		tmp = parse_int10(P, &c->argv[0]);
@@ -8384,7 +8487,7 @@ b_timerange(struct pac *P, struct call *c, struct val *out)
 	if (argc < 1)
 		return 0;
 	gmt = strip_gmt(P, c, &argc);
-	pac_now(P, &lt, &ut);
+	now_fields(P, &lt, &ut);
 	hour = v_num(gmt ? ut.h : lt.h);
 	d1 = d2 = lt;
 	switch (argc) {
@@ -8566,7 +8669,7 @@ static const struct builtin function_methods[] = {
 
 static const struct builtin regexp_methods[] = {
 	{ "exec", b_rx_exec, 0 },
-	{ "test", b_rx_test, 1 },
+	{ "test", b_rx_exec, 1 },
 	{ "toString", b_rx_tostring, 0 },
 	{ NULL, NULL, 0 }
 };

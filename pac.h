@@ -70,6 +70,9 @@ struct pac;
  * the top level, or a missing FindProxyForURL. All memory the context
  * ever uses is capped by env->mem_max, and every run (load and each
  * evaluation) by env->steps_max steps and env->depth_max nested calls.
+ * For sizing: a table in an object literal costs about 200 bytes an
+ * entry, so the default 8 MiB holds a generated 1.3 MB file of 35,000
+ * domains; ordinary files need well under 1 MiB.
  */
 struct pac	*pac_load(const char *src, size_t len,
 		    const struct pac_env *env, char *err, size_t errsz);
@@ -79,9 +82,12 @@ struct pac	*pac_load(const char *src, size_t len,
  * FindProxyForURL(url, host), and copies the string it returns to out.
  * Returns 0, or -1 with a message in err ("line:col: ReferenceError: x is
  * not defined", "step limit exceeded", "out of memory", a result that is
- * not an ASCII string or does not fit in outsz): the caller falls back.
+ * not a string of printable ASCII (tabs and line breaks allowed) or does
+ * not fit in outsz): the caller falls back.
  * Every evaluation starts from the state pac_load left: what one call
- * writes to globals is undone before the next.
+ * writes to globals is undone before the next. A context is used by one
+ * thread at a time, and the callbacks must not call back into it. The
+ * worst case needs about 512 KiB of C stack.
  */
 int		 pac_find_proxy(struct pac *, const char *url, const char *host,
 		    char *out, size_t outsz, char *err, size_t errsz);

@@ -94,7 +94,8 @@ load_hosts(const char *path)
 	if (f == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL) {
-		if (line[0] == '#' || sscanf(line, "%255s %63s", name, addr) != 2)
+		if (line[0] == '#' ||
+		    sscanf(line, "%255s %63s", name, addr) != 2)
 			continue;
 		if ((nhosts & (nhosts - 1)) == 0 || nhosts == 0) {
 			struct host *nh = realloc(hosts,
@@ -151,7 +152,8 @@ default_hosts(const char *pacpath, char *out, size_t sz)
 	if (slash == NULL)
 		snprintf(out, sz, "hosts");
 	else
-		snprintf(out, sz, "%.*s/hosts", (int)(slash - pacpath), pacpath);
+		snprintf(out, sz, "%.*s/hosts", (int)(slash - pacpath),
+		    pacpath);
 }
 
 static struct pac *
@@ -271,15 +273,16 @@ main(int argc, char **argv)
 		else
 			usage();
 	}
-	if (argc - i < 2 || (print && argc - i < 3) || (!print && argc - i != 2))
+	if (argc - i < 2 || (print && argc - i < 3) ||
+	    (!print && argc - i != 2))
 		usage();
 	if (hostsfile == NULL) {
 		default_hosts(argv[i], hbuf, sizeof(hbuf));
 		hostsfile = hbuf;
 	}
 	if (load_hosts(hostsfile) != 0)
-		fprintf(stderr, "pac_run: no hosts table %s: nothing resolves\n",
-		    hostsfile);
+		fprintf(stderr, "pac_run: no hosts table %s: nothing "
+		    "resolves\n", hostsfile);
 	if ((P = load_pac(argv[i])) == NULL) {
 		if (!print)
 			printf("0 passed, 1 failed\n");

@@ -436,7 +436,8 @@ test_arrays_objects(void)
 	    ".filter(function (x) { return x > 2; })"), "4,6");
 	CHECK_STR(ev("[1, 2, 3].reduce(function (a, b) { return a + b; }, 10)"),
 	    "16");
-	CHECK_STR(ev("[1, 2].some(x => x > 1) + ',' + [1, 2].every(x => x > 1)"),
+	CHECK_STR(ev("[1, 2].some(x => x > 1) + ',' + [1, 2].every(x => x >"
+	    " 1)"),
 	    "true,false");
 	CHECK_STR(ev("Array.isArray([]) + ',' + new Array(3).length + ',' +"
 	    " Array(1, 2)"), "true,3,1,2");
@@ -456,16 +457,22 @@ test_arrays_objects(void)
 	CHECK_STR(fn("var o = {}; o['__proto__x'] = 1;"
 	    " var n = 0; for (var k in o) n++; return n;"), "1");
 	CHECK_STR(fn("var o = {a: {b: {c: 'deep'}}}; return o.a.b.c;"), "deep");
+	CHECK_STR(fn("var o = {a: 1, b: 2, a: 3, c: 4, d: 5, e: 6, f: 7, g: 8,"
+	    " h: 9, i: 10}; o.j = 11; delete o.b; o.b = 12;"
+	    " return Object.keys(o) + ':' + o.a + o.i + o.j + o.b;"),
+	    "a,c,d,e,f,g,h,i,j,b:3101112");
 	CHECK_STR(ev("({}).toString() + Object.prototype.toString.call([])"),
 	    "[object Object][object Array]");
 	CHECK_STR(ev("Math.max(1, 3, 2) + Math.min(4, -1) + Math.abs(-2)"),
 	    "4");
 	CHECK_STR(ev("Math.floor(-1.5) + ',' + Math.ceil(1.2) + ',' +"
-	    " Math.round(2.5) + ',' + Math.round(-2.5) + ',' + Math.trunc(-1.7)"),
+	    " Math.round(2.5) + ',' + Math.round(-2.5) + ',' +"
+	    " Math.trunc(-1.7)"),
 	    "-2,2,3,-2,-1");
 	CHECK_STR(ev("Math.pow(2, 0.5).toFixed(10) + ' ' +"
 	    " Math.sqrt(144) + ' ' + Math.pow(2, -2) + ' ' +"
-	    " Math.log(Math.exp(2)).toFixed(8)"), "1.4142135624 12 0.25 2.00000000");
+	    " Math.log(Math.exp(2)).toFixed(8)"), "1.4142135624 12 0.25"
+	    " 2.00000000");
 	CHECK_STR(ev("Math.random() >= 0 && Math.random() < 1"), "true");
 	CHECK_STR(ev("parseInt('08') + ',' + parseInt('0x1f') + ',' +"
 	    " parseInt('z', 36) + ',' + parseInt('12px') + ',' +"
@@ -511,7 +518,8 @@ test_dates(void)
 static void
 test_exceptions(void)
 {
-	CHECK_STR(fn("try { throw 'boom'; } catch (e) { return 'caught ' + e; }"),
+	CHECK_STR(fn("try { throw 'boom'; } catch (e) { return 'caught ' + e;"
+	    " }"),
 	    "caught boom");
 	CHECK_STR(fn("var s = ''; try { s += 'a'; } finally { s += 'f'; }"
 	    " return s;"), "af");
@@ -535,7 +543,8 @@ test_exceptions(void)
 	CHECK_STR(fn("try { new RegExp('('); } catch (e) { return e.name; }"),
 	    "SyntaxError");
 	/* uncaught: reported with the position of the throw */
-	CHECK_STR(fn("\n  throw 'oops';"), "ERR: 3:3: uncaught exception: oops");
+	CHECK_STR(fn("\n  throw 'oops';"), "ERR: 3:3: uncaught exception:"
+	    " oops");
 	CHECK_STR(fn("var o;\nreturn o.prop;"),
 	    "ERR: 3:9: TypeError: cannot read property 'prop' of undefined");
 	CHECK_STR(fn("return nosuch(1);"),
@@ -570,22 +579,26 @@ test_regex(void)
 	CHECK_STR(ev("'one  two   three'.split(/\\s+/).length"), "3");
 	CHECK_STR(ev("/[a-c]+/.exec('xxbcay')[0]"), "bca");
 	CHECK_STR(ev("/[^a-c]+/.exec('abxyzc')[0]"), "xyz");
-	CHECK_STR(ev("/\\bfoo\\b/.test('a foo b') + ',' + /\\bfoo\\b/.test('afoob')"
+	CHECK_STR(ev("/\\bfoo\\b/.test('a foo b') + ',' +"
+	    " /\\bfoo\\b/.test('afoob')"
 	    " + ',' + /\\Boo/.test('foo')"), "true,false,true");
 	CHECK_STR(ev("/^(www|ftp)\\.(example|test)\\.(com|org)$/.test("
 	    "'ftp.test.org')"), "true");
-	CHECK_STR(ev("/a.*b/.exec('aXbYb')[0] + ' ' + /a.*?b/.exec('aXbYb')[0]"),
+	CHECK_STR(ev("/a.*b/.exec('aXbYb')[0] + ' ' +"
+	    " /a.*?b/.exec('aXbYb')[0]"),
 	    "aXbYb aXb");
 	CHECK_STR(ev("/a+?/.exec('aaa')[0] + /a{2}/.exec('aaaa')[0] +"
 	    " /a{2,}/.exec('aaaa')[0] + /a{1,3}/.exec('aaaa')[0] +"
 	    " /a{1,3}?/.exec('aaaa')[0]"), "aaaaaaaaaaa");
-	CHECK_STR(ev("/ABC/i.test('xabcx') + ',' + /[a-z]+/i.exec('12ABc3')[0]"),
+	CHECK_STR(ev("/ABC/i.test('xabcx') + ',' +"
+	    " /[a-z]+/i.exec('12ABc3')[0]"),
 	    "true,ABc");
 	CHECK_STR(ev("/[^a]/i.test('A')"), "false");
 	CHECK_STR(ev("/(\\w)\\1/.exec('abccd')[0]"), "cc");
 	CHECK_STR(ev("/foo(?=bar)/.exec('foobaz foobar').index + ',' +"
 	    " /foo(?!bar)/.exec('foobar foobaz').index"), "7,7");
-	CHECK_STR(ev("/(?:ab)+/.exec('ababab')[0] + /(?:ab)+/.exec('ababab').length"),
+	CHECK_STR(ev("/(?:ab)+/.exec('ababab')[0] +"
+	    " /(?:ab)+/.exec('ababab').length"),
 	    "ababab1");
 	CHECK_STR(ev("/^$/.test('') + ',' + /^a$/m.test('x\\na\\ny') + ',' +"
 	    " /^a$/.test('x\\na')"), "true,true,false");
@@ -593,11 +606,18 @@ test_regex(void)
 	    "false,true");
 	CHECK_STR(ev("/\\s\\S\\w\\W\\d\\D/.test(' xa-1z')"), "true");
 	CHECK_STR(ev("/[\\d.]+/.exec('ip 10.0.0.1 x')[0]"), "10.0.0.1");
-	CHECK_STR(ev("/a{/.test('a{') + ',' + /}/.test('}') + ',' + /]/.test(']')"),
+	CHECK_STR(ev("/a{/.test('a{') + ',' + /}/.test('}') + ',' +"
+	    " /]/.test(']')"),
 	    "true,true,true");
 	CHECK_STR(ev("/(a*)*b/.test('aaac') + ',' + /(a*)+$/.test('aaa')"),
 	    "false,true");
 	CHECK_STR(ev("/(|a)+b/.exec('aab')[0]"), "aab");
+	/* ECMAScript's RepeatMatcher: groups restart undefined in each
+	 * iteration, and an optional iteration must not match nothing */
+	CHECK_STR(ev("/(?:(a)|b)+/.exec('ab')"), "ab,");
+	CHECK_STR(ev("typeof /(a*)?/.exec('b')[1]"), "undefined");
+	CHECK_STR(ev("/(a*){0,2}/.exec('b')[1] + '|' + /(a*)+/.exec('b')[1]"),
+	    "undefined|");
 	CHECK_STR(ev("new RegExp('^x\\\\.y$').test('x.y') + ',' +"
 	    " new RegExp('X', 'i').test('x') + ',' + RegExp('a+').source"),
 	    "true,true,a+");
@@ -608,18 +628,24 @@ test_regex(void)
 	    " r += re.test(s) + ',' + re.lastIndex; return r;"),
 	    "true,2,true,3,false,0");
 	CHECK_STR(ev("/[]/.test('a') + ',' + /[^]/.test('a')"), "false,true");
+	/* after the ')' of if/while/for a '/' starts a regex; elsewhere
+	 * it divides */
+	CHECK_STR(fn("var n = 0, a = 6, b = 2; if (host) /www/.test(host) &&"
+	    " n++; while (n < 2) /x/.test('x') && n++;"
+	    " return n + (a) / b + (a)/b/3;"), "6");
 	CHECK_STR(ev("/\\x41\\u0042/.test('AB') + ',' + /\\//.test('a/b')"),
 	    "true,true");
 	CHECK_STR(ev("/^(0|10|127|192\\.168|172\\.1[6789]|172\\.2[0-9]|"
 	    "172\\.3[01])\\.[0-9.]+$/.test('172.20.1.1')"), "true");
 	CHECK(starts(fn("return /(/.test('x');"), "LOADERR: 2:8: SyntaxError:"
 	    " invalid regular expression"));
-	CHECK(starts(fn("return /a**/.test('x');"), "LOADERR: 2:8: SyntaxError"));
+	CHECK(starts(fn("return /a**/.test('x');"), "LOADERR: 2:8:"
+	    " SyntaxError"));
 	CHECK(starts(fn("return /(?<=a)b/.test('x');"), "LOADERR: 2:8:"));
 	CHECK(starts(fn("return /a/gg.test('x');"), "LOADERR: 2:8:"));
 	/* catastrophic backtracking hits the step limit, not a hang */
-	CHECK(contains(ev("/^(a+)+$/.test('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!')"),
-	    "step limit"));
+	CHECK(contains(ev("/^(a+)+$/.test("
+	    "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!')"), "step limit"));
 }
 
 static void
@@ -633,7 +659,8 @@ test_helpers_basic(void)
 	    " dnsDomainIs('www.adobe.com', '.ad') + ',' +"
 	    " dnsDomainIs('WWW.X.COM', '.x.com')"),
 	    "true,false,true,false,false");
-	CHECK_STR(ev("localHostOrDomainIs('www.netscape.com', 'www.netscape.com')"
+	CHECK_STR(ev("localHostOrDomainIs('www.netscape.com',"
+	    " 'www.netscape.com')"
 	    " + ',' + localHostOrDomainIs('www', 'www.netscape.com') + ',' +"
 	    " localHostOrDomainIs('www.mcom.com', 'www.netscape.com') + ',' +"
 	    " localHostOrDomainIs('home.netscape.com', 'www.netscape.com')"),
@@ -641,13 +668,16 @@ test_helpers_basic(void)
 	CHECK_STR(ev("dnsDomainLevels('www') + ',' +"
 	    " dnsDomainLevels('www.google.com') + ',' +"
 	    " dnsDomainLevels('192.168.1.1')"), "0,2,3");
-	CHECK_STR(ev("shExpMatch('http://home.netscape.com/people/ari/index.html',"
+	CHECK_STR(ev("shExpMatch("
+	    "'http://home.netscape.com/people/ari/index.html',"
 	    " '*/ari/*') + ',' + shExpMatch("
-	    "'http://home.netscape.com/people/montulli/index.html', '*/ari/*')"),
+	    "'http://home.netscape.com/people/montulli/index.html',"
+	    " '*/ari/*')"),
 	    "true,false");
 	CHECK_STR(ev("shExpMatch('foo5.jpg', '*o?.jpg') + ',' +"
 	    " shExpMatch('foo.jpg', '.jpg') + ',' + shExpMatch('a.b', 'a?b') +"
-	    " ',' + shExpMatch('axb', 'a.b') + ',' + shExpMatch('', '*') + ',' +"
+	    " ',' + shExpMatch('axb', 'a.b') + ',' + shExpMatch('', '*') +"
+	    " ',' +"
 	    " shExpMatch('abc', 'ABC') + ',' + shExpMatch('x.y.z', '*.*.*')"),
 	    "true,false,true,false,true,false,true");
 	/* regex metacharacters pass through, as in the reference */
@@ -655,10 +685,12 @@ test_helpers_basic(void)
 	    " shExpMatch('x2', 'x(1|2)') + ',' + shExpMatch('xxx', 'x+') +"
 	    " ',' + shExpMatch('a$', 'a$')"), "true,true,true,false");
 	CHECK(contains(ev("shExpMatch('a', '(')"), "SyntaxError"));
-	CHECK_STR(ev("shExpMatch('a\\nb', 'a*b') + ',' + shExpMatch('a\\nb', 'a?b')"),
+	CHECK_STR(ev("shExpMatch('a\\nb', 'a*b') + ',' + shExpMatch('a\\nb',"
+	    " 'a?b')"),
 	    "false,false");
 	CHECK_STR(ev("getClientVersion()"), "1.0");
-	CHECK_STR(ev("convert_addr('10.0.0.1') + ',' + convert_addr('255.0.0.0')"),
+	CHECK_STR(ev("convert_addr('10.0.0.1') + ',' +"
+	    " convert_addr('255.0.0.0')"),
 	    "167772161,-16777216");
 	last_alert[0] = '\0';
 	CHECK_STR(fn("alert('hello', 42); return 'a';"), "a");
@@ -683,7 +715,8 @@ test_helpers_dns(void)
 	CHECK_EQ(n_resolve, 0);		/* literals are not looked up */
 	n_resolve = 0;
 	CHECK_STR(ev("dnsResolve(host) + isResolvable(host) +"
-	    " isInNet(host, '93.0.0.0', '255.0.0.0')"), "93.184.216.34truetrue");
+	    " isInNet(host, '93.0.0.0',"
+	    " '255.0.0.0')"), "93.184.216.34truetrue");
 	CHECK_EQ(n_resolve, 1);		/* one lookup, then the cache */
 	CHECK_STR(ev("isResolvable('www.example.com') + ',' +"
 	    " isResolvable('nothere.invalid')"), "true,false");
@@ -921,7 +954,8 @@ test_syntax_errors(void)
 	CHECK(starts(run("var t = `never closed"),
 	    "LOADERR: 1:9: SyntaxError: unterminated template"));
 	CHECK(starts(run("var x = 'a' 'b';"), "LOADERR: 1:13: SyntaxError"));
-	CHECK(starts(run("\x01"), "LOADERR: 1:1: SyntaxError: unexpected byte"));
+	CHECK(starts(run("\x01"),
+	    "LOADERR: 1:1: SyntaxError: unexpected byte"));
 }
 
 /* Long chains a generator might emit must not recurse in C. */
@@ -936,7 +970,8 @@ test_big_programs(void)
 	    "function FindProxyForURL(url, host) {\n  if (");
 	for (i = 0; i < 5000; i++)
 		n += (size_t)snprintf(src + n, sizeof(src) - n,
-		    "%sdnsDomainIs(host, '.d%d.test')", i ? " ||\n    " : "", i);
+		    "%sdnsDomainIs(host, '.d%d.test')",
+		    i ? " ||\n    " : "", i);
 	n += (size_t)snprintf(src + n, sizeof(src) - n,
 	    ") return 'HIT';\n");
 	for (i = 0; i < 3000; i++)
@@ -994,10 +1029,32 @@ test_limits(void)
 	    "LOADERR: 1:"));
 	CHECK(contains(fn("var s = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';"
 	    " while (1) s.indexOf('b');"), "step limit exceeded"));
+	/* work on long strings costs steps: none of these may hang */
+	{
+		static const char *const loops[] = {
+			"s == t", "s === t", "s < t", "s.trim()", "+s",
+			"s == 1", "s.startsWith(t)", "s.endsWith(t)",
+			"dnsDomainIs(s, t)", "localHostOrDomainIs(s, t)",
+			"isPlainHostName(s)", "dnsDomainLevels(s)",
+			"shExpMatch(s, t)", "parseInt(s)", "s.localeCompare(t)",
+			"[s, t].indexOf(t)", "s.indexOf(t)", "s.lastIndexOf(t)",
+			"isNaN(s)", "switch (s) { case t: }",
+		};
+		char body[256];
+		size_t i;
+
+		for (i = 0; i < sizeof(loops) / sizeof(loops[0]); i++) {
+			snprintf(body, sizeof(body),
+			    "var s = ' '.repeat(1 << 20), t = s.slice(1) + 'x';"
+			    " while (1) { %s; }", loops[i]);
+			if (!CHECK(contains(fn(body), "step limit exceeded")))
+				printf("     for %s\n", loops[i]);
+		}
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	CHECK(secs < 5);
+	CHECK(secs < 10);
 
 	/* recursion */
 	CHECK(contains(fn("function f(n) { return f(n + 1); } return f(0);"),

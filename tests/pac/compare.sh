@@ -9,10 +9,12 @@
 # mount namespaces (unshare -n -m: no interface but a down loopback) with
 # the table bind-mounted on /etc/hosts. Nothing on the host changes.
 #
-# Not compared: time_* files (pacparser reads the real clock and has no
-# wrap-around in the date helpers), files whose .expect starts with a
-# "#nocompare-file" line, and any line after a "#nocompare" line (known
-# differences, see README).
+# pacparser reads the system clock: with libfaketime (Debian's faketime)
+# preloaded, the clock follows the .expect file's "#time" lines and the
+# time zone is UTC, as for pac_run; without it time_* files are skipped.
+# Not compared: files whose .expect starts with a "#nocompare-file" line,
+# and any line after a "#nocompare" line (known differences, see README;
+# pacparser's date helpers, for one, have no wrap-around).
 #
 # usage: tests/pac/compare.sh [FILE.pac ...]
 # Prints "N passed, N failed" (passed = pacparser agrees); exits non-zero
@@ -37,8 +39,16 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 # /etc/hosts wants "address name"
 awk '!/^#/ && NF == 2 { print $2, $1 }' "$dir/hosts" > "$tmp/hosts"
 cat > "$tmp/compare.py" <<'EOF'
-import glob, os, sys
+import glob, os, sys, time
 import pacparser
+
+DEFAULT_TIME = 1710498600
+faked = os.environ.get("COMPARE_FAKETIME") == "1"
+
+def set_clock(epoch):
+    # libfaketime, preloaded, reads this on every clock call
+    os.environ["FAKETIME"] = time.strftime("%Y-%m-%d %H:%M:%S",
+                                           time.gmtime(epoch))
 
 def run(pac, expect, stats):
     pacparser.init()
@@ -56,8 +66,12 @@ def run(pac, expect, stats):
         pacparser.cleanup()
         return
     skip = False
+    set_clock(DEFAULT_TIME)
     for n, line in enumerate(open(expect), 1):
         line = line.rstrip("\r\n")
+        if line.startswith("#time "):
+            set_clock(int(line[6:]))
+            continue
         if line == "#nocompare":
             skip = True
             continue
@@ -89,7 +103,7 @@ compared = skipped = 0
 for pac in files:
     expect = pac[:-4] + ".expect"
     first = open(expect).readline()
-    if os.path.basename(pac).startswith("time_") or \
+    if (os.path.basename(pac).startswith("time_") and not faked) or \
        first.startswith("#nocompare-file"):
         skipped += 1
         continue
@@ -100,6 +114,24 @@ print("compare.sh: %d files compared, %d skipped, %d lines skipped as "
 print("%d passed, %d failed" % (stats[0], stats[1]))
 sys.exit(1 if stats[1] else 0)
 EOF
+# With libfaketime (Debian's faketime) the clock is set per line, so the
+# time_* files are compared too; without it they are skipped.
+ft=
+for f in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1; do
+	[ -f "$f" ] && ft=$f && break
+done
+if [ -z "$ft" ]; then
+	echo "compare.sh: no libfaketime (apt-get install faketime):" \
+	    "time_* files skipped"
+fi
 # pacparser prints its own complaints on stderr; keep them
-unshare -n -m sh -c 'mount --bind "$1" /etc/hosts && shift && exec "$@"' \
-    sh "$tmp/hosts" "$py" "$tmp/compare.py" "$dir" "$@"
+TZ=UTC0 FAKETIME_NO_CACHE=1 COMPARE_FAKETIME=${ft:+1} \
+    unshare -n -m sh -c '
+	mount --bind "$1" /etc/hosts || exit 1
+	shift
+	if [ -n "$1" ]; then
+		LD_PRELOAD=$1 FAKETIME="2024-03-15 10:30:00"
+		export LD_PRELOAD FAKETIME
+	fi
+	shift
+	exec "$@"' sh "$tmp/hosts" "$ft" "$py" "$tmp/compare.py" "$dir" "$@"
