@@ -44,6 +44,7 @@ libproxy.a: $(OBJS)
 $(OBJS) main.o: proxy.h pac.h Makefile
 
 unit: libproxy.a
+	$(CC) $(XCFLAGS) $(XLDFLAGS) -o tests/pac_run tests/pac_run.c libproxy.a $(LIBS)
 	@for t in tests/unit_*.c; do \
 		[ -f "$$t" ] || continue; \
 		echo "$(CC) -o $${t%.c} $$t libproxy.a"; \
@@ -78,7 +79,7 @@ install: all
 	chmod 755 $(DESTDIR)$(PREFIX)/bin/proxy
 
 clean:
-	rm -f proxy main.o libproxy.a $(OBJS) tests/unit_http tests/unit_ntlm tests/unit_pac tests/unit_api
+	rm -f proxy main.o libproxy.a $(OBJS) tests/unit_api tests/unit_config tests/unit_http tests/unit_ntlm tests/unit_pac tests/unit_util tests/pac_run
 	rm -rf fuzz-out
 
 .PHONY: all unit test fuzz fuzz-run bench install clean

@@ -8,7 +8,8 @@
 # command -> Debian package
 need="curl:curl python3:python3 nginx:nginx-light pgrep:procps ps:procps
 openssl:openssl unshare:util-linux mount:mount timeout:coreutils
-cntlm:cntlm microsocks:microsocks"
+cntlm:cntlm microsocks:microsocks pactester:libpacparser-dev
+pactester:python3-pacparser faketime:faketime"
 
 missing_pkgs=
 missing_cmds=
