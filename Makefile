@@ -41,7 +41,7 @@ libproxy.a: $(OBJS)
 .c.o:
 	$(CC) $(XCFLAGS) -c -o $@ $<
 
-$(OBJS) main.o: proxy.h pac.h Makefile
+$(OBJS) main.o: proxy.h Makefile
 
 unit: libproxy.a
 	$(CC) $(XCFLAGS) $(XLDFLAGS) -o tests/pac_run tests/pac_run.c libproxy.a $(LIBS)

@@ -28,7 +28,6 @@
 #include <unistd.h>
 
 #include "proxy.h"
-#include "pac.h"
 
 #define CLOSING_LINGER_MS	2000	/* drain a client after an error */
 #define PIPE_BYTES		(256 * 1024)	/* splice pipe size asked for */

@@ -22,7 +22,6 @@
 #include <ifaddrs.h>
 #include <time.h>
 
-#include "pac.h"
 
 #include "proxy.h"
 

@@ -44,7 +44,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "pac.h"
+#include "proxy.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define NORETURN	__attribute__((__noreturn__))

@@ -24,7 +24,6 @@
 #include <unistd.h>
 
 #include "proxy.h"
-#include "pac.h"
 
 volatile sig_atomic_t sig_term, sig_hup, sig_chld;
 static int sig_wfd = -1;

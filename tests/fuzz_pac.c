@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "pac.h"
+#include "proxy.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

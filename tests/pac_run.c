@@ -22,7 +22,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "pac.h"
+#include "proxy.h"
 
 #define DEFAULT_TIME	1710498600
 

@@ -8,7 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "pac.h"
+#include "proxy.h"
 #include "check.h"
 
 static time_t t_now = 1710498600;	/* Fri 2024-03-15 10:30:00 UTC */
