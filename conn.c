@@ -147,6 +147,8 @@ ep_read(struct endpoint *ep)
 	n = read(ep->fd, p, room);
 	if (n > 0) {
 		buf_wack(&ep->in, (size_t)n);
+		if ((size_t)n == room)
+			ep->bulk = 1;
 		return n;
 	}
 	if (n == 0) {
@@ -240,7 +242,9 @@ splicing(const struct conn *c, const struct endpoint *src)
 		return 0;
 	if (src->piped > 0)
 		return 1;
-	if (buf_len(&src->in) != 0)
+	/* small exchanges stay in the buffer: a pipe costs syscalls that
+	 * only bulk transfers pay back */
+	if (!src->bulk || buf_len(&src->in) != 0)
 		return 0;
 	if (c->state == CS_TUNNEL)
 		return 1;

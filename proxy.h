@@ -1187,6 +1187,7 @@ struct endpoint {
 	unsigned	 shut:1;	/* we shut down writing to it */
 	int		 pipe[2];	/* splice(2): its bytes, kernel side */
 	size_t		 piped;		/* bytes in that pipe */
+	unsigned	 bulk:1;	/* a read filled the buffer: splice */
 };
 
 enum conn_state {

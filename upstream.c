@@ -83,6 +83,11 @@ socket_nonblock(int family)
 {
 	int fd, one = 1;
 
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+	if ((fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		return -1;
+#else
 	if ((fd = socket(family, SOCK_STREAM, 0)) == -1)
 		return -1;
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1 ||
@@ -90,6 +95,7 @@ socket_nonblock(int family)
 		close(fd);
 		return -1;
 	}
+#endif
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return fd;
 }
