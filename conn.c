@@ -244,7 +244,7 @@ splicing(const struct conn *c, const struct endpoint *src)
 		return 1;
 	/* small exchanges stay in the buffer: a pipe costs syscalls that
 	 * only bulk transfers pay back */
-	if (!src->bulk || buf_len(&src->in) != 0)
+	if (!src->bulk || src->nopipe || buf_len(&src->in) != 0)
 		return 0;
 	if (c->state == CS_TUNNEL)
 		return 1;
@@ -266,8 +266,10 @@ splice_move(struct endpoint *src, struct endpoint *dst, uint64_t *limit,
 	size_t room, want;
 	ssize_t n;
 
-	if (ep_pipe(src) == -1)
-		return 0;	/* no pipe (out of fds): the buffer serves */
+	if (ep_pipe(src) == -1) {
+		src->nopipe = 1;	/* out of fds: the buffer serves */
+		return 0;
+	}
 	room = PIPE_BYTES - (src->piped < PIPE_BYTES ? src->piped : PIPE_BYTES);
 	want = limit != NULL && *limit < room ? (size_t)*limit : room;
 	if (!src->eof && want > 0) {
@@ -576,7 +578,7 @@ conn_accept(struct worker *w, const struct listener *l)
 	const struct config *cfg = w->cfg;
 	struct sockaddr_storage ss;
 	struct conn *c;
-	int fd, one = 1;
+	int fd;
 
 	if ((fd = accept_fd(l->fd, &ss)) == -1)
 		return -1;
@@ -598,7 +600,15 @@ conn_accept(struct worker *w, const struct listener *l)
 		close(fd);
 		return 0;
 	}
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+#ifndef __linux__
+	/* Linux hands accepted sockets the listener's TCP_NODELAY */
+	{
+		int one = 1;
+
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+	}
+#endif
 	c->w = w;
 	c->client.fd = fd;
 	c->server.fd = -1;

@@ -10,6 +10,7 @@
 #include <pwd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1177,6 +1178,7 @@ listener_open(struct listener *l, const struct addrinfo *ai, long backlog)
 	if ((fd = socket(ai->ai_family, ai->ai_socktype, 0)) == -1)
 		return -1;
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (ai->ai_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
 		    sizeof(one));

@@ -1188,6 +1188,7 @@ struct endpoint {
 	int		 pipe[2];	/* splice(2): its bytes, kernel side */
 	size_t		 piped;		/* bytes in that pipe */
 	unsigned	 bulk:1;	/* a read filled the buffer: splice */
+	unsigned	 nopipe:1;	/* no pipe could be made: copy */
 };
 
 enum conn_state {
