@@ -320,6 +320,13 @@ wpad_find(const struct config *cfg, size_t *len, char *from,
 		}
 	}
 	fclose(f);
+	if (src == NULL && strncmp(err, "WPAD:", 5) != 0) {
+		char last[512];
+
+		snprintf(last, sizeof(last), "%s", err);
+		snprintf(err, errsz, "WPAD: no wpad.dat found (the last "
+		    "candidate: %s)", last);
+	}
 	return src;
 }
 
