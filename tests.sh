@@ -9,10 +9,11 @@
 #   TESTS_KEEP=1                         keep the temp dir (logs) at exit
 #
 # Order: tests/deps.sh installs missing Debian packages; then, as root,
-# the suite re-runs itself inside a private mount namespace (unshare -m)
-# whose /etc/resolv.conf points at tests/dns.py on 127.53.53.53, so no
-# lookup ever reaches a real nameserver (without that, cases that need
-# names skip); then `make unit` and each tests/unit_* binary; then the
+# the suite re-runs itself inside private mount and network namespaces
+# (unshare -m -n: only loopback exists, so nothing the suite starts can
+# reach or listen beyond it) whose /etc/resolv.conf points at
+# tests/dns.py on 127.53.53.53, so no lookup ever reaches a real
+# nameserver (without that, cases that need names skip); then `make unit` and each tests/unit_* binary; then the
 # end-to-end cases in tests/e2e_*.sh, one shell function per case, each
 # against ./proxy on free loopback ports in front of tests/origin.py,
 # nginx and openssl s_server. Ends with "N passed, N failed, N skipped"
@@ -40,9 +41,25 @@ if [ -z "${PROXY_TESTS_STAGE:-}" ]; then
 	if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 &&
 	    unshare -m --propagation private true 2>/dev/null; then
 		PROXY_TESTS_STAGE=ns
+		# a network namespace of our own too, when we may: nothing but
+		# loopback exists there, so even --gateway binds only loopback
+		if command -v ip >/dev/null 2>&1 &&
+		    unshare -m -n --propagation private sh -c \
+		    'ip link set lo up' 2>/dev/null; then
+			PROXY_TESTS_NET=own
+			export PROXY_TESTS_NET
+			exec unshare -m -n --propagation private /bin/sh \
+			    "$ROOT/tests.sh" "$@"
+		fi
 		exec unshare -m --propagation private /bin/sh "$ROOT/tests.sh" "$@"
 	fi
 	NS_NOTE="not root or unshare -m does not work here"
+fi
+
+if [ "${PROXY_TESTS_NET:-}" = own ] && ! ip link set lo up 2>/dev/null; then
+	echo "tests: cannot bring up loopback in the test network namespace"
+	echo "0 passed, 1 failed"
+	exit 1
 fi
 
 if ! command -v python3 >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1

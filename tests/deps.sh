@@ -9,7 +9,7 @@
 need="curl:curl python3:python3 nginx:nginx-light pgrep:procps ps:procps
 openssl:openssl unshare:util-linux mount:mount timeout:coreutils
 cntlm:cntlm microsocks:microsocks pactester:libpacparser-dev
-pactester:python3-pacparser faketime:faketime"
+pactester:python3-pacparser faketime:faketime ip:iproute2"
 
 missing_pkgs=
 missing_cmds=
