@@ -134,7 +134,8 @@ pidof_peer() { cat "$W/$1.pid" 2>/dev/null; }
 
 # the packages, as command:package
 need_pairs="wrk:wrk nginx:nginx-light curl:curl cc:gcc pgrep:procps
-python3:python3 tinyproxy:tinyproxy squid:squid privoxy:privoxy cntlm:cntlm"
+python3:python3 tinyproxy:tinyproxy squid:squid privoxy:privoxy cntlm:cntlm
+musl-gcc:musl-tools"
 
 missing_pkgs() {
 	_m=
@@ -542,6 +543,33 @@ say "bench: $MODE run: $ROUNDS round(s) of ${SECS}s; wrk -t$THREADS -c$CONNS; pe
 say "bench: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
+# idle RSS of the static musl build, the one for small systems: built
+# from the tree in a copy, started like ./proxy, two requests, measured
+STATIC_RSS=- STATIC_PSS=-
+if command -v musl-gcc >/dev/null 2>&1; then
+	mkdir -p "$W/static"
+	cp "$ROOT"/*.c "$ROOT"/*.h "$ROOT"/Makefile "$W/static/" 2>/dev/null
+	if make -s -C "$W/static" CC=musl-gcc LDFLAGS=-static proxy \
+	    >"$W/log/static.out" 2>&1; then
+		set -- $("$T" ports 1)
+		launch static "$W/static/proxy" --port "$1" \
+		    --num-workers $WORKERS --log-level warning
+		if "$T" wait "$1" 10; then
+			for _i in 1 2; do
+				curl -s -o /dev/null -x "http://127.0.0.1:$1" \
+				    "http://127.0.0.1:$ORIGIN/1k"
+			done
+			STATIC_RSS=$(rss_kib "$(pidof_peer static)")
+			STATIC_PSS=$(pss_kib "$(pidof_peer static)")
+		fi
+		stop_pid "$(pidof_peer static)"
+	else
+		say "bench: the static musl build failed: $(tail -n 2 "$W/log/static.out")"
+	fi
+else
+	say "bench: no musl-gcc (musl-tools): the static build's RSS is not measured"
+fi
+
 # idle RSS: after start-up and the two checking requests, before any load
 for _n in $ACTIVE; do
 	_pid=$(pidof_peer "$_n")
@@ -792,8 +820,11 @@ ver() {
 		target proxy "$_r" ">=" 2 "new tunnels/s >= 2x tinyproxy" "${_r}x"
 		_ri=$(med proxy rss_idle)
 		_pw=$(awk -v v="$_ri" -v w=$WORKERS 'BEGIN { if (v == "-") print "-"; else printf "%.0f", v / w }')
-		target proxy "$_pw" "<" 1024 "RSS idle < 1 MiB per worker" \
+		target proxy "$_pw" "<" 1024 "RSS idle < 1 MiB per worker (glibc, dynamic)" \
 		    "$_pw KiB per worker ($_ri KiB in $(med proxy nproc_idle) processes for $WORKERS workers; PSS $(med proxy pss_idle) KiB)"
+		_sw=$(awk -v v="$STATIC_RSS" -v w=$WORKERS 'BEGIN { if (v == "-" || v == "") print "-"; else printf "%.0f", v / w }')
+		target proxy "$_sw" "<" 1024 "RSS idle < 1 MiB per worker (musl, static)" \
+		    "$_sw KiB per worker ($STATIC_RSS KiB in all for $WORKERS workers; PSS $STATIC_PSS KiB)"
 		_rt=$(med proxy rss_tunnels)
 		target proxy "$_rt" "<" 40960 "$HOLD_N open idle tunnels < 40 MiB total" \
 		    "$(mib "$_rt") MiB (PSS $(mib "$(med proxy pss_tunnels)") MiB; $(med proxy tunnels_open) tunnels open)"
