@@ -1138,6 +1138,57 @@ hex_run(const char *s, size_t *i, size_t end, int ndigits, int *ok)
 	return v;
 }
 
+/* \uXXXX (a surrogate pair making one code point) or \u{X...}, *i just
+ * past the 'u'. */
+static uint32_t
+decode_u(struct parser *ps, size_t *i, size_t b, const struct token *at)
+{
+	const char *s = ps->src;
+	uint32_t cp = 0, lo;
+	int ok = 0;
+
+	if (*i < b && s[*i] == '{') {
+		(*i)++;
+		while (*i < b && cp <= 0x10ffff &&
+		    hexval((unsigned char)s[*i]) >= 0) {
+			cp = cp * 16 + (uint32_t)hexval((unsigned char)s[(*i)++]);
+			ok = 1;
+		}
+		if (!ok || cp > 0x10ffff || *i >= b || s[*i] != '}')
+			perr_at(ps, at->line, at->col, "bad \\u escape");
+		(*i)++;
+		return cp;
+	}
+	cp = hex_run(s, i, b, 4, &ok);
+	if (!ok)
+		perr_at(ps, at->line, at->col, "bad \\u escape");
+	if (cp >= 0xd800 && cp < 0xdc00 && *i + 5 < b && s[*i] == '\\' &&
+	    s[*i + 1] == 'u') {
+		size_t j = *i + 2;
+
+		lo = hex_run(s, &j, b, 4, &ok);
+		if (ok && lo >= 0xdc00 && lo < 0xe000) {
+			cp = 0x10000 + (lo - 0xdc00) + ((cp - 0xd800) << 10);
+			*i = j;
+		}
+	}
+	return cp;
+}
+
+/* Legacy octal \0 .. \377, c its first digit, *i past it. */
+static uint32_t
+decode_octal(const char *s, size_t *i, size_t b, int c)
+{
+	uint32_t cp = (uint32_t)(c - '0');
+
+	if (*i < b && s[*i] >= '0' && s[*i] <= '7') {
+		cp = cp * 8 + (uint32_t)(s[(*i)++] - '0');
+		if (c <= '3' && *i < b && s[*i] >= '0' && s[*i] <= '7')
+			cp = cp * 8 + (uint32_t)(s[(*i)++] - '0');
+	}
+	return cp;
+}
+
 /*
  * Decodes the escapes of a string literal or template part at
  * src[a..b) into a new string. Escapes never make text longer, so b - a
@@ -1150,7 +1201,7 @@ decode(struct parser *ps, size_t a, size_t b, const struct token *at)
 	struct str *out = str_alloc(ps->P, b - a);
 	char *o = out->s;
 	size_t i = a, n = 0;
-	uint32_t cp, lo;
+	uint32_t cp;
 	int ok, c;
 
 	while (i < b) {
@@ -1183,52 +1234,11 @@ decode(struct parser *ps, size_t a, size_t b, const struct token *at)
 			n += utf8_put(o + n, cp);
 			break;
 		case 'u':
-			if (i < b && s[i] == '{') {
-				i++;
-				cp = 0;
-				ok = 0;
-				while (i < b && cp <= 0x10ffff &&
-				    hexval((unsigned char)s[i]) >= 0) {
-					cp = cp * 16 + (uint32_t)hexval(
-					    (unsigned char)s[i++]);
-					ok = 1;
-				}
-				if (!ok || cp > 0x10ffff || i >= b ||
-				    s[i] != '}')
-					perr_at(ps, at->line, at->col,
-					    "bad \\u escape");
-				i++;
-			} else {
-				cp = hex_run(s, &i, b, 4, &ok);
-				if (!ok)
-					perr_at(ps, at->line, at->col,
-					    "bad \\u escape");
-				/* a surrogate pair makes one code point */
-				if (cp >= 0xd800 && cp < 0xdc00 && i + 5 < b &&
-				    s[i] == '\\' && s[i + 1] == 'u') {
-					size_t j = i + 2;
-
-					lo = hex_run(s, &j, b, 4, &ok);
-					if (ok && lo >= 0xdc00 && lo < 0xe000) {
-						cp = 0x10000 + (lo - 0xdc00) +
-						    ((cp - 0xd800) << 10);
-						i = j;
-					}
-				}
-			}
-			n += utf8_put(o + n, cp);
+			n += utf8_put(o + n, decode_u(ps, &i, b, at));
 			break;
 		default:
 			if (c >= '0' && c <= '7') {
-				/* legacy octal: \0 .. \377 */
-				cp = (uint32_t)(c - '0');
-				if (i < b && s[i] >= '0' && s[i] <= '7') {
-					cp = cp * 8 + (uint32_t)(s[i++] - '0');
-					if (c <= '3' && i < b && s[i] >= '0' &&
-					    s[i] <= '7')
-						cp = cp * 8 +
-						    (uint32_t)(s[i++] - '0');
-				}
+				cp = decode_octal(s, &i, b, c);
 				n += utf8_put(o + n, cp);
 			} else if (c == 0xe2 && i + 1 < b &&
 			    (unsigned char)s[i] == 0x80 &&

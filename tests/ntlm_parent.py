@@ -71,6 +71,9 @@ import sys
 import threading
 import time
 
+import httpkit
+from httpkit import BadRequest, Closed
+
 # ---------------------------------------------------------------- MD4
 
 def _rol(x, n):
@@ -590,68 +593,9 @@ def log(msg):
         LOG.flush()
 
 
-class BadRequest(Exception):
-    pass
-
-
-class Closed(Exception):
-    pass
-
-
-class Stream:
-    """A socket with a read buffer."""
-
-    def __init__(self, sock):
-        self.sock, self.buf = sock, bytearray()
-
-    def fill(self):
-        d = self.sock.recv(262144)
-        if not d:
-            return False
-        self.buf += d
-        return True
-
-    def read_head(self):
-        scanned = 0
-        while True:
-            i = self.buf.find(b"\r\n\r\n", max(0, scanned - 3))
-            if i >= 0:
-                head = bytes(self.buf[:i + 4])
-                del self.buf[:i + 4]
-                return head
-            scanned = len(self.buf)
-            if scanned > (1 << 20):
-                raise BadRequest("head too large")
-            if not self.fill():
-                if self.buf:
-                    raise Closed("eof inside a head")
-                return None
-
-    def read_line(self):
-        while True:
-            i = self.buf.find(b"\r\n")
-            if i >= 0:
-                line = bytes(self.buf[:i])
-                del self.buf[:i + 2]
-                return line
-            if len(self.buf) > 65536:
-                raise BadRequest("line too long")
-            if not self.fill():
-                raise Closed("eof inside a chunked body")
-
-    def read_exact(self, n):
-        while n > 0:
-            if self.buf:
-                k = min(n, len(self.buf))
-                piece = bytes(self.buf[:k])
-                del self.buf[:k]
-            else:
-                piece = self.sock.recv(min(n, 262144))
-                if not piece:
-                    raise Closed("eof inside a body")
-                k = len(piece)
-            n -= k
-            yield piece
+class Stream(httpkit.Stream):
+    """A socket with a read buffer, and the body of a message as it is
+    on the wire."""
 
     def body_raw(self, framing, length):
         """Yields the body's bytes as they are on the wire (chunked

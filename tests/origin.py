@@ -40,6 +40,8 @@ import sys
 import threading
 import time
 
+from httpkit import BadRequest, Closed, Stream
+
 PERIOD = 251
 PATTERN = bytes((i * 7 + 13) & 0xFF for i in range(PERIOD))
 BLOCK = PATTERN * 261  # 65511 bytes: whole periods, so blocks concatenate
@@ -103,14 +105,6 @@ def log(msg):
     with LOG_LOCK:
         LOG.write(msg + "\n")
         LOG.flush()
-
-
-class BadRequest(Exception):
-    pass
-
-
-class Closed(Exception):
-    pass
 
 
 class Request:
@@ -182,61 +176,10 @@ class Request:
         return self.chunked() or self.content_length() > 0
 
 
-class Conn:
+class Conn(Stream):
     def __init__(self, sock, cid):
-        self.sock = sock
+        Stream.__init__(self, sock)
         self.cid = cid
-        self.buf = bytearray()
-
-    def fill(self):
-        data = self.sock.recv(262144)
-        if not data:
-            return False
-        self.buf += data
-        return True
-
-    def read_head(self):
-        scanned = 0
-        while True:
-            i = self.buf.find(b"\r\n\r\n", max(0, scanned - 3))
-            if i >= 0:
-                head = bytes(self.buf[:i + 4])
-                del self.buf[:i + 4]
-                return head
-            scanned = len(self.buf)
-            if scanned > (1 << 20):
-                raise BadRequest("head too large")
-            if not self.fill():
-                if self.buf:
-                    raise Closed("eof inside a head")
-                return None
-
-    def read_line(self):
-        while True:
-            i = self.buf.find(b"\r\n")
-            if i >= 0:
-                line = bytes(self.buf[:i])
-                del self.buf[:i + 2]
-                return line
-            if len(self.buf) > 65536:
-                raise BadRequest("line too long")
-            if not self.fill():
-                raise Closed("eof inside a chunked body")
-
-    def read_exact(self, n):
-        """Yields exactly n bytes in pieces."""
-        while n > 0:
-            if self.buf:
-                k = min(n, len(self.buf))
-                piece = bytes(self.buf[:k])
-                del self.buf[:k]
-            else:
-                piece = self.sock.recv(min(n, 262144))
-                if not piece:
-                    raise Closed("eof inside a body")
-                k = len(piece)
-            n -= k
-            yield piece
 
     def body(self, req):
         """Yields the request body's bytes (Content-Length or chunked)."""

@@ -832,8 +832,14 @@ test_responses(void)
 	CHECK_EQ(resp(t, HTTP_GET), (int)strlen(t));
 	CHECK_EQ(h.body, HTTP_BODY_LENGTH);
 	CHECK_EQ(h.content_length, 7);
+}
 
-	/* no body by status or method, whatever the fields say */
+/* No body by status or method, whatever the fields say. */
+static void
+test_responses_bodiless(void)
+{
+	const char *t;
+
 	t = "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n";
 	CHECK_EQ(resp(t, HTTP_GET), (int)strlen(t));
 	CHECK_EQ(h.body, HTTP_BODY_NONE);
@@ -863,8 +869,15 @@ test_responses(void)
 	t = "HTTP/1.1 407 Proxy Auth\r\n\r\n";
 	CHECK_EQ(resp(t, HTTP_CONNECT), (int)strlen(t));
 	CHECK_EQ(h.body, HTTP_BODY_CLOSE);
+}
 
-	/* Transfer-Encoding wins over Content-Length (RFC 9112 6.3) */
+/* Transfer-Encoding wins over Content-Length (RFC 9112 6.3); request-only
+ * fields are not acted on in a response. */
+static void
+test_responses_framing(void)
+{
+	const char *t;
+
 	t = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: "
 	    "chunked\r\n\r\n";
 	CHECK_EQ(resp(t, HTTP_GET), (int)strlen(t));
@@ -1195,11 +1208,6 @@ test_chunked_good(void)
 static void
 test_chunked_bad(void)
 {
-	static char big[9000];
-	struct http_chunked c;
-	size_t dl;
-	long r;
-
 	chunked_bad("\r\n");
 	chunked_bad("x\r\n");
 	chunked_bad("-5\r\nhello\r\n0\r\n\r\n");
@@ -1248,8 +1256,19 @@ test_chunked_bad(void)
 	chunked_bad("0\r\n\rX");
 	chunked_bad("0\n\r\n");
 	chunked_bad("0\r\n\r\r");
+}
 
-	/* 2^60 - 1 is the largest size */
+/* The limits: 2^60 - 1 is the largest size; a size line of 1025 bytes
+ * and a trailer section of 8193 bytes are too long. */
+static void
+test_chunked_limits(void)
+{
+	static char big[9000];
+	struct http_chunked c;
+	size_t dl;
+	long r;
+
+
 	http_chunked_init(&c);
 	r = http_chunked_step(&c, "fffffffffffffff\r\n", 17, &dl);
 	CHECK_EQ(r, 17);
@@ -1282,8 +1301,15 @@ test_chunked_bad(void)
 	memset(big + 3, 'v', 8500);
 	big[8503] = '\0';
 	chunked_bad(big);
+}
 
-	/* errors are sticky; done stays done */
+/* Errors are sticky; done stays done. */
+static void
+test_chunked_sticky(void)
+{
+	struct http_chunked c;
+	size_t dl;
+
 	http_chunked_init(&c);
 	CHECK_EQ(http_chunked_step(&c, "x", 1, &dl), -1);
 	CHECK_EQ(http_chunked_step(&c, "0\r\n\r\n", 5, &dl), -1);
@@ -1344,6 +1370,8 @@ main(void)
 	run_cases(REQ, req_bad, sizeof(req_bad) / sizeof(req_bad[0]),
 	    HTTP_GET);
 	test_responses();
+	test_responses_bodiless();
+	test_responses_framing();
 	test_response_limits();
 	run_cases(RESP, resp_bad, sizeof(resp_bad) / sizeof(resp_bad[0]),
 	    HTTP_GET);
@@ -1351,6 +1379,8 @@ main(void)
 	test_list_has();
 	test_chunked_good();
 	test_chunked_bad();
+	test_chunked_limits();
+	test_chunked_sticky();
 	test_chunked_steps();
 	return check_done("unit_http");
 }

@@ -754,16 +754,26 @@ parses(const unsigned char *m, size_t n, const char *want_err)
 	return 1;
 }
 
+/* The Type 2 the malformed ones are made from: with target info and a
+ * timestamp; its length, *al the target info's. */
+static size_t
+t2_sample(unsigned char *m, size_t *al)
+{
+	unsigned char av[64];
+
+	*al = make_av(av, 1);
+	return make_type2(m, 0xe28a8235, av, *al);
+}
+
 static void
 test_type2_malformed(void)
 {
-	unsigned char m[300], av[64], t[300];
+	unsigned char m[300], t[300];
 	struct ntlm_challenge ch;
 	size_t n, al, i;
 	int ok;
 
-	al = make_av(av, 1);
-	n = make_type2(m, 0xe28a8235, av, al);
+	n = t2_sample(m, &al);
 	CHECK_EQ(ntlm_parse_type2(m, n, &ch), 0);
 	CHECK_EQ(ch.has_timestamp, 1);
 	CHECK_EQ(ch.timestamp, UINT64_C(0x01d9abcdef012345));
@@ -806,8 +816,17 @@ test_type2_malformed(void)
 	CHECK(parses(t, n, "NTLM message is not a Type 2"));
 	le32enc(t + 8, 0x102);
 	CHECK(parses(t, n, "NTLM message is not a Type 2"));
+}
 
-	/* offsets and lengths out of bounds, overflowing, into the header */
+/* Offsets and lengths out of bounds, overflowing, into the header; and
+ * AV pairs that lie. */
+static void
+test_type2_bounds(void)
+{
+	unsigned char m[300], t[300];
+	size_t n, al;
+
+	n = t2_sample(m, &al);
 	memcpy(t, m, n);
 	le32enc(t + 16, 0xffffffff);
 	CHECK(parses(t, n, "NTLM Type 2 target name out of bounds"));
@@ -1059,6 +1078,21 @@ field_is(const unsigned char *m, size_t n, size_t hdr, const void *want,
 	return p != NULL && l == wl && (wl == 0 || memcmp(p, want, wl) == 0);
 }
 
+static const unsigned char rt_cchal[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+
+/* The client of the round trips: jdoe in Corp on ws1, its NT hash. */
+static void
+rt_creds(struct ntlm_creds *c, unsigned char nt[16])
+{
+	const char *err = NULL;
+
+	CHECK_EQ(ntlm_creds_init(c, "jdoe", "Corp", "ws1", &err), 0);
+	CHECK_EQ(ntlm_creds_set_password(c, "S3cret!", &err), 0);
+	ntlm_nt_hash("S3cret!", nt);
+}
+
+/* Type 1 as the proxy sends it, the parent's Type 2 with a timestamp,
+ * and the Type 3 field by field. */
 static void
 test_round_trip(void)
 {
@@ -1069,27 +1103,21 @@ test_round_trip(void)
 	const char *err = NULL;
 	size_t n2, al, l;
 	long n1, n3;
-	static const unsigned char mycchal[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 	uint64_t now = ntlm_filetime(1700000000);
 
-	CHECK_EQ(ntlm_creds_init(&c, "jdoe", "Corp", "ws1", &err), 0);
-	CHECK_EQ(ntlm_creds_set_password(&c, "S3cret!", &err), 0);
-	ntlm_nt_hash("S3cret!", nt);
-
-	/* Type 1 as the proxy sends it */
+	rt_creds(&c, nt);
 	n1 = ntlm_build_type1(NTLM_NTLMV2, 0, c.domain, c.workstation, m1,
 	    sizeof(m1));
 	CHECK_EQ(n1, 40 + 4 + 3);
 	CHECK(field_is(m1, (size_t)n1, 16, "CORP", 4));
 	CHECK(field_is(m1, (size_t)n1, 24, "WS1", 3));
 
-	/* the parent answers with a Type 2 carrying a timestamp */
 	al = make_av(av, 1);
 	n2 = make_type2(m2, le32dec(m1 + 12) | 0x00810000 | 0x40000000, av,
 	    al);
 	CHECK_EQ(ntlm_parse_type2(m2, n2, &ch), 0);
 
-	n3 = ntlm_build_type3(&c, NTLM_NTLMV2, &ch, mycchal, now, NULL, m3,
+	n3 = ntlm_build_type3(&c, NTLM_NTLMV2, &ch, rt_cchal, now, NULL, m3,
 	    sizeof(m3), &err);
 	CHECK(n3 > 0);
 	CHECK_MEM(m3, "NTLMSSP\0\3\0\0\0", 12);
@@ -1108,7 +1136,7 @@ test_round_trip(void)
 	if (p != NULL && l == 48 + al) {
 		CHECK_HEX(p + 16, 8, "0101000000000000");
 		CHECK_EQ(le64dec(p + 24), UINT64_C(0x01d9abcdef012345));
-		CHECK_MEM(p + 32, mycchal, 8);
+		CHECK_MEM(p + 32, rt_cchal, 8);
 		CHECK_MEM(p + 44, av, al);
 		CHECK_EQ(le32dec(p + 44 + al), 0);
 	}
@@ -1118,98 +1146,131 @@ test_round_trip(void)
 	    le32dec(m3 + 40) < le32dec(m3 + 48) &&
 	    le32dec(m3 + 48) < le32dec(m3 + 16) &&
 	    le32dec(m3 + 16) < le32dec(m3 + 24));
+	ntlm_wipe(&c, sizeof(c));
+}
 
-	/* without a timestamp: the caller's time, and LMv2 */
+/* NTLMv2 without a timestamp (the caller's time, and LMv2), without
+ * target info at all, and from a 32-byte Type 2. */
+static void
+test_round_trip_plain(void)
+{
+	struct ntlm_creds c;
+	struct ntlm_challenge ch;
+	unsigned char m2[200], m3[600], av[64], exp[24], nt[16];
+	const unsigned char *p;
+	const char *err = NULL;
+	size_t n2, al, l;
+	long n3;
+	uint64_t now = ntlm_filetime(1700000000);
+
+	rt_creds(&c, nt);
 	al = make_av(av, 0);
 	n2 = make_type2(m2, 0x00808201, av, al);
 	CHECK_EQ(ntlm_parse_type2(m2, n2, &ch), 0);
-	n3 = ntlm_build_type3(&c, NTLM_NTLMV2, &ch, mycchal, now, NULL, m3,
+	n3 = ntlm_build_type3(&c, NTLM_NTLMV2, &ch, rt_cchal, now, NULL, m3,
 	    sizeof(m3), &err);
 	CHECK_EQ(n3, 64 + 8 + 8 + 6 + 24 + 48 + (long)al);
 	p = field(m3, (size_t)n3, 20, &l);
 	CHECK(p != NULL && le64dec(p + 24) == now);
-	ntlm_lmv2(c.v2, schal, mycchal, exp);
+	ntlm_lmv2(c.v2, schal, rt_cchal, exp);
 	CHECK(field_is(m3, (size_t)n3, 12, exp, 24));
 	CHECK(server_verifies_v2(m3, (size_t)n3, nt, schal));
 
-	/* no target info at all (old parent): still NTLMv2 */
 	n2 = make_type2(m2, 0x00008201, NULL, 0);
 	CHECK_EQ(ntlm_parse_type2(m2, n2, &ch), 0);
-	n3 = ntlm_build_type3(&c, NTLM_NTLMV2, &ch, mycchal, now, NULL, m3,
+	n3 = ntlm_build_type3(&c, NTLM_NTLMV2, &ch, rt_cchal, now, NULL, m3,
 	    sizeof(m3), &err);
 	p = field(m3, (size_t)n3, 20, &l);
 	CHECK(p != NULL && l == 48);
 	CHECK(server_verifies_v2(m3, (size_t)n3, nt, schal));
-	/* and from a 32-byte Type 2 */
 	CHECK_EQ(ntlm_parse_type2(m2, 32, &ch), -1);	/* name at 56 */
 	le16enc(m2 + 12, 0);
 	CHECK_EQ(ntlm_parse_type2(m2, 32, &ch), 0);
-	CHECK(ntlm_build_type3(&c, NTLM_NTLMV2, &ch, mycchal, now, NULL, m3,
+	CHECK(ntlm_build_type3(&c, NTLM_NTLMV2, &ch, rt_cchal, now, NULL, m3,
 	    sizeof(m3), &err) > 0);
+	ntlm_wipe(&c, sizeof(c));
+}
 
-	/* NT: the NTLMv1 response in both fields */
+/* The NTLMv1 family: NT in both fields, LM alone, NTLM, NTLM2SR; and OEM
+ * names when the parent does not offer Unicode. */
+static void
+test_round_trip_v1(void)
+{
+	struct ntlm_creds c;
+	struct ntlm_challenge ch;
+	unsigned char m2[200], m3[600], exp[24], nt[16];
+	const char *err = NULL;
+	size_t n2;
+	long n3;
+	uint64_t now = ntlm_filetime(1700000000);
+
+	rt_creds(&c, nt);
 	n2 = make_type2(m2, 0x00008201, NULL, 0);
 	ntlm_parse_type2(m2, n2, &ch);
-	n3 = ntlm_build_type3(&c, NTLM_NT, &ch, mycchal, now, NULL, m3,
+	n3 = ntlm_build_type3(&c, NTLM_NT, &ch, rt_cchal, now, NULL, m3,
 	    sizeof(m3), &err);
 	ntlm_desl(nt, schal, exp);
 	CHECK(field_is(m3, (size_t)n3, 12, exp, 24));
 	CHECK(field_is(m3, (size_t)n3, 20, exp, 24));
 	CHECK_EQ(n3, 64 + 8 + 8 + 6 + 48);	/* no VERSION: 64 bytes */
-	/* LM: LM response, empty NT */
-	n3 = ntlm_build_type3(&c, NTLM_LM, &ch, mycchal, now, NULL, m3,
+	n3 = ntlm_build_type3(&c, NTLM_LM, &ch, rt_cchal, now, NULL, m3,
 	    sizeof(m3), &err);
 	ntlm_desl(c.lm, schal, exp);
 	CHECK(field_is(m3, (size_t)n3, 12, exp, 24));
 	CHECK(field_is(m3, (size_t)n3, 20, NULL, 0));
-	/* NTLM: both v1 responses */
-	n3 = ntlm_build_type3(&c, NTLM_NTLM, &ch, mycchal, now, NULL, m3,
+	n3 = ntlm_build_type3(&c, NTLM_NTLM, &ch, rt_cchal, now, NULL, m3,
 	    sizeof(m3), &err);
 	CHECK(field_is(m3, (size_t)n3, 12, exp, 24));
 	ntlm_desl(nt, schal, exp);
 	CHECK(field_is(m3, (size_t)n3, 20, exp, 24));
-	/* NTLM2SR */
-	n3 = ntlm_build_type3(&c, NTLM_NTLM2SR, &ch, mycchal, now, NULL, m3,
+	n3 = ntlm_build_type3(&c, NTLM_NTLM2SR, &ch, rt_cchal, now, NULL, m3,
 	    sizeof(m3), &err);
 	memset(exp, 0, 24);
-	memcpy(exp, mycchal, 8);
+	memcpy(exp, rt_cchal, 8);
 	CHECK(field_is(m3, (size_t)n3, 12, exp, 24));
 
-	/* OEM: no UNICODE from the parent, names as bytes */
 	n2 = make_type2(m2, 0x00008202, NULL, 0);
 	ntlm_parse_type2(m2, n2, &ch);
-	n3 = ntlm_build_type3(&c, NTLM_NT, &ch, mycchal, now, NULL, m3,
+	n3 = ntlm_build_type3(&c, NTLM_NT, &ch, rt_cchal, now, NULL, m3,
 	    sizeof(m3), &err);
 	CHECK_EQ(le32dec(m3 + 60), 0x8202);
 	CHECK(field_is(m3, (size_t)n3, 28, "CORP", 4));
 	CHECK(field_is(m3, (size_t)n3, 36, "jdoe", 4));
 	CHECK(field_is(m3, (size_t)n3, 44, "ws1", 3));
+	ntlm_wipe(&c, sizeof(c));
+}
 
-	/* a hash the dialect needs is missing */
+/* A hash the dialect needs is missing; a target info so long the NT
+ * response would pass 65535 bytes. */
+static void
+test_type3_refusals(void)
+{
+	static unsigned char big[70000];
+	struct ntlm_creds c;
+	struct ntlm_challenge ch;
+	unsigned char m2[200], m3[600];
+	const char *err = NULL;
+	uint64_t now = ntlm_filetime(1700000000);
+
+	ntlm_parse_type2(m2, make_type2(m2, 0x00008202, NULL, 0), &ch);
 	ntlm_creds_init(&c, "jdoe", "Corp", "ws1", &err);
 	ntlm_creds_set_hash(&c, NTLM_HAVE_NT,
 	    "A4F49C406510BDCAB6824EE7C30FD852", &err);
-	CHECK_EQ(ntlm_build_type3(&c, NTLM_NTLMV2, &ch, mycchal, now, NULL, m3,
+	CHECK_EQ(ntlm_build_type3(&c, NTLM_NTLMV2, &ch, rt_cchal, now, NULL, m3,
 	    sizeof(m3), &err), -1);
 	CHECK_STR(err, "NTLMv2 needs PassNTLMv2 or a password");
-	CHECK_EQ(ntlm_build_type3(&c, NTLM_LM, &ch, mycchal, now, NULL, m3,
+	CHECK_EQ(ntlm_build_type3(&c, NTLM_LM, &ch, rt_cchal, now, NULL, m3,
 	    sizeof(m3), &err), -1);
 
-	/* a target info so long the NT response would pass 65535 bytes */
-	{
-		static unsigned char big[70000];
-		struct ntlm_challenge bch;
-
-		memset(&bch, 0, sizeof(bch));
-		bch.flags = NTLMSSP_NEGOTIATE_UNICODE;
-		bch.target_info = big;
-		bch.target_info_len = 65535;
-		ntlm_creds_init(&c, "jdoe", "Corp", "ws1", &err);
-		ntlm_creds_set_password(&c, "x", &err);
-		CHECK_EQ(ntlm_build_type3(&c, NTLM_NTLMV2, &bch, mycchal, now,
-		    NULL, big, sizeof(big), &err), -1);
-		CHECK_STR(err, "NTLM message field over 65535 bytes");
-	}
+	memset(&ch, 0, sizeof(ch));
+	ch.flags = NTLMSSP_NEGOTIATE_UNICODE;
+	ch.target_info = big;
+	ch.target_info_len = 65535;
+	ntlm_creds_init(&c, "jdoe", "Corp", "ws1", &err);
+	ntlm_creds_set_password(&c, "x", &err);
+	CHECK_EQ(ntlm_build_type3(&c, NTLM_NTLMV2, &ch, rt_cchal, now, NULL,
+	    big, sizeof(big), &err), -1);
+	CHECK_STR(err, "NTLM message field over 65535 bytes");
 	ntlm_wipe(&c, sizeof(c));
 }
 
@@ -1318,9 +1379,13 @@ main(void)
 	test_creds_misc();
 	test_type2_spec();
 	test_type2_malformed();
+	test_type2_bounds();
 	test_type1();
 	test_type3_spec();
 	test_round_trip();
+	test_round_trip_plain();
+	test_round_trip_v1();
+	test_type3_refusals();
 	test_http();
 	return check_done("unit_ntlm");
 }
