@@ -4786,6 +4786,62 @@ rx_braces(const char *p, const char *end, int *min, int *max,
 	return 1;
 }
 
+/* \uXXXX in a pattern, c->p just past the 'u'; as rx_escape(). */
+static int
+rx_escape_u(struct rxc *c, uint8_t *set, struct rnode **node)
+{
+	char b[4];
+	size_t n, i;
+	int v = 0, k, h;
+
+	for (k = 0; k < 4; k++) {
+		if (c->p + k >= c->end ||
+		    (h = hexval((unsigned char)c->p[k])) < 0)
+			return 'u';
+		v = v * 16 + h;
+	}
+	c->p += 4;
+	if (v < 0x80)
+		return v;
+	if (set == NULL) {
+		*node = rx_codepoint(c, (uint32_t)v);
+		return -2;
+	}
+	n = utf8_put(b, (uint32_t)v);
+	for (i = 0; i < n; i++)
+		set_add(set, (unsigned char)b[i], (unsigned char)b[i]);
+	return -1;
+}
+
+/* \1 .. \999 as a back-reference when there is such a group, else a
+ * legacy octal escape (or the digit 8 or 9); as rx_escape(). */
+static int
+rx_escape_digit(struct rxc *c, uint8_t *set, struct rnode **node, int e)
+{
+	size_t i = 0;
+	uint32_t cp;
+	int v;
+
+	if (set == NULL && e != '0') {
+		const char *q = c->p;
+
+		v = e - '0';
+		while (q < c->end && is_digit(*q) && v < 1000)
+			v = v * 10 + (*q++ - '0');
+		if (v <= c->totgroups) {
+			c->p = q;
+			*node = rnode(c, RN_BACKREF);
+			(*node)->c = v;
+			return -2;
+		}
+	}
+	if (e >= '8')
+		return e;
+	cp = decode_octal(c->p, &i, (size_t)(c->end - c->p), e);
+	c->p += i;
+	return (int)cp;
+}
+
 /*
  * One escape after a backslash. In a class (set != NULL) a class escape
  * adds to set and -1 is returned; elsewhere the byte value is returned,
@@ -4794,7 +4850,7 @@ rx_braces(const char *p, const char *end, int *min, int *max,
 static int
 rx_escape(struct rxc *c, uint8_t *set, struct rnode **node)
 {
-	int e, v, k, h;
+	int e, v;
 
 	if (c->p >= c->end) {
 		rx_err(c, "\\ at end of pattern");
@@ -4848,57 +4904,12 @@ rx_escape(struct rxc *c, uint8_t *set, struct rnode **node)
 		}
 		return 'x';
 	case 'u':
-		v = 0;
-		for (k = 0; k < 4; k++) {
-			if (c->p + k >= c->end ||
-			    (h = hexval((unsigned char)c->p[k])) < 0)
-				return 'u';
-			v = v * 16 + h;
-		}
-		c->p += 4;
-		if (v >= 0x80) {
-			char b[4];
-			size_t n = utf8_put(b, (uint32_t)v), i;
-
-			if (set == NULL) {
-				*node = rx_codepoint(c, (uint32_t)v);
-				return -2;
-			}
-			for (i = 0; i < n; i++)
-				set_add(set, (unsigned char)b[i],
-				    (unsigned char)b[i]);
-			return -1;
-		}
-		return v;
+		return rx_escape_u(c, set, node);
 	default:
 		break;
 	}
-	if (e >= '0' && e <= '9') {
-		if (set == NULL && e != '0') {
-			const char *q = c->p;
-
-			v = e - '0';
-			while (q < c->end && is_digit(*q) && v < 1000)
-				v = v * 10 + (*q++ - '0');
-			if (v <= c->totgroups) {
-				c->p = q;
-				*node = rnode(c, RN_BACKREF);
-				(*node)->c = v;
-				return -2;
-			}
-		}
-		if (e >= '8')
-			return e;
-		/* legacy octal */
-		v = e - '0';
-		if (c->p < c->end && *c->p >= '0' && *c->p <= '7') {
-			v = v * 8 + (*c->p++ - '0');
-			if (e <= '3' && c->p < c->end && *c->p >= '0' &&
-			    *c->p <= '7')
-				v = v * 8 + (*c->p++ - '0');
-		}
-		return v;
-	}
+	if (e >= '0' && e <= '9')
+		return rx_escape_digit(c, set, node, e);
 	return e;	/* identity escape */
 }
 
