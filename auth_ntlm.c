@@ -849,18 +849,6 @@ ntlm_split_user(const char *name, char *user, size_t usz, char *domain,
 	return 1;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 ntlm_hex16_parse(const char *hex, unsigned char out[16])
 {
@@ -870,8 +858,8 @@ ntlm_hex16_parse(const char *hex, unsigned char out[16])
 	if (strlen(hex) != 32)
 		return -1;
 	for (i = 0; i < 16; i++) {
-		if ((hi = hexval(hex[2 * i])) < 0 ||
-		    (lo = hexval(hex[2 * i + 1])) < 0) {
+		if ((hi = hex_value(hex[2 * i])) < 0 ||
+		    (lo = hex_value(hex[2 * i + 1])) < 0) {
 			ntlm_wipe(b, sizeof(b));
 			return -1;
 		}

@@ -1005,18 +1005,6 @@ is_idpart(int c)
 	return is_idstart(c) || is_digit(c);
 }
 
-static int
-hexval(int c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* UTF-8 for a code point (lone surrogates too); bytes written, <= 4. */
 static size_t
 utf8_put(char *o, uint32_t cp)
@@ -1129,7 +1117,7 @@ hex_run(const char *s, size_t *i, size_t end, int ndigits, int *ok)
 
 	*ok = 0;
 	for (k = 0; k < ndigits; k++) {
-		if (*i >= end || (h = hexval((unsigned char)s[*i])) < 0)
+		if (*i >= end || (h = hex_value((unsigned char)s[*i])) < 0)
 			return 0;
 		v = v * 16 + (uint32_t)h;
 		(*i)++;
@@ -1150,8 +1138,8 @@ decode_u(struct parser *ps, size_t *i, size_t b, const struct token *at)
 	if (*i < b && s[*i] == '{') {
 		(*i)++;
 		while (*i < b && cp <= 0x10ffff &&
-		    hexval((unsigned char)s[*i]) >= 0) {
-			cp = cp * 16 + (uint32_t)hexval((unsigned char)s[(*i)++]);
+		    hex_value((unsigned char)s[*i]) >= 0) {
+			cp = cp * 16 + (uint32_t)hex_value((unsigned char)s[(*i)++]);
 			ok = 1;
 		}
 		if (!ok || cp > 0x10ffff || *i >= b || s[*i] != '}')
@@ -1276,10 +1264,10 @@ lex_number(struct parser *ps)
 	}
 	if (radix != 0) {
 		i += 2;
-		if (i >= ps->end || (d = hexval((unsigned char)s[i])) < 0 ||
+		if (i >= ps->end || (d = hex_value((unsigned char)s[i])) < 0 ||
 		    d >= radix)
 			lerr(ps, st, "bad number");
-		while (i < ps->end && (d = hexval((unsigned char)s[i])) >= 0 &&
+		while (i < ps->end && (d = hex_value((unsigned char)s[i])) >= 0 &&
 		    d < radix) {
 			v = v * radix + d;
 			i++;
@@ -2964,7 +2952,7 @@ str_to_num(const struct str *s)
 	}
 	if (radix != 0) {
 		for (i = 2; i < n; i++) {
-			if ((d = hexval((unsigned char)p[i])) < 0 || d >= radix)
+			if ((d = hex_value((unsigned char)p[i])) < 0 || d >= radix)
 				return NAN;
 			v = v * radix + d;
 		}
@@ -4796,7 +4784,7 @@ rx_escape_u(struct rxc *c, uint8_t *set, struct rnode **node)
 
 	for (k = 0; k < 4; k++) {
 		if (c->p + k >= c->end ||
-		    (h = hexval((unsigned char)c->p[k])) < 0)
+		    (h = hex_value((unsigned char)c->p[k])) < 0)
 			return 'u';
 		v = v * 16 + h;
 	}
@@ -4891,10 +4879,10 @@ rx_escape(struct rxc *c, uint8_t *set, struct rnode **node)
 		c->p--;
 		return '\\';
 	case 'x':
-		if (c->end - c->p >= 2 && hexval((unsigned char)c->p[0]) >= 0 &&
-		    hexval((unsigned char)c->p[1]) >= 0) {
-			v = hexval((unsigned char)c->p[0]) * 16 +
-			    hexval((unsigned char)c->p[1]);
+		if (c->end - c->p >= 2 && hex_value((unsigned char)c->p[0]) >= 0 &&
+		    hex_value((unsigned char)c->p[1]) >= 0) {
+			v = hex_value((unsigned char)c->p[0]) * 16 +
+			    hex_value((unsigned char)c->p[1]);
 			c->p += 2;
 			if (v >= 0x80 && set == NULL) {
 				*node = rx_codepoint(c, (uint32_t)v);
@@ -7474,8 +7462,8 @@ b_uri(struct pac *P, struct call *c, struct val *out)
 			}
 		}
 		if (i + 2 >= s->len ||
-		    (hi = hexval((unsigned char)s->s[i + 1])) < 0 ||
-		    (lo = hexval((unsigned char)s->s[i + 2])) < 0) {
+		    (hi = hex_value((unsigned char)s->s[i + 1])) < 0 ||
+		    (lo = hex_value((unsigned char)s->s[i + 2])) < 0) {
 			if (c->magic == U_UNESCAPE) {
 				sb_put(&b, "%", 1);
 				continue;

@@ -543,13 +543,11 @@ user_parse(struct client_user *u, const char *line, const char **why)
 	n = strlen(pw);
 	if (n == 64) {
 		for (i = 0; i < 32; i++) {
-			unsigned v;
+			int hi = hex_value(pw[i * 2]), lo = hex_value(pw[i * 2 + 1]);
 
-			if (sscanf(pw + i * 2, "%2x", &v) != 1 ||
-			    !isxdigit((unsigned char)pw[i * 2]) ||
-			    !isxdigit((unsigned char)pw[i * 2 + 1]))
+			if (hi < 0 || lo < 0)
 				break;
-			u->hash[i] = (unsigned char)v;
+			u->hash[i] = (unsigned char)(hi << 4 | lo);
 		}
 		if (i == 32)
 			return 0;

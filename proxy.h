@@ -144,6 +144,8 @@ int	 strncaseeq(const char *s, size_t n, const char *lit);
 int64_t	 now_ms(void);
 /* 1 when a and b (n bytes each) are equal; time does not depend on data. */
 int	 ct_equal(const void *a, const void *b, size_t n);
+/* The value of a hexadecimal digit, or -1. */
+int	 hex_value(int c);
 /* Base64 (RFC 4648 with padding). encode returns the length written
  * (NUL added) or -1 if dst is too small; decode returns the byte count
  * or -1 on bad input or a short dst. */

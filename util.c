@@ -304,6 +304,18 @@ base64_encode(const void *srcp, size_t n, char *dst, size_t size)
 	return (long)o;
 }
 
+int
+hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static int
 b64val(unsigned char c)
 {
