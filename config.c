@@ -210,6 +210,18 @@ netlist_add(struct netlist *l, const char *item, int hosts, char *err,
 		snprintf(err, errsz, "more than %d entries", MAX_LIST_ITEMS);
 		return -1;
 	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 4;
+
+		if (cap > MAX_LIST_ITEMS)
+			cap = MAX_LIST_ITEMS;
+		if ((e = realloc(l->v, cap * sizeof(*e))) == NULL) {
+			snprintf(err, errsz, "out of memory");
+			return -1;
+		}
+		l->v = e;
+		l->cap = cap;
+	}
 	e = &l->v[l->n];
 	memset(e, 0, sizeof(*e));
 	if (strcmp(item, "*") == 0) {
@@ -235,6 +247,14 @@ netlist_add(struct netlist *l, const char *item, int hosts, char *err,
 	snprintf(e->host, sizeof(e->host), "%s", item);
 	l->n++;
 	return 0;
+}
+
+void
+netlist_free(struct netlist *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
 }
 
 int

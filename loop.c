@@ -232,8 +232,6 @@ worker_main(const struct config *cfg, struct listener *ls, size_t nls,
 		log_warn("worker %d: no resolver helper", id);
 	if ((w.pool = calloc(POOL_SIZE, sizeof(*w.pool))) == NULL)
 		fatal("worker %d: calloc", id);
-	for (i = 0; i < POOL_SIZE; i++)
-		w.pool[i].fd = -1;
 	log_debug("worker %d started", id);
 	for (;;) {
 		w.now = now_ms();

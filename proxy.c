@@ -181,10 +181,12 @@ static unsigned char from_file[NOPTIONS];
 typedef char str_from_fits[sizeof(((struct config *)0)->str_from) /
     sizeof(char *) >= NOPTIONS ? 1 : -1];
 
+/* cfg is zeroed already (calloc or static): clearing its ~128 KiB again
+ * would make every page of it resident, in the master and in each
+ * process forked from it. */
 static void
 config_defaults(struct config *cfg)
 {
-	memset(cfg, 0, sizeof(*cfg));
 	cfg->port = 3128;
 	cfg->backlog = 128;
 	cfg->idle = 30;
@@ -277,8 +279,6 @@ opt_error(const struct option *o, const char *val, const char *why)
 	return -1;
 }
 
-/* A string the configuration keeps; freed with it (config_free). NULL
- * when out of memory. */
 /* Hands an allocation to the configuration; -1 (and it is freed) when
  * out of memory. */
 static int
@@ -296,6 +296,8 @@ cfg_keep(struct config *cfg, void *p)
 	return 0;
 }
 
+/* A string the configuration keeps; freed with it (config_free). NULL
+ * when out of memory. */
 static char *
 cfg_strndup(struct config *cfg, const char *s, size_t n)
 {
@@ -315,6 +317,10 @@ config_free(struct config *cfg)
 		free(cfg->owned[i]);
 	free(cfg->owned);
 	free(cfg->users);
+	netlist_free(&cfg->allow);
+	netlist_free(&cfg->deny);
+	netlist_free(&cfg->acl);
+	netlist_free(&cfg->noproxy);
 	ntlm_wipe(&cfg->creds, sizeof(cfg->creds));
 	free(cfg);
 }
@@ -746,6 +752,12 @@ access_finish(struct config *cfg)
 	if (cfg->basic_auth_file != NULL &&
 	    users_file(cfg, cfg->basic_auth_file) == -1)
 		return -1;
+	if (cfg->tunnel_s.n > 0 && ((cfg->tunnels = calloc(cfg->tunnel_s.n,
+	    sizeof(*cfg->tunnels))) == NULL || cfg_keep(cfg, cfg->tunnels)
+	    == -1)) {
+		fprintf(stderr, "proxy: out of memory\n");
+		return -1;
+	}
 	for (i = 0; i < cfg->tunnel_s.n; i++)
 		if (tunnel_parse(&cfg->tunnels[cfg->ntunnels++],
 		    cfg->tunnel_s.v[i]) == -1) {

@@ -743,9 +743,11 @@ struct netlist_entry {
 	char		 host[HOST_MAX];
 };
 
+/* Entries are allocated as they are added (at most MAX_LIST_ITEMS): a
+ * zeroed netlist is empty, and netlist_free() empties it again. */
 struct netlist {
-	struct netlist_entry v[MAX_LIST_ITEMS];
-	size_t		 n;
+	struct netlist_entry *v;
+	size_t		 n, cap;
 };
 
 /*
@@ -756,6 +758,7 @@ struct netlist {
  */
 int	 netlist_add(struct netlist *, const char *item, int hosts,
 	    char *err, size_t errsz);
+void	 netlist_free(struct netlist *);
 /* The same for a list separated by commas, semicolons or blanks. */
 int	 netlist_add_csv(struct netlist *, const char *csv, int hosts,
 	    char *err, size_t errsz);
@@ -936,7 +939,7 @@ struct config {
 	size_t		 nusers;
 	struct hop	 parents[MAX_PARENTS];
 	size_t		 nparents;
-	struct tunnel	 tunnels[MAX_LIST_ITEMS];
+	struct tunnel	*tunnels;	/* ntunnels of them */
 	size_t		 ntunnels;
 	struct netlist	 noproxy;
 	char		*pac_served;	/* --pac-file's script */
@@ -983,6 +986,7 @@ struct worker {
 	int64_t		 quit_deadline;
 	struct dns	*dns;
 	struct pool_entry *pool;	/* idle upstream connections */
+	size_t		 npooled;	/* in use: pool[0 .. npooled) */
 	struct {
 		char	 name[HOST_MAX + 8];
 		int64_t	 until;
@@ -1381,7 +1385,7 @@ void	 upstream_connect_tick(struct conn *);
 void	 upstream_connect_abort(struct conn *);
 /* Takes an idle connection for key from the pool; fd or -1. */
 int	 pool_take(struct worker *, const char *key);
-/* Keeps fd for reuse; closes it if the pool is full. */
+/* Keeps fd for reuse; a full pool closes its oldest entry. */
 void	 pool_put(struct worker *, const char *key, int fd);
 /* Closes expired idle connections; returns ms to the next expiry or -1. */
 int64_t	 pool_expire(struct worker *);

@@ -396,10 +396,18 @@ upstream_connect_events(struct conn *c, const struct pollfd *pfd, size_t n)
 				break;
 		if (k == MAX_HE_ATTEMPTS)
 			continue;	/* not an attempt: the client's fd */
-		len = sizeof(err);
-		if (getsockopt(pfd[i].fd, SOL_SOCKET, SO_ERROR, &err, &len)
-		    == -1)
-			err = errno;
+		err = 0;
+#ifdef __linux__
+		/* Linux flags a failed connect with POLLERR: writable alone
+		 * means connected, and the getsockopt call is saved */
+		if (pfd[i].revents & (POLLERR | POLLHUP))
+#endif
+		{
+			len = sizeof(err);
+			if (getsockopt(pfd[i].fd, SOL_SOCKET, SO_ERROR, &err,
+			    &len) == -1)
+				err = errno;
+		}
 		if (err == 0) {
 			connect_won(c, pfd[i].fd);
 			return;
@@ -438,22 +446,36 @@ pool_alive(int fd)
 	return n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
+/*
+ * The pool keeps its npooled entries at the front of w->pool: the scans
+ * (one every loop turn) cover only connections that exist, and unused
+ * entries are never touched, so they cost no memory.
+ */
+static void
+pool_remove(struct worker *w, size_t i)
+{
+	if (i != --w->npooled)
+		w->pool[i] = w->pool[w->npooled];
+}
+
 int
 pool_take(struct worker *w, const char *key)
 {
-	size_t i;
+	size_t i = 0;
 	int fd;
+	int64_t expires;
 
-	for (i = 0; i < POOL_SIZE; i++) {
-		struct pool_entry *e = &w->pool[i];
-
-		if (e->fd == -1 || strcmp(e->key, key) != 0)
+	while (i < w->npooled) {
+		if (strcmp(w->pool[i].key, key) != 0) {
+			i++;
 			continue;
-		fd = e->fd;
-		e->fd = -1;
+		}
+		fd = w->pool[i].fd;
+		expires = w->pool[i].expires;
+		pool_remove(w, i);
 		/* a server does not drop a connection it kept alive a moment
 		 * ago: check only those idle for a while */
-		if (e->expires - POOL_IDLE_S * 1000 > w->now - POOL_FRESH_MS ||
+		if (expires - POOL_IDLE_S * 1000 > w->now - POOL_FRESH_MS ||
 		    pool_alive(fd))
 			return fd;
 		close(fd);
@@ -464,21 +486,18 @@ pool_take(struct worker *w, const char *key)
 void
 pool_put(struct worker *w, const char *key, int fd)
 {
-	struct pool_entry *victim = NULL;
+	struct pool_entry *victim;
 	size_t i;
 
-	for (i = 0; i < POOL_SIZE; i++) {
-		struct pool_entry *e = &w->pool[i];
-
-		if (e->fd == -1) {
-			victim = e;
-			break;
-		}
-		if (victim == NULL || e->expires < victim->expires)
-			victim = e;
-	}
-	if (victim->fd != -1)
+	if (w->npooled < POOL_SIZE)
+		victim = &w->pool[w->npooled++];
+	else {
+		victim = &w->pool[0];
+		for (i = 1; i < POOL_SIZE; i++)
+			if (w->pool[i].expires < victim->expires)
+				victim = &w->pool[i];
 		close(victim->fd);
+	}
 	victim->fd = fd;
 	victim->expires = w->now + POOL_IDLE_S * 1000;
 	strlcpy_p(victim->key, key, sizeof(victim->key));
@@ -488,18 +507,19 @@ int64_t
 pool_expire(struct worker *w)
 {
 	int64_t next = -1;
-	size_t i;
+	size_t i = 0;
 
-	for (i = 0; i < POOL_SIZE; i++) {
+	while (i < w->npooled) {
 		struct pool_entry *e = &w->pool[i];
 
-		if (e->fd == -1)
-			continue;
 		if (e->expires <= w->now) {
 			close(e->fd);
-			e->fd = -1;
-		} else if (next == -1 || e->expires - w->now < next)
+			pool_remove(w, i);
+			continue;
+		}
+		if (next == -1 || e->expires - w->now < next)
 			next = e->expires - w->now;
+		i++;
 	}
 	return next;
 }

@@ -25,7 +25,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data, n);
 	s[n] = '\0';
 
-	memset(&list, 0, sizeof(list));
+	netlist_free(&list);
 	if (netlist_add_csv(&list, s, 1, err, sizeof(err)) == 0) {
 		(void)netlist_match_host(&list, "www.example.test");
 		(void)netlist_match_host(&list, "10.1.2.3");

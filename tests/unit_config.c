@@ -30,7 +30,7 @@ set(const char *csv, int hosts)
 {
 	char err[256];
 
-	memset(&list, 0, sizeof(list));
+	netlist_free(&list);
 	return netlist_add_csv(&list, csv, hosts, err, sizeof(err));
 }
 
