@@ -37,6 +37,11 @@
 #else
 #define HAVE_SPLICE	0
 #endif
+/* POLLRDHUP (Linux): the peer's FIN has arrived, so a read that leaves
+ * room also found the end, and the read that would return 0 is saved */
+#ifndef POLLRDHUP
+#define POLLRDHUP	0
+#endif
 #define HEAD_SLACK		8192	/* room for headers we add */
 
 static struct http_head head;	/* one parse at a time per worker */
@@ -134,9 +139,9 @@ access_log(struct conn *c)
 /* --------------------------------------------------------- endpoint I/O */
 
 /* Reads into ep->in; returns bytes read, 0 at EOF or when nothing is
- * there, -1 on an error (errno set). */
+ * there, -1 on an error (errno set). revents are poll's for ep->fd. */
 static ssize_t
-ep_read(struct endpoint *ep)
+ep_read(struct endpoint *ep, short revents)
 {
 	size_t room;
 	char *p = buf_wptr(&ep->in, &room);
@@ -149,6 +154,8 @@ ep_read(struct endpoint *ep)
 		buf_wack(&ep->in, (size_t)n);
 		if ((size_t)n == room)
 			ep->bulk = 1;
+		else if (revents & POLLRDHUP)
+			ep->eof = 1;	/* the rest was the FIN: no read for it */
 		return n;
 	}
 	if (n == 0) {
@@ -1713,10 +1720,12 @@ tunnel_move(struct conn *c, struct endpoint *src, struct endpoint *dst,
 		conn_close(c, 0, "tunnel: a side went away");
 		return -1;
 	}
-	/* this side is done: tell the other one */
+	/* this side is done: tell the other one, unless the other way is
+	 * done too, when the close that follows says it */
 	if (src->eof && buf_len(&src->in) == 0 && src->piped == 0 &&
 	    !dst->shut) {
-		shutdown(dst->fd, SHUT_WR);
+		if (!src->shut)
+			(void)shutdown(dst->fd, SHUT_WR);
 		dst->shut = 1;
 	}
 	return 0;
@@ -1836,7 +1845,7 @@ conn_pollfds(struct conn *c, struct pollfd *pfd, size_t room)
 	else {
 		if (splicing(c, &c->client) ? splice_wants(c, &c->client) :
 		    has_room(&c->client))
-			ce |= POLLIN;
+			ce |= POLLIN | POLLRDHUP;
 		if (splicing(c, &c->server) ? c->server.piped > 0 :
 		    pending_to_client(c) > 0)
 			ce |= POLLOUT;
@@ -1845,7 +1854,7 @@ conn_pollfds(struct conn *c, struct pollfd *pfd, size_t room)
 	    c->state == CS_TUNNEL || c->state == CS_SOCKS)) {
 		if (splicing(c, &c->server) ? splice_wants(c, &c->server) :
 		    has_room(&c->server))
-			se |= POLLIN;
+			se |= POLLIN | POLLRDHUP;
 		if ((splicing(c, &c->client) ? c->client.piped > 0 :
 		    pending_to_server(c) > 0) && !c->server.shut)
 			se |= POLLOUT;
@@ -1869,7 +1878,7 @@ conn_pollfds(struct conn *c, struct pollfd *pfd, size_t room)
 }
 
 static int
-read_client(struct conn *c)
+read_client(struct conn *c, short revents)
 {
 	ssize_t n;
 
@@ -1877,7 +1886,7 @@ read_client(struct conn *c)
 		/* draining: what the client still sends is discarded */
 		buf_reset(&c->client.in);
 	}
-	if ((n = ep_read(&c->client)) < 0) {
+	if ((n = ep_read(&c->client, revents)) < 0) {
 		conn_close(c, 0, "client read error");
 		return -1;
 	}
@@ -1885,11 +1894,11 @@ read_client(struct conn *c)
 }
 
 static int
-read_server(struct conn *c)
+read_server(struct conn *c, short revents)
 {
 	ssize_t n;
 
-	if ((n = ep_read(&c->server)) < 0) {
+	if ((n = ep_read(&c->server, revents)) < 0) {
 		if (!c->sent_head)
 			conn_close(c, 502, c->server_reused ?
 			    "the server reset a reused connection" :
@@ -1925,15 +1934,15 @@ conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
 		active = (ce | se) != 0;	/* conn_run() splices */
 	if ((ce & (POLLIN | POLLHUP | POLLERR)) && has_room(&c->client) &&
 	    !splicing(c, &c->client)) {
-		if ((active = read_client(c)) < 0)
+		if ((active = read_client(c, ce)) < 0)
 			return;
 	} else if (c->state == CS_CLOSING && (ce & (POLLIN | POLLHUP))) {
-		if (read_client(c) < 0)
+		if (read_client(c, ce) < 0)
 			return;
 	}
 	if (server_polled && (se & (POLLIN | POLLHUP | POLLERR)) &&
 	    has_room(&c->server) && !splicing(c, &c->server)) {
-		int r = read_server(c);
+		int r = read_server(c, se);
 
 		if (r < 0)
 			return;
