@@ -181,9 +181,9 @@ static unsigned char from_file[NOPTIONS];
 typedef char str_from_fits[sizeof(((struct config *)0)->str_from) /
     sizeof(char *) >= NOPTIONS ? 1 : -1];
 
-/* cfg is zeroed already (calloc or static): clearing its ~128 KiB again
- * would make every page of it resident, in the master and in each
- * process forked from it. */
+/* cfg is zeroed already (calloc or static): clearing it again would
+ * only make its pages resident, in the master and in every process
+ * forked from it. */
 static void
 config_defaults(struct config *cfg)
 {

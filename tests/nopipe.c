@@ -3,9 +3,8 @@
  * it with cc -shared). Every pipe2() fails with EMFILE, as when a worker
  * is out of file descriptors. The proxy makes its splice(2) pipes, and
  * nothing else, with pipe2(), so its bulk transfers must fall back to
- * copying through their buffers. Each refusal
- * appends a byte to the file named by $NOPIPE_MARK, so the case can tell
- * the fallback was really taken.
+ * copying through their buffers. Each refusal appends a byte to the file
+ * named by $NOPIPE_MARK, so the case can tell the fallback was taken.
  */
 #define _GNU_SOURCE
 #include <errno.h>
