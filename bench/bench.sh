@@ -18,6 +18,7 @@
 #                     cntlm); direct is always measured
 #   BENCH_TUNNELS=N   idle tunnels held open for the RSS figure (1000)
 #   BENCH_NTLM=0      skip the NTLM-parent comparison
+#   BENCH_STRACE=0    skip the system-call counts (strace)
 #   BENCH_KEEP=1      keep the work directory (configs, logs, raw output)
 #   BENCH_OUT=F       where the report is written (bench/last-results.txt)
 #
@@ -135,7 +136,7 @@ pidof_peer() { cat "$W/$1.pid" 2>/dev/null; }
 # the packages, as command:package
 need_pairs="wrk:wrk nginx:nginx-light curl:curl cc:gcc pgrep:procps
 python3:python3 tinyproxy:tinyproxy squid:squid privoxy:privoxy cntlm:cntlm
-musl-gcc:musl-tools"
+musl-gcc:musl-tools strace:strace"
 
 missing_pkgs() {
 	_m=
@@ -628,6 +629,57 @@ for _n in $ACTIVE; do
 done
 echo
 
+# ---------------------------------------------------------------- system calls
+
+# syscalls_run NAME PORT: strace -c -f on all of NAME's processes (threads
+# included) during two short extra runs, 2 s of keep-alive (wrk) and 2 s
+# of new tunnels; records system calls per request and per tunnel. Apart
+# from the timed runs: strace slows what it traces, but not the count of
+# calls each request takes.
+syscalls_run() {
+	_pids=
+	for _p in $(descendants "$(pidof_peer "$1")"); do
+		_pids="$_pids -p $_p"
+	done
+	for _what in ka tunnel; do
+		_sf=$W/log/strace.$1.$_what
+		strace -c -f -q -o "$_sf" $_pids 2>/dev/null &
+		_sp=$!
+		sleep 1	# attached by then
+		if [ $_what = ka ]; then
+			BENCH_ORIGIN=127.0.0.1:$ORIGIN BENCH_DIRECT=0 BENCH_CLOSE=0 \
+			    wrk -t1 -c10 -d2s -s "$B/absolute.lua" \
+			    "http://127.0.0.1:$2/" >"$_sf.out" 2>&1
+			_done=$(wrk_parse "$_sf.out" | cut -d' ' -f4)
+		else
+			_done=$("$T" rate "$2" "$ORIGIN" 2 $TUN_CONC /1k | cut -d' ' -f2)
+		fi
+		kill -INT $_sp 2>/dev/null
+		wait $_sp 2>/dev/null
+		# the total line: "100.00 SECONDS USECS/CALL CALLS [ERRORS] total"
+		_calls=$(awk '$NF == "total" { print $4 }' "$_sf")
+		if [ "${_done:-0}" -gt 0 ] && [ -n "$_calls" ]; then
+			rec "$1" "sys.$_what" "$(awk -v c="$_calls" -v n="$_done" \
+			    'BEGIN { printf "%.1f", c / n }')"
+		else
+			note "$1: no system call count for $_what (${_done:-0} done)"
+		fi
+	done
+	printf ' %s %s/%s' "$1" "$(med "$1" sys.ka)" "$(med "$1" sys.tunnel)"
+}
+
+SYSCALLS_DONE=0
+if [ "${BENCH_STRACE:-1}" = 0 ]; then
+	note "system calls: not counted (BENCH_STRACE=0)"
+elif ! command -v strace >/dev/null 2>&1; then
+	note "system calls: not counted: no strace (Debian's strace package)"
+else
+	SYSCALLS_DONE=1
+	printf 'system calls per request/tunnel:'
+	for _n in $ACTIVE; do syscalls_run "$_n" "$(port_of "$_n")"; done
+	echo
+fi
+
 # ---------------------------------------------------------------- NTLM parent
 
 NTLM_DONE=0
@@ -798,6 +850,19 @@ ver() {
 		    "$(ratio "$(med "$_n" close.cpu)" "$(med tinyproxy close.cpu)")" \
 		    "$(ratio "$(med "$_n" tunnels.cpu)" "$(med tinyproxy tunnels.cpu)")"
 	done
+
+	if [ $SYSCALLS_DONE = 1 ]; then
+		echo
+		say "system calls per keep-alive request / per tunnel, over all the"
+		say "proxy's processes (strace -c -f during short extra runs)"
+		printf '%-10s %10s %10s   %s\n' "" "keep-alive" "tunnel" "ratio to tinyproxy"
+		for _n in $ACTIVE; do
+			printf '%-10s %10s %10s   %s %s\n' "$_n" "$(med "$_n" sys.ka)" \
+			    "$(med "$_n" sys.tunnel)" \
+			    "$(ratio "$(med "$_n" sys.ka)" "$(med tinyproxy sys.ka)")" \
+			    "$(ratio "$(med "$_n" sys.tunnel)" "$(med tinyproxy sys.tunnel)")"
+		done
+	fi
 
 	echo
 	say "targets for ./proxy (2 cores, loopback)"
