@@ -426,6 +426,7 @@ conn_reap(struct worker *w)
 		ep_pipe_close(&c->server);
 		free(c->auth_hdr);
 		free(c->pac_hops);
+		free(c->retry_head);
 		if (c->creds != NULL)
 			ntlm_wipe(c->creds, sizeof(*c->creds));
 		free(c->creds);
@@ -659,6 +660,9 @@ request_reset(struct conn *c)
 	c->discard = 0;
 	free(c->auth_hdr);
 	c->auth_hdr = NULL;
+	c->fresh = 0;
+	free(c->retry_head);
+	c->retry_head = NULL;
 }
 
 static int
@@ -1080,6 +1084,65 @@ tunnel_send(struct conn *c)
 
 /* Rewrites the head at the front of client.in for the server and clears
  * it for sending; the body follows as its framing is checked. */
+/*
+ * A server may close a kept-alive connection just as a request leaves on
+ * it, and the request then finds it gone before any answer. Browsers and
+ * curl send such a request again on a new connection (RFC 9112 9.3.1),
+ * and so do we, once, when sending it twice is harmless: an idempotent
+ * method and no body. So the client's head is kept until the answer
+ * starts.
+ */
+static void
+retry_keep(struct conn *c, const char *p)
+{
+	free(c->retry_head);
+	c->retry_head = NULL;
+	if (!c->server_reused || head.body != HTTP_BODY_NONE)
+		return;
+	switch (c->method) {
+	case HTTP_GET: case HTTP_HEAD: case HTTP_OPTIONS: case HTTP_TRACE:
+	case HTTP_PUT: case HTTP_DELETE:
+		break;
+	default:
+		return;
+	}
+	if ((c->retry_head = malloc(c->head_len)) != NULL)
+		memcpy(c->retry_head, p, c->head_len);
+}
+
+/* The reused server went away before answering: 1 if the request goes
+ * again on a new connection, 0 if it cannot. */
+static int
+request_retry(struct conn *c)
+{
+	size_t limit = (size_t)(c->w->cfg->max_header_size +
+	    c->w->cfg->client_bufsz);
+
+	if (c->retry_head == NULL || c->sent_head || c->resp.fwd > 0 ||
+	    (c->server.in.data != NULL && buf_len(&c->server.in) > 0))
+		return 0;
+	/* what is still unsent of the rewritten head goes; the client's
+	 * own head comes back in front of what it sent after it */
+	buf_rack(&c->client.in, c->req.fwd);
+	if (buf_prepend(&c->client.in, c->retry_head, c->head_len, limit)
+	    == -1)
+		return 0;
+	log_info("%s: %s closed a reused connection before answering; "
+	    "sending the request again on a new one", c->peer, c->upstream);
+	free(c->retry_head);
+	c->retry_head = NULL;
+	ep_close(&c->server);
+	buf_reset(&c->server.in);
+	memset(&c->req, 0, sizeof(c->req));
+	memset(&c->resp, 0, sizeof(c->resp));
+	c->server_keepalive = 0;
+	c->auth_phase = AUTH_IDLE;
+	c->bytes_in = c->head_len;
+	c->fresh = 1;
+	upstream_start(c);
+	return 1;
+}
+
 static int
 request_send(struct conn *c)
 {
@@ -1095,6 +1158,7 @@ request_send(struct conn *c)
 		conn_close(c, 500, "the request head changed under us");
 		return -1;
 	}
+	retry_keep(c, p);
 	rewrite_for(c, &rw);
 	if (scratch_ensure(cfg) == -1 ||
 	    (n = http_build_request(p, &head, &rw, scratch, scratch_size)) == 0 ||
@@ -1533,7 +1597,7 @@ response_head(struct conn *c)
 	int r;
 
 	if (c->resp.fwd > 0 || len == 0) {
-		if (len == 0 && c->server.eof)
+		if (len == 0 && c->server.eof && !request_retry(c))
 			conn_close(c, 502, c->server_reused ?
 			    "the server closed a reused connection without "
 			    "answering" : "the server closed the connection "
@@ -1656,8 +1720,9 @@ exchange_step(struct conn *c)
 	}
 	if (flow_send(&c->server, &c->client.in, &c->req.fwd, &c->bytes_in,
 	    &progress) == -1) {
-		conn_close(c, 502, "the server closed the connection while "
-		    "the request was being sent");
+		if (!request_retry(c))
+			conn_close(c, 502, "the server closed the connection "
+			    "while the request was being sent");
 		return 0;
 	}
 	if (c->resp.flow == FLOW_HEAD) {
@@ -1899,6 +1964,8 @@ read_server(struct conn *c, short revents)
 	ssize_t n;
 
 	if ((n = ep_read(&c->server, revents)) < 0) {
+		if (request_retry(c))
+			return -1;	/* c goes on elsewhere */
 		if (!c->sent_head)
 			conn_close(c, 502, c->server_reused ?
 			    "the server reset a reused connection" :

@@ -1295,6 +1295,10 @@ struct conn {
 	int64_t		 he_next;	/* start another attempt then */
 	int		 connect_error;	/* errno of the last attempt */
 	int		 server_reused;
+	int		 fresh;		/* take no pooled connection */
+	char		*retry_head;	/* the client's head, kept while a
+					   request that may go again waits on
+					   a reused connection; or NULL */
 };
 
 /* The credentials for c's parent login: the client's own with

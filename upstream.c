@@ -273,7 +273,7 @@ upstream_start(struct conn *c)
 {
 	int fd, r;
 
-	if (c->method != HTTP_CONNECT || conn_via_parent(c)) {
+	if ((c->method != HTTP_CONNECT || conn_via_parent(c)) && !c->fresh) {
 		if ((fd = pool_take(c->w, c->upstream)) != -1) {
 			c->server.fd = fd;
 			c->server_reused = 1;

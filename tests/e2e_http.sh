@@ -8,7 +8,7 @@ hop_by_hop_request hop_by_hop_response via via_disabled disable_headers
 add_header useragent host_rewrite origin_form bad_cl_te bad_two_cl
 bad_chunk_size bad_obs_fold bad_bare_cr bad_nul head_too_big
 head_default_limit err_refused err_early_close err_connect_timeout
-access_log nginx_keepalive nginx_bulk"
+access_log nginx_keepalive nginx_bulk retry_reused"
 
 # body_is_pattern N: $T/body holds the first N pattern bytes
 body_is_pattern() {
@@ -670,5 +670,40 @@ t_nginx_bulk() {
 		evidence "$T/raw" 30
 	else
 		pass nginx_bulk
+	fi
+}
+
+# A kept-alive server connection that the server drops just as the next
+# request arrives (/stale): an idempotent request without a body goes
+# again, once, on a new connection and the client never sees the race; a
+# POST with a body is not sent twice: the client gets the 502.
+t_retry_reused() {
+	needs_shared || return
+	h="Host: 127.0.0.1:$O4\r\n"
+	from=$(log_size "$LOG")
+	raw --send "GET $OURL/size/10 HTTP/1.1\r\n$h\r\nGET $OURL/stale HTTP/1.1\r\n$h\r\nHEAD $OURL/stale HTTP/1.1\r\n${h}Connection: close\r\n\r\n" \
+	    --heads 3 --count 3 --timeout 15
+	if [ "$(resp 1 status)" != 200 ] || [ "$(resp 2 status)" != 200 ] ||
+	    [ "$(resp 3 status)" != 200 ]; then
+		fail retry_reused "GET and HEAD on a reused connection the server dropped: statuses $(resp 1 status) $(resp 2 status) $(resp 3 status), want 200 200 200"
+		evidence "$T/raw" 20
+		return
+	fi
+	n=$(log_since "$LOG" "$from" | grep -c "closed a reused connection before answering; sending the request again")
+	if [ "$n" -ne 2 ]; then
+		fail retry_reused "want 2 retries in the log, found $n"
+		log_since "$LOG" "$from" | tail -n 8 | sed 's/^/    | /'
+		return
+	fi
+	from=$(log_size "$LOG")
+	raw --send "GET $OURL/size/10 HTTP/1.1\r\n$h\r\nPOST $OURL/stale HTTP/1.1\r\n${h}Content-Length: 5\r\nConnection: close\r\n\r\nhello" \
+	    --count 2 --timeout 15
+	if [ "$(resp 1 status)" != 200 ] || [ "$(resp 2 status)" != 502 ]; then
+		fail retry_reused "POST with a body on a dropped reused connection: statuses $(resp 1 status) $(resp 2 status), want 200 502"
+		evidence "$T/raw" 20
+	elif log_since "$LOG" "$from" | grep -q "sending the request again"; then
+		fail retry_reused "a POST with a body was sent again"
+	else
+		pass retry_reused
 	fi
 }

@@ -26,6 +26,10 @@ and hashed first, after a 100 Continue when the client expects one):
     /slow/MS            waits MS milliseconds, then answers
     /ws                 WebSocket handshake (101), then raw byte echo
     /early-close        closes after the head without answering
+    /stale              answers the first request on a connection; on a
+                        later one closes without answering, as a server
+                        that drops a kept-alive connection just as a
+                        request arrives
     /hop-response       a response carrying hop-by-hop fields
     HEAD of any of them gives the head without the body.
 """
@@ -180,6 +184,7 @@ class Conn(Stream):
     def __init__(self, sock, cid):
         Stream.__init__(self, sock)
         self.cid = cid
+        self.nreq = 0
 
     def body(self, req):
         """Yields the request body's bytes (Content-Length or chunked)."""
@@ -267,7 +272,7 @@ def handle_request(c, req):
     head_only = req.method == "HEAD"
     log("conn=%d %s %s" % (c.cid, req.method, req.target))
 
-    if route == "early-close":
+    if route == "early-close" or (route == "stale" and c.nreq > 1):
         return False
 
     expected = req.has_token("expect", "100-continue")
@@ -358,6 +363,8 @@ def handle_request(c, req):
         c.respond(req, 200, ("slow %d\n" % ms).encode(), close=close)
     elif route == "ws":
         return serve_ws(c, req)
+    elif route == "stale":
+        c.respond(req, 200, b"fresh\n", close=close)
     elif route == "hop-response":
         c.respond(req, 200, b"hop\n",
                   [("Connection", "X-Resp-Hop"), ("X-Resp-Hop", "secret"),
@@ -376,6 +383,7 @@ def serve_conn(sock, cid):
             if head is None:
                 break
             STATS.add(requests=1)
+            c.nreq += 1
             try:
                 req = Request(head)
                 if not handle_request(c, req):
