@@ -9,7 +9,7 @@ parent_nt parent_lm parent_basic parent_none parent_noauth parent_open_parent
 parent_407_body parent_no_target_info parent_failover parent_noproxy
 parent_wrong_password parent_password_hidden parent_hashes_cntlm
 parent_hash_nonascii parent_pass_hashes parent_magic parent_env_proxy
-parent_env_self"
+parent_env_self parent_retry_reused"
 
 PAR_PY=$ROOT/tests/ntlm_parent.py
 PAR_USER=alice
@@ -921,3 +921,31 @@ par_ntlm_to_basic() {
 }
 t_parent_ntlm_to_basic() { par_ntlm_to_basic; par_stop_all; }
 CASES="$CASES parent_ntlm_to_basic"
+
+# An NTLM parent that drops a pooled, logged-in connection just as the
+# next request arrives (--drop-reused): the GET goes again on a new
+# connection, which logs in afresh, and the client sees two 200s.
+par_retry_reused() {
+	par_ntlm par_rr --accept NTLMv2 --drop-reused || return
+	_pp=$PARENT
+	par_proxy px_rr "$PAR_PW" --num-workers 1 --proxy "127.0.0.1:$_pp" \
+	    --username "$PAR_DOM\\$PAR_USER" --auth NTLMv2 || return
+	from=$(log_size "$LOG")
+	_codes=$(pcurl --max-time 20 -o "$T/rr1" -o "$T/body" \
+	    -w '%{http_code} ' "$OURL/size/100" "$OURL/size/2000" 2>"$T/curl.err")
+	par_stats "$_pp"
+	if [ "$_codes" != "200 200 " ] || ! par_body_is 2000; then
+		fail parent_retry_reused "two GETs through a parent that drops reused connections: statuses '$_codes', want '200 200 ' with the body"
+		par_evidence par_rr
+	elif [ "$PS_dropped" != 1 ] || [ "$PS_handshakes" != 2 ] ||
+	    [ "$PS_requests" != 2 ]; then
+		fail parent_retry_reused "want 1 dropped request, 2 handshakes and 2 forwarded requests at the parent: dropped=$PS_dropped $(par_summary)"
+		par_evidence par_rr
+	elif ! log_since "$LOG" "$from" | grep -q "closed a reused connection before answering; sending the request again"; then
+		fail parent_retry_reused "no retry in the proxy's log"
+		par_evidence par_rr
+	else
+		pass parent_retry_reused
+	fi
+}
+t_parent_retry_reused() { par_retry_reused; par_stop_all; }

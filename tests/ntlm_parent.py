@@ -14,7 +14,7 @@ in the standard library).
                    [--password P|--password-env VAR] [--no-target-info]
                    [--short-type2 32|40]
                    [--accept NTLMv2,NTLM2SR,NTLM,NT,LM]
-                   [--empty-407]
+                   [--empty-407] [--drop-reused]
     ntlm_parent.py --self-test       the crypto against published vectors
     ntlm_parent.py --hash PASSWORD|--hash-env VAR [--user U --domain D]
                    LM, NT (MD4 of UTF-16LE) and NTOWFv2 hashes, hex
@@ -39,6 +39,11 @@ dialect a Type 3 used is detected:
     LM       no NT response, 24-byte LM
 
 --accept restricts the dialects that log in (others get 407, logged).
+
+--drop-reused: once a connection has forwarded a request, the next
+request on it is not answered: the connection closes, as a parent does
+when its idle timeout strikes just as a request arrives (counted as
+"dropped").
 
 A 407 carries a short HTML body with its Content-Length; answering a HEAD
 it has the Content-Length and no body, as RFC 9110 wants (and squid
@@ -552,7 +557,7 @@ class Stats:
         self.lock = threading.Lock()
         self.v = {"connections": 0, "requests": 0, "handshakes": 0,
                   "logins": 0, "failures": 0, "probes": 0,
-                  "proxy_auth_seen": 0,
+                  "proxy_auth_seen": 0, "dropped": 0,
                   "last_dialect": None, "dialects": {}, "last_user": None,
                   "last_domain": None, "last_workstation": None,
                   "last_failure": None, "type1_flags": None}
@@ -849,6 +854,7 @@ class ClientConn:
 
     def serve(self):
         counted = False
+        forwarded = 0
         while True:
             raw = self.st.read_head()
             if raw is None:
@@ -870,6 +876,10 @@ class ClientConn:
                 if not keep:
                     return
                 continue
+            if OPTS.drop_reused and forwarded > 0:
+                STATS.add(dropped=1)
+                log("conn=%d dropped unanswered (--drop-reused)" % self.cid)
+                return
             if not counted:
                 STATS.add(connections=1)
                 counted = True
@@ -886,6 +896,7 @@ class ClientConn:
                 return
             if not self.forward(req, method, target):
                 return
+            forwarded += 1
             if not keep:
                 return
 
@@ -1035,6 +1046,7 @@ def main():
     ap.add_argument("--short-type2", type=int, choices=(32, 40), default=0)
     ap.add_argument("--accept", default="NTLMv2,NTLM2SR,NTLM,NT,LM")
     ap.add_argument("--empty-407", action="store_true")
+    ap.add_argument("--drop-reused", action="store_true")
     ap.add_argument("--self-test", action="store_true")
     ap.add_argument("--hash")
     ap.add_argument("--hash-env", metavar="VAR")
