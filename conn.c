@@ -1082,8 +1082,6 @@ tunnel_send(struct conn *c)
 	return 0;
 }
 
-/* Rewrites the head at the front of client.in for the server and clears
- * it for sending; the body follows as its framing is checked. */
 /*
  * A server may close a kept-alive connection just as a request leaves on
  * it, and the request then finds it gone before any answer. Browsers and
@@ -1143,6 +1141,8 @@ request_retry(struct conn *c)
 	return 1;
 }
 
+/* Rewrites the head at the front of client.in for the server and clears
+ * it for sending; the body follows as its framing is checked. */
 static int
 request_send(struct conn *c)
 {
