@@ -661,8 +661,7 @@ request_reset(struct conn *c)
 	free(c->auth_hdr);
 	c->auth_hdr = NULL;
 	c->fresh = 0;
-	free(c->retry_head);
-	c->retry_head = NULL;
+	c->retry_len = 0;
 }
 
 static int
@@ -1093,8 +1092,9 @@ tunnel_send(struct conn *c)
 static void
 retry_keep(struct conn *c, const char *p)
 {
-	free(c->retry_head);
-	c->retry_head = NULL;
+	char *keep;
+
+	c->retry_len = 0;
 	if (!c->server_reused || head.body != HTTP_BODY_NONE)
 		return;
 	switch (c->method) {
@@ -1104,8 +1104,15 @@ retry_keep(struct conn *c, const char *p)
 	default:
 		return;
 	}
-	if ((c->retry_head = malloc(c->head_len)) != NULL)
-		memcpy(c->retry_head, p, c->head_len);
+	/* one allocation serves the connection's requests */
+	if (c->head_len > c->retry_cap) {
+		if ((keep = realloc(c->retry_head, c->head_len)) == NULL)
+			return;
+		c->retry_head = keep;
+		c->retry_cap = c->head_len;
+	}
+	memcpy(c->retry_head, p, c->head_len);
+	c->retry_len = c->head_len;
 }
 
 /* The reused server went away before answering: 1 if the request goes
@@ -1116,19 +1123,18 @@ request_retry(struct conn *c)
 	size_t limit = (size_t)(c->w->cfg->max_header_size +
 	    c->w->cfg->client_bufsz);
 
-	if (c->retry_head == NULL || c->sent_head || c->resp.fwd > 0 ||
+	if (c->retry_len == 0 || c->sent_head || c->resp.fwd > 0 ||
 	    (c->server.in.data != NULL && buf_len(&c->server.in) > 0))
 		return 0;
 	/* what is still unsent of the rewritten head goes; the client's
 	 * own head comes back in front of what it sent after it */
 	buf_rack(&c->client.in, c->req.fwd);
-	if (buf_prepend(&c->client.in, c->retry_head, c->head_len, limit)
+	if (buf_prepend(&c->client.in, c->retry_head, c->retry_len, limit)
 	    == -1)
 		return 0;
 	log_info("%s: %s closed a reused connection before answering; "
 	    "sending the request again on a new one", c->peer, c->upstream);
-	free(c->retry_head);
-	c->retry_head = NULL;
+	c->retry_len = 0;
 	ep_close(&c->server);
 	buf_reset(&c->server.in);
 	memset(&c->req, 0, sizeof(c->req));

@@ -1298,7 +1298,9 @@ struct conn {
 	int		 fresh;		/* take no pooled connection */
 	char		*retry_head;	/* the client's head, kept while a
 					   request that may go again waits on
-					   a reused connection; or NULL */
+					   a reused connection */
+	size_t		 retry_len;	/* 0: nothing kept */
+	size_t		 retry_cap;
 };
 
 /* The credentials for c's parent login: the client's own with
