@@ -5461,36 +5461,119 @@ rx_same(struct rxvm *m, int st, int n, int sp)
 	return 1;
 }
 
+/* 1 if the byte at sp matches in (RX_CHAR, RX_ANY, RX_ANYNL, RX_CLASS). */
+static int
+rx_byte(const struct rxvm *m, const struct rxinst *in, int sp)
+{
+	const unsigned char *s = m->s;
+
+	if (sp >= m->len)
+		return 0;
+	switch (in->op) {
+	case RX_CHAR:
+		return s[sp] == in->x || (in->fold && lower(s[sp]) == in->x);
+	case RX_ANY:
+		return s[sp] != '\n' && s[sp] != '\r';
+	case RX_CLASS:
+		return set_has(m->rx->cls[in->x], s[sp]);
+	default:	/* RX_ANYNL */
+		return 1;
+	}
+}
+
+/* 1 if the zero-width assertion in (RX_BOL, RX_EOL, RX_WORDB,
+ * RX_NWORDB) holds at sp. */
+static int
+rx_assert(const struct rxvm *m, const struct rxinst *in, int sp)
+{
+	const unsigned char *s = m->s;
+	int multi = (m->rx->flags & RXF_M) != 0, a, b;
+
+	switch (in->op) {
+	case RX_BOL:
+		return sp == 0 || (multi && (s[sp - 1] == '\n' ||
+		    s[sp - 1] == '\r'));
+	case RX_EOL:
+		return sp == m->len || (multi && (s[sp] == '\n' ||
+		    s[sp] == '\r'));
+	default:
+		a = sp > 0 && is_word(s[sp - 1]);
+		b = sp < m->len && is_word(s[sp]);
+		return (a != b) == (in->op == RX_WORDB);
+	}
+}
+
+/* Pops entries above base, putting saved slots back, down to the newest
+ * resume point: 1 with *pc and *sp set from it, 0 when none is left. */
+static int
+rx_backtrack(struct rxvm *m, uint32_t base, int *pc, int *sp)
+{
+	while (m->n > base) {
+		m->n--;
+		if (m->st[m->n].pc >= 0) {
+			*pc = m->st[m->n].pc;
+			*sp = m->st[m->n].sp;
+			return 1;
+		}
+		m->slots[-m->st[m->n].pc - 1] = m->st[m->n].sp;
+	}
+	return 0;
+}
+
+static int rx_run(struct rxvm *, int, int);
+
+/* A lookahead (RX_LOOK) or negative one (RX_NLOOK) at sp: 1 if the
+ * match goes on after it. Every slot is saved first, so backtracking
+ * past here restores what the lookahead set. */
+static int
+rx_look(struct rxvm *m, const struct rxinst *in, int pc, int sp)
+{
+	uint32_t mark;
+	int k, found;
+
+	for (k = 0; k < m->rx->nslots; k++)
+		bt_push(m, -k - 1, m->slots[k]);
+	mark = m->n;
+	found = rx_run(m, pc + 1, sp);
+	if (in->op == RX_LOOK) {
+		if (found)
+			m->n = mark;
+		return found;
+	}
+	if (found)
+		bt_unwind(m, mark);
+	return !found;
+}
+
 /* Runs the program from pc at sp; 1 on a match (slots set), else 0. */
 static int
 rx_run(struct rxvm *m, int pc, int sp)
 {
 	const struct rxinst *in;
-	const unsigned char *s = m->s;
-	uint32_t base = m->n, mark;
-	int len = m->len, flags = m->rx->flags, k, a, b, st, en;
+	uint32_t base = m->n;
+	int k, st, en;
 
 	for (;;) {
 		charge(m->P, 1);
 		in = &m->rx->prog[pc];
 		switch (in->op) {
 		case RX_CHAR:
-			if (sp < len && (s[sp] == in->x ||
-			    (in->fold && lower(s[sp]) == in->x)))
-				break;
-			goto fail;
 		case RX_ANY:
-			if (sp < len && s[sp] != '\n' && s[sp] != '\r')
-				break;
-			goto fail;
 		case RX_ANYNL:
-			if (sp < len)
-				break;
-			goto fail;
 		case RX_CLASS:
-			if (sp < len && set_has(m->rx->cls[in->x], s[sp]))
-				break;
-			goto fail;
+			if (!rx_byte(m, in, sp))
+				goto fail;
+			pc++;
+			sp++;
+			continue;
+		case RX_BOL:
+		case RX_EOL:
+		case RX_WORDB:
+		case RX_NWORDB:
+			if (!rx_assert(m, in, sp))
+				goto fail;
+			pc++;
+			continue;
 		case RX_SPLIT:
 			bt_push(m, in->y, sp);
 			pc = in->x;
@@ -5517,29 +5600,6 @@ rx_run(struct rxvm *m, int pc, int sp)
 				goto fail;
 			pc++;
 			continue;
-		case RX_BOL:
-			if (sp == 0 || ((flags & RXF_M) &&
-			    (s[sp - 1] == '\n' || s[sp - 1] == '\r'))) {
-				pc++;
-				continue;
-			}
-			goto fail;
-		case RX_EOL:
-			if (sp == len || ((flags & RXF_M) &&
-			    (s[sp] == '\n' || s[sp] == '\r'))) {
-				pc++;
-				continue;
-			}
-			goto fail;
-		case RX_WORDB:
-		case RX_NWORDB:
-			a = sp > 0 && is_word(s[sp - 1]);
-			b = sp < len && is_word(s[sp]);
-			if ((a != b) == (in->op == RX_WORDB)) {
-				pc++;
-				continue;
-			}
-			goto fail;
 		case RX_BACKREF:
 			st = m->slots[2 * in->x];
 			en = m->slots[2 * in->x + 1];
@@ -5552,43 +5612,17 @@ rx_run(struct rxvm *m, int pc, int sp)
 			continue;
 		case RX_LOOK:
 		case RX_NLOOK:
-			/* save every slot so backtracking past here
-			 * restores what the lookahead set */
-			for (k = 0; k < m->rx->nslots; k++)
-				bt_push(m, -k - 1, m->slots[k]);
-			mark = m->n;
-			k = rx_run(m, pc + 1, sp);
-			if (in->op == RX_LOOK) {
-				if (!k)
-					goto fail;
-				m->n = mark;
-			} else if (k) {
-				bt_unwind(m, mark);
+			if (!rx_look(m, in, pc, sp))
 				goto fail;
-			}
 			pc = in->x;
 			continue;
 		case RX_LOOKEND:
 		case RX_MATCH:
 			return 1;
 		}
-		/* a byte matched */
-		pc++;
-		sp++;
-		continue;
 fail:
-		for (;;) {
-			if (m->n == base)
-				return 0;
-			m->n--;
-			if (m->st[m->n].pc < 0)
-				m->slots[-m->st[m->n].pc - 1] = m->st[m->n].sp;
-			else {
-				pc = m->st[m->n].pc;
-				sp = m->st[m->n].sp;
-				break;
-			}
-		}
+		if (!rx_backtrack(m, base, &pc, &sp))
+			return 0;
 	}
 }
 
