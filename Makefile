@@ -21,8 +21,14 @@ TLSLIB_1 = -lbearssl
 FUZZCC = clang
 FUZZ_SECONDS = 60
 
+# Bind every symbol at start-up, in the master: forked workers and
+# helpers then never enter ld.so's lazy binder, which would otherwise make
+# each of them touch ld.so and the libraries' symbol tables (about 0.5 MiB
+# of RSS per process). Linkers without -z (macOS): make BINDNOW=
+BINDNOW = -Wl,-z,now
+
 XCFLAGS = $(STD) $(OPT) $(WARN) $(SAN_$(SANITIZE)) $(TLSDEF_$(TLS)) -I. $(CPPFLAGS) $(CFLAGS)
-XLDFLAGS = $(SAN_$(SANITIZE)) $(LDFLAGS)
+XLDFLAGS = $(SAN_$(SANITIZE)) $(BINDNOW) $(LDFLAGS)
 LIBS = $(TLSLIB_$(TLS))
 
 LEAVES = util.o http.o config.o auth_ntlm.o pac.o

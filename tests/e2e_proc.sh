@@ -443,3 +443,54 @@ EOF
 		pass nopipe
 	fi
 }
+CASES="$CASES bind_now"
+
+# ld_text_kib PID: KiB of the dynamic linker's code resident in PID
+ld_text_kib() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { ld = ($2 ~ /x/ && $6 ~ /\/ld[-.]/) }
+	    /^Rss:/ && ld { s += $2 } END { print s + 0 }' "/proc/$1/smaps" 2>/dev/null
+}
+
+# The build binds every symbol in the master (-z now): workers and
+# resolver helpers, once they have served requests, never ran ld.so's
+# lazy binder, so none of its code is resident in them.
+t_bind_now() {
+	if ! start_proxy bindnow --num-workers 1; then
+		fail bind_now "$START_ERR"
+		return
+	fi
+	if [ "${PROXY_SANITIZED:-0}" = 1 ]; then
+		# ASan's runtime calls into ld.so in the forked processes itself
+		skip bind_now "sanitizer build"
+		return
+	fi
+	if [ ! -r "/proc/$PX/smaps" ] || ! grep -q '/ld[-.]' "/proc/$PX/maps"; then
+		skip bind_now "no /proc smaps or no dynamic linker mapped (static build)"
+		return
+	fi
+	fetch "$OURL/size/100"
+	_c1=$CODE
+	# a name too, where the test resolver answers: the helper's getaddrinfo
+	_c2=200
+	if [ "$DNS_OK" = 1 ]; then
+		fetch "http://a.test:$O4/size/100"
+		_c2=$CODE
+	fi
+	if [ "$_c1 $_c2" != "200 200" ]; then
+		fail bind_now "requests by address and by name: status $_c1 $_c2"
+		return
+	fi
+	_kids=$(descendants "$PX")
+	_bad=
+	for _p in $_kids; do
+		_k=$(ld_text_kib "$_p")
+		[ "${_k:-0}" -gt 0 ] && _bad="$_bad $_p:${_k}KiB"
+	done
+	if [ -z "$_kids" ]; then
+		fail bind_now "no worker under the master"
+	elif [ -n "$_bad" ]; then
+		fail bind_now "ld.so code resident in forked processes (lazy binding):$_bad"
+	else
+		pass bind_now
+	fi
+}
