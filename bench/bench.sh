@@ -865,6 +865,25 @@ ver() {
 	fi
 
 	echo
+	say "memory, KiB, summed over the proxy's processes: RSS counts every"
+	say "shared library page in every process; PSS divides shared pages"
+	say "among the processes that map them (/proc/PID/smaps_rollup)"
+	printf '%-10s %6s %9s %9s %11s   %s\n' "" "procs" "RSS idle" "PSS idle" \
+	    "PSS ${HOLD_N}tun" "PSS ratio to tinyproxy (idle, ${HOLD_N}tun)"
+	for _n in $ACTIVE; do
+		printf '%-10s %6s %9s %9s %11s   %s %s\n' "$_n" \
+		    "$(med "$_n" nproc_idle)" "$(med "$_n" rss_idle)" \
+		    "$(med "$_n" pss_idle)" "$(med "$_n" pss_tunnels)" \
+		    "$(ratio "$(med "$_n" pss_idle)" "$(med tinyproxy pss_idle)")" \
+		    "$(ratio "$(med "$_n" pss_tunnels)" "$(med tinyproxy pss_tunnels)")"
+	done
+	if [ "$STATIC_RSS" != - ]; then
+		printf '%-10s %6s %9s %9s %11s   %s\n' "static" "-" \
+		    "$STATIC_RSS" "$STATIC_PSS" "-" \
+		    "(./proxy built static with musl, idle)"
+	fi
+
+	echo
 	say "targets for ./proxy (2 cores, loopback)"
 	if echo " $ACTIVE " | grep -q ' proxy '; then
 		P_KA=$(med proxy ka.rps)
