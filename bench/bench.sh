@@ -755,14 +755,14 @@ ratio() { # ratio A B: A/B as "1.23", or -
 	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f\n", a / b }'
 }
 
-COLS="ka.rps ka.p50 ka.p99 close.rps bulk_http bulk_connect tunnels rss_idle rss_load rss_tunnels"
+COLS="ka.rps ka.p50 ka.p99 close.rps close.p50 close.p99 bulk_http bulk_connect tunnels rss_idle rss_load rss_tunnels"
 # values NAME: the row of medians (RSS in MiB)
 values() {
 	for _k in $COLS; do
 		_v=$(med "$1" "$_k")
 		case $_k in
 		rss_*) mib "$_v" ;;
-		ka.p50 | ka.p99) awk -v v="$_v" 'BEGIN { if (v == "-") print "-"; else printf "%.2f\n", v }' ;;
+		*.p50 | *.p99) awk -v v="$_v" 'BEGIN { if (v == "-") print "-"; else printf "%.2f\n", v }' ;;
 		*) awk -v v="$_v" 'BEGIN { if (v == "-") print "-"; else if (v >= 100) printf "%.0f\n", v; else printf "%.1f\n", v }' ;;
 		esac
 	done | tr '\n' ' '
@@ -775,10 +775,17 @@ ratios() { # ratios NAME REF
 }
 fmt2() { awk -v v="$1" 'BEGIN { if (v == "-") print "-"; else printf "%.2f\n", v }'; }
 fmt0() { awk -v v="$1" 'BEGIN { if (v == "-") print "-"; else printf "%.0f\n", v }'; }
-row() { printf '%-10s %8s %7s %7s %9s %9s %9s %9s %8s %8s %9s\n' "$@"; }
+row() { printf '%-10s %8s %7s %7s %9s %7s %7s %9s %9s %9s %8s %8s %9s\n' "$@"; }
+# row_of NAME VALUE...: NAME's row; direct has no RSS (the last three)
+row_of() {
+	_rn=$1
+	shift
+	[ "$_rn" = direct ] && set -- "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" - - -
+	row "$_rn" "$@"
+}
 header() {
-	row "" "keep-" "p50" "p99" "new-conn" "bulk" "bulk" "new" "RSS" "RSS" "RSS"
-	row "$1" "alive/s" "ms" "ms" "req/s" "HTTP MB/s" "CONN MB/s" "tunnels/s" "idle MiB" "load MiB" "${HOLD_N}tun MiB"
+	row "" "keep-" "p50" "p99" "new-conn" "p50" "p99" "bulk" "bulk" "new" "RSS" "RSS" "RSS"
+	row "$1" "alive/s" "ms" "ms" "req/s" "ms" "ms" "HTTP MB/s" "CONN MB/s" "tunnels/s" "idle MiB" "load MiB" "${HOLD_N}tun MiB"
 }
 
 # target NAME VALUE OP LIMIT TEXT: PASS/MISS line
@@ -819,18 +826,14 @@ ver() {
 	echo
 	header proxy
 	for _n in direct $ACTIVE; do
-		set -- $(values "$_n")
-		[ "$_n" = direct ] && set -- "$1" "$2" "$3" "$4" "$5" "$6" "$7" - - -
-		row "$_n" "$@"
+		row_of "$_n" $(values "$_n")
 	done
 	if echo " $ACTIVE " | grep -q ' tinyproxy '; then
 		echo
 		say "ratio to tinyproxy (throughput: higher is better; latency and RSS: lower is better)"
 		for _n in direct $ACTIVE; do
 			[ "$_n" = tinyproxy ] && continue
-			set -- $(ratios "$_n" tinyproxy)
-			[ "$_n" = direct ] && set -- "$1" "$2" "$3" "$4" "$5" "$6" "$7" - - -
-			row "$_n" "$@"
+			row_of "$_n" $(ratios "$_n" tinyproxy)
 		done
 	fi
 	echo
