@@ -580,6 +580,22 @@ accept_fd(int lfd, struct sockaddr_storage *ss)
 	return fd;
 }
 
+/* A client's request has usually arrived by the time its connection is
+ * accepted (with or just after the handshake's last ACK): read it now
+ * rather than a poll turn later. A client that has not sent yet costs one
+ * read that finds nothing. Not for --tunnel ports, where the server may
+ * speak first. */
+static void
+read_early(struct conn *c)
+{
+	struct pollfd pfd;
+
+	pfd.fd = c->client.fd;
+	pfd.events = POLLIN;
+	pfd.revents = POLLIN;
+	conn_events(c, &pfd, 1);
+}
+
 int
 conn_accept(struct worker *w, const struct listener *l)
 {
@@ -634,6 +650,8 @@ conn_accept(struct worker *w, const struct listener *l)
 	log_debug("%s: accepted", c->peer);
 	if (l->tunnel >= 0)
 		tunnel_start(c, &cfg->tunnels[l->tunnel]);
+	else
+		read_early(c);
 	return 0;
 }
 

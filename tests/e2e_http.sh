@@ -707,3 +707,32 @@ t_retry_reused() {
 		pass retry_reused
 	fi
 }
+
+# The request is read at accept time when it is already there; a client
+# that sends nothing yet, or only part of its head, must be served just
+# the same once the rest arrives.
+t_late_request() {
+	needs_shared || return
+	h="Host: 127.0.0.1:$O4\r\nConnection: close\r\n\r\n"
+	raw --pause 0.3 --send "GET $OURL/size/10 HTTP/1.1\r\n$h" --count 1
+	s1=$(resp 1 status) l1=$(resp 1 len)
+	raw --send "GET $OURL/size/10 HT" --pause 0.2 --send "TP/1.1\r\n$h" --count 1
+	s2=$(resp 1 status) l2=$(resp 1 len)
+	# the tunnelled response is the body of the CONNECT's, to the EOF
+	rm -f "$T/late.1"
+	raw --send "CONNECT 127.0.0.1:$O4 HTTP/1.1\r\nHost: 127.0.0.1:$O4\r\n" \
+	    --pause 0.2 --send "\r\nGET /size/10 HTTP/1.1\r\n$h" --count 1 \
+	    --save "$T/late"
+	s3="$(resp 1 status) $(head -n 1 "$T/late.1" 2>/dev/null | tr -d '\r')"
+	if [ "$s1 $l1" != "200 10" ]; then
+		fail late_request "request sent 0.3 s after connecting: status $s1, $l1 bytes"
+	elif [ "$s2 $l2" != "200 10" ]; then
+		fail late_request "head split across a pause: status $s2, $l2 bytes"
+	elif [ "$s3" != "200 HTTP/1.1 200 OK" ]; then
+		fail late_request "CONNECT head split across a pause: got '$s3'"
+		evidence "$T/raw" 10
+	else
+		pass late_request
+	fi
+}
+CASES="$CASES late_request"
