@@ -1,6 +1,10 @@
 # proxy: POSIX make. The user's CC, CFLAGS, CPPFLAGS, LDFLAGS, DESTDIR and
 # PREFIX win: they are appended last. A cross build needs only CC=...
-.POSIX:
+#
+# No .POSIX line: with it, POSIX makes (GNU make, bmake) define their
+# default CFLAGS = -O1, which, appended last as the user's CFLAGS are,
+# overrode OPT and built every binary at -O1. Without it CFLAGS is empty
+# unless the user sets it (on the command line or in the environment).
 .SUFFIXES:
 .SUFFIXES: .c .o
 
@@ -11,7 +15,12 @@ WARN = -Wall -Wextra
 STD = -std=c99 -D_POSIX_C_SOURCE=200809L
 SANITIZE = 0
 SAN_0 =
-SAN_1 = -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+SAN_1 = -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined -DPROXY_DEBUG
+# DEBUG=1: the assertions of PROXY_DEBUG (a close of fd 0-2, ...) without
+# the sanitizers
+DEBUG = 0
+DBG_0 =
+DBG_1 = -g -DPROXY_DEBUG
 # TLS=1 requires BearSSL (the TLS work plugs in here); TLS=0 builds without.
 TLS = 0
 TLSDEF_0 =
@@ -27,7 +36,7 @@ FUZZ_SECONDS = 60
 # of RSS per process). Linkers without -z (macOS): make BINDNOW=
 BINDNOW = -Wl,-z,now
 
-XCFLAGS = $(STD) $(OPT) $(WARN) $(SAN_$(SANITIZE)) $(TLSDEF_$(TLS)) -I. $(CPPFLAGS) $(CFLAGS)
+XCFLAGS = $(STD) $(OPT) $(WARN) $(SAN_$(SANITIZE)) $(DBG_$(DEBUG)) $(TLSDEF_$(TLS)) -I. $(CPPFLAGS) $(CFLAGS)
 XLDFLAGS = $(SAN_$(SANITIZE)) $(BINDNOW) $(LDFLAGS)
 LIBS = $(TLSLIB_$(TLS))
 

@@ -593,12 +593,12 @@ config_slurp(const char *path, size_t max, size_t *len)
 			break;
 		n += (size_t)r;
 	}
-	close(fd);
+	fd_close(&fd);
 	data[n] = '\0';
 	*len = n;
 	return data;
 fail:
-	close(fd);
+	fd_close(&fd);
 	free(data);
 	return NULL;
 }

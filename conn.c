@@ -126,13 +126,14 @@ access_log(struct conn *c)
 	if (c->started == 0)
 		return;		/* no request, or logged already */
 	http_hostport(hp, sizeof(hp), "", c->host, c->port);
-	log_info("access %s %s %s %s %d %llu %llu %lldms %s%s", c->peer,
+	log_info("access %s %s %s %s %d %llu %llu %lldms %s%s%s", c->peer,
 	    c->method_name, hp, c->path, c->status,
 	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
 	    (long long)(c->w->now - c->started),
 	    conn_via_parent(c) ? "PROXY " : c->hop != NULL &&
 	    c->hop->kind == HOP_SOCKS5 ? "SOCKS5 " : "DIRECT",
-	    c->hop != NULL && c->hop->kind != HOP_DIRECT ? c->hop->name : "");
+	    c->hop != NULL && c->hop->kind != HOP_DIRECT ? c->hop->name : "",
+	    c->aborted ? " aborted" : "");
 	c->started = 0;
 }
 
@@ -191,23 +192,26 @@ ep_write(struct endpoint *ep, struct buf *b, size_t n)
 	return -1;
 }
 
+/* Every descriptor of an endpoint starts closed (-1). */
+static void
+ep_init(struct endpoint *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep->fd = -1;
+	ep->pipe[0] = ep->pipe[1] = -1;
+}
+
 static void
 ep_close(struct endpoint *ep)
 {
-	if (ep->fd != -1)
-		close(ep->fd);
-	ep->fd = -1;
+	fd_close(&ep->fd);
 	ep->eof = ep->shut = 0;
 }
 
 static void
 ep_pipe_close(struct endpoint *ep)
 {
-	if (ep->pipe[0] != -1) {
-		close(ep->pipe[0]);
-		close(ep->pipe[1]);
-	}
-	ep->pipe[0] = ep->pipe[1] = -1;
+	fd_close_pair(ep->pipe);
 	ep->piped = 0;
 }
 
@@ -351,7 +355,7 @@ conn_unlink(struct conn *c)
 	c->next = w->dead;
 	c->prev = NULL;
 	w->dead = c;
-	w->nclients--;
+	worker_count_client(w, -1);
 }
 
 static void
@@ -401,13 +405,17 @@ conn_close(struct conn *c, int status, const char *reason)
 	} else if (reason != NULL)
 		log_debug("%s: closing in state %s: %s", c->peer,
 		    state_names[c->state], reason);
-	access_log(c);
+	/* a tunnel ends when a side closes; an exchange that ends here
+	 * without an answer of ours did not finish */
+	if (status == 0 && c->state != CS_TUNNEL)
+		c->aborted = 1;
 	server_release(c);
 	if (status >= 400 && !c->sent_head && c->client.fd != -1 &&
 	    conn_answer(c, status, reason) == 0) {
-		conn_run(c);
+		conn_run(c);	/* logged once the answer is out */
 		return;
 	}
+	access_log(c);
 	ep_close(&c->client);
 	c->dead = 1;
 	conn_unlink(c);
@@ -431,6 +439,18 @@ conn_reap(struct worker *w)
 			ntlm_wipe(c->creds, sizeof(*c->creds));
 		free(c->creds);
 		free(c);
+	}
+}
+
+void
+conn_close_all(struct worker *w, const char *why)
+{
+	struct conn *c, *next;
+
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		c->aborted = 1;
+		conn_close(c, 0, why);
 	}
 }
 
@@ -489,14 +509,14 @@ refuse(int fd, int status, const char *why)
 	for (n = 0; n < 16 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0;
 	    n++)
 		;
-	close(fd);
+	fd_close(&fd);
 }
 
 static void
-refuse_busy(struct worker *w, int fd)
+refuse_busy(int fd, const char *peer, long nopen)
 {
-	log_warnx("refusing a client: 503, %zu connections (--max-clients)",
-	    w->nclients);
+	log_warnx("%s: refused: 503, %ld connections open (--max-clients)",
+	    peer, nopen);
 	refuse(fd, 503, "too many connections");
 }
 
@@ -572,10 +592,8 @@ accept_fd(int lfd, struct sockaddr_storage *ss)
 #else
 	if ((fd = accept(lfd, (struct sockaddr *)ss, &len)) != -1 &&
 	    (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1 ||
-	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)) {
-		close(fd);
-		fd = -1;
-	}
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1))
+		fd_close(&fd);
 #endif
 	return fd;
 }
@@ -596,32 +614,54 @@ read_early(struct conn *c)
 	conn_events(c, &pfd, 1);
 }
 
+/* A connection owning the client socket fd, every other descriptor
+ * field closed (-1); NULL when memory runs out (fd is left open). */
+static struct conn *
+conn_new(struct worker *w, int fd)
+{
+	struct conn *c;
+	size_t i;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	ep_init(&c->client);
+	ep_init(&c->server);
+	for (i = 0; i < MAX_HE_ATTEMPTS; i++)
+		c->he_fd[i] = -1;
+	if (buf_init(&c->client.in, (size_t)w->cfg->client_bufsz) == -1) {
+		free(c);
+		return NULL;
+	}
+	c->w = w;
+	c->client.fd = fd;
+	c->hop = NULL;
+	return c;
+}
+
 int
 conn_accept(struct worker *w, const struct listener *l)
 {
 	const struct config *cfg = w->cfg;
 	struct sockaddr_storage ss;
 	struct conn *c;
+	char peer[64];
+	long nopen;
 	int fd;
 
 	if ((fd = accept_fd(l->fd, &ss)) == -1)
 		return -1;
+	addr_format((struct sockaddr *)&ss, peer, sizeof(peer));
 	if (!client_allowed(w, (struct sockaddr *)&ss)) {
-		char peer[64];
-
-		addr_format((struct sockaddr *)&ss, peer, sizeof(peer));
 		refuse_forbidden(fd, peer);
 		return 0;
 	}
-	if (w->nclients >= (size_t)cfg->max_clients) {
-		refuse_busy(w, fd);
+	if ((nopen = worker_clients(w)) >= cfg->max_clients) {
+		refuse_busy(fd, peer, nopen);
 		return 0;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    buf_init(&c->client.in, (size_t)cfg->client_bufsz) == -1) {
+	if ((c = conn_new(w, fd)) == NULL) {
 		log_warnx("out of memory; refusing a client");
-		free(c);
-		close(fd);
+		fd_close(&fd);
 		return 0;
 	}
 #ifndef __linux__
@@ -633,20 +673,14 @@ conn_accept(struct worker *w, const struct listener *l)
 		    sizeof(one));
 	}
 #endif
-	c->w = w;
-	c->client.fd = fd;
-	c->server.fd = -1;
-	c->client.pipe[0] = c->client.pipe[1] = -1;
-	c->server.pipe[0] = c->server.pipe[1] = -1;
-	c->hop = NULL;
-	addr_format((struct sockaddr *)&ss, c->peer, sizeof(c->peer));
+	strlcpy_p(c->peer, peer, sizeof(c->peer));
 	c->state = CS_HEAD;
 	c->deadline = w->now + cfg->idle * 1000;
 	c->next = w->conns;
 	if (w->conns != NULL)
 		w->conns->prev = c;
 	w->conns = c;
-	w->nclients++;
+	worker_count_client(w, 1);
 	log_debug("%s: accepted", c->peer);
 	if (l->tunnel >= 0)
 		tunnel_start(c, &cfg->tunnels[l->tunnel]);
@@ -670,6 +704,7 @@ request_reset(struct conn *c)
 	c->server_keepalive = 0;
 	c->hop = NULL;
 	c->started = 0;
+	c->aborted = 0;
 	c->path[0] = '\0';
 	c->auth_phase = AUTH_IDLE;
 	free(c->pac_hops);
@@ -1675,11 +1710,8 @@ exchange_finish(struct conn *c, int complete)
 	access_log(c);
 	if (complete && c->server_keepalive && !c->server.eof &&
 	    buf_len(&c->server.in) == 0)
-		pool_put(w, c->upstream, c->server.fd);
-	else if (c->server.fd != -1)
-		close(c->server.fd);
-	c->server.fd = -1;
-	c->server.eof = c->server.shut = 0;
+		pool_put(w, c->upstream, &c->server.fd);
+	ep_close(&c->server);
 	buf_reset(&c->server.in);
 	if (c->server.piped > 0 || c->client.piped > 0) {
 		ep_pipe_close(&c->server);
@@ -1850,6 +1882,7 @@ closing_step(struct conn *c)
 	}
 	if (c->resp.fwd > 0)
 		return;
+	access_log(c);		/* the answer is out, and its bytes counted */
 	if (!c->client.shut) {
 		shutdown(c->client.fd, SHUT_WR);
 		c->client.shut = 1;

@@ -392,15 +392,14 @@ fetch_start(const struct config *cfg, struct pac_fetch *f)
 	switch (fork()) {
 	case -1:
 		log_warn("PAC: fork");
-		close(pfd[0]);
-		close(pfd[1]);
+		fd_close_pair(pfd);
 		return;
 	case 0:
-		close(pfd[0]);
+		fd_close(&pfd[0]);
 		fetch_child(cfg, pfd[1]);
 		_exit(0);
 	default:
-		close(pfd[1]);
+		fd_close(&pfd[1]);
 		f->fd = pfd[0];
 		f->len = 0;
 	}
@@ -457,8 +456,7 @@ fetch_read(const struct config *cfg, struct pac_fetch *f)
 		if (cap > (16u << 20) + PAC_URL_MAX + 2 ||
 		    (nb = realloc(f->buf, cap + 1)) == NULL) {
 			log_warnx("PAC: the file is too large");
-			close(f->fd);
-			f->fd = -1;
+			fd_close(&f->fd);
 			return;
 		}
 		f->buf = nb;
@@ -470,8 +468,7 @@ fetch_read(const struct config *cfg, struct pac_fetch *f)
 	}
 	if (n == -1 && (errno == EINTR || errno == EAGAIN))
 		return;
-	close(f->fd);
-	f->fd = -1;
+	fd_close(&f->fd);
 	f->buf[f->len] = '\0';
 	fetch_done(cfg, f);
 }
@@ -525,9 +522,13 @@ helper_main(int fd, const struct config *cfg)
 	sigaction(SIGCHLD, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
+	/* Ctrl-C and SIGQUIT reach the whole process group: the helper
+	 * lives as long as its worker, and ends when the worker's end of
+	 * the socket closes */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	for (;;) {
 		if (cfg->pac != NULL && now_ms() >= next) {
 			fetch_start(cfg, &f);
@@ -582,18 +583,20 @@ dns_start(const struct config *cfg, const int *close_fds, size_t nclose)
 		return NULL;
 	}
 	if ((d->pid = fork()) == -1) {
-		close(sv[0]);
-		close(sv[1]);
+		fd_close_pair(sv);
 		free(d);
 		return NULL;
 	}
 	if (d->pid == 0) {
-		close(sv[0]);
-		for (i = 0; i < nclose; i++)
-			close(close_fds[i]);
+		fd_close(&sv[0]);
+		for (i = 0; i < nclose; i++) {
+			int fd = close_fds[i];
+
+			fd_close(&fd);
+		}
 		helper_main(sv[1], cfg);
 	}
-	close(sv[1]);
+	fd_close(&sv[1]);
 	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
 	fcntl(sv[0], F_SETFD, FD_CLOEXEC);
 	d->fd = sv[0];
@@ -825,8 +828,11 @@ dns_read(struct worker *w)
 			return;
 	}
 	if (n == 0) {
-		log_warnx("resolver helper exited");
-		close(d->fd);
+		if (w->quitting || sig_term)
+			log_debug("resolver helper exited");
+		else
+			log_warnx("resolver helper exited");
+		fd_close(&d->fd);
 		w->dns = NULL;
 		free(d);
 	}

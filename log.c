@@ -90,10 +90,10 @@ log_reopen(void)
 	if ((fd = log_open_file(log_path)) == -1)
 		return -1;
 	if (dup2(fd, log_fd) == -1) {
-		close(fd);
+		fd_close(&fd);
 		return -1;
 	}
-	close(fd);
+	fd_close(&fd);
 	return 0;
 }
 

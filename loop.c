@@ -73,9 +73,9 @@ accept_emfile(struct worker *w, int lfd)
 
 	log_warnx("out of file descriptors; refusing a client");
 	if (w->reserve_fd != -1) {
-		close(w->reserve_fd);
+		fd_close(&w->reserve_fd);
 		if ((fd = accept(lfd, NULL, NULL)) != -1)
-			close(fd);
+			fd_close(&fd);
 		w->reserve_fd = reserve_open();
 	}
 	w->accept_resume = w->now + EMFILE_PAUSE_MS;
@@ -204,14 +204,44 @@ worker_quit(struct worker *w)
 	w->quitting = 1;
 	w->quit_deadline = w->now + GRACE_S * 1000;
 	for (i = 0; i < w->nls; i++)
-		close(w->ls[i].fd);
+		fd_close(&w->ls[i].fd);
 	conn_close_idle(w);
 	conn_reap(w);
 }
 
+long
+worker_clients(const struct worker *w)
+{
+	long i, n, sum = 0;
+
+	if (w->board == NULL || w->slot == NULL)
+		return (long)w->nclients;
+	n = w->board->nslots;
+	for (i = 0; i < n && i < MAX_SLOTS; i++)
+		sum += w->board->slot[i].clients;
+	return sum;
+}
+
+void
+worker_count_client(struct worker *w, int delta)
+{
+	w->nclients += (size_t)(ptrdiff_t)delta;
+	if (w->slot != NULL)
+		w->slot->clients = (long)w->nclients;
+}
+
+/* Cuts what is still open, each exchange logged as aborted, and ends. */
+static void
+worker_exit(struct worker *w, const char *why)
+{
+	conn_close_all(w, why);
+	conn_reap(w);
+	_exit(0);
+}
+
 void
 worker_main(const struct config *cfg, struct listener *ls, size_t nls,
-    int id)
+    int id, struct board *board, int slot)
 {
 	static struct worker w;
 	struct pollset ps = { NULL, NULL, 0, 0, 0, -1, 0, 0 };
@@ -221,11 +251,19 @@ worker_main(const struct config *cfg, struct listener *ls, size_t nls,
 
 	if (signals_init(&sigfd) == -1)
 		fatal("worker %d: pipe", id);
+	/* Ctrl-C reaches every process of the terminal's group: the master
+	 * alone decides what it means (SIGTERM to us, then SIGQUIT) */
+	signal(SIGINT, SIG_IGN);
 	w.cfg = cfg;
 	w.ls = ls;
 	w.nls = nls;
 	w.now = now_ms();
 	w.reserve_fd = reserve_open();
+	if (board != NULL && slot >= 0 && slot < MAX_SLOTS) {
+		w.board = board;
+		w.slot = &board->slot[slot];
+		w.slot->clients = 0;
+	}
 	for (i = 0; i < nls; i++)
 		close_fds[i] = ls[i].fd;
 	if ((w.dns = dns_start(cfg, close_fds, nls)) == NULL)
@@ -242,8 +280,10 @@ worker_main(const struct config *cfg, struct listener *ls, size_t nls,
 			if (log_reopen() == -1)
 				log_warn("cannot reopen the log file");
 		}
-		if (w.quitting && (w.conns == NULL ||
-		    w.now >= w.quit_deadline))
+		if (sig_quit || (w.quitting && w.now >= w.quit_deadline))
+			worker_exit(&w, sig_quit ? "the proxy was told to stop "
+			    "at once" : "the shutdown grace period ended");
+		if (w.quitting && w.conns == NULL)
 			_exit(0);
 		timeout = pollset_build(&w, &ps, sigfd);
 		if (poll(ps.pfd, (nfds_t)ps.n, timeout) == -1 &&

@@ -3,6 +3,7 @@
  * pre-forked workers.
  */
 #define _DEFAULT_SOURCE		/* setgroups(2), not in POSIX */
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -26,7 +27,7 @@
 
 #include "proxy.h"
 
-volatile sig_atomic_t sig_term, sig_hup, sig_chld;
+volatile sig_atomic_t sig_term, sig_quit, sig_hup, sig_chld;
 static int sig_wfd = -1;
 
 enum opt_type {
@@ -776,6 +777,41 @@ access_finish(struct config *cfg)
 	return 0;
 }
 
+/* A warning while loading: on stderr now, in the log once it is open. */
+static void PRINTF(2, 3)
+config_warn(struct config *cfg, const char *fmt, ...)
+{
+	size_t used = strlen(cfg->warnings);
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cfg->warnings + used, sizeof(cfg->warnings) - used,
+	    fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(cfg->warnings) - used) {
+		cfg->warnings[used] = '\0';	/* no half line */
+		return;
+	}
+	fprintf(stderr, "proxy: warning: %s\n", cfg->warnings + used);
+	if (used + (size_t)n + 1 < sizeof(cfg->warnings))
+		strcat(cfg->warnings, "\n");
+}
+
+/* The warnings of config_warn, to the log that is now open. */
+static void
+config_warnings_log(const struct config *cfg)
+{
+	const char *p = cfg->warnings, *nl;
+
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		log_warnx("%.*s", nl != NULL ? (int)(nl - p) : (int)strlen(p),
+		    p);
+		p = nl != NULL ? nl + 1 : p + strlen(p);
+	}
+}
+
 /* The parent named by $http_proxy: "http://[user:pass@]host:port[/]". */
 static const char *
 env_proxy(char *buf, size_t size)
@@ -889,8 +925,8 @@ parents_finish(struct config *cfg)
 	if (parent_add(cfg, env, "$http_proxy") == -1)
 		return -1;
 	if (is_self(cfg, &cfg->parents[0])) {
-		fprintf(stderr, "proxy: warning: ignoring $http_proxy %s: it "
-		    "is this proxy's own address\n", cfg->parents[0].name);
+		config_warn(cfg, "ignoring $http_proxy %s: it is this "
+		    "proxy's own address", cfg->parents[0].name);
 		cfg->nparents = 0;
 		return 0;
 	}
@@ -953,7 +989,7 @@ password_prompt(char *out, size_t size)
 	if (write(fd, "\n", 1) != 1) {
 		/* as above */
 	}
-	close(fd);
+	fd_close(&fd);
 	if (n <= 0)
 		return -1;
 	out[n] = '\0';
@@ -1013,14 +1049,13 @@ password_find(struct config *cfg, char *buf, size_t size, int need)
 		return env;
 	if (cfg->password != NULL) {
 		if (cfg->password_in_file)
-			fprintf(stderr, "proxy: warning: %s: a password in plain "
-			    "text; --save writes its hashes instead\n",
+			config_warn(cfg, "%s: a password in plain text; --save "
+			    "writes its hashes instead",
 			    str_from(cfg, OFF(password), "the config file"));
 		else
-			fprintf(stderr, "proxy: warning: a password on the "
-			    "command line can be read by other users; prefer "
-			    "PROXY_PASSWORD, --password-prompt or the --pass-* "
-			    "hashes\n");
+			config_warn(cfg, "a password on the command line can "
+			    "be read by other users; prefer PROXY_PASSWORD, "
+			    "--password-prompt or the --pass-* hashes");
 		return cfg->password;
 	}
 	if ((cfg->password_prompt || need) && !cfg->reloading &&
@@ -1198,7 +1233,7 @@ listener_open(struct listener *l, const struct addrinfo *ai, long backlog)
 	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
 		int saved = errno;
 
-		close(fd);
+		fd_close(&fd);
 		errno = saved;
 		return -1;
 	}
@@ -1240,7 +1275,7 @@ listeners_drop(struct listener *nl, size_t n, const struct listener *old,
 			if (old[j].fd == nl[i].fd)
 				break;
 		if (j == nold)
-			close(nl[i].fd);
+			fd_close(&nl[i].fd);
 	}
 }
 
@@ -1322,7 +1357,9 @@ on_signal(int sig)
 	char c = (char)sig;
 
 	if (sig == SIGTERM || sig == SIGINT)
-		sig_term = 1;
+		sig_term = sig_term < 2 ? sig_term + 1 : 2;
+	else if (sig == SIGQUIT)
+		sig_quit = 1;
 	else if (sig == SIGHUP)
 		sig_hup = 1;
 	else if (sig == SIGCHLD)
@@ -1340,10 +1377,7 @@ signals_init(int *rfd)
 	struct sigaction sa;
 	int i;
 
-	if (pfd[0] != -1) {
-		close(pfd[0]);
-		close(pfd[1]);
-	}
+	fd_close_pair(pfd);
 	if (pipe(pfd) == -1)
 		return -1;
 	for (i = 0; i < 2; i++) {
@@ -1352,13 +1386,14 @@ signals_init(int *rfd)
 	}
 	sig_wfd = pfd[1];
 	*rfd = pfd[0];
-	sig_term = sig_hup = sig_chld = 0;
+	sig_term = sig_quit = sig_hup = sig_chld = 0;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
@@ -1439,7 +1474,7 @@ pid_file_read(const char *path)
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
 	n = read(fd, line, sizeof(line) - 1);
-	close(fd);
+	fd_close(&fd);
 	if (n <= 0)
 		return -1;
 	line[n] = '\0';
@@ -1497,10 +1532,10 @@ daemonize(const char *pid_file, const char *log_file)
 	if ((pid = fork()) == -1)
 		fatal("fork");
 	if (pid > 0) {
-		close(pfd[1]);
+		fd_close(&pfd[1]);
 		_exit(read(pfd[0], &c, 1) == 1 && c == 1 ? 0 : 1);
 	}
-	close(pfd[0]);
+	fd_close(&pfd[0]);
 	if (setsid() == -1)
 		fatal("setsid");
 	if (chdir("/") == -1)
@@ -1514,14 +1549,14 @@ daemonize(const char *pid_file, const char *log_file)
 		    freopen(log_file, "a", stderr) == NULL)
 			dup2(devnull, 2);
 		if (devnull > 2)
-			close(devnull);
+			fd_close(&devnull);
 	}
 	if (pid_file != NULL && pid_file_write(pid_file) == -1)
 		fatal("cannot write %s", pid_file);
 	c = 1;
 	if (write(pfd[1], &c, 1) != 1)
 		log_warn("daemon start-up pipe");
-	close(pfd[1]);
+	fd_close(&pfd[1]);
 }
 
 static struct config *config_load(int, char *[], const struct config *,
@@ -1534,6 +1569,7 @@ struct child {
 	int64_t	 respawn_at;	/* 0: running or not due */
 	int	 failures;	/* quick deaths in a row */
 	int	 retiring;	/* from before a reload: not restarted */
+	int	 slot;		/* its place on the board, or -1 */
 };
 
 /* The master's state: the configuration in force, its listeners, and the
@@ -1548,16 +1584,65 @@ struct master {
 	int		 argc;
 	char		**argv;
 	int		 rfd;
+	struct board	*board;		/* shared with the workers */
 };
 
-static pid_t
-worker_spawn(struct master *m, int id)
+/* The board, mapped shared before any worker is forked; NULL (each
+ * worker then counts its own clients alone) if that fails. */
+static struct board *
+board_map(void)
 {
-	pid_t pid = fork();
+	void *p;
 
-	if (pid == 0) {
-		close(m->rfd);
-		worker_main(m->cfg, m->ls, m->nls, id);
+#ifdef MAP_ANONYMOUS
+	p = mmap(NULL, sizeof(struct board), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+#else
+	int fd = open("/dev/zero", O_RDWR | O_CLOEXEC);
+
+	p = fd == -1 ? MAP_FAILED : mmap(NULL, sizeof(struct board),
+	    PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	fd_close(&fd);
+#endif
+	if (p == MAP_FAILED) {
+		log_warn("mmap: --max-clients counts per worker");
+		return NULL;
+	}
+	return p;
+}
+
+/* A slot no worker of the table holds: the lowest, so the board's used
+ * part stays as small as the number of workers. */
+static int
+board_slot_free(const struct master *m)
+{
+	int slot;
+	size_t i;
+
+	for (slot = 0; slot < MAX_SLOTS; slot++) {
+		for (i = 0; i < m->nkids; i++)
+			if (m->kids[i].slot == slot)
+				break;
+		if (i == m->nkids)
+			return slot;
+	}
+	return -1;
+}
+
+static pid_t
+worker_spawn(struct master *m, struct child *k, int id)
+{
+	pid_t pid;
+
+	if (m->board != NULL && k->slot == -1 &&
+	    (k->slot = board_slot_free(m)) >= 0 &&
+	    k->slot >= m->board->nslots)
+		m->board->nslots = k->slot + 1;
+	if (m->board != NULL && k->slot >= 0)
+		m->board->slot[k->slot].clients = 0;
+	if ((pid = fork()) == 0) {
+		fd_close(&m->rfd);
+		worker_main(m->cfg, m->ls, m->nls, id, m->board, k->slot);
 	}
 	if (pid == -1)
 		log_warn("fork worker %d", id);
@@ -1591,8 +1676,13 @@ workers_reap(struct master *m, int64_t now)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 		for (i = 0; i < m->nkids; i++)
-			if (m->kids[i].pid == pid)
+			if (m->kids[i].pid == pid) {
 				worker_died(&m->kids[i], i, pid, status, now);
+				/* its clients are gone with it */
+				if (m->board != NULL && m->kids[i].slot >= 0)
+					m->board->slot[m->kids[i].slot].clients
+					    = 0;
+			}
 	/* retired workers that are gone leave the table */
 	for (i = j = 0; i < m->nkids; i++)
 		if (!(m->kids[i].retiring && m->kids[i].pid == 0))
@@ -1614,7 +1704,7 @@ workers_respawn(struct master *m, int64_t now)
 		if (k->retiring)
 			continue;
 		if (k->pid == 0 && k->respawn_at <= now) {
-			k->pid = worker_spawn(m, id);
+			k->pid = worker_spawn(m, k, id);
 			k->started = now;
 			k->respawn_at = 0;
 			if (k->pid == -1) {
@@ -1649,22 +1739,42 @@ workers_alive(const struct master *m)
 	return alive;
 }
 
-/* SIGTERM: workers finish in-flight requests within the grace period. */
+/*
+ * SIGTERM or SIGINT: the listeners close first, so new clients are
+ * refused rather than queued and then reset, and the workers finish
+ * in-flight requests within the grace period. A second SIGTERM or
+ * SIGINT (Ctrl-C again), or SIGQUIT, stops them at once: they log what
+ * they cut and exit. Only a worker that outlives that is killed.
+ */
 static void
 workers_stop(struct master *m)
 {
 	int64_t deadline = now_ms() + (GRACE_S + 2) * 1000;
 	struct pollfd pfd = { m->rfd, POLLIN, 0 };
+	int phase = 0;	/* 1: told to stop at once, 2: killed */
+	size_t i;
 
+	for (i = 0; i < m->nls; i++)
+		fd_close(&m->ls[i].fd);
 	workers_signal(m, SIGTERM, 1);
 	while (workers_alive(m) > 0) {
 		int64_t left = deadline - now_ms();
 
-		if (left <= 0) {
-			log_warnx("workers still running after the grace "
-			    "period; killing them");
-			workers_signal(m, SIGKILL, 1);
-			deadline = now_ms() + 5000;
+		if (phase == 0 && (sig_term > 1 || sig_quit)) {
+			log_info("stopping at once");
+			left = 0;
+		}
+		if (left <= 0 && phase < 2) {
+			if (phase == 0 && !(sig_term > 1 || sig_quit))
+				log_warnx("workers still running after the "
+				    "grace period; stopping them at once");
+			else if (phase == 1)
+				log_warnx("workers still running; killing "
+				    "them");
+			workers_signal(m, phase == 0 ? SIGQUIT : SIGKILL, 1);
+			phase++;
+			deadline = now_ms() + 3000;
+			left = deadline - now_ms();
 		}
 		(void)poll(&pfd, 1, left > 0 ? (int)(left > 200 ? 200 : left) :
 		    200);
@@ -1677,10 +1787,13 @@ static int
 workers_add(struct master *m, size_t n)
 {
 	struct child *k;
+	size_t i;
 
 	if ((k = realloc(m->kids, (m->nkids + n) * sizeof(*k))) == NULL)
 		return -1;
 	memset(k + m->nkids, 0, n * sizeof(*k));
+	for (i = m->nkids; i < m->nkids + n; i++)
+		k[i].slot = -1;
 	m->kids = k;
 	m->nkids += n;
 	return 0;
@@ -1707,11 +1820,11 @@ reload_config(struct master *m)
 	fflush(stderr);
 	if (saved != -1) {
 		dup2(saved, 2);
-		close(saved);
+		fd_close(&saved);
 	}
-	close(pfd[1]);
+	fd_close(&pfd[1]);
 	n = read(pfd[0], msg, sizeof(msg) - 1);
-	close(pfd[0]);
+	fd_close(&pfd[0]);
 	msg[n > 0 ? n : 0] = '\0';
 	for (line = msg; *line != '\0'; line = next) {
 		next = line + strcspn(line, "\n");
@@ -1755,7 +1868,7 @@ master_reload(struct master *m)
 	}
 	for (i = 0; i < m->nls; i++)
 		if (m->ls[i].fd != -1)
-			close(m->ls[i].fd);
+			fd_close(&m->ls[i].fd);
 	for (i = 0; i < m->nkids - (size_t)cfg->nworkers; i++)
 		if (m->kids[i].pid > 0 && !m->kids[i].retiring) {
 			m->kids[i].retiring = 1;
@@ -1790,6 +1903,7 @@ master_run(const struct config *cfg, struct listener *ls, size_t nls,
 	m.argv = argv;
 	if (signals_init(&m.rfd) == -1)
 		fatal("pipe");
+	m.board = board_map();
 	if (workers_add(&m, (size_t)cfg->nworkers) == -1)
 		fatal("calloc");
 	for (i = 0; i < nls; i++)
@@ -1802,7 +1916,7 @@ master_run(const struct config *cfg, struct listener *ls, size_t nls,
 		int64_t now = now_ms(), wait;
 
 		workers_reap(&m, now);
-		if (sig_term)
+		if (sig_term || sig_quit)
 			break;
 		if (sig_hup) {
 			sig_hup = 0;
@@ -2188,6 +2302,11 @@ proxy_main(int argc, char *argv[])
 	ssize_t nls;
 	int status;
 
+	/* started with 0, 1 or 2 closed (by an init system, or "<&-"), the
+	 * first sockets would get those numbers, where any stray close or
+	 * write meant for a standard stream would hit a client */
+	if (fd_std_open() == -1)
+		return 1;
 	config_free(cfg);
 	if ((cfg = config_load(argc, argv, NULL, &status)) == NULL)
 		return status;
@@ -2206,6 +2325,7 @@ proxy_main(int argc, char *argv[])
 		    strerror(errno));
 		return 2;
 	}
+	config_warnings_log(cfg);
 	raise_fd_limit(cfg);
 	if ((nls = listeners_open(cfg, ls, NULL, 0)) < 0)
 		return -nls;

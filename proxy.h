@@ -155,6 +155,17 @@ long	 base64_decode(const char *src, size_t n, void *dst, size_t size);
 void	 sha256(const void *, size_t n, unsigned char out[32]);
 /* Parses a decimal in [min, max]; 0 or -1. */
 int	 parse_long(const char *s, long min, long max, long *out);
+/*
+ * Closes *fd unless it is -1, and sets it to -1: every descriptor field
+ * starts at -1 where its struct is made and is closed only through these,
+ * so no stale number is ever closed twice. Built with PROXY_DEBUG
+ * (DEBUG=1, SANITIZE=1), closing 0, 1 or 2 is an assertion failure.
+ */
+void	 fd_close(int *fd);
+void	 fd_close_pair(int fd[2]);
+/* Opens /dev/null on whichever of 0, 1 and 2 is closed, so no socket can
+ * ever get a standard descriptor's number; 0 or -1. */
+int	 fd_std_open(void);
 /* Parses "host:port", "[v6]:port" or a bare host (port = defport);
  * 0 or -1. */
 int	 parse_hostport(const char *s, size_t n, char *host, size_t hostsz,
@@ -865,6 +876,9 @@ struct tunnel {
 /* Everything the command line and config file set; read-only once the
  * workers run. */
 struct config {
+	/* start-up warnings, one a line: said on stderr as found, and
+	   logged again once the log is open (stderr may be closed) */
+	char		 warnings[1024];
 	/* listen */
 	struct strlist	 listen;
 	long		 port;
@@ -972,6 +986,30 @@ void	 addr_format(const struct sockaddr *, char *, size_t);
 
 /* ---------------------------------------------------------------- loop.c */
 
+#ifndef MAX_SLOTS
+#define MAX_SLOTS		512	/* workers at once: twice the most
+					   --num-workers, for a reload's
+					   overlap */
+#endif
+
+/* One worker's figures on the board; a cache line each, so workers
+ * writing their own never contend. */
+struct board_slot {
+	volatile long	 clients;	/* client connections open */
+	char		 pad[64 - sizeof(long)];
+};
+
+/*
+ * The only state workers share: memory the master maps before forking.
+ * Each slot is written only by its worker (the master zeroes a dead
+ * worker's) and read by all; every figure is one aligned word, so there
+ * are no locks.
+ */
+struct board {
+	volatile long	 nslots;	/* slots [0, nslots) may be in use */
+	struct board_slot slot[MAX_SLOTS];
+};
+
 /* A worker's state; one per process, nothing shared. */
 struct worker {
 	const struct config *cfg;
@@ -995,13 +1033,21 @@ struct worker {
 	struct netlist	*local;		/* --hostonly: our own addresses */
 	int64_t		 local_at;	/* when they were read */
 	int64_t		 now;		/* ms, updated each turn */
+	struct board	*board;		/* shared; NULL: this worker alone */
+	struct board_slot *slot;	/* ours on it */
 };
 
-/* Runs one worker's loop until it is told to quit; never returns. */
+/* Runs one worker's loop until it is told to quit; never returns. slot
+ * is its place on the board (-1 or a NULL board: none). */
 void	 worker_main(const struct config *, struct listener *, size_t nls,
-	    int id) __attribute__((noreturn));
-/* Signal state for the worker loop and the master. */
-extern volatile sig_atomic_t sig_term, sig_hup, sig_chld;
+	    int id, struct board *, int slot) __attribute__((noreturn));
+/* Client connections open in the whole proxy, as the board shows. */
+long	 worker_clients(const struct worker *);
+/* Counts a client in (+1) or out (-1), on the board too. */
+void	 worker_count_client(struct worker *, int delta);
+/* Signal state for the worker loop and the master: sig_term counts
+ * SIGTERM and SIGINT (to 2), sig_quit is SIGQUIT, "stop at once". */
+extern volatile sig_atomic_t sig_term, sig_quit, sig_hup, sig_chld;
 /* Installs the signal handlers (flags above plus a self-pipe write);
  * *rfd is the pipe's read end to poll. Called again in each child. */
 int	 signals_init(int *rfd);
@@ -1264,8 +1310,9 @@ struct conn {
 	int		 upgrade;	/* WebSocket requested */
 	int		 status;	/* sent to the client */
 	int		 sent_head;	/* a response head went out */
-	uint64_t	 bytes_in, bytes_out;
+	uint64_t	 bytes_in, bytes_out;	/* as sent, each way */
 	int64_t		 started;
+	int		 aborted;	/* ended before its answer did */
 	size_t		 head_len;	/* the client's head, as sent */
 	struct flowstate req, resp;
 
@@ -1325,6 +1372,8 @@ void	 conn_close(struct conn *, int status, const char *reason);
 void	 conn_reap(struct worker *);
 /* SIGTERM: closes connections that are idle between requests. */
 void	 conn_close_idle(struct worker *);
+/* Closes every connection, logging those in an exchange as aborted. */
+void	 conn_close_all(struct worker *, const char *why);
 
 /* ------------------------------------------------------------ upstream.c */
 
@@ -1392,7 +1441,7 @@ void	 upstream_connect_abort(struct conn *);
 /* Takes an idle connection for key from the pool; fd or -1. */
 int	 pool_take(struct worker *, const char *key);
 /* Keeps fd for reuse; a full pool closes its oldest entry. */
-void	 pool_put(struct worker *, const char *key, int fd);
+void	 pool_put(struct worker *, const char *key, int *fd);
 /* Closes expired idle connections; returns ms to the next expiry or -1. */
 int64_t	 pool_expire(struct worker *);
 /* The connection to the server is up. */

@@ -7,6 +7,9 @@
 #   TESTS_QUICK=1 sh tests.sh            without the 256 MiB cases
 #   TESTS_RSS_LIMIT_KB=16384             the memory cases' RSS bound
 #   TESTS_KEEP=1                         keep the temp dir (logs) at exit
+#   TESTS_STDIO=open|closed              the proxies' stdin, stdout and
+#                                        stderr (default closed, open
+#                                        under the sanitizers)
 #
 # Order: tests/deps.sh installs missing Debian packages; then, as root,
 # the suite re-runs itself inside private mount and network namespaces
@@ -29,6 +32,11 @@ QUICK=${TESTS_QUICK:-0}
 ONLY=${TESTS_ONLY:-}
 RSS_LIMIT_KB=${TESTS_RSS_LIMIT_KB:-16384}
 BIG=268435456	# 256 MiB
+if [ "${PROXY_SANITIZED:-0}" = 1 ]; then
+	STDIO=${TESTS_STDIO:-open}
+else
+	STDIO=${TESTS_STDIO:-closed}
+fi
 
 # ---------------------------------------------------------------- stages
 
@@ -253,6 +261,31 @@ urlhost() {
 
 # ---------------------------------------------------------------- proxies
 
+# spawn_proxy NAME ARGS: starts $PROXY_BIN ARGS in the background (its pid
+# in $!), output in $T/NAME.out and $T/NAME.err. With TESTS_STDIO=closed,
+# the default except for sanitizer builds (whose reports need stderr), it
+# starts with stdin, stdout and stderr closed, as some init systems start
+# daemons: the whole suite then runs against a proxy that must open them
+# itself, so no client's socket can ever get descriptor 0, 1 or 2.
+spawn_proxy() {
+	_spn=$1
+	shift
+	# SPAWN_SETSID=1: in a process group of its own (pgid = its pid), as
+	# a terminal's foreground job is, so a case can "press Ctrl-C"
+	_spb=$PROXY_BIN
+	if [ "${SPAWN_SETSID:-0}" = 1 ]; then
+		set -- "$PROXY_BIN" "$@"
+		_spb=setsid
+	fi
+	if [ "$STDIO" = closed ]; then
+		: >"$T/$_spn.out"
+		echo "(started with stdin, stdout and stderr closed)" >"$T/$_spn.err"
+		"$_spb" "$@" <&- >&- 2>&- &
+	else
+		"$_spb" "$@" >"$T/$_spn.out" 2>"$T/$_spn.err" &
+	fi
+}
+
 # start_proxy NAME [flags...]: starts $PROXY_BIN on a free port with
 # --port P --log-file $T/NAME.log --log-level debug (and --num-workers 2
 # unless given) and waits for the port. Sets P, PX (pid), PH (host),
@@ -284,7 +317,7 @@ start_proxy() {
 		[ $_hasnw = 1 ] || set -- --num-workers 2 "$@"
 	fi
 	echo "$PROXY_BIN $*" >"$T/$_name.cmd"
-	"$PROXY_BIN" "$@" >"$T/$_name.out" 2>"$T/$_name.err" &
+	spawn_proxy "$_name" "$@"
 	PX=$!
 	track $PX
 	RUNNING="$RUNNING $_name"
@@ -860,14 +893,21 @@ def cmd_tunnel(args):
 
 
 def cmd_maxclients(args):
-    """maxclients PHOST PPORT N URL: hold N idle connections, then ask once
-    more; then free them and ask again."""
+    """maxclients PHOST PPORT N URL [warm]: hold N idle connections, then
+    ask once more; then free them and ask again. With "warm" each held
+    connection first gets one keep-alive answer, so it is surely counted
+    whichever worker took it."""
     phost, pport, n, url = args[0], args[1], int(args[2]), args[3]
     hostport = url.split("/")[2]
     req = ("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" %
            (url, hostport)).encode()
     # the held connections are ahead of the next one in the accept queue
     held = [connect(phost, pport) for _ in range(n)]
+    for s in held if args[4:] == ["warm"] else []:
+        s.sendall(req.replace(b"Connection: close", b"X-Warm: 1"))
+        head, _ = read_head(s, time.monotonic() + 10)
+        if b" 200 " not in head.split(b"\r\n")[0] + b" ":
+            print("warm %r" % head[:60])
 
     def ask():
         try:

@@ -92,7 +92,7 @@ socket_nonblock(int family)
 		return -1;
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1 ||
 	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
-		close(fd);
+		fd_close(&fd);
 		return -1;
 	}
 #endif
@@ -106,10 +106,8 @@ attempts_close(struct conn *c, int keep)
 	size_t i;
 
 	for (i = 0; i < MAX_HE_ATTEMPTS; i++)
-		if (c->he_fd[i] != -1 && c->he_fd[i] != keep) {
-			close(c->he_fd[i]);
-			c->he_fd[i] = -1;
-		}
+		if (c->he_fd[i] != keep)
+			fd_close(&c->he_fd[i]);
 }
 
 static size_t
@@ -297,10 +295,7 @@ upstream_fail(struct conn *c, int status, const char *why)
 	if (c->state == CS_RESOLVE)
 		dns_cancel(c->w->dns, c);
 	upstream_connect_abort(c);
-	if (c->server.fd != -1) {
-		close(c->server.fd);
-		c->server.fd = -1;
-	}
+	fd_close(&c->server.fd);
 	if (c->hop != NULL && c->hop->kind != HOP_DIRECT)
 		*down_slot(c->w, c->hop->name, 1) = c->w->now +
 		    PARENT_DOWN_S * 1000;
@@ -341,7 +336,7 @@ attempt_next(struct conn *c)
 			return 0;
 		}
 		c->connect_error = errno;
-		close(fd);
+		fd_close(&fd);
 	}
 	c->he_next = -1;
 	return 0;
@@ -413,8 +408,7 @@ upstream_connect_events(struct conn *c, const struct pollfd *pfd, size_t n)
 			return;
 		}
 		c->connect_error = err;
-		close(c->he_fd[k]);
-		c->he_fd[k] = -1;
+		fd_close(&c->he_fd[k]);
 	}
 	/* a failure starts the next address at once (RFC 8305 5) */
 	if (attempts_pending(c) == 0 && !attempt_next(c) &&
@@ -478,13 +472,13 @@ pool_take(struct worker *w, const char *key)
 		if (expires - POOL_IDLE_S * 1000 > w->now - POOL_FRESH_MS ||
 		    pool_alive(fd))
 			return fd;
-		close(fd);
+		fd_close(&fd);
 	}
 	return -1;
 }
 
 void
-pool_put(struct worker *w, const char *key, int fd)
+pool_put(struct worker *w, const char *key, int *fd)
 {
 	struct pool_entry *victim;
 	size_t i;
@@ -496,9 +490,10 @@ pool_put(struct worker *w, const char *key, int fd)
 		for (i = 1; i < POOL_SIZE; i++)
 			if (w->pool[i].expires < victim->expires)
 				victim = &w->pool[i];
-		close(victim->fd);
+		fd_close(&victim->fd);
 	}
-	victim->fd = fd;
+	victim->fd = *fd;
+	*fd = -1;	/* the pool owns it now */
 	victim->expires = w->now + POOL_IDLE_S * 1000;
 	strlcpy_p(victim->key, key, sizeof(victim->key));
 }
@@ -513,7 +508,7 @@ pool_expire(struct worker *w)
 		struct pool_entry *e = &w->pool[i];
 
 		if (e->expires <= w->now) {
-			close(e->fd);
+			fd_close(&e->fd);
 			pool_remove(w, i);
 			continue;
 		}
@@ -537,7 +532,7 @@ random_bytes(unsigned char *out, size_t n)
 	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) != -1) {
 		ssize_t r = read(fd, out, n);
 
-		close(fd);
+		fd_close(&fd);
 		if (r == (ssize_t)n)
 			return;
 	}
@@ -656,8 +651,7 @@ upstream_dial(const char *host, uint16_t port, long timeout_s)
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
-		close(fd);
-		fd = -1;
+		fd_close(&fd);
 	}
 	freeaddrinfo(res);
 	return fd;
@@ -763,10 +757,10 @@ upstream_fetch(const char *url, long timeout_s, size_t *len, char *err,
 
 		snprintf(why, sizeof(why), "%s", err[0] ? err : "write failed");
 		snprintf(err, errsz, "%s: %s", url, why);
-		close(fd);
+		fd_close(&fd);
 		return NULL;
 	}
-	close(fd);
+	fd_close(&fd);
 	r = http_parse_response(buf, n, n > 65536 ? 65536 : n, &scan, HTTP_GET,
 	    &h);
 	if (r <= 0 || h.status != 200) {
@@ -865,7 +859,7 @@ magic_try(struct config *cfg, const char *url, const char *host,
 			    http_reason(status));
 	} else
 		status = -1;
-	close(fd);
+	fd_close(&fd);
 	return status;
 }
 

@@ -1,13 +1,17 @@
 /*
- * util.c: buffers, byte order, bounded strings, time, base64.
- * A leaf: no fds, no logging.
+ * util.c: buffers, byte order, bounded strings, time, base64, and the
+ * two descriptor helpers every file closes through.
+ * A leaf: no logging, no I/O.
  */
+#include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "proxy.h"
 
@@ -498,4 +502,50 @@ sha256(const void *data, size_t n, unsigned char out[32])
 		sha256_block(h, tail + 64);
 	for (i = 0; i < 8; i++)
 		be32enc(out + i * 4, h[i]);
+}
+
+/* ------------------------------------------------------- descriptors */
+
+void
+fd_close(int *fd)
+{
+	if (*fd == -1)
+		return;
+#ifdef PROXY_DEBUG
+	/* 0, 1 and 2 are never ours to close (fd_std_open): closing one
+	 * hands the next socket a standard descriptor, and the stale owner
+	 * of a number closes it under its new one */
+	assert(*fd > 2);
+#endif
+	(void)close(*fd);
+	*fd = -1;
+}
+
+void
+fd_close_pair(int fd[2])
+{
+	fd_close(&fd[0]);
+	fd_close(&fd[1]);
+}
+
+int
+fd_std_open(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		int nfd;
+
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		/* the lowest free number is fd itself */
+		if ((nfd = open("/dev/null", O_RDWR)) == -1)
+			return -1;
+		if (nfd != fd) {
+			(void)close(nfd);
+			errno = EBADF;
+			return -1;
+		}
+	}
+	return 0;
 }

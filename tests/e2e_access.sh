@@ -230,7 +230,7 @@ acc_launch() {
 	LOG=$T/$_an.log
 	[ "${ACC_NOLOG:-0}" = 1 ] || set -- "$@" --log-file "$LOG" --log-level debug
 	echo "$PROXY_BIN $*" >"$T/$_an.cmd"
-	"$PROXY_BIN" "$@" >"$T/$_an.out" 2>"$T/$_an.err" &
+	spawn_proxy "$_an" "$@"
 	PX=$!
 	track $PX
 	RUNNING="$RUNNING $_an"

@@ -2,7 +2,7 @@
 
 CASES="${CASES:-} cli_help cli_version cli_unknown_flag cli_bad_values
 cli_missing_value cli_equals_form cli_aliases cli_default_port startup_log
-flags_misc"
+flags_misc build_flags"
 
 ALL_FLAGS="hostname listen port num-workers workers daemon pid-file quit
 log-level debug log-file disable-via disable-headers add-header useragent
@@ -208,5 +208,32 @@ t_flags_misc() {
 		fail flags_misc "1 MiB POST with 4 KiB buffers: origin got '$up'"
 	else
 		pass flags_misc
+	fi
+}
+
+# last_opt LINE: the last -O flag of a compile line (the one that counts)
+last_opt() {
+	echo "$1" | tr ' ' '\n' | grep -E '^-O' | tail -n 1
+}
+
+# The default build is optimised as intended (-O2: make's POSIX default
+# CFLAGS=-O1 once came last and won), and the user's CFLAGS still win,
+# from the command line or the environment
+t_build_flags() {
+	if ! have make; then
+		skip build_flags "no make"
+		return
+	fi
+	def=$(cd "$ROOT" && env -u CFLAGS make -n -B main.o 2>&1 | grep -- ' -c ')
+	cmd=$(cd "$ROOT" && make -n -B main.o CFLAGS=-O0 2>&1 | grep -- ' -c ')
+	env=$(cd "$ROOT" && CFLAGS=-Os make -n -B main.o 2>&1 | grep -- ' -c ')
+	if [ "$(last_opt "$def")" != -O2 ]; then
+		fail build_flags "the default build compiles with $(last_opt "$def"): $def"
+	elif [ "$(last_opt "$cmd")" != -O0 ]; then
+		fail build_flags "make CFLAGS=-O0 compiles with $(last_opt "$cmd"): $cmd"
+	elif [ "$(last_opt "$env")" != -Os ]; then
+		fail build_flags "CFLAGS=-Os in the environment compiles with $(last_opt "$env"): $env"
+	else
+		pass build_flags
 	fi
 }

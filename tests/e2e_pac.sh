@@ -41,7 +41,7 @@ pac_start_at() {
 	LOG=$T/$_pn.log
 	set -- --port "$P" --log-file "$LOG" --log-level debug --num-workers 1 "$@"
 	echo "$PROXY_BIN $*" >"$T/$_pn.cmd"
-	"$PROXY_BIN" "$@" >"$T/$_pn.out" 2>"$T/$_pn.err" &
+	spawn_proxy "$_pn" "$@"
 	PX=$!
 	track $PX
 	RUNNING="$RUNNING $_pn"

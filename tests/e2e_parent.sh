@@ -83,7 +83,7 @@ par_start_at() {
 	LOG=$T/$_xn.log
 	set -- --port "$P" --log-file "$LOG" --log-level debug "$@"
 	echo "$PROXY_BIN $*" >"$T/$_xn.cmd"
-	"$PROXY_BIN" "$@" >"$T/$_xn.out" 2>"$T/$_xn.err" &
+	spawn_proxy "$_xn" "$@"
 	PX=$!
 	track $PX
 	RUNNING="$RUNNING $_xn"

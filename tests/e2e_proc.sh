@@ -1,6 +1,6 @@
 # Processes, signals, limits, memory, daemon; sourced by tests.sh.
 
-CASES="${CASES:-} worker_respawn sigterm_graceful sighup_reopen max_clients
+CASES="${CASES:-} worker_respawn sigterm_graceful sighup_reopen max_clients max_clients_total
 idle_client idle_tunnel daemon mem_get mem_post mem_connect"
 
 t_worker_respawn() {
@@ -140,6 +140,29 @@ t_max_clients() {
 		fail max_clients "after the two idle clients left: '$after', want 200"
 	else
 		pass max_clients
+	fi
+}
+
+# --max-clients is the whole proxy's limit, not each worker's
+t_max_clients_total() {
+	if ! start_proxy maxct --max-clients 2 --num-workers 2; then
+		fail max_clients_total "$START_ERR"
+		return
+	fi
+	"$PY" "$C" maxclients "$PH" "$P" 2 "$OURL/size/1" warm >"$T/maxct" 2>&1
+	extra=$(sed -n 's/^extra //p' "$T/maxct")
+	after=$(sed -n 's/^after //p' "$T/maxct")
+	if grep -q '^warm' "$T/maxct"; then
+		fail max_clients_total "a held client's first request: $(grep '^warm' "$T/maxct" | head -n 1)"
+	elif [ "$extra" != 503 ]; then
+		fail max_clients_total "a third client with --max-clients 2 and 2 workers: '$extra', want 503"
+	elif ! grep -qE '127\.0\.0\.1:[0-9]+: refused: 503' "$LOG"; then
+		fail max_clients_total "the 503 log line does not name the client's address"
+		grep 503 "$LOG" | tail -n 2 | sed 's/^/    | /'
+	elif [ "$after" != 200 ]; then
+		fail max_clients_total "after the two idle clients left: '$after', want 200"
+	else
+		pass max_clients_total
 	fi
 }
 

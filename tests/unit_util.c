@@ -1,6 +1,13 @@
-/* Unit tests for util.c: SHA-256, base64, buffers, host:port parsing. */
+/* Unit tests for util.c: SHA-256, base64, buffers, host:port parsing,
+ * the descriptor helpers. */
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proxy.h"
 #include "check.h"
@@ -119,6 +126,81 @@ test_hostport(void)
 	CHECK_EQ(parse_hostport("[::1", 4, host, sizeof(host), &port, 80), -1);
 }
 
+static void
+test_fd_close(void)
+{
+	int fd, pair[2], was;
+
+	fd = open("/dev/null", O_RDONLY);
+	CHECK(fd > 2);
+	was = fd;
+	fd_close(&fd);
+	CHECK_EQ(fd, -1);
+	CHECK(fcntl(was, F_GETFD) == -1 && errno == EBADF);
+	fd_close(&fd);		/* closed already: nothing happens */
+	CHECK_EQ(fd, -1);
+	CHECK(pipe(pair) == 0);
+	fd_close_pair(pair);
+	CHECK(pair[0] == -1 && pair[1] == -1);
+}
+
+/* In a child: the status it exited with, or 128 + the signal. */
+static int
+child_status(pid_t pid)
+{
+	int st;
+
+	if (pid == -1 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+static int
+is_devnull(int fd)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat("/dev/null", &b) == 0 &&
+	    a.st_rdev == b.st_rdev && S_ISCHR(a.st_mode);
+}
+
+static void
+test_fd_std_open(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		close(0);
+		close(2);
+		_exit(fd_std_open() == 0 && is_devnull(0) && is_devnull(2) ?
+		    0 : 1);
+	}
+	CHECK_EQ(child_status(pid), 0);
+}
+
+/* Debug builds stop at a close of 0, 1 or 2: the stray close that once
+ * handed a client's socket another client's descriptor number. */
+static void
+test_fd_close_std_asserts(void)
+{
+#ifdef PROXY_DEBUG
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			int devnull = open("/dev/null", O_WRONLY), n = fd;
+
+			dup2(devnull, 2);	/* the assertion's message */
+			fd_close(&n);
+			_exit(0);
+		}
+		CHECK_EQ(child_status(pid), 128 + SIGABRT);
+	}
+#endif
+}
+
 int
 main(void)
 {
@@ -126,5 +208,8 @@ main(void)
 	test_base64();
 	test_buf();
 	test_hostport();
+	test_fd_close();
+	test_fd_std_open();
+	test_fd_close_std_asserts();
 	return check_done("unit_util");
 }
