@@ -1176,6 +1176,22 @@ int		 pac_parse_result(const char *s, struct pac_proxy *out,
 /* The name of a type as it is written in a result ("PROXY"). */
 const char	*pac_type_name(enum pac_type);
 
+/* --------------------------------------------------------------- fetch.c */
+
+/*
+ * A small blocking HTTP client, only for the places that may block
+ * (--magic and --pac-test before any worker runs, the resolver helper's
+ * PAC fetch); never called in a worker.
+ */
+
+/* A blocking connect with timeouts (timeout_s for connect, each read and
+ * each write); the fd or -1. */
+int	 fetch_dial(const char *host, uint16_t port, long timeout_s);
+/* GETs an http:// URL (at most 16 MiB): the body, NUL added, with its
+ * length in *len, or NULL with err filled ("URL: why"). */
+char	*fetch_url(const char *url, long timeout_s, size_t *len, char *err,
+	    size_t errsz);
+
 /* ----------------------------------------------------------------- dns.c */
 
 struct dns_result {
@@ -1399,13 +1415,6 @@ void	 upstream_start(struct conn *);
 /* The hop failed before answering: a parent is marked down and the next
  * one tried; with none left, the client gets status and why. */
 void	 upstream_fail(struct conn *, int status, const char *why);
-/* A blocking connect with timeouts, for the places that may block
- * (--magic, --pac-test, the resolver helper); the fd or -1. */
-int	 upstream_dial(const char *host, uint16_t port, long timeout_s);
-/* GETs an http:// URL (blocking, at most 16 MiB): the body, NUL added,
- * or NULL with err filled. */
-char	*upstream_fetch(const char *url, long timeout_s, size_t *len,
-	    char *err, size_t errsz);
 /* --magic: tries each NTLM dialect against the parent and prints the
  * config lines for the first one that works. Blocking; returns the exit
  * status. */
