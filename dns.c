@@ -360,7 +360,7 @@ struct pac_fetch {
 };
 
 static void
-fetch_child(const struct config *cfg, int fd)
+pac_fetch_child(const struct config *cfg, int fd)
 {
 	char err[512], from[PAC_URL_MAX], *src;
 	size_t len, off;
@@ -382,7 +382,7 @@ fetch_child(const struct config *cfg, int fd)
 }
 
 static void
-fetch_start(const struct config *cfg, struct pac_fetch *f)
+pac_fetch_start(const struct config *cfg, struct pac_fetch *f)
 {
 	int pfd[2];
 
@@ -395,7 +395,7 @@ fetch_start(const struct config *cfg, struct pac_fetch *f)
 		return;
 	case 0:
 		fd_close(&pfd[0]);
-		fetch_child(cfg, pfd[1]);
+		pac_fetch_child(cfg, pfd[1]);
 		_exit(0);
 	default:
 		fd_close(&pfd[1]);
@@ -407,7 +407,7 @@ fetch_start(const struct config *cfg, struct pac_fetch *f)
 /* The fetched file is whole: compile it, keeping the last good one on
  * any failure. */
 static void
-fetch_done(const struct config *cfg, struct pac_fetch *f)
+pac_fetch_done(const struct config *cfg, struct pac_fetch *f)
 {
 	const char *from, *src;
 	char err[512];
@@ -444,7 +444,7 @@ fetch_done(const struct config *cfg, struct pac_fetch *f)
 
 /* Reads what the fetching child sends, bounded. */
 static void
-fetch_read(const struct config *cfg, struct pac_fetch *f)
+pac_fetch_read(const struct config *cfg, struct pac_fetch *f)
 {
 	ssize_t n;
 	char *nb;
@@ -469,7 +469,7 @@ fetch_read(const struct config *cfg, struct pac_fetch *f)
 		return;
 	fd_close(&f->fd);
 	f->buf[f->len] = '\0';
-	fetch_done(cfg, f);
+	pac_fetch_done(cfg, f);
 }
 
 static void
@@ -530,7 +530,7 @@ helper_main(int fd, const struct config *cfg)
 	sigaction(SIGTERM, &sa, NULL);
 	for (;;) {
 		if (cfg->pac != NULL && now_ms() >= next) {
-			fetch_start(cfg, &f);
+			pac_fetch_start(cfg, &f);
 			next = now_ms() + cfg->proxyreload * 1000;
 		}
 		pfd[0].fd = fd;
@@ -542,7 +542,7 @@ helper_main(int fd, const struct config *cfg)
 		    <= 0)
 			continue;
 		if (pfd[1].revents)
-			fetch_read(cfg, &f);
+			pac_fetch_read(cfg, &f);
 		if (pfd[0].revents == 0)
 			continue;
 		n = recv(fd, &q, sizeof(q), 0);
