@@ -993,6 +993,8 @@ pac_url(const struct conn *c, char *url, size_t size)
 	url[o.overflow ? 0 : o.len] = '\0';
 }
 
+static void conn_pac_answered(void *, const char *, const char *);
+
 /* Sends c toward its next hop: asks the PAC file first, when there is
  * one. */
 static void
@@ -1009,7 +1011,8 @@ request_route(struct conn *c)
 		return;
 	}
 	pac_url(c, url, sizeof(url));
-	r = dns_pac_query(c->w->dns, url, c->host, c, answer, sizeof(answer));
+	r = dns_pac_query(c->w->dns, url, c->host, c->w->now,
+	    conn_pac_answered, c, answer, sizeof(answer));
 	if (r == 1)
 		conn_pac_answered(c, answer, NULL);
 	else if (r == -1)
@@ -1039,14 +1042,19 @@ pac_kind(enum pac_type t, int *ok)
 	}
 }
 
-void
-conn_pac_answered(struct conn *c, const char *answer, const char *why)
+/* The PAC file answered c's route query: answer, or NULL and why. The
+ * resolver calls it as the hook request_route registered. */
+static void
+conn_pac_answered(void *arg, const char *answer, const char *why)
 {
+	struct conn *c = arg;
 	struct pac_proxy pp[PAC_RESULT_MAX];
 	int i, n = answer ? pac_parse_result(answer, pp, PAC_RESULT_MAX) : -1;
 	size_t k = 0;
 	int ok;
 
+	if (c->dead)
+		return;
 	if (n > 0 && (c->pac_hops = calloc((size_t)n, sizeof(*c->pac_hops)))
 	    != NULL)
 		for (i = 0; i < n; i++) {
@@ -1384,22 +1392,6 @@ auth_refused(struct conn *c)
 	    cfg->creds.domain[0] ? "\\" : "", cfg->creds.user,
 	    AUTH_BACKOFF_S);
 	conn_close(c, 502, why);
-}
-
-void
-conn_resolved(struct conn *c, const struct dns_result *res)
-{
-	char why[WHY_MAX];
-
-	if (res->error != 0) {
-		snprintf(why, sizeof(why), "cannot resolve %s: %s",
-		    c->hop_host, dns_strerror(res->error));
-		upstream_fail(c, 502, why);
-		return;
-	}
-	if (&c->addrs != res)
-		c->addrs = *res;
-	upstream_connect(c);
 }
 
 /* Our SOCKS5 messages go ahead of the client's bytes, as the NTLM

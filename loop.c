@@ -156,13 +156,27 @@ pollset_build(struct worker *w, struct pollset *ps, int sigfd)
 	    next - w->now);
 }
 
+/* Hands the resolver's answers to those who asked. A helper that has
+ * exited is forgotten: lookups fail from then on. */
+static void
+resolver_read(struct worker *w)
+{
+	if (dns_read(w->dns, w->now) == 0)
+		return;
+	w->dns = NULL;
+	if (w->quitting || sig_term)
+		log_debug("resolver helper exited");
+	else
+		log_warnx("resolver helper exited");
+}
+
 static void
 pollset_dispatch(struct worker *w, struct pollset *ps)
 {
 	size_t i;
 
 	if (ps->dns >= 0 && ps->pfd[ps->dns].revents)
-		dns_read(w);
+		resolver_read(w);
 	for (i = 0; i < w->nls && ps->accepting; i++)
 		if (ps->pfd[ps->ls + i].revents & POLLIN)
 			accept_clients(w, &w->ls[i]);

@@ -1213,21 +1213,33 @@ struct dns *dns_start(const struct config *, const int *close_fds,
 /* The descriptor to poll for answers. */
 int	 dns_fd(const struct dns *);
 /*
- * Looks host up for owner. Returns 1 with *res filled (an address literal
- * or a cached answer), 0 when the query went to the helper (the answer
- * comes to conn_resolved() through dns_read()), or -1 with *res->error
- * set when no query could be sent.
+ * The completion hook an asker registers with a query that goes to the
+ * helper: dns_read() calls it once with the answer, unless dns_cancel()
+ * came first. A lookup's hook gets the result (res->error set when there
+ * is none); a PAC query's gets FindProxyForURL's answer, or NULL and why
+ * not. arg is the asker's own, and names its queries for dns_cancel().
+ * This is how an answer comes back up: dns.c calls nothing above it.
  */
-int	 dns_lookup(struct dns *, const char *host, struct conn *owner,
-	    struct dns_result *res);
+typedef void (*dns_done_fn)(void *arg, const struct dns_result *res);
+typedef void (*dns_pac_done_fn)(void *arg, const char *answer,
+    const char *why);
 /*
- * FindProxyForURL(url, host) for owner, evaluated in the resolver helper
- * (where dnsResolve may block). Returns 1 with the answer in answer[size]
- * (cached per URL for PAC_CACHE_S), 0 when it went to the helper (the
- * answer comes to conn_pac_answered()), -1 when no query could be sent.
+ * Looks host up. Returns 1 with *res filled (an address literal, or an
+ * answer cached and still fresh at now), 0 when the query went to the
+ * helper (its answer comes to done(arg, ...) through dns_read()), or -1
+ * with res->error set when no query could be sent.
+ */
+int	 dns_lookup(struct dns *, const char *host, int64_t now,
+	    dns_done_fn done, void *arg, struct dns_result *res);
+/*
+ * FindProxyForURL(url, host), evaluated in the resolver helper (where
+ * dnsResolve may block). Returns 1 with the answer in answer[size]
+ * (cached per URL for PAC_CACHE_S), 0 when it went to the helper (its
+ * answer comes to done(arg, ...)), -1 when no query could be sent.
  */
 int	 dns_pac_query(struct dns *, const char *url, const char *host,
-	    struct conn *owner, char *answer, size_t size);
+	    int64_t now, dns_pac_done_fn done, void *arg, char *answer,
+	    size_t size);
 /* Reads the --pac source (a file, an http:// URL, or "auto" for WPAD);
  * the script, or NULL with err filled; from names where it came from. */
 char	*dns_pac_fetch(const struct config *, size_t *len, char *from,
@@ -1236,11 +1248,15 @@ char	*dns_pac_fetch(const struct config *, size_t *len, char *from,
  * getaddrinfo, myIpAddress from --pac-client-ip or the host). */
 struct pac *dns_pac_load(const struct config *, const char *src,
 	    size_t len, char *err, size_t errsz);
-/* Forgets owner's pending query (the connection is going away). */
-void	 dns_cancel(struct dns *, struct conn *owner);
-/* Reads the helper's answers, caching them and handing each to its
- * connection. */
-void	 dns_read(struct worker *);
+/* Forgets arg's pending queries (the asker is going away or has stopped
+ * waiting): their answers are still cached, their hooks never called. */
+void	 dns_cancel(struct dns *, const void *arg);
+/*
+ * Reads the helper's answers, caching them (now dates them) and calling
+ * each one's hook. 0, or -1 when the helper has exited: the struct dns is
+ * freed then, and the caller forgets it.
+ */
+int	 dns_read(struct dns *, int64_t now);
 const char *dns_strerror(int error);
 
 /* ---------------------------------------------------------------- conn.c */
@@ -1377,11 +1393,6 @@ size_t	 conn_pollfds(struct conn *, struct pollfd *, size_t room);
 void	 conn_events(struct conn *, const struct pollfd *, size_t n);
 /* Called when c's deadline has passed. */
 void	 conn_timeout(struct conn *);
-/* The resolver answered c's query. */
-void	 conn_resolved(struct conn *, const struct dns_result *);
-/* The PAC file answered c's route query: answer, or NULL and why. */
-void	 conn_pac_answered(struct conn *, const char *answer,
-	    const char *why);
 /* Closes c now: logs once, frees its buffers at the end of the turn. */
 void	 conn_close(struct conn *, int status, const char *reason);
 /* Frees the connections closed during this turn. */
@@ -1410,7 +1421,8 @@ int	 upstream_route(struct conn *);
 /* 1 if c's request goes through an HTTP parent. */
 int	 conn_via_parent(const struct conn *);
 /* Reaches the chosen hop: a pooled connection, else a lookup and a
- * connect; conn_connected() follows. */
+ * connect (Happy Eyeballs over the addresses found); conn_connected()
+ * follows. */
 void	 upstream_start(struct conn *);
 /* The hop failed before answering: a parent is marked down and the next
  * one tried; with none left, the client gets status and why. */
@@ -1437,8 +1449,6 @@ size_t	 upstream_socks_greeting(const struct conn *, unsigned char *out);
 long	 upstream_socks_reply(struct conn *, const unsigned char *in,
 	    size_t len, unsigned char *out, size_t *outlen, char *why,
 	    size_t whysz);
-/* Starts connecting c to the addresses in c->addrs (Happy Eyeballs). */
-void	 upstream_connect(struct conn *);
 /* Number of descriptors upstream_connect_pollfds() may add. */
 size_t	 upstream_connect_pollfds(struct conn *, struct pollfd *, size_t);
 /* Poll results for the connect attempts; on success c->server.fd is set

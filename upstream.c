@@ -18,6 +18,8 @@
 
 #include "proxy.h"
 
+static void resolved(void *, const struct dns_result *);
+
 static void
 sockaddr_from(const struct dns_result *r, size_t i, uint16_t port,
     struct addr *out)
@@ -280,9 +282,10 @@ upstream_start(struct conn *c)
 	c->server_reused = 0;
 	c->state = CS_RESOLVE;
 	c->deadline = c->w->now + c->w->cfg->socktimeout * 1000;
-	r = dns_lookup(c->w->dns, c->hop_host, c, &c->addrs);
+	r = dns_lookup(c->w->dns, c->hop_host, c->w->now, resolved, c,
+	    &c->addrs);
 	if (r == 1)
-		conn_resolved(c, &c->addrs);
+		resolved(c, &c->addrs);
 	else if (r == -1)
 		conn_close(c, 502, "the resolver is busy or gone");
 }
@@ -340,7 +343,8 @@ attempt_next(struct conn *c)
 	return 0;
 }
 
-void
+/* Starts connecting c to the addresses in c->addrs (Happy Eyeballs). */
+static void
 upstream_connect(struct conn *c)
 {
 	size_t i;
@@ -356,6 +360,27 @@ upstream_connect(struct conn *c)
 		return;
 	if (attempts_pending(c) == 0)
 		connect_failed(c);
+}
+
+/* The hop's addresses are known: connect to them. c's lookup hook, and
+ * called at once for an answer dns_lookup already had. */
+static void
+resolved(void *arg, const struct dns_result *res)
+{
+	struct conn *c = arg;
+	char why[WHY_MAX];
+
+	if (c->dead)
+		return;
+	if (res->error != 0) {
+		snprintf(why, sizeof(why), "cannot resolve %s: %s",
+		    c->hop_host, dns_strerror(res->error));
+		upstream_fail(c, 502, why);
+		return;
+	}
+	if (&c->addrs != res)
+		c->addrs = *res;
+	upstream_connect(c);
 }
 
 size_t
