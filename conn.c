@@ -2074,11 +2074,26 @@ conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
 	conn_run(c);
 }
 
+int64_t
+conn_deadline(const struct conn *c)
+{
+	int64_t he;
+
+	if (c->state != CS_CONNECT || (he = upstream_connect_due(c)) < 0)
+		return c->deadline;
+	return c->deadline < 0 || he < c->deadline ? he : c->deadline;
+}
+
 void
 conn_timeout(struct conn *c)
 {
 	char why[WHY_MAX];
 
+	/* the time may be the next Happy Eyeballs attempt's, not c's own */
+	if (c->state == CS_CONNECT)
+		upstream_connect_tick(c);
+	if (c->dead || c->deadline < 0 || c->deadline > c->w->now)
+		return;
 	switch (c->state) {
 	case CS_HEAD:
 		if (buf_len(&c->client.in) == 0)

@@ -118,8 +118,7 @@ pollset_build(struct worker *w, struct pollset *ps, int sigfd)
 
 	for (c = w->conns; c != NULL; c = c->next)
 		nconns++;
-	if (pollset_reserve(ps, 2 + w->nls + nconns * (2 + MAX_HE_ATTEMPTS))
-	    == -1)
+	if (pollset_reserve(ps, 2 + w->nls + nconns * CONN_POLLFDS_MAX) == -1)
 		return 100;	/* try again shortly with what we have */
 	ps->n = ps->nslots = 0;
 	pollset_add(ps, sigfd, POLLIN);
@@ -142,11 +141,9 @@ pollset_build(struct worker *w, struct pollset *ps, int sigfd)
 		s->first = ps->n;
 		s->n = conn_pollfds(c, ps->pfd + ps->n, ps->cap - ps->n);
 		ps->n += s->n;
-		next = min_deadline(next, c->deadline);
-		if (c->state == CS_CONNECT)
-			next = min_deadline(next, c->he_next);
+		next = min_deadline(next, conn_deadline(c));
 	}
-	if ((pool_next = pool_expire(w)) >= 0)
+	if ((pool_next = upstream_tick(w)) >= 0)
 		next = min_deadline(next, w->now + pool_next);
 	if (w->quitting)
 		next = min_deadline(next, w->quit_deadline);
@@ -198,14 +195,11 @@ static void
 check_deadlines(struct worker *w)
 {
 	struct conn *c, *next;
+	int64_t t;
 
 	for (c = w->conns; c != NULL; c = next) {
 		next = c->next;
-		if (c->dead)
-			continue;
-		if (c->state == CS_CONNECT)
-			upstream_connect_tick(c);
-		if (!c->dead && c->deadline >= 0 && c->deadline <= w->now)
+		if (!c->dead && (t = conn_deadline(c)) >= 0 && t <= w->now)
 			conn_timeout(c);
 	}
 }

@@ -1391,7 +1391,16 @@ int	 conn_accept(struct worker *, const struct listener *);
 size_t	 conn_pollfds(struct conn *, struct pollfd *, size_t room);
 /* Handles poll results for c's descriptors (in conn_pollfds order). */
 void	 conn_events(struct conn *, const struct pollfd *, size_t n);
-/* Called when c's deadline has passed. */
+/* The most descriptors conn_pollfds() adds for one connection: its two
+ * endpoints and its Happy Eyeballs attempts. */
+#define CONN_POLLFDS_MAX	(2 + MAX_HE_ATTEMPTS)
+/* When c next has something to do without any event: the nearest of its
+ * deadline and, while it connects, its next Happy Eyeballs attempt;
+ * -1 for never. */
+int64_t	 conn_deadline(const struct conn *);
+/* Called once conn_deadline(c) has come: starts the attempt that is
+ * due, or handles c's deadline (a timeout: an answer, a retry, or a
+ * close). */
 void	 conn_timeout(struct conn *);
 /* Closes c now: logs once, frees its buffers at the end of the turn. */
 void	 conn_close(struct conn *, int status, const char *reason);
@@ -1454,6 +1463,8 @@ size_t	 upstream_connect_pollfds(struct conn *, struct pollfd *, size_t);
 /* Poll results for the connect attempts; on success c->server.fd is set
  * and conn_connected() is called, on failure conn_close(). */
 void	 upstream_connect_events(struct conn *, const struct pollfd *, size_t);
+/* When the next attempt is due, or -1 for none. */
+int64_t	 upstream_connect_due(const struct conn *);
 /* Starts the next attempt when its delay is due. */
 void	 upstream_connect_tick(struct conn *);
 void	 upstream_connect_abort(struct conn *);
@@ -1461,8 +1472,10 @@ void	 upstream_connect_abort(struct conn *);
 int	 pool_take(struct worker *, const char *key);
 /* Keeps fd for reuse; a full pool closes its oldest entry. */
 void	 pool_put(struct worker *, const char *key, int *fd);
-/* Closes expired idle connections; returns ms to the next expiry or -1. */
-int64_t	 pool_expire(struct worker *);
+/* The worker's upstream housekeeping, once every loop turn: closes the
+ * pooled connections that have expired. Returns the ms until it has
+ * more to do, or -1. */
+int64_t	 upstream_tick(struct worker *);
 /* The connection to the server is up. */
 void	 conn_connected(struct conn *);
 

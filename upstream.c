@@ -439,6 +439,12 @@ upstream_connect_events(struct conn *c, const struct pollfd *pfd, size_t n)
 		connect_failed(c);
 }
 
+int64_t
+upstream_connect_due(const struct conn *c)
+{
+	return c->he_next;
+}
+
 void
 upstream_connect_tick(struct conn *c)
 {
@@ -522,7 +528,7 @@ pool_put(struct worker *w, const char *key, int *fd)
 }
 
 int64_t
-pool_expire(struct worker *w)
+upstream_tick(struct worker *w)
 {
 	int64_t next = -1;
 	size_t i = 0;
