@@ -1463,7 +1463,7 @@ size_t	 upstream_connect_pollfds(struct conn *, struct pollfd *, size_t);
 /* Poll results for the connect attempts; on success c->server.fd is set
  * and conn_connected() is called, on failure conn_close(). */
 void	 upstream_connect_events(struct conn *, const struct pollfd *, size_t);
-/* When the next attempt is due, or -1 for none. */
+/* When the next attempt is due, or -1 when no address is left to try. */
 int64_t	 upstream_connect_due(const struct conn *);
 /* Starts the next attempt when its delay is due. */
 void	 upstream_connect_tick(struct conn *);

@@ -442,6 +442,11 @@ upstream_connect_events(struct conn *c, const struct pollfd *pfd, size_t n)
 int64_t
 upstream_connect_due(const struct conn *c)
 {
+	/* he_next is set with each attempt, the last one too: once no
+	 * address is left there is nothing to start, and a time in the past
+	 * would make the loop spin until the connect ends */
+	if (c->next_addr >= c->addrs.n)
+		return -1;
 	return c->he_next;
 }
 
