@@ -1,7 +1,8 @@
 /*
  * loop.c: a worker's single-threaded poll() loop. What each descriptor
  * waits for is recomputed from the connections' state every turn; the
- * nearest deadline is the poll timeout.
+ * nearest deadline is the poll timeout. The signal flags and self-pipe
+ * live here too, for the master's loop as well as the workers'.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,9 @@
 
 #define ACCEPT_BURST	64	/* accepts per listener per turn */
 #define EMFILE_PAUSE_MS	100	/* accept pause when out of fds */
+
+volatile sig_atomic_t sig_term, sig_quit, sig_hup, sig_chld;
+static int sig_wfd = -1;	/* the self-pipe's write end */
 
 struct slot {
 	struct conn	*c;
@@ -308,4 +312,69 @@ worker_main(const struct config *cfg, struct listener *ls, size_t nls,
 		check_deadlines(&w);
 		conn_reap(&w);
 	}
+}
+
+/* ---------------------------------------------------------- signals */
+
+/* Used by the master as well as the workers: a handler only counts or
+ * sets a flag and wakes the loop through the self-pipe; the loop does
+ * the work. */
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+
+	if (sig == SIGTERM || sig == SIGINT)
+		sig_term = sig_term < 2 ? sig_term + 1 : 2;
+	else if (sig == SIGQUIT)
+		sig_quit = 1;
+	else if (sig == SIGHUP)
+		sig_hup = 1;
+	else if (sig == SIGCHLD)
+		sig_chld = 1;
+	if (sig_wfd != -1 && write(sig_wfd, &c, 1) == -1) {
+		/* the pipe is full: a wakeup is already pending */
+	}
+	errno = saved;
+}
+
+int
+signals_init(int *rfd)
+{
+	static int pfd[2] = { -1, -1 };
+	struct sigaction sa;
+	int i;
+
+	fd_close_pair(pfd);
+	if (pipe(pfd) == -1)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		fcntl(pfd[i], F_SETFL, fcntl(pfd[i], F_GETFL) | O_NONBLOCK);
+		fcntl(pfd[i], F_SETFD, FD_CLOEXEC);
+	}
+	sig_wfd = pfd[1];
+	*rfd = pfd[0];
+	sig_term = sig_quit = sig_hup = sig_chld = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	return 0;
+}
+
+void
+signals_drain(int rfd)
+{
+	char tmp[64];
+
+	while (read(rfd, tmp, sizeof(tmp)) > 0)
+		;
 }

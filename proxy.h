@@ -1051,6 +1051,7 @@ extern volatile sig_atomic_t sig_term, sig_quit, sig_hup, sig_chld;
 /* Installs the signal handlers (flags above plus a self-pipe write);
  * *rfd is the pipe's read end to poll. Called again in each child. */
 int	 signals_init(int *rfd);
+/* Empties the self-pipe once poll has found it readable. */
 void	 signals_drain(int rfd);
 
 /* ----------------------------------------------------------------- pac.c */
