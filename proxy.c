@@ -9,7 +9,6 @@
 #include <sys/wait.h>
 #include <grp.h>
 #include <pwd.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <ctype.h>
@@ -1191,25 +1190,6 @@ config_finish(struct config *cfg)
 	snprintf(cfg->via, sizeof(cfg->via), "1.1 %.64s (proxy/%s)", host,
 	    PROXY_VERSION);
 	return 0;
-}
-
-void
-addr_format(const struct sockaddr *sa, char *out, size_t size)
-{
-	char ip[INET6_ADDRSTRLEN];
-
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
-		snprintf(out, size, "[%s]:%u", ip, ntohs(s6->sin6_port));
-	} else if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)sa;
-
-		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
-		snprintf(out, size, "%s:%u", ip, ntohs(s4->sin_port));
-	} else
-		snprintf(out, size, "?");
 }
 
 static int

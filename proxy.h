@@ -170,6 +170,8 @@ int	 fd_std_open(void);
  * 0 or -1. */
 int	 parse_hostport(const char *s, size_t n, char *host, size_t hostsz,
 	    uint16_t *port, uint16_t defport);
+/* Formats an address as "1.2.3.4:80" or "[::1]:80". */
+void	 addr_format(const struct sockaddr *, char *, size_t);
 
 /* ---------------------------------------------------------------- http.c */
 
@@ -981,8 +983,6 @@ struct listener {
  * flag).
  */
 int	 proxy_main(int argc, char *argv[]);
-/* Formats an address as "1.2.3.4:80" or "[::1]:80". */
-void	 addr_format(const struct sockaddr *, char *, size_t);
 
 /* ---------------------------------------------------------------- loop.c */
 
