@@ -341,6 +341,30 @@ error_response(struct conn *c, int status, const char *reason, char *dst,
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 
+/* Client connections open in the whole proxy, as the board shows; this
+ * worker's alone when it has no board. */
+static long
+clients_open(const struct worker *w)
+{
+	long i, n, sum = 0;
+
+	if (w->board == NULL || w->slot == NULL)
+		return (long)w->nclients;
+	n = w->board->nslots;
+	for (i = 0; i < n && i < MAX_SLOTS; i++)
+		sum += w->board->slot[i].clients;
+	return sum;
+}
+
+/* Counts a client in (+1) or out (-1), on the board too. */
+static void
+clients_count(struct worker *w, int delta)
+{
+	w->nclients += (size_t)(ptrdiff_t)delta;
+	if (w->slot != NULL)
+		w->slot->clients = (long)w->nclients;
+}
+
 static void
 conn_unlink(struct conn *c)
 {
@@ -355,7 +379,7 @@ conn_unlink(struct conn *c)
 	c->next = w->dead;
 	c->prev = NULL;
 	w->dead = c;
-	worker_count_client(w, -1);
+	clients_count(w, -1);
 }
 
 static void
@@ -655,7 +679,7 @@ conn_accept(struct worker *w, const struct listener *l)
 		refuse_forbidden(fd, peer);
 		return 0;
 	}
-	if ((nopen = worker_clients(w)) >= cfg->max_clients) {
+	if ((nopen = clients_open(w)) >= cfg->max_clients) {
 		refuse_busy(fd, peer, nopen);
 		return 0;
 	}
@@ -680,7 +704,7 @@ conn_accept(struct worker *w, const struct listener *l)
 	if (w->conns != NULL)
 		w->conns->prev = c;
 	w->conns = c;
-	worker_count_client(w, 1);
+	clients_count(w, 1);
 	log_debug("%s: accepted", c->peer);
 	if (l->tunnel >= 0)
 		tunnel_start(c, &cfg->tunnels[l->tunnel]);

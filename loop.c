@@ -221,27 +221,6 @@ worker_quit(struct worker *w)
 	conn_reap(w);
 }
 
-long
-worker_clients(const struct worker *w)
-{
-	long i, n, sum = 0;
-
-	if (w->board == NULL || w->slot == NULL)
-		return (long)w->nclients;
-	n = w->board->nslots;
-	for (i = 0; i < n && i < MAX_SLOTS; i++)
-		sum += w->board->slot[i].clients;
-	return sum;
-}
-
-void
-worker_count_client(struct worker *w, int delta)
-{
-	w->nclients += (size_t)(ptrdiff_t)delta;
-	if (w->slot != NULL)
-		w->slot->clients = (long)w->nclients;
-}
-
 /* Cuts what is still open, each exchange logged as aborted, and ends. */
 static void
 worker_exit(struct worker *w, const char *why)

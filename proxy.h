@@ -1041,10 +1041,6 @@ struct worker {
  * is its place on the board (-1 or a NULL board: none). */
 void	 worker_main(const struct config *, struct listener *, size_t nls,
 	    int id, struct board *, int slot) __attribute__((noreturn));
-/* Client connections open in the whole proxy, as the board shows. */
-long	 worker_clients(const struct worker *);
-/* Counts a client in (+1) or out (-1), on the board too. */
-void	 worker_count_client(struct worker *, int delta);
 /* Signal state for the worker loop and the master: sig_term counts
  * SIGTERM and SIGINT (to 2), sig_quit is SIGQUIT, "stop at once". */
 extern volatile sig_atomic_t sig_term, sig_quit, sig_hup, sig_chld;
