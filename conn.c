@@ -784,12 +784,6 @@ request_note(struct conn *c, const char *buf, const struct http_head *h)
 	    (h->flags & HTTP_F_KEEPALIVE) != 0;
 }
 
-const struct ntlm_creds *
-conn_creds(const struct conn *c)
-{
-	return c->creds != NULL ? c->creds : &c->w->cfg->creds;
-}
-
 /* Decodes "Proxy-Authorization: Basic ..." into user and password;
  * 0, or -1 when there is none or it is malformed. */
 static int

@@ -1379,9 +1379,6 @@ struct conn {
 	size_t		 retry_cap;
 };
 
-/* The credentials for c's parent login: the client's own with
- * --ntlm-to-basic, else the configured ones. */
-const struct ntlm_creds *conn_creds(const struct conn *);
 /* Accepts one client on a listener; 0 or -1 when nothing was accepted. */
 int	 conn_accept(struct worker *, const struct listener *);
 /* Adds the descriptors c waits on to pfd; returns how many. */

@@ -579,6 +579,14 @@ random_bytes(unsigned char *out, size_t n)
 	}
 }
 
+/* The credentials for c's parent login: the client's own with
+ * --ntlm-to-basic, else the configured ones. */
+static const struct ntlm_creds *
+parent_creds(const struct conn *c)
+{
+	return c->creds != NULL ? c->creds : &c->w->cfg->creds;
+}
+
 size_t
 upstream_ntlm_probe(const struct conn *c, char *dst, size_t cap)
 {
@@ -587,8 +595,8 @@ upstream_ntlm_probe(const struct conn *c, char *dst, size_t cap)
 	const char *fmt = strchr(c->host, ':') ? "[%s]:%u" : "%s:%u";
 	int n;
 
-	if (ntlm_http_type1(cfg->dialect, 0, conn_creds(c)->domain,
-	    conn_creds(c)->workstation, t1, sizeof(t1)) < 0)
+	if (ntlm_http_type1(cfg->dialect, 0, parent_creds(c)->domain,
+	    parent_creds(c)->workstation, t1, sizeof(t1)) < 0)
 		return 0;
 	snprintf(target, sizeof(target), fmt, c->host, c->port);
 	/* a request without a body; HEAD for anything but CONNECT, so a
@@ -649,7 +657,7 @@ upstream_ntlm_answer(struct conn *c, const char *buf,
 {
 	char t3[NTLM_MSG_MAX * 2];
 
-	if (ntlm_type3_from(c->w->cfg, conn_creds(c), buf, h,
+	if (ntlm_type3_from(c->w->cfg, parent_creds(c), buf, h,
 	    c->hop->name, t3, sizeof(t3), why,
 	    whysz) == -1)
 		return -1;
