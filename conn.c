@@ -341,6 +341,30 @@ error_response(struct conn *c, int status, const char *reason, char *dst,
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 
+/* Client connections open in the whole proxy, as the board shows; this
+ * worker's alone when it has no board. */
+static long
+clients_open(const struct worker *w)
+{
+	long i, n, sum = 0;
+
+	if (w->board == NULL || w->slot == NULL)
+		return (long)w->nclients;
+	n = w->board->nslots;
+	for (i = 0; i < n && i < MAX_SLOTS; i++)
+		sum += w->board->slot[i].clients;
+	return sum;
+}
+
+/* Counts a client in (+1) or out (-1), on the board too. */
+static void
+clients_count(struct worker *w, int delta)
+{
+	w->nclients += (size_t)(ptrdiff_t)delta;
+	if (w->slot != NULL)
+		w->slot->clients = (long)w->nclients;
+}
+
 static void
 conn_unlink(struct conn *c)
 {
@@ -355,7 +379,7 @@ conn_unlink(struct conn *c)
 	c->next = w->dead;
 	c->prev = NULL;
 	w->dead = c;
-	worker_count_client(w, -1);
+	clients_count(w, -1);
 }
 
 static void
@@ -655,7 +679,7 @@ conn_accept(struct worker *w, const struct listener *l)
 		refuse_forbidden(fd, peer);
 		return 0;
 	}
-	if ((nopen = worker_clients(w)) >= cfg->max_clients) {
+	if ((nopen = clients_open(w)) >= cfg->max_clients) {
 		refuse_busy(fd, peer, nopen);
 		return 0;
 	}
@@ -680,7 +704,7 @@ conn_accept(struct worker *w, const struct listener *l)
 	if (w->conns != NULL)
 		w->conns->prev = c;
 	w->conns = c;
-	worker_count_client(w, 1);
+	clients_count(w, 1);
 	log_debug("%s: accepted", c->peer);
 	if (l->tunnel >= 0)
 		tunnel_start(c, &cfg->tunnels[l->tunnel]);
@@ -758,12 +782,6 @@ request_note(struct conn *c, const char *buf, const struct http_head *h)
 	}
 	c->client_keepalive = h->minor == 1 ? !(h->flags & HTTP_F_CLOSE) :
 	    (h->flags & HTTP_F_KEEPALIVE) != 0;
-}
-
-const struct ntlm_creds *
-conn_creds(const struct conn *c)
-{
-	return c->creds != NULL ? c->creds : &c->w->cfg->creds;
 }
 
 /* Decodes "Proxy-Authorization: Basic ..." into user and password;
@@ -993,6 +1011,8 @@ pac_url(const struct conn *c, char *url, size_t size)
 	url[o.overflow ? 0 : o.len] = '\0';
 }
 
+static void conn_pac_answered(void *, const char *, const char *);
+
 /* Sends c toward its next hop: asks the PAC file first, when there is
  * one. */
 static void
@@ -1009,7 +1029,8 @@ request_route(struct conn *c)
 		return;
 	}
 	pac_url(c, url, sizeof(url));
-	r = dns_pac_query(c->w->dns, url, c->host, c, answer, sizeof(answer));
+	r = dns_pac_query(c->w->dns, url, c->host, c->w->now,
+	    conn_pac_answered, c, answer, sizeof(answer));
 	if (r == 1)
 		conn_pac_answered(c, answer, NULL);
 	else if (r == -1)
@@ -1039,14 +1060,19 @@ pac_kind(enum pac_type t, int *ok)
 	}
 }
 
-void
-conn_pac_answered(struct conn *c, const char *answer, const char *why)
+/* The PAC file answered c's route query: answer, or NULL and why. The
+ * resolver calls it as the hook request_route registered. */
+static void
+conn_pac_answered(void *arg, const char *answer, const char *why)
 {
+	struct conn *c = arg;
 	struct pac_proxy pp[PAC_RESULT_MAX];
 	int i, n = answer ? pac_parse_result(answer, pp, PAC_RESULT_MAX) : -1;
 	size_t k = 0;
 	int ok;
 
+	if (c->dead)
+		return;
 	if (n > 0 && (c->pac_hops = calloc((size_t)n, sizeof(*c->pac_hops)))
 	    != NULL)
 		for (i = 0; i < n; i++) {
@@ -1384,22 +1410,6 @@ auth_refused(struct conn *c)
 	    cfg->creds.domain[0] ? "\\" : "", cfg->creds.user,
 	    AUTH_BACKOFF_S);
 	conn_close(c, 502, why);
-}
-
-void
-conn_resolved(struct conn *c, const struct dns_result *res)
-{
-	char why[WHY_MAX];
-
-	if (res->error != 0) {
-		snprintf(why, sizeof(why), "cannot resolve %s: %s",
-		    c->hop_host, dns_strerror(res->error));
-		upstream_fail(c, 502, why);
-		return;
-	}
-	if (&c->addrs != res)
-		c->addrs = *res;
-	upstream_connect(c);
 }
 
 /* Our SOCKS5 messages go ahead of the client's bytes, as the NTLM
@@ -2082,11 +2092,26 @@ conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
 	conn_run(c);
 }
 
+int64_t
+conn_deadline(const struct conn *c)
+{
+	int64_t he;
+
+	if (c->state != CS_CONNECT || (he = upstream_connect_due(c)) < 0)
+		return c->deadline;
+	return c->deadline < 0 || he < c->deadline ? he : c->deadline;
+}
+
 void
 conn_timeout(struct conn *c)
 {
 	char why[WHY_MAX];
 
+	/* the time may be the next Happy Eyeballs attempt's, not c's own */
+	if (c->state == CS_CONNECT)
+		upstream_connect_tick(c);
+	if (c->dead || c->deadline < 0 || c->deadline > c->w->now)
+		return;
 	switch (c->state) {
 	case CS_HEAD:
 		if (buf_len(&c->client.in) == 0)

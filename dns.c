@@ -51,10 +51,14 @@ struct dns_answer {
 	char		 err[256];		/* or why there is none */
 };
 
+/* A query in flight, with the hook its asker registered: the answer
+ * goes back through it, so dns.c needs to know nothing of its askers. */
 struct dns_pending {
 	uint32_t	 id;		/* 0: free */
 	int		 type;
-	struct conn	*owner;
+	dns_done_fn	 done;		/* Q_DNS */
+	dns_pac_done_fn	 pac_done;	/* Q_PAC */
+	void		*arg;		/* NULL: cancelled, answer dropped */
 	char		 host[HOST_MAX];
 };
 
@@ -309,7 +313,7 @@ wpad_find(const struct config *cfg, size_t *len, char *from,
 			    d = strchr(d, '.') + 1) {
 				snprintf(url, sizeof(url),
 				    "http://wpad.%s/wpad.dat", d);
-				if ((src = upstream_fetch(url, cfg->socktimeout,
+				if ((src = fetch_url(url, cfg->socktimeout,
 				    len, err, errsz)) != NULL) {
 					strlcpy_p(from, url, fromsz);
 					log_info("WPAD: found %s", url);
@@ -341,8 +345,7 @@ dns_pac_fetch(const struct config *cfg, size_t *len, char *from,
 		return wpad_find(cfg, len, from, fromsz, err, errsz);
 	strlcpy_p(from, cfg->pac, fromsz);
 	if (strncasecmp(cfg->pac, "http://", 7) == 0)
-		return upstream_fetch(cfg->pac, cfg->socktimeout, len, err,
-		    errsz);
+		return fetch_url(cfg->pac, cfg->socktimeout, len, err, errsz);
 	if ((src = config_slurp(cfg->pac, 16 << 20, len)) == NULL)
 		snprintf(err, errsz, "%s: %s", cfg->pac, strerror(errno));
 	return src;
@@ -361,7 +364,7 @@ struct pac_fetch {
 };
 
 static void
-fetch_child(const struct config *cfg, int fd)
+pac_fetch_child(const struct config *cfg, int fd)
 {
 	char err[512], from[PAC_URL_MAX], *src;
 	size_t len, off;
@@ -383,7 +386,7 @@ fetch_child(const struct config *cfg, int fd)
 }
 
 static void
-fetch_start(const struct config *cfg, struct pac_fetch *f)
+pac_fetch_start(const struct config *cfg, struct pac_fetch *f)
 {
 	int pfd[2];
 
@@ -396,7 +399,7 @@ fetch_start(const struct config *cfg, struct pac_fetch *f)
 		return;
 	case 0:
 		fd_close(&pfd[0]);
-		fetch_child(cfg, pfd[1]);
+		pac_fetch_child(cfg, pfd[1]);
 		_exit(0);
 	default:
 		fd_close(&pfd[1]);
@@ -408,7 +411,7 @@ fetch_start(const struct config *cfg, struct pac_fetch *f)
 /* The fetched file is whole: compile it, keeping the last good one on
  * any failure. */
 static void
-fetch_done(const struct config *cfg, struct pac_fetch *f)
+pac_fetch_done(const struct config *cfg, struct pac_fetch *f)
 {
 	const char *from, *src;
 	char err[512];
@@ -445,7 +448,7 @@ fetch_done(const struct config *cfg, struct pac_fetch *f)
 
 /* Reads what the fetching child sends, bounded. */
 static void
-fetch_read(const struct config *cfg, struct pac_fetch *f)
+pac_fetch_read(const struct config *cfg, struct pac_fetch *f)
 {
 	ssize_t n;
 	char *nb;
@@ -470,7 +473,7 @@ fetch_read(const struct config *cfg, struct pac_fetch *f)
 		return;
 	fd_close(&f->fd);
 	f->buf[f->len] = '\0';
-	fetch_done(cfg, f);
+	pac_fetch_done(cfg, f);
 }
 
 static void
@@ -531,7 +534,7 @@ helper_main(int fd, const struct config *cfg)
 	sigaction(SIGTERM, &sa, NULL);
 	for (;;) {
 		if (cfg->pac != NULL && now_ms() >= next) {
-			fetch_start(cfg, &f);
+			pac_fetch_start(cfg, &f);
 			next = now_ms() + cfg->proxyreload * 1000;
 		}
 		pfd[0].fd = fd;
@@ -543,7 +546,7 @@ helper_main(int fd, const struct config *cfg)
 		    <= 0)
 			continue;
 		if (pfd[1].revents)
-			fetch_read(cfg, &f);
+			pac_fetch_read(cfg, &f);
 		if (pfd[0].revents == 0)
 			continue;
 		n = recv(fd, &q, sizeof(q), 0);
@@ -669,10 +672,11 @@ cache_store(struct dns *d, const char *host, const struct dns_result *res,
 	    1000;
 }
 
-/* Sends a query to the helper; 0, or -1 when none can be sent. */
+/* Sends a query to the helper; 0, or -1 when none can be sent. The
+ * caller fills in the slot's hook. */
 static int
 query_send(struct dns *d, int type, const char *host, const char *url,
-    struct conn *owner, const char *key)
+    const char *key, struct dns_pending **slot)
 {
 	struct dns_pending *p = NULL;
 	struct dns_query q;
@@ -695,34 +699,40 @@ query_send(struct dns *d, int type, const char *host, const char *url,
 		return -1;
 	p->id = q.id;
 	p->type = type;
-	p->owner = owner;
+	p->done = NULL;
+	p->pac_done = NULL;
 	strlcpy_p(p->host, key, sizeof(p->host));
+	*slot = p;
 	return 0;
 }
 
 int
-dns_lookup(struct dns *d, const char *host, struct conn *owner,
-    struct dns_result *res)
+dns_lookup(struct dns *d, const char *host, int64_t now, dns_done_fn done,
+    void *arg, struct dns_result *res)
 {
+	struct dns_pending *p;
 	struct dns_cache *ce;
 
 	if (literal(host, res))
 		return 1;
-	if (d != NULL && (ce = cache_find(d, host, owner->w->now)) != NULL) {
+	if (d != NULL && (ce = cache_find(d, host, now)) != NULL) {
 		*res = ce->res;
 		return 1;
 	}
 	res->error = EAI_AGAIN;
 	res->n = 0;
-	if (d == NULL)
+	if (d == NULL || query_send(d, Q_DNS, host, NULL, host, &p) == -1)
 		return -1;
-	return query_send(d, Q_DNS, host, NULL, owner, host);
+	p->done = done;
+	p->arg = arg;
+	return 0;
 }
 
 int
-dns_pac_query(struct dns *d, const char *url, const char *host,
-    struct conn *owner, char *answer, size_t size)
+dns_pac_query(struct dns *d, const char *url, const char *host, int64_t now,
+    dns_pac_done_fn done, void *arg, char *answer, size_t size)
 {
+	struct dns_pending *slot;
 	size_t i;
 
 	char key[HOST_MAX];
@@ -738,13 +748,16 @@ dns_pac_query(struct dns *d, const char *url, const char *host,
 	snprintf(key, sizeof(key), "%016llx %.200s", (unsigned long long)h,
 	    host);
 	for (i = 0; i < PAC_CACHE_SIZE; i++)
-		if (d->pcache[i].expires > owner->w->now &&
+		if (d->pcache[i].expires > now &&
 		    strcmp(d->pcache[i].host, key) == 0) {
 			strlcpy_p(answer, d->pcache[i].answer, size);
 			return 1;
 		}
-	(void)host;
-	return query_send(d, Q_PAC, host, url, owner, key);
+	if (query_send(d, Q_PAC, host, url, key, &slot) == -1)
+		return -1;
+	slot->pac_done = done;
+	slot->arg = arg;
+	return 0;
 }
 
 static void
@@ -768,51 +781,51 @@ pac_cache_store(struct dns *d, const char *host, const char *answer,
 }
 
 void
-dns_cancel(struct dns *d, struct conn *owner)
+dns_cancel(struct dns *d, const void *arg)
 {
 	size_t i;
 
 	if (d == NULL)
 		return;
 	for (i = 0; i < DNS_MAX_INFLIGHT; i++)
-		if (d->pending[i].owner == owner)
-			d->pending[i].owner = NULL;	/* answer dropped */
+		if (d->pending[i].arg == arg)
+			d->pending[i].arg = NULL;	/* answer dropped */
 }
 
+/* Caches the answer, frees its slot, then calls the asker's hook: the
+ * hook may ask again, and find the slot and the answer there. */
 static void
-answer_dispatch(struct worker *w, struct dns_pending *p,
-    struct dns_answer *ans)
+answer_dispatch(struct dns *d, struct dns_pending *p, struct dns_answer *ans,
+    int64_t now)
 {
-	struct conn *owner = p->owner;
+	struct dns_pending q = *p;
 
 	if (p->type == Q_PAC) {
 		/* a new PAC file: what was cached came from the old one */
-		if (ans->pac_gen != w->dns->pac_gen) {
-			memset(w->dns->pcache, 0, sizeof(w->dns->pcache));
-			w->dns->pac_gen = ans->pac_gen;
+		if (ans->pac_gen != d->pac_gen) {
+			memset(d->pcache, 0, sizeof(d->pcache));
+			d->pac_gen = ans->pac_gen;
 		}
 		ans->pac[sizeof(ans->pac) - 1] = '\0';
 		ans->err[sizeof(ans->err) - 1] = '\0';
 		if (ans->err[0] == '\0')
-			pac_cache_store(w->dns, p->host, ans->pac, w->now);
+			pac_cache_store(d, p->host, ans->pac, now);
 	} else
-		cache_store(w->dns, p->host, &ans->res, w->now);
+		cache_store(d, p->host, &ans->res, now);
 	p->id = 0;
-	p->owner = NULL;
-	if (owner == NULL || owner->dead)
+	p->arg = NULL;
+	if (q.arg == NULL)
 		return;
-	if (p->type == Q_PAC)
-		conn_pac_answered(owner, ans->err[0] ? NULL : ans->pac,
-		    ans->err);
+	if (q.type == Q_PAC)
+		q.pac_done(q.arg, ans->err[0] ? NULL : ans->pac, ans->err);
 	else
-		conn_resolved(owner, &ans->res);
+		q.done(q.arg, &ans->res);
 }
 
-void
-dns_read(struct worker *w)
+int
+dns_read(struct dns *d, int64_t now)
 {
 	static struct dns_answer ans;
-	struct dns *d = w->dns;
 	ssize_t n;
 	size_t i;
 
@@ -821,19 +834,13 @@ dns_read(struct worker *w)
 			continue;
 		for (i = 0; i < DNS_MAX_INFLIGHT; i++)
 			if (d->pending[i].id == ans.id) {
-				answer_dispatch(w, &d->pending[i], &ans);
+				answer_dispatch(d, &d->pending[i], &ans, now);
 				break;
 			}
-		if (w->dns == NULL)
-			return;
 	}
-	if (n == 0) {
-		if (w->quitting || sig_term)
-			log_debug("resolver helper exited");
-		else
-			log_warnx("resolver helper exited");
-		fd_close(&d->fd);
-		w->dns = NULL;
-		free(d);
-	}
+	if (n != 0)
+		return 0;
+	fd_close(&d->fd);	/* the helper is gone */
+	free(d);
+	return -1;
 }

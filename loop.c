@@ -1,7 +1,8 @@
 /*
  * loop.c: a worker's single-threaded poll() loop. What each descriptor
  * waits for is recomputed from the connections' state every turn; the
- * nearest deadline is the poll timeout.
+ * nearest deadline is the poll timeout. The signal flags and self-pipe
+ * live here too, for the master's loop as well as the workers'.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,9 @@
 
 #define ACCEPT_BURST	64	/* accepts per listener per turn */
 #define EMFILE_PAUSE_MS	100	/* accept pause when out of fds */
+
+volatile sig_atomic_t sig_term, sig_quit, sig_hup, sig_chld;
+static int sig_wfd = -1;	/* the self-pipe's write end */
 
 struct slot {
 	struct conn	*c;
@@ -118,8 +122,7 @@ pollset_build(struct worker *w, struct pollset *ps, int sigfd)
 
 	for (c = w->conns; c != NULL; c = c->next)
 		nconns++;
-	if (pollset_reserve(ps, 2 + w->nls + nconns * (2 + MAX_HE_ATTEMPTS))
-	    == -1)
+	if (pollset_reserve(ps, 2 + w->nls + nconns * CONN_POLLFDS_MAX) == -1)
 		return 100;	/* try again shortly with what we have */
 	ps->n = ps->nslots = 0;
 	pollset_add(ps, sigfd, POLLIN);
@@ -142,11 +145,9 @@ pollset_build(struct worker *w, struct pollset *ps, int sigfd)
 		s->first = ps->n;
 		s->n = conn_pollfds(c, ps->pfd + ps->n, ps->cap - ps->n);
 		ps->n += s->n;
-		next = min_deadline(next, c->deadline);
-		if (c->state == CS_CONNECT)
-			next = min_deadline(next, c->he_next);
+		next = min_deadline(next, conn_deadline(c));
 	}
-	if ((pool_next = pool_expire(w)) >= 0)
+	if ((pool_next = upstream_tick(w)) >= 0)
 		next = min_deadline(next, w->now + pool_next);
 	if (w->quitting)
 		next = min_deadline(next, w->quit_deadline);
@@ -156,13 +157,27 @@ pollset_build(struct worker *w, struct pollset *ps, int sigfd)
 	    next - w->now);
 }
 
+/* Hands the resolver's answers to those who asked. A helper that has
+ * exited is forgotten: lookups fail from then on. */
+static void
+resolver_read(struct worker *w)
+{
+	if (dns_read(w->dns, w->now) == 0)
+		return;
+	w->dns = NULL;
+	if (w->quitting || sig_term)
+		log_debug("resolver helper exited");
+	else
+		log_warnx("resolver helper exited");
+}
+
 static void
 pollset_dispatch(struct worker *w, struct pollset *ps)
 {
 	size_t i;
 
 	if (ps->dns >= 0 && ps->pfd[ps->dns].revents)
-		dns_read(w);
+		resolver_read(w);
 	for (i = 0; i < w->nls && ps->accepting; i++)
 		if (ps->pfd[ps->ls + i].revents & POLLIN)
 			accept_clients(w, &w->ls[i]);
@@ -184,14 +199,11 @@ static void
 check_deadlines(struct worker *w)
 {
 	struct conn *c, *next;
+	int64_t t;
 
 	for (c = w->conns; c != NULL; c = next) {
 		next = c->next;
-		if (c->dead)
-			continue;
-		if (c->state == CS_CONNECT)
-			upstream_connect_tick(c);
-		if (!c->dead && c->deadline >= 0 && c->deadline <= w->now)
+		if (!c->dead && (t = conn_deadline(c)) >= 0 && t <= w->now)
 			conn_timeout(c);
 	}
 }
@@ -207,27 +219,6 @@ worker_quit(struct worker *w)
 		fd_close(&w->ls[i].fd);
 	conn_close_idle(w);
 	conn_reap(w);
-}
-
-long
-worker_clients(const struct worker *w)
-{
-	long i, n, sum = 0;
-
-	if (w->board == NULL || w->slot == NULL)
-		return (long)w->nclients;
-	n = w->board->nslots;
-	for (i = 0; i < n && i < MAX_SLOTS; i++)
-		sum += w->board->slot[i].clients;
-	return sum;
-}
-
-void
-worker_count_client(struct worker *w, int delta)
-{
-	w->nclients += (size_t)(ptrdiff_t)delta;
-	if (w->slot != NULL)
-		w->slot->clients = (long)w->nclients;
 }
 
 /* Cuts what is still open, each exchange logged as aborted, and ends. */
@@ -300,4 +291,69 @@ worker_main(const struct config *cfg, struct listener *ls, size_t nls,
 		check_deadlines(&w);
 		conn_reap(&w);
 	}
+}
+
+/* ---------------------------------------------------------- signals */
+
+/* Used by the master as well as the workers: a handler only counts or
+ * sets a flag and wakes the loop through the self-pipe; the loop does
+ * the work. */
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+
+	if (sig == SIGTERM || sig == SIGINT)
+		sig_term = sig_term < 2 ? sig_term + 1 : 2;
+	else if (sig == SIGQUIT)
+		sig_quit = 1;
+	else if (sig == SIGHUP)
+		sig_hup = 1;
+	else if (sig == SIGCHLD)
+		sig_chld = 1;
+	if (sig_wfd != -1 && write(sig_wfd, &c, 1) == -1) {
+		/* the pipe is full: a wakeup is already pending */
+	}
+	errno = saved;
+}
+
+int
+signals_init(int *rfd)
+{
+	static int pfd[2] = { -1, -1 };
+	struct sigaction sa;
+	int i;
+
+	fd_close_pair(pfd);
+	if (pipe(pfd) == -1)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		fcntl(pfd[i], F_SETFL, fcntl(pfd[i], F_GETFL) | O_NONBLOCK);
+		fcntl(pfd[i], F_SETFD, FD_CLOEXEC);
+	}
+	sig_wfd = pfd[1];
+	*rfd = pfd[0];
+	sig_term = sig_quit = sig_hup = sig_chld = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	return 0;
+}
+
+void
+signals_drain(int rfd)
+{
+	char tmp[64];
+
+	while (read(rfd, tmp, sizeof(tmp)) > 0)
+		;
 }

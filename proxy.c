@@ -9,7 +9,6 @@
 #include <sys/wait.h>
 #include <grp.h>
 #include <pwd.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <ctype.h>
@@ -26,9 +25,6 @@
 #include <unistd.h>
 
 #include "proxy.h"
-
-volatile sig_atomic_t sig_term, sig_quit, sig_hup, sig_chld;
-static int sig_wfd = -1;
 
 enum opt_type {
 	OPT_BOOL,	/* no value; --x=yes|no in files */
@@ -1196,25 +1192,6 @@ config_finish(struct config *cfg)
 	return 0;
 }
 
-void
-addr_format(const struct sockaddr *sa, char *out, size_t size)
-{
-	char ip[INET6_ADDRSTRLEN];
-
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
-		snprintf(out, size, "[%s]:%u", ip, ntohs(s6->sin6_port));
-	} else if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)sa;
-
-		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
-		snprintf(out, size, "%s:%u", ip, ntohs(s4->sin_port));
-	} else
-		snprintf(out, size, "?");
-}
-
 static int
 listener_open(struct listener *l, const struct addrinfo *ai, long backlog)
 {
@@ -1348,66 +1325,6 @@ listeners_open(const struct config *cfg, struct listener *ls,
 		return (ssize_t)n;
 	listeners_drop(ls, n, old, nold);
 	return rc;
-}
-
-static void
-on_signal(int sig)
-{
-	int saved = errno;
-	char c = (char)sig;
-
-	if (sig == SIGTERM || sig == SIGINT)
-		sig_term = sig_term < 2 ? sig_term + 1 : 2;
-	else if (sig == SIGQUIT)
-		sig_quit = 1;
-	else if (sig == SIGHUP)
-		sig_hup = 1;
-	else if (sig == SIGCHLD)
-		sig_chld = 1;
-	if (sig_wfd != -1 && write(sig_wfd, &c, 1) == -1) {
-		/* the pipe is full: a wakeup is already pending */
-	}
-	errno = saved;
-}
-
-int
-signals_init(int *rfd)
-{
-	static int pfd[2] = { -1, -1 };
-	struct sigaction sa;
-	int i;
-
-	fd_close_pair(pfd);
-	if (pipe(pfd) == -1)
-		return -1;
-	for (i = 0; i < 2; i++) {
-		fcntl(pfd[i], F_SETFL, fcntl(pfd[i], F_GETFL) | O_NONBLOCK);
-		fcntl(pfd[i], F_SETFD, FD_CLOEXEC);
-	}
-	sig_wfd = pfd[1];
-	*rfd = pfd[0];
-	sig_term = sig_quit = sig_hup = sig_chld = 0;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	return 0;
-}
-
-void
-signals_drain(int rfd)
-{
-	char tmp[64];
-
-	while (read(rfd, tmp, sizeof(tmp)) > 0)
-		;
 }
 
 static void

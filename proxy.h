@@ -170,6 +170,8 @@ int	 fd_std_open(void);
  * 0 or -1. */
 int	 parse_hostport(const char *s, size_t n, char *host, size_t hostsz,
 	    uint16_t *port, uint16_t defport);
+/* Formats an address as "1.2.3.4:80" or "[::1]:80". */
+void	 addr_format(const struct sockaddr *, char *, size_t);
 
 /* ---------------------------------------------------------------- http.c */
 
@@ -981,8 +983,6 @@ struct listener {
  * flag).
  */
 int	 proxy_main(int argc, char *argv[]);
-/* Formats an address as "1.2.3.4:80" or "[::1]:80". */
-void	 addr_format(const struct sockaddr *, char *, size_t);
 
 /* ---------------------------------------------------------------- loop.c */
 
@@ -1041,16 +1041,13 @@ struct worker {
  * is its place on the board (-1 or a NULL board: none). */
 void	 worker_main(const struct config *, struct listener *, size_t nls,
 	    int id, struct board *, int slot) __attribute__((noreturn));
-/* Client connections open in the whole proxy, as the board shows. */
-long	 worker_clients(const struct worker *);
-/* Counts a client in (+1) or out (-1), on the board too. */
-void	 worker_count_client(struct worker *, int delta);
 /* Signal state for the worker loop and the master: sig_term counts
  * SIGTERM and SIGINT (to 2), sig_quit is SIGQUIT, "stop at once". */
 extern volatile sig_atomic_t sig_term, sig_quit, sig_hup, sig_chld;
 /* Installs the signal handlers (flags above plus a self-pipe write);
  * *rfd is the pipe's read end to poll. Called again in each child. */
 int	 signals_init(int *rfd);
+/* Empties the self-pipe once poll has found it readable. */
 void	 signals_drain(int rfd);
 
 /* ----------------------------------------------------------------- pac.c */
@@ -1176,6 +1173,22 @@ int		 pac_parse_result(const char *s, struct pac_proxy *out,
 /* The name of a type as it is written in a result ("PROXY"). */
 const char	*pac_type_name(enum pac_type);
 
+/* --------------------------------------------------------------- fetch.c */
+
+/*
+ * A small blocking HTTP client, only for the places that may block
+ * (--magic and --pac-test before any worker runs, the resolver helper's
+ * PAC fetch); never called in a worker.
+ */
+
+/* A blocking connect with timeouts (timeout_s for connect, each read and
+ * each write); the fd or -1. */
+int	 fetch_dial(const char *host, uint16_t port, long timeout_s);
+/* GETs an http:// URL (at most 16 MiB): the body, NUL added, with its
+ * length in *len, or NULL with err filled ("URL: why"). */
+char	*fetch_url(const char *url, long timeout_s, size_t *len, char *err,
+	    size_t errsz);
+
 /* ----------------------------------------------------------------- dns.c */
 
 struct dns_result {
@@ -1197,21 +1210,33 @@ struct dns *dns_start(const struct config *, const int *close_fds,
 /* The descriptor to poll for answers. */
 int	 dns_fd(const struct dns *);
 /*
- * Looks host up for owner. Returns 1 with *res filled (an address literal
- * or a cached answer), 0 when the query went to the helper (the answer
- * comes to conn_resolved() through dns_read()), or -1 with *res->error
- * set when no query could be sent.
+ * The completion hook an asker registers with a query that goes to the
+ * helper: dns_read() calls it once with the answer, unless dns_cancel()
+ * came first. A lookup's hook gets the result (res->error set when there
+ * is none); a PAC query's gets FindProxyForURL's answer, or NULL and why
+ * not. arg is the asker's own, and names its queries for dns_cancel().
+ * This is how an answer comes back up: dns.c calls nothing above it.
  */
-int	 dns_lookup(struct dns *, const char *host, struct conn *owner,
-	    struct dns_result *res);
+typedef void (*dns_done_fn)(void *arg, const struct dns_result *res);
+typedef void (*dns_pac_done_fn)(void *arg, const char *answer,
+    const char *why);
 /*
- * FindProxyForURL(url, host) for owner, evaluated in the resolver helper
- * (where dnsResolve may block). Returns 1 with the answer in answer[size]
- * (cached per URL for PAC_CACHE_S), 0 when it went to the helper (the
- * answer comes to conn_pac_answered()), -1 when no query could be sent.
+ * Looks host up. Returns 1 with *res filled (an address literal, or an
+ * answer cached and still fresh at now), 0 when the query went to the
+ * helper (its answer comes to done(arg, ...) through dns_read()), or -1
+ * with res->error set when no query could be sent.
+ */
+int	 dns_lookup(struct dns *, const char *host, int64_t now,
+	    dns_done_fn done, void *arg, struct dns_result *res);
+/*
+ * FindProxyForURL(url, host), evaluated in the resolver helper (where
+ * dnsResolve may block). Returns 1 with the answer in answer[size]
+ * (cached per URL for PAC_CACHE_S), 0 when it went to the helper (its
+ * answer comes to done(arg, ...)), -1 when no query could be sent.
  */
 int	 dns_pac_query(struct dns *, const char *url, const char *host,
-	    struct conn *owner, char *answer, size_t size);
+	    int64_t now, dns_pac_done_fn done, void *arg, char *answer,
+	    size_t size);
 /* Reads the --pac source (a file, an http:// URL, or "auto" for WPAD);
  * the script, or NULL with err filled; from names where it came from. */
 char	*dns_pac_fetch(const struct config *, size_t *len, char *from,
@@ -1220,11 +1245,15 @@ char	*dns_pac_fetch(const struct config *, size_t *len, char *from,
  * getaddrinfo, myIpAddress from --pac-client-ip or the host). */
 struct pac *dns_pac_load(const struct config *, const char *src,
 	    size_t len, char *err, size_t errsz);
-/* Forgets owner's pending query (the connection is going away). */
-void	 dns_cancel(struct dns *, struct conn *owner);
-/* Reads the helper's answers, caching them and handing each to its
- * connection. */
-void	 dns_read(struct worker *);
+/* Forgets arg's pending queries (the asker is going away or has stopped
+ * waiting): their answers are still cached, their hooks never called. */
+void	 dns_cancel(struct dns *, const void *arg);
+/*
+ * Reads the helper's answers, caching them (now dates them) and calling
+ * each one's hook. 0, or -1 when the helper has exited: the struct dns is
+ * freed then, and the caller forgets it.
+ */
+int	 dns_read(struct dns *, int64_t now);
 const char *dns_strerror(int error);
 
 /* ---------------------------------------------------------------- conn.c */
@@ -1350,22 +1379,23 @@ struct conn {
 	size_t		 retry_cap;
 };
 
-/* The credentials for c's parent login: the client's own with
- * --ntlm-to-basic, else the configured ones. */
-const struct ntlm_creds *conn_creds(const struct conn *);
 /* Accepts one client on a listener; 0 or -1 when nothing was accepted. */
 int	 conn_accept(struct worker *, const struct listener *);
 /* Adds the descriptors c waits on to pfd; returns how many. */
 size_t	 conn_pollfds(struct conn *, struct pollfd *, size_t room);
 /* Handles poll results for c's descriptors (in conn_pollfds order). */
 void	 conn_events(struct conn *, const struct pollfd *, size_t n);
-/* Called when c's deadline has passed. */
+/* The most descriptors conn_pollfds() adds for one connection: its two
+ * endpoints and its Happy Eyeballs attempts. */
+#define CONN_POLLFDS_MAX	(2 + MAX_HE_ATTEMPTS)
+/* When c next has something to do without any event: the nearest of its
+ * deadline and, while it connects, its next Happy Eyeballs attempt;
+ * -1 for never. */
+int64_t	 conn_deadline(const struct conn *);
+/* Called once conn_deadline(c) has come: starts the attempt that is
+ * due, or handles c's deadline (a timeout: an answer, a retry, or a
+ * close). */
 void	 conn_timeout(struct conn *);
-/* The resolver answered c's query. */
-void	 conn_resolved(struct conn *, const struct dns_result *);
-/* The PAC file answered c's route query: answer, or NULL and why. */
-void	 conn_pac_answered(struct conn *, const char *answer,
-	    const char *why);
 /* Closes c now: logs once, frees its buffers at the end of the turn. */
 void	 conn_close(struct conn *, int status, const char *reason);
 /* Frees the connections closed during this turn. */
@@ -1394,18 +1424,12 @@ int	 upstream_route(struct conn *);
 /* 1 if c's request goes through an HTTP parent. */
 int	 conn_via_parent(const struct conn *);
 /* Reaches the chosen hop: a pooled connection, else a lookup and a
- * connect; conn_connected() follows. */
+ * connect (Happy Eyeballs over the addresses found); conn_connected()
+ * follows. */
 void	 upstream_start(struct conn *);
 /* The hop failed before answering: a parent is marked down and the next
  * one tried; with none left, the client gets status and why. */
 void	 upstream_fail(struct conn *, int status, const char *why);
-/* A blocking connect with timeouts, for the places that may block
- * (--magic, --pac-test, the resolver helper); the fd or -1. */
-int	 upstream_dial(const char *host, uint16_t port, long timeout_s);
-/* GETs an http:// URL (blocking, at most 16 MiB): the body, NUL added,
- * or NULL with err filled. */
-char	*upstream_fetch(const char *url, long timeout_s, size_t *len,
-	    char *err, size_t errsz);
 /* --magic: tries each NTLM dialect against the parent and prints the
  * config lines for the first one that works. Blocking; returns the exit
  * status. */
@@ -1428,13 +1452,13 @@ size_t	 upstream_socks_greeting(const struct conn *, unsigned char *out);
 long	 upstream_socks_reply(struct conn *, const unsigned char *in,
 	    size_t len, unsigned char *out, size_t *outlen, char *why,
 	    size_t whysz);
-/* Starts connecting c to the addresses in c->addrs (Happy Eyeballs). */
-void	 upstream_connect(struct conn *);
 /* Number of descriptors upstream_connect_pollfds() may add. */
 size_t	 upstream_connect_pollfds(struct conn *, struct pollfd *, size_t);
 /* Poll results for the connect attempts; on success c->server.fd is set
  * and conn_connected() is called, on failure conn_close(). */
 void	 upstream_connect_events(struct conn *, const struct pollfd *, size_t);
+/* When the next attempt is due, or -1 when no address is left to try. */
+int64_t	 upstream_connect_due(const struct conn *);
 /* Starts the next attempt when its delay is due. */
 void	 upstream_connect_tick(struct conn *);
 void	 upstream_connect_abort(struct conn *);
@@ -1442,8 +1466,10 @@ void	 upstream_connect_abort(struct conn *);
 int	 pool_take(struct worker *, const char *key);
 /* Keeps fd for reuse; a full pool closes its oldest entry. */
 void	 pool_put(struct worker *, const char *key, int *fd);
-/* Closes expired idle connections; returns ms to the next expiry or -1. */
-int64_t	 pool_expire(struct worker *);
+/* The worker's upstream housekeeping, once every loop turn: closes the
+ * pooled connections that have expired. Returns the ms until it has
+ * more to do, or -1. */
+int64_t	 upstream_tick(struct worker *);
 /* The connection to the server is up. */
 void	 conn_connected(struct conn *);
 

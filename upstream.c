@@ -5,12 +5,10 @@
  */
 #include <sys/socket.h>
 #include <arpa/inet.h>
-#include <sys/time.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +17,8 @@
 #include <unistd.h>
 
 #include "proxy.h"
+
+static void resolved(void *, const struct dns_result *);
 
 static void
 sockaddr_from(const struct dns_result *r, size_t i, uint16_t port,
@@ -282,9 +282,10 @@ upstream_start(struct conn *c)
 	c->server_reused = 0;
 	c->state = CS_RESOLVE;
 	c->deadline = c->w->now + c->w->cfg->socktimeout * 1000;
-	r = dns_lookup(c->w->dns, c->hop_host, c, &c->addrs);
+	r = dns_lookup(c->w->dns, c->hop_host, c->w->now, resolved, c,
+	    &c->addrs);
 	if (r == 1)
-		conn_resolved(c, &c->addrs);
+		resolved(c, &c->addrs);
 	else if (r == -1)
 		conn_close(c, 502, "the resolver is busy or gone");
 }
@@ -342,7 +343,8 @@ attempt_next(struct conn *c)
 	return 0;
 }
 
-void
+/* Starts connecting c to the addresses in c->addrs (Happy Eyeballs). */
+static void
 upstream_connect(struct conn *c)
 {
 	size_t i;
@@ -358,6 +360,27 @@ upstream_connect(struct conn *c)
 		return;
 	if (attempts_pending(c) == 0)
 		connect_failed(c);
+}
+
+/* The hop's addresses are known: connect to them. c's lookup hook, and
+ * called at once for an answer dns_lookup already had. */
+static void
+resolved(void *arg, const struct dns_result *res)
+{
+	struct conn *c = arg;
+	char why[WHY_MAX];
+
+	if (c->dead)
+		return;
+	if (res->error != 0) {
+		snprintf(why, sizeof(why), "cannot resolve %s: %s",
+		    c->hop_host, dns_strerror(res->error));
+		upstream_fail(c, 502, why);
+		return;
+	}
+	if (&c->addrs != res)
+		c->addrs = *res;
+	upstream_connect(c);
 }
 
 size_t
@@ -414,6 +437,17 @@ upstream_connect_events(struct conn *c, const struct pollfd *pfd, size_t n)
 	if (attempts_pending(c) == 0 && !attempt_next(c) &&
 	    attempts_pending(c) == 0)
 		connect_failed(c);
+}
+
+int64_t
+upstream_connect_due(const struct conn *c)
+{
+	/* he_next is set with each attempt, the last one too: once no
+	 * address is left there is nothing to start, and a time in the past
+	 * would make the loop spin until the connect ends */
+	if (c->next_addr >= c->addrs.n)
+		return -1;
+	return c->he_next;
 }
 
 void
@@ -499,7 +533,7 @@ pool_put(struct worker *w, const char *key, int *fd)
 }
 
 int64_t
-pool_expire(struct worker *w)
+upstream_tick(struct worker *w)
 {
 	int64_t next = -1;
 	size_t i = 0;
@@ -545,6 +579,14 @@ random_bytes(unsigned char *out, size_t n)
 	}
 }
 
+/* The credentials for c's parent login: the client's own with
+ * --ntlm-to-basic, else the configured ones. */
+static const struct ntlm_creds *
+parent_creds(const struct conn *c)
+{
+	return c->creds != NULL ? c->creds : &c->w->cfg->creds;
+}
+
 size_t
 upstream_ntlm_probe(const struct conn *c, char *dst, size_t cap)
 {
@@ -553,8 +595,8 @@ upstream_ntlm_probe(const struct conn *c, char *dst, size_t cap)
 	const char *fmt = strchr(c->host, ':') ? "[%s]:%u" : "%s:%u";
 	int n;
 
-	if (ntlm_http_type1(cfg->dialect, 0, conn_creds(c)->domain,
-	    conn_creds(c)->workstation, t1, sizeof(t1)) < 0)
+	if (ntlm_http_type1(cfg->dialect, 0, parent_creds(c)->domain,
+	    parent_creds(c)->workstation, t1, sizeof(t1)) < 0)
 		return 0;
 	snprintf(target, sizeof(target), fmt, c->host, c->port);
 	/* a request without a body; HEAD for anything but CONNECT, so a
@@ -615,7 +657,7 @@ upstream_ntlm_answer(struct conn *c, const char *buf,
 {
 	char t3[NTLM_MSG_MAX * 2];
 
-	if (ntlm_type3_from(c->w->cfg, conn_creds(c), buf, h,
+	if (ntlm_type3_from(c->w->cfg, parent_creds(c), buf, h,
 	    c->hop->name, t3, sizeof(t3), why,
 	    whysz) == -1)
 		return -1;
@@ -628,161 +670,8 @@ upstream_ntlm_answer(struct conn *c, const char *buf,
 
 /* ---------------------------------------------------------------- magic */
 
-/* --magic, --pac-test and the PAC fetch run where blocking is harmless
- * (before any worker, or in the resolver helper): plain blocking sockets
- * with timeouts are the simple and right tool there. */
-int
-upstream_dial(const char *host, uint16_t port, long timeout_s)
-{
-	struct addrinfo hints, *res, *ai;
-	struct timeval tv = { timeout_s, 0 };
-	char ports[8];
-	int fd = -1;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(ports, sizeof(ports), "%u", port);
-	if (getaddrinfo(host, ports, &hints, &res) != 0)
-		return -1;
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if ((fd = socket(ai->ai_family, SOCK_STREAM, 0)) == -1)
-			continue;
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		fd_close(&fd);
-	}
-	freeaddrinfo(res);
-	return fd;
-}
-
-/* Undoes a chunked coding in place; the decoded length, or -1. */
-static long
-dechunk(char *body, size_t len)
-{
-	struct http_chunked ch;
-	size_t in = 0, out = 0, dl;
-	long n;
-
-	http_chunked_init(&ch);
-	while (!ch.done && in < len) {
-		if ((n = http_chunked_step(&ch, body + in, len - in, &dl)) <= 0)
-			return -1;
-		if (dl > 0)
-			memmove(body + out, body + in, dl);
-		out += dl;
-		in += (size_t)n;
-	}
-	return ch.done ? (long)out : -1;
-}
-
-static char *
-fetch_read(int fd, size_t max, size_t *len, char *err, size_t errsz)
-{
-	char *buf = NULL, *p;
-	size_t cap = 0, n = 0;
-	ssize_t r;
-
-	for (;;) {
-		if (n == cap) {
-			if (cap >= max) {
-				snprintf(err, errsz, "larger than %zu bytes",
-				    max);
-				goto fail;
-			}
-			cap = cap ? cap * 2 : 16384;
-			if ((p = realloc(buf, cap + 1)) == NULL) {
-				snprintf(err, errsz, "out of memory");
-				goto fail;
-			}
-			buf = p;
-		}
-		if ((r = read(fd, buf + n, cap - n)) == 0)
-			break;
-		if (r < 0) {
-			snprintf(err, errsz, "%s", errno == EAGAIN ||
-			    errno == EWOULDBLOCK ? "timed out" : strerror(errno));
-			goto fail;
-		}
-		n += (size_t)r;
-	}
-	*len = n;
-	return buf;
-fail:
-	free(buf);
-	return NULL;
-}
-
-char *
-upstream_fetch(const char *url, long timeout_s, size_t *len, char *err,
-    size_t errsz)
-{
-	static struct http_head h;
-	char host[HOST_MAX], req[HOST_MAX * 2 + 512], *buf;
-	const char *auth, *path;
-	size_t n, scan = 0;
-	uint16_t port;
-	long body;
-	int fd, r;
-
-	if (strncasecmp(url, "http://", 7) != 0) {
-		snprintf(err, errsz, "%s: only http:// URLs can be fetched",
-		    url);
-		return NULL;
-	}
-	auth = url + 7;
-	path = auth + strcspn(auth, "/?#");
-	if (parse_hostport(auth, (size_t)(path - auth), host, sizeof(host),
-	    &port, 80) == -1) {
-		snprintf(err, errsz, "%s: bad host", url);
-		return NULL;
-	}
-	r = snprintf(req, sizeof(req), "GET %s%.*s HTTP/1.0\r\nHost: %.*s\r\n"
-	    "User-Agent: proxy/%s\r\n\r\n", *path == '/' ? "" : "/",
-	    (int)strcspn(path, "#"), path, (int)(path - auth), auth,
-	    PROXY_VERSION);
-	if (r < 0 || (size_t)r >= sizeof(req)) {
-		snprintf(err, errsz, "%s: URL too long", url);
-		return NULL;
-	}
-	if ((fd = upstream_dial(host, port, timeout_s)) == -1) {
-		snprintf(err, errsz, "%s: cannot connect", url);
-		return NULL;
-	}
-	err[0] = '\0';
-	if (write(fd, req, (size_t)r) != r ||
-	    (buf = fetch_read(fd, 16 << 20, &n, err, errsz)) == NULL) {
-		char why[256];
-
-		snprintf(why, sizeof(why), "%s", err[0] ? err : "write failed");
-		snprintf(err, errsz, "%s: %s", url, why);
-		fd_close(&fd);
-		return NULL;
-	}
-	fd_close(&fd);
-	r = http_parse_response(buf, n, n > 65536 ? 65536 : n, &scan, HTTP_GET,
-	    &h);
-	if (r <= 0 || h.status != 200) {
-		snprintf(err, errsz, "%s: %s%d", url, r <= 0 ?
-		    "bad response" : "status ", r <= 0 ? 0 : h.status);
-		free(buf);
-		return NULL;
-	}
-	body = (long)(n - (size_t)r);
-	memmove(buf, buf + r, (size_t)body);
-	if (h.body == HTTP_BODY_CHUNKED && (body = dechunk(buf,
-	    (size_t)body)) < 0) {
-		snprintf(err, errsz, "%s: bad chunked body", url);
-		free(buf);
-		return NULL;
-	}
-	if (h.body == HTTP_BODY_LENGTH && (uint64_t)body > h.content_length)
-		body = (long)h.content_length;
-	buf[body] = '\0';
-	*len = (size_t)body;
-	return buf;
-}
+/* --magic runs before any worker, where blocking is harmless: it talks
+ * to the parent through fetch.c's blocking sockets. */
 
 static int
 magic_send(int fd, const char *url, const char *host, const char *auth)
@@ -838,7 +727,7 @@ magic_try(struct config *cfg, const char *url, const char *host,
 	char t1[512], t3[NTLM_MSG_MAX * 2];
 	int fd, status = -1;
 
-	if ((fd = upstream_dial(p->host, p->port, cfg->socktimeout)) == -1) {
+	if ((fd = fetch_dial(p->host, p->port, cfg->socktimeout)) == -1) {
 		snprintf(why, whysz, "cannot connect to %s", p->name);
 		return -1;
 	}

@@ -1,12 +1,14 @@
 /*
- * util.c: buffers, byte order, bounded strings, time, base64, and the
- * two descriptor helpers every file closes through.
+ * util.c: buffers, byte order, bounded strings, time, base64, address
+ * formatting, and the two descriptor helpers every file closes through.
  * A leaf: no logging, no I/O.
  */
+#include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -548,4 +550,23 @@ fd_std_open(void)
 		}
 	}
 	return 0;
+}
+
+void
+addr_format(const struct sockaddr *sa, char *out, size_t size)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+		snprintf(out, size, "[%s]:%u", ip, ntohs(s6->sin6_port));
+	} else if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+		snprintf(out, size, "%s:%u", ip, ntohs(s4->sin_port));
+	} else
+		snprintf(out, size, "?");
 }

@@ -578,10 +578,33 @@ t_err_connect_timeout() {
 		return
 	fi
 	t0=$(ms_now)
+	c0=$(cpu_ticks $(pgrep -P "$PX"))
 	proxy_error err_connect_timeout 504 "http://127.0.0.1:$bh/" '.'
+	c1=$(cpu_ticks $(pgrep -P "$PX"))
 	dt=$(($(ms_now) - t0))
 	echo "     (504 after $dt ms with --socktimeout 1)"
+	# waiting on a connect that makes no progress costs no CPU: the
+	# loop must not spin once the last address's attempt is under way
+	hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+	if [ -z "$c0" ] || [ -z "$c1" ]; then
+		skip connect_wait_idle "no /proc/PID/stat for the workers"
+	elif [ $(((c1 - c0) * 1000 / hz)) -gt 250 ]; then
+		fail connect_wait_idle "the workers used $(((c1 - c0) * 1000 / hz)) ms of CPU in a $dt ms wait for a connect"
+	else
+		pass connect_wait_idle
+	fi
 	kill_bg "$bhpid"
+}
+
+# cpu_ticks PID...: user plus system clock ticks of those processes
+cpu_ticks() {
+	_t=0
+	for _p in "$@"; do
+		[ -r "/proc/$_p/stat" ] || return
+		set -- $(sed 's/.*) //' "/proc/$_p/stat")
+		_t=$((_t + ${12} + ${13}))
+	done
+	echo "$_t"
 }
 
 t_access_log() {
