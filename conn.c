@@ -1583,6 +1583,11 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 		c->client_keepalive = 0;	/* only EOF can end it */
 		c->server_keepalive = 0;
 	}
+	/* a server that sent two lengths may mean the other one: what it
+	 * sends next on this connection cannot be trusted to start where
+	 * we think this body ends (RFC 9112 6.3 rule 3) */
+	if (h->flags & HTTP_F_CL_TE)
+		c->server_keepalive = 0;
 	if (c->silent) {
 		/* the parent's answer to our CONNECT is not the client's */
 		if (h->status / 100 != 2) {
@@ -1593,8 +1598,18 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 		c->state = CS_TUNNEL;
 		return 1;
 	}
+	/* a gzip (or other) transfer-coding stays in the body once it is
+	 * dechunked, and an HTTP/1.0 client has no field to be told of it
+	 * in (RFC 9112 6.1) */
+	if ((h->flags & HTTP_F_TE_CODED) && c->minor == 0 &&
+	    flow != FLOW_DONE && flow != FLOW_HEAD) {
+		conn_close(c, 502, "the server sent a transfer-coding other "
+		    "than chunked, which an HTTP/1.0 client cannot be given "
+		    "(RFC 9112 6.1)");
+		return 0;
+	}
 	rewrite_for(c, &rw);
-	rw.chunked = flow == FLOW_CHUNKED;
+	rw.keep_te = flow == FLOW_CHUNKED || flow == FLOW_CLOSE;
 	if (scratch_ensure(cfg) == -1 ||
 	    (n = http_build_response(buf, h, &rw, scratch, scratch_size)) == 0 ||
 	    head_replace(&c->server.in, h->head_len, scratch, n,

@@ -615,6 +615,7 @@ struct frame {
 	int		 ncl;		/* Content-Length values seen */
 	int		 cl_bad;	/* malformed or differing values */
 	int		 te;		/* Transfer-Encoding fields seen */
+	int		 ncodings;	/* codings in them */
 	int		 te_syntax;	/* a malformed coding */
 	int		 te_misplaced;	/* a coding after chunked */
 	int		 te_unknown;	/* a coding we do not know */
@@ -737,6 +738,7 @@ note_transfer_encoding(const char *v, size_t n, struct frame *f)
 	while (list_next(v, n, &pos, &off, &len)) {
 		if (len == 0)
 			continue;
+		f->ncodings++;
 		if ((name = coding_name(v + off, len)) == 0) {
 			f->te_syntax = 1;
 			continue;
@@ -824,6 +826,23 @@ note_field(const char *buf, struct http_field *fl, int response,
 	return 0;
 }
 
+/*
+ * What a forwarder needs beside the body kind: a Content-Length beside
+ * Transfer-Encoding is to be dropped, and codings other than one final
+ * chunked stay in the body after dechunking.
+ */
+static void
+te_flags(struct http_head *h, const struct frame *f)
+{
+	if (f->te == 0)
+		return;
+	h->flags |= HTTP_F_TE;
+	if (f->ncl > 0 || f->cl_bad)
+		h->flags |= HTTP_F_CL_TE;
+	if (f->ncodings != 1 || !f->te_chunked)
+		h->flags |= HTTP_F_TE_CODED;
+}
+
 /* field-name ":" OWS field-value OWS, in buf[pos..eol) */
 static int
 parse_field(const char *buf, size_t pos, size_t eol, struct http_field *fl)
@@ -866,6 +885,7 @@ parse_fields(const char *buf, size_t pos, int response, struct http_head *h,
 	}
 	if (f->conn_upgrade && f->upgrade)
 		h->flags |= HTTP_F_UPGRADE;
+	te_flags(h, f);
 	return 0;
 }
 
@@ -878,25 +898,34 @@ parse_fields(const char *buf, size_t pos, int response, struct http_head *h,
 static int
 request_framing(struct http_head *h, const struct frame *f)
 {
+	static const char not_last[] = "chunked must be the final "
+	    "transfer-coding of a request, once (RFC 9112 6.3)";
+
 	if (h->minor == 1 && f->nhost == 0)
 		return fail(h, -400, "no Host");
 	if (f->te > 0) {
+		/* a server or the next hop may take either length: the
+		 * gap between them is where requests are smuggled */
 		if (f->ncl > 0 || f->cl_bad)
-			return fail(h, -400,
-			    "Transfer-Encoding with Content-Length");
+			return fail(h, -400, "Content-Length with "
+			    "Transfer-Encoding is refused (RFC 9112 6.3: the "
+			    "two could frame the body two ways)");
 		if (h->minor == 0)
-			return fail(h, -400, "Transfer-Encoding in HTTP/1.0");
+			return fail(h, -400, "Transfer-Encoding in an "
+			    "HTTP/1.0 request (RFC 9112 6.1)");
 		/* without chunked once and last the length is unknown
 		 * (RFC 9112 6.3 rule 4); a coding not understood is 501
 		 * (RFC 9112 6.1) */
 		if (f->te_syntax)
-			return fail(h, -400, "bad Transfer-Encoding");
+			return fail(h, -400, "Transfer-Encoding is not a list "
+			    "of transfer-codings (RFC 9112 6.1)");
 		if (f->te_misplaced)
-			return fail(h, -400, "chunked is not the last coding");
+			return fail(h, -400, not_last);
 		if (f->te_unknown)
-			return fail(h, -501, "unknown transfer-coding");
+			return fail(h, -501, "a transfer-coding this proxy "
+			    "does not know (RFC 9112 6.1)");
 		if (!f->te_chunked)
-			return fail(h, -400, "chunked is not the last coding");
+			return fail(h, -400, not_last);
 		h->body = HTTP_BODY_CHUNKED;
 		return 0;
 	}
@@ -1440,6 +1469,10 @@ field_dropped(const char *buf, const struct http_head *h,
 		return 1;
 	if (http_connection_lists(buf, h, name, len))
 		return 1;
+	/* Transfer-Encoding frames the body: a Content-Length beside it
+	 * would tell the next hop another length (RFC 9112 6.3) */
+	if ((h->flags & HTTP_F_TE) && strncaseeq(name, len, "Content-Length"))
+		return 1;
 	if (!request)
 		return 0;
 	return strncaseeq(name, len, "Host") ||
@@ -1485,6 +1518,23 @@ out_target(struct http_out *o, const char *buf, const struct http_head *h,
 	out_span(o, buf, h->path);
 }
 
+/* The received Transfer-Encoding values in one field, in order: the body
+ * goes on in every coding its sender applied, not only chunked. */
+static void
+out_te(struct http_out *o, const char *buf, const struct http_head *h)
+{
+	int i = -1, n = 0;
+
+	http_out_str(o, "Transfer-Encoding: ");
+	while ((i = http_find_field(buf, h, "Transfer-Encoding",
+	    (size_t)(i + 1))) >= 0) {
+		if (n++ > 0)
+			http_out_put(o, ", ", 2);
+		out_span(o, buf, h->fields[i].value);
+	}
+	http_out_put(o, "\r\n", 2);
+}
+
 static void
 out_upgrade(struct http_out *o, const char *buf, const struct http_head *h)
 {
@@ -1512,7 +1562,7 @@ http_build_request(const char *buf, const struct http_head *h,
 	http_out_put(&o, "\r\n", 2);
 	out_fields(&o, buf, h, rw, 1);
 	if (h->body == HTTP_BODY_CHUNKED)
-		http_out_str(&o, "Transfer-Encoding: chunked\r\n");
+		out_te(&o, buf, h);
 	if (rw->upgrade)
 		out_upgrade(&o, buf, h);
 	for (i = 0; i < rw->nadd; i++) {
@@ -1541,8 +1591,8 @@ http_build_response(const char *buf, const struct http_head *h,
 	out_span(&o, buf, h->reason);
 	http_out_put(&o, "\r\n", 2);
 	out_fields(&o, buf, h, rw, 0);
-	if (rw->chunked)
-		http_out_str(&o, "Transfer-Encoding: chunked\r\n");
+	if (rw->keep_te && (h->flags & HTTP_F_TE))
+		out_te(&o, buf, h);
 	if (h->status == 101)
 		out_upgrade(&o, buf, h);
 	if (rw->via != NULL)

@@ -413,7 +413,8 @@ t_host_rewrite() {
 }
 
 # bad_request CASE WANT ARGS...: sends a raw request through the shared
-# proxy; wants status WANT and a log line with it
+# proxy; wants status WANT and a log line with it (and, when BAD_RULE is
+# set, an answer that names it)
 bad_request() {
 	bcase=$1
 	bwant=$2
@@ -421,7 +422,7 @@ bad_request() {
 	needs_shared || return
 	from=$(log_size "$LOG")
 	r0=$(origin_stat requests)
-	raw "$@" --count 1 --timeout 10
+	raw "$@" --count 1 --timeout 10 --save "$T/raw"
 	st=$(resp 1 status)
 	# the one /stats below is the only new request the origin may see
 	fwd=$(($(origin_stat requests) - r0 - 1))
@@ -438,6 +439,8 @@ bad_request() {
 		log_since "$LOG" "$from" | tail -n 5 | sed 's/^/    | /'
 	elif [ "$bcase" != bad_chunk_size ] && [ "$fwd" -gt 0 ]; then
 		fail "$bcase" "answered $bwant but the request also reached the origin"
+	elif [ -n "${BAD_RULE:-}" ] && ! grep -qF -- "$BAD_RULE" "$T/raw.1"; then
+		fail "$bcase" "the $bwant does not name the rule ('$BAD_RULE'): $(head -c 200 "$T/raw.1")"
 	else
 		pass "$bcase"
 	fi
@@ -450,8 +453,10 @@ t_origin_form() {
 }
 
 t_bad_cl_te() {
+	BAD_RULE="RFC 9112 6.3"
 	bad_request bad_cl_te 400 \
 	    --send "POST $OURL/sink HTTP/1.1\r\nHost: 127.0.0.1:$O4\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+	BAD_RULE=
 }
 
 t_bad_two_cl() {
