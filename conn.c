@@ -873,7 +873,39 @@ serve_local(struct conn *c, const char *buf, const struct http_head *h)
 	return 1;
 }
 
-/* Checks what may be proxied; an error status (with *why) or 0. */
+/*
+ * What an absolute-form request gets by its scheme. A ws:// handshake is
+ * an HTTP/1.1 request until the 101 (RFC 6455 4.1), so it goes as
+ * http:// does; the TLS schemes need a tunnel the client opens with
+ * CONNECT, as long as there is no TLS here to originate it.
+ */
+static const struct {
+	const char	*name;
+	const char	*refusal;	/* NULL: forwarded */
+} schemes[] = {
+	{ "http", NULL },
+	{ "ws", NULL },
+	{ "https", "https:// URIs are not forwarded (no TLS here yet): use "
+	    "CONNECT host:443 and TLS through the tunnel" },
+	{ "wss", "wss:// URIs are not forwarded (no TLS here yet): use "
+	    "CONNECT host:443 for wss://, then TLS and the WebSocket "
+	    "handshake through the tunnel" }
+};
+
+static const char *
+scheme_refusal(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (strncaseeq(name, len, schemes[i].name))
+			return schemes[i].refusal;
+	return "only http:// and ws:// URIs are forwarded; use CONNECT "
+	    "host:port for other protocols";
+}
+
+/* Checks what may be proxied; an error status (with *why) or 0. The
+ * host is noted first, so that the access line of a refusal names it. */
 static int
 request_check(struct conn *c, const char *buf, const struct http_head *h,
     const char **why)
@@ -882,21 +914,19 @@ request_check(struct conn *c, const char *buf, const struct http_head *h,
 		return -1;
 	if (h->form == HTTP_FORM_ORIGIN || h->form == HTTP_FORM_ASTERISK) {
 		*why = "this is a proxy: send an absolute URI "
-		    "(GET http://host/path) or CONNECT host:port";
-		return 400;
-	}
-	if (h->form == HTTP_FORM_ABSOLUTE &&
-	    !strncaseeq(buf + h->scheme.off, h->scheme.len, "http")) {
-		*why = "only http:// URIs are forwarded; use CONNECT for "
-		    "https";
+		    "(GET http://host/path) or CONNECT host:port (RFC 9112 "
+		    "3.2.2)";
 		return 400;
 	}
 	if (strnbuf(c->host, sizeof(c->host), buf + h->host.off,
 	    h->host.len) == -1) {
-		*why = "host name too long";
+		*why = "the host name in the request-target is too long";
 		return 400;
 	}
 	c->port = h->port;
+	if (h->form == HTTP_FORM_ABSOLUTE && (*why = scheme_refusal(buf +
+	    h->scheme.off, h->scheme.len)) != NULL)
+		return 400;
 	if (h->method == HTTP_CONNECT && !port_allowed(c->w->cfg, c->port)) {
 		*why = "CONNECT to this port is not allowed (--connect-ports)";
 		return 403;

@@ -120,6 +120,18 @@ static const struct {
 	{ "Expect", FID_EXPECT }
 };
 
+/* Schemes whose default port a request-target may leave out: WebSocket
+ * URIs have their HTTP twins' (RFC 6455 3). */
+static const struct {
+	const char	*name;
+	uint16_t	 port;
+} schemes[] = {
+	{ "http", 80 },
+	{ "https", 443 },
+	{ "ws", 80 },
+	{ "wss", 443 }
+};
+
 /* Codings a request may carry before "chunked" (RFC 9110 18.7). */
 static const char *const codings[] = {
 	"chunked", "gzip", "deflate", "compress", "x-gzip", "x-compress"
@@ -507,7 +519,7 @@ parse_hostport_span(const char *buf, size_t off, size_t n,
 static int
 parse_absolute(const char *buf, struct http_head *h)
 {
-	size_t off = h->target.off, n = h->target.len, i, a, e;
+	size_t off = h->target.off, n = h->target.len, i, a, e, k;
 	const char *p = buf + off;
 
 	for (i = 0; i < n; i++)
@@ -524,10 +536,9 @@ parse_absolute(const char *buf, struct http_head *h)
 			return fail(h, -400, "userinfo in request-target");
 	if (parse_hostport_span(buf, off + a, e - a, &h->host, &h->port) == -1)
 		return fail(h, -400, "bad host in request-target");
-	if (h->port == 0 && strncaseeq(p, i, "http"))
-		h->port = 80;
-	else if (h->port == 0 && strncaseeq(p, i, "https"))
-		h->port = 443;
+	for (k = 0; h->port == 0 && k < NELEM(schemes); k++)
+		if (strncaseeq(p, i, schemes[k].name))
+			h->port = schemes[k].port;
 	/* empty means "/"; it may start with "?" ("http://h?q") */
 	h->path = span(off + e, n - e);
 	return 0;

@@ -240,8 +240,9 @@ struct http_head {
 	struct http_span scheme;	/* "http", empty if none */
 	struct http_span host;		/* without [] for IPv6 literals */
 	uint16_t	 port;		/* from the target, else 80 for
-					   http, 443 for https; 0 for other
-					   schemes and origin form */
+					   http and ws, 443 for https and
+					   wss; 0 for other schemes and
+					   origin form */
 	struct http_span path;		/* origin-form part as sent; empty
 					   (meaning "/") or starting with
 					   "?" when the URI has no path:

@@ -458,6 +458,25 @@ test_absolute(void)
 	CHECK_EQ(h.port, 0);
 	CHECK(is(t, h.path, "/f"));
 
+	/* WebSocket URIs have their HTTP twins' ports (RFC 6455 3) */
+	t = "GET ws://h/chat HTTP/1.1\r\nHost: h\r\n\r\n";
+	CHECK_EQ(req(t), (int)strlen(t));
+	CHECK(is(t, h.scheme, "ws"));
+	CHECK_EQ(h.port, 80);
+	CHECK(is(t, h.path, "/chat"));
+	t = "GET WSS://h HTTP/1.1\r\nHost: h\r\n\r\n";
+	CHECK_EQ(req(t), (int)strlen(t));
+	CHECK_EQ(h.port, 443);
+	t = "GET ws://h:8080/ HTTP/1.1\r\nHost: h\r\n\r\n";
+	CHECK_EQ(req(t), (int)strlen(t));
+	CHECK_EQ(h.port, 8080);
+	t = "GET wsx://h/ HTTP/1.1\r\nHost: h\r\n\r\n";
+	CHECK_EQ(req(t), (int)strlen(t));
+	CHECK_EQ(h.port, 0);
+	t = "GET w://h/ HTTP/1.1\r\nHost: h\r\n\r\n";
+	CHECK_EQ(req(t), (int)strlen(t));
+	CHECK_EQ(h.port, 0);
+
 	t = "GET http://h?q=1 HTTP/1.1\r\nHost: e\r\n\r\n";
 	CHECK_EQ(req(t), (int)strlen(t));
 	CHECK(is(t, h.host, "h"));
