@@ -125,9 +125,12 @@ access_log(struct conn *c)
 
 	if (c->started == 0)
 		return;		/* no request, or logged already */
+	/* "-" for what a malformed head did not tell: the fields stay
+	 * countable */
 	http_hostport(hp, sizeof(hp), "", c->host, c->port);
 	log_info("access %s %s %s %s %d %llu %llu %lldms %s%s", c->peer,
-	    c->method_name, hp, c->path, c->status,
+	    c->method_name, hp[0] != '\0' ? hp : "-",
+	    c->path[0] != '\0' ? c->path : "-", c->status,
 	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
 	    (long long)(c->w->now - c->started),
 	    conn_via_parent(c) ? "PROXY " : c->hop != NULL &&
@@ -1265,6 +1268,9 @@ request_head(struct conn *c)
 	if (r < 0) {
 		c->started = c->w->now;
 		strlcpy_p(c->method_name, "-", sizeof(c->method_name));
+		/* not the previous request's host on this connection */
+		c->host[0] = '\0';
+		c->port = 0;
 		conn_close(c, -r, head.error ? head.error : "bad request");
 		return 0;
 	}
@@ -1773,6 +1779,18 @@ exchange_splice(struct conn *c, int *progress)
 	return 0;
 }
 
+/* The scanner's reason, with the rule it applied. */
+static void
+request_body_refused(struct conn *c)
+{
+	char why[WHY_MAX];
+
+	snprintf(why, sizeof(why), "the chunked request body is malformed: "
+	    "%s (RFC 9112 7.1)", c->req.chunk.error ? c->req.chunk.error :
+	    "bad coding");
+	conn_close(c, 400, why);
+}
+
 static int
 exchange_step(struct conn *c)
 {
@@ -1783,8 +1801,7 @@ exchange_step(struct conn *c)
 
 	if (c->req.flow != FLOW_DONE && flow_clear(&c->req, &c->client.in)
 	    == -1) {
-		conn_close(c, 400, c->req.chunk.error ? c->req.chunk.error :
-		    "bad chunked request body");
+		request_body_refused(c);
 		return 0;
 	}
 	if (flow_send(&c->server, &c->client.in, &c->req.fwd, &c->bytes_in,

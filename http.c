@@ -394,7 +394,8 @@ head_scan(const char *buf, size_t len, size_t max, size_t *scan,
 		prev = i > 0 ? (unsigned char)buf[i - 1] : 0;
 		if (c == '\n') {
 			if (prev != '\r')
-				return fail(h, -400, "bare LF");
+				return fail(h, -400, "a line ends in a bare "
+				    "LF, not CRLF (RFC 9112 2.2)");
 			if (i >= 3 && buf[i - 2] == '\n') {
 				*scan = i + 1;
 				return (int)(i + 1);
@@ -402,11 +403,14 @@ head_scan(const char *buf, size_t len, size_t max, size_t *scan,
 			continue;
 		}
 		if (prev == '\r')
-			return fail(h, -400, "bare CR");
+			return fail(h, -400, "a bare CR, not followed by LF "
+			    "(RFC 9112 2.2)");
 		if (prev == '\n' && is_ws(c))
-			return fail(h, -400, "obs-fold");
+			return fail(h, -400, "a field line folded onto the "
+			    "next: obs-fold (RFC 9112 5.2)");
 		if (c != '\r' && !is_fvchar(c))
-			return fail(h, -400, "control byte in head");
+			return fail(h, -400, "a control byte in the head: "
+			    "only HTAB may be there (RFC 9110 5.5)");
 	}
 	*scan = i;
 	if (len >= max)
@@ -528,14 +532,18 @@ parse_absolute(const char *buf, struct http_head *h)
 		    p[i] != '-' && p[i] != '.')))
 			break;
 	if (i == 0 || n - i < 3 || memcmp(p + i, "://", 3) != 0)
-		return fail(h, -400, "bad request-target");
+		return fail(h, -400, "the request-target is not a path, an "
+		    "absolute URI, host:port or * (RFC 9112 3.2)");
 	h->scheme = span(off, i);
 	a = i + 3;
 	for (e = a; e < n && p[e] != '/' && p[e] != '?'; e++)
 		if (p[e] == '@')
-			return fail(h, -400, "userinfo in request-target");
+			return fail(h, -400, "user@ in the request-target "
+			    "is refused (RFC 9110 4.2.4)");
 	if (parse_hostport_span(buf, off + a, e - a, &h->host, &h->port) == -1)
-		return fail(h, -400, "bad host in request-target");
+		return fail(h, -400, "the host in the request-target is not "
+		    "a name, IPv4 or [IPv6] with an optional port 1-65535 "
+		    "(RFC 3986 3.2)");
 	for (k = 0; h->port == 0 && k < NELEM(schemes); k++)
 		if (strncaseeq(p, i, schemes[k].name))
 			h->port = schemes[k].port;
@@ -552,12 +560,15 @@ parse_target(const char *buf, struct http_head *h)
 
 	for (i = 0; i < n; i++)
 		if (!is_target_char((unsigned char)t[i]))
-			return fail(h, -400, "bad byte in request-target");
+			return fail(h, -400, "a space, control byte, "
+			    "non-ASCII byte or # in the request-target "
+			    "(RFC 9112 3.2)");
 	if (h->method == HTTP_CONNECT) {
 		h->form = HTTP_FORM_AUTHORITY;
 		if (parse_hostport_span(buf, h->target.off, n, &h->host,
 		    &h->port) == -1 || h->port == 0)
-			return fail(h, -400, "CONNECT needs host:port");
+			return fail(h, -400, "CONNECT needs host:port "
+			    "(RFC 9110 9.3.6)");
 		return 0;
 	}
 	if (t[0] == '/') {
@@ -568,7 +579,8 @@ parse_target(const char *buf, struct http_head *h)
 	if (n == 1 && t[0] == '*') {
 		h->form = HTTP_FORM_ASTERISK;
 		if (h->method != HTTP_OPTIONS)
-			return fail(h, -400, "\"*\" is for OPTIONS only");
+			return fail(h, -400, "\"*\" is a request-target for "
+			    "OPTIONS only (RFC 9112 3.2.4)");
 		return 0;
 	}
 	h->form = HTTP_FORM_ABSOLUTE;
@@ -585,18 +597,22 @@ parse_request_line(const char *buf, size_t eol, struct http_head *h)
 	for (i = 0; i < eol && is_tchar((unsigned char)buf[i]); i++)
 		;
 	if (i == 0 || i == eol || buf[i] != ' ')
-		return fail(h, -400, "bad method");
+		return fail(h, -400, "the method is not a token followed by "
+		    "one space (RFC 9112 3.1)");
 	h->method_s = span(0, i);
 	h->method = http_method_lookup(buf, i);
 	for (t = ++i; i < eol && buf[i] != ' '; i++)
 		;
 	if (i == t || i == eol)
-		return fail(h, -400, "bad request line");
+		return fail(h, -400, "the request line is not method SP "
+		    "request-target SP version (RFC 9112 3)");
 	h->target = span(t, i - t);
 	i++;
 	if ((r = parse_version(buf + i, eol - i, &h->minor)) != 0)
-		return fail(h, r, r == -505 ? "unsupported HTTP version" :
-		    "bad HTTP version");
+		return fail(h, r, r == -505 ? "only HTTP/1.0 and HTTP/1.1 "
+		    "are spoken here (RFC 9112 2.3)" :
+		    "the version is not HTTP/1.x in capitals with one digit "
+		    "each (RFC 9112 2.3)");
 	return parse_target(buf, h);
 }
 
@@ -785,11 +801,13 @@ note_host(const char *buf, struct http_field *fl, struct http_head *h,
 	uint16_t port;
 
 	if (++f->nhost > 1)
-		return fail(h, -400, "more than one Host");
+		return fail(h, -400, "more than one Host field "
+		    "(RFC 9112 3.2)");
 	/* empty is valid: a target without authority (RFC 9112 3.2) */
 	if (fl->value.len > 0 && parse_hostport_span(buf, fl->value.off,
 	    fl->value.len, &host, &port) == -1)
-		return fail(h, -400, "bad Host");
+		return fail(h, -400, "the Host field is not host[:port] "
+		    "(RFC 9112 3.2)");
 	h->flags |= HTTP_F_HAS_HOST;
 	h->host_field = fl->value;
 	return 0;
@@ -888,7 +906,9 @@ parse_fields(const char *buf, size_t pos, int response, struct http_head *h,
 			return fail(h, -431, "too many header fields");
 		fl = &h->fields[h->nfields];
 		if (parse_field(buf, pos, eol, fl) == -1)
-			return fail(h, -400, "bad header field");
+			return fail(h, -400, "a field line is not "
+			    "name \":\" value, or has whitespace before the "
+			    "colon (RFC 9112 5.1)");
 		if ((r = note_field(buf, fl, response, h, f)) < 0)
 			return r;
 		h->nfields++;
@@ -913,7 +933,8 @@ request_framing(struct http_head *h, const struct frame *f)
 	    "transfer-coding of a request, once (RFC 9112 6.3)";
 
 	if (h->minor == 1 && f->nhost == 0)
-		return fail(h, -400, "no Host");
+		return fail(h, -400, "an HTTP/1.1 request without Host "
+		    "(RFC 9112 3.2)");
 	if (f->te > 0) {
 		/* a server or the next hop may take either length: the
 		 * gap between them is where requests are smuggled */
@@ -941,7 +962,8 @@ request_framing(struct http_head *h, const struct frame *f)
 		return 0;
 	}
 	if (f->cl_bad)
-		return fail(h, -400, "bad Content-Length");
+		return fail(h, -400, "Content-Length is not one decimal "
+		    "number, or its values differ (RFC 9110 8.6)");
 	if (f->ncl > 0 && f->cl > 0) {
 		h->body = HTTP_BODY_LENGTH;
 		h->content_length = f->cl;

@@ -222,9 +222,9 @@ struct http_field {
 					   length is ignored, and the sender
 					   is not trusted to frame the next
 					   message on that connection */
-#define HTTP_F_TE_CODED		0x0100	/* codings besides one final chunked
-					   (gzip, ...): the body is still
-					   coded once dechunked */
+#define HTTP_F_TE_CODED		0x0100	/* codings besides one final
+					   chunked (gzip, ...): the body is
+					   still coded once dechunked */
 
 struct http_head {
 	/* request line, or status line for responses */

@@ -365,6 +365,26 @@ static const struct rcase req_bad[] = {
 	{ "GET / HTTP/2.0\r\nHost: a\r\n", 0 },
 };
 
+/* Every refusal of a request names the rule it applied, so that the
+ * client's 400 says what to fix. */
+static void
+test_bad_names_rule(void)
+{
+	size_t i;
+	int r, all = 1;
+
+	for (i = 0; i < sizeof(req_bad) / sizeof(req_bad[0]); i++) {
+		if ((r = req(req_bad[i].text)) >= 0)
+			continue;
+		if (h.error == NULL || strstr(h.error, "(RFC ") == NULL) {
+			printf("     %d \"%s\" names no rule: %s\n", r,
+			    req_bad[i].text, h.error ? h.error : "(none)");
+			all = 0;
+		}
+	}
+	CHECK(all);
+}
+
 static void
 test_request_lines(void)
 {
@@ -1509,6 +1529,7 @@ main(void)
 	    HTTP_GET);
 	run_cases(REQ, req_bad, sizeof(req_bad) / sizeof(req_bad[0]),
 	    HTTP_GET);
+	test_bad_names_rule();
 	test_responses();
 	test_responses_bodiless();
 	test_responses_framing();
