@@ -125,9 +125,12 @@ access_log(struct conn *c)
 
 	if (c->started == 0)
 		return;		/* no request, or logged already */
+	/* "-" for what a malformed head did not tell: the fields stay
+	 * countable */
 	http_hostport(hp, sizeof(hp), "", c->host, c->port);
 	log_info("access %s %s %s %s %d %llu %llu %lldms %s%s%s", c->peer,
-	    c->method_name, hp, c->path, c->status,
+	    c->method_name, hp[0] != '\0' ? hp : "-",
+	    c->path[0] != '\0' ? c->path : "-", c->status,
 	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
 	    (long long)(c->w->now - c->started),
 	    conn_via_parent(c) ? "PROXY " : c->hop != NULL &&
@@ -926,7 +929,39 @@ serve_local(struct conn *c, const char *buf, const struct http_head *h)
 	return 1;
 }
 
-/* Checks what may be proxied; an error status (with *why) or 0. */
+/*
+ * What an absolute-form request gets by its scheme. A ws:// handshake is
+ * an HTTP/1.1 request until the 101 (RFC 6455 4.1), so it goes as
+ * http:// does; the TLS schemes need a tunnel the client opens with
+ * CONNECT, as long as there is no TLS here to originate it.
+ */
+static const struct {
+	const char	*name;
+	const char	*refusal;	/* NULL: forwarded */
+} schemes[] = {
+	{ "http", NULL },
+	{ "ws", NULL },
+	{ "https", "https:// URIs are not forwarded (no TLS here yet): use "
+	    "CONNECT host:443 and TLS through the tunnel" },
+	{ "wss", "wss:// URIs are not forwarded (no TLS here yet): use "
+	    "CONNECT host:443 for wss://, then TLS and the WebSocket "
+	    "handshake through the tunnel" }
+};
+
+static const char *
+scheme_refusal(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (strncaseeq(name, len, schemes[i].name))
+			return schemes[i].refusal;
+	return "only http:// and ws:// URIs are forwarded; use CONNECT "
+	    "host:port for other protocols";
+}
+
+/* Checks what may be proxied; an error status (with *why) or 0. The
+ * host is noted first, so that the access line of a refusal names it. */
 static int
 request_check(struct conn *c, const char *buf, const struct http_head *h,
     const char **why)
@@ -935,21 +970,19 @@ request_check(struct conn *c, const char *buf, const struct http_head *h,
 		return -1;
 	if (h->form == HTTP_FORM_ORIGIN || h->form == HTTP_FORM_ASTERISK) {
 		*why = "this is a proxy: send an absolute URI "
-		    "(GET http://host/path) or CONNECT host:port";
-		return 400;
-	}
-	if (h->form == HTTP_FORM_ABSOLUTE &&
-	    !strncaseeq(buf + h->scheme.off, h->scheme.len, "http")) {
-		*why = "only http:// URIs are forwarded; use CONNECT for "
-		    "https";
+		    "(GET http://host/path) or CONNECT host:port (RFC 9112 "
+		    "3.2.2)";
 		return 400;
 	}
 	if (strnbuf(c->host, sizeof(c->host), buf + h->host.off,
 	    h->host.len) == -1) {
-		*why = "host name too long";
+		*why = "the host name in the request-target is too long";
 		return 400;
 	}
 	c->port = h->port;
+	if (h->form == HTTP_FORM_ABSOLUTE && (*why = scheme_refusal(buf +
+	    h->scheme.off, h->scheme.len)) != NULL)
+		return 400;
 	if (h->method == HTTP_CONNECT && !port_allowed(c->w->cfg, c->port)) {
 		*why = "CONNECT to this port is not allowed (--connect-ports)";
 		return 403;
@@ -1296,6 +1329,9 @@ request_head(struct conn *c)
 	if (r < 0) {
 		c->started = c->w->now;
 		strlcpy_p(c->method_name, "-", sizeof(c->method_name));
+		/* not the previous request's host on this connection */
+		c->host[0] = '\0';
+		c->port = 0;
 		conn_close(c, -r, head.error ? head.error : "bad request");
 		return 0;
 	}
@@ -1628,6 +1664,11 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 		c->client_keepalive = 0;	/* only EOF can end it */
 		c->server_keepalive = 0;
 	}
+	/* a server that sent two lengths may mean the other one: what it
+	 * sends next on this connection cannot be trusted to start where
+	 * we think this body ends (RFC 9112 6.3 rule 3) */
+	if (h->flags & HTTP_F_CL_TE)
+		c->server_keepalive = 0;
 	if (c->silent) {
 		/* the parent's answer to our CONNECT is not the client's */
 		if (h->status / 100 != 2) {
@@ -1638,8 +1679,18 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 		c->state = CS_TUNNEL;
 		return 1;
 	}
+	/* a gzip (or other) transfer-coding stays in the body once it is
+	 * dechunked, and an HTTP/1.0 client has no field to be told of it
+	 * in (RFC 9112 6.1) */
+	if ((h->flags & HTTP_F_TE_CODED) && c->minor == 0 &&
+	    flow != FLOW_DONE && flow != FLOW_HEAD) {
+		conn_close(c, 502, "the server sent a transfer-coding other "
+		    "than chunked, which an HTTP/1.0 client cannot be given "
+		    "(RFC 9112 6.1)");
+		return 0;
+	}
 	rewrite_for(c, &rw);
-	rw.chunked = flow == FLOW_CHUNKED;
+	rw.keep_te = flow == FLOW_CHUNKED || flow == FLOW_CLOSE;
 	if (scratch_ensure(cfg) == -1 ||
 	    (n = http_build_response(buf, h, &rw, scratch, scratch_size)) == 0 ||
 	    head_replace(&c->server.in, h->head_len, scratch, n,
@@ -1770,6 +1821,18 @@ exchange_splice(struct conn *c, int *progress)
 	return 0;
 }
 
+/* The scanner's reason, with the rule it applied. */
+static void
+request_body_refused(struct conn *c)
+{
+	char why[WHY_MAX];
+
+	snprintf(why, sizeof(why), "the chunked request body is malformed: "
+	    "%s (RFC 9112 7.1)", c->req.chunk.error ? c->req.chunk.error :
+	    "bad coding");
+	conn_close(c, 400, why);
+}
+
 static int
 exchange_step(struct conn *c)
 {
@@ -1780,8 +1843,7 @@ exchange_step(struct conn *c)
 
 	if (c->req.flow != FLOW_DONE && flow_clear(&c->req, &c->client.in)
 	    == -1) {
-		conn_close(c, 400, c->req.chunk.error ? c->req.chunk.error :
-		    "bad chunked request body");
+		request_body_refused(c);
 		return 0;
 	}
 	if (flow_send(&c->server, &c->client.in, &c->req.fwd, &c->bytes_in,

@@ -120,6 +120,18 @@ static const struct {
 	{ "Expect", FID_EXPECT }
 };
 
+/* Schemes whose default port a request-target may leave out: WebSocket
+ * URIs have their HTTP twins' (RFC 6455 3). */
+static const struct {
+	const char	*name;
+	uint16_t	 port;
+} schemes[] = {
+	{ "http", 80 },
+	{ "https", 443 },
+	{ "ws", 80 },
+	{ "wss", 443 }
+};
+
 /* Codings a request may carry before "chunked" (RFC 9110 18.7). */
 static const char *const codings[] = {
 	"chunked", "gzip", "deflate", "compress", "x-gzip", "x-compress"
@@ -382,7 +394,8 @@ head_scan(const char *buf, size_t len, size_t max, size_t *scan,
 		prev = i > 0 ? (unsigned char)buf[i - 1] : 0;
 		if (c == '\n') {
 			if (prev != '\r')
-				return fail(h, -400, "bare LF");
+				return fail(h, -400, "a line ends in a bare "
+				    "LF, not CRLF (RFC 9112 2.2)");
 			if (i >= 3 && buf[i - 2] == '\n') {
 				*scan = i + 1;
 				return (int)(i + 1);
@@ -390,11 +403,14 @@ head_scan(const char *buf, size_t len, size_t max, size_t *scan,
 			continue;
 		}
 		if (prev == '\r')
-			return fail(h, -400, "bare CR");
+			return fail(h, -400, "a bare CR, not followed by LF "
+			    "(RFC 9112 2.2)");
 		if (prev == '\n' && is_ws(c))
-			return fail(h, -400, "obs-fold");
+			return fail(h, -400, "a field line folded onto the "
+			    "next: obs-fold (RFC 9112 5.2)");
 		if (c != '\r' && !is_fvchar(c))
-			return fail(h, -400, "control byte in head");
+			return fail(h, -400, "a control byte in the head: "
+			    "only HTAB may be there (RFC 9110 5.5)");
 	}
 	*scan = i;
 	if (len >= max)
@@ -507,7 +523,7 @@ parse_hostport_span(const char *buf, size_t off, size_t n,
 static int
 parse_absolute(const char *buf, struct http_head *h)
 {
-	size_t off = h->target.off, n = h->target.len, i, a, e;
+	size_t off = h->target.off, n = h->target.len, i, a, e, k;
 	const char *p = buf + off;
 
 	for (i = 0; i < n; i++)
@@ -516,18 +532,21 @@ parse_absolute(const char *buf, struct http_head *h)
 		    p[i] != '-' && p[i] != '.')))
 			break;
 	if (i == 0 || n - i < 3 || memcmp(p + i, "://", 3) != 0)
-		return fail(h, -400, "bad request-target");
+		return fail(h, -400, "the request-target is not a path, an "
+		    "absolute URI, host:port or * (RFC 9112 3.2)");
 	h->scheme = span(off, i);
 	a = i + 3;
 	for (e = a; e < n && p[e] != '/' && p[e] != '?'; e++)
 		if (p[e] == '@')
-			return fail(h, -400, "userinfo in request-target");
+			return fail(h, -400, "user@ in the request-target "
+			    "is refused (RFC 9110 4.2.4)");
 	if (parse_hostport_span(buf, off + a, e - a, &h->host, &h->port) == -1)
-		return fail(h, -400, "bad host in request-target");
-	if (h->port == 0 && strncaseeq(p, i, "http"))
-		h->port = 80;
-	else if (h->port == 0 && strncaseeq(p, i, "https"))
-		h->port = 443;
+		return fail(h, -400, "the host in the request-target is not "
+		    "a name, IPv4 or [IPv6] with an optional port 1-65535 "
+		    "(RFC 3986 3.2)");
+	for (k = 0; h->port == 0 && k < NELEM(schemes); k++)
+		if (strncaseeq(p, i, schemes[k].name))
+			h->port = schemes[k].port;
 	/* empty means "/"; it may start with "?" ("http://h?q") */
 	h->path = span(off + e, n - e);
 	return 0;
@@ -541,12 +560,15 @@ parse_target(const char *buf, struct http_head *h)
 
 	for (i = 0; i < n; i++)
 		if (!is_target_char((unsigned char)t[i]))
-			return fail(h, -400, "bad byte in request-target");
+			return fail(h, -400, "a space, control byte, "
+			    "non-ASCII byte or # in the request-target "
+			    "(RFC 9112 3.2)");
 	if (h->method == HTTP_CONNECT) {
 		h->form = HTTP_FORM_AUTHORITY;
 		if (parse_hostport_span(buf, h->target.off, n, &h->host,
 		    &h->port) == -1 || h->port == 0)
-			return fail(h, -400, "CONNECT needs host:port");
+			return fail(h, -400, "CONNECT needs host:port "
+			    "(RFC 9110 9.3.6)");
 		return 0;
 	}
 	if (t[0] == '/') {
@@ -557,7 +579,8 @@ parse_target(const char *buf, struct http_head *h)
 	if (n == 1 && t[0] == '*') {
 		h->form = HTTP_FORM_ASTERISK;
 		if (h->method != HTTP_OPTIONS)
-			return fail(h, -400, "\"*\" is for OPTIONS only");
+			return fail(h, -400, "\"*\" is a request-target for "
+			    "OPTIONS only (RFC 9112 3.2.4)");
 		return 0;
 	}
 	h->form = HTTP_FORM_ABSOLUTE;
@@ -574,18 +597,22 @@ parse_request_line(const char *buf, size_t eol, struct http_head *h)
 	for (i = 0; i < eol && is_tchar((unsigned char)buf[i]); i++)
 		;
 	if (i == 0 || i == eol || buf[i] != ' ')
-		return fail(h, -400, "bad method");
+		return fail(h, -400, "the method is not a token followed by "
+		    "one space (RFC 9112 3.1)");
 	h->method_s = span(0, i);
 	h->method = http_method_lookup(buf, i);
 	for (t = ++i; i < eol && buf[i] != ' '; i++)
 		;
 	if (i == t || i == eol)
-		return fail(h, -400, "bad request line");
+		return fail(h, -400, "the request line is not method SP "
+		    "request-target SP version (RFC 9112 3)");
 	h->target = span(t, i - t);
 	i++;
 	if ((r = parse_version(buf + i, eol - i, &h->minor)) != 0)
-		return fail(h, r, r == -505 ? "unsupported HTTP version" :
-		    "bad HTTP version");
+		return fail(h, r, r == -505 ? "only HTTP/1.0 and HTTP/1.1 "
+		    "are spoken here (RFC 9112 2.3)" :
+		    "the version is not HTTP/1.x in capitals with one digit "
+		    "each (RFC 9112 2.3)");
 	return parse_target(buf, h);
 }
 
@@ -615,6 +642,7 @@ struct frame {
 	int		 ncl;		/* Content-Length values seen */
 	int		 cl_bad;	/* malformed or differing values */
 	int		 te;		/* Transfer-Encoding fields seen */
+	int		 ncodings;	/* codings in them */
 	int		 te_syntax;	/* a malformed coding */
 	int		 te_misplaced;	/* a coding after chunked */
 	int		 te_unknown;	/* a coding we do not know */
@@ -737,6 +765,7 @@ note_transfer_encoding(const char *v, size_t n, struct frame *f)
 	while (list_next(v, n, &pos, &off, &len)) {
 		if (len == 0)
 			continue;
+		f->ncodings++;
 		if ((name = coding_name(v + off, len)) == 0) {
 			f->te_syntax = 1;
 			continue;
@@ -772,11 +801,13 @@ note_host(const char *buf, struct http_field *fl, struct http_head *h,
 	uint16_t port;
 
 	if (++f->nhost > 1)
-		return fail(h, -400, "more than one Host");
+		return fail(h, -400, "more than one Host field "
+		    "(RFC 9112 3.2)");
 	/* empty is valid: a target without authority (RFC 9112 3.2) */
 	if (fl->value.len > 0 && parse_hostport_span(buf, fl->value.off,
 	    fl->value.len, &host, &port) == -1)
-		return fail(h, -400, "bad Host");
+		return fail(h, -400, "the Host field is not host[:port] "
+		    "(RFC 9112 3.2)");
 	h->flags |= HTTP_F_HAS_HOST;
 	h->host_field = fl->value;
 	return 0;
@@ -824,6 +855,23 @@ note_field(const char *buf, struct http_field *fl, int response,
 	return 0;
 }
 
+/*
+ * What a forwarder needs beside the body kind: a Content-Length beside
+ * Transfer-Encoding is to be dropped, and codings other than one final
+ * chunked stay in the body after dechunking.
+ */
+static void
+te_flags(struct http_head *h, const struct frame *f)
+{
+	if (f->te == 0)
+		return;
+	h->flags |= HTTP_F_TE;
+	if (f->ncl > 0 || f->cl_bad)
+		h->flags |= HTTP_F_CL_TE;
+	if (f->ncodings != 1 || !f->te_chunked)
+		h->flags |= HTTP_F_TE_CODED;
+}
+
 /* field-name ":" OWS field-value OWS, in buf[pos..eol) */
 static int
 parse_field(const char *buf, size_t pos, size_t eol, struct http_field *fl)
@@ -858,7 +906,9 @@ parse_fields(const char *buf, size_t pos, int response, struct http_head *h,
 			return fail(h, -431, "too many header fields");
 		fl = &h->fields[h->nfields];
 		if (parse_field(buf, pos, eol, fl) == -1)
-			return fail(h, -400, "bad header field");
+			return fail(h, -400, "a field line is not "
+			    "name \":\" value, or has whitespace before the "
+			    "colon (RFC 9112 5.1)");
 		if ((r = note_field(buf, fl, response, h, f)) < 0)
 			return r;
 		h->nfields++;
@@ -866,6 +916,7 @@ parse_fields(const char *buf, size_t pos, int response, struct http_head *h,
 	}
 	if (f->conn_upgrade && f->upgrade)
 		h->flags |= HTTP_F_UPGRADE;
+	te_flags(h, f);
 	return 0;
 }
 
@@ -878,30 +929,41 @@ parse_fields(const char *buf, size_t pos, int response, struct http_head *h,
 static int
 request_framing(struct http_head *h, const struct frame *f)
 {
+	static const char not_last[] = "chunked must be the final "
+	    "transfer-coding of a request, once (RFC 9112 6.3)";
+
 	if (h->minor == 1 && f->nhost == 0)
-		return fail(h, -400, "no Host");
+		return fail(h, -400, "an HTTP/1.1 request without Host "
+		    "(RFC 9112 3.2)");
 	if (f->te > 0) {
+		/* a server or the next hop may take either length: the
+		 * gap between them is where requests are smuggled */
 		if (f->ncl > 0 || f->cl_bad)
-			return fail(h, -400,
-			    "Transfer-Encoding with Content-Length");
+			return fail(h, -400, "Content-Length with "
+			    "Transfer-Encoding is refused (RFC 9112 6.3: the "
+			    "two could frame the body two ways)");
 		if (h->minor == 0)
-			return fail(h, -400, "Transfer-Encoding in HTTP/1.0");
+			return fail(h, -400, "Transfer-Encoding in an "
+			    "HTTP/1.0 request (RFC 9112 6.1)");
 		/* without chunked once and last the length is unknown
 		 * (RFC 9112 6.3 rule 4); a coding not understood is 501
 		 * (RFC 9112 6.1) */
 		if (f->te_syntax)
-			return fail(h, -400, "bad Transfer-Encoding");
+			return fail(h, -400, "Transfer-Encoding is not a list "
+			    "of transfer-codings (RFC 9112 6.1)");
 		if (f->te_misplaced)
-			return fail(h, -400, "chunked is not the last coding");
+			return fail(h, -400, not_last);
 		if (f->te_unknown)
-			return fail(h, -501, "unknown transfer-coding");
+			return fail(h, -501, "a transfer-coding this proxy "
+			    "does not know (RFC 9112 6.1)");
 		if (!f->te_chunked)
-			return fail(h, -400, "chunked is not the last coding");
+			return fail(h, -400, not_last);
 		h->body = HTTP_BODY_CHUNKED;
 		return 0;
 	}
 	if (f->cl_bad)
-		return fail(h, -400, "bad Content-Length");
+		return fail(h, -400, "Content-Length is not one decimal "
+		    "number, or its values differ (RFC 9110 8.6)");
 	if (f->ncl > 0 && f->cl > 0) {
 		h->body = HTTP_BODY_LENGTH;
 		h->content_length = f->cl;
@@ -1440,6 +1502,10 @@ field_dropped(const char *buf, const struct http_head *h,
 		return 1;
 	if (http_connection_lists(buf, h, name, len))
 		return 1;
+	/* Transfer-Encoding frames the body: a Content-Length beside it
+	 * would tell the next hop another length (RFC 9112 6.3) */
+	if ((h->flags & HTTP_F_TE) && strncaseeq(name, len, "Content-Length"))
+		return 1;
 	if (!request)
 		return 0;
 	return strncaseeq(name, len, "Host") ||
@@ -1485,6 +1551,23 @@ out_target(struct http_out *o, const char *buf, const struct http_head *h,
 	out_span(o, buf, h->path);
 }
 
+/* The received Transfer-Encoding values in one field, in order: the body
+ * goes on in every coding its sender applied, not only chunked. */
+static void
+out_te(struct http_out *o, const char *buf, const struct http_head *h)
+{
+	int i = -1, n = 0;
+
+	http_out_str(o, "Transfer-Encoding: ");
+	while ((i = http_find_field(buf, h, "Transfer-Encoding",
+	    (size_t)(i + 1))) >= 0) {
+		if (n++ > 0)
+			http_out_put(o, ", ", 2);
+		out_span(o, buf, h->fields[i].value);
+	}
+	http_out_put(o, "\r\n", 2);
+}
+
 static void
 out_upgrade(struct http_out *o, const char *buf, const struct http_head *h)
 {
@@ -1512,7 +1595,7 @@ http_build_request(const char *buf, const struct http_head *h,
 	http_out_put(&o, "\r\n", 2);
 	out_fields(&o, buf, h, rw, 1);
 	if (h->body == HTTP_BODY_CHUNKED)
-		http_out_str(&o, "Transfer-Encoding: chunked\r\n");
+		out_te(&o, buf, h);
 	if (rw->upgrade)
 		out_upgrade(&o, buf, h);
 	for (i = 0; i < rw->nadd; i++) {
@@ -1541,8 +1624,8 @@ http_build_response(const char *buf, const struct http_head *h,
 	out_span(&o, buf, h->reason);
 	http_out_put(&o, "\r\n", 2);
 	out_fields(&o, buf, h, rw, 0);
-	if (rw->chunked)
-		http_out_str(&o, "Transfer-Encoding: chunked\r\n");
+	if (rw->keep_te && (h->flags & HTTP_F_TE))
+		out_te(&o, buf, h);
 	if (h->status == 101)
 		out_upgrade(&o, buf, h);
 	if (rw->via != NULL)

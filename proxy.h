@@ -186,6 +186,8 @@ void	 addr_format(const struct sockaddr *, char *, size_t);
  * colon, Content-Length with Transfer-Encoding, differing Content-Lengths
  * or a bad Content-Length value: error; Transfer-Encoding whose last
  * coding is not "chunked" in a request: error (501 for unknown codings).
+ * In a response Transfer-Encoding wins over any Content-Length (flagged
+ * HTTP_F_CL_TE, for the builders to drop). h->error names the rule.
  */
 
 enum http_method {
@@ -225,6 +227,17 @@ struct http_field {
 #define HTTP_F_HAS_HOST		0x0010	/* a Host field was present */
 #define HTTP_F_WEBSOCKET	0x0020	/* Upgrade lists websocket (test it
 					   with HTTP_F_UPGRADE) */
+#define HTTP_F_TE		0x0040	/* Transfer-Encoding is present: it,
+					   not Content-Length, frames the
+					   body (RFC 9112 6.3) */
+#define HTTP_F_CL_TE		0x0080	/* Content-Length beside it: refused
+					   in a request; in a response the
+					   length is ignored, and the sender
+					   is not trusted to frame the next
+					   message on that connection */
+#define HTTP_F_TE_CODED		0x0100	/* codings besides one final
+					   chunked (gzip, ...): the body is
+					   still coded once dechunked */
 
 struct http_head {
 	/* request line, or status line for responses */
@@ -240,8 +253,9 @@ struct http_head {
 	struct http_span scheme;	/* "http", empty if none */
 	struct http_span host;		/* without [] for IPv6 literals */
 	uint16_t	 port;		/* from the target, else 80 for
-					   http, 443 for https; 0 for other
-					   schemes and origin form */
+					   http and ws, 443 for https and
+					   wss; 0 for other schemes and
+					   origin form */
 	struct http_span path;		/* origin-form part as sent; empty
 					   (meaning "/") or starting with
 					   "?" when the URI has no path:
@@ -393,7 +407,9 @@ struct http_rewrite {
 	const char	*useragent;	/* replaces User-Agent, or NULL */
 	const char	*via;		/* a Via value to add, or NULL */
 	const char	*proxy_auth;	/* Proxy-Authorization to add, or NULL */
-	int		 chunked;	/* response: Transfer-Encoding: chunked */
+	int		 keep_te;	/* response: the body goes on in the
+					   transfer-codings it came in, so
+					   its Transfer-Encoding goes too */
 	int		 close;		/* response: Connection: close */
 	int		 keepalive10;	/* response: Connection: keep-alive
 					   (for an HTTP/1.0 client) */
@@ -404,13 +420,16 @@ struct http_rewrite {
  * HTTP/1.1 request line with the target in the form rw asks for, a Host
  * field matching the target, every end-to-end field (hop-by-hop fields,
  * those named by Connection, and those rw drops or replaces are left
- * out), then rw's fields. Returns its length, or 0 if dst[cap] is too
- * small.
+ * out), the received Transfer-Encoding values joined in one field for a
+ * chunked body, then rw's fields. Content-Length never goes with
+ * Transfer-Encoding (RFC 9112 6.3), in either builder. Returns its
+ * length, or 0 if dst[cap] is too small.
  */
 size_t	 http_build_request(const char *buf, const struct http_head *h,
 	    const struct http_rewrite *, char *dst, size_t cap);
 /* The same for a response: "HTTP/1.1 status reason", end-to-end fields,
- * Upgrade for a 101, Via, and Connection as rw says. */
+ * Transfer-Encoding as received when rw->keep_te, Upgrade for a 101, Via,
+ * and Connection as rw says. */
 size_t	 http_build_response(const char *buf, const struct http_head *h,
 	    const struct http_rewrite *, char *dst, size_t cap);
 

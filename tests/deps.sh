@@ -10,6 +10,9 @@ need="curl:curl python3:python3 nginx:nginx-light pgrep:procps ps:procps
 openssl:openssl unshare:util-linux mount:mount timeout:coreutils
 cntlm:cntlm microsocks:microsocks pactester:libpacparser-dev
 pactester:python3-pacparser faketime:faketime ip:iproute2"
+# python module -> Debian package (for the system python3: the cases that
+# need one look for it there too)
+need_py="aiohttp:python3-aiohttp"
 
 missing_pkgs=
 missing_cmds=
@@ -25,6 +28,16 @@ for pair in $need; do
 	*" $pkg "*) ;;
 	*) missing_pkgs="$missing_pkgs $pkg" ;;
 	esac
+done
+
+for pair in $need_py; do
+	mod=${pair%%:*}
+	pkg=${pair#*:}
+	for py in python3 /usr/bin/python3; do
+		"$py" -c "import $mod" >/dev/null 2>&1 && continue 2
+	done
+	missing_cmds="$missing_cmds python3:$mod"
+	missing_pkgs="$missing_pkgs $pkg"
 done
 
 if [ -z "$missing_pkgs" ]; then

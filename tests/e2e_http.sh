@@ -8,7 +8,7 @@ hop_by_hop_request hop_by_hop_response via via_disabled disable_headers
 add_header useragent host_rewrite origin_form bad_cl_te bad_two_cl
 bad_chunk_size bad_obs_fold bad_bare_cr bad_nul head_too_big
 head_default_limit err_refused err_early_close err_connect_timeout
-access_log nginx_keepalive nginx_bulk retry_reused"
+access_log access_bad_head nginx_keepalive nginx_bulk retry_reused"
 
 # body_is_pattern N: $T/body holds the first N pattern bytes
 body_is_pattern() {
@@ -413,7 +413,8 @@ t_host_rewrite() {
 }
 
 # bad_request CASE WANT ARGS...: sends a raw request through the shared
-# proxy; wants status WANT and a log line with it
+# proxy; wants status WANT and a log line with it (and, when BAD_RULE is
+# set, an answer that names it)
 bad_request() {
 	bcase=$1
 	bwant=$2
@@ -421,7 +422,7 @@ bad_request() {
 	needs_shared || return
 	from=$(log_size "$LOG")
 	r0=$(origin_stat requests)
-	raw "$@" --count 1 --timeout 10
+	raw "$@" --count 1 --timeout 10 --save "$T/raw"
 	st=$(resp 1 status)
 	# the one /stats below is the only new request the origin may see
 	fwd=$(($(origin_stat requests) - r0 - 1))
@@ -438,6 +439,8 @@ bad_request() {
 		log_since "$LOG" "$from" | tail -n 5 | sed 's/^/    | /'
 	elif [ "$bcase" != bad_chunk_size ] && [ "$fwd" -gt 0 ]; then
 		fail "$bcase" "answered $bwant but the request also reached the origin"
+	elif [ -n "${BAD_RULE:-}" ] && ! grep -qF -- "$BAD_RULE" "$T/raw.1"; then
+		fail "$bcase" "the $bwant does not name the rule ('$BAD_RULE'): $(head -c 200 "$T/raw.1")"
 	else
 		pass "$bcase"
 	fi
@@ -450,8 +453,10 @@ t_origin_form() {
 }
 
 t_bad_cl_te() {
+	BAD_RULE="RFC 9112 6.3"
 	bad_request bad_cl_te 400 \
 	    --send "POST $OURL/sink HTTP/1.1\r\nHost: 127.0.0.1:$O4\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+	BAD_RULE=
 }
 
 t_bad_two_cl() {
@@ -636,6 +641,35 @@ t_access_log() {
 		grep -w access "$LOG" | tail -n 3 | sed 's/^/    | /'
 	else
 		pass access_log
+	fi
+}
+
+# A malformed head after a good request on one connection: its 400 names
+# the rule, and its access line does not borrow the previous request's
+# host (what the head did not tell is "-").
+t_access_bad_head() {
+	needs_shared || return
+	raw --send "GET $OURL/size/1?abh=1 HTTP/1.1\r\nHost: 127.0.0.1:$O4\r\n\r\n" \
+	    --pause 0.2 \
+	    --send "GET $OURL/size/2?abh=2 HTTP/1.1\r\nHost: a\r\nX: a\nb\r\n\r\n" \
+	    --count 2 --save "$T/raw"
+	peer=$(grep ' access .*size/1?abh=1 ' "$LOG" | tail -n 1 |
+	    sed 's/.* access \([^ ]*\) .*/\1/')
+	n=0
+	while [ $n -lt 40 ] && ! grep -q " access $peer .* 400 " "$LOG"; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	line=$(grep " access $peer .* 400 " "$LOG" | tail -n 1)
+	if [ "$(resp 1 status)" != 200 ] || [ "$(resp 2 status)" != 400 ]; then
+		fail access_bad_head "want 200 then 400 on one connection"
+		evidence "$T/raw" 8
+	elif ! grep -q 'RFC 9112' "$T/raw.2"; then
+		fail access_bad_head "the 400 does not name the rule: $(head -c 200 "$T/raw.2")"
+	elif ! echo "$line" | grep -q " access $peer - - - 400 "; then
+		fail access_bad_head "want 'access $peer - - - 400', got: $line"
+	else
+		pass access_bad_head
 	fi
 }
 

@@ -2,7 +2,8 @@
 # by tests.sh.
 
 CASES="${CASES:-} connect_echo connect_ports connect_refused connect_http
-connect_tls websocket ipv6_listen ipv6_origin listen_repeat dns_name
+connect_tls websocket ws_absolute wss_absolute ws_aiohttp ipv6_listen
+ipv6_origin listen_repeat dns_name
 dns_v6_name dns_dual_fallback dns_happy_eyeballs err_nxdomain
 dns_nonblocking dns_concurrent dns_hang_error"
 
@@ -108,6 +109,113 @@ t_websocket() {
 		fail websocket "$(head -c 400 "$T/ws")"
 	else
 		pass websocket
+	fi
+}
+
+# access_has WANT: waits (bounded) for an access line that holds WANT
+access_has() {
+	_n=0
+	while ! grep ' access ' "$LOG" | grep -qF -- "$1"; do
+		_n=$((_n + 1))
+		[ $_n -ge 40 ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# A ws:// URI in absolute form, as aiohttp sends it to an HTTP proxy: the
+# handshake is HTTP, so it goes like http:// and becomes a tunnel.
+t_ws_absolute() {
+	needs_shared || return
+	"$PY" "$C" ws "$PH" "$P" "ws://127.0.0.1:$O4/ws" >"$T/ws" 2>&1
+	if ! grep -q '^ws ok' "$T/ws"; then
+		fail ws_absolute "GET ws://127.0.0.1:$O4/ws: $(head -c 400 "$T/ws")"
+	elif ! access_has " GET 127.0.0.1:$O4 /ws 101 "; then
+		fail ws_absolute "no access line 'GET 127.0.0.1:$O4 /ws 101'"
+		grep ' access ' "$LOG" | tail -n 2 | sed 's/^/    | /'
+	else
+		pass ws_absolute
+	fi
+}
+
+# wss:// needs TLS to the server: the 400 says to CONNECT, and the access
+# line names the host (port 443 when the URI has none).
+t_wss_absolute() {
+	needs_shared || return
+	_bad=
+	for _u in "127.0.0.1:$O4" wss-only.test; do
+		raw --send "GET wss://$_u/ws HTTP/1.1\r\nHost: $_u\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" \
+		    --count 1 --save "$T/raw"
+		_hp=$_u
+		case $_u in *:*) ;; *) _hp=$_u:443 ;; esac
+		if [ "$(resp 1 status)" != 400 ]; then
+			_bad="GET wss://$_u/ws: status '$(resp 1 status)', want 400"
+		elif ! grep -q 'CONNECT' "$T/raw.1" ||
+		    ! grep -q 'wss://' "$T/raw.1"; then
+			_bad="GET wss://$_u/ws: the 400 does not say to use CONNECT for wss://: $(head -c 200 "$T/raw.1")"
+		elif ! access_has " GET $_hp /ws 400 "; then
+			_bad="GET wss://$_u/ws: no access line 'GET $_hp /ws 400': $(grep ' access ' "$LOG" | tail -n 1)"
+		fi
+		[ -n "$_bad" ] && break
+	done
+	if [ -n "$_bad" ]; then
+		fail wss_absolute "$_bad"
+		evidence "$T/raw" 8
+	else
+		pass wss_absolute
+	fi
+}
+
+# aiohttp's ws_connect through the proxy: a real client's handshake and
+# frames (the origin echoes the bytes, which aiohttp reads as frames).
+t_ws_aiohttp() {
+	_aio=
+	for _py in "$PY" python3 /usr/bin/python3; do
+		if "$_py" -c 'import aiohttp' 2>/dev/null; then
+			_aio=$_py
+			break
+		fi
+	done
+	if [ -z "$_aio" ]; then
+		skip ws_aiohttp "python3-aiohttp is not installed (tests/deps.sh installs it as root)"
+		return
+	fi
+	needs_shared || return
+	cat >"$T/aio_ws.py" <<'PYEOF'
+import asyncio, sys
+import aiohttp
+
+
+async def talk(proxy, url):
+    async with aiohttp.ClientSession() as s:
+        async with s.ws_connect(url, proxy=proxy) as ws:
+            for msg in ("hello", "x" * 70000):
+                await ws.send_str(msg)
+                got = await ws.receive()
+                if got.type != aiohttp.WSMsgType.TEXT or got.data != msg:
+                    return "text of %d chars came back as %s %r" % (
+                        len(msg), got.type, str(got.data)[:60])
+            await ws.send_bytes(b"\x00\x01\xff")
+            got = await ws.receive()
+            if got.data != b"\x00\x01\xff":
+                return "binary came back as %s %r" % (got.type, got.data)
+    return None
+
+
+try:
+    why = asyncio.run(asyncio.wait_for(talk(sys.argv[1], sys.argv[2]), 20))
+except Exception as e:
+    why = "%s: %s" % (type(e).__name__, e)
+print("aiohttp %s" % (why or "ok"))
+PYEOF
+	"$_aio" "$T/aio_ws.py" "$PROXY_URL" "ws://127.0.0.1:$O4/ws" \
+	    >"$T/aio" 2>&1
+	if ! grep -q '^aiohttp ok' "$T/aio"; then
+		fail ws_aiohttp "aiohttp $("$_aio" -c 'import aiohttp; print(aiohttp.__version__)') ws_connect through the proxy: $(tail -n 3 "$T/aio" | tr '\n' ' ')"
+	elif ! access_has " GET 127.0.0.1:$O4 /ws 101 "; then
+		fail ws_aiohttp "no access line 'GET 127.0.0.1:$O4 /ws 101'"
+	else
+		pass ws_aiohttp
 	fi
 }
 

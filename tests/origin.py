@@ -31,11 +31,19 @@ and hashed first, after a 100 Continue when the client expects one):
                         that drops a kept-alive connection just as a
                         request arrives
     /hop-response       a response carrying hop-by-hop fields
+    /clte               "hello" chunked with Content-Length: 100 beside
+                        Transfer-Encoding, as a misconfigured origin sends
+                        it; ?cl=100,7 one Content-Length field per value
+                        (none if empty), ?te=gzip,chunked the codings (gzip
+                        applied; without chunked last the body ends with
+                        the close); X-Coded-Sha256 is the sha256 of the
+                        body once dechunked (the gzip bytes for gzip)
     HEAD of any of them gives the head without the body.
 """
 
 import argparse
 import base64
+import gzip
 import hashlib
 import json
 import os
@@ -256,6 +264,26 @@ def echo_loop(sock):
         pass
 
 
+def serve_clte(c, req, close, head_only):
+    """Content-Length beside Transfer-Encoding; True to keep going."""
+    q = dict(p.partition("=")[::2] for p in req.query.split("&") if p)
+    te = q.get("te", "chunked")
+    codings = [t.strip().lower() for t in te.split(",")]
+    data = b"hello"
+    if "gzip" in codings:
+        data = gzip.compress(data, mtime=0)
+    chunked = codings[-1] == "chunked"
+    hdrs = [("Content-Length", v) for v in q.get("cl", "100").split(",")
+            if v]
+    hdrs += [("Transfer-Encoding", te),
+             ("X-Coded-Sha256", hashlib.sha256(data).hexdigest())]
+    c.send_head(200, hdrs, close or not chunked)
+    if not head_only:
+        c.send(b"%x\r\n%s\r\n0\r\n\r\n" % (len(data), data) if chunked
+               else data)
+    return chunked and not close
+
+
 def number(s, default=0):
     try:
         return int(s)
@@ -365,6 +393,8 @@ def handle_request(c, req):
         return serve_ws(c, req)
     elif route == "stale":
         c.respond(req, 200, b"fresh\n", close=close)
+    elif route == "clte":
+        return serve_clte(c, req, close, head_only)
     elif route == "hop-response":
         c.respond(req, 200, b"hop\n",
                   [("Connection", "X-Resp-Hop"), ("X-Resp-Hop", "secret"),

@@ -108,6 +108,56 @@ test_response_rewrite(void)
 	CHECK(strstr(out, "Proxy-Authenticate: Basic realm=x\r\n") != NULL);
 }
 
+/* Transfer-Encoding frames the body, so a Content-Length beside it never
+ * goes on (RFC 9112 6.3); codings besides chunked go on with the body
+ * that still carries them, or not at all when it is dechunked. */
+static void
+test_framing_rewrite(void)
+{
+	static const char resp[] =
+	    "HTTP/1.1 200 OK\r\n"
+	    "Content-Length: 100\r\n"
+	    "Transfer-Encoding: gzip\r\n"
+	    "X-A: 1\r\n"
+	    "Transfer-Encoding: chunked\r\n"
+	    "\r\n";
+	static const char req[] =
+	    "POST http://h/ HTTP/1.1\r\n"
+	    "Host: h\r\n"
+	    "Transfer-Encoding: gzip, chunked\r\n"
+	    "\r\n";
+	struct http_rewrite rw;
+	size_t scan = 0, n;
+
+	CHECK_EQ(http_parse_response(resp, sizeof(resp) - 1, 65536, &scan,
+	    HTTP_GET, &h), (int)sizeof(resp) - 1);
+	CHECK_EQ(h.body, HTTP_BODY_CHUNKED);
+	memset(&rw, 0, sizeof(rw));
+	rw.keep_te = 1;
+	n = http_build_response(resp, &h, &rw, out, sizeof(out));
+	out[n] = '\0';
+	CHECK_STR(out, "HTTP/1.1 200 OK\r\nX-A: 1\r\n"
+	    "Transfer-Encoding: gzip, chunked\r\n\r\n");
+	/* dechunked for an HTTP/1.0 client: neither field */
+	rw.keep_te = 0;
+	rw.close = 1;
+	n = http_build_response(resp, &h, &rw, out, sizeof(out));
+	out[n] = '\0';
+	CHECK_STR(out, "HTTP/1.1 200 OK\r\nX-A: 1\r\nConnection: close\r\n"
+	    "\r\n");
+
+	scan = 0;
+	CHECK_EQ(http_parse_request(req, sizeof(req) - 1, 65536, &scan, &h),
+	    (int)sizeof(req) - 1);
+	memset(&rw, 0, sizeof(rw));
+	rw.host = "h";
+	rw.port = 80;
+	n = http_build_request(req, &h, &rw, out, sizeof(out));
+	out[n] = '\0';
+	CHECK_STR(out, "POST / HTTP/1.1\r\nHost: h\r\n"
+	    "Transfer-Encoding: gzip, chunked\r\n\r\n");
+}
+
 static void
 test_main(void)
 {
@@ -125,6 +175,7 @@ main(void)
 {
 	test_request_rewrite();
 	test_response_rewrite();
+	test_framing_rewrite();
 	test_main();
 	return check_done("unit_api");
 }

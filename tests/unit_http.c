@@ -365,6 +365,26 @@ static const struct rcase req_bad[] = {
 	{ "GET / HTTP/2.0\r\nHost: a\r\n", 0 },
 };
 
+/* Every refusal of a request names the rule it applied, so that the
+ * client's 400 says what to fix. */
+static void
+test_bad_names_rule(void)
+{
+	size_t i;
+	int r, all = 1;
+
+	for (i = 0; i < sizeof(req_bad) / sizeof(req_bad[0]); i++) {
+		if ((r = req(req_bad[i].text)) >= 0)
+			continue;
+		if (h.error == NULL || strstr(h.error, "(RFC ") == NULL) {
+			printf("     %d \"%s\" names no rule: %s\n", r,
+			    req_bad[i].text, h.error ? h.error : "(none)");
+			all = 0;
+		}
+	}
+	CHECK(all);
+}
+
 static void
 test_request_lines(void)
 {
@@ -457,6 +477,25 @@ test_absolute(void)
 	CHECK(is(t, h.scheme, "ftp"));
 	CHECK_EQ(h.port, 0);
 	CHECK(is(t, h.path, "/f"));
+
+	/* WebSocket URIs have their HTTP twins' ports (RFC 6455 3) */
+	t = "GET ws://h/chat HTTP/1.1\r\nHost: h\r\n\r\n";
+	CHECK_EQ(req(t), (int)strlen(t));
+	CHECK(is(t, h.scheme, "ws"));
+	CHECK_EQ(h.port, 80);
+	CHECK(is(t, h.path, "/chat"));
+	t = "GET WSS://h HTTP/1.1\r\nHost: h\r\n\r\n";
+	CHECK_EQ(req(t), (int)strlen(t));
+	CHECK_EQ(h.port, 443);
+	t = "GET ws://h:8080/ HTTP/1.1\r\nHost: h\r\n\r\n";
+	CHECK_EQ(req(t), (int)strlen(t));
+	CHECK_EQ(h.port, 8080);
+	t = "GET wsx://h/ HTTP/1.1\r\nHost: h\r\n\r\n";
+	CHECK_EQ(req(t), (int)strlen(t));
+	CHECK_EQ(h.port, 0);
+	t = "GET w://h/ HTTP/1.1\r\nHost: h\r\n\r\n";
+	CHECK_EQ(req(t), (int)strlen(t));
+	CHECK_EQ(h.port, 0);
 
 	t = "GET http://h?q=1 HTTP/1.1\r\nHost: e\r\n\r\n";
 	CHECK_EQ(req(t), (int)strlen(t));
@@ -901,7 +940,7 @@ test_responses_framing(void)
 	    "Transfer-Encoding: chunked\r\n\r\n";
 	CHECK_EQ(resp(t, HTTP_GET), (int)strlen(t));
 	CHECK_EQ(h.body, HTTP_BODY_CHUNKED);
-	CHECK_EQ(h.flags, HTTP_F_CLOSE);
+	CHECK_EQ(h.flags, HTTP_F_CLOSE | HTTP_F_TE);
 
 	/* request-only fields are not acted on in a response */
 	t = "HTTP/1.1 200 OK\r\nHost: a\r\nHost: b\r\nProxy-Connection: close"
@@ -911,6 +950,127 @@ test_responses_framing(void)
 	CHECK_EQ(h.host_field.len, 0);
 	CHECK_EQ(h.nfields, 5);
 }
+
+/*
+ * Every way Content-Length and Transfer-Encoding meet, in both
+ * directions: the body kind, and the flags that tell a forwarder what to
+ * drop (RFC 9112 6.1-6.3). A request is refused; a response is framed by
+ * its Transfer-Encoding, its Content-Length is flagged for removal, and
+ * codings besides chunked are flagged as data the body still carries.
+ */
+struct fcase {
+	enum kind	 k;
+	enum http_method m;	/* for responses: the request's method */
+	const char	*text;
+	int		 want;	/* 1: valid, else the error */
+	enum http_body	 body;
+	unsigned	 flags;
+};
+
+#define TE	HTTP_F_TE
+#define CLTE	(HTTP_F_TE | HTTP_F_CL_TE)
+#define CODED	HTTP_F_TE_CODED
+#define HH	HTTP_F_HAS_HOST
+
+static const struct fcase fcases[] = {
+	/* responses */
+	{ RESP, HTTP_GET, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n"
+	  "Transfer-Encoding: chunked\r\n\r\n", 1, HTTP_BODY_CHUNKED, CLTE },
+	{ RESP, HTTP_GET, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+	  "Content-Length: 100\r\n\r\n", 1, HTTP_BODY_CHUNKED, CLTE },
+	{ RESP, HTTP_GET, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n"
+	  "Content-Length: 7\r\nTransfer-Encoding: chunked\r\n\r\n", 1,
+	  HTTP_BODY_CHUNKED, CLTE },
+	{ RESP, HTTP_GET, "HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n"
+	  "Transfer-Encoding: chunked\r\n\r\n", 1, HTTP_BODY_CHUNKED, CLTE },
+	{ RESP, HTTP_GET, "HTTP/1.1 200 OK\r\nContent-Length: x\r\n"
+	  "Transfer-Encoding: chunked\r\n\r\n", 1, HTTP_BODY_CHUNKED, CLTE },
+	{ RESP, HTTP_GET, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
+	  "Transfer-Encoding: chunked\r\n\r\n", 1, HTTP_BODY_CHUNKED, CLTE },
+	{ RESP, HTTP_GET, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+	  "\r\n", 1, HTTP_BODY_CHUNKED, TE },
+	{ RESP, HTTP_GET, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked"
+	  "\r\nContent-Length: 100\r\n\r\n", 1, HTTP_BODY_CHUNKED,
+	  CLTE | CODED },
+	{ RESP, HTTP_GET, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n"
+	  "Transfer-Encoding: chunked\r\n\r\n", 1, HTTP_BODY_CHUNKED,
+	  TE | CODED },
+	{ RESP, HTTP_GET, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n"
+	  "Content-Length: 100\r\n\r\n", 1, HTTP_BODY_CLOSE, CLTE | CODED },
+	{ RESP, HTTP_GET, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip"
+	  "\r\n\r\n", 1, HTTP_BODY_CLOSE, TE | CODED },
+	{ RESP, HTTP_GET, "HTTP/1.1 200 OK\r\nTransfer-Encoding: foo\r\n\r\n",
+	  1, HTTP_BODY_CLOSE, TE | CODED },
+	{ RESP, HTTP_GET, "HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n\r\n",
+	  1, HTTP_BODY_CLOSE, TE | CODED },
+	{ RESP, HTTP_GET, "HTTP/1.1 200 OK\r\nTransfer-Encoding: ,chunked,\r\n"
+	  "\r\n", 1, HTTP_BODY_CHUNKED, TE },
+	{ RESP, HTTP_HEAD, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n"
+	  "Transfer-Encoding: chunked\r\n\r\n", 1, HTTP_BODY_NONE, CLTE },
+	{ RESP, HTTP_GET, "HTTP/1.1 304 Not Modified\r\nContent-Length: 100\r\n"
+	  "Transfer-Encoding: chunked\r\n\r\n", 1, HTTP_BODY_NONE, CLTE },
+	{ RESP, HTTP_GET, "HTTP/1.0 200 OK\r\nContent-Length: 100\r\n"
+	  "Transfer-Encoding: chunked\r\n\r\n", 1, HTTP_BODY_CHUNKED,
+	  CLTE | HTTP_F_CLOSE },
+	{ RESP, HTTP_GET, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", 1,
+	  HTTP_BODY_LENGTH, 0 },
+	{ RESP, HTTP_GET, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n"
+	  "Content-Length: 7\r\n\r\n", -502, HTTP_BODY_NONE, 0 },
+	{ RESP, HTTP_GET, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n"
+	  "Transfer-Encoding: chunked, chunked\r\n\r\n", -502, HTTP_BODY_NONE,
+	  0 },
+	/* requests */
+	{ REQ, HTTP_GET, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+	  "Transfer-Encoding: chunked\r\n\r\n", -400, HTTP_BODY_NONE, 0 },
+	{ REQ, HTTP_GET, "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "
+	  "chunked\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", -400,
+	  HTTP_BODY_NONE, 0 },
+	{ REQ, HTTP_GET, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+	  "Content-Length: 6\r\n\r\n", -400, HTTP_BODY_NONE, 0 },
+	{ REQ, HTTP_GET, "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "
+	  "gzip\r\n\r\n", -400, HTTP_BODY_NONE, 0 },
+	{ REQ, HTTP_GET, "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n"
+	  "Content-Length: 5\r\n\r\n", -400, HTTP_BODY_NONE, 0 },
+	{ REQ, HTTP_GET, "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "
+	  "chunked\r\n\r\n", 1, HTTP_BODY_CHUNKED, HH | TE },
+	{ REQ, HTTP_GET, "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "
+	  "gzip, chunked\r\n\r\n", 1, HTTP_BODY_CHUNKED, HH | TE | CODED },
+	{ REQ, HTTP_GET, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+	  "Content-Length: 5\r\n\r\n", 1, HTTP_BODY_LENGTH, HH },
+};
+
+static void
+test_te_cl(void)
+{
+	const struct fcase *c;
+	size_t i;
+	int r, want;
+
+	for (i = 0; i < sizeof(fcases) / sizeof(fcases[0]); i++) {
+		c = &fcases[i];
+		r = c->k == REQ ? req(c->text) : resp(c->text, c->m);
+		want = c->want == 1 ? head_len(c->text) : c->want;
+		if (r != want || (r > 0 && (h.body != c->body ||
+		    h.flags != c->flags)))
+			printf("     case %zu: %d body %d flags %#x: \"%s\" "
+			    "(%s)\n", i, r, h.body, h.flags, c->text,
+			    r < 0 && h.error ? h.error : "");
+		CHECK_EQ(r, want);
+		if (r > 0) {
+			CHECK_EQ(h.body, c->body);
+			CHECK_EQ(h.flags, c->flags);
+		}
+	}
+	/* a refusal names the rule it applied */
+	CHECK_EQ(req("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n"), -400);
+	CHECK(h.error != NULL && strstr(h.error, "RFC 9112 6.3") != NULL);
+}
+
+#undef TE
+#undef CLTE
+#undef CODED
+#undef HH
 
 static void
 test_response_limits(void)
@@ -1369,9 +1529,11 @@ main(void)
 	    HTTP_GET);
 	run_cases(REQ, req_bad, sizeof(req_bad) / sizeof(req_bad[0]),
 	    HTTP_GET);
+	test_bad_names_rule();
 	test_responses();
 	test_responses_bodiless();
 	test_responses_framing();
+	test_te_cl();
 	test_response_limits();
 	run_cases(RESP, resp_bad, sizeof(resp_bad) / sizeof(resp_bad[0]),
 	    HTTP_GET);
