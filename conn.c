@@ -44,9 +44,6 @@
 #endif
 #define HEAD_SLACK		8192	/* room for headers we add */
 
-static struct http_head head;	/* one parse at a time per worker */
-static char *scratch;		/* rewritten heads are built here */
-static size_t scratch_size;
 
 static const char *const state_names[] = {
 	[CS_HEAD] = "head", [CS_ROUTE] = "route", [CS_RESOLVE] = "resolve",
@@ -92,18 +89,18 @@ rewrite_for(const struct conn *c, struct http_rewrite *rw)
 
 
 static int
-scratch_ensure(const struct config *cfg)
+scratch_ensure(struct worker *w)
 {
-	size_t need = (size_t)cfg->max_header_size + HEAD_SLACK;
+	size_t need = (size_t)w->cfg->max_header_size + HEAD_SLACK;
 
-	if (scratch_size >= need)
+	if (w->scratch_size >= need)
 		return 0;
-	free(scratch);
-	if ((scratch = malloc(need)) == NULL) {
-		scratch_size = 0;
+	free(w->scratch);
+	if ((w->scratch = malloc(need)) == NULL) {
+		w->scratch_size = 0;
 		return -1;
 	}
-	scratch_size = need;
+	w->scratch_size = need;
 	return 0;
 }
 
@@ -1174,14 +1171,14 @@ tunnel_send(struct conn *c)
 	struct http_rewrite rw;
 	size_t n;
 
-	memset(&head, 0, sizeof(head));
-	head.method = HTTP_CONNECT;
-	head.method_s.len = sizeof(method) - 1;
-	head.form = HTTP_FORM_AUTHORITY;
+	memset(&c->w->head, 0, sizeof(c->w->head));
+	c->w->head.method = HTTP_CONNECT;
+	c->w->head.method_s.len = sizeof(method) - 1;
+	c->w->head.form = HTTP_FORM_AUTHORITY;
 	rewrite_for(c, &rw);
-	if (scratch_ensure(cfg) == -1 || (n = http_build_request(method,
-	    &head, &rw, scratch, scratch_size)) == 0 ||
-	    buf_prepend(&c->client.in, scratch, n,
+	if (scratch_ensure(c->w) == -1 || (n = http_build_request(method,
+	    &c->w->head, &rw, c->w->scratch, c->w->scratch_size)) == 0 ||
+	    buf_prepend(&c->client.in, c->w->scratch, n,
 	    (size_t)(cfg->max_header_size + cfg->client_bufsz)) == -1) {
 		conn_close(c, 500, "out of memory");
 		return -1;
@@ -1207,7 +1204,7 @@ retry_keep(struct conn *c, const char *p)
 	char *keep;
 
 	c->retry_len = 0;
-	if (!c->server_reused || head.body != HTTP_BODY_NONE)
+	if (!c->server_reused || c->w->head.body != HTTP_BODY_NONE)
 		return;
 	switch (c->method) {
 	case HTTP_GET: case HTTP_HEAD: case HTTP_OPTIONS: case HTTP_TRACE:
@@ -1272,15 +1269,16 @@ request_send(struct conn *c)
 	if (c->silent)
 		return tunnel_send(c);
 	if (http_parse_request(p, len, (size_t)cfg->max_header_size, &scan,
-	    &head) != (int)c->head_len) {
+	    &c->w->head) != (int)c->head_len) {
 		conn_close(c, 500, "the request head changed under us");
 		return -1;
 	}
 	retry_keep(c, p);
 	rewrite_for(c, &rw);
-	if (scratch_ensure(cfg) == -1 ||
-	    (n = http_build_request(p, &head, &rw, scratch, scratch_size)) == 0 ||
-	    head_replace(&c->client.in, head.head_len, scratch, n,
+	if (scratch_ensure(c->w) == -1 ||
+	    (n = http_build_request(p, &c->w->head, &rw, c->w->scratch,
+	    c->w->scratch_size)) == 0 ||
+	    head_replace(&c->client.in, c->w->head.head_len, c->w->scratch, n,
 	    (size_t)(cfg->max_header_size + cfg->client_bufsz)) == -1) {
 		conn_close(c, 500, "out of memory for the request head");
 		return -1;
@@ -1288,7 +1286,7 @@ request_send(struct conn *c)
 	free(c->auth_hdr);
 	c->auth_hdr = NULL;
 	c->req.fwd = n;
-	flow_start(&c->req, head.body, head.content_length);
+	flow_start(&c->req, c->w->head.body, c->w->head.content_length);
 	return 0;
 }
 
@@ -1323,16 +1321,17 @@ request_head(struct conn *c)
 		return 0;
 	}
 	r = http_parse_request(p, len, (size_t)cfg->max_header_size,
-	    &c->req.scan, &head);
+	    &c->req.scan, &c->w->head);
 	if (r > 0)
-		return request_start(c, p, &head);
+		return request_start(c, p, &c->w->head);
 	if (r < 0) {
 		c->started = c->w->now;
 		strlcpy_p(c->method_name, "-", sizeof(c->method_name));
 		/* not the previous request's host on this connection */
 		c->host[0] = '\0';
 		c->port = 0;
-		conn_close(c, -r, head.error ? head.error : "bad request");
+		conn_close(c, -r, c->w->head.error ? c->w->head.error :
+		    "bad request");
 		return 0;
 	}
 	if (c->client.eof)
@@ -1370,9 +1369,10 @@ auth_negotiate(struct conn *c)
 	const struct config *cfg = c->w->cfg;
 	size_t n;
 
-	if (scratch_ensure(cfg) == -1 ||
-	    (n = upstream_ntlm_probe(c, scratch, scratch_size)) == 0 ||
-	    buf_prepend(&c->client.in, scratch, n,
+	if (scratch_ensure(c->w) == -1 ||
+	    (n = upstream_ntlm_probe(c, c->w->scratch, c->w->scratch_size))
+	    == 0 ||
+	    buf_prepend(&c->client.in, c->w->scratch, n,
 	    (size_t)(cfg->max_header_size + cfg->client_bufsz)) == -1) {
 		conn_close(c, 500, "cannot build the NTLM negotiation");
 		return -1;
@@ -1691,9 +1691,10 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 	}
 	rewrite_for(c, &rw);
 	rw.keep_te = flow == FLOW_CHUNKED || flow == FLOW_CLOSE;
-	if (scratch_ensure(cfg) == -1 ||
-	    (n = http_build_response(buf, h, &rw, scratch, scratch_size)) == 0 ||
-	    head_replace(&c->server.in, h->head_len, scratch, n,
+	if (scratch_ensure(c->w) == -1 ||
+	    (n = http_build_response(buf, h, &rw, c->w->scratch,
+	    c->w->scratch_size)) == 0 ||
+	    head_replace(&c->server.in, h->head_len, c->w->scratch, n,
 	    (size_t)(cfg->max_header_size + cfg->server_bufsz)) == -1) {
 		conn_close(c, 502, "response head too large to rewrite");
 		return 0;
@@ -1727,12 +1728,13 @@ response_head(struct conn *c)
 	/* the NTLM negotiation asked with HEAD (or CONNECT) */
 	r = http_parse_response(p, len, (size_t)cfg->max_header_size,
 	    &c->resp.scan, c->auth_phase == AUTH_NEGOTIATE &&
-	    c->method != HTTP_CONNECT ? HTTP_HEAD : c->method, &head);
+	    c->method != HTTP_CONNECT ? HTTP_HEAD : c->method, &c->w->head);
 	if (r > 0)
-		return response_start(c, p, &head);
+		return response_start(c, p, &c->w->head);
 	if (r < 0) {
 		snprintf(why, sizeof(why), "bad response from %s: %s",
-		    c->upstream, head.error ? head.error : "malformed");
+		    c->upstream, c->w->head.error ? c->w->head.error :
+		    "malformed");
 		conn_close(c, 502, why);
 	} else if (c->server.eof)
 		conn_close(c, 502, "the server closed the connection inside "

@@ -1054,6 +1054,11 @@ struct worker {
 	int64_t		 now;		/* ms, updated each turn */
 	struct board	*board;		/* shared; NULL: this worker alone */
 	struct board_slot *slot;	/* ours on it */
+	/* one head is parsed at a time in a worker: the parse results, and
+	   the buffer rewritten heads are built in (conn.c) */
+	struct http_head head;
+	char		*scratch;
+	size_t		 scratch_size;
 };
 
 /* Runs one worker's loop until it is told to quit; never returns. slot
