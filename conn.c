@@ -137,11 +137,23 @@ access_log(struct conn *c)
 	c->started = 0;
 }
 
-/* --------------------------------------------------------- endpoint I/O */
+/* ------------------------------------------------------ endpoints */
 
-/* Reads into ep->in; returns bytes read, 0 at EOF or when nothing is
- * there, -1 on an error (errno set). revents are poll's for ep->fd. */
-static ssize_t
+/*
+ * Every byte and every close of a connection goes through these. They
+ * are written for a plain socket; a TLS engine (tls.c) will sit behind
+ * the same calls, so nothing above them knows which it talks to.
+ */
+
+void
+ep_init(struct endpoint *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep->fd = -1;
+	ep->pipe[0] = ep->pipe[1] = -1;
+}
+
+ssize_t
 ep_read(struct endpoint *ep, short revents)
 {
 	size_t room;
@@ -168,9 +180,7 @@ ep_read(struct endpoint *ep, short revents)
 	return -1;
 }
 
-/* Writes up to n bytes from the front of b to ep; bytes written, 0 when
- * the socket is full, -1 on an error. */
-static ssize_t
+ssize_t
 ep_write(struct endpoint *ep, struct buf *b, size_t n)
 {
 	size_t len;
@@ -192,20 +202,44 @@ ep_write(struct endpoint *ep, struct buf *b, size_t n)
 	return -1;
 }
 
-/* Every descriptor of an endpoint starts closed (-1). */
-static void
-ep_init(struct endpoint *ep)
+void
+ep_shutdown(struct endpoint *ep)
 {
-	memset(ep, 0, sizeof(*ep));
-	ep->fd = -1;
-	ep->pipe[0] = ep->pipe[1] = -1;
+	if (ep->shut || ep->fd == -1)
+		return;
+	(void)shutdown(ep->fd, SHUT_WR);
+	ep->shut = 1;
 }
 
-static void
+void
 ep_close(struct endpoint *ep)
 {
 	fd_close(&ep->fd);
 	ep->eof = ep->shut = 0;
+}
+
+short
+ep_events(const struct endpoint *ep, short want)
+{
+	(void)ep;	/* a plain socket needs nothing of its own */
+	return want;
+}
+
+size_t
+ep_fill(struct endpoint *ep)
+{
+	(void)ep;	/* a plain socket holds nothing back */
+	return 0;
+}
+
+int
+ep_idle_alive(const struct endpoint *ep)
+{
+	char b;
+	ssize_t n = recv(ep->fd, &b, 1, MSG_PEEK);
+
+	/* closed (0) or sent something unasked (1): dead */
+	return n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 static void
@@ -213,6 +247,96 @@ ep_pipe_close(struct endpoint *ep)
 {
 	fd_close_pair(ep->pipe);
 	ep->piped = 0;
+}
+
+/* ------------------------------------------------------------ the pool */
+
+/*
+ * Idle server connections, kept as endpoints under a key that says all
+ * that makes one reusable (conn->upstream: the hop, host and port, and
+ * the credentials of a parent login). The pool keeps its npooled entries
+ * at the front of w->pool: the scans (one every loop turn) cover only
+ * connections that exist, and unused entries are never touched, so they
+ * cost no memory.
+ */
+static void
+pool_remove(struct worker *w, size_t i)
+{
+	if (i != --w->npooled)
+		w->pool[i] = w->pool[w->npooled];
+}
+
+int
+conn_pool_take(struct worker *w, const char *key, struct endpoint *ep)
+{
+	struct pool_entry e;
+	size_t i = 0;
+
+	while (i < w->npooled) {
+		if (strcmp(w->pool[i].key, key) != 0) {
+			i++;
+			continue;
+		}
+		e = w->pool[i];
+		pool_remove(w, i);
+		/* a server does not drop a connection it kept alive a moment
+		 * ago: check only those idle for a while */
+		if (e.expires - POOL_IDLE_S * 1000 > w->now - POOL_FRESH_MS ||
+		    ep_idle_alive(&e.ep)) {
+			ep->fd = e.ep.fd;
+			ep->tls = e.ep.tls;
+			return 0;
+		}
+		ep_close(&e.ep);
+	}
+	return -1;
+}
+
+void
+conn_pool_put(struct worker *w, const char *key, struct endpoint *ep)
+{
+	struct pool_entry *victim;
+	size_t i;
+
+	if (w->npooled < POOL_SIZE)
+		victim = &w->pool[w->npooled++];
+	else {
+		victim = &w->pool[0];
+		for (i = 1; i < POOL_SIZE; i++)
+			if (w->pool[i].expires < victim->expires)
+				victim = &w->pool[i];
+		ep_close(&victim->ep);
+	}
+	/* the pool owns the connection now; its buffer stays with ep */
+	ep_init(&victim->ep);
+	victim->ep.fd = ep->fd;
+	victim->ep.tls = ep->tls;
+	ep->fd = -1;
+	ep->tls = NULL;
+	ep->eof = ep->shut = 0;
+	victim->expires = w->now + POOL_IDLE_S * 1000;
+	strlcpy_p(victim->key, key, sizeof(victim->key));
+}
+
+int64_t
+conn_pool_expire(struct worker *w)
+{
+	int64_t next = -1;
+	size_t i = 0;
+
+	while (i < w->npooled) {
+		struct pool_entry *e = &w->pool[i];
+
+		if (e->expires <= w->now) {
+			ep_close(&e->ep);
+			pool_remove(w, i);
+			continue;
+		}
+		if (next == -1 || e->expires - w->now < next)
+			next = e->expires - w->now;
+		i++;
+	}
+	return next;
 }
 
 /* ------------------------------------------------------------ splice */
@@ -520,20 +644,25 @@ static void
 refuse(int fd, int status, const char *why)
 {
 	char msg[512], sink[4096];
+	struct endpoint ep;
+	struct buf out;
 	int n, bl = (int)strlen(http_reason(status)) + (int)strlen(why) + 7;
 
 	n = snprintf(msg, sizeof(msg), "HTTP/1.1 %d %s\r\nContent-Type: "
 	    "text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
 	    "%d %s: %s\n", status, http_reason(status), bl, status,
 	    http_reason(status), why);
-	if (n > 0 && (size_t)n < sizeof(msg) && write(fd, msg, (size_t)n) == -1) {
-		/* it was a courtesy */
+	ep_init(&ep);
+	ep.fd = fd;
+	if (n > 0 && (size_t)n < sizeof(msg)) {
+		buf_over(&out, msg, sizeof(msg), (size_t)n);
+		(void)ep_write(&ep, &out, (size_t)n);	/* a courtesy */
 	}
-	(void)shutdown(fd, SHUT_WR);
-	for (n = 0; n < 16 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0;
-	    n++)
-		;
-	fd_close(&fd);
+	ep_shutdown(&ep);
+	buf_over(&ep.in, sink, sizeof(sink), 0);
+	for (n = 0; n < 16 && ep_read(&ep, 0) > 0; n++)
+		buf_reset(&ep.in);
+	ep_close(&ep);
 }
 
 static void
@@ -1773,7 +1902,7 @@ exchange_finish(struct conn *c, int complete)
 	access_log(c);
 	if (complete && c->server_keepalive && !c->server.eof &&
 	    buf_len(&c->server.in) == 0)
-		pool_put(w, c->upstream, &c->server.fd);
+		conn_pool_put(w, c->upstream, &c->server);
 	ep_close(&c->server);
 	buf_reset(&c->server.in);
 	if (c->server.piped > 0 || c->client.piped > 0) {
@@ -1920,7 +2049,7 @@ tunnel_move(struct conn *c, struct endpoint *src, struct endpoint *dst,
 	if (src->eof && buf_len(&src->in) == 0 && src->piped == 0 &&
 	    !dst->shut) {
 		if (!src->shut)
-			(void)shutdown(dst->fd, SHUT_WR);
+			ep_shutdown(dst);
 		dst->shut = 1;
 	}
 	return 0;
@@ -1957,10 +2086,7 @@ closing_step(struct conn *c)
 	if (c->resp.fwd > 0)
 		return;
 	access_log(c);		/* the answer is out, and its bytes counted */
-	if (!c->client.shut) {
-		shutdown(c->client.fd, SHUT_WR);
-		c->client.shut = 1;
-	}
+	ep_shutdown(&c->client);
 	buf_reset(&c->client.in);
 	if (c->client.eof)
 		conn_close(c, 0, NULL);
@@ -2055,6 +2181,9 @@ conn_pollfds(struct conn *c, struct pollfd *pfd, size_t room)
 		    pending_to_server(c) > 0) && !c->server.shut)
 			se |= POLLOUT;
 	}
+	ce = ep_events(&c->client, ce);
+	if (c->server.fd != -1)
+		se = ep_events(&c->server, se);
 	/* only descriptors that wait for something: poll(2) refuses more
 	 * entries than RLIMIT_NOFILE, used or not */
 	n = 0;
@@ -2108,6 +2237,26 @@ read_server(struct conn *c, short revents)
 	return n > 0 || c->server.eof;
 }
 
+/* Bytes an endpoint holds back (decrypted, not yet in its buffer) move
+ * as soon as there is room: the peer will not poll us for them. */
+static void
+conn_fill(struct conn *c)
+{
+	int i;
+
+	for (i = 0; i < 8 && !c->dead; i++) {
+		size_t n = 0;
+
+		if (has_room(&c->client))
+			n += ep_fill(&c->client);
+		if (c->server.fd != -1 && has_room(&c->server))
+			n += ep_fill(&c->server);
+		if (n == 0)
+			break;
+		conn_run(c);
+	}
+}
+
 void
 conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
 {
@@ -2154,6 +2303,7 @@ conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
 			    c->w->cfg->tunnel_idle * 1000;
 	}
 	conn_run(c);
+	conn_fill(c);
 }
 
 int64_t

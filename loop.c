@@ -147,7 +147,7 @@ pollset_build(struct worker *w, struct pollset *ps, int sigfd)
 		ps->n += s->n;
 		next = min_deadline(next, conn_deadline(c));
 	}
-	if ((pool_next = upstream_tick(w)) >= 0)
+	if ((pool_next = conn_pool_expire(w)) >= 0)
 		next = min_deadline(next, w->now + pool_next);
 	if (w->quitting)
 		next = min_deadline(next, w->quit_deadline);

@@ -122,6 +122,9 @@ int	 buf_put(struct buf *, const void *, size_t n);
  * (never past limit bytes in all); -1 if it cannot. */
 int	 buf_prepend(struct buf *, const void *, size_t n, size_t limit);
 void	 buf_reset(struct buf *);
+/* A buffer over the caller's memory (cap bytes, the first len readable),
+ * for a moment's use: never buf_free()d, never grown. */
+void	 buf_over(struct buf *, char *mem, size_t cap, size_t len);
 
 uint16_t le16dec(const void *);
 uint32_t le32dec(const void *);
@@ -1282,11 +1285,14 @@ const char *dns_strerror(int error);
 
 /* ---------------------------------------------------------------- conn.c */
 
+/* A TLS engine of tls.c; opaque to every other file. */
+struct tls;
+
 /* One side of a connection. tls is NULL for a plain socket; the TLS work
- * puts an engine here, and endpoint I/O goes through it. */
+ * puts an engine here, and the ep_* operations go through it. */
 struct endpoint {
 	int		 fd;
-	void		*tls;
+	struct tls	*tls;
 	struct buf	 in;		/* bytes read from this side */
 	unsigned	 eof:1;		/* read returned 0 */
 	unsigned	 shut:1;	/* we shut down writing to it */
@@ -1340,6 +1346,13 @@ enum auth_phase {
 	AUTH_NEGOTIATE,	/* Type 1 sent, waiting for the challenge */
 	AUTH_AUTHENTICATE,	/* credentials sent with the request */
 	AUTH_DONE	/* the parent accepted this connection */
+};
+
+/* An idle server connection in a worker's pool. */
+struct pool_entry {
+	struct endpoint	 ep;
+	int64_t		 expires;
+	char		 key[HOST_MAX + 2 * NTLM_NAME_MAX + 32];
 };
 
 struct conn {
@@ -1403,6 +1416,40 @@ struct conn {
 	size_t		 retry_cap;
 };
 
+/*
+ * The endpoint operations: every byte and every close of a connection
+ * goes through them, whether a socket or a TLS engine is underneath.
+ */
+/* All descriptors closed (-1), no engine, no buffer. */
+void	 ep_init(struct endpoint *);
+/* Reads into ep->in: bytes read, 0 at EOF (ep->eof set) or when nothing
+ * is there, -1 on an error (errno set). revents are poll's for ep->fd. */
+ssize_t	 ep_read(struct endpoint *, short revents);
+/* Writes up to n bytes from the front of b: bytes written, 0 when the
+ * peer cannot take more now, -1 on an error. */
+ssize_t	 ep_write(struct endpoint *, struct buf *b, size_t n);
+/* Ends writing, once (a socket: SHUT_WR; TLS: close_notify). */
+void	 ep_shutdown(struct endpoint *);
+/* Closes it (the fd goes to -1); its buffer stays. */
+void	 ep_close(struct endpoint *);
+/* What poll must wait for: want (what the caller's data needs) plus what
+ * the endpoint needs to make progress by itself (a TLS handshake or a
+ * half-sent record asks for POLLOUT with no data of the caller's). */
+short	 ep_events(const struct endpoint *, short want);
+/* Moves bytes the endpoint already holds (decrypted, not yet handed
+ * over) into ep->in, so they are not stranded until the peer speaks
+ * again; how many. A plain socket holds none. */
+size_t	 ep_fill(struct endpoint *);
+/* An idle endpoint whose peer has neither closed nor sent: reusable. */
+int	 ep_idle_alive(const struct endpoint *);
+/* The pool of idle server connections, by key (conn->upstream). take
+ * moves one into ep (0) or finds none (-1); put moves ep's connection
+ * into the pool (its buffer stays with ep; a full pool closes its oldest
+ * entry); expire closes those idle too long and returns ms to the next
+ * expiry, or -1. */
+int	 conn_pool_take(struct worker *, const char *key, struct endpoint *);
+void	 conn_pool_put(struct worker *, const char *key, struct endpoint *);
+int64_t	 conn_pool_expire(struct worker *);
 /* Accepts one client on a listener; 0 or -1 when nothing was accepted. */
 int	 conn_accept(struct worker *, const struct listener *);
 /* Adds the descriptors c waits on to pfd; returns how many. */
@@ -1430,12 +1477,6 @@ void	 conn_close_idle(struct worker *);
 void	 conn_close_all(struct worker *, const char *why);
 
 /* ------------------------------------------------------------ upstream.c */
-
-struct pool_entry {
-	int		 fd;
-	int64_t		 expires;
-	char		 key[HOST_MAX + 2 * NTLM_NAME_MAX + 32];
-};
 
 /*
  * Chooses the next hop for c's request from its candidates (the PAC
@@ -1486,14 +1527,6 @@ int64_t	 upstream_connect_due(const struct conn *);
 /* Starts the next attempt when its delay is due. */
 void	 upstream_connect_tick(struct conn *);
 void	 upstream_connect_abort(struct conn *);
-/* Takes an idle connection for key from the pool; fd or -1. */
-int	 pool_take(struct worker *, const char *key);
-/* Keeps fd for reuse; a full pool closes its oldest entry. */
-void	 pool_put(struct worker *, const char *key, int *fd);
-/* The worker's upstream housekeeping, once every loop turn: closes the
- * pooled connections that have expired. Returns the ms until it has
- * more to do, or -1. */
-int64_t	 upstream_tick(struct worker *);
 /* The connection to the server is up. */
 void	 conn_connected(struct conn *);
 

@@ -269,11 +269,10 @@ upstream_route(struct conn *c)
 void
 upstream_start(struct conn *c)
 {
-	int fd, r;
+	int r;
 
 	if ((c->method != HTTP_CONNECT || conn_via_parent(c)) && !c->fresh) {
-		if ((fd = pool_take(c->w, c->upstream)) != -1) {
-			c->server.fd = fd;
+		if (conn_pool_take(c->w, c->upstream, &c->server) == 0) {
 			c->server_reused = 1;
 			conn_connected(c);
 			return;
@@ -296,7 +295,7 @@ upstream_fail(struct conn *c, int status, const char *why)
 	if (c->state == CS_RESOLVE)
 		dns_cancel(c->w->dns, c);
 	upstream_connect_abort(c);
-	fd_close(&c->server.fd);
+	ep_close(&c->server);
 	if (c->hop != NULL && c->hop->kind != HOP_DIRECT)
 		*down_slot(c->w, c->hop->name, 1) = c->w->now +
 		    PARENT_DOWN_S * 1000;
@@ -462,95 +461,6 @@ void
 upstream_connect_abort(struct conn *c)
 {
 	attempts_close(c, -1);
-}
-
-/* An idle server that has closed, or sent something unasked, is dead. */
-static int
-pool_alive(int fd)
-{
-	char b;
-	ssize_t n = recv(fd, &b, 1, MSG_PEEK);
-
-	return n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
-
-/*
- * The pool keeps its npooled entries at the front of w->pool: the scans
- * (one every loop turn) cover only connections that exist, and unused
- * entries are never touched, so they cost no memory.
- */
-static void
-pool_remove(struct worker *w, size_t i)
-{
-	if (i != --w->npooled)
-		w->pool[i] = w->pool[w->npooled];
-}
-
-int
-pool_take(struct worker *w, const char *key)
-{
-	size_t i = 0;
-	int fd;
-	int64_t expires;
-
-	while (i < w->npooled) {
-		if (strcmp(w->pool[i].key, key) != 0) {
-			i++;
-			continue;
-		}
-		fd = w->pool[i].fd;
-		expires = w->pool[i].expires;
-		pool_remove(w, i);
-		/* a server does not drop a connection it kept alive a moment
-		 * ago: check only those idle for a while */
-		if (expires - POOL_IDLE_S * 1000 > w->now - POOL_FRESH_MS ||
-		    pool_alive(fd))
-			return fd;
-		fd_close(&fd);
-	}
-	return -1;
-}
-
-void
-pool_put(struct worker *w, const char *key, int *fd)
-{
-	struct pool_entry *victim;
-	size_t i;
-
-	if (w->npooled < POOL_SIZE)
-		victim = &w->pool[w->npooled++];
-	else {
-		victim = &w->pool[0];
-		for (i = 1; i < POOL_SIZE; i++)
-			if (w->pool[i].expires < victim->expires)
-				victim = &w->pool[i];
-		fd_close(&victim->fd);
-	}
-	victim->fd = *fd;
-	*fd = -1;	/* the pool owns it now */
-	victim->expires = w->now + POOL_IDLE_S * 1000;
-	strlcpy_p(victim->key, key, sizeof(victim->key));
-}
-
-int64_t
-upstream_tick(struct worker *w)
-{
-	int64_t next = -1;
-	size_t i = 0;
-
-	while (i < w->npooled) {
-		struct pool_entry *e = &w->pool[i];
-
-		if (e->expires <= w->now) {
-			fd_close(&e->fd);
-			pool_remove(w, i);
-			continue;
-		}
-		if (next == -1 || e->expires - w->now < next)
-			next = e->expires - w->now;
-		i++;
-	}
-	return next;
 }
 
 /* ---------------------------------------------------------- NTLM login */

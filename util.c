@@ -95,6 +95,15 @@ buf_reset(struct buf *b)
 	b->rpos = b->wpos = 0;
 }
 
+void
+buf_over(struct buf *b, char *mem, size_t cap, size_t len)
+{
+	b->data = mem;
+	b->cap = cap;
+	b->rpos = 0;
+	b->wpos = len;
+}
+
 int
 buf_put(struct buf *b, const void *p, size_t n)
 {
