@@ -822,13 +822,7 @@ char	*config_slurp(const char *path, size_t max, size_t *len);
 const char *config_xform_value(enum config_xform, const char *value,
 	    char *out, size_t size);
 
-/* -------------------------------------------------------------- proxy.c */
-
-/* A socket address with its length. */
-struct addr {
-	socklen_t		len;
-	struct sockaddr_storage	ss;
-};
+/* ------------------------------------------------------------ options.c */
 
 struct strlist {
 	const char	*v[MAX_LIST_ITEMS];
@@ -965,6 +959,35 @@ struct config {
 	uint16_t	 ports[MAX_LIST_ITEMS];	/* --connect-ports */
 	size_t		 nports;
 	char		 via[128];	/* "1.1 hostname (proxy/x.y)" */
+};
+
+/*
+ * Builds a configuration: defaults, then the --config file, then the
+ * flags. prev is the running configuration on a reload: then nothing is
+ * prompted for, and credentials the new one lacks are kept. Returns NULL
+ * with *status set: 0 after --help or --version (printed on stdout), 2 on
+ * a bad setting.
+ */
+struct config *options_load(int argc, char *argv[],
+	    const struct config *prev, int *status);
+/* Frees a configuration of options_load() with all it owns, its secrets
+ * wiped first; NULL is ignored. */
+void	 options_free(struct config *);
+/* Logs the warnings options_load() gave on stderr, now that the log is
+ * open (stderr may be closed or a terminal long gone). */
+void	 options_warnings_log(const struct config *);
+/* --hashes, --save and --pac-test: do it, printing the result on stdout;
+ * each returns the exit status (1 on failure, 2 on a missing flag). */
+int	 options_hashes(const struct config *);
+int	 options_save(const struct config *);
+int	 options_pac_test(const struct config *);
+
+/* -------------------------------------------------------------- proxy.c */
+
+/* A socket address with its length. */
+struct addr {
+	socklen_t		len;
+	struct sockaddr_storage	ss;
 };
 
 struct listener {
