@@ -164,13 +164,38 @@ static const struct option options[] = {
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 
-/* Which options the config file set, so the command line can replace a
- * list rather than add to it. */
-static unsigned char from_file[NOPTIONS];
-
 /* struct config keeps one origin per option */
 typedef char str_from_fits[sizeof(((struct config *)0)->str_from) /
     sizeof(char *) >= NOPTIONS ? 1 : -1];
+
+/*
+ * One run of options_load(), on its stack: the configuration being
+ * built, what the steps of loading hand on to each other, and the
+ * caller's buffer for why loading failed.
+ */
+struct loader {
+	struct config	*cfg;
+	/* "file:line: key" while a file's setting is applied, NULL for
+	   the command line: kept with each value to name it in errors */
+	const char	*from;
+	/* which options the config file set, so the command line can
+	   replace a list rather than add to it */
+	unsigned char	 from_file[NOPTIONS];
+	char		*err;	/* "file:line: key: why" or "--flag: why" */
+	size_t		 errsz;
+};
+
+/* Says why loading failed, in the caller's buffer; returns -1. */
+static int PRINTF(2, 3)
+load_error(struct loader *ld, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ld->err, ld->errsz, fmt, ap);
+	va_end(ap);
+	return -1;
+}
 
 /* cfg is zeroed already (calloc or static): clearing it again would
  * only make its pages resident, in the master and in every process
@@ -238,10 +263,6 @@ option_find(const char *name, size_t len)
 	return NULL;
 }
 
-static char opt_why[512];	/* why the last option_set() failed */
-static const char *setting_from;	/* "file:line: key" while a file's
-					   setting is applied, else NULL */
-
 /* Where a string option was set: its file line, else the flag. */
 static const char *
 str_from(const struct config *cfg, size_t off, const char *flag)
@@ -262,11 +283,12 @@ item_from(const struct strlist *l, size_t i, const char *flag)
 	return l->from[i] != NULL ? l->from[i] : flag;
 }
 
+/* Why a value was refused, for the caller to say where it was given;
+ * returns -1. */
 static int
-opt_error(const struct option *o, const char *val, const char *why)
+value_error(char *why, size_t whysz, const char *val, const char *reason)
 {
-	(void)o;
-	snprintf(opt_why, sizeof(opt_why), "'%s' %s", val, why);
+	snprintf(why, whysz, "'%s' %s", val, reason);
 	return -1;
 }
 
@@ -317,18 +339,19 @@ options_free(struct config *cfg)
 }
 
 static int
-list_add(const struct option *o, struct strlist *l, const char *v)
+list_add(const struct loader *ld, struct strlist *l, const char *v,
+    char *why, size_t whysz)
 {
 	if (l->n == MAX_LIST_ITEMS)
-		return opt_error(o, v, "is one item too many");
-	l->from[l->n] = setting_from;
+		return value_error(why, whysz, v, "is one item too many");
+	l->from[l->n] = ld->from;
 	l->v[l->n++] = v;
 	return 0;
 }
 
 static int
-csv_add(struct config *cfg, const struct option *o, struct strlist *l,
-    const char *v)
+csv_add(const struct loader *ld, struct strlist *l, const char *v,
+    char *why, size_t whysz)
 {
 	const char *p = v, *comma;
 	char *item;
@@ -342,9 +365,10 @@ csv_add(struct config *cfg, const struct option *o, struct strlist *l,
 		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
 			n--;
 		if (n > 0) {
-			if ((item = cfg_strndup(cfg, p, n)) == NULL)
-				return opt_error(o, v, "ran out of memory");
-			if (list_add(o, l, item) == -1)
+			if ((item = cfg_strndup(ld->cfg, p, n)) == NULL)
+				return value_error(why, whysz, v,
+				    "ran out of memory");
+			if (list_add(ld, l, item, why, whysz) == -1)
 				return -1;
 		}
 		if (comma == NULL)
@@ -389,10 +413,13 @@ parse_bool(const char *v)
 }
 
 /* Applies one option; val is NULL for a flag given without a value.
- * Returns 0, -1 on a bad value, or 1 when the program is done (--help). */
+ * Returns 0, -1 with why filled on a bad value, or 1 when the program is
+ * done (--help). */
 static int
-option_set(struct config *cfg, const struct option *o, const char *val)
+option_set(const struct loader *ld, const struct option *o, const char *val,
+    char *why, size_t whysz)
 {
+	struct config *cfg = ld->cfg;
 	char *field = (char *)cfg + o->off;
 	long v;
 	int b;
@@ -402,31 +429,33 @@ option_set(struct config *cfg, const struct option *o, const char *val)
 		if (val == NULL)
 			b = 1;
 		else if ((b = parse_bool(val)) == -1)
-			return opt_error(o, val, "is not yes or no");
+			return value_error(why, whysz, val, "is not yes or no");
 		*(int *)(void *)field = b;
 		return 0;
 	case OPT_LONG:
 		if (parse_long(val, o->min, o->max, &v) == -1 &&
 		    parse_seconds(o, val, &v) == -1) {
-			char why[80];
+			char range[80];
 
-			snprintf(why, sizeof(why), "is not a number in %ld..%ld",
-			    o->min, o->max);
-			return opt_error(o, val, why);
+			snprintf(range, sizeof(range), "is not a number in "
+			    "%ld..%ld", o->min, o->max);
+			return value_error(why, whysz, val, range);
 		}
 		*(long *)(void *)field = v;
 		return 0;
 	case OPT_STR:
 		*(const char **)(void *)field = val;
-		cfg->str_from[o - options] = setting_from;
+		cfg->str_from[o - options] = ld->from;
 		return 0;
 	case OPT_LIST:
-		return list_add(o, (struct strlist *)(void *)field, val);
+		return list_add(ld, (struct strlist *)(void *)field, val, why,
+		    whysz);
 	case OPT_CSV:
-		return csv_add(cfg, o, (struct strlist *)(void *)field, val);
+		return csv_add(ld, (struct strlist *)(void *)field, val, why,
+		    whysz);
 	case OPT_LEVEL:
 		if ((b = log_level_lookup(val)) == -1)
-			return opt_error(o, val,
+			return value_error(why, whysz, val,
 			    "is not one of debug, info, warning, error");
 		cfg->log_level = b;
 		return 0;
@@ -451,49 +480,42 @@ takes_value(const struct option *o)
 }
 
 static int
-parse_args(struct config *cfg, int argc, char *argv[])
+parse_args(struct loader *ld, int argc, char *argv[])
 {
 	const struct option *o;
 	const char *arg, *eq, *val;
+	char why[512];
 	int i, rc;
 
 	for (i = 1; i < argc; i++) {
 		arg = argv[i];
-		if (strncmp(arg, "--", 2) != 0) {
-			fprintf(stderr, "proxy: unexpected argument '%s' "
-			    "(flags start with --; see --help)\n", arg);
-			return -1;
-		}
+		if (strncmp(arg, "--", 2) != 0)
+			return load_error(ld, "unexpected argument '%s' "
+			    "(flags start with --; see --help)", arg);
 		arg += 2;
 		eq = strchr(arg, '=');
 		if ((o = option_find(arg, eq ? (size_t)(eq - arg) :
-		    strlen(arg))) == NULL) {
-			fprintf(stderr, "proxy: unknown flag '%s' "
-			    "(see --help)\n", argv[i]);
-			return -1;
-		}
+		    strlen(arg))) == NULL)
+			return load_error(ld, "unknown flag '%s' "
+			    "(see --help)", argv[i]);
 		val = eq ? eq + 1 : NULL;
 		if (val == NULL && takes_value(o)) {
-			if (i + 1 == argc) {
-				fprintf(stderr, "proxy: --%s needs a value\n",
+			if (i + 1 == argc)
+				return load_error(ld, "--%s needs a value",
 				    o->name);
-				return -1;
-			}
 			val = argv[++i];
 		} else if (val != NULL && !takes_value(o) &&
-		    o->type != OPT_BOOL) {
-			fprintf(stderr, "proxy: --%s takes no value\n",
-			    o->name);
-			return -1;
-		}
-		if (from_file[o - options] && (o->type == OPT_LIST ||
+		    o->type != OPT_BOOL)
+			return load_error(ld, "--%s takes no value", o->name);
+		if (ld->from_file[o - options] && (o->type == OPT_LIST ||
 		    o->type == OPT_CSV)) {
 			/* the command line replaces a list from the file */
-			((struct strlist *)(void *)((char *)cfg + o->off))->n = 0;
-			from_file[o - options] = 0;
+			((struct strlist *)(void *)((char *)ld->cfg +
+			    o->off))->n = 0;
+			ld->from_file[o - options] = 0;
 		}
-		if ((rc = option_set(cfg, o, val)) == -1)
-			fprintf(stderr, "proxy: --%s: %s\n", o->name, opt_why);
+		if ((rc = option_set(ld, o, val, why, sizeof(why))) == -1)
+			return load_error(ld, "--%s: %s", o->name, why);
 		if (rc != 0)
 			return rc;
 	}
@@ -501,17 +523,16 @@ parse_args(struct config *cfg, int argc, char *argv[])
 }
 
 static int
-access_list(struct netlist *l, const struct strlist *items, const char *flag)
+access_list(struct loader *ld, struct netlist *l, const struct strlist *items,
+    const char *flag)
 {
 	char err[256];
 	size_t i;
 
 	for (i = 0; i < items->n; i++)
-		if (netlist_add(l, items->v[i], 0, err, sizeof(err)) == -1) {
-			fprintf(stderr, "proxy: %s: %s\n",
-			    item_from(items, i, flag), err);
-			return -1;
-		}
+		if (netlist_add(l, items->v[i], 0, err, sizeof(err)) == -1)
+			return load_error(ld, "%s: %s", item_from(items, i,
+			    flag), err);
 	return 0;
 }
 
@@ -557,44 +578,39 @@ user_parse(struct client_user *u, const char *line, const char **why)
 }
 
 static int
-user_add(struct config *cfg, const char *line, const char *where)
+user_add(struct loader *ld, const char *line, const char *where)
 {
+	struct config *cfg = ld->cfg;
 	struct client_user *u;
 	const char *why;
 
-	if ((u = realloc(cfg->users, (cfg->nusers + 1) * sizeof(*u))) == NULL) {
-		fprintf(stderr, "proxy: %s: out of memory\n", where);
-		return -1;
-	}
+	if ((u = realloc(cfg->users, (cfg->nusers + 1) * sizeof(*u))) == NULL)
+		return load_error(ld, "%s: out of memory", where);
 	cfg->users = u;
-	if (user_parse(&u[cfg->nusers], line, &why) == -1) {
-		fprintf(stderr, "proxy: %s: '%.*s...' %s\n", where,
+	if (user_parse(&u[cfg->nusers], line, &why) == -1)
+		return load_error(ld, "%s: '%.*s...' %s", where,
 		    (int)strcspn(line, ":"), line, why);
-		return -1;
-	}
 	cfg->nusers++;
 	return 0;
 }
 
 static int
-users_file(struct config *cfg, const char *path)
+users_file(struct loader *ld, const char *path)
 {
 	char line[1024], where[PATH_MAX + 32];
 	FILE *f;
 	int lineno = 0, rc = 0;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "proxy: --basic-auth-file: %s: %s\n", path,
+	if ((f = fopen(path, "r")) == NULL)
+		return load_error(ld, "--basic-auth-file: %s: %s", path,
 		    strerror(errno));
-		return -1;
-	}
 	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
 		line[strcspn(line, "\r\n")] = '\0';
 		if (line[0] == '\0' || line[0] == '#')
 			continue;
 		snprintf(where, sizeof(where), "%s:%d", path, lineno);
-		rc = user_add(cfg, line, where);
+		rc = user_add(ld, line, where);
 	}
 	fclose(f);
 	return rc;
@@ -638,33 +654,28 @@ tunnel_parse(struct tunnel *t, const char *s)
 
 /* --pac-file is a file name when such a file exists, else the script. */
 static int
-serving_finish(struct config *cfg)
+serving_finish(struct loader *ld)
 {
+	struct config *cfg = ld->cfg;
 	const char *v = cfg->pac_file;
 	struct stat st;
 
-	if (cfg->pac_file_url_path[0] != '/') {
-		fprintf(stderr, "proxy: --pac-file-url-path: '%s' does not "
-		    "start with /\n", cfg->pac_file_url_path);
-		return -1;
-	}
+	if (cfg->pac_file_url_path[0] != '/')
+		return load_error(ld, "--pac-file-url-path: '%s' does not "
+		    "start with /", cfg->pac_file_url_path);
 	if (v == NULL)
 		return 0;
 	if (stat(v, &st) == 0) {
 		if ((cfg->pac_served = config_slurp(v, 16 << 20,
 		    &cfg->pac_served_len)) == NULL ||
-		    cfg_keep(cfg, cfg->pac_served) == -1) {
-			fprintf(stderr, "proxy: --pac-file: %s: %s\n", v,
+		    cfg_keep(cfg, cfg->pac_served) == -1)
+			return load_error(ld, "--pac-file: %s: %s", v,
 			    strerror(errno));
-			return -1;
-		}
 		return 0;
 	}
-	if (strstr(v, "FindProxyForURL") == NULL) {
-		fprintf(stderr, "proxy: --pac-file: '%s' is neither a file nor "
-		    "a script with FindProxyForURL\n", v);
-		return -1;
-	}
+	if (strstr(v, "FindProxyForURL") == NULL)
+		return load_error(ld, "--pac-file: '%s' is neither a file nor "
+		    "a script with FindProxyForURL", v);
 	cfg->pac_served = (char *)v;
 	cfg->pac_served_len = strlen(v);
 	return 0;
@@ -672,8 +683,9 @@ serving_finish(struct config *cfg)
 
 /* cntlm's Allow and Deny lines, in their order. */
 static int
-acl_finish(struct config *cfg)
+acl_finish(struct loader *ld)
 {
+	struct config *cfg = ld->cfg;
 	char err[256];
 	size_t i;
 
@@ -681,11 +693,9 @@ acl_finish(struct config *cfg)
 		const char *r = cfg->acl_s.v[i];
 
 		cfg->acl_deny[cfg->acl.n] = r[0] == '-';
-		if (netlist_add(&cfg->acl, r + 1, 0, err, sizeof(err)) == -1) {
-			fprintf(stderr, "proxy: %s: %s\n", item_from(&cfg->acl_s,
+		if (netlist_add(&cfg->acl, r + 1, 0, err, sizeof(err)) == -1)
+			return load_error(ld, "%s: %s", item_from(&cfg->acl_s,
 			    i, r[0] == '-' ? "Deny" : "Allow"), err);
-			return -1;
-		}
 	}
 	return 0;
 }
@@ -729,45 +739,44 @@ bind_all(struct config *cfg)
 }
 
 static int
-access_finish(struct config *cfg)
+access_finish(struct loader *ld)
 {
+	struct config *cfg = ld->cfg;
 	size_t i;
 
-	if (access_list(&cfg->allow, &cfg->allow_s, "--allow") == -1 ||
-	    access_list(&cfg->deny, &cfg->deny_s, "--deny") == -1)
+	if (access_list(ld, &cfg->allow, &cfg->allow_s, "--allow") == -1 ||
+	    access_list(ld, &cfg->deny, &cfg->deny_s, "--deny") == -1)
 		return -1;
 	for (i = 0; i < cfg->basic_auth.n; i++)
-		if (user_add(cfg, cfg->basic_auth.v[i], item_from(&cfg->basic_auth,
+		if (user_add(ld, cfg->basic_auth.v[i], item_from(&cfg->basic_auth,
 		    i, "--basic-auth")) == -1)
 			return -1;
 	if (cfg->basic_auth_file != NULL &&
-	    users_file(cfg, cfg->basic_auth_file) == -1)
+	    users_file(ld, cfg->basic_auth_file) == -1)
 		return -1;
 	if (cfg->tunnel_s.n > 0 && ((cfg->tunnels = calloc(cfg->tunnel_s.n,
 	    sizeof(*cfg->tunnels))) == NULL || cfg_keep(cfg, cfg->tunnels)
-	    == -1)) {
-		fprintf(stderr, "proxy: out of memory\n");
-		return -1;
-	}
+	    == -1))
+		return load_error(ld, "out of memory");
 	for (i = 0; i < cfg->tunnel_s.n; i++)
 		if (tunnel_parse(&cfg->tunnels[cfg->ntunnels++],
-		    cfg->tunnel_s.v[i]) == -1) {
-			fprintf(stderr, "proxy: %s: '%s' is not "
-			    "[ADDR:]LPORT:HOST:RPORT\n", item_from(&cfg->tunnel_s,
+		    cfg->tunnel_s.v[i]) == -1)
+			return load_error(ld, "%s: '%s' is not "
+			    "[ADDR:]LPORT:HOST:RPORT", item_from(&cfg->tunnel_s,
 			    i, "--tunnel"), cfg->tunnel_s.v[i]);
-			return -1;
-		}
-	if (acl_finish(cfg) == -1)
+	if (acl_finish(ld) == -1)
 		return -1;
 	cfg->bind = cfg->listen;
 	if (cfg->gateway || cfg->hostonly)
-		return bind_all(cfg);
+		return bind_all(cfg) == -1 ? load_error(ld, "out of memory") :
+		    0;
 	if (cfg->bind.n == 0)
 		cfg->bind.v[cfg->bind.n++] = "127.0.0.1";
 	return 0;
 }
 
-/* A warning while loading: on stderr now, in the log once it is open. */
+/* A warning while loading: on stderr now, in the log once it is open.
+ * On a reload the master logs them (stderr is no place to look then). */
 static void PRINTF(2, 3)
 config_warn(struct config *cfg, const char *fmt, ...)
 {
@@ -783,21 +792,22 @@ config_warn(struct config *cfg, const char *fmt, ...)
 		cfg->warnings[used] = '\0';	/* no half line */
 		return;
 	}
-	fprintf(stderr, "proxy: warning: %s\n", cfg->warnings + used);
+	if (!cfg->reloading)
+		fprintf(stderr, "proxy: warning: %s\n", cfg->warnings + used);
 	if (used + (size_t)n + 1 < sizeof(cfg->warnings))
 		strcat(cfg->warnings, "\n");
 }
 
 /* The warnings of config_warn, to the log that is now open. */
 void
-options_warnings_log(const struct config *cfg)
+options_warnings_log(const struct config *cfg, const char *prefix)
 {
 	const char *p = cfg->warnings, *nl;
 
 	while (*p != '\0') {
 		nl = strchr(p, '\n');
-		log_warnx("%.*s", nl != NULL ? (int)(nl - p) : (int)strlen(p),
-		    p);
+		log_warnx("%s%.*s", prefix, nl != NULL ? (int)(nl - p) :
+		    (int)strlen(p), p);
 		p = nl != NULL ? nl + 1 : p + strlen(p);
 	}
 }
@@ -852,15 +862,14 @@ is_self(const struct config *cfg, const struct hop *p)
 }
 
 static int
-parent_add(struct config *cfg, const char *item, const char *flag)
+parent_add(struct loader *ld, const char *item, const char *flag)
 {
+	struct config *cfg = ld->cfg;
 	struct hop *p = &cfg->parents[cfg->nparents];
 
-	if (cfg->nparents == MAX_PARENTS) {
-		fprintf(stderr, "proxy: %s: more than %d parents\n", flag,
+	if (cfg->nparents == MAX_PARENTS)
+		return load_error(ld, "%s: more than %d parents", flag,
 		    MAX_PARENTS);
-		return -1;
-	}
 	p->kind = HOP_HTTP;
 	if (strncasecmp(item, "http://", 7) == 0)
 		item += 7;
@@ -871,20 +880,15 @@ parent_add(struct config *cfg, const char *item, const char *flag)
 		item += 9;
 		if (at != NULL) {
 			if ((p->login = cfg_strndup(cfg, item, (size_t)(at -
-			    item))) == NULL || strchr(p->login, ':') == NULL) {
-				fprintf(stderr, "proxy: %s: '%s': the login "
-				    "is not user:password\n", flag, item);
-				return -1;
-			}
+			    item))) == NULL || strchr(p->login, ':') == NULL)
+				return load_error(ld, "%s: '%s': the login "
+				    "is not user:password", flag, item);
 			item = at + 1;
 		}
 	}
 	if (parse_hostport(item, strcspn(item, "/"), p->host, sizeof(p->host),
-	    &p->port, 0) == -1 || p->port == 0) {
-		fprintf(stderr, "proxy: %s: '%s' is not HOST:PORT\n", flag,
-		    item);
-		return -1;
-	}
+	    &p->port, 0) == -1 || p->port == 0)
+		return load_error(ld, "%s: '%s' is not HOST:PORT", flag, item);
 	snprintf(p->name, sizeof(p->name), strchr(p->host, ':') ?
 	    "[%s]:%u" : "%s:%u", p->host, p->port);
 	cfg->nparents++;
@@ -892,27 +896,26 @@ parent_add(struct config *cfg, const char *item, const char *flag)
 }
 
 static int
-parents_finish(struct config *cfg)
+parents_finish(struct loader *ld)
 {
+	struct config *cfg = ld->cfg;
 	char err[256], buf[HOST_MAX + 8];
 	const char *env;
 	size_t i;
 
 	for (i = 0; i < cfg->proxy.n; i++)
-		if (parent_add(cfg, cfg->proxy.v[i], item_from(&cfg->proxy, i,
+		if (parent_add(ld, cfg->proxy.v[i], item_from(&cfg->proxy, i,
 		    "--proxy")) == -1)
 			return -1;
 	for (i = 0; i < cfg->noproxy_s.n; i++)
 		if (netlist_add(&cfg->noproxy, cfg->noproxy_s.v[i], 1, err,
-		    sizeof(err)) == -1) {
-			fprintf(stderr, "proxy: %s: %s\n", item_from(
+		    sizeof(err)) == -1)
+			return load_error(ld, "%s: %s", item_from(
 			    &cfg->noproxy_s, i, "--noproxy"), err);
-			return -1;
-		}
 	if (cfg->proxy.n > 0 || cfg->noproxy_s.n > 0 ||
 	    (env = env_proxy(buf, sizeof(buf))) == NULL)
 		return 0;
-	if (parent_add(cfg, env, "$http_proxy") == -1)
+	if (parent_add(ld, env, "$http_proxy") == -1)
 		return -1;
 	if (is_self(cfg, &cfg->parents[0])) {
 		config_warn(cfg, "ignoring $http_proxy %s: it is this "
@@ -927,8 +930,10 @@ parents_finish(struct config *cfg)
 }
 
 static int
-auth_parse(struct config *cfg)
+auth_parse(struct loader *ld)
 {
+	struct config *cfg = ld->cfg;
+
 	if (cfg->auth_s == NULL) {
 		cfg->auth = cfg->username || cfg->ntlm_to_basic ? AUTH_NTLM :
 		    AUTH_NONE;
@@ -939,18 +944,14 @@ auth_parse(struct config *cfg)
 		cfg->auth = AUTH_BASIC;
 	else if (ntlm_dialect_parse(cfg->auth_s, &cfg->dialect) == 0)
 		cfg->auth = AUTH_NTLM;
-	else {
-		fprintf(stderr, "proxy: %s: '%s' is not one of NTLMv2, "
-		    "NTLM2SR, NTLM, NT, LM, BASIC, NONE\n", str_from(cfg,
+	else
+		return load_error(ld, "%s: '%s' is not one of NTLMv2, "
+		    "NTLM2SR, NTLM, NT, LM, BASIC, NONE", str_from(cfg,
 		    OFF(auth_s), "--auth"), cfg->auth_s);
-		return -1;
-	}
 	if (cfg->auth != AUTH_NONE && cfg->username == NULL &&
-	    !cfg->ntlm_to_basic) {
-		fprintf(stderr, "proxy: --auth %s needs --username\n",
+	    !cfg->ntlm_to_basic)
+		return load_error(ld, "--auth %s needs --username",
 		    cfg->auth_s ? cfg->auth_s : "");
-		return -1;
-	}
 	return 0;
 }
 
@@ -988,15 +989,15 @@ password_prompt(char *out, size_t size)
 }
 
 static int
-creds_error(const char *what, const char *err)
+creds_error(struct loader *ld, const char *what, const char *err)
 {
-	fprintf(stderr, "proxy: %s: %s\n", what, err);
-	return -1;
+	return load_error(ld, "%s: %s", what, err);
 }
 
 static int
-hashes_set(struct config *cfg)
+hashes_set(struct loader *ld)
 {
+	struct config *cfg = ld->cfg;
 	const struct { const char *hex, *flag; unsigned which; } h[] = {
 		{ cfg->pass_lm, "--pass-lm", NTLM_HAVE_LM },
 		{ cfg->pass_nt, "--pass-nt", NTLM_HAVE_NT },
@@ -1008,25 +1009,27 @@ hashes_set(struct config *cfg)
 	for (i = 0; i < 3; i++)
 		if (h[i].hex != NULL && ntlm_creds_set_hash(&cfg->creds,
 		    h[i].which, h[i].hex, &err) == -1)
-			return creds_error(h[i].flag, err);
+			return creds_error(ld, h[i].flag, err);
 	return 0;
 }
 
 static int
-basic_set(struct config *cfg, const char *password)
+basic_set(struct loader *ld, const char *password)
 {
+	struct config *cfg = ld->cfg;
 	char plain[NTLM_NAME_MAX * 2];
 	int n;
 	long r;
 
 	n = snprintf(plain, sizeof(plain), "%s:%s", cfg->username, password);
 	if (n < 0 || (size_t)n >= sizeof(plain))
-		return creds_error("--auth BASIC", "user and password too long");
+		return creds_error(ld, "--auth BASIC",
+		    "user and password too long");
 	memcpy(cfg->basic, "Basic ", 6);
 	r = base64_encode(plain, (size_t)n, cfg->basic + 6,
 	    sizeof(cfg->basic) - 6);
 	ntlm_wipe(plain, sizeof(plain));
-	return r < 0 ? creds_error("--auth BASIC", "too long") : 0;
+	return r < 0 ? creds_error(ld, "--auth BASIC", "too long") : 0;
 }
 
 /* Where the password comes from, strongest first. */
@@ -1054,22 +1057,43 @@ password_find(struct config *cfg, char *buf, size_t size, int need)
 	return NULL;
 }
 
+/* The password, from where password_find() finds it, into the
+ * credentials; pw[size] holds one typed at the terminal. */
 static int
-credentials_finish(struct config *cfg)
+password_set(struct loader *ld, char *pw, size_t size, int hashes)
 {
+	struct config *cfg = ld->cfg;
+	const char *password, *err;
+
+	password = hashes && !cfg->hashes ? NULL : password_find(cfg, pw,
+	    size, cfg->hashes || (!hashes && cfg->auth != AUTH_NONE &&
+	    !cfg->ntlm_to_basic));
+	if (password == NULL)
+		return 0;
+	if (ntlm_creds_set_password(&cfg->creds, password, &err) == -1)
+		return creds_error(ld, "password", err);
+	if (cfg->auth == AUTH_BASIC && basic_set(ld, password) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+credentials_finish(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
 	char user[NTLM_NAME_MAX], domain[NTLM_NAME_MAX] = "";
 	char ws[NTLM_NAME_MAX], pw[NTLM_PASS_MAX + 2];
-	const char *password, *err;
-	int hashes = cfg->pass_lm || cfg->pass_nt || cfg->pass_ntlmv2;
+	const char *err;
+	int hashes = cfg->pass_lm || cfg->pass_nt || cfg->pass_ntlmv2, rc;
 
-	if (auth_parse(cfg) == -1)
+	if (auth_parse(ld) == -1)
 		return -1;
 	if (cfg->username == NULL)
 		return 0;
 	if (ntlm_split_user(cfg->username, user, sizeof(user), domain,
 	    sizeof(domain)) == -1)
-		return creds_error("--username", "not USER, DOMAIN\\USER or "
-		    "USER@DOMAIN");
+		return creds_error(ld, "--username", "not USER, "
+		    "DOMAIN\\USER or USER@DOMAIN");
 	if (cfg->domain != NULL)
 		snprintf(domain, sizeof(domain), "%s", cfg->domain);
 	if (cfg->workstation != NULL)
@@ -1078,44 +1102,37 @@ credentials_finish(struct config *cfg)
 		snprintf(ws, sizeof(ws), "proxy");
 	ws[sizeof(ws) - 1] = '\0';
 	if (ntlm_creds_init(&cfg->creds, user, domain, ws, &err) == -1)
-		return creds_error("--username", err);
-	password = hashes && !cfg->hashes ? NULL : password_find(cfg, pw,
-	    sizeof(pw), cfg->hashes || (!hashes && cfg->auth != AUTH_NONE &&
-	    !cfg->ntlm_to_basic));
-	if (password != NULL) {
-		if (ntlm_creds_set_password(&cfg->creds, password, &err) == -1)
-			return creds_error("password", err);
-		if (cfg->auth == AUTH_BASIC && basic_set(cfg, password) == -1)
-			return -1;
-	}
-	ntlm_wipe(pw, sizeof(pw));
-	if (hashes_set(cfg) == -1)
+		return creds_error(ld, "--username", err);
+	rc = password_set(ld, pw, sizeof(pw), hashes);
+	ntlm_wipe(pw, sizeof(pw));	/* on every path: it may be typed in */
+	if (rc == -1 || hashes_set(ld) == -1)
 		return -1;
 	if (cfg->auth == AUTH_BASIC && cfg->basic[0] == '\0')
-		return creds_error("--auth BASIC", "needs a password "
-		    "(PROXY_PASSWORD, --password-prompt)");
+		return creds_error(ld, "--auth BASIC", "needs a "
+		    "password (PROXY_PASSWORD, --password-prompt)");
 	if (cfg->auth == AUTH_NTLM && !cfg->ntlm_to_basic && !cfg->hashes &&
 	    (err = ntlm_creds_check(&cfg->creds, cfg->dialect)) != NULL)
-		return creds_error("--username", err);
+		return creds_error(ld, "--username", err);
 	return 0;
 }
 
 /* --hashes: cntlm -H's three lines. */
 int
-options_hashes(const struct config *cfg)
+options_hashes(const struct config *cfg, char *err, size_t errsz)
 {
 	char out[512];
 
 	if (cfg->username == NULL) {
-		fprintf(stderr, "proxy: --hashes needs --username\n");
+		snprintf(err, errsz, "--hashes needs --username");
 		return 2;
 	}
 	if (ntlm_format_hashes(&cfg->creds, out, sizeof(out)) < 0) {
-		fprintf(stderr, "proxy: --hashes needs a password "
-		    "(PROXY_PASSWORD or the terminal)\n");
+		snprintf(err, errsz, "--hashes needs a password "
+		    "(PROXY_PASSWORD or the terminal)");
 		return 2;
 	}
 	fputs(out, stdout);
+	ntlm_wipe(out, sizeof(out));
 	return 0;
 }
 
@@ -1142,33 +1159,29 @@ argv_hide_password(struct config *cfg, int argc, char *argv[])
 }
 
 static int
-config_finish(struct config *cfg)
+config_finish(struct loader *ld)
 {
+	struct config *cfg = ld->cfg;
 	char host[HOST_MAX];
 	size_t i;
 	long v;
 
 	for (i = 0; i < cfg->connect_ports.n; i++) {
-		if (parse_long(cfg->connect_ports.v[i], 1, 65535, &v) == -1) {
-			fprintf(stderr, "proxy: %s: '%s' is not a port\n",
+		if (parse_long(cfg->connect_ports.v[i], 1, 65535, &v) == -1)
+			return load_error(ld, "%s: '%s' is not a port",
 			    item_from(&cfg->connect_ports, i, "--connect-ports"),
 			    cfg->connect_ports.v[i]);
-			return -1;
-		}
 		cfg->ports[cfg->nports++] = (uint16_t)v;
 	}
 	for (i = 0; i < cfg->add_headers.n; i++) {
 		const char *h = cfg->add_headers.v[i], *c = strchr(h, ':');
 
-		if (c == NULL || c == h || strpbrk(h, "\r\n") != NULL) {
-			fprintf(stderr, "proxy: %s: '%s' is not 'Name: value'\n",
+		if (c == NULL || c == h || strpbrk(h, "\r\n") != NULL)
+			return load_error(ld, "%s: '%s' is not 'Name: value'",
 			    item_from(&cfg->add_headers, i, "--add-header"), h);
-			return -1;
-		}
 	}
-	if (access_finish(cfg) == -1 || serving_finish(cfg) == -1 ||
-	    parents_finish(cfg) == -1 ||
-	    credentials_finish(cfg) == -1)
+	if (access_finish(ld) == -1 || serving_finish(ld) == -1 ||
+	    parents_finish(ld) == -1 || credentials_finish(ld) == -1)
 		return -1;
 	cfg->nworkers = cfg->workers;
 	if (cfg->nworkers == 0) {
@@ -1216,7 +1229,8 @@ static int
 file_set(void *arg, const char *where, const char *section, const char *key,
     const char *value, int spaced, char *why, size_t whysz)
 {
-	struct config *cfg = arg;
+	struct loader *ld = arg;
+	struct config *cfg = ld->cfg;
 	const struct option *o;
 	enum config_xform xf;
 	const char *flag, *v;
@@ -1246,7 +1260,7 @@ file_set(void *arg, const char *where, const char *section, const char *key,
 		return 0;
 	snprintf(from, sizeof(from), "%s: %s", where, key);
 	if ((copy = cfg_strndup(cfg, v, strlen(v))) == NULL ||
-	    (setting_from = cfg_strndup(cfg, from, strlen(from))) == NULL) {
+	    (ld->from = cfg_strndup(cfg, from, strlen(from))) == NULL) {
 		snprintf(why, whysz, "out of memory");
 		return -1;
 	}
@@ -1255,19 +1269,18 @@ file_set(void *arg, const char *where, const char *section, const char *key,
 		snprintf(tmp, sizeof(tmp), "%c%s", o->off == OFF(deny_s) ? '-' :
 		    '+', copy);
 		copy = cfg_strndup(cfg, tmp, strlen(tmp));
-		rc = copy == NULL ? opt_error(o, v, "ran out of memory") :
-		    list_add(o, &cfg->acl_s, copy);
+		rc = copy == NULL ? value_error(why, whysz, v,
+		    "ran out of memory") : list_add(ld, &cfg->acl_s, copy, why,
+		    whysz);
 	} else
-		rc = option_set(cfg, o, o->type == OPT_DEBUG &&
-		    parse_bool(copy) == 0 ? NULL : copy);
-	setting_from = NULL;
-	if (rc == -1) {
-		snprintf(why, whysz, "%s", opt_why);
+		rc = option_set(ld, o, o->type == OPT_DEBUG &&
+		    parse_bool(copy) == 0 ? NULL : copy, why, whysz);
+	ld->from = NULL;
+	if (rc == -1)
 		return -1;
-	}
 	if (o->off == OFF(password))
 		cfg->password_in_file = 1;
-	from_file[o - options] = 1;
+	ld->from_file[o - options] = 1;
 	return 0;
 }
 
@@ -1404,27 +1417,26 @@ save_all(FILE *f, const struct config *cfg)
 /* --save: a new file beside the old one, then rename(2), so a crash
  * leaves the old file or the new one, never half of either. */
 int
-options_save(const struct config *cfg)
+options_save(const struct config *cfg, char *err, size_t errsz)
 {
 	char tmp[PATH_MAX];
 	FILE *f;
 	int fd;
 
 	if (cfg->config_file == NULL) {
-		fprintf(stderr, "proxy: --save needs --config F\n");
+		snprintf(err, errsz, "--save needs --config F");
 		return 2;
 	}
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", cfg->config_file,
 	    (long)getpid()) >= (int)sizeof(tmp) ||
 	    (fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600))
 	    == -1 || (f = fdopen(fd, "w")) == NULL) {
-		fprintf(stderr, "proxy: --save: %s: %s\n", tmp,
-		    strerror(errno));
+		snprintf(err, errsz, "--save: %s: %s", tmp, strerror(errno));
 		return 1;
 	}
 	if (save_all(f, cfg) == -1 || fflush(f) == EOF || fsync(fd) == -1 ||
 	    fclose(f) == EOF || rename(tmp, cfg->config_file) == -1) {
-		fprintf(stderr, "proxy: --save: %s: %s\n", cfg->config_file,
+		snprintf(err, errsz, "--save: %s: %s", cfg->config_file,
 		    strerror(errno));
 		unlink(tmp);
 		return 1;
@@ -1433,34 +1445,31 @@ options_save(const struct config *cfg)
 	return 0;
 }
 
-/*
- * Builds a configuration: defaults, then the --config file, then the
- * flags. prev is the running configuration on a reload: then nothing is
- * prompted for, and credentials the new one lacks are kept. Returns NULL
- * with *status set: 0 after --help or --version, 2 on a bad setting.
- */
+/* Defaults, then the --config file, then the flags; see proxy.h. */
 struct config *
-options_load(int argc, char *argv[], const struct config *prev, int *status)
+options_load(int argc, char *argv[], const struct config *prev, char *err,
+    size_t errsz, int *status)
 {
+	struct loader ld;
 	struct config *cfg;
 	const char *path;
-	char err[PATH_MAX + 512];
 	int rc;
 
 	*status = 2;
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL) {
-		fprintf(stderr, "proxy: out of memory\n");
+		snprintf(err, errsz, "out of memory");
 		return NULL;
 	}
+	memset(&ld, 0, sizeof(ld));
+	ld.cfg = cfg;
+	ld.err = err;
+	ld.errsz = errsz;
 	config_defaults(cfg);
-	memset(from_file, 0, sizeof(from_file));
 	cfg->reloading = prev != NULL;
 	if ((path = config_path(argc, argv)) != NULL &&
-	    config_read(path, file_set, cfg, err, sizeof(err)) == -1) {
-		fprintf(stderr, "proxy: %s\n", err);
+	    config_read(path, file_set, &ld, err, errsz) == -1)
 		goto fail;
-	}
-	if ((rc = parse_args(cfg, argc, argv)) != 0) {
+	if ((rc = parse_args(&ld, argc, argv)) != 0) {
 		if (rc == 1)
 			*status = 0;
 		goto fail;
@@ -1469,7 +1478,7 @@ options_load(int argc, char *argv[], const struct config *prev, int *status)
 		argv_hide_password(cfg, argc, argv);
 	else if (cfg->password == NULL)
 		cfg->password = prev->password;
-	if (config_finish(cfg) == -1)
+	if (config_finish(&ld) == -1)
 		goto fail;
 	if (prev != NULL && cfg->creds.have == 0 &&
 	    strcmp(cfg->creds.user, prev->creds.user) == 0)
@@ -1485,21 +1494,21 @@ fail:
 
 /* --pac-test URL: FindProxyForURL's answer, as pactester prints it. */
 int
-options_pac_test(const struct config *cfg)
+options_pac_test(const struct config *cfg, char *err, size_t errsz)
 {
-	char err[1024], from[PAC_URL_MAX], host[HOST_MAX], out[PAC_ANSWER_MAX];
+	char why[1024], from[PAC_URL_MAX], host[HOST_MAX], out[PAC_ANSWER_MAX];
 	const char *u = cfg->pac_test, *h;
 	struct pac *p;
 	size_t len, n;
 	char *src;
 
 	if (cfg->pac == NULL) {
-		fprintf(stderr, "proxy: --pac-test needs --pac\n");
+		snprintf(err, errsz, "--pac-test needs --pac");
 		return 2;
 	}
 	if ((h = strstr(u, "://")) == NULL || (n = strcspn(h + 3, ":/?#")) == 0
 	    || n >= sizeof(host)) {
-		fprintf(stderr, "proxy: --pac-test: '%s' is not a URL\n", u);
+		snprintf(err, errsz, "--pac-test: '%s' is not a URL", u);
 		return 2;
 	}
 	memcpy(host, h + 3, n);
@@ -1509,16 +1518,16 @@ options_pac_test(const struct config *cfg)
 		memmove(host, h + 4, n);
 		host[n] = '\0';
 	}
-	if ((src = dns_pac_fetch(cfg, &len, from, sizeof(from), err,
-	    sizeof(err))) == NULL ||
-	    (p = dns_pac_load(cfg, src, len, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "proxy: --pac: %s\n", err);
+	if ((src = dns_pac_fetch(cfg, &len, from, sizeof(from), why,
+	    sizeof(why))) == NULL ||
+	    (p = dns_pac_load(cfg, src, len, why, sizeof(why))) == NULL) {
+		snprintf(err, errsz, "--pac: %s", why);
 		free(src);
 		return 1;
 	}
-	if (pac_find_proxy(p, u, host, out, sizeof(out), err,
-	    sizeof(err)) == -1) {
-		fprintf(stderr, "proxy: --pac-test: %s\n", err);
+	if (pac_find_proxy(p, u, host, out, sizeof(out), why,
+	    sizeof(why)) == -1) {
+		snprintf(err, errsz, "--pac-test: %s", why);
 		pac_free(p);
 		free(src);
 		return 1;

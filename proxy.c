@@ -360,8 +360,9 @@ daemonize(const char *pid_file, const char *log_file)
 	if ((devnull = open("/dev/null", O_RDWR)) != -1) {
 		dup2(devnull, 0);
 		dup2(devnull, 1);
-		/* what is said on stderr later (a reload's errors) goes to
-		 * the log file, if there is one */
+		/* what is still said on stderr later (a listener that
+		 * cannot be bound on a reload, a sanitizer's report) goes
+		 * to the log file, if there is one */
 		if (log_file == NULL || strcmp(log_file, "syslog") == 0 ||
 		    freopen(log_file, "a", stderr) == NULL)
 			dup2(devnull, 2);
@@ -613,40 +614,21 @@ workers_add(struct master *m, size_t n)
 	return 0;
 }
 
-/* Loads the configuration again; what the loader says on stderr goes to
- * the log, where an operator looks after a reload. */
+/* Loads the configuration again; why it is refused, and its warnings,
+ * go to the log, where an operator looks after a reload. */
 static struct config *
 reload_config(struct master *m)
 {
+	char err[PATH_MAX + 512];
 	struct config *cfg;
-	char msg[4096], *line, *next;
-	int pfd[2], saved, status;
-	ssize_t n;
+	int status;
 
-	if (pipe(pfd) == -1)
-		return options_load(m->argc, m->argv, m->cfg, &status);
-	fcntl(pfd[0], F_SETFL, fcntl(pfd[0], F_GETFL) | O_NONBLOCK);
-	fcntl(pfd[1], F_SETFL, fcntl(pfd[1], F_GETFL) | O_NONBLOCK);
-	fflush(stderr);
-	saved = dup(2);
-	dup2(pfd[1], 2);
-	cfg = options_load(m->argc, m->argv, m->cfg, &status);
-	fflush(stderr);
-	if (saved != -1) {
-		dup2(saved, 2);
-		fd_close(&saved);
+	if ((cfg = options_load(m->argc, m->argv, m->cfg, err, sizeof(err),
+	    &status)) == NULL) {
+		log_error("reload: %s", err);
+		return NULL;
 	}
-	fd_close(&pfd[1]);
-	n = read(pfd[0], msg, sizeof(msg) - 1);
-	fd_close(&pfd[0]);
-	msg[n > 0 ? n : 0] = '\0';
-	for (line = msg; *line != '\0'; line = next) {
-		next = line + strcspn(line, "\n");
-		if (*next != '\0')
-			*next++ = '\0';
-		if (*line != '\0')
-			log_error("reload: %s", line);
-	}
+	options_warnings_log(cfg, "reload: ");
 	return cfg;
 }
 
@@ -778,11 +760,21 @@ drop_root(const char *name)
 	return 0;
 }
 
+/* Only the top level speaks: the loaders return what went wrong. */
+static int
+startup_error(int status, const char *err)
+{
+	if (status != 0)
+		fprintf(stderr, "proxy: %s\n", err);
+	return status;
+}
+
 int
 proxy_main(int argc, char *argv[])
 {
 	static struct listener ls[MAX_LISTENERS];
 	static struct config *cfg;	/* static: for the program's life */
+	char err[PATH_MAX + 512] = "";
 	ssize_t nls;
 	int status;
 
@@ -792,16 +784,18 @@ proxy_main(int argc, char *argv[])
 	if (fd_std_open() == -1)
 		return 1;
 	options_free(cfg);
-	if ((cfg = options_load(argc, argv, NULL, &status)) == NULL)
-		return status;
+	if ((cfg = options_load(argc, argv, NULL, err, sizeof(err),
+	    &status)) == NULL)
+		return startup_error(status, err);
 	if (cfg->hashes)
-		return options_hashes(cfg);
+		return startup_error(options_hashes(cfg, err, sizeof(err)), err);
 	if (cfg->magic != NULL)
 		return upstream_magic(cfg);
 	if (cfg->pac_test != NULL)
-		return options_pac_test(cfg);
+		return startup_error(options_pac_test(cfg, err, sizeof(err)),
+		    err);
 	if (cfg->save)
-		return options_save(cfg);
+		return startup_error(options_save(cfg, err, sizeof(err)), err);
 	if (cfg->quit)
 		return quit_running(cfg);
 	if (log_init(cfg->log_file, cfg->log_level) == -1) {
@@ -809,7 +803,7 @@ proxy_main(int argc, char *argv[])
 		    strerror(errno));
 		return 2;
 	}
-	options_warnings_log(cfg);
+	options_warnings_log(cfg, "");
 	raise_fd_limit(cfg);
 	if ((nls = listeners_open(cfg, ls, NULL, 0)) < 0)
 		return -nls;
