@@ -1213,6 +1213,26 @@ absolute_path(struct config *cfg, const char *p)
 	return (abs = cfg_strndup(cfg, buf, strlen(buf))) ? abs : p;
 }
 
+/*
+ * On a reload, a password the file does not give is the running one:
+ * the one given as a flag was blanked in argv at start-up (asterisks are
+ * what is left there), and one the file no longer has is kept. A copy:
+ * the running configuration is freed once this one replaces it.
+ */
+static int
+password_keep(struct loader *ld, const struct config *prev)
+{
+	struct config *cfg = ld->cfg;
+
+	if (str_from(cfg, OFF(password), NULL) != NULL)
+		return 0;	/* the file's */
+	cfg->password = NULL;
+	if (prev->password != NULL && (cfg->password = cfg_strndup(cfg,
+	    prev->password, strlen(prev->password))) == NULL)
+		return load_error(ld, "out of memory");
+	return 0;
+}
+
 /* ---------------------------------------------------------- config files */
 
 /* Options that make no sense in a file. */
@@ -1476,8 +1496,8 @@ options_load(int argc, char *argv[], const struct config *prev, char *err,
 	}
 	if (prev == NULL)
 		argv_hide_password(cfg, argc, argv);
-	else if (cfg->password == NULL)
-		cfg->password = prev->password;
+	else if (password_keep(&ld, prev) == -1)
+		goto fail;
 	if (config_finish(&ld) == -1)
 		goto fail;
 	if (prev != NULL && cfg->creds.have == 0 &&
