@@ -309,7 +309,7 @@ cfg_keep(struct config *cfg, void *p)
 	return 0;
 }
 
-/* A string the configuration keeps; freed with it (config_free). NULL
+/* A string the configuration keeps; freed with it (options_free). NULL
  * when out of memory. */
 static char *
 cfg_strndup(struct config *cfg, const char *s, size_t n)
@@ -319,6 +319,42 @@ cfg_strndup(struct config *cfg, const char *s, size_t n)
 	return copy != NULL && cfg_keep(cfg, copy) == 0 ? copy : NULL;
 }
 
+/* Wipes a secret string if the configuration owns it: one that points
+ * into argv (blanked already) or into another configuration is not
+ * ours to touch. */
+static void
+wipe_owned(const struct config *cfg, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < cfg->nowned; i++)
+		if (cfg->owned[i] == s) {
+			ntlm_wipe(cfg->owned[i], strlen(s));
+			return;
+		}
+}
+
+/* Passwords and hashes do not outlive the configuration in freed
+ * memory, where a later allocation, or a core dump, would find them. */
+static void
+secrets_wipe(struct config *cfg)
+{
+	size_t i;
+
+	wipe_owned(cfg, cfg->password);
+	wipe_owned(cfg, cfg->pass_lm);
+	wipe_owned(cfg, cfg->pass_nt);
+	wipe_owned(cfg, cfg->pass_ntlmv2);
+	for (i = 0; i < cfg->basic_auth.n; i++)
+		wipe_owned(cfg, cfg->basic_auth.v[i]);
+	for (i = 0; i < cfg->proxy.n; i++)	/* socks5://user:pass@ */
+		wipe_owned(cfg, cfg->proxy.v[i]);
+	for (i = 0; i < cfg->nparents; i++)
+		wipe_owned(cfg, cfg->parents[i].login);
+	if (cfg->users != NULL)
+		ntlm_wipe(cfg->users, cfg->nusers * sizeof(*cfg->users));
+}
+
 void
 options_free(struct config *cfg)
 {
@@ -326,6 +362,7 @@ options_free(struct config *cfg)
 
 	if (cfg == NULL)
 		return;
+	secrets_wipe(cfg);
 	for (i = 0; i < cfg->nowned; i++)
 		free(cfg->owned[i]);
 	free(cfg->owned);
@@ -334,7 +371,8 @@ options_free(struct config *cfg)
 	netlist_free(&cfg->deny);
 	netlist_free(&cfg->acl);
 	netlist_free(&cfg->noproxy);
-	ntlm_wipe(&cfg->creds, sizeof(cfg->creds));
+	/* the credentials, the Basic header, the parents' logins */
+	ntlm_wipe(cfg, sizeof(*cfg));
 	free(cfg);
 }
 

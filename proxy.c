@@ -653,13 +653,13 @@ master_reload(struct master *m)
 	if ((n = listeners_open(cfg, nls, m->ls, m->nls)) < 0) {
 		log_error("cannot listen as the new configuration asks; "
 		    "keeping the running one");
-		free(cfg);
+		options_free(cfg);
 		return;
 	}
 	if (workers_add(m, (size_t)cfg->nworkers) == -1) {
 		log_error("out of memory; keeping the running configuration");
 		listeners_drop(nls, (size_t)n, m->ls, m->nls);
-		free(cfg);
+		options_free(cfg);
 		return;
 	}
 	for (i = 0; i < m->nls; i++)

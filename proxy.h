@@ -973,8 +973,8 @@ struct config {
  */
 struct config *options_load(int argc, char *argv[],
 	    const struct config *prev, char *err, size_t errsz, int *status);
-/* Frees a configuration of options_load() with all it owns; NULL is
- * ignored. */
+/* Frees a configuration of options_load() with all it owns, its
+ * passwords and hashes wiped first; NULL is ignored. */
 void	 options_free(struct config *);
 /* Logs the warnings of options_load(), each after prefix, now that the
  * log is open (stderr may be closed, or a terminal long gone). */
