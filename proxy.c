@@ -110,13 +110,24 @@ listeners_drop(struct listener *nl, size_t n, const struct listener *old,
 	}
 }
 
+/* Listeners being opened: the new table, the old one whose sockets are
+ * taken over (SIGHUP), and the caller's buffer for why binding failed. */
+struct bindset {
+	struct listener	*ls;
+	size_t		 n;
+	struct listener	*old;
+	size_t		 nold;
+	char		*err;
+	size_t		 errsz;
+};
+
 /* Binds one "ADDR[:PORT]" (each address it resolves to); 0, -2 on a bad
- * address, -1 when binding fails. */
+ * address, -1 when binding fails, with why in b->err. */
 static int
 bind_one(const struct config *cfg, const char *a, const char *from,
-    int tunnel, struct listener *ls, size_t *n, struct listener *old,
-    size_t nold)
+    int tunnel, struct bindset *b)
 {
+	struct listener *ls = b->ls;
 	struct addrinfo hints, *res, *ai;
 	char host[HOST_MAX], port[8];
 	uint16_t p;
@@ -128,22 +139,22 @@ bind_one(const struct config *cfg, const char *a, const char *from,
 	hints.ai_flags = AI_PASSIVE;
 	if (parse_hostport(a, strlen(a), host, sizeof(host), &p,
 	    (uint16_t)cfg->port) == -1) {
-		fprintf(stderr, "proxy: %s: '%s' is not an address\n", from,
+		snprintf(b->err, b->errsz, "%s: '%s' is not an address", from,
 		    a);
 		return -2;
 	}
 	snprintf(port, sizeof(port), "%u", p);
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		fprintf(stderr, "proxy: %s: '%s': %s\n", from, a,
+		snprintf(b->err, b->errsz, "%s: '%s': %s", from, a,
 		    gai_strerror(rc));
 		return -2;
 	}
-	for (ai = res; ai != NULL && *n < MAX_LISTENERS; ai = ai->ai_next) {
-		ls[*n].tunnel = tunnel;
-		if (listener_take(&ls[*n], ai, old, nold) == 0 ||
-		    listener_open(&ls[*n], ai, cfg->backlog) == 0) {
-			ls[*n].tunnel = tunnel;
-			(*n)++;
+	for (ai = res; ai != NULL && b->n < MAX_LISTENERS; ai = ai->ai_next) {
+		ls[b->n].tunnel = tunnel;
+		if (listener_take(&ls[b->n], ai, b->old, b->nold) == 0 ||
+		    listener_open(&ls[b->n], ai, cfg->backlog) == 0) {
+			ls[b->n].tunnel = tunnel;
+			b->n++;
 			continue;
 		}
 		/* --gateway on a host without IPv6 */
@@ -151,7 +162,7 @@ bind_one(const struct config *cfg, const char *a, const char *from,
 		    cfg->bind.n > 1)
 			continue;
 		addr_format(ai->ai_addr, host, sizeof(host));
-		fprintf(stderr, "proxy: cannot listen on %s: %s\n", host,
+		snprintf(b->err, b->errsz, "cannot listen on %s: %s", host,
 		    strerror(errno));
 		freeaddrinfo(res);
 		return -1;
@@ -161,23 +172,24 @@ bind_one(const struct config *cfg, const char *a, const char *from,
 }
 
 /* Binds every listen and tunnel address; the count, or -2 on a bad
- * address, -1 when binding fails. */
+ * address, -1 when binding fails, with why in err[errsz]. */
 static ssize_t
 listeners_open(const struct config *cfg, struct listener *ls,
-    struct listener *old, size_t nold)
+    struct listener *old, size_t nold, char *err, size_t errsz)
 {
-	size_t i, n = 0;
+	struct bindset b = { ls, 0, old, nold, err, errsz };
+	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < cfg->bind.n && rc == 0; i++)
 		rc = bind_one(cfg, cfg->bind.v[i], cfg->bind.from[i] != NULL ?
-		    cfg->bind.from[i] : "--hostname", -1, ls, &n, old, nold);
+		    cfg->bind.from[i] : "--hostname", -1, &b);
 	for (i = 0; i < cfg->ntunnels && rc == 0; i++)
-		rc = bind_one(cfg, cfg->tunnels[i].bind, "--tunnel", (int)i, ls,
-		    &n, old, nold);
+		rc = bind_one(cfg, cfg->tunnels[i].bind, "--tunnel", (int)i,
+		    &b);
 	if (rc == 0)
-		return (ssize_t)n;
-	listeners_drop(ls, n, old, nold);
+		return (ssize_t)b.n;
+	listeners_drop(ls, b.n, old, nold);
 	return rc;
 }
 
@@ -360,9 +372,8 @@ daemonize(const char *pid_file, const char *log_file)
 	if ((devnull = open("/dev/null", O_RDWR)) != -1) {
 		dup2(devnull, 0);
 		dup2(devnull, 1);
-		/* what is still said on stderr later (a listener that
-		 * cannot be bound on a reload, a sanitizer's report) goes
-		 * to the log file, if there is one */
+		/* what is still said on stderr later (a sanitizer's
+		 * report) goes to the log file, if there is one */
 		if (log_file == NULL || strcmp(log_file, "syslog") == 0 ||
 		    freopen(log_file, "a", stderr) == NULL)
 			dup2(devnull, 2);
@@ -642,6 +653,7 @@ static void
 master_reload(struct master *m)
 {
 	static struct listener nls[MAX_LISTENERS];
+	char err[PATH_MAX + 512];
 	struct config *cfg;
 	ssize_t n;
 	size_t i;
@@ -650,7 +662,9 @@ master_reload(struct master *m)
 		log_error("keeping the running configuration");
 		return;
 	}
-	if ((n = listeners_open(cfg, nls, m->ls, m->nls)) < 0) {
+	if ((n = listeners_open(cfg, nls, m->ls, m->nls, err,
+	    sizeof(err))) < 0) {
+		log_error("reload: %s", err);
 		log_error("cannot listen as the new configuration asks; "
 		    "keeping the running one");
 		options_free(cfg);
@@ -805,8 +819,8 @@ proxy_main(int argc, char *argv[])
 	}
 	options_warnings_log(cfg, "");
 	raise_fd_limit(cfg);
-	if ((nls = listeners_open(cfg, ls, NULL, 0)) < 0)
-		return -nls;
+	if ((nls = listeners_open(cfg, ls, NULL, 0, err, sizeof(err))) < 0)
+		return startup_error((int)-nls, err);
 	if (cfg->daemon)
 		daemonize(cfg->pid_file, cfg->log_file);
 	else if (cfg->pid_file != NULL && pid_file_write(cfg->pid_file) == -1) {
