@@ -181,7 +181,8 @@ struct loader {
 	/* which options the config file set, so the command line can
 	   replace a list rather than add to it */
 	unsigned char	 from_file[NOPTIONS];
-	char		*err;	/* "file:line: key: why" or "--flag: why" */
+	/* why loading failed: "file:line: key: why" or "--flag: why" */
+	char		*err;
 	size_t		 errsz;
 };
 
@@ -786,8 +787,8 @@ access_finish(struct loader *ld)
 	    access_list(ld, &cfg->deny, &cfg->deny_s, "--deny") == -1)
 		return -1;
 	for (i = 0; i < cfg->basic_auth.n; i++)
-		if (user_add(ld, cfg->basic_auth.v[i], item_from(&cfg->basic_auth,
-		    i, "--basic-auth")) == -1)
+		if (user_add(ld, cfg->basic_auth.v[i],
+		    item_from(&cfg->basic_auth, i, "--basic-auth")) == -1)
 			return -1;
 	if (cfg->basic_auth_file != NULL &&
 	    users_file(ld, cfg->basic_auth_file) == -1)
@@ -1142,7 +1143,7 @@ credentials_finish(struct loader *ld)
 	if (ntlm_creds_init(&cfg->creds, user, domain, ws, &err) == -1)
 		return creds_error(ld, "--username", err);
 	rc = password_set(ld, pw, sizeof(pw), hashes);
-	ntlm_wipe(pw, sizeof(pw));	/* on every path: it may be typed in */
+	ntlm_wipe(pw, sizeof(pw));	/* on every path: typed in, maybe */
 	if (rc == -1 || hashes_set(ld) == -1)
 		return -1;
 	if (cfg->auth == AUTH_BASIC && cfg->basic[0] == '\0')
@@ -1207,8 +1208,8 @@ config_finish(struct loader *ld)
 	for (i = 0; i < cfg->connect_ports.n; i++) {
 		if (parse_long(cfg->connect_ports.v[i], 1, 65535, &v) == -1)
 			return load_error(ld, "%s: '%s' is not a port",
-			    item_from(&cfg->connect_ports, i, "--connect-ports"),
-			    cfg->connect_ports.v[i]);
+			    item_from(&cfg->connect_ports, i,
+			    "--connect-ports"), cfg->connect_ports.v[i]);
 		cfg->ports[cfg->nports++] = (uint16_t)v;
 	}
 	for (i = 0; i < cfg->add_headers.n; i++) {
