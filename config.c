@@ -2,7 +2,7 @@
  * config.c: address and host lists in Px's forms (--allow, --deny,
  * --noproxy), and the reader of config files in Px's px.ini and cntlm's
  * cntlm.conf layouts. Parsing and matching only: what a key means is the
- * flag table's business in proxy.c.
+ * flag table's business in options.c.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>

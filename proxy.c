@@ -1,17 +1,16 @@
 /*
- * proxy.c: the command line, the master process, and supervision of the
- * pre-forked workers.
+ * proxy.c: the program and its master process: listeners, the pre-forked
+ * workers and their supervision, reload, and the daemon's chores. The
+ * command line and config files are options.c's.
  */
 #define _DEFAULT_SOURCE		/* setgroups(2), not in POSIX */
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <grp.h>
 #include <pwd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -20,1177 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "proxy.h"
-
-enum opt_type {
-	OPT_BOOL,	/* no value; --x=yes|no in files */
-	OPT_LONG,	/* decimal in [min, max] */
-	OPT_STR,
-	OPT_LIST,	/* repeatable, one item each time */
-	OPT_CSV,	/* repeatable, comma-separated items */
-	OPT_LEVEL,	/* a log level name */
-	OPT_HELP,
-	OPT_VERSION,
-	OPT_DEBUG
-};
-
-struct option {
-	const char	*name;
-	const char	*alias;
-	enum opt_type	 type;
-	size_t		 off;
-	long		 min, max;
-	const char	*meta;
-	const char	*def;
-	const char	*help;
-};
-
-#define OFF(f) offsetof(struct config, f)
-
-static const struct option options[] = {
-	{ "hostname", "listen", OPT_LIST, OFF(listen), 0, 0, "ADDR",
-	    "127.0.0.1", "address to listen on, ADDR or ADDR:PORT (repeatable)" },
-	{ "port", NULL, OPT_LONG, OFF(port), 1, 65535, "N", "3128",
-	    "port to listen on" },
-	{ "tunnel", NULL, OPT_LIST, OFF(tunnel_s), 0, 0,
-	    "[ADDR:]LPORT:HOST:RPORT", "none", "join each client of LPORT to "
-	    "HOST:RPORT, through the parent (repeatable)" },
-	{ "user", NULL, OPT_STR, OFF(user), 0, 0, "NAME", "none",
-	    "run as NAME once the ports are bound (when started as root)" },
-	{ "gateway", NULL, OPT_BOOL, OFF(gateway), 0, 1, NULL, "off",
-	    "listen on all interfaces (0.0.0.0 and ::)" },
-	{ "hostonly", NULL, OPT_BOOL, OFF(hostonly), 0, 1, NULL, "off",
-	    "listen on all interfaces, allow only this host's addresses" },
-	{ "allow", NULL, OPT_CSV, OFF(allow_s), 0, 0, "LIST", "everyone",
-	    "client addresses allowed (1.2.3.4, 10.0.*.*, a-b, CIDR, IPv6)" },
-	{ "deny", NULL, OPT_CSV, OFF(deny_s), 0, 0, "LIST", "none",
-	    "client addresses refused; wins over --allow" },
-	{ "basic-auth", NULL, OPT_LIST, OFF(basic_auth), 0, 0, "USER:PASS",
-	    "none", "clients must log in with Basic (repeatable)" },
-	{ "basic-auth-file", NULL, OPT_STR, OFF(basic_auth_file), 0, 0, "F",
-	    "none", "lines of user:pass or user:{SHA256}hex" },
-	{ "backlog", NULL, OPT_LONG, OFF(backlog), 1, 65535, "N", "128",
-	    "listen(2) backlog" },
-	{ "num-workers", "workers", OPT_LONG, OFF(workers), 0, 256, "N",
-	    "0", "worker processes (0: one per online CPU)" },
-	{ "daemon", NULL, OPT_BOOL, OFF(daemon), 0, 1, NULL, "off",
-	    "detach and run in the background" },
-	{ "pid-file", NULL, OPT_STR, OFF(pid_file), 0, 0, "F", "none",
-	    "write the master's pid to F" },
-	{ "quit", NULL, OPT_BOOL, OFF(quit), 0, 1, NULL, "off",
-	    "stop the instance named by --pid-file and exit" },
-	{ "open-file-limit", NULL, OPT_LONG, OFF(open_file_limit), 0,
-	    1048576, "N", "0", "RLIMIT_NOFILE (0: raise to the hard limit)" },
-	{ "useragent", NULL, OPT_STR, OFF(useragent), 0, 0, "S", "unchanged",
-	    "replace the User-Agent of requests" },
-	{ "disable-headers", NULL, OPT_CSV, OFF(disable_headers), 0, 0,
-	    "LIST", "none", "request header names to remove" },
-	{ "add-header", NULL, OPT_LIST, OFF(add_headers), 0, 0,
-	    "'Name: value'", "none", "add or replace a request header "
-	    "(repeatable)" },
-	{ "disable-via", NULL, OPT_BOOL, OFF(disable_via), 0, 1, NULL, "off",
-	    "do not add a Via header" },
-	{ "connect-ports", NULL, OPT_CSV, OFF(connect_ports), 0, 0, "LIST",
-	    "any", "ports CONNECT may reach" },
-	{ "max-header-size", NULL, OPT_LONG, OFF(max_header_size), 1024,
-	    1048576, "N", "65536", "largest request or response head" },
-	{ "idle", NULL, OPT_LONG, OFF(idle), 1, 86400, "S", "30",
-	    "idle timeout waiting for a request (tunnels: 300 unless set)" },
-	{ "socktimeout", NULL, OPT_LONG, OFF(socktimeout), 1, 3600, "S", "5",
-	    "timeout for connecting upstream" },
-	{ "max-clients", NULL, OPT_LONG, OFF(max_clients), 1, 1000000, "N",
-	    "1024", "client connections per worker (beyond: 503)" },
-	{ "client-recvbuf-size", NULL, OPT_LONG, OFF(client_bufsz), 1024,
-	    16777216, "N", "16384", "buffer for bytes from a client" },
-	{ "server-recvbuf-size", NULL, OPT_LONG, OFF(server_bufsz), 1024,
-	    16777216, "N", "16384", "buffer for bytes from a server" },
-	{ "proxy", "server", OPT_CSV, OFF(proxy), 0, 0, "HOST:PORT,...",
-	    "none", "parent proxies, tried in order (else $http_proxy)" },
-	{ "noproxy", NULL, OPT_CSV, OFF(noproxy_s), 0, 0, "LIST", "none",
-	    "hosts and addresses reached directly (*.corp, 10.0.0.0/8, ...)" },
-	{ "auth", NULL, OPT_STR, OFF(auth_s), 0, 0,
-	    "NTLMv2|NTLM2SR|NTLM|NT|LM|BASIC|NONE",
-	    "NTLMv2 with --username, else NONE", "how to log in to the parent" },
-	{ "username", NULL, OPT_STR, OFF(username), 0, 0, "[DOMAIN\\]USER",
-	    "none", "user for the parent (also USER@DOMAIN)" },
-	{ "domain", NULL, OPT_STR, OFF(domain), 0, 0, "D", "none",
-	    "NTLM domain" },
-	{ "workstation", NULL, OPT_STR, OFF(workstation), 0, 0, "W",
-	    "host name", "NTLM workstation" },
-	{ "password", NULL, OPT_STR, OFF(password), 0, 0, "P", "none",
-	    "the password (visible to other users: prefer PROXY_PASSWORD, "
-	    "--password-prompt or the --pass-* hashes)" },
-	{ "password-prompt", NULL, OPT_BOOL, OFF(password_prompt), 0, 1, NULL,
-	    "off", "read the password from the terminal" },
-	{ "pass-lm", NULL, OPT_STR, OFF(pass_lm), 0, 0, "HEX", "none",
-	    "stored LM hash (from --hashes)" },
-	{ "pass-nt", NULL, OPT_STR, OFF(pass_nt), 0, 0, "HEX", "none",
-	    "stored NT hash (from --hashes)" },
-	{ "pass-ntlmv2", NULL, OPT_STR, OFF(pass_ntlmv2), 0, 0, "HEX", "none",
-	    "stored NTLMv2 hash (from --hashes)" },
-	{ "hashes", NULL, OPT_BOOL, OFF(hashes), 0, 1, NULL, NULL,
-	    "print PassLM, PassNT and PassNTLMv2 for the credentials and exit" },
-	{ "magic", NULL, OPT_STR, OFF(magic), 0, 0, "URL", NULL,
-	    "find the NTLM dialect the parent accepts, print config lines" },
-	{ "ntlm-to-basic", NULL, OPT_BOOL, OFF(ntlm_to_basic), 0, 1, NULL,
-	    "off", "clients log in with Basic DOMAIN\\user:password, used "
-	    "for the parent's NTLM" },
-	{ "pac", NULL, OPT_STR, OFF(pac), 0, 0, "FILE|URL|auto", "none",
-	    "route each request by this PAC file (auto: find it by WPAD)" },
-	{ "proxyreload", NULL, OPT_LONG, OFF(proxyreload), 1, 86400, "S",
-	    "60", "fetch the --pac file again this often" },
-	{ "pac-test", NULL, OPT_STR, OFF(pac_test), 0, 0, "URL", NULL,
-	    "print the --pac file's answer for URL and exit" },
-	{ "pac-client-ip", NULL, OPT_STR, OFF(pac_client_ip), 0, 0, "IP",
-	    "this host's", "what myIpAddress() returns" },
-	{ "pac-file", NULL, OPT_STR, OFF(pac_file), 0, 0, "FILE|SCRIPT",
-	    "none", "serve this PAC file (or script text) to browsers" },
-	{ "pac-file-url-path", NULL, OPT_STR, OFF(pac_file_url_path), 0, 0,
-	    "PATH", "/", "where the PAC file is served (also /wpad.dat)" },
-	{ "log-level", NULL, OPT_LEVEL, OFF(log_level), 0, 0,
-	    "debug|info|warning|error", "info", "least severe level logged" },
-	{ "debug", NULL, OPT_DEBUG, 0, 0, 0, NULL, "off",
-	    "same as --log-level debug" },
-	{ "log-file", NULL, OPT_STR, OFF(log_file), 0, 0, "F|syslog",
-	    "stderr", "where logs go" },
-	{ "config", NULL, OPT_STR, OFF(config_file), 0, 0, "F", "none",
-	    "read settings from F: px.ini or cntlm.conf keys, or flag names; "
-	    "flags given here win" },
-	{ "save", NULL, OPT_BOOL, OFF(save), 0, 1, NULL, NULL,
-	    "write the effective settings to the --config file and exit "
-	    "(hashes, never a password)" },
-	{ "version", NULL, OPT_VERSION, 0, 0, 0, NULL, NULL,
-	    "print the version and compiled-in features" },
-	{ "help", NULL, OPT_HELP, 0, 0, 0, NULL, NULL, "this text" },
-};
-
-#define NOPTIONS (sizeof(options) / sizeof(options[0]))
-
-/* Which options the config file set, so the command line can replace a
- * list rather than add to it. */
-static unsigned char from_file[NOPTIONS];
-
-/* struct config keeps one origin per option */
-typedef char str_from_fits[sizeof(((struct config *)0)->str_from) /
-    sizeof(char *) >= NOPTIONS ? 1 : -1];
-
-/* cfg is zeroed already (calloc or static): clearing it again would
- * only make its pages resident, in the master and in every process
- * forked from it. */
-static void
-config_defaults(struct config *cfg)
-{
-	cfg->port = 3128;
-	cfg->backlog = 128;
-	cfg->idle = 30;
-	cfg->tunnel_idle = 0;
-	cfg->socktimeout = 5;
-	cfg->max_header_size = 65536;
-	cfg->max_clients = 1024;
-	cfg->proxyreload = 60;
-	cfg->pac_file_url_path = "/";
-	cfg->client_bufsz = 16384;
-	cfg->server_bufsz = 16384;
-	cfg->log_level = LOG_LEVEL_INFO;
-}
-
-static void
-usage(FILE *f)
-{
-	size_t i;
-	char lhs[64];
-
-	fprintf(f, "usage: proxy [--flag value | --flag=value] ...\n\n");
-	for (i = 0; i < NOPTIONS; i++) {
-		const struct option *o = &options[i];
-
-		snprintf(lhs, sizeof(lhs), "--%s%s%s", o->name,
-		    o->meta ? " " : "", o->meta ? o->meta : "");
-		fprintf(f, "  %-30s %s", lhs, o->help);
-		if (o->def != NULL)
-			fprintf(f, " (default: %s)", o->def);
-		if (o->alias != NULL)
-			fprintf(f, "; also --%s", o->alias);
-		fputc('\n', f);
-	}
-}
-
-static void
-version(void)
-{
-	printf("proxy %s\nfeatures:", PROXY_VERSION);
-#ifdef __linux__
-	printf(" linux");
-#endif
-	printf(" ipv6 poll\n");
-}
-
-static const struct option *
-option_find(const char *name, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < NOPTIONS; i++)
-		if ((strlen(options[i].name) == len &&
-		    strncmp(options[i].name, name, len) == 0) ||
-		    (options[i].alias != NULL &&
-		    strlen(options[i].alias) == len &&
-		    strncmp(options[i].alias, name, len) == 0))
-			return &options[i];
-	return NULL;
-}
-
-static char opt_why[512];	/* why the last option_set() failed */
-static const char *setting_from;	/* "file:line: key" while a file's
-					   setting is applied, else NULL */
-
-/* Where a string option was set: its file line, else the flag. */
-static const char *
-str_from(const struct config *cfg, size_t off, const char *flag)
-{
-	size_t i;
-
-	for (i = 0; i < NOPTIONS; i++)
-		if (options[i].off == off && options[i].type == OPT_STR)
-			return cfg->str_from[i] != NULL ? cfg->str_from[i] :
-			    flag;
-	return flag;
-}
-
-/* Where a list item came from: its file line, else the flag. */
-static const char *
-item_from(const struct strlist *l, size_t i, const char *flag)
-{
-	return l->from[i] != NULL ? l->from[i] : flag;
-}
-
-static int
-opt_error(const struct option *o, const char *val, const char *why)
-{
-	(void)o;
-	snprintf(opt_why, sizeof(opt_why), "'%s' %s", val, why);
-	return -1;
-}
-
-/* Hands an allocation to the configuration; -1 (and it is freed) when
- * out of memory. */
-static int
-cfg_keep(struct config *cfg, void *p)
-{
-	void **owned;
-
-	if ((owned = realloc(cfg->owned, (cfg->nowned + 1) *
-	    sizeof(*owned))) == NULL) {
-		free(p);
-		return -1;
-	}
-	cfg->owned = owned;
-	cfg->owned[cfg->nowned++] = p;
-	return 0;
-}
-
-/* A string the configuration keeps; freed with it (config_free). NULL
- * when out of memory. */
-static char *
-cfg_strndup(struct config *cfg, const char *s, size_t n)
-{
-	char *copy = strndup(s, n);
-
-	return copy != NULL && cfg_keep(cfg, copy) == 0 ? copy : NULL;
-}
-
-static void
-config_free(struct config *cfg)
-{
-	size_t i;
-
-	if (cfg == NULL)
-		return;
-	for (i = 0; i < cfg->nowned; i++)
-		free(cfg->owned[i]);
-	free(cfg->owned);
-	free(cfg->users);
-	netlist_free(&cfg->allow);
-	netlist_free(&cfg->deny);
-	netlist_free(&cfg->acl);
-	netlist_free(&cfg->noproxy);
-	ntlm_wipe(&cfg->creds, sizeof(cfg->creds));
-	free(cfg);
-}
-
-static int
-list_add(const struct option *o, struct strlist *l, const char *v)
-{
-	if (l->n == MAX_LIST_ITEMS)
-		return opt_error(o, v, "is one item too many");
-	l->from[l->n] = setting_from;
-	l->v[l->n++] = v;
-	return 0;
-}
-
-static int
-csv_add(struct config *cfg, const struct option *o, struct strlist *l,
-    const char *v)
-{
-	const char *p = v, *comma;
-	char *item;
-	size_t n;
-
-	for (;;) {
-		comma = strchr(p, ',');
-		n = comma ? (size_t)(comma - p) : strlen(p);
-		while (n > 0 && (*p == ' ' || *p == '\t'))
-			p++, n--;
-		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-			n--;
-		if (n > 0) {
-			if ((item = cfg_strndup(cfg, p, n)) == NULL)
-				return opt_error(o, v, "ran out of memory");
-			if (list_add(o, l, item) == -1)
-				return -1;
-		}
-		if (comma == NULL)
-			return 0;
-		p = comma + 1;
-	}
-}
-
-/* Px writes times as "20.0": a duration in seconds may have a fraction,
- * rounded up. */
-static int
-parse_seconds(const struct option *o, const char *val, long *v)
-{
-	char *end;
-	double d;
-
-	if (o->meta == NULL || strcmp(o->meta, "S") != 0)
-		return -1;
-	errno = 0;
-	d = strtod(val, &end);
-	if (errno != 0 || end == val || *end != '\0' || !(d >= o->min) ||
-	    !(d <= o->max))
-		return -1;
-	*v = (long)d + ((double)(long)d < d);
-	return 0;
-}
-
-static int
-parse_bool(const char *v)
-{
-	static const char *const yes[] = { "1", "yes", "true", "on" };
-	static const char *const no[] = { "0", "no", "false", "off" };
-	size_t i;
-
-	for (i = 0; i < 4; i++) {
-		if (strcasecmp(v, yes[i]) == 0)
-			return 1;
-		if (strcasecmp(v, no[i]) == 0)
-			return 0;
-	}
-	return -1;
-}
-
-/* Applies one option; val is NULL for a flag given without a value.
- * Returns 0, -1 on a bad value, or 1 when the program is done (--help). */
-static int
-option_set(struct config *cfg, const struct option *o, const char *val)
-{
-	char *field = (char *)cfg + o->off;
-	long v;
-	int b;
-
-	switch (o->type) {
-	case OPT_BOOL:
-		if (val == NULL)
-			b = 1;
-		else if ((b = parse_bool(val)) == -1)
-			return opt_error(o, val, "is not yes or no");
-		*(int *)(void *)field = b;
-		return 0;
-	case OPT_LONG:
-		if (parse_long(val, o->min, o->max, &v) == -1 &&
-		    parse_seconds(o, val, &v) == -1) {
-			char why[80];
-
-			snprintf(why, sizeof(why), "is not a number in %ld..%ld",
-			    o->min, o->max);
-			return opt_error(o, val, why);
-		}
-		*(long *)(void *)field = v;
-		return 0;
-	case OPT_STR:
-		*(const char **)(void *)field = val;
-		cfg->str_from[o - options] = setting_from;
-		return 0;
-	case OPT_LIST:
-		return list_add(o, (struct strlist *)(void *)field, val);
-	case OPT_CSV:
-		return csv_add(cfg, o, (struct strlist *)(void *)field, val);
-	case OPT_LEVEL:
-		if ((b = log_level_lookup(val)) == -1)
-			return opt_error(o, val,
-			    "is not one of debug, info, warning, error");
-		cfg->log_level = b;
-		return 0;
-	case OPT_DEBUG:
-		cfg->log_level = LOG_LEVEL_DEBUG;
-		return 0;
-	case OPT_HELP:
-		usage(stdout);
-		return 1;
-	case OPT_VERSION:
-		version();
-		return 1;
-	}
-	return -1;
-}
-
-static int
-takes_value(const struct option *o)
-{
-	return o->type != OPT_BOOL && o->type != OPT_HELP &&
-	    o->type != OPT_VERSION && o->type != OPT_DEBUG;
-}
-
-static int
-parse_args(struct config *cfg, int argc, char *argv[])
-{
-	const struct option *o;
-	const char *arg, *eq, *val;
-	int i, rc;
-
-	for (i = 1; i < argc; i++) {
-		arg = argv[i];
-		if (strncmp(arg, "--", 2) != 0) {
-			fprintf(stderr, "proxy: unexpected argument '%s' "
-			    "(flags start with --; see --help)\n", arg);
-			return -1;
-		}
-		arg += 2;
-		eq = strchr(arg, '=');
-		if ((o = option_find(arg, eq ? (size_t)(eq - arg) :
-		    strlen(arg))) == NULL) {
-			fprintf(stderr, "proxy: unknown flag '%s' "
-			    "(see --help)\n", argv[i]);
-			return -1;
-		}
-		val = eq ? eq + 1 : NULL;
-		if (val == NULL && takes_value(o)) {
-			if (i + 1 == argc) {
-				fprintf(stderr, "proxy: --%s needs a value\n",
-				    o->name);
-				return -1;
-			}
-			val = argv[++i];
-		} else if (val != NULL && !takes_value(o) &&
-		    o->type != OPT_BOOL) {
-			fprintf(stderr, "proxy: --%s takes no value\n",
-			    o->name);
-			return -1;
-		}
-		if (from_file[o - options] && (o->type == OPT_LIST ||
-		    o->type == OPT_CSV)) {
-			/* the command line replaces a list from the file */
-			((struct strlist *)(void *)((char *)cfg + o->off))->n = 0;
-			from_file[o - options] = 0;
-		}
-		if ((rc = option_set(cfg, o, val)) == -1)
-			fprintf(stderr, "proxy: --%s: %s\n", o->name, opt_why);
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
-}
-
-static int
-access_list(struct netlist *l, const struct strlist *items, const char *flag)
-{
-	char err[256];
-	size_t i;
-
-	for (i = 0; i < items->n; i++)
-		if (netlist_add(l, items->v[i], 0, err, sizeof(err)) == -1) {
-			fprintf(stderr, "proxy: %s: %s\n",
-			    item_from(items, i, flag), err);
-			return -1;
-		}
-	return 0;
-}
-
-/* "user:pass" or "user:{SHA256}" and 64 hex digits or 44 base64. */
-static int
-user_parse(struct client_user *u, const char *line, const char **why)
-{
-	const char *colon = strchr(line, ':'), *pw;
-	unsigned char raw[33];
-	size_t n;
-	int i;
-
-	if (colon == NULL || colon == line ||
-	    (size_t)(colon - line) >= sizeof(u->name)) {
-		*why = "is not user:password";
-		return -1;
-	}
-	memcpy(u->name, line, (size_t)(colon - line));
-	u->name[colon - line] = '\0';
-	pw = colon + 1;
-	if (strncmp(pw, "{SHA256}", 8) != 0) {
-		sha256(pw, strlen(pw), u->hash);
-		return 0;
-	}
-	pw += 8;
-	n = strlen(pw);
-	if (n == 64) {
-		for (i = 0; i < 32; i++) {
-			int hi = hex_value(pw[i * 2]), lo = hex_value(pw[i * 2 + 1]);
-
-			if (hi < 0 || lo < 0)
-				break;
-			u->hash[i] = (unsigned char)(hi << 4 | lo);
-		}
-		if (i == 32)
-			return 0;
-	} else if (base64_decode(pw, n, raw, sizeof(raw)) == 32) {
-		memcpy(u->hash, raw, 32);
-		return 0;
-	}
-	*why = "has a {SHA256} that is neither 64 hex digits nor base64";
-	return -1;
-}
-
-static int
-user_add(struct config *cfg, const char *line, const char *where)
-{
-	struct client_user *u;
-	const char *why;
-
-	if ((u = realloc(cfg->users, (cfg->nusers + 1) * sizeof(*u))) == NULL) {
-		fprintf(stderr, "proxy: %s: out of memory\n", where);
-		return -1;
-	}
-	cfg->users = u;
-	if (user_parse(&u[cfg->nusers], line, &why) == -1) {
-		fprintf(stderr, "proxy: %s: '%.*s...' %s\n", where,
-		    (int)strcspn(line, ":"), line, why);
-		return -1;
-	}
-	cfg->nusers++;
-	return 0;
-}
-
-static int
-users_file(struct config *cfg, const char *path)
-{
-	char line[1024], where[PATH_MAX + 32];
-	FILE *f;
-	int lineno = 0, rc = 0;
-
-	if ((f = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "proxy: --basic-auth-file: %s: %s\n", path,
-		    strerror(errno));
-		return -1;
-	}
-	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-		lineno++;
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '\0' || line[0] == '#')
-			continue;
-		snprintf(where, sizeof(where), "%s:%d", path, lineno);
-		rc = user_add(cfg, line, where);
-	}
-	fclose(f);
-	return rc;
-}
-
-/* "[ADDR:]LPORT:HOST:RPORT", ADDR and HOST as "[v6]" when IPv6. */
-static int
-tunnel_parse(struct tunnel *t, const char *s)
-{
-	const char *p = s + strlen(s), *colon[3];
-	int k = 0, depth = 0;
-	char lport[8];
-	long v;
-
-	while (p > s && k < 3) {	/* the last three colons outside [] */
-		p--;
-		if (*p == ']')
-			depth++;
-		else if (*p == '[')
-			depth--;
-		else if (*p == ':' && depth == 0)
-			colon[k++] = p;
-	}
-	if (k < 2)
-		return -1;
-	/* colon[0] before RPORT, colon[1] before HOST, colon[2] before LPORT */
-	if (parse_hostport(colon[1] + 1, (size_t)(s + strlen(s) - colon[1] - 1),
-	    t->host, sizeof(t->host), &t->port, 0) == -1 || t->port == 0)
-		return -1;
-	p = k == 3 ? colon[2] + 1 : s;
-	if ((size_t)(colon[1] - p) >= sizeof(lport))
-		return -1;
-	memcpy(lport, p, (size_t)(colon[1] - p));
-	lport[colon[1] - p] = '\0';
-	if (parse_long(lport, 1, 65535, &v) == -1)
-		return -1;
-	snprintf(t->bind, sizeof(t->bind), "%.*s:%ld", k == 3 ?
-	    (int)(colon[2] - s) : 9, k == 3 ? s : "127.0.0.1", v);
-	return 0;
-}
-
-/* --pac-file is a file name when such a file exists, else the script. */
-static int
-serving_finish(struct config *cfg)
-{
-	const char *v = cfg->pac_file;
-	struct stat st;
-
-	if (cfg->pac_file_url_path[0] != '/') {
-		fprintf(stderr, "proxy: --pac-file-url-path: '%s' does not "
-		    "start with /\n", cfg->pac_file_url_path);
-		return -1;
-	}
-	if (v == NULL)
-		return 0;
-	if (stat(v, &st) == 0) {
-		if ((cfg->pac_served = config_slurp(v, 16 << 20,
-		    &cfg->pac_served_len)) == NULL ||
-		    cfg_keep(cfg, cfg->pac_served) == -1) {
-			fprintf(stderr, "proxy: --pac-file: %s: %s\n", v,
-			    strerror(errno));
-			return -1;
-		}
-		return 0;
-	}
-	if (strstr(v, "FindProxyForURL") == NULL) {
-		fprintf(stderr, "proxy: --pac-file: '%s' is neither a file nor "
-		    "a script with FindProxyForURL\n", v);
-		return -1;
-	}
-	cfg->pac_served = (char *)v;
-	cfg->pac_served_len = strlen(v);
-	return 0;
-}
-
-/* cntlm's Allow and Deny lines, in their order. */
-static int
-acl_finish(struct config *cfg)
-{
-	char err[256];
-	size_t i;
-
-	for (i = 0; i < cfg->acl_s.n; i++) {
-		const char *r = cfg->acl_s.v[i];
-
-		cfg->acl_deny[cfg->acl.n] = r[0] == '-';
-		if (netlist_add(&cfg->acl, r + 1, 0, err, sizeof(err)) == -1) {
-			fprintf(stderr, "proxy: %s: %s\n", item_from(&cfg->acl_s,
-			    i, r[0] == '-' ? "Deny" : "Allow"), err);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* --gateway and --hostonly (as in Px and cntlm) listen on every
- * interface, at the port of each --listen address (or --port). */
-static int
-bind_all(struct config *cfg)
-{
-	char host[HOST_MAX], *spec;
-	uint16_t ports[MAX_LIST_ITEMS], p;
-	size_t i, j, np = 0;
-
-	for (i = 0; i < cfg->listen.n; i++) {
-		const char *a = cfg->listen.v[i];
-
-		if (parse_hostport(a, strlen(a), host, sizeof(host), &p,
-		    (uint16_t)cfg->port) == -1)
-			continue;	/* bind_one() will name it */
-		for (j = 0; j < np && ports[j] != p; j++)
-			;
-		if (j == np)
-			ports[np++] = p;
-	}
-	if (np == 0)
-		ports[np++] = (uint16_t)cfg->port;
-	cfg->bind.n = 0;
-	for (i = 0; i < np && cfg->bind.n + 2 <= MAX_LIST_ITEMS; i++) {
-		snprintf(host, sizeof(host), "0.0.0.0:%u", ports[i]);
-		if ((spec = cfg_strndup(cfg, host, strlen(host))) == NULL)
-			return -1;
-		cfg->bind.from[cfg->bind.n] = NULL;
-		cfg->bind.v[cfg->bind.n++] = spec;
-		snprintf(host, sizeof(host), "[::]:%u", ports[i]);
-		if ((spec = cfg_strndup(cfg, host, strlen(host))) == NULL)
-			return -1;
-		cfg->bind.from[cfg->bind.n] = NULL;
-		cfg->bind.v[cfg->bind.n++] = spec;
-	}
-	return 0;
-}
-
-static int
-access_finish(struct config *cfg)
-{
-	size_t i;
-
-	if (access_list(&cfg->allow, &cfg->allow_s, "--allow") == -1 ||
-	    access_list(&cfg->deny, &cfg->deny_s, "--deny") == -1)
-		return -1;
-	for (i = 0; i < cfg->basic_auth.n; i++)
-		if (user_add(cfg, cfg->basic_auth.v[i], item_from(&cfg->basic_auth,
-		    i, "--basic-auth")) == -1)
-			return -1;
-	if (cfg->basic_auth_file != NULL &&
-	    users_file(cfg, cfg->basic_auth_file) == -1)
-		return -1;
-	if (cfg->tunnel_s.n > 0 && ((cfg->tunnels = calloc(cfg->tunnel_s.n,
-	    sizeof(*cfg->tunnels))) == NULL || cfg_keep(cfg, cfg->tunnels)
-	    == -1)) {
-		fprintf(stderr, "proxy: out of memory\n");
-		return -1;
-	}
-	for (i = 0; i < cfg->tunnel_s.n; i++)
-		if (tunnel_parse(&cfg->tunnels[cfg->ntunnels++],
-		    cfg->tunnel_s.v[i]) == -1) {
-			fprintf(stderr, "proxy: %s: '%s' is not "
-			    "[ADDR:]LPORT:HOST:RPORT\n", item_from(&cfg->tunnel_s,
-			    i, "--tunnel"), cfg->tunnel_s.v[i]);
-			return -1;
-		}
-	if (acl_finish(cfg) == -1)
-		return -1;
-	cfg->bind = cfg->listen;
-	if (cfg->gateway || cfg->hostonly)
-		return bind_all(cfg);
-	if (cfg->bind.n == 0)
-		cfg->bind.v[cfg->bind.n++] = "127.0.0.1";
-	return 0;
-}
-
-/* A warning while loading: on stderr now, in the log once it is open. */
-static void PRINTF(2, 3)
-config_warn(struct config *cfg, const char *fmt, ...)
-{
-	size_t used = strlen(cfg->warnings);
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(cfg->warnings + used, sizeof(cfg->warnings) - used,
-	    fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(cfg->warnings) - used) {
-		cfg->warnings[used] = '\0';	/* no half line */
-		return;
-	}
-	fprintf(stderr, "proxy: warning: %s\n", cfg->warnings + used);
-	if (used + (size_t)n + 1 < sizeof(cfg->warnings))
-		strcat(cfg->warnings, "\n");
-}
-
-/* The warnings of config_warn, to the log that is now open. */
-static void
-config_warnings_log(const struct config *cfg)
-{
-	const char *p = cfg->warnings, *nl;
-
-	while (*p != '\0') {
-		nl = strchr(p, '\n');
-		log_warnx("%.*s", nl != NULL ? (int)(nl - p) : (int)strlen(p),
-		    p);
-		p = nl != NULL ? nl + 1 : p + strlen(p);
-	}
-}
-
-/* The parent named by $http_proxy: "http://[user:pass@]host:port[/]". */
-static const char *
-env_proxy(char *buf, size_t size)
-{
-	const char *names[] = { "http_proxy", "HTTP_PROXY", "https_proxy",
-	    "HTTPS_PROXY" };
-	const char *v = NULL, *at;
-	size_t i, n;
-
-	for (i = 0; i < 4 && (v == NULL || *v == '\0'); i++)
-		v = getenv(names[i]);
-	if (v == NULL || *v == '\0')
-		return NULL;
-	if (strncasecmp(v, "http://", 7) == 0)
-		v += 7;
-	if ((at = strrchr(v, '@')) != NULL)
-		v = at + 1;
-	n = strcspn(v, "/");
-	if (n >= size)
-		return NULL;
-	memcpy(buf, v, n);
-	buf[n] = '\0';
-	return buf;
-}
-
-/* A parent that is this proxy itself would loop. */
-static int
-is_self(const struct config *cfg, const struct hop *p)
-{
-	static const char *const local[] = { "localhost", "127.0.0.1", "::1",
-	    "0.0.0.0", "::" };
-	char host[HOST_MAX];
-	uint16_t port;
-	size_t i;
-
-	for (i = 0; i < cfg->bind.n; i++) {
-		const char *l = cfg->bind.v[i];
-
-		if (parse_hostport(l, strlen(l), host, sizeof(host), &port,
-		    (uint16_t)cfg->port) == 0 && port == p->port &&
-		    strcasecmp(host, p->host) == 0)
-			return 1;
-	}
-	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++)
-		if (p->port == cfg->port && strcasecmp(p->host, local[i]) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-parent_add(struct config *cfg, const char *item, const char *flag)
-{
-	struct hop *p = &cfg->parents[cfg->nparents];
-
-	if (cfg->nparents == MAX_PARENTS) {
-		fprintf(stderr, "proxy: %s: more than %d parents\n", flag,
-		    MAX_PARENTS);
-		return -1;
-	}
-	p->kind = HOP_HTTP;
-	if (strncasecmp(item, "http://", 7) == 0)
-		item += 7;
-	else if (strncasecmp(item, "socks5://", 9) == 0) {
-		const char *at = strrchr(item + 9, '@');
-
-		p->kind = HOP_SOCKS5;
-		item += 9;
-		if (at != NULL) {
-			if ((p->login = cfg_strndup(cfg, item, (size_t)(at -
-			    item))) == NULL || strchr(p->login, ':') == NULL) {
-				fprintf(stderr, "proxy: %s: '%s': the login "
-				    "is not user:password\n", flag, item);
-				return -1;
-			}
-			item = at + 1;
-		}
-	}
-	if (parse_hostport(item, strcspn(item, "/"), p->host, sizeof(p->host),
-	    &p->port, 0) == -1 || p->port == 0) {
-		fprintf(stderr, "proxy: %s: '%s' is not HOST:PORT\n", flag,
-		    item);
-		return -1;
-	}
-	snprintf(p->name, sizeof(p->name), strchr(p->host, ':') ?
-	    "[%s]:%u" : "%s:%u", p->host, p->port);
-	cfg->nparents++;
-	return 0;
-}
-
-static int
-parents_finish(struct config *cfg)
-{
-	char err[256], buf[HOST_MAX + 8];
-	const char *env;
-	size_t i;
-
-	for (i = 0; i < cfg->proxy.n; i++)
-		if (parent_add(cfg, cfg->proxy.v[i], item_from(&cfg->proxy, i,
-		    "--proxy")) == -1)
-			return -1;
-	for (i = 0; i < cfg->noproxy_s.n; i++)
-		if (netlist_add(&cfg->noproxy, cfg->noproxy_s.v[i], 1, err,
-		    sizeof(err)) == -1) {
-			fprintf(stderr, "proxy: %s: %s\n", item_from(
-			    &cfg->noproxy_s, i, "--noproxy"), err);
-			return -1;
-		}
-	if (cfg->proxy.n > 0 || cfg->noproxy_s.n > 0 ||
-	    (env = env_proxy(buf, sizeof(buf))) == NULL)
-		return 0;
-	if (parent_add(cfg, env, "$http_proxy") == -1)
-		return -1;
-	if (is_self(cfg, &cfg->parents[0])) {
-		config_warn(cfg, "ignoring $http_proxy %s: it is this "
-		    "proxy's own address", cfg->parents[0].name);
-		cfg->nparents = 0;
-		return 0;
-	}
-	if ((env = getenv("no_proxy")) != NULL ||
-	    (env = getenv("NO_PROXY")) != NULL)
-		(void)netlist_add_csv(&cfg->noproxy, env, 1, err, sizeof(err));
-	return 0;
-}
-
-static int
-auth_parse(struct config *cfg)
-{
-	if (cfg->auth_s == NULL) {
-		cfg->auth = cfg->username || cfg->ntlm_to_basic ? AUTH_NTLM :
-		    AUTH_NONE;
-		cfg->dialect = NTLM_NTLMV2;
-	} else if (strcasecmp(cfg->auth_s, "NONE") == 0)
-		cfg->auth = AUTH_NONE;
-	else if (strcasecmp(cfg->auth_s, "BASIC") == 0)
-		cfg->auth = AUTH_BASIC;
-	else if (ntlm_dialect_parse(cfg->auth_s, &cfg->dialect) == 0)
-		cfg->auth = AUTH_NTLM;
-	else {
-		fprintf(stderr, "proxy: %s: '%s' is not one of NTLMv2, "
-		    "NTLM2SR, NTLM, NT, LM, BASIC, NONE\n", str_from(cfg,
-		    OFF(auth_s), "--auth"), cfg->auth_s);
-		return -1;
-	}
-	if (cfg->auth != AUTH_NONE && cfg->username == NULL &&
-	    !cfg->ntlm_to_basic) {
-		fprintf(stderr, "proxy: --auth %s needs --username\n",
-		    cfg->auth_s ? cfg->auth_s : "");
-		return -1;
-	}
-	return 0;
-}
-
-/* Reads a line from the terminal without echo. */
-static int
-password_prompt(char *out, size_t size)
-{
-	struct termios old, quiet;
-	ssize_t n;
-	int fd, echo_off;
-
-	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1)
-		return -1;
-	echo_off = tcgetattr(fd, &old) == 0;
-	if (echo_off) {
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(fd, TCSAFLUSH, &quiet);
-	}
-	if (write(fd, "Password: ", 10) != 10) {
-		/* the prompt is a courtesy; the read decides */
-	}
-	n = read(fd, out, size - 1);
-	if (echo_off)
-		tcsetattr(fd, TCSAFLUSH, &old);
-	if (write(fd, "\n", 1) != 1) {
-		/* as above */
-	}
-	fd_close(&fd);
-	if (n <= 0)
-		return -1;
-	out[n] = '\0';
-	out[strcspn(out, "\r\n")] = '\0';
-	return 0;
-}
-
-static int
-creds_error(const char *what, const char *err)
-{
-	fprintf(stderr, "proxy: %s: %s\n", what, err);
-	return -1;
-}
-
-static int
-hashes_set(struct config *cfg)
-{
-	const struct { const char *hex, *flag; unsigned which; } h[] = {
-		{ cfg->pass_lm, "--pass-lm", NTLM_HAVE_LM },
-		{ cfg->pass_nt, "--pass-nt", NTLM_HAVE_NT },
-		{ cfg->pass_ntlmv2, "--pass-ntlmv2", NTLM_HAVE_V2 },
-	};
-	const char *err;
-	size_t i;
-
-	for (i = 0; i < 3; i++)
-		if (h[i].hex != NULL && ntlm_creds_set_hash(&cfg->creds,
-		    h[i].which, h[i].hex, &err) == -1)
-			return creds_error(h[i].flag, err);
-	return 0;
-}
-
-static int
-basic_set(struct config *cfg, const char *password)
-{
-	char plain[NTLM_NAME_MAX * 2];
-	int n;
-	long r;
-
-	n = snprintf(plain, sizeof(plain), "%s:%s", cfg->username, password);
-	if (n < 0 || (size_t)n >= sizeof(plain))
-		return creds_error("--auth BASIC", "user and password too long");
-	memcpy(cfg->basic, "Basic ", 6);
-	r = base64_encode(plain, (size_t)n, cfg->basic + 6,
-	    sizeof(cfg->basic) - 6);
-	ntlm_wipe(plain, sizeof(plain));
-	return r < 0 ? creds_error("--auth BASIC", "too long") : 0;
-}
-
-/* Where the password comes from, strongest first. */
-static const char *
-password_find(struct config *cfg, char *buf, size_t size, int need)
-{
-	const char *env = getenv("PROXY_PASSWORD");
-
-	if (env != NULL)
-		return env;
-	if (cfg->password != NULL) {
-		if (cfg->password_in_file)
-			config_warn(cfg, "%s: a password in plain text; --save "
-			    "writes its hashes instead",
-			    str_from(cfg, OFF(password), "the config file"));
-		else
-			config_warn(cfg, "a password on the command line can "
-			    "be read by other users; prefer PROXY_PASSWORD, "
-			    "--password-prompt or the --pass-* hashes");
-		return cfg->password;
-	}
-	if ((cfg->password_prompt || need) && !cfg->reloading &&
-	    password_prompt(buf, size) == 0)
-		return buf;
-	return NULL;
-}
-
-static int
-credentials_finish(struct config *cfg)
-{
-	char user[NTLM_NAME_MAX], domain[NTLM_NAME_MAX] = "";
-	char ws[NTLM_NAME_MAX], pw[NTLM_PASS_MAX + 2];
-	const char *password, *err;
-	int hashes = cfg->pass_lm || cfg->pass_nt || cfg->pass_ntlmv2;
-
-	if (auth_parse(cfg) == -1)
-		return -1;
-	if (cfg->username == NULL)
-		return 0;
-	if (ntlm_split_user(cfg->username, user, sizeof(user), domain,
-	    sizeof(domain)) == -1)
-		return creds_error("--username", "not USER, DOMAIN\\USER or "
-		    "USER@DOMAIN");
-	if (cfg->domain != NULL)
-		snprintf(domain, sizeof(domain), "%s", cfg->domain);
-	if (cfg->workstation != NULL)
-		snprintf(ws, sizeof(ws), "%s", cfg->workstation);
-	else if (gethostname(ws, sizeof(ws)) == -1)
-		snprintf(ws, sizeof(ws), "proxy");
-	ws[sizeof(ws) - 1] = '\0';
-	if (ntlm_creds_init(&cfg->creds, user, domain, ws, &err) == -1)
-		return creds_error("--username", err);
-	password = hashes && !cfg->hashes ? NULL : password_find(cfg, pw,
-	    sizeof(pw), cfg->hashes || (!hashes && cfg->auth != AUTH_NONE &&
-	    !cfg->ntlm_to_basic));
-	if (password != NULL) {
-		if (ntlm_creds_set_password(&cfg->creds, password, &err) == -1)
-			return creds_error("password", err);
-		if (cfg->auth == AUTH_BASIC && basic_set(cfg, password) == -1)
-			return -1;
-	}
-	ntlm_wipe(pw, sizeof(pw));
-	if (hashes_set(cfg) == -1)
-		return -1;
-	if (cfg->auth == AUTH_BASIC && cfg->basic[0] == '\0')
-		return creds_error("--auth BASIC", "needs a password "
-		    "(PROXY_PASSWORD, --password-prompt)");
-	if (cfg->auth == AUTH_NTLM && !cfg->ntlm_to_basic && !cfg->hashes &&
-	    (err = ntlm_creds_check(&cfg->creds, cfg->dialect)) != NULL)
-		return creds_error("--username", err);
-	return 0;
-}
-
-/* --hashes: cntlm -H's three lines. */
-static int
-print_hashes(const struct config *cfg)
-{
-	char out[512];
-
-	if (cfg->username == NULL) {
-		fprintf(stderr, "proxy: --hashes needs --username\n");
-		return 2;
-	}
-	if (ntlm_format_hashes(&cfg->creds, out, sizeof(out)) < 0) {
-		fprintf(stderr, "proxy: --hashes needs a password "
-		    "(PROXY_PASSWORD or the terminal)\n");
-		return 2;
-	}
-	fputs(out, stdout);
-	return 0;
-}
-
-/* A password given as a flag is copied and blanked in argv, so ps and
- * /proc/PID/cmdline do not show it. */
-static void
-argv_hide_password(struct config *cfg, int argc, char *argv[])
-{
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		char *v = NULL;
-
-		if (strncmp(argv[i], "--password=", 11) == 0)
-			v = argv[i] + 11;
-		else if (strcmp(argv[i], "--password") == 0 && i + 1 < argc)
-			v = argv[++i];
-		if (v == NULL || *v == '\0')
-			continue;
-		if ((cfg->password = cfg_strndup(cfg, v, strlen(v))) == NULL)
-			cfg->password = "";
-		memset(v, '*', strlen(v));
-	}
-}
-
-static int
-config_finish(struct config *cfg)
-{
-	char host[HOST_MAX];
-	size_t i;
-	long v;
-
-	for (i = 0; i < cfg->connect_ports.n; i++) {
-		if (parse_long(cfg->connect_ports.v[i], 1, 65535, &v) == -1) {
-			fprintf(stderr, "proxy: %s: '%s' is not a port\n",
-			    item_from(&cfg->connect_ports, i, "--connect-ports"),
-			    cfg->connect_ports.v[i]);
-			return -1;
-		}
-		cfg->ports[cfg->nports++] = (uint16_t)v;
-	}
-	for (i = 0; i < cfg->add_headers.n; i++) {
-		const char *h = cfg->add_headers.v[i], *c = strchr(h, ':');
-
-		if (c == NULL || c == h || strpbrk(h, "\r\n") != NULL) {
-			fprintf(stderr, "proxy: %s: '%s' is not 'Name: value'\n",
-			    item_from(&cfg->add_headers, i, "--add-header"), h);
-			return -1;
-		}
-	}
-	if (access_finish(cfg) == -1 || serving_finish(cfg) == -1 ||
-	    parents_finish(cfg) == -1 ||
-	    credentials_finish(cfg) == -1)
-		return -1;
-	cfg->nworkers = cfg->workers;
-	if (cfg->nworkers == 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-		cfg->nworkers = n > 0 ? (n > 64 ? 64 : n) : 1;
-	}
-	if (cfg->tunnel_idle == 0)
-		cfg->tunnel_idle = cfg->idle == 30 ? 300 : cfg->idle;
-	if (gethostname(host, sizeof(host)) == -1)
-		strlcpy_p(host, "proxy", sizeof(host));
-	host[sizeof(host) - 1] = '\0';
-	snprintf(cfg->via, sizeof(cfg->via), "1.1 %.64s (proxy/%s)", host,
-	    PROXY_VERSION);
-	return 0;
-}
 
 static int
 listener_open(struct listener *l, const struct addrinfo *ai, long backlog)
@@ -1256,13 +87,24 @@ listeners_drop(struct listener *nl, size_t n, const struct listener *old,
 	}
 }
 
+/* Listeners being opened: the new table, the old one whose sockets are
+ * taken over (SIGHUP), and the caller's buffer for why binding failed. */
+struct bindset {
+	struct listener	*ls;
+	size_t		 n;
+	struct listener	*old;
+	size_t		 nold;
+	char		*err;
+	size_t		 errsz;
+};
+
 /* Binds one "ADDR[:PORT]" (each address it resolves to); 0, -2 on a bad
- * address, -1 when binding fails. */
+ * address, -1 when binding fails, with why in b->err. */
 static int
 bind_one(const struct config *cfg, const char *a, const char *from,
-    int tunnel, struct listener *ls, size_t *n, struct listener *old,
-    size_t nold)
+    int tunnel, struct bindset *b)
 {
+	struct listener *ls = b->ls;
 	struct addrinfo hints, *res, *ai;
 	char host[HOST_MAX], port[8];
 	uint16_t p;
@@ -1274,22 +116,22 @@ bind_one(const struct config *cfg, const char *a, const char *from,
 	hints.ai_flags = AI_PASSIVE;
 	if (parse_hostport(a, strlen(a), host, sizeof(host), &p,
 	    (uint16_t)cfg->port) == -1) {
-		fprintf(stderr, "proxy: %s: '%s' is not an address\n", from,
+		snprintf(b->err, b->errsz, "%s: '%s' is not an address", from,
 		    a);
 		return -2;
 	}
 	snprintf(port, sizeof(port), "%u", p);
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		fprintf(stderr, "proxy: %s: '%s': %s\n", from, a,
+		snprintf(b->err, b->errsz, "%s: '%s': %s", from, a,
 		    gai_strerror(rc));
 		return -2;
 	}
-	for (ai = res; ai != NULL && *n < MAX_LISTENERS; ai = ai->ai_next) {
-		ls[*n].tunnel = tunnel;
-		if (listener_take(&ls[*n], ai, old, nold) == 0 ||
-		    listener_open(&ls[*n], ai, cfg->backlog) == 0) {
-			ls[*n].tunnel = tunnel;
-			(*n)++;
+	for (ai = res; ai != NULL && b->n < MAX_LISTENERS; ai = ai->ai_next) {
+		ls[b->n].tunnel = tunnel;
+		if (listener_take(&ls[b->n], ai, b->old, b->nold) == 0 ||
+		    listener_open(&ls[b->n], ai, cfg->backlog) == 0) {
+			ls[b->n].tunnel = tunnel;
+			b->n++;
 			continue;
 		}
 		/* --gateway on a host without IPv6 */
@@ -1297,7 +139,7 @@ bind_one(const struct config *cfg, const char *a, const char *from,
 		    cfg->bind.n > 1)
 			continue;
 		addr_format(ai->ai_addr, host, sizeof(host));
-		fprintf(stderr, "proxy: cannot listen on %s: %s\n", host,
+		snprintf(b->err, b->errsz, "cannot listen on %s: %s", host,
 		    strerror(errno));
 		freeaddrinfo(res);
 		return -1;
@@ -1307,23 +149,24 @@ bind_one(const struct config *cfg, const char *a, const char *from,
 }
 
 /* Binds every listen and tunnel address; the count, or -2 on a bad
- * address, -1 when binding fails. */
+ * address, -1 when binding fails, with why in err[errsz]. */
 static ssize_t
 listeners_open(const struct config *cfg, struct listener *ls,
-    struct listener *old, size_t nold)
+    struct listener *old, size_t nold, char *err, size_t errsz)
 {
-	size_t i, n = 0;
+	struct bindset b = { ls, 0, old, nold, err, errsz };
+	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < cfg->bind.n && rc == 0; i++)
-		rc = bind_one(cfg, cfg->bind.v[i], item_from(&cfg->bind, i,
-		    "--hostname"), -1, ls, &n, old, nold);
+		rc = bind_one(cfg, cfg->bind.v[i], cfg->bind.from[i] != NULL ?
+		    cfg->bind.from[i] : "--hostname", -1, &b);
 	for (i = 0; i < cfg->ntunnels && rc == 0; i++)
-		rc = bind_one(cfg, cfg->tunnels[i].bind, "--tunnel", (int)i, ls,
-		    &n, old, nold);
+		rc = bind_one(cfg, cfg->tunnels[i].bind, "--tunnel", (int)i,
+		    &b);
 	if (rc == 0)
-		return (ssize_t)n;
-	listeners_drop(ls, n, old, nold);
+		return (ssize_t)b.n;
+	listeners_drop(ls, b.n, old, nold);
 	return rc;
 }
 
@@ -1345,20 +188,6 @@ raise_fd_limit(const struct config *cfg)
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 		log_warn("cannot set the open file limit to %lu",
 		    (unsigned long)rl.rlim_cur);
-}
-
-/* A relative path would break once the daemon changes to "/". */
-static const char *
-absolute_path(struct config *cfg, const char *p)
-{
-	char cwd[PATH_MAX], buf[PATH_MAX * 2];
-	const char *abs;
-
-	if (p == NULL || p[0] == '/' || strcmp(p, "syslog") == 0 ||
-	    strcmp(p, "-") == 0 || getcwd(cwd, sizeof(cwd)) == NULL)
-		return p;
-	snprintf(buf, sizeof(buf), "%s/%s", cwd, p);
-	return (abs = cfg_strndup(cfg, buf, strlen(buf))) ? abs : p;
 }
 
 static int
@@ -1460,8 +289,8 @@ daemonize(const char *pid_file, const char *log_file)
 	if ((devnull = open("/dev/null", O_RDWR)) != -1) {
 		dup2(devnull, 0);
 		dup2(devnull, 1);
-		/* what is said on stderr later (a reload's errors) goes to
-		 * the log file, if there is one */
+		/* what is still said on stderr later (a sanitizer's
+		 * report) goes to the log file, if there is one */
 		if (log_file == NULL || strcmp(log_file, "syslog") == 0 ||
 		    freopen(log_file, "a", stderr) == NULL)
 			dup2(devnull, 2);
@@ -1476,9 +305,6 @@ daemonize(const char *pid_file, const char *log_file)
 	fd_close(&pfd[1]);
 }
 
-static struct config *config_load(int, char *[], const struct config *,
-    int *);
-static void config_free(struct config *);
 
 struct child {
 	pid_t	 pid;
@@ -1716,40 +542,21 @@ workers_add(struct master *m, size_t n)
 	return 0;
 }
 
-/* Loads the configuration again; what the loader says on stderr goes to
- * the log, where an operator looks after a reload. */
+/* Loads the configuration again; why it is refused, and its warnings,
+ * go to the log, where an operator looks after a reload. */
 static struct config *
 reload_config(struct master *m)
 {
+	char err[PATH_MAX + 512];
 	struct config *cfg;
-	char msg[4096], *line, *next;
-	int pfd[2], saved, status;
-	ssize_t n;
+	int status;
 
-	if (pipe(pfd) == -1)
-		return config_load(m->argc, m->argv, m->cfg, &status);
-	fcntl(pfd[0], F_SETFL, fcntl(pfd[0], F_GETFL) | O_NONBLOCK);
-	fcntl(pfd[1], F_SETFL, fcntl(pfd[1], F_GETFL) | O_NONBLOCK);
-	fflush(stderr);
-	saved = dup(2);
-	dup2(pfd[1], 2);
-	cfg = config_load(m->argc, m->argv, m->cfg, &status);
-	fflush(stderr);
-	if (saved != -1) {
-		dup2(saved, 2);
-		fd_close(&saved);
+	if ((cfg = options_load(m->argc, m->argv, m->cfg, err, sizeof(err),
+	    &status)) == NULL) {
+		log_error("reload: %s", err);
+		return NULL;
 	}
-	fd_close(&pfd[1]);
-	n = read(pfd[0], msg, sizeof(msg) - 1);
-	fd_close(&pfd[0]);
-	msg[n > 0 ? n : 0] = '\0';
-	for (line = msg; *line != '\0'; line = next) {
-		next = line + strcspn(line, "\n");
-		if (*next != '\0')
-			*next++ = '\0';
-		if (*line != '\0')
-			log_error("reload: %s", line);
-	}
+	options_warnings_log(cfg, "reload: ");
 	return cfg;
 }
 
@@ -1763,6 +570,7 @@ static void
 master_reload(struct master *m)
 {
 	static struct listener nls[MAX_LISTENERS];
+	char err[PATH_MAX + 512];
 	struct config *cfg;
 	ssize_t n;
 	size_t i;
@@ -1771,16 +579,18 @@ master_reload(struct master *m)
 		log_error("keeping the running configuration");
 		return;
 	}
-	if ((n = listeners_open(cfg, nls, m->ls, m->nls)) < 0) {
+	if ((n = listeners_open(cfg, nls, m->ls, m->nls, err,
+	    sizeof(err))) < 0) {
+		log_error("reload: %s", err);
 		log_error("cannot listen as the new configuration asks; "
 		    "keeping the running one");
-		free(cfg);
+		options_free(cfg);
 		return;
 	}
 	if (workers_add(m, (size_t)cfg->nworkers) == -1) {
 		log_error("out of memory; keeping the running configuration");
 		listeners_drop(nls, (size_t)n, m->ls, m->nls);
-		free(cfg);
+		options_free(cfg);
 		return;
 	}
 	for (i = 0; i < m->nls; i++)
@@ -1796,7 +606,7 @@ master_reload(struct master *m)
 	/* the old workers have their own copies; the first configuration
 	 * belongs to proxy_main */
 	if (m->cfg != m->first)
-		config_free((struct config *)m->cfg);
+		options_free((struct config *)m->cfg);
 	m->cfg = cfg;
 	log_set_level(cfg->log_level);
 	for (i = 0; i < m->nls; i++)
@@ -1854,336 +664,6 @@ master_run(const struct config *cfg, struct listener *ls, size_t nls,
 	log_info("stopped");
 	return 0;
 }
-
-/* ---------------------------------------------------------- config files */
-
-/* Options that make no sense in a file. */
-static int
-file_forbidden(const struct option *o)
-{
-	return o->type == OPT_HELP || o->type == OPT_VERSION ||
-	    o->off == OFF(config_file) || o->off == OFF(save) ||
-	    o->off == OFF(quit) || o->off == OFF(hashes) ||
-	    o->off == OFF(magic);
-}
-
-static int
-file_set(void *arg, const char *where, const char *section, const char *key,
-    const char *value, int spaced, char *why, size_t whysz)
-{
-	struct config *cfg = arg;
-	const struct option *o;
-	enum config_xform xf;
-	const char *flag, *v;
-	char tmp[HOST_MAX * 2], name[64], from[PATH_MAX + 96];
-	char *copy;
-	size_t i;
-	int rc;
-
-	if ((flag = config_alias(section, key, spaced, &xf)) == NULL) {
-		for (i = 0; key[i] != '\0' && i + 1 < sizeof(name); i++)
-			name[i] = key[i] == '_' ? '-' :
-			    (char)tolower((unsigned char)key[i]);
-		name[i] = '\0';
-		flag = name;
-	}
-	if (xf == XF_IGNORE)
-		return 0;
-	if ((o = option_find(flag, strlen(flag))) == NULL || file_forbidden(o)) {
-		snprintf(why, whysz, "unknown key (see proxy --help for the "
-		    "names)");
-		return -1;
-	}
-	/* Px's files leave keys empty to mean "not set" */
-	if (*value == '\0')
-		return 0;
-	if ((v = config_xform_value(xf, value, tmp, sizeof(tmp))) == NULL)
-		return 0;
-	snprintf(from, sizeof(from), "%s: %s", where, key);
-	if ((copy = cfg_strndup(cfg, v, strlen(v))) == NULL ||
-	    (setting_from = cfg_strndup(cfg, from, strlen(from))) == NULL) {
-		snprintf(why, whysz, "out of memory");
-		return -1;
-	}
-	if (xf == XF_ACL) {
-		/* one ordered rule: '+' allows, '-' denies */
-		snprintf(tmp, sizeof(tmp), "%c%s", o->off == OFF(deny_s) ? '-' :
-		    '+', copy);
-		copy = cfg_strndup(cfg, tmp, strlen(tmp));
-		rc = copy == NULL ? opt_error(o, v, "ran out of memory") :
-		    list_add(o, &cfg->acl_s, copy);
-	} else
-		rc = option_set(cfg, o, o->type == OPT_DEBUG &&
-		    parse_bool(copy) == 0 ? NULL : copy);
-	setting_from = NULL;
-	if (rc == -1) {
-		snprintf(why, whysz, "%s", opt_why);
-		return -1;
-	}
-	if (o->off == OFF(password))
-		cfg->password_in_file = 1;
-	from_file[o - options] = 1;
-	return 0;
-}
-
-/* The --config value, looked for before the other flags are parsed. */
-static const char *
-config_path(int argc, char *argv[])
-{
-	const char *path = NULL;
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		if (strncmp(argv[i], "--config=", 9) == 0)
-			path = argv[i] + 9;
-		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			path = argv[++i];
-	}
-	return path;
-}
-
-static int
-save_line(FILE *f, const char *name, const char *value)
-{
-	return fprintf(f, "%s = %s\n", name, value) < 0 ? -1 : 0;
-}
-
-static int
-save_hash(FILE *f, const char *name, const unsigned char h[16])
-{
-	char hex[33];
-	int i;
-
-	for (i = 0; i < 16; i++)
-		snprintf(hex + i * 2, 3, "%02X", h[i]);
-	return save_line(f, name, hex);
-}
-
-/* A client login as user:{SHA256}, never its password. */
-static int
-save_user(FILE *f, const char *line)
-{
-	struct client_user u;
-	const char *why;
-	char v[NTLM_NAME_MAX + 80];
-	size_t n;
-	int i;
-
-	if (user_parse(&u, line, &why) == -1)
-		return 0;
-	n = (size_t)snprintf(v, sizeof(v), "%s:{SHA256}", u.name);
-	for (i = 0; i < 32 && n + 3 <= sizeof(v); i++)
-		n += (size_t)snprintf(v + n, sizeof(v) - n, "%02x", u.hash[i]);
-	return save_line(f, "basic-auth", v);
-}
-
-/* Secrets are written as the hashes they give, never as a password. */
-static int
-save_option(FILE *f, const struct config *cfg, const struct config *def,
-    const struct option *o)
-{
-	const char *field = (const char *)cfg + o->off;
-	const char *dfield = (const char *)def + o->off;
-	char num[32];
-	size_t i;
-
-	if (file_forbidden(o) || o->off == OFF(password) ||
-	    o->off == OFF(password_prompt) || o->off == OFF(pass_lm) ||
-	    o->off == OFF(pass_nt) || o->off == OFF(pass_ntlmv2) ||
-	    o->off == OFF(daemon) || o->off == OFF(pid_file) ||
-	    o->type == OPT_DEBUG)
-		return 0;
-	switch (o->type) {
-	case OPT_BOOL:
-		return *(const int *)(const void *)field ?
-		    save_line(f, o->name, "yes") : 0;
-	case OPT_LONG:
-		if (*(const long *)(const void *)field ==
-		    *(const long *)(const void *)dfield)
-			return 0;
-		snprintf(num, sizeof(num), "%ld",
-		    *(const long *)(const void *)field);
-		return save_line(f, o->name, num);
-	case OPT_STR: {
-		const char *v = *(const char *const *)(const void *)field;
-		const char *d = *(const char *const *)(const void *)dfield;
-
-		return v == NULL || (d != NULL && strcmp(v, d) == 0) ? 0 :
-		    save_line(f, o->name, v);
-	}
-	case OPT_LIST:
-	case OPT_CSV: {
-		const struct strlist *l = (const void *)field;
-
-		for (i = 0; i < l->n; i++)
-			if ((o->off == OFF(basic_auth) ?
-			    save_user(f, l->v[i]) :
-			    save_line(f, o->name, l->v[i])) == -1)
-				return -1;
-		return 0;
-	}
-	case OPT_LEVEL:
-		return cfg->log_level == LOG_LEVEL_INFO ? 0 :
-		    save_line(f, o->name, log_level_name(cfg->log_level));
-	default:
-		return 0;
-	}
-}
-
-static int
-save_all(FILE *f, const struct config *cfg)
-{
-	static struct config def;
-	size_t i;
-
-	config_defaults(&def);
-	if (fprintf(f, "# proxy settings, written by proxy --save\n") < 0)
-		return -1;
-	for (i = 0; i < NOPTIONS; i++)
-		if (save_option(f, cfg, &def, &options[i]) == -1)
-			return -1;
-	/* cntlm's ordered rules keep their own layout */
-	for (i = 0; i < cfg->acl_s.n; i++)
-		if (fprintf(f, "%s %s\n", cfg->acl_s.v[i][0] == '-' ? "Deny" :
-		    "Allow", cfg->acl_s.v[i] + 1) < 0)
-			return -1;
-	if ((cfg->creds.have & NTLM_HAVE_LM && save_hash(f, "pass-lm",
-	    cfg->creds.lm) == -1) || (cfg->creds.have & NTLM_HAVE_NT &&
-	    save_hash(f, "pass-nt", cfg->creds.nt) == -1) ||
-	    (cfg->creds.have & NTLM_HAVE_V2 && save_hash(f, "pass-ntlmv2",
-	    cfg->creds.v2) == -1))
-		return -1;
-	return 0;
-}
-
-/* --save: a new file beside the old one, then rename(2), so a crash
- * leaves the old file or the new one, never half of either. */
-static int
-config_save(const struct config *cfg)
-{
-	char tmp[PATH_MAX];
-	FILE *f;
-	int fd;
-
-	if (cfg->config_file == NULL) {
-		fprintf(stderr, "proxy: --save needs --config F\n");
-		return 2;
-	}
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", cfg->config_file,
-	    (long)getpid()) >= (int)sizeof(tmp) ||
-	    (fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600))
-	    == -1 || (f = fdopen(fd, "w")) == NULL) {
-		fprintf(stderr, "proxy: --save: %s: %s\n", tmp,
-		    strerror(errno));
-		return 1;
-	}
-	if (save_all(f, cfg) == -1 || fflush(f) == EOF || fsync(fd) == -1 ||
-	    fclose(f) == EOF || rename(tmp, cfg->config_file) == -1) {
-		fprintf(stderr, "proxy: --save: %s: %s\n", cfg->config_file,
-		    strerror(errno));
-		unlink(tmp);
-		return 1;
-	}
-	printf("proxy: saved the settings to %s\n", cfg->config_file);
-	return 0;
-}
-
-/*
- * Builds a configuration: defaults, then the --config file, then the
- * flags. prev is the running configuration on a reload: then nothing is
- * prompted for, and credentials the new one lacks are kept. Returns NULL
- * with *status set: 0 after --help or --version, 2 on a bad setting.
- */
-static struct config *
-config_load(int argc, char *argv[], const struct config *prev, int *status)
-{
-	struct config *cfg;
-	const char *path;
-	char err[PATH_MAX + 512];
-	int rc;
-
-	*status = 2;
-	if ((cfg = calloc(1, sizeof(*cfg))) == NULL) {
-		fprintf(stderr, "proxy: out of memory\n");
-		return NULL;
-	}
-	config_defaults(cfg);
-	memset(from_file, 0, sizeof(from_file));
-	cfg->reloading = prev != NULL;
-	if ((path = config_path(argc, argv)) != NULL &&
-	    config_read(path, file_set, cfg, err, sizeof(err)) == -1) {
-		fprintf(stderr, "proxy: %s\n", err);
-		goto fail;
-	}
-	if ((rc = parse_args(cfg, argc, argv)) != 0) {
-		if (rc == 1)
-			*status = 0;
-		goto fail;
-	}
-	if (prev == NULL)
-		argv_hide_password(cfg, argc, argv);
-	else if (cfg->password == NULL)
-		cfg->password = prev->password;
-	if (config_finish(cfg) == -1)
-		goto fail;
-	if (prev != NULL && cfg->creds.have == 0 &&
-	    strcmp(cfg->creds.user, prev->creds.user) == 0)
-		cfg->creds = prev->creds;
-	cfg->config_file = absolute_path(cfg, cfg->config_file);
-	cfg->pid_file = absolute_path(cfg, cfg->pid_file);
-	cfg->log_file = absolute_path(cfg, cfg->log_file);
-	return cfg;
-fail:
-	config_free(cfg);
-	return NULL;
-}
-
-/* --pac-test URL: FindProxyForURL's answer, as pactester prints it. */
-static int
-pac_test(const struct config *cfg)
-{
-	char err[1024], from[PAC_URL_MAX], host[HOST_MAX], out[PAC_ANSWER_MAX];
-	const char *u = cfg->pac_test, *h;
-	struct pac *p;
-	size_t len, n;
-	char *src;
-
-	if (cfg->pac == NULL) {
-		fprintf(stderr, "proxy: --pac-test needs --pac\n");
-		return 2;
-	}
-	if ((h = strstr(u, "://")) == NULL || (n = strcspn(h + 3, ":/?#")) == 0
-	    || n >= sizeof(host)) {
-		fprintf(stderr, "proxy: --pac-test: '%s' is not a URL\n", u);
-		return 2;
-	}
-	memcpy(host, h + 3, n);
-	host[n] = '\0';
-	if (host[0] == '[') {		/* [v6]: the host without brackets */
-		n = strcspn(h + 4, "]");
-		memmove(host, h + 4, n);
-		host[n] = '\0';
-	}
-	if ((src = dns_pac_fetch(cfg, &len, from, sizeof(from), err,
-	    sizeof(err))) == NULL ||
-	    (p = dns_pac_load(cfg, src, len, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "proxy: --pac: %s\n", err);
-		free(src);
-		return 1;
-	}
-	if (pac_find_proxy(p, u, host, out, sizeof(out), err,
-	    sizeof(err)) == -1) {
-		fprintf(stderr, "proxy: --pac-test: %s\n", err);
-		pac_free(p);
-		free(src);
-		return 1;
-	}
-	printf("%s\n", out);
-	pac_free(p);
-	free(src);
-	return 0;
-}
-
 /* --user: the ports are bound; give up root for good. */
 static int
 drop_root(const char *name)
@@ -2211,11 +691,21 @@ drop_root(const char *name)
 	return 0;
 }
 
+/* Only the top level speaks: the loaders return what went wrong. */
+static int
+startup_error(int status, const char *err)
+{
+	if (status != 0)
+		fprintf(stderr, "proxy: %s\n", err);
+	return status;
+}
+
 int
 proxy_main(int argc, char *argv[])
 {
 	static struct listener ls[MAX_LISTENERS];
 	static struct config *cfg;	/* static: for the program's life */
+	char err[PATH_MAX + 512] = "";
 	ssize_t nls;
 	int status;
 
@@ -2224,17 +714,19 @@ proxy_main(int argc, char *argv[])
 	 * write meant for a standard stream would hit a client */
 	if (fd_std_open() == -1)
 		return 1;
-	config_free(cfg);
-	if ((cfg = config_load(argc, argv, NULL, &status)) == NULL)
-		return status;
+	options_free(cfg);
+	if ((cfg = options_load(argc, argv, NULL, err, sizeof(err),
+	    &status)) == NULL)
+		return startup_error(status, err);
 	if (cfg->hashes)
-		return print_hashes(cfg);
+		return startup_error(options_hashes(cfg, err, sizeof(err)), err);
 	if (cfg->magic != NULL)
 		return upstream_magic(cfg);
 	if (cfg->pac_test != NULL)
-		return pac_test(cfg);
+		return startup_error(options_pac_test(cfg, err, sizeof(err)),
+		    err);
 	if (cfg->save)
-		return config_save(cfg);
+		return startup_error(options_save(cfg, err, sizeof(err)), err);
 	if (cfg->quit)
 		return quit_running(cfg);
 	if (log_init(cfg->log_file, cfg->log_level) == -1) {
@@ -2242,10 +734,10 @@ proxy_main(int argc, char *argv[])
 		    strerror(errno));
 		return 2;
 	}
-	config_warnings_log(cfg);
+	options_warnings_log(cfg, "");
 	raise_fd_limit(cfg);
-	if ((nls = listeners_open(cfg, ls, NULL, 0)) < 0)
-		return -nls;
+	if ((nls = listeners_open(cfg, ls, NULL, 0, err, sizeof(err))) < 0)
+		return startup_error((int)-nls, err);
 	if (cfg->daemon)
 		daemonize(cfg->pid_file, cfg->log_file);
 	else if (cfg->pid_file != NULL && pid_file_write(cfg->pid_file) == -1) {

@@ -846,13 +846,7 @@ char	*config_slurp(const char *path, size_t max, size_t *len);
 const char *config_xform_value(enum config_xform, const char *value,
 	    char *out, size_t size);
 
-/* -------------------------------------------------------------- proxy.c */
-
-/* A socket address with its length. */
-struct addr {
-	socklen_t		len;
-	struct sockaddr_storage	ss;
-};
+/* ------------------------------------------------------------ options.c */
 
 struct strlist {
 	const char	*v[MAX_LIST_ITEMS];
@@ -989,6 +983,39 @@ struct config {
 	uint16_t	 ports[MAX_LIST_ITEMS];	/* --connect-ports */
 	size_t		 nports;
 	char		 via[128];	/* "1.1 hostname (proxy/x.y)" */
+};
+
+/*
+ * Builds a configuration: defaults, then the --config file, then the
+ * flags. prev is the running configuration on a reload: then nothing is
+ * prompted for, nothing is said on stderr, and credentials the new one
+ * lacks are kept. Returns NULL with *status set: 0 after --help or
+ * --version (printed on stdout), 2 on a bad setting, with why in
+ * err[errsz] ("file:line: key: why" or "--flag: why"; PATH_MAX + 512
+ * holds any). Only warnings are said here: on stderr at start-up, and
+ * kept in cfg->warnings for options_warnings_log().
+ */
+struct config *options_load(int argc, char *argv[],
+	    const struct config *prev, char *err, size_t errsz, int *status);
+/* Frees a configuration of options_load() with all it owns, its
+ * passwords and hashes wiped first; NULL is ignored. */
+void	 options_free(struct config *);
+/* Logs the warnings of options_load(), each after prefix, now that the
+ * log is open (stderr may be closed, or a terminal long gone). */
+void	 options_warnings_log(const struct config *, const char *prefix);
+/* --hashes, --save and --pac-test: do it, printing the result on stdout;
+ * each returns the exit status: 0, or 1 when it failed and 2 when a flag
+ * it needs is missing, with why in err[errsz]. */
+int	 options_hashes(const struct config *, char *err, size_t errsz);
+int	 options_save(const struct config *, char *err, size_t errsz);
+int	 options_pac_test(const struct config *, char *err, size_t errsz);
+
+/* -------------------------------------------------------------- proxy.c */
+
+/* A socket address with its length. */
+struct addr {
+	socklen_t		len;
+	struct sockaddr_storage	ss;
 };
 
 struct listener {
