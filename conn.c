@@ -446,23 +446,39 @@ splice_move(struct endpoint *src, struct endpoint *dst, uint64_t *limit,
 
 /* ------------------------------------------------------------ closing */
 
+/* The short text/plain page that says why: "status reason: why\n". */
 static size_t
-error_response(struct conn *c, int status, const char *reason, char *dst,
+error_body(int status, const char *why, char *dst, size_t cap)
+{
+	int n = snprintf(dst, cap, "%d %s: %s\n", status, http_reason(status),
+	    why != NULL ? why : http_reason(status));
+
+	if (n < 0)
+		return 0;
+	return (size_t)n < cap ? (size_t)n : cap - 1;	/* cut, not lost */
+}
+
+/* Our answer for an error: head and body into dst; 0 if it won't fit. */
+static size_t
+error_answer(int status, const char *why, const char *via, char *dst,
     size_t cap)
 {
+	struct http_answer a;
 	char body[512];
-	int bl, n;
+	size_t hl;
 
-	bl = snprintf(body, sizeof(body), "%d %s: %s\n", status,
-	    http_reason(status), reason ? reason : http_reason(status));
-	if (bl < 0 || (size_t)bl >= sizeof(body))
-		bl = (int)sizeof(body) - 1;
-	n = snprintf(dst, cap, "HTTP/1.1 %d %s\r\nContent-Type: text/plain"
-	    "\r\nContent-Length: %d\r\nConnection: close\r\nVia: %s\r\n%s"
-	    "\r\n%.*s", status, http_reason(status), bl, c->w->cfg->via,
-	    status == 407 ? "Proxy-Authenticate: Basic realm=\"proxy\"\r\n" :
-	    "", bl, body);
-	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+	memset(&a, 0, sizeof(a));
+	a.status = status;
+	a.length = error_body(status, why, body, sizeof(body));
+	a.close = 1;
+	a.via = via;
+	if (status == 407)
+		a.authenticate = "Basic realm=\"proxy\"";
+	if ((hl = http_build_answer(&a, dst, cap)) == 0 ||
+	    cap - hl < (size_t)a.length)
+		return 0;
+	memcpy(dst + hl, body, (size_t)a.length);
+	return hl + (size_t)a.length;
 }
 
 /* Client connections open in the whole proxy, as the board shows; this
@@ -527,8 +543,8 @@ conn_answer(struct conn *c, int status, const char *reason)
 	if (c->server.in.data == NULL &&
 	    buf_init(&c->server.in, (size_t)c->w->cfg->server_bufsz) == -1)
 		return -1;
-	if ((n = error_response(c, status, reason, c->server.in.data,
-	    c->server.in.cap)) == 0)
+	if ((n = error_answer(status, reason, c->w->cfg->via,
+	    c->server.in.data, c->server.in.cap)) == 0)
 		return -1;
 	c->server.in.rpos = 0;
 	c->server.in.wpos = n;
@@ -643,20 +659,16 @@ tunnel_start(struct conn *c, const struct tunnel *t)
 static void
 refuse(int fd, int status, const char *why)
 {
-	char msg[512], sink[4096];
+	char msg[1024], sink[4096];
 	struct endpoint ep;
 	struct buf out;
-	int n, bl = (int)strlen(http_reason(status)) + (int)strlen(why) + 7;
+	size_t n;
 
-	n = snprintf(msg, sizeof(msg), "HTTP/1.1 %d %s\r\nContent-Type: "
-	    "text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
-	    "%d %s: %s\n", status, http_reason(status), bl, status,
-	    http_reason(status), why);
 	ep_init(&ep);
 	ep.fd = fd;
-	if (n > 0 && (size_t)n < sizeof(msg)) {
-		buf_over(&out, msg, sizeof(msg), (size_t)n);
-		(void)ep_write(&ep, &out, (size_t)n);	/* a courtesy */
+	if ((n = error_answer(status, why, NULL, msg, sizeof(msg))) > 0) {
+		buf_over(&out, msg, sizeof(msg), n);
+		(void)ep_write(&ep, &out, n);	/* a courtesy */
 	}
 	ep_shutdown(&ep);
 	buf_over(&ep.in, sink, sizeof(sink), 0);
@@ -909,8 +921,7 @@ request_note(struct conn *c, const char *buf, const struct http_head *h)
 		if (n == 0)
 			strlcpy_p(c->path, "/", sizeof(c->path));
 	}
-	c->client_keepalive = h->minor == 1 ? !(h->flags & HTTP_F_CLOSE) :
-	    (h->flags & HTTP_F_KEEPALIVE) != 0;
+	c->client_keepalive = http_keepalive(h);
 }
 
 /* Decodes "Proxy-Authorization: Basic ..." into user and password;
@@ -1002,24 +1013,28 @@ local_answer(struct conn *c, int status, const char *ctype,
     const char *body, size_t len, int head_only)
 {
 	const struct config *cfg = c->w->cfg;
+	struct http_answer a;
 	char hd[512];
-	int n;
+	size_t n;
 
-	n = snprintf(hd, sizeof(hd), "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\nCache-Control: max-age=300\r\n%s\r\n",
-	    status, http_reason(status), ctype, len, c->client_keepalive ?
-	    (c->minor == 0 ? "Connection: keep-alive\r\n" : "") :
-	    "Connection: close\r\n");
+	memset(&a, 0, sizeof(a));
+	a.status = status;
+	a.ctype = ctype;
+	a.length = len;
+	a.cache = "max-age=300";
+	a.close = !c->client_keepalive;
+	a.keepalive10 = c->client_keepalive && c->minor == 0;
+	n = http_build_answer(&a, hd, sizeof(hd));
 	if (head_only)
 		len = 0;
-	if ((c->server.in.data == NULL && buf_init(&c->server.in,
+	if (n == 0 || (c->server.in.data == NULL && buf_init(&c->server.in,
 	    (size_t)cfg->server_bufsz) == -1) ||
-	    buf_grow(&c->server.in, (size_t)n + len) == -1) {
+	    buf_grow(&c->server.in, n + len) == -1) {
 		conn_close(c, 500, "out of memory");
 		return -1;
 	}
 	buf_reset(&c->server.in);
-	(void)buf_put(&c->server.in, hd, (size_t)n);
+	(void)buf_put(&c->server.in, hd, n);
 	(void)buf_put(&c->server.in, body, len);
 	buf_rack(&c->client.in, c->head_len);
 	c->status = status;
@@ -1534,8 +1549,7 @@ auth_challenge(struct conn *c, char *buf, const struct http_head *h)
 		c->auth_phase = AUTH_AUTHENTICATE;
 	} else
 		c->auth_phase = AUTH_DONE;
-	c->server_keepalive = h->minor == 1 ? !(h->flags & HTTP_F_CLOSE) :
-	    (h->flags & HTTP_F_KEEPALIVE) != 0;
+	c->server_keepalive = http_keepalive(h);
 	flow_start(&c->resp, h->body, h->content_length);
 	buf_rack(&c->server.in, h->head_len);
 	c->resp.scan = 0;
@@ -1779,9 +1793,7 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 	}
 	if (h->status >= 200 || h->status == 101) {
 		c->status = h->status;
-		c->server_keepalive = h->minor == 1 ?
-		    !(h->flags & HTTP_F_CLOSE) :
-		    (h->flags & HTTP_F_KEEPALIVE) != 0;
+		c->server_keepalive = http_keepalive(h);
 	}
 	flow_start(&c->resp, h->body, h->content_length);
 	if (h->status < 200)

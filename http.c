@@ -1637,3 +1637,39 @@ http_build_response(const char *buf, const struct http_head *h,
 	http_out_put(&o, "\r\n", 2);
 	return o.overflow ? 0 : o.len;
 }
+
+size_t
+http_build_answer(const struct http_answer *a, char *dst, size_t cap)
+{
+	struct http_out o = { dst, 0, cap, 0 };
+	char line[64];
+
+	snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", a->status,
+	    http_reason(a->status));
+	http_out_str(&o, line);
+	out_field(&o, "Content-Type", a->ctype != NULL ? a->ctype :
+	    "text/plain");
+	snprintf(line, sizeof(line), "%llu", (unsigned long long)a->length);
+	out_field(&o, "Content-Length", line);
+	if (a->cache != NULL)
+		out_field(&o, "Cache-Control", a->cache);
+	if (a->authenticate != NULL)
+		out_field(&o, "Proxy-Authenticate", a->authenticate);
+	if (a->via != NULL)
+		out_field(&o, "Via", a->via);
+	if (a->close)
+		http_out_str(&o, "Connection: close\r\n");
+	else if (a->keepalive10)
+		http_out_str(&o, "Connection: keep-alive\r\n");
+	http_out_put(&o, "\r\n", 2);
+	return o.overflow ? 0 : o.len;
+}
+
+int
+http_keepalive(const struct http_head *h)
+{
+	/* HTTP/1.1 stays open unless told to close; 1.0 closes unless told
+	 * to stay (RFC 9112 9.3) */
+	return h->minor == 1 ? !(h->flags & HTTP_F_CLOSE) :
+	    (h->flags & HTTP_F_KEEPALIVE) != 0;
+}

@@ -430,6 +430,24 @@ struct http_rewrite {
  */
 size_t	 http_build_request(const char *buf, const struct http_head *h,
 	    const struct http_rewrite *, char *dst, size_t cap);
+/* One of the proxy's own answers (errors, the PAC file, later the web
+ * server and plugins): every one is built by http_build_answer. */
+struct http_answer {
+	int		 status;
+	const char	*ctype;		/* Content-Type; NULL: text/plain */
+	uint64_t	 length;	/* Content-Length of the body */
+	int		 close;		/* Connection: close */
+	int		 keepalive10;	/* an HTTP/1.0 client kept alive */
+	const char	*cache;		/* Cache-Control value, or NULL */
+	const char	*authenticate;	/* Proxy-Authenticate, or NULL */
+	const char	*via;		/* Via value, or NULL */
+};
+/* The answer's head ("HTTP/1.1 status reason", the fields above, the
+ * empty line) into dst[cap]; its length, or 0 if it does not fit. */
+size_t	 http_build_answer(const struct http_answer *, char *dst, size_t cap);
+/* 1 if the connection stays open after the message with head h:
+ * HTTP/1.1 unless "Connection: close", 1.0 only with "keep-alive". */
+int	 http_keepalive(const struct http_head *h);
 /* The same for a response: "HTTP/1.1 status reason", end-to-end fields,
  * Transfer-Encoding as received when rw->keep_te, Upgrade for a 101, Via,
  * and Connection as rw says. */

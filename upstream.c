@@ -501,26 +501,28 @@ size_t
 upstream_ntlm_probe(const struct conn *c, char *dst, size_t cap)
 {
 	const struct config *cfg = c->w->cfg;
-	char t1[512], target[HOST_MAX + 16];
-	const char *fmt = strchr(c->host, ':') ? "[%s]:%u" : "%s:%u";
-	int n;
+	struct http_out o = { dst, 0, cap, 0 };
+	char t1[512];
 
 	if (ntlm_http_type1(cfg->dialect, 0, parent_creds(c)->domain,
 	    parent_creds(c)->workstation, t1, sizeof(t1)) < 0)
 		return 0;
-	snprintf(target, sizeof(target), fmt, c->host, c->port);
 	/* a request without a body; HEAD for anything but CONNECT, so a
 	 * parent that wants no login forwards nothing harmful */
-	if (c->method == HTTP_CONNECT)
-		n = snprintf(dst, cap, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n"
-		    "Proxy-Authorization: %s\r\nProxy-Connection: keep-alive"
-		    "\r\n\r\n", target, target, t1);
-	else
-		n = snprintf(dst, cap, "HEAD http://%s%s HTTP/1.1\r\nHost: %s"
-		    "\r\nProxy-Authorization: %s\r\nProxy-Connection: "
-		    "keep-alive\r\n\r\n", target,
-		    c->path[0] == '/' ? c->path : "/", target, t1);
-	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+	if (c->method == HTTP_CONNECT) {
+		http_out_str(&o, "CONNECT ");
+		http_out_hostport(&o, c->host, c->port, 0);
+	} else {
+		http_out_str(&o, "HEAD http://");
+		http_out_hostport(&o, c->host, c->port, 0);
+		http_out_str(&o, c->path[0] == '/' ? c->path : "/");
+	}
+	http_out_str(&o, " HTTP/1.1\r\nHost: ");
+	http_out_hostport(&o, c->host, c->port, 0);
+	http_out_str(&o, "\r\nProxy-Authorization: ");
+	http_out_str(&o, t1);
+	http_out_str(&o, "\r\nProxy-Connection: keep-alive\r\n\r\n");
+	return o.overflow ? 0 : o.len;
 }
 
 /* Finds the NTLM challenge in a 407 and writes the Type 3 header value

@@ -1513,11 +1513,67 @@ test_chunked_steps(void)
 
 /* --------------------------------------------------------------- main */
 
+/* The proxy's own answers all come from one builder. */
+static void
+test_answer(void)
+{
+	struct http_answer a;
+	char out[512];
+	size_t n;
+
+	memset(&a, 0, sizeof(a));
+	a.status = 407;
+	a.length = 12;
+	a.close = 1;
+	a.authenticate = "Basic realm=\"proxy\"";
+	a.via = "1.1 h (proxy/0)";
+	n = http_build_answer(&a, out, sizeof(out));
+	out[n] = '\0';
+	CHECK_STR(out, "HTTP/1.1 407 Proxy Authentication Required\r\n"
+	    "Content-Type: text/plain\r\nContent-Length: 12\r\n"
+	    "Proxy-Authenticate: Basic realm=\"proxy\"\r\n"
+	    "Via: 1.1 h (proxy/0)\r\nConnection: close\r\n\r\n");
+	memset(&a, 0, sizeof(a));
+	a.status = 200;
+	a.ctype = "application/x-ns-proxy-autoconfig";
+	a.length = 5000000000ULL;
+	a.cache = "max-age=300";
+	a.keepalive10 = 1;
+	n = http_build_answer(&a, out, sizeof(out));
+	out[n] = '\0';
+	CHECK_STR(out, "HTTP/1.1 200 OK\r\n"
+	    "Content-Type: application/x-ns-proxy-autoconfig\r\n"
+	    "Content-Length: 5000000000\r\nCache-Control: max-age=300\r\n"
+	    "Connection: keep-alive\r\n\r\n");
+	/* too small: nothing, never a cut head */
+	CHECK_EQ(http_build_answer(&a, out, 40), 0);
+}
+
+static void
+test_keepalive(void)
+{
+	static const struct { const char *head; int keep; } t[] = {
+		{ "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 1 },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", 0 },
+		{ "GET / HTTP/1.0\r\n\r\n", 0 },
+		{ "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 1 },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nConnection: x, close\r\n\r\n", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		CHECK(req(t[i].head) > 0);
+		CHECK_EQ(http_keepalive(&h), t[i].keep);
+	}
+}
+
 int
 main(void)
 {
 	test_request_lines();
 	test_absolute();
+	test_answer();
+	test_keepalive();
 	test_host_limits();
 	test_connect();
 	test_fields();
