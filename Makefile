@@ -41,7 +41,7 @@ XLDFLAGS = $(SAN_$(SANITIZE)) $(BINDNOW) $(LDFLAGS)
 LIBS = $(TLSLIB_$(TLS))
 
 LEAVES = util.o http.o config.o auth_ntlm.o pac.o
-OBJS = $(LEAVES) log.o fetch.o dns.o upstream.o conn.o loop.o options.o proxy.o
+OBJS = $(LEAVES) log.o fetch.o dns.o upstream.o conn.o conn_http.o loop.o options.o proxy.o
 FUZZ_SRC = util.c http.c config.c auth_ntlm.c pac.c
 
 all: proxy

@@ -1665,6 +1665,40 @@ http_build_answer(const struct http_answer *a, char *dst, size_t cap)
 	return o.overflow ? 0 : o.len;
 }
 
+/* The short text/plain page that says why: "status reason: why\n". */
+static size_t
+error_body(int status, const char *why, char *dst, size_t cap)
+{
+	int n = snprintf(dst, cap, "%d %s: %s\n", status, http_reason(status),
+	    why != NULL ? why : http_reason(status));
+
+	if (n < 0)
+		return 0;
+	return (size_t)n < cap ? (size_t)n : cap - 1;	/* cut, not lost */
+}
+
+size_t
+http_build_error(int status, const char *why, const char *via, char *dst,
+    size_t cap)
+{
+	struct http_answer a;
+	char body[512];
+	size_t hl;
+
+	memset(&a, 0, sizeof(a));
+	a.status = status;
+	a.length = error_body(status, why, body, sizeof(body));
+	a.close = 1;
+	a.via = via;
+	if (status == 407)
+		a.authenticate = "Basic realm=\"proxy\"";
+	if ((hl = http_build_answer(&a, dst, cap)) == 0 ||
+	    cap - hl < (size_t)a.length)
+		return 0;
+	memcpy(dst + hl, body, (size_t)a.length);
+	return hl + (size_t)a.length;
+}
+
 int
 http_keepalive(const struct http_head *h)
 {

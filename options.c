@@ -692,6 +692,26 @@ tunnel_parse(struct tunnel *t, const char *s)
 }
 
 /* --pac-file is a file name when such a file exists, else the script. */
+/* path made absolute against the current directory (kept with cfg), so
+ * it still names the file after --daemon's chdir("/"); NULL if it
+ * cannot be. */
+static const char *
+path_absolute(struct config *cfg, const char *path)
+{
+	char cwd[PATH_MAX], *abs;
+	size_t n;
+
+	if (path[0] == '/')
+		return path;
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return NULL;
+	n = strlen(cwd) + strlen(path) + 2;
+	if ((abs = malloc(n)) == NULL)
+		return NULL;
+	snprintf(abs, n, "%s/%s", cwd, path);
+	return cfg_keep(cfg, abs) == 0 ? abs : NULL;
+}
+
 static int
 serving_finish(struct loader *ld)
 {
@@ -710,6 +730,7 @@ serving_finish(struct loader *ld)
 		    cfg_keep(cfg, cfg->pac_served) == -1)
 			return load_error(ld, "--pac-file: %s: %s", v,
 			    strerror(errno));
+		cfg->pac_served_path = path_absolute(cfg, v);
 		return 0;
 	}
 	if (strstr(v, "FindProxyForURL") == NULL)

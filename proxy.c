@@ -131,6 +131,8 @@ bind_one(const struct config *cfg, const char *a, const char *from,
 		if (listener_take(&ls[b->n], ai, b->old, b->nold) == 0 ||
 		    listener_open(&ls[b->n], ai, cfg->backlog) == 0) {
 			ls[b->n].tunnel = tunnel;
+			ls[b->n].ops = tunnel >= 0 ? &conn_tunnel_ops :
+			    &conn_http_ops;
 			b->n++;
 			continue;
 		}

@@ -445,6 +445,11 @@ struct http_answer {
 /* The answer's head ("HTTP/1.1 status reason", the fields above, the
  * empty line) into dst[cap]; its length, or 0 if it does not fit. */
 size_t	 http_build_answer(const struct http_answer *, char *dst, size_t cap);
+/* A whole error answer: the head (Connection: close, Via if not NULL, a
+ * Basic challenge for 407) and "status reason: why\n"; its length, or 0
+ * if it does not fit. */
+size_t	 http_build_error(int status, const char *why, const char *via,
+	    char *dst, size_t cap);
 /* 1 if the connection stays open after the message with head h:
  * HTTP/1.1 unless "Connection: close", 1.0 only with "keep-alive". */
 int	 http_keepalive(const struct http_head *h);
@@ -994,6 +999,9 @@ struct config {
 	struct netlist	 noproxy;
 	char		*pac_served;	/* --pac-file's script */
 	size_t		 pac_served_len;
+	const char	*pac_served_path;	/* the file it came from, read
+						   anew per request; NULL:
+						   an inline script */
 	enum auth_kind	 auth;
 	enum ntlm_dialect dialect;
 	struct ntlm_creds creds;
@@ -1041,6 +1049,7 @@ struct listener {
 	struct addr	 addr;
 	char		 name[80];	/* "127.0.0.1:3128" */
 	int		 tunnel;	/* index in cfg->tunnels, or -1 */
+	const struct conn_ops *ops;	/* what its connections are */
 };
 
 
@@ -1393,6 +1402,29 @@ enum auth_phase {
 	AUTH_DONE	/* the parent accepted this connection */
 };
 
+/*
+ * What a kind of connection does (HTTP, --tunnel; later SOCKS, TLS
+ * interception): conn.c calls these and nothing above it by name, and
+ * upstream.c reports through connected and unreachable.
+ */
+struct conn_ops {
+	/* just accepted and allowed; NULL: read the request at once */
+	void	(*start)(struct conn *, const struct listener *);
+	/* after I/O, or when c may go on: make what progress it can */
+	void	(*run)(struct conn *);
+	/* c's deadline has passed */
+	void	(*timeout)(struct conn *);
+	/* c is closing with an error status and nothing was sent yet: 0
+	 * when an answer goes out first (c then closes by itself), -1 */
+	int	(*answer)(struct conn *, int status, const char *why);
+	/* the server connection is up (c->server.fd) */
+	void	(*connected)(struct conn *);
+	/* the next hop could not be reached: status and why */
+	void	(*unreachable)(struct conn *, int status, const char *why);
+	/* reading from the server failed (a reset) */
+	void	(*server_lost)(struct conn *);
+};
+
 /* An idle server connection in a worker's pool. */
 struct pool_entry {
 	struct endpoint	 ep;
@@ -1403,6 +1435,7 @@ struct pool_entry {
 struct conn {
 	struct conn	*next, *prev;
 	struct worker	*w;
+	const struct conn_ops *ops;
 	enum conn_state	 state;
 	struct endpoint	 client, server;
 	char		 peer[64];	/* client address:port */
@@ -1487,6 +1520,8 @@ short	 ep_events(const struct endpoint *, short want);
 size_t	 ep_fill(struct endpoint *);
 /* An idle endpoint whose peer has neither closed nor sent: reusable. */
 int	 ep_idle_alive(const struct endpoint *);
+/* Closes its splice pipe; bytes still in it are dropped. */
+void	 ep_pipe_close(struct endpoint *);
 /* The pool of idle server connections, by key (conn->upstream). take
  * moves one into ep (0) or finds none (-1); put moves ep's connection
  * into the pool (its buffer stays with ep; a full pool closes its oldest
@@ -1520,6 +1555,25 @@ void	 conn_reap(struct worker *);
 void	 conn_close_idle(struct worker *);
 /* Closes every connection, logging those in an exchange as aborted. */
 void	 conn_close_all(struct worker *, const char *why);
+/* Starts connecting c to the addresses in c->addrs (RFC 8305 Happy
+ * Eyeballs: families interleaved, the next attempt 250 ms after the last
+ * unless it failed sooner); c->ops->connected or ->unreachable follows. */
+void	 conn_connect(struct conn *);
+/* Closes the connect attempts still under way. */
+void	 conn_connect_abort(struct conn *);
+/* Writes the *fwd bytes cleared at the front of src to dst, counting
+ * them in *total; -1 when dst fails. *progress is set if any moved. */
+int	 ep_send(struct endpoint *dst, struct buf *src, size_t *fwd,
+	    uint64_t *total, int *progress);
+/* 1 if bytes read from src go to the other side by splice(2) now. */
+int	 conn_splicing(const struct conn *, const struct endpoint *src);
+/* Moves bytes src -> pipe -> dst (plain sockets, Linux); limit, if not
+ * NULL, caps what is taken from src. -1 when a side fails (*which: 0
+ * src, 1 dst), else 0. */
+int	 ep_splice(struct endpoint *src, struct endpoint *dst,
+	    uint64_t *limit, uint64_t *total, int *progress, int *which);
+/* The access-log line of c's exchange, once. */
+void	 conn_log(struct conn *);
 
 /* ------------------------------------------------------------ upstream.c */
 
@@ -1534,8 +1588,7 @@ int	 upstream_route(struct conn *);
 /* 1 if c's request goes through an HTTP parent. */
 int	 conn_via_parent(const struct conn *);
 /* Reaches the chosen hop: a pooled connection, else a lookup and a
- * connect (Happy Eyeballs over the addresses found); conn_connected()
- * follows. */
+ * conn_connect(); c->ops->connected or ->unreachable follows. */
 void	 upstream_start(struct conn *);
 /* The hop failed before answering: a parent is marked down and the next
  * one tried; with none left, the client gets status and why. */
@@ -1562,18 +1615,13 @@ size_t	 upstream_socks_greeting(const struct conn *, unsigned char *out);
 long	 upstream_socks_reply(struct conn *, const unsigned char *in,
 	    size_t len, unsigned char *out, size_t *outlen, char *why,
 	    size_t whysz);
-/* Number of descriptors upstream_connect_pollfds() may add. */
-size_t	 upstream_connect_pollfds(struct conn *, struct pollfd *, size_t);
-/* Poll results for the connect attempts; on success c->server.fd is set
- * and conn_connected() is called, on failure conn_close(). */
-void	 upstream_connect_events(struct conn *, const struct pollfd *, size_t);
-/* When the next attempt is due, or -1 when no address is left to try. */
-int64_t	 upstream_connect_due(const struct conn *);
-/* Starts the next attempt when its delay is due. */
-void	 upstream_connect_tick(struct conn *);
-void	 upstream_connect_abort(struct conn *);
-/* The connection to the server is up. */
-void	 conn_connected(struct conn *);
+
+/* ----------------------------------------------------------- conn_http.c */
+
+/* The HTTP kind of connection (a proxy port) and the --tunnel kind; each
+ * listener gets one (proxy.c). */
+extern const struct conn_ops conn_http_ops;
+extern const struct conn_ops conn_tunnel_ops;
 
 
 #endif /* PROXY_H */

@@ -1,7 +1,8 @@
 /*
- * upstream.c: reaching the next hop. Connecting with Happy Eyeballs
- * (RFC 8305) and the worker's pool of idle upstream connections. Route
- * choice and parent handshakes come here too.
+ * upstream.c: reaching the next hop: route choice (PAC answers,
+ * --noproxy, parents and their failover), a pooled connection or a
+ * lookup and conn_connect(), and the parent handshakes (NTLM, SOCKS5),
+ * --magic.
  */
 #include <sys/socket.h>
 #include <arpa/inet.h>
@@ -20,127 +21,12 @@
 
 static void resolved(void *, const struct dns_result *);
 
-static void
-sockaddr_from(const struct dns_result *r, size_t i, uint16_t port,
-    struct addr *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (r->addrs[i].family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->ss;
 
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		memcpy(&s6->sin6_addr, r->addrs[i].a, 16);
-		out->len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&out->ss;
 
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		memcpy(&s4->sin_addr, r->addrs[i].a, 4);
-		out->len = sizeof(*s4);
-	}
-}
 
-/* RFC 8305 section 4: alternate address families, starting with the
- * family getaddrinfo preferred. */
-static void
-interleave(struct dns_result *r)
-{
-	struct dns_result out;
-	size_t i, a = 0, b = 0;
-	int first;
 
-	if (r->n < 3)
-		return;
-	first = r->addrs[0].family;
-	out = *r;
-	out.n = 0;
-	while (out.n < r->n) {
-		int want = out.n % 2 == 0 ? first : -first;
 
-		for (i = want == first ? a : b; i < r->n; i++)
-			if ((r->addrs[i].family == first) == (want == first))
-				break;
-		if (i == r->n) {	/* one family ran out: take the other */
-			want = -want;
-			for (i = want == first ? a : b; i < r->n; i++)
-				if ((r->addrs[i].family == first) ==
-				    (want == first))
-					break;
-		}
-		out.addrs[out.n++] = r->addrs[i];
-		if (want == first)
-			a = i + 1;
-		else
-			b = i + 1;
-	}
-	*r = out;
-}
 
-static int
-socket_nonblock(int family)
-{
-	int fd, one = 1;
-
-#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
-	if ((fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1)
-		return -1;
-#else
-	if ((fd = socket(family, SOCK_STREAM, 0)) == -1)
-		return -1;
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1 ||
-	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
-		fd_close(&fd);
-		return -1;
-	}
-#endif
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return fd;
-}
-
-static void
-attempts_close(struct conn *c, int keep)
-{
-	size_t i;
-
-	for (i = 0; i < MAX_HE_ATTEMPTS; i++)
-		if (c->he_fd[i] != keep)
-			fd_close(&c->he_fd[i]);
-}
-
-static size_t
-attempts_pending(const struct conn *c)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < MAX_HE_ATTEMPTS; i++)
-		n += c->he_fd[i] != -1;
-	return n;
-}
-
-static void
-connect_won(struct conn *c, int fd)
-{
-	size_t i;
-
-	attempts_close(c, fd);
-	for (i = 0; i < MAX_HE_ATTEMPTS; i++)
-		c->he_fd[i] = -1;
-	c->server.fd = fd;
-	conn_connected(c);
-}
-
-static void
-connect_failed(struct conn *c)
-{
-	char why[WHY_MAX];
-
-	snprintf(why, sizeof(why), "cannot connect to %s: %s", c->upstream,
-	    strerror(c->connect_error ? c->connect_error : ECONNREFUSED));
-	upstream_fail(c, 502, why);
-}
 
 /* ------------------------------------------------------------ routing */
 
@@ -274,7 +160,7 @@ upstream_start(struct conn *c)
 	if ((c->method != HTTP_CONNECT || conn_via_parent(c)) && !c->fresh) {
 		if (conn_pool_take(c->w, c->upstream, &c->server) == 0) {
 			c->server_reused = 1;
-			conn_connected(c);
+			c->ops->connected(c);
 			return;
 		}
 	}
@@ -294,7 +180,7 @@ upstream_fail(struct conn *c, int status, const char *why)
 {
 	if (c->state == CS_RESOLVE)
 		dns_cancel(c->w->dns, c);
-	upstream_connect_abort(c);
+	conn_connect_abort(c);
 	ep_close(&c->server);
 	if (c->hop != NULL && c->hop->kind != HOP_DIRECT)
 		*down_slot(c->w, c->hop->name, 1) = c->w->now +
@@ -308,58 +194,7 @@ upstream_fail(struct conn *c, int status, const char *why)
 	upstream_start(c);
 }
 
-/* Starts attempts until one is in progress or the addresses run out;
- * returns 1 if the connection was made at once. */
-static int
-attempt_next(struct conn *c)
-{
-	struct addr sa;
-	size_t slot;
-	int fd;
 
-	for (slot = 0; slot < MAX_HE_ATTEMPTS; slot++)
-		if (c->he_fd[slot] == -1)
-			break;
-	while (slot < MAX_HE_ATTEMPTS && c->next_addr < c->addrs.n) {
-		sockaddr_from(&c->addrs, c->next_addr++, c->hop_port, &sa);
-		if ((fd = socket_nonblock(sa.ss.ss_family)) == -1) {
-			c->connect_error = errno;
-			continue;
-		}
-		if (connect(fd, (struct sockaddr *)&sa.ss, sa.len) == 0) {
-			connect_won(c, fd);
-			return 1;
-		}
-		if (errno == EINPROGRESS) {
-			c->he_fd[slot] = fd;
-			c->he_next = c->w->now + HE_DELAY_MS;
-			return 0;
-		}
-		c->connect_error = errno;
-		fd_close(&fd);
-	}
-	c->he_next = -1;
-	return 0;
-}
-
-/* Starts connecting c to the addresses in c->addrs (Happy Eyeballs). */
-static void
-upstream_connect(struct conn *c)
-{
-	size_t i;
-
-	for (i = 0; i < MAX_HE_ATTEMPTS; i++)
-		c->he_fd[i] = -1;
-	c->state = CS_CONNECT;
-	c->next_addr = 0;
-	c->connect_error = 0;
-	c->deadline = c->w->now + c->w->cfg->socktimeout * 1000;
-	interleave(&c->addrs);
-	if (attempt_next(c))
-		return;
-	if (attempts_pending(c) == 0)
-		connect_failed(c);
-}
 
 /* The hop's addresses are known: connect to them. c's lookup hook, and
  * called at once for an answer dns_lookup already had. */
@@ -379,89 +214,13 @@ resolved(void *arg, const struct dns_result *res)
 	}
 	if (&c->addrs != res)
 		c->addrs = *res;
-	upstream_connect(c);
+	conn_connect(c);
 }
 
-size_t
-upstream_connect_pollfds(struct conn *c, struct pollfd *pfd, size_t room)
-{
-	size_t i, n = 0;
 
-	for (i = 0; i < MAX_HE_ATTEMPTS && n < room; i++) {
-		if (c->he_fd[i] == -1)
-			continue;
-		pfd[n].fd = c->he_fd[i];
-		pfd[n].events = POLLOUT;
-		pfd[n].revents = 0;
-		n++;
-	}
-	return n;
-}
 
-void
-upstream_connect_events(struct conn *c, const struct pollfd *pfd, size_t n)
-{
-	socklen_t len;
-	size_t i, k;
-	int err;
 
-	for (i = 0; i < n; i++) {
-		if (pfd[i].revents == 0)
-			continue;
-		for (k = 0; k < MAX_HE_ATTEMPTS; k++)
-			if (c->he_fd[k] != -1 && c->he_fd[k] == pfd[i].fd)
-				break;
-		if (k == MAX_HE_ATTEMPTS)
-			continue;	/* not an attempt: the client's fd */
-		err = 0;
-#ifdef __linux__
-		/* Linux flags a failed connect with POLLERR: writable alone
-		 * means connected, and the getsockopt call is saved */
-		if (pfd[i].revents & (POLLERR | POLLHUP))
-#endif
-		{
-			len = sizeof(err);
-			if (getsockopt(pfd[i].fd, SOL_SOCKET, SO_ERROR, &err,
-			    &len) == -1)
-				err = errno;
-		}
-		if (err == 0) {
-			connect_won(c, pfd[i].fd);
-			return;
-		}
-		c->connect_error = err;
-		fd_close(&c->he_fd[k]);
-	}
-	/* a failure starts the next address at once (RFC 8305 5) */
-	if (attempts_pending(c) == 0 && !attempt_next(c) &&
-	    attempts_pending(c) == 0)
-		connect_failed(c);
-}
 
-int64_t
-upstream_connect_due(const struct conn *c)
-{
-	/* he_next is set with each attempt, the last one too: once no
-	 * address is left there is nothing to start, and a time in the past
-	 * would make the loop spin until the connect ends */
-	if (c->next_addr >= c->addrs.n)
-		return -1;
-	return c->he_next;
-}
-
-void
-upstream_connect_tick(struct conn *c)
-{
-	if (c->he_next >= 0 && c->he_next <= c->w->now &&
-	    c->next_addr < c->addrs.n)
-		(void)attempt_next(c);
-}
-
-void
-upstream_connect_abort(struct conn *c)
-{
-	attempts_close(c, -1);
-}
 
 /* ---------------------------------------------------------- NTLM login */
 

@@ -5,7 +5,7 @@
 # https://host/, --pac-test, --pac-client-ip, and PAC files that throw or
 # loop; sourced by tests.sh.
 
-CASES="${CASES:-} pac_serve_file pac_serve_script pac_route pac_route_names
+CASES="${CASES:-} pac_serve_file pac_serve_stream pac_serve_script pac_route pac_route_names
 pac_route_url_path pac_failover pac_http_reload pac_http_hung_server
 pac_connect_https pac_socks5 pac_socks5_login pac_socks5_bad_login
 pac_test_cli pac_client_ip pac_throw pac_loop"
@@ -371,6 +371,50 @@ sys.stdout.buffer.write((head + pad + "// end").encode("latin-1"))
 	pac_start pac_srv_file --num-workers 1 --pac-file "$T/pac_served.pac" \
 	    --pac-file-url-path /proxy.pac || return
 	pac_serve_check pac_serve_file "$T/pac_served.pac"
+}
+
+# --pac-file is streamed from the file as it is now, in pieces (2 MiB:
+# many buffers' worth), twice on one keep-alive connection; its start-up
+# copy serves when the file is gone
+t_pac_serve_stream() {
+	"$PY" -c '
+import sys
+sys.stdout.write("function FindProxyForURL(url, host) { return \"DIRECT\"; }\n")
+for i in range(30000):
+    sys.stdout.write("// line %06d of a large PAC file ...........................\n" % i)
+' >"$T/pac_big.pac"
+	cp "$T/pac_big.pac" "$T/pac_big.start"
+	pac_start pac_srv_stream --num-workers 1 --pac-file "$T/pac_big.pac" \
+	    --pac-file-url-path /proxy.pac || return
+	_u=http://127.0.0.1:$P/proxy.pac
+	rm -f "$T/pac_big.1" "$T/pac_big.2"
+	curl -q -s --noproxy '*' --max-time 20 -o "$T/pac_big.1" "$_u" \
+	    -o "$T/pac_big.2" "$_u"
+	_conns=$(curl -q -s --noproxy '*' --max-time 20 -o /dev/null "$_u" \
+	    -o /dev/null "$_u" -w '%{num_connects} ')
+	if ! cmp -s "$T/pac_big.1" "$T/pac_big.pac" ||
+	    ! cmp -s "$T/pac_big.2" "$T/pac_big.pac"; then
+		fail pac_serve_stream "the 2 MiB PAC file did not arrive whole twice: $(wc -c <"$T/pac_big.1" 2>/dev/null) and $(wc -c <"$T/pac_big.2" 2>/dev/null) bytes of $(wc -c <"$T/pac_big.pac")"
+		return
+	fi
+	if [ "$_conns" != "1 0 " ]; then
+		fail pac_serve_stream "two GETs on one keep-alive connection took connections '$_conns', want '1 0 '"
+		return
+	fi
+	printf '%s\n' 'function FindProxyForURL(url, host) { return "PROXY 10.1.1.1:3128"; }' >"$T/pac_big.new"
+	cp "$T/pac_big.new" "$T/pac_big.pac"
+	curl -q -s --noproxy '*' --max-time 20 -o "$T/pac_big.3" "$_u"
+	if ! cmp -s "$T/pac_big.3" "$T/pac_big.new"; then
+		fail pac_serve_stream "after the file changed, the proxy served $(wc -c <"$T/pac_big.3") bytes, not the new file"
+		return
+	fi
+	rm -f "$T/pac_big.pac"
+	curl -q -s --noproxy '*' --max-time 20 -o "$T/pac_big.4" "$_u"
+	if ! cmp -s "$T/pac_big.4" "$T/pac_big.start"; then
+		fail pac_serve_stream "with the file gone, the proxy served $(wc -c <"$T/pac_big.4") bytes, not its start-up copy"
+		return
+	fi
+	pass pac_serve_stream
 }
 
 t_pac_serve_script() {

@@ -1,0 +1,1517 @@
+/*
+ * conn_http.c: the HTTP exchange on a connection: the request head, its
+ * checks, routing, sending and the retry, the client's login, the
+ * response head, body flows, tunnels (CONNECT, WebSocket, --tunnel), the
+ * proxy's own answers, and the parent's NTLM login steps. It reaches
+ * bytes only through the endpoint operations of conn.c, and conn.c
+ * reaches it only through the hooks of conn_http_ops and
+ * conn_tunnel_ops, which proxy.c gives the listeners.
+ *
+ * A connection has two endpoints, each with one input buffer: the
+ * client's bytes wait in client.in until they go to the server, the
+ * server's in server.in until they go to the client. Heads are parsed in
+ * place, rewritten, and put back at the front of the same buffer; bodies
+ * are cleared for sending piece by piece (the "fwd" count of each flow)
+ * as their framing is checked, so they stream through with constant
+ * memory. A side is read only while its buffer has room, and polled for
+ * writing only while something cleared waits for it: that is all the
+ * backpressure there is.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "proxy.h"
+
+#define CLOSING_LINGER_MS	2000	/* drain a client after an error */
+#define HEAD_SLACK		8192	/* room for headers we add */
+
+static void conn_run(struct conn *);
+static void conn_connected(struct conn *);
+static void request_route(struct conn *);
+static void flow_start(struct flowstate *, enum http_body, uint64_t);
+static void conn_pac_answered(void *, const char *, const char *);
+
+/*
+ * What an absolute-form request gets by its scheme. A ws:// handshake is
+ * an HTTP/1.1 request until the 101 (RFC 6455 4.1), so it goes as
+ * http:// does; the TLS schemes need a tunnel the client opens with
+ * CONNECT, as long as there is no TLS here to originate it.
+ */
+static const struct {
+	const char	*name;
+	const char	*refusal;	/* NULL: forwarded */
+} schemes[] = {
+	{ "http", NULL },
+	{ "ws", NULL },
+	{ "https", "https:// URIs are not forwarded (no TLS here yet): use "
+	    "CONNECT host:443 and TLS through the tunnel" },
+	{ "wss", "wss:// URIs are not forwarded (no TLS here yet): use "
+	    "CONNECT host:443 for wss://, then TLS and the WebSocket "
+	    "handshake through the tunnel" }
+};
+
+
+/* ------------------------------------------------------- head rewrite */
+
+/* With --auth NONE a parent's login is the client's business: its
+ * Proxy-Authorization and the parent's Proxy-Authenticate pass through
+ * (unless the client logs in to us). */
+static void
+rewrite_for(const struct conn *c, struct http_rewrite *rw)
+{
+	const struct config *cfg = c->w->cfg;
+
+	memset(rw, 0, sizeof(*rw));
+	rw->host = c->host;
+	rw->port = c->port;
+	rw->absolute = conn_via_parent(c);
+	rw->upgrade = c->upgrade;
+	rw->keep_proxy_auth = conn_via_parent(c) && cfg->auth == AUTH_NONE &&
+	    cfg->nusers == 0 && !cfg->ntlm_to_basic;
+	rw->drop = cfg->disable_headers.v;
+	rw->ndrop = cfg->disable_headers.n;
+	rw->add = cfg->add_headers.v;
+	rw->nadd = cfg->add_headers.n;
+	rw->useragent = cfg->useragent;
+	rw->via = cfg->disable_via ? NULL : cfg->via;
+	if (c->auth_hdr != NULL)
+		rw->proxy_auth = c->auth_hdr;
+	else if (conn_via_parent(c) && cfg->auth == AUTH_BASIC)
+		rw->proxy_auth = cfg->basic;
+	rw->close = !c->client_keepalive;
+	rw->keepalive10 = c->client_keepalive && c->minor == 0;
+}
+
+static int
+scratch_ensure(struct worker *w)
+{
+	size_t need = (size_t)w->cfg->max_header_size + HEAD_SLACK;
+
+	if (w->scratch_size >= need)
+		return 0;
+	free(w->scratch);
+	if ((w->scratch = malloc(need)) == NULL) {
+		w->scratch_size = 0;
+		return -1;
+	}
+	w->scratch_size = need;
+	return 0;
+}
+
+/* Replaces the head of hlen bytes at the front of b with n new bytes. */
+static int
+head_replace(struct buf *b, size_t hlen, const char *nhead, size_t n,
+    size_t limit)
+{
+	buf_rack(b, hlen);
+	return buf_prepend(b, nhead, n, limit);
+}
+
+/* Puts our own answer in server.in and lets CS_CLOSING send it. */
+static int
+conn_answer(struct conn *c, int status, const char *reason)
+{
+	size_t n;
+
+	if (c->server.in.data == NULL &&
+	    buf_init(&c->server.in, (size_t)c->w->cfg->server_bufsz) == -1)
+		return -1;
+	if ((n = http_build_error(status, reason, c->w->cfg->via,
+	    c->server.in.data, c->server.in.cap)) == 0)
+		return -1;
+	c->server.in.rpos = 0;
+	c->server.in.wpos = n;
+	c->resp.fwd = n;
+	c->sent_head = 1;
+	c->state = CS_CLOSING;
+	c->deadline = c->w->now + CLOSING_LINGER_MS;
+	return 0;
+}
+
+/* A --tunnel client speaks no HTTP: it is a CONNECT from the start. */
+static void
+tunnel_start(struct conn *c, const struct tunnel *t)
+{
+	c->silent = 1;
+	c->sent_head = 1;	/* no HTTP answer can reach this client */
+	c->method = HTTP_CONNECT;
+	strlcpy_p(c->method_name, "TUNNEL", sizeof(c->method_name));
+	strlcpy_p(c->host, t->host, sizeof(c->host));
+	c->port = t->port;
+	strlcpy_p(c->path, "-", sizeof(c->path));
+	c->started = c->w->now;
+	c->head_len = 0;
+	request_route(c);
+}
+
+static void
+request_reset(struct conn *c)
+{
+	memset(&c->req, 0, sizeof(c->req));
+	memset(&c->resp, 0, sizeof(c->resp));
+	c->status = 0;
+	c->sent_head = 0;
+	c->bytes_in = c->bytes_out = 0;
+	c->upgrade = 0;
+	c->server_reused = 0;
+	c->server_keepalive = 0;
+	c->hop = NULL;
+	c->started = 0;
+	c->aborted = 0;
+	c->path[0] = '\0';
+	c->auth_phase = AUTH_IDLE;
+	free(c->pac_hops);
+	c->pac_hops = NULL;
+	c->socks = SOCKS_GREETING;
+	c->discard = 0;
+	free(c->auth_hdr);
+	c->auth_hdr = NULL;
+	c->fresh = 0;
+	c->retry_len = 0;
+}
+
+static int
+port_allowed(const struct config *cfg, uint16_t port)
+{
+	size_t i;
+
+	if (cfg->nports == 0)
+		return 1;
+	for (i = 0; i < cfg->nports; i++)
+		if (cfg->ports[i] == port)
+			return 1;
+	return 0;
+}
+
+static void
+request_note(struct conn *c, const char *buf, const struct http_head *h)
+{
+	size_t n;
+
+	c->method = h->method;
+	n = h->method_s.len < sizeof(c->method_name) - 1 ? h->method_s.len :
+	    sizeof(c->method_name) - 1;
+	memcpy(c->method_name, buf + h->method_s.off, n);
+	c->method_name[n] = '\0';
+	c->minor = h->minor;
+	c->started = c->w->now;
+	c->bytes_in = h->head_len;
+	if (h->form == HTTP_FORM_AUTHORITY)
+		strlcpy_p(c->path, "-", sizeof(c->path));
+	else {
+		const struct http_span *sp = h->form == HTTP_FORM_ABSOLUTE ?
+		    &h->path : &h->target;
+
+		n = sp->len < sizeof(c->path) - 1 ? sp->len :
+		    sizeof(c->path) - 1;
+		memcpy(c->path, buf + sp->off, n);
+		c->path[n] = '\0';
+		if (n == 0)
+			strlcpy_p(c->path, "/", sizeof(c->path));
+	}
+	c->client_keepalive = http_keepalive(h);
+}
+
+/* Decodes "Proxy-Authorization: Basic ..." into user and password;
+ * 0, or -1 when there is none or it is malformed. */
+static int
+basic_decode(const char *buf, const struct http_head *h, char *plain,
+    size_t size, char **pass)
+{
+	const struct http_span *v;
+	long n;
+	int i;
+
+	if ((i = http_find_field(buf, h, "Proxy-Authorization", 0)) < 0)
+		return -1;
+	v = &h->fields[i].value;
+	if (v->len < 6 || !strncaseeq(buf + v->off, 6, "Basic "))
+		return -1;
+	if ((n = base64_decode(buf + v->off + 6, v->len - 6, plain,
+	    size - 1)) < 0)
+		return -1;
+	plain[n] = '\0';
+	if ((*pass = strchr(plain, ':')) == NULL || strlen(plain) != (size_t)n)
+		return -1;
+	*(*pass)++ = '\0';
+	return 0;
+}
+
+static int
+client_ntlm_creds(struct conn *c, const char *user, const char *pass)
+{
+	const struct config *cfg = c->w->cfg;
+	char u[NTLM_NAME_MAX], d[NTLM_NAME_MAX];
+	const char *err;
+
+	snprintf(d, sizeof(d), "%s", cfg->creds.domain);
+	if (ntlm_split_user(user, u, sizeof(u), d, sizeof(d)) == -1)
+		return -1;
+	if (c->creds == NULL && (c->creds = malloc(sizeof(*c->creds))) == NULL)
+		return -1;
+	if (ntlm_creds_init(c->creds, u, d, cfg->creds.workstation[0] ?
+	    cfg->creds.workstation : "proxy", &err) == -1 ||
+	    ntlm_creds_set_password(c->creds, pass, &err) == -1) {
+		free(c->creds);
+		c->creds = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+client_login(struct conn *c, const char *buf, const struct http_head *h,
+    const char **why)
+{
+	const struct config *cfg = c->w->cfg;
+	char plain[2 * NTLM_NAME_MAX + NTLM_PASS_MAX], *pass;
+	unsigned char hash[32];
+	size_t i;
+	int ok = 0;
+
+	if (cfg->nusers == 0 && !cfg->ntlm_to_basic)
+		return 0;
+	if (basic_decode(buf, h, plain, sizeof(plain), &pass) == -1) {
+		*why = "log in to the proxy with Basic authentication";
+		return 407;
+	}
+	if (cfg->ntlm_to_basic)
+		ok = client_ntlm_creds(c, plain, pass) == 0;
+	else {
+		sha256(pass, strlen(pass), hash);
+		for (i = 0; i < cfg->nusers; i++)
+			ok |= (strcmp(cfg->users[i].name, plain) == 0) &
+			    ct_equal(cfg->users[i].hash, hash, 32);
+	}
+	ntlm_wipe(plain, sizeof(plain));
+	if (!ok) {
+		*why = "wrong user name or password";
+		return 407;
+	}
+	return 0;
+}
+
+/* Puts the head of our own answer (body of len bytes) in server.in and
+ * lets the exchange finish as if a server had sent it; -1 when c was
+ * closed. */
+static int
+local_head(struct conn *c, int status, const char *ctype, uint64_t len,
+    size_t room)
+{
+	const struct config *cfg = c->w->cfg;
+	struct http_answer a;
+	char hd[512];
+	size_t n;
+
+	memset(&a, 0, sizeof(a));
+	a.status = status;
+	a.ctype = ctype;
+	a.length = len;
+	a.cache = "max-age=300";
+	a.close = !c->client_keepalive;
+	a.keepalive10 = c->client_keepalive && c->minor == 0;
+	n = http_build_answer(&a, hd, sizeof(hd));
+	if (n == 0 || (c->server.in.data == NULL && buf_init(&c->server.in,
+	    (size_t)cfg->server_bufsz) == -1) ||
+	    buf_grow(&c->server.in, n + room) == -1) {
+		conn_close(c, 500, "out of memory");
+		return -1;
+	}
+	buf_reset(&c->server.in);
+	(void)buf_put(&c->server.in, hd, n);
+	buf_rack(&c->client.in, c->head_len);
+	c->status = status;
+	c->sent_head = 1;
+	c->req.flow = FLOW_DONE;
+	c->resp.flow = FLOW_DONE;
+	c->resp.fwd = n;
+	c->server_keepalive = 0;
+	c->state = CS_EXCHANGE;
+	return 0;
+}
+
+/* Answers c from memory. */
+static int
+local_answer(struct conn *c, int status, const char *ctype,
+    const char *body, size_t len, int head_only)
+{
+	if (local_head(c, status, ctype, len, head_only ? 0 : len) == -1)
+		return -1;
+	if (!head_only) {
+		(void)buf_put(&c->server.in, body, len);
+		c->resp.fwd += len;
+	}
+	return 0;
+}
+
+/* Answers c with the len bytes of the open file fd, streamed as a
+ * server's body is (read as the client takes them, spliced when large),
+ * so a file of any size costs no more memory than a small one. The
+ * answer owns fd. */
+static int
+local_answer_fd(struct conn *c, int status, const char *ctype, int fd,
+    uint64_t len, int head_only)
+{
+	if (local_head(c, status, ctype, len, 0) == -1) {
+		fd_close(&fd);
+		return -1;
+	}
+	if (head_only || len == 0) {
+		fd_close(&fd);
+		return 0;
+	}
+	/* the file stands where a server would: an endpoint to read from */
+	c->server.fd = fd;
+	c->server.eof = 0;
+	flow_start(&c->resp, HTTP_BODY_LENGTH, len);
+	return 0;
+}
+
+/* The --pac-file as it is now, streamed; its start-up copy if it cannot
+ * be opened (or is an inline script). */
+static int
+serve_pac(struct conn *c, int head_only)
+{
+	const struct config *cfg = c->w->cfg;
+	struct stat st;
+	int fd = -1;
+
+	if (cfg->pac_served_path != NULL &&
+	    (fd = open(cfg->pac_served_path, O_RDONLY | O_CLOEXEC)) != -1 &&
+	    fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		return local_answer_fd(c, 200,
+		    "application/x-ns-proxy-autoconfig", fd,
+		    (uint64_t)st.st_size, head_only);
+	fd_close(&fd);
+	return local_answer(c, 200, "application/x-ns-proxy-autoconfig",
+	    cfg->pac_served, cfg->pac_served_len, head_only);
+}
+
+/* Origin-form requests for the proxy itself: the PAC file, at its path
+ * and at /wpad.dat. Returns 1 when c was answered here. */
+static int
+serve_local(struct conn *c, const char *buf, const struct http_head *h)
+{
+	const struct config *cfg = c->w->cfg;
+	size_t plen = strcspn(c->path, "?");
+
+	if (cfg->pac_served == NULL ||
+	    (h->method != HTTP_GET && h->method != HTTP_HEAD))
+		return 0;
+	(void)buf;
+	if (!(plen == strlen(cfg->pac_file_url_path) &&
+	    strncmp(c->path, cfg->pac_file_url_path, plen) == 0) &&
+	    !(plen == 9 && strncmp(c->path, "/wpad.dat", 9) == 0))
+		return 0;
+	c->head_len = h->head_len;
+	strlcpy_p(c->host, "-", sizeof(c->host));
+	(void)serve_pac(c, h->method == HTTP_HEAD);
+	return 1;
+}
+
+static const char *
+scheme_refusal(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (strncaseeq(name, len, schemes[i].name))
+			return schemes[i].refusal;
+	return "only http:// and ws:// URIs are forwarded; use CONNECT "
+	    "host:port for other protocols";
+}
+
+/* Checks what may be proxied; an error status (with *why) or 0. The
+ * host is noted first, so that the access line of a refusal names it. */
+static int
+request_check(struct conn *c, const char *buf, const struct http_head *h,
+    const char **why)
+{
+	if (h->form == HTTP_FORM_ORIGIN && serve_local(c, buf, h))
+		return -1;
+	if (h->form == HTTP_FORM_ORIGIN || h->form == HTTP_FORM_ASTERISK) {
+		*why = "this is a proxy: send an absolute URI "
+		    "(GET http://host/path) or CONNECT host:port (RFC 9112 "
+		    "3.2.2)";
+		return 400;
+	}
+	if (strnbuf(c->host, sizeof(c->host), buf + h->host.off,
+	    h->host.len) == -1) {
+		*why = "the host name in the request-target is too long";
+		return 400;
+	}
+	c->port = h->port;
+	if (h->form == HTTP_FORM_ABSOLUTE && (*why = scheme_refusal(buf +
+	    h->scheme.off, h->scheme.len)) != NULL)
+		return 400;
+	if (h->method == HTTP_CONNECT && !port_allowed(c->w->cfg, c->port)) {
+		*why = "CONNECT to this port is not allowed (--connect-ports)";
+		return 403;
+	}
+	return 0;
+}
+
+static void
+flow_start(struct flowstate *f, enum http_body body, uint64_t length)
+{
+	switch (body) {
+	case HTTP_BODY_NONE:
+		f->flow = FLOW_DONE;
+		break;
+	case HTTP_BODY_LENGTH:
+		f->flow = length > 0 ? FLOW_LENGTH : FLOW_DONE;
+		f->remain = length;
+		break;
+	case HTTP_BODY_CHUNKED:
+		f->flow = FLOW_CHUNKED;
+		http_chunked_init(&f->chunk);
+		break;
+	case HTTP_BODY_CLOSE:
+		f->flow = FLOW_CLOSE;
+		break;
+	}
+}
+
+/* Goes on with the hops chosen for c. */
+static void
+route_go(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+
+	if (upstream_route(c) == -1) {
+		conn_close(c, 502, "no parent proxy left to try");
+		return;
+	}
+	if (conn_via_parent(c) && cfg->auth != AUTH_NONE &&
+	    c->w->auth_backoff > c->w->now) {
+		conn_close(c, 502, "the parent proxy refused our credentials "
+		    "a moment ago; not trying again yet");
+		return;
+	}
+	upstream_start(c);
+}
+
+/* The URL FindProxyForURL sees: https://host/ for CONNECT, as browsers
+ * pass it. */
+static void
+pac_url(const struct conn *c, char *url, size_t size)
+{
+	struct http_out o = { url, 0, size - 1, 0 };
+	int tls = c->method == HTTP_CONNECT;
+
+	http_out_str(&o, tls ? "https://" : "http://");
+	http_out_hostport(&o, c->host, c->port, tls ? 443 : 80);
+	http_out_str(&o, tls || c->path[0] != '/' ? "/" : c->path);
+	url[o.overflow ? 0 : o.len] = '\0';
+}
+
+/* Sends c toward its next hop: asks the PAC file first, when there is
+ * one. */
+static void
+request_route(struct conn *c)
+{
+	char url[PAC_URL_MAX], answer[PAC_ANSWER_MAX];
+	int r;
+
+	c->tried = 0;
+	c->hops = NULL;
+	c->nhops = 0;
+	if (c->w->cfg->pac == NULL) {
+		route_go(c);
+		return;
+	}
+	pac_url(c, url, sizeof(url));
+	r = dns_pac_query(c->w->dns, url, c->host, c->w->now,
+	    conn_pac_answered, c, answer, sizeof(answer));
+	if (r == 1)
+		conn_pac_answered(c, answer, NULL);
+	else if (r == -1)
+		conn_pac_answered(c, NULL, "the resolver helper is busy");
+	else {
+		c->state = CS_ROUTE;
+		c->deadline = c->w->now + c->w->cfg->socktimeout * 1000;
+	}
+}
+
+static enum hop_kind
+pac_kind(enum pac_type t, int *ok)
+{
+	*ok = 1;
+	switch (t) {
+	case PAC_DIRECT:
+		return HOP_DIRECT;
+	case PAC_PROXY:
+	case PAC_HTTP:
+		return HOP_HTTP;
+	case PAC_SOCKS:
+	case PAC_SOCKS5:
+		return HOP_SOCKS5;
+	default:
+		*ok = 0;	/* SOCKS4, and HTTPS until TLS is built in */
+		return HOP_DIRECT;
+	}
+}
+
+/* The PAC file answered c's route query: answer, or NULL and why. The
+ * resolver calls it as the hook request_route registered. */
+static void
+conn_pac_answered(void *arg, const char *answer, const char *why)
+{
+	struct conn *c = arg;
+	struct pac_proxy pp[PAC_RESULT_MAX];
+	int i, n = answer ? pac_parse_result(answer, pp, PAC_RESULT_MAX) : -1;
+	size_t k = 0;
+	int ok;
+
+	if (c->dead)
+		return;
+	if (n > 0 && (c->pac_hops = calloc((size_t)n, sizeof(*c->pac_hops)))
+	    != NULL)
+		for (i = 0; i < n; i++) {
+			struct hop *h = &c->pac_hops[k];
+
+			h->kind = pac_kind(pp[i].type, &ok);
+			if (!ok) {
+				log_debug("PAC: skipping %s %s", pac_type_name(
+				    pp[i].type), pp[i].host);
+				continue;
+			}
+			strlcpy_p(h->host, pp[i].host, sizeof(h->host));
+			h->port = pp[i].port;
+			http_hostport(h->name, sizeof(h->name), "", h->host,
+			    h->port);
+			k++;
+		}
+	if (k == 0) {
+		log_warnx("%s: PAC for %s: %s; using %s", c->peer, c->host,
+		    answer == NULL ? why : "no usable answer",
+		    c->w->cfg->nparents ? "the --proxy parents" : "DIRECT");
+		free(c->pac_hops);
+		c->pac_hops = NULL;
+	} else {
+		c->hops = c->pac_hops;
+		c->nhops = k;
+	}
+	route_go(c);
+}
+
+/*
+ * A complete head is at the front of client.in. It stays there, as the
+ * client sent it, until the connection to the next hop is ready; only then
+ * is it rewritten for that hop (request_send), so a failed hop can be
+ * replaced by another with the request intact.
+ */
+static int
+request_start(struct conn *c, char *buf, const struct http_head *h)
+{
+	const char *why = NULL;
+	int status;
+
+	request_note(c, buf, h);
+	if ((status = request_check(c, buf, h, &why)) == -1)
+		return 1;	/* answered here */
+	if (status != 0 || (status = client_login(c, buf, h, &why)) != 0) {
+		conn_close(c, status, why);
+		return 0;
+	}
+	c->upgrade = (h->flags & HTTP_F_UPGRADE) &&
+	    (h->flags & HTTP_F_WEBSOCKET);
+	c->head_len = h->head_len;
+	log_debug("%s: %s %s:%u %s", c->peer, c->method_name, c->host,
+	    c->port, c->path);
+	request_route(c);
+	return 1;
+}
+
+/* A --tunnel through a parent: our own CONNECT goes ahead of the
+ * client's bytes. */
+static int
+tunnel_send(struct conn *c)
+{
+	static const char method[] = "CONNECT";
+	const struct config *cfg = c->w->cfg;
+	struct http_rewrite rw;
+	size_t n;
+
+	memset(&c->w->head, 0, sizeof(c->w->head));
+	c->w->head.method = HTTP_CONNECT;
+	c->w->head.method_s.len = sizeof(method) - 1;
+	c->w->head.form = HTTP_FORM_AUTHORITY;
+	rewrite_for(c, &rw);
+	if (scratch_ensure(c->w) == -1 || (n = http_build_request(method,
+	    &c->w->head, &rw, c->w->scratch, c->w->scratch_size)) == 0 ||
+	    buf_prepend(&c->client.in, c->w->scratch, n,
+	    (size_t)(cfg->max_header_size + cfg->client_bufsz)) == -1) {
+		conn_close(c, 500, "out of memory");
+		return -1;
+	}
+	free(c->auth_hdr);
+	c->auth_hdr = NULL;
+	c->req.fwd = n;
+	c->req.flow = FLOW_DONE;
+	return 0;
+}
+
+/*
+ * A server may close a kept-alive connection just as a request leaves on
+ * it, and the request then finds it gone before any answer. Browsers and
+ * curl send such a request again on a new connection (RFC 9112 9.3.1),
+ * and so do we, once, when sending it twice is harmless: an idempotent
+ * method and no body. So the client's head is kept until the answer
+ * starts.
+ */
+static void
+retry_keep(struct conn *c, const char *p)
+{
+	char *keep;
+
+	c->retry_len = 0;
+	if (!c->server_reused || c->w->head.body != HTTP_BODY_NONE)
+		return;
+	switch (c->method) {
+	case HTTP_GET: case HTTP_HEAD: case HTTP_OPTIONS: case HTTP_TRACE:
+	case HTTP_PUT: case HTTP_DELETE:
+		break;
+	default:
+		return;
+	}
+	/* one allocation serves the connection's requests */
+	if (c->head_len > c->retry_cap) {
+		if ((keep = realloc(c->retry_head, c->head_len)) == NULL)
+			return;
+		c->retry_head = keep;
+		c->retry_cap = c->head_len;
+	}
+	memcpy(c->retry_head, p, c->head_len);
+	c->retry_len = c->head_len;
+}
+
+/* The reused server went away before answering: 1 if the request goes
+ * again on a new connection, 0 if it cannot. */
+static int
+request_retry(struct conn *c)
+{
+	size_t limit = (size_t)(c->w->cfg->max_header_size +
+	    c->w->cfg->client_bufsz);
+
+	if (c->retry_len == 0 || c->sent_head || c->resp.fwd > 0 ||
+	    (c->server.in.data != NULL && buf_len(&c->server.in) > 0))
+		return 0;
+	/* what is still unsent of the rewritten head goes; the client's
+	 * own head comes back in front of what it sent after it */
+	buf_rack(&c->client.in, c->req.fwd);
+	if (buf_prepend(&c->client.in, c->retry_head, c->retry_len, limit)
+	    == -1)
+		return 0;
+	log_info("%s: %s closed a reused connection before answering; "
+	    "sending the request again on a new one", c->peer, c->upstream);
+	c->retry_len = 0;
+	ep_close(&c->server);
+	buf_reset(&c->server.in);
+	memset(&c->req, 0, sizeof(c->req));
+	memset(&c->resp, 0, sizeof(c->resp));
+	c->server_keepalive = 0;
+	c->auth_phase = AUTH_IDLE;
+	c->bytes_in = c->head_len;
+	c->fresh = 1;
+	upstream_start(c);
+	return 1;
+}
+
+/* Rewrites the head at the front of client.in for the server and clears
+ * it for sending; the body follows as its framing is checked. */
+static int
+request_send(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+	struct http_rewrite rw;
+	size_t len, scan = 0, n;
+	char *p = buf_rptr(&c->client.in, &len);
+
+	if (c->silent)
+		return tunnel_send(c);
+	if (http_parse_request(p, len, (size_t)cfg->max_header_size, &scan,
+	    &c->w->head) != (int)c->head_len) {
+		conn_close(c, 500, "the request head changed under us");
+		return -1;
+	}
+	retry_keep(c, p);
+	rewrite_for(c, &rw);
+	if (scratch_ensure(c->w) == -1 ||
+	    (n = http_build_request(p, &c->w->head, &rw, c->w->scratch,
+	    c->w->scratch_size)) == 0 ||
+	    head_replace(&c->client.in, c->w->head.head_len, c->w->scratch, n,
+	    (size_t)(cfg->max_header_size + cfg->client_bufsz)) == -1) {
+		conn_close(c, 500, "out of memory for the request head");
+		return -1;
+	}
+	free(c->auth_hdr);
+	c->auth_hdr = NULL;
+	c->req.fwd = n;
+	flow_start(&c->req, c->w->head.body, c->w->head.content_length);
+	return 0;
+}
+
+/* Grows a buffer that holds an incomplete head, up to the head limit. */
+static int
+head_grow(struct buf *b, size_t limit)
+{
+	size_t cap = b->cap * 2;
+
+	if (buf_len(b) < b->cap || b->cap >= limit)
+		return 0;
+	return buf_grow(b, cap < limit ? cap : limit);
+}
+
+static int
+request_head(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+	size_t len;
+	char *p = buf_rptr(&c->client.in, &len);
+	int r;
+
+	/* RFC 9112 2.2: an empty line before a request is ignored (some
+	 * clients send CRLF after a body) */
+	while (len >= 2 && p[0] == '\r' && p[1] == '\n' && c->req.scan == 0) {
+		buf_rack(&c->client.in, 2);
+		p = buf_rptr(&c->client.in, &len);
+	}
+	if (len == 0) {
+		if (c->client.eof)
+			conn_close(c, 0, "client closed");
+		return 0;
+	}
+	r = http_parse_request(p, len, (size_t)cfg->max_header_size,
+	    &c->req.scan, &c->w->head);
+	if (r > 0)
+		return request_start(c, p, &c->w->head);
+	if (r < 0) {
+		c->started = c->w->now;
+		strlcpy_p(c->method_name, "-", sizeof(c->method_name));
+		/* not the previous request's host on this connection */
+		c->host[0] = '\0';
+		c->port = 0;
+		conn_close(c, -r, c->w->head.error ? c->w->head.error :
+		    "bad request");
+		return 0;
+	}
+	if (c->client.eof)
+		conn_close(c, 0, "client closed inside a request head");
+	else if (head_grow(&c->client.in, (size_t)cfg->max_header_size) == -1)
+		conn_close(c, 500, "out of memory for a request head");
+	return 0;
+}
+
+/* The way to the server stands: the client's CONNECT head goes, and
+ * bytes flow both ways after our 200 (none for a --tunnel client). */
+static void
+tunnel_open(struct conn *c)
+{
+	static const char established[] =
+	    "HTTP/1.1 200 Connection established\r\n\r\n";
+
+	buf_rack(&c->client.in, c->head_len);
+	c->req.fwd = 0;
+	c->req.flow = FLOW_DONE;
+	if (!c->silent)
+		(void)buf_put(&c->server.in, established,
+		    sizeof(established) - 1);
+	c->status = 200;
+	c->sent_head = 1;
+	c->state = CS_TUNNEL;
+}
+
+/* A new parent connection logs in first: a bodiless request with the
+ * NTLM Type 1 goes ahead of the client's request, which waits at the
+ * front of client.in until the parent's challenge is answered. */
+static int
+auth_negotiate(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+	size_t n;
+
+	if (scratch_ensure(c->w) == -1 ||
+	    (n = upstream_ntlm_probe(c, c->w->scratch, c->w->scratch_size))
+	    == 0 ||
+	    buf_prepend(&c->client.in, c->w->scratch, n,
+	    (size_t)(cfg->max_header_size + cfg->client_bufsz)) == -1) {
+		conn_close(c, 500, "cannot build the NTLM negotiation");
+		return -1;
+	}
+	c->req.fwd = n;
+	c->req.flow = FLOW_HEAD;	/* the real head is not sent yet */
+	c->auth_phase = AUTH_NEGOTIATE;
+	return 0;
+}
+
+/* The parent answered the Type 1: prepare the Type 3 (or nothing, when
+ * the parent wants no login), and drop this response. */
+static int
+auth_challenge(struct conn *c, char *buf, const struct http_head *h)
+{
+	char why[WHY_MAX];
+
+	if (c->method == HTTP_CONNECT && h->status / 100 == 2) {
+		/* no login wanted: the negotiation was the CONNECT itself */
+		buf_rack(&c->server.in, h->head_len);
+		c->auth_phase = AUTH_DONE;
+		tunnel_open(c);
+		return 1;
+	}
+	if (h->status == 407) {
+		if (upstream_ntlm_answer(c, buf, h, why, sizeof(why)) == -1) {
+			conn_close(c, 502, why);
+			return 0;
+		}
+		c->auth_phase = AUTH_AUTHENTICATE;
+	} else
+		c->auth_phase = AUTH_DONE;
+	c->server_keepalive = http_keepalive(h);
+	flow_start(&c->resp, h->body, h->content_length);
+	buf_rack(&c->server.in, h->head_len);
+	c->resp.scan = 0;
+	c->discard = 1;
+	return 1;
+}
+
+/* The parent's dropped answer is read: send the real request. */
+static int
+auth_continue(struct conn *c)
+{
+	c->discard = 0;
+	if (!c->server_keepalive || c->server.eof) {
+		conn_close(c, 502, "the parent closed the connection during "
+		    "the NTLM login");
+		return -1;
+	}
+	if (request_send(c) == -1)
+		return -1;
+	c->resp.flow = FLOW_HEAD;
+	return 0;
+}
+
+/* 407 to our credentials: tell the client, and keep away from the
+ * parent for a while so the account is not locked. */
+static void
+auth_refused(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+	char why[WHY_MAX];
+
+	c->w->auth_backoff = c->w->now + AUTH_BACKOFF_S * 1000;
+	snprintf(why, sizeof(why), "the parent proxy %s refused the %s "
+	    "credentials of %s%s%s; not trying again for %d s",
+	    c->hop->name, cfg->auth == AUTH_BASIC ? "Basic" :
+	    ntlm_dialect_name(cfg->dialect), cfg->creds.domain,
+	    cfg->creds.domain[0] ? "\\" : "", cfg->creds.user,
+	    AUTH_BACKOFF_S);
+	conn_close(c, 502, why);
+}
+
+/* Our SOCKS5 messages go ahead of the client's bytes, as the NTLM
+ * negotiation does. */
+static int
+socks_send(struct conn *c, const unsigned char *msg, size_t n)
+{
+	if (buf_prepend(&c->client.in, msg, n, (size_t)(c->w->cfg->
+	    max_header_size + c->w->cfg->client_bufsz)) == -1) {
+		conn_close(c, 500, "out of memory");
+		return -1;
+	}
+	c->req.fwd = n;
+	return 0;
+}
+
+static void
+socks_begin(struct conn *c)
+{
+	unsigned char msg[4];
+
+	c->socks = SOCKS_GREETING;
+	c->req.flow = FLOW_HEAD;
+	if (socks_send(c, msg, upstream_socks_greeting(c, msg)) == -1)
+		return;
+	c->state = CS_SOCKS;
+	conn_run(c);
+}
+
+/* Sends what is due, reads the server's replies; when the tunnel
+ * stands, the request goes on as if connected directly. */
+static int
+socks_step(struct conn *c)
+{
+	unsigned char out[600];
+	char why[WHY_MAX];
+	size_t len, outlen;
+	char *p;
+	long n;
+	int progress = 0;
+
+	if (ep_send(&c->server, &c->client.in, &c->req.fwd, &c->bytes_in,
+	    &progress) == -1) {
+		upstream_fail(c, 502, "the SOCKS5 server closed the connection");
+		return 0;
+	}
+	if (c->req.fwd > 0)
+		return progress;
+	p = buf_rptr(&c->server.in, &len);
+	if ((n = upstream_socks_reply(c, (unsigned char *)p, len, out, &outlen,
+	    why, sizeof(why))) < 0) {
+		upstream_fail(c, 502, why);
+		return 0;
+	}
+	if (n == 0) {
+		if (c->server.eof)
+			upstream_fail(c, 502, "the SOCKS5 server closed the "
+			    "connection");
+		return progress;
+	}
+	buf_rack(&c->server.in, (size_t)n);
+	if (outlen > 0)
+		return socks_send(c, out, outlen) == 0;
+	if (c->socks == SOCKS_DONE) {
+		c->bytes_in = c->head_len;
+		conn_connected(c);
+	}
+	return 1;
+}
+
+static void
+conn_connected(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+
+	if (c->server.in.data == NULL &&
+	    buf_init(&c->server.in, (size_t)cfg->server_bufsz) == -1) {
+		conn_close(c, 500, "out of memory for the server buffer");
+		return;
+	}
+	buf_reset(&c->server.in);
+	c->deadline = c->w->now + cfg->tunnel_idle * 1000;
+	if (c->hop != NULL && c->hop->kind == HOP_SOCKS5 && !c->server_reused &&
+	    c->socks != SOCKS_DONE) {
+		socks_begin(c);
+		return;
+	}
+	if (conn_via_parent(c) && cfg->auth == AUTH_NTLM && !c->server_reused) {
+		if (auth_negotiate(c) == -1)
+			return;
+		c->state = CS_EXCHANGE;
+		c->resp.flow = FLOW_HEAD;
+	} else if (c->method == HTTP_CONNECT && !conn_via_parent(c)) {
+		tunnel_open(c);
+	} else {
+		if (request_send(c) == -1)
+			return;
+		c->state = CS_EXCHANGE;
+		c->resp.flow = FLOW_HEAD;
+	}
+	conn_run(c);
+}
+
+/* Clears more body bytes of an LENGTH or CHUNKED flow for sending;
+ * -1 on a malformed chunked coding. */
+static int
+flow_clear(struct flowstate *f, struct buf *b)
+{
+	size_t len, dl;
+	char *p = buf_rptr(b, &len);
+	long n;
+
+	while (f->fwd < len && (f->flow == FLOW_LENGTH ||
+	    f->flow == FLOW_CHUNKED)) {
+		if (f->flow == FLOW_LENGTH) {
+			uint64_t k = len - f->fwd;
+
+			if (k > f->remain)
+				k = f->remain;
+			f->fwd += (size_t)k;
+			if ((f->remain -= k) == 0)
+				f->flow = FLOW_DONE;
+			continue;
+		}
+		n = http_chunked_step(&f->chunk, p + f->fwd, len - f->fwd, &dl);
+		if (n < 0)
+			return -1;
+		f->fwd += (size_t)n;
+		if (f->chunk.done)
+			f->flow = FLOW_DONE;
+		else if (n == 0)
+			break;
+	}
+	return 0;
+}
+
+/* FLOW_DECHUNK: framing at the front of the buffer is dropped, data is
+ * cleared; only at the front, so framing never goes out. */
+static int
+flow_dechunk(struct flowstate *f, struct buf *b)
+{
+	size_t len, dl;
+	char *p;
+	long n;
+
+	while (f->flow == FLOW_DECHUNK && f->fwd == 0) {
+		p = buf_rptr(b, &len);
+		if (len == 0)
+			break;
+		if ((n = http_chunked_step(&f->chunk, p, len, &dl)) < 0)
+			return -1;
+		if (dl > 0)
+			f->fwd = (size_t)n;
+		else
+			buf_rack(b, (size_t)n);
+		if (f->chunk.done)
+			f->flow = FLOW_DONE;
+		if (n == 0)
+			break;
+	}
+	return 0;
+}
+
+static int
+response_frame(struct conn *c)
+{
+	struct flowstate *f = &c->resp;
+
+	if (f->flow == FLOW_CLOSE) {
+		f->fwd = buf_len(&c->server.in);
+		if (c->server.eof)
+			f->flow = FLOW_DONE;
+		return 0;
+	}
+	if (f->flow == FLOW_DECHUNK)
+		return flow_dechunk(f, &c->server.in);
+	return flow_clear(f, &c->server.in);
+}
+
+static int
+response_start(struct conn *c, char *buf, const struct http_head *h)
+{
+	const struct config *cfg = c->w->cfg;
+	struct http_rewrite rw;
+	enum flow flow;
+	size_t n;
+
+	if (c->auth_phase == AUTH_NEGOTIATE)
+		return auth_challenge(c, buf, h);
+	if (conn_via_parent(c) && h->status == 407 &&
+	    (c->auth_phase == AUTH_AUTHENTICATE || cfg->auth == AUTH_BASIC)) {
+		auth_refused(c);
+		return 0;
+	}
+	if (c->auth_phase == AUTH_AUTHENTICATE)
+		c->auth_phase = AUTH_DONE;
+	if (h->status == 101 && !c->upgrade) {
+		conn_close(c, 502, "the server switched protocols unasked");
+		return 0;
+	}
+	if (h->status >= 200 || h->status == 101) {
+		c->status = h->status;
+		c->server_keepalive = http_keepalive(h);
+	}
+	flow_start(&c->resp, h->body, h->content_length);
+	if (h->status < 200)
+		c->resp.flow = FLOW_HEAD;	/* interim: another head follows */
+	flow = c->resp.flow;
+	if (flow == FLOW_CHUNKED && c->minor == 0)
+		flow = c->resp.flow = FLOW_DECHUNK;
+	if (flow == FLOW_CLOSE || flow == FLOW_DECHUNK) {
+		c->client_keepalive = 0;	/* only EOF can end it */
+		c->server_keepalive = 0;
+	}
+	/* a server that sent two lengths may mean the other one: what it
+	 * sends next on this connection cannot be trusted to start where
+	 * we think this body ends (RFC 9112 6.3 rule 3) */
+	if (h->flags & HTTP_F_CL_TE)
+		c->server_keepalive = 0;
+	if (c->silent) {
+		/* the parent's answer to our CONNECT is not the client's */
+		if (h->status / 100 != 2) {
+			conn_close(c, 0, "the parent refused the tunnel");
+			return 0;
+		}
+		buf_rack(&c->server.in, h->head_len);
+		c->state = CS_TUNNEL;
+		return 1;
+	}
+	/* a gzip (or other) transfer-coding stays in the body once it is
+	 * dechunked, and an HTTP/1.0 client has no field to be told of it
+	 * in (RFC 9112 6.1) */
+	if ((h->flags & HTTP_F_TE_CODED) && c->minor == 0 &&
+	    flow != FLOW_DONE && flow != FLOW_HEAD) {
+		conn_close(c, 502, "the server sent a transfer-coding other "
+		    "than chunked, which an HTTP/1.0 client cannot be given "
+		    "(RFC 9112 6.1)");
+		return 0;
+	}
+	rewrite_for(c, &rw);
+	rw.keep_te = flow == FLOW_CHUNKED || flow == FLOW_CLOSE;
+	if (scratch_ensure(c->w) == -1 ||
+	    (n = http_build_response(buf, h, &rw, c->w->scratch,
+	    c->w->scratch_size)) == 0 ||
+	    head_replace(&c->server.in, h->head_len, c->w->scratch, n,
+	    (size_t)(cfg->max_header_size + cfg->server_bufsz)) == -1) {
+		conn_close(c, 502, "response head too large to rewrite");
+		return 0;
+	}
+	c->resp.fwd = n;
+	c->resp.scan = 0;
+	c->sent_head = 1;
+	if (h->status == 101 || (c->method == HTTP_CONNECT &&
+	    h->status / 100 == 2))
+		c->state = CS_TUNNEL;
+	return 1;
+}
+
+static int
+response_head(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+	char why[WHY_MAX];
+	size_t len;
+	char *p = buf_rptr(&c->server.in, &len);
+	int r;
+
+	if (c->resp.fwd > 0 || len == 0) {
+		if (len == 0 && c->server.eof && !request_retry(c))
+			conn_close(c, 502, c->server_reused ?
+			    "the server closed a reused connection without "
+			    "answering" : "the server closed the connection "
+			    "without answering");
+		return 0;
+	}
+	/* the NTLM negotiation asked with HEAD (or CONNECT) */
+	r = http_parse_response(p, len, (size_t)cfg->max_header_size,
+	    &c->resp.scan, c->auth_phase == AUTH_NEGOTIATE &&
+	    c->method != HTTP_CONNECT ? HTTP_HEAD : c->method, &c->w->head);
+	if (r > 0)
+		return response_start(c, p, &c->w->head);
+	if (r < 0) {
+		snprintf(why, sizeof(why), "bad response from %s: %s",
+		    c->upstream, c->w->head.error ? c->w->head.error :
+		    "malformed");
+		conn_close(c, 502, why);
+	} else if (c->server.eof)
+		conn_close(c, 502, "the server closed the connection inside "
+		    "the response head");
+	else if (head_grow(&c->server.in, (size_t)cfg->max_header_size) == -1)
+		conn_close(c, 502, "out of memory for a response head");
+	return 0;
+}
+
+/* The exchange is over: log, keep or drop the server, and go on with the
+ * next request on this connection or close it. */
+static void
+exchange_finish(struct conn *c, int complete)
+{
+	struct worker *w = c->w;
+
+	conn_log(c);
+	if (complete && c->server_keepalive && !c->server.eof &&
+	    buf_len(&c->server.in) == 0)
+		conn_pool_put(w, c->upstream, &c->server);
+	ep_close(&c->server);
+	buf_reset(&c->server.in);
+	if (c->server.piped > 0 || c->client.piped > 0) {
+		ep_pipe_close(&c->server);
+		ep_pipe_close(&c->client);
+	}
+	if (!complete || !c->client_keepalive || c->client.eof) {
+		conn_close(c, 0, NULL);
+		return;
+	}
+	request_reset(c);
+	c->state = CS_HEAD;
+	c->deadline = w->now + w->cfg->idle * 1000;
+}
+
+/* The spliced parts of an exchange: a request body of known length, a
+ * response body of known length or read to the end. 0, or -1 when c was
+ * closed. */
+static int
+exchange_splice(struct conn *c, int *progress)
+{
+	int which = 0;
+
+	if (conn_splicing(c, &c->client)) {
+		if (ep_splice(&c->client, &c->server, &c->req.remain,
+		    &c->bytes_in, progress, &which) == -1) {
+			conn_close(c, which ? 502 : 0, which ? "the server "
+			    "closed the connection while the request was being "
+			    "sent" : "client read error");
+			return -1;
+		}
+		if (c->req.flow == FLOW_LENGTH && c->req.remain == 0)
+			c->req.flow = FLOW_DONE;
+	}
+	if (conn_splicing(c, &c->server)) {
+		if (ep_splice(&c->server, &c->client, c->resp.flow ==
+		    FLOW_LENGTH ? &c->resp.remain : NULL, &c->bytes_out,
+		    progress, &which) == -1) {
+			conn_close(c, 0, which ? "the client went away" :
+			    "server read error");
+			return -1;
+		}
+		if ((c->resp.flow == FLOW_LENGTH && c->resp.remain == 0) ||
+		    (c->resp.flow == FLOW_CLOSE && c->server.eof))
+			c->resp.flow = FLOW_DONE;
+	}
+	return 0;
+}
+
+/* The scanner's reason, with the rule it applied. */
+static void
+request_body_refused(struct conn *c)
+{
+	char why[WHY_MAX];
+
+	snprintf(why, sizeof(why), "the chunked request body is malformed: "
+	    "%s (RFC 9112 7.1)", c->req.chunk.error ? c->req.chunk.error :
+	    "bad coding");
+	conn_close(c, 400, why);
+}
+
+static int
+exchange_step(struct conn *c)
+{
+	int progress = 0;
+
+	if (exchange_splice(c, &progress) == -1)
+		return 0;
+
+	if (c->req.flow != FLOW_DONE && flow_clear(&c->req, &c->client.in)
+	    == -1) {
+		request_body_refused(c);
+		return 0;
+	}
+	if (ep_send(&c->server, &c->client.in, &c->req.fwd, &c->bytes_in,
+	    &progress) == -1) {
+		if (!request_retry(c))
+			conn_close(c, 502, "the server closed the connection "
+			    "while the request was being sent");
+		return 0;
+	}
+	if (c->resp.flow == FLOW_HEAD) {
+		progress |= response_head(c);
+		if (c->dead || c->state != CS_EXCHANGE)
+			return 1;
+	}
+	if (response_frame(c) == -1) {
+		conn_close(c, 502, c->resp.chunk.error ? c->resp.chunk.error :
+		    "bad chunked response body");
+		return 0;
+	}
+	if (c->discard) {
+		if (c->resp.fwd > 0)
+			progress = 1;
+		buf_rack(&c->server.in, c->resp.fwd);
+		c->resp.fwd = 0;
+		if (c->resp.flow == FLOW_DONE)
+			return auth_continue(c) == 0;
+	}
+	if (ep_send(&c->client, &c->server.in, &c->resp.fwd, &c->bytes_out,
+	    &progress) == -1) {
+		conn_close(c, 0, "the client went away");
+		return 0;
+	}
+	if (c->resp.flow == FLOW_DONE && c->resp.fwd == 0 &&
+	    c->server.piped == 0) {
+		exchange_finish(c, c->req.flow == FLOW_DONE &&
+		    c->req.fwd == 0 && c->client.piped == 0);
+		return 1;
+	}
+	if (!progress && c->server.eof && c->resp.flow != FLOW_HEAD &&
+	    c->resp.flow != FLOW_DONE && c->resp.fwd == 0 &&
+	    c->server.piped == 0) {
+		conn_close(c, 0, "the server closed inside the response body");
+		return 0;
+	}
+	if (!progress && c->client.eof && c->req.flow != FLOW_DONE &&
+	    c->req.fwd == 0 && c->client.piped == 0) {
+		conn_close(c, 0, "the client closed inside the request body");
+		return 0;
+	}
+	return progress;
+}
+
+/* One direction of a tunnel; -1 when c was closed. */
+static int
+tunnel_move(struct conn *c, struct endpoint *src, struct endpoint *dst,
+    uint64_t *total, int *progress)
+{
+	size_t fwd = buf_len(&src->in);
+	int which = 0;
+
+	if (fwd == 0 && conn_splicing(c, src)) {
+		if (ep_splice(src, dst, NULL, total, progress, &which) == -1) {
+			conn_close(c, 0, "tunnel: a side went away");
+			return -1;
+		}
+	} else if (ep_send(dst, &src->in, &fwd, total, progress) == -1) {
+		conn_close(c, 0, "tunnel: a side went away");
+		return -1;
+	}
+	/* this side is done: tell the other one, unless the other way is
+	 * done too, when the close that follows says it */
+	if (src->eof && buf_len(&src->in) == 0 && src->piped == 0 &&
+	    !dst->shut) {
+		if (!src->shut)
+			ep_shutdown(dst);
+		dst->shut = 1;
+	}
+	return 0;
+}
+
+/* Forwards bytes both ways and passes each side's EOF on as a shutdown
+ * of the other side's writing. */
+static int
+tunnel_step(struct conn *c)
+{
+	int progress = 0;
+
+	if (tunnel_move(c, &c->client, &c->server, &c->bytes_in, &progress)
+	    == -1 || tunnel_move(c, &c->server, &c->client, &c->bytes_out,
+	    &progress) == -1)
+		return 0;
+	if (c->client.shut && c->server.shut)
+		conn_close(c, 0, NULL);
+	return progress;
+}
+
+/* Sends our answer, then shuts down writing and drains what the client
+ * still sends, so the answer is not lost to a reset. */
+static void
+closing_step(struct conn *c)
+{
+	int progress = 0;
+
+	if (ep_send(&c->client, &c->server.in, &c->resp.fwd, &c->bytes_out,
+	    &progress) == -1) {
+		conn_close(c, 0, NULL);
+		return;
+	}
+	if (c->resp.fwd > 0)
+		return;
+	conn_log(c);		/* the answer is out, and its bytes counted */
+	ep_shutdown(&c->client);
+	buf_reset(&c->client.in);
+	if (c->client.eof)
+		conn_close(c, 0, NULL);
+}
+
+static void
+conn_run(struct conn *c)
+{
+	int i, progress = 1;
+
+	for (i = 0; i < 64 && progress && !c->dead; i++) {
+		switch (c->state) {
+		case CS_HEAD:
+			progress = request_head(c);
+			break;
+		case CS_EXCHANGE:
+			progress = exchange_step(c);
+			break;
+		case CS_TUNNEL:
+			progress = tunnel_step(c);
+			break;
+		case CS_SOCKS:
+			progress = socks_step(c);
+			break;
+		case CS_CLOSING:
+			closing_step(c);
+			progress = 0;
+			break;
+		default:
+			progress = 0;
+			break;
+		}
+	}
+}
+
+/* c's deadline has passed: what that means depends on where it is. */
+static void
+http_timeout(struct conn *c)
+{
+	char why[WHY_MAX];
+
+	switch (c->state) {
+	case CS_HEAD:
+		if (buf_len(&c->client.in) == 0)
+			conn_close(c, 0, "idle");
+		else
+			conn_close(c, 408, "the request head did not arrive "
+			    "in time");
+		break;
+	case CS_ROUTE:
+		dns_cancel(c->w->dns, c);
+		conn_pac_answered(c, NULL, "the PAC evaluation timed out");
+		break;
+	case CS_RESOLVE:
+		snprintf(why, sizeof(why), "looking up %s timed out",
+		    c->hop_host);
+		upstream_fail(c, 504, why);
+		break;
+	case CS_CONNECT:
+		snprintf(why, sizeof(why), "connecting to %s timed out",
+		    c->upstream);
+		upstream_fail(c, 504, why);
+		break;
+	case CS_EXCHANGE:
+		snprintf(why, sizeof(why), "%s did not answer in time",
+		    c->upstream);
+		conn_close(c, 504, why);
+		break;
+	default:
+		conn_close(c, 0, "idle timeout");
+		break;
+	}
+}
+
+/* c was accepted on a --tunnel port: a CONNECT from the start. */
+static void
+tunnel_listener_start(struct conn *c, const struct listener *l)
+{
+	tunnel_start(c, &c->w->cfg->tunnels[l->tunnel]);
+}
+
+/* Reading from the server failed: an idempotent request that found a
+ * reused connection gone goes again (request_retry), else the client
+ * learns why. */
+static void
+http_server_lost(struct conn *c)
+{
+	if (request_retry(c))
+		return;		/* c goes on elsewhere */
+	if (!c->sent_head)
+		conn_close(c, 502, c->server_reused ?
+		    "the server reset a reused connection" :
+		    "the server reset the connection");
+	else
+		conn_close(c, 0, "server read error");
+}
+
+/* Closing with an error before any answer: ours goes out first. */
+static int
+http_answer(struct conn *c, int status, const char *why)
+{
+	return conn_answer(c, status, why);
+}
+
+const struct conn_ops conn_http_ops = {
+	NULL, conn_run, http_timeout, http_answer, conn_connected,
+	upstream_fail, http_server_lost
+};
+
+const struct conn_ops conn_tunnel_ops = {
+	tunnel_listener_start, conn_run, http_timeout, http_answer,
+	conn_connected, upstream_fail, http_server_lost
+};
