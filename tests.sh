@@ -345,14 +345,30 @@ use_proxy() {
 	PROXY_URL=http://$(urlhost "$PH"):$P
 }
 
+# forget_proxy NAME: the case stopped NAME itself; the harness leaves it
+forget_proxy() {
+	RUNNING=$(echo "$RUNNING" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ')
+	eval "PID_$1="
+}
+
+# proxy_exited NAME SECONDS: NAME (stopped by the case) is gone within
+# SECONDS; sets EXIT_RC to its status
+proxy_exited() {
+	eval "_xp=\$PID_$1"
+	wait_gone "$_xp" "$2" || return 1
+	wait "$_xp"
+	EXIT_RC=$?
+	forget_proxy "$1"
+	return 0
+}
+
 # stop_proxy NAME: SIGTERM, a bounded wait, then SIGKILL and a failure.
 # Sets STOP_RC to the exit status. Also fails if workers outlive it.
 stop_proxy() {
 	_name=$1
 	eval "_spid=\${PID_$_name:-}"
 	[ -n "$_spid" ] || return 0
-	RUNNING=$(echo "$RUNNING" | tr ' ' '\n' | grep -vx "$_name" | tr '\n' ' ')
-	eval "PID_$_name="
+	forget_proxy "$_name"
 	_kids=$(descendants "$_spid" | tr '\n' ' ')
 	STOP_RC=
 	kill -TERM "$_spid" 2>/dev/null

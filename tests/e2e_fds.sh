@@ -18,6 +18,15 @@ fail_lookups() {
 	return 0
 }
 
+# origin_ok CASE WHAT: a request to the origin through the current proxy
+# gets its 200 after WHAT
+origin_ok() {
+	fetch "$OURL/size/100"
+	[ "$CODE" = 200 ] && return 0
+	fail "$1" "a request after $2: status $CODE"
+	return 1
+}
+
 t_lookup_fail_repeat() {
 	need_dns lookup_fail_repeat || return
 	if ! start_proxy lookup_repeat --num-workers 1; then
@@ -25,11 +34,7 @@ t_lookup_fail_repeat() {
 		return
 	fi
 	fail_lookups lookup_fail_repeat 3 || return
-	fetch "$OURL/size/100"
-	if [ "$CODE" != 200 ]; then
-		fail lookup_fail_repeat "a request after three failed lookups: status $CODE"
-		return
-	fi
+	origin_ok lookup_fail_repeat "three failed lookups" || return
 	pass lookup_fail_repeat
 }
 
@@ -48,11 +53,7 @@ t_lookup_timeout_repeat() {
 		fi
 	done
 	fail_lookups lookup_timeout_repeat 2 || return
-	fetch "$OURL/size/100"
-	if [ "$CODE" != 200 ]; then
-		fail lookup_timeout_repeat "a request after the timeouts: status $CODE"
-		return
-	fi
+	origin_ok lookup_timeout_repeat "the timeouts" || return
 	pass lookup_timeout_repeat
 }
 
@@ -64,7 +65,7 @@ t_lookup_fail_isolation() {
 		fail lookup_fail_isolation "$START_ERR"
 		return
 	fi
-	out=$("$PY" tests/fdleak.py 127.0.0.1 "$P" "$O4" "$E" 2>&1)
+	out=$("$PY" tests/rawclient.py isolation 127.0.0.1 "$P" "$O4" "$E" 2>&1)
 	if [ "$out" != ok ]; then
 		fail lookup_fail_isolation "$out"
 		evidence "$LOG" 8

@@ -76,15 +76,12 @@ t_sigterm_graceful() {
 	wait_pid "$cpid" 15
 	code=$(cat "$T/slow.code")
 	body=$(cat "$T/slow.body" 2>/dev/null)
-	if ! wait_gone "$PX" 15; then
+	if ! proxy_exited term 15; then
 		fail sigterm_graceful "the master did not exit within 15 s of SIGTERM"
 		kill -KILL "$PX"
 		return
 	fi
-	wait "$PX"
-	rc=$?
-	PID_term=
-	RUNNING=$(echo "$RUNNING" | tr ' ' '\n' | grep -vx term | tr '\n' ' ')
+	rc=$EXIT_RC
 	if [ "$code" != 200 ] || [ "$body" != "slow 1500" ]; then
 		fail sigterm_graceful "the in-flight request got '$code' '$body' $(head -c 100 "$T/slow.err")"
 	elif [ $rc != 0 ]; then

@@ -4,7 +4,7 @@
 CASES="${CASES:-} access_error_bytes access_aborted stop_refuses_new
 stop_deadline_logged ctrl_c"
 
-SP=$ROOT/tests/stopping.py
+SP=$ROOT/tests/rawclient.py
 
 # access_of LOGFILE REGEX: "STATUS IN OUT MARK" of the last access line
 # matching REGEX (MARK: aborted or -)
@@ -77,6 +77,31 @@ t_access_aborted() {
 	fi
 }
 
+# holding CASE NAME FLAGS...: starts proxy NAME with FLAGS and holds a
+# tunnel through it; fails CASE and returns 1 if either does not happen
+holding() {
+	_hc=$1
+	_hn=$2
+	shift 2
+	if ! start_proxy "$_hn" "$@"; then
+		fail "$_hc" "$START_ERR"
+		return 1
+	fi
+	hold_tunnel "$_hn.hold" && return 0
+	fail "$_hc" "no tunnel: $(cat "$T/$_hn.hold")"
+	return 1
+}
+
+# stopped_at_once CASE NAME SIG TARGET: a second SIG to TARGET (a pid,
+# or -pgid) stops proxy NAME within 3 s
+stopped_at_once() {
+	kill "-$3" "$4"
+	proxy_exited "$2" 3 && return 0
+	fail "$1" "still running 3 s after a second SIG$3"
+	kill -KILL "$4" 2>/dev/null
+	return 1
+}
+
 # hold_tunnel NAME: a CONNECT tunnel through the current proxy, held open
 # (up to 30 s) by a background client; sets HOLD_PID, output in $T/NAME
 hold_tunnel() {
@@ -91,28 +116,11 @@ hold_tunnel() {
 	grep -q ready "$T/$1"
 }
 
-# exited NAME SECONDS: the proxy NAME is gone within SECONDS; sets RC
-exited() {
-	eval "_xp=\$PID_$1"
-	wait_gone "$_xp" "$2" || return 1
-	wait "$_xp"
-	RC=$?
-	eval "PID_$1="
-	RUNNING=$(echo "$RUNNING" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ')
-	return 0
-}
 
 # While in-flight work drains, new clients are refused, never accepted
 # and left to a reset; a second SIGTERM stops at once, logging the cut
 t_stop_refuses_new() {
-	if ! start_proxy stopnew --num-workers 2; then
-		fail stop_refuses_new "$START_ERR"
-		return
-	fi
-	hold_tunnel stopnew.hold || {
-		fail stop_refuses_new "no tunnel: $(cat "$T/stopnew.hold")"
-		return
-	}
+	holding stop_refuses_new stopnew --num-workers 2 || return
 	kill -TERM "$PX"
 	n=0
 	while [ $n -lt 100 ] && ! grep -q 'stopping' "$LOG"; do
@@ -137,14 +145,10 @@ t_stop_refuses_new() {
 		fail stop_refuses_new "the proxy did not wait for the open tunnel"
 		return
 	fi
-	kill -TERM "$PX"
-	if ! exited stopnew 3; then
-		fail stop_refuses_new "still running 3 s after a second SIGTERM"
-		return
-	fi
+	stopped_at_once stop_refuses_new stopnew TERM "$PX" || return
 	set -- $(access_of "$LOG" 'CONNECT ')
-	if [ "$RC" != 0 ]; then
-		fail stop_refuses_new "exit status $RC after the second SIGTERM"
+	if [ "$EXIT_RC" != 0 ]; then
+		fail stop_refuses_new "exit status $EXIT_RC after the second SIGTERM"
 	elif [ "${4:-}" != aborted ]; then
 		fail stop_refuses_new "the cut tunnel is logged '$*', want ... aborted"
 	else
@@ -154,16 +158,9 @@ t_stop_refuses_new() {
 
 # an exchange cut by the end of the grace period is logged
 t_stop_deadline_logged() {
-	if ! start_proxy stopdl --num-workers 1; then
-		fail stop_deadline_logged "$START_ERR"
-		return
-	fi
-	hold_tunnel stopdl.hold || {
-		fail stop_deadline_logged "no tunnel: $(cat "$T/stopdl.hold")"
-		return
-	}
+	holding stop_deadline_logged stopdl --num-workers 1 || return
 	kill -TERM "$PX"
-	if ! exited stopdl 20; then
+	if ! proxy_exited stopdl 20; then
 		fail stop_deadline_logged "still running 20 s after SIGTERM"
 		return
 	fi
@@ -184,15 +181,11 @@ t_ctrl_c() {
 		skip ctrl_c "no setsid(1)"
 		return
 	fi
-	if ! SPAWN_SETSID=1 start_proxy ctrlc --num-workers 2; then
-		fail ctrl_c "$START_ERR"
-		return
-	fi
-	fetch "$OURL/size/10"
-	hold_tunnel ctrlc.hold || {
-		fail ctrl_c "no tunnel: $(cat "$T/ctrlc.hold")"
-		return
-	}
+	SPAWN_SETSID=1
+	holding ctrl_c ctrlc --num-workers 2
+	_held=$?
+	SPAWN_SETSID=0
+	[ $_held = 0 ] || return
 	from=$(log_size "$LOG")
 	kill -INT "-$PX"
 	sleep 0.5
@@ -200,16 +193,11 @@ t_ctrl_c() {
 		fail ctrl_c "the first Ctrl-C did not wait for the open tunnel"
 		return
 	fi
-	kill -INT "-$PX"
-	if ! exited ctrlc 3; then
-		fail ctrl_c "still running 3 s after the second Ctrl-C"
-		kill -KILL "-$PX" 2>/dev/null
-		return
-	fi
+	stopped_at_once ctrl_c ctrlc INT "-$PX" || return
 	warn=$(log_since "$LOG" "$from" | grep -E 'warning|error' | head -n 2)
 	set -- $(access_of "$LOG" 'CONNECT ')
-	if [ "$RC" != 0 ]; then
-		fail ctrl_c "exit status $RC"
+	if [ "$EXIT_RC" != 0 ]; then
+		fail ctrl_c "exit status $EXIT_RC"
 	elif [ -n "$warn" ]; then
 		fail ctrl_c "Ctrl-C logged: $warn"
 	elif [ "${4:-}" != aborted ]; then
