@@ -56,7 +56,6 @@ static const struct {
 	    "handshake through the tunnel" }
 };
 
-
 /* ------------------------------------------------------- head rewrite */
 
 /* With --auth NONE a parent's login is the client's business: its
@@ -915,74 +914,6 @@ auth_refused(struct conn *c)
 	conn_close(c, 502, why);
 }
 
-/* Our SOCKS5 messages go ahead of the client's bytes, as the NTLM
- * negotiation does. */
-static int
-socks_send(struct conn *c, const unsigned char *msg, size_t n)
-{
-	if (buf_prepend(&c->client.in, msg, n, (size_t)(c->w->cfg->
-	    max_header_size + c->w->cfg->client_bufsz)) == -1) {
-		conn_close(c, 500, "out of memory");
-		return -1;
-	}
-	c->req.fwd = n;
-	return 0;
-}
-
-static void
-socks_begin(struct conn *c)
-{
-	unsigned char msg[4];
-
-	c->socks = SOCKS_GREETING;
-	c->req.flow = FLOW_HEAD;
-	if (socks_send(c, msg, upstream_socks_greeting(c, msg)) == -1)
-		return;
-	c->state = CS_SOCKS;
-	conn_run(c);
-}
-
-/* Sends what is due, reads the server's replies; when the tunnel
- * stands, the request goes on as if connected directly. */
-static int
-socks_step(struct conn *c)
-{
-	unsigned char out[600];
-	char why[WHY_MAX];
-	size_t len, outlen;
-	char *p;
-	long n;
-	int progress = 0;
-
-	if (ep_send(&c->server, &c->client.in, &c->req.fwd, &c->bytes_in,
-	    &progress) == -1) {
-		upstream_fail(c, 502, "the SOCKS5 server closed the connection");
-		return 0;
-	}
-	if (c->req.fwd > 0)
-		return progress;
-	p = buf_rptr(&c->server.in, &len);
-	if ((n = upstream_socks_reply(c, (unsigned char *)p, len, out, &outlen,
-	    why, sizeof(why))) < 0) {
-		upstream_fail(c, 502, why);
-		return 0;
-	}
-	if (n == 0) {
-		if (c->server.eof)
-			upstream_fail(c, 502, "the SOCKS5 server closed the "
-			    "connection");
-		return progress;
-	}
-	buf_rack(&c->server.in, (size_t)n);
-	if (outlen > 0)
-		return socks_send(c, out, outlen) == 0;
-	if (c->socks == SOCKS_DONE) {
-		c->bytes_in = c->head_len;
-		conn_connected(c);
-	}
-	return 1;
-}
-
 static void
 conn_connected(struct conn *c)
 {
@@ -997,7 +928,7 @@ conn_connected(struct conn *c)
 	c->deadline = c->w->now + cfg->tunnel_idle * 1000;
 	if (c->hop != NULL && c->hop->kind == HOP_SOCKS5 && !c->server_reused &&
 	    c->socks != SOCKS_DONE) {
-		socks_begin(c);
+		upstream_socks_begin(c);
 		return;
 	}
 	if (conn_via_parent(c) && cfg->auth == AUTH_NTLM && !c->server_reused) {
@@ -1424,7 +1355,7 @@ conn_run(struct conn *c)
 			progress = tunnel_step(c);
 			break;
 		case CS_SOCKS:
-			progress = socks_step(c);
+			progress = upstream_socks_step(c);
 			break;
 		case CS_CLOSING:
 			closing_step(c);

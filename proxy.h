@@ -1604,6 +1604,12 @@ size_t	 upstream_ntlm_probe(const struct conn *, char *dst, size_t cap);
  * Type 3; -1 with why filled when it cannot. */
 int	 upstream_ntlm_answer(struct conn *, const char *buf,
 	    const struct http_head *h, char *why, size_t whysz);
+/* c reached a SOCKS5 hop: sends the greeting and enters CS_SOCKS. */
+void	 upstream_socks_begin(struct conn *);
+/* In CS_SOCKS: sends what is due and reads the server's replies; when
+ * the tunnel stands, c->ops->connected goes on as if connected directly.
+ * 1 if it made progress. */
+int	 upstream_socks_step(struct conn *);
 /* The SOCKS5 greeting for c's hop into out (at most 4 bytes). */
 size_t	 upstream_socks_greeting(const struct conn *, unsigned char *out);
 /*

@@ -648,3 +648,72 @@ upstream_socks_reply(struct conn *c, const unsigned char *in, size_t len,
 		return 0;
 	}
 }
+
+/* --------------------------------------------- the SOCKS5 handshake */
+
+/* Our SOCKS5 messages go ahead of the client's bytes, as the NTLM
+ * negotiation does. */
+static int
+socks_send(struct conn *c, const unsigned char *msg, size_t n)
+{
+	if (buf_prepend(&c->client.in, msg, n, (size_t)(c->w->cfg->
+	    max_header_size + c->w->cfg->client_bufsz)) == -1) {
+		conn_close(c, 500, "out of memory");
+		return -1;
+	}
+	c->req.fwd = n;
+	return 0;
+}
+
+void
+upstream_socks_begin(struct conn *c)
+{
+	unsigned char msg[4];
+
+	c->socks = SOCKS_GREETING;
+	c->req.flow = FLOW_HEAD;
+	if (socks_send(c, msg, upstream_socks_greeting(c, msg)) == -1)
+		return;
+	c->state = CS_SOCKS;
+	c->ops->run(c);
+}
+
+int
+upstream_socks_step(struct conn *c)
+{
+	unsigned char out[600];
+	char why[WHY_MAX];
+	size_t len, outlen;
+	char *p;
+	long n;
+	int progress = 0;
+
+	if (ep_send(&c->server, &c->client.in, &c->req.fwd, &c->bytes_in,
+	    &progress) == -1) {
+		upstream_fail(c, 502, "the SOCKS5 server closed the connection");
+		return 0;
+	}
+	if (c->req.fwd > 0)
+		return progress;
+	p = buf_rptr(&c->server.in, &len);
+	if ((n = upstream_socks_reply(c, (unsigned char *)p, len, out, &outlen,
+	    why, sizeof(why))) < 0) {
+		upstream_fail(c, 502, why);
+		return 0;
+	}
+	if (n == 0) {
+		if (c->server.eof)
+			upstream_fail(c, 502, "the SOCKS5 server closed the "
+			    "connection");
+		return progress;
+	}
+	buf_rack(&c->server.in, (size_t)n);
+	if (outlen > 0)
+		return socks_send(c, out, outlen) == 0;
+	if (c->socks == SOCKS_DONE) {
+		c->bytes_in = c->head_len;
+		c->ops->connected(c);
+	}
+	return 1;
+}
+
