@@ -348,31 +348,6 @@ void	 http_chunked_init(struct http_chunked *);
 long	 http_chunked_step(struct http_chunked *, const char *buf, size_t len,
 	    size_t *data_len);
 
-/* ----------------------------------------------------------------- log.c */
-
-enum { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
-
-#define PRINTF(a, b) __attribute__((format(printf, a, b)))
-
-/* Logs to path: NULL or "-" for stderr, "syslog", else a file opened for
- * appending; -1 (errno set) if the file cannot be opened. */
-int	 log_init(const char *path, int level);
-/* Reopens the log file after rotation (SIGHUP); -1 on failure. */
-int	 log_reopen(void);
-int	 log_enabled(int level);
-void	 log_set_level(int level);
-int	 log_level_lookup(const char *);
-const char *log_level_name(int);
-/* log_warn appends strerror(errno); none of them changes errno. */
-void	 log_warn(const char *, ...) PRINTF(1, 2);
-void	 log_warnx(const char *, ...) PRINTF(1, 2);
-void	 log_error(const char *, ...) PRINTF(1, 2);
-void	 log_info(const char *, ...) PRINTF(1, 2);
-void	 log_debug(const char *, ...) PRINTF(1, 2);
-/* Start-up only: log and exit(1). */
-void	 fatal(const char *, ...) PRINTF(1, 2) __attribute__((noreturn));
-void	 fatalx(const char *, ...) PRINTF(1, 2) __attribute__((noreturn));
-
 /*
  * Head builders, for the hop after this one. An output cursor over a
  * caller buffer; once something does not fit, overflow stays set and
@@ -458,6 +433,31 @@ int	 http_keepalive(const struct http_head *h);
  * and Connection as rw says. */
 size_t	 http_build_response(const char *buf, const struct http_head *h,
 	    const struct http_rewrite *, char *dst, size_t cap);
+
+/* ----------------------------------------------------------------- log.c */
+
+enum { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+#define PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* Logs to path: NULL or "-" for stderr, "syslog", else a file opened for
+ * appending; -1 (errno set) if the file cannot be opened. */
+int	 log_init(const char *path, int level);
+/* Reopens the log file after rotation (SIGHUP); -1 on failure. */
+int	 log_reopen(void);
+int	 log_enabled(int level);
+void	 log_set_level(int level);
+int	 log_level_lookup(const char *);
+const char *log_level_name(int);
+/* log_warn appends strerror(errno); none of them changes errno. */
+void	 log_warn(const char *, ...) PRINTF(1, 2);
+void	 log_warnx(const char *, ...) PRINTF(1, 2);
+void	 log_error(const char *, ...) PRINTF(1, 2);
+void	 log_info(const char *, ...) PRINTF(1, 2);
+void	 log_debug(const char *, ...) PRINTF(1, 2);
+/* Start-up only: log and exit(1). */
+void	 fatal(const char *, ...) PRINTF(1, 2) __attribute__((noreturn));
+void	 fatalx(const char *, ...) PRINTF(1, 2) __attribute__((noreturn));
 
 /* ------------------------------------------------------------ auth_ntlm.c */
 
