@@ -12,7 +12,10 @@ CC = cc
 PREFIX = /usr/local
 OPT = -O2
 WARN = -Wall -Wextra
-STD = -std=c99 -D_POSIX_C_SOURCE=200809L
+# 64-bit time_t and file offsets on 32-bit glibc targets (a no-op on
+# 64-bit ones and on musl, where they already are): nothing may break in
+# 2038
+STD = -std=c99 -D_POSIX_C_SOURCE=200809L -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64
 SANITIZE = 0
 SAN_0 =
 SAN_1 = -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined -DPROXY_DEBUG
@@ -89,9 +92,11 @@ bench: all
 	sh bench/bench.sh
 
 install: all
-	mkdir -p $(DESTDIR)$(PREFIX)/bin
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	cp proxy $(DESTDIR)$(PREFIX)/bin/proxy
 	chmod 755 $(DESTDIR)$(PREFIX)/bin/proxy
+	cp proxy.1 $(DESTDIR)$(PREFIX)/share/man/man1/proxy.1
+	chmod 644 $(DESTDIR)$(PREFIX)/share/man/man1/proxy.1
 
 clean:
 	rm -f proxy main.o libproxy.a $(OBJS) tests/unit_api tests/unit_config tests/unit_http tests/unit_ntlm tests/unit_pac tests/unit_util tests/pac_run

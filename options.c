@@ -97,7 +97,7 @@ static const struct option options[] = {
 	{ "socktimeout", NULL, OPT_LONG, OFF(socktimeout), 1, 3600, "S", "5",
 	    "timeout for connecting upstream" },
 	{ "max-clients", NULL, OPT_LONG, OFF(max_clients), 1, 1000000, "N",
-	    "1024", "client connections per worker (beyond: 503)" },
+	    "1024", "client connections in the whole proxy (beyond: 503)" },
 	{ "client-recvbuf-size", NULL, OPT_LONG, OFF(client_bufsz), 1024,
 	    16777216, "N", "16384", "buffer for bytes from a client" },
 	{ "server-recvbuf-size", NULL, OPT_LONG, OFF(server_bufsz), 1024,

@@ -46,13 +46,6 @@
 
 #include "proxy.h"
 
-#if defined(__GNUC__) || defined(__clang__)
-#define NORETURN	__attribute__((__noreturn__))
-#define PRINTFLIKE(f, a) __attribute__((__format__(__printf__, f, a)))
-#else
-#define NORETURN
-#define PRINTFLIKE(f, a)
-#endif
 
 #define CHUNK_SIZE	(64 * 1024)	/* arena growth step */
 #define NEST_MAX	300	/* syntactic nesting the parser accepts */
@@ -299,7 +292,7 @@ static const struct val undef = { V_UNDEF, { 0 } };
 
 /* ---------------------------------------------- limits and fatal errors */
 
-static void	die(struct pac *, const char *, ...) NORETURN PRINTFLIKE(2, 3);
+static void	die(struct pac *, const char *, ...) NORETURN PRINTF(2, 3);
 
 /* Formats "line:col: message" for the node being run and leaves the run. */
 static void
@@ -957,7 +950,7 @@ static struct rx *rx_compile(struct pac *, const char *, size_t, const char *,
 static size_t	 num_fmt(double, char *, size_t);
 
 static void	perr_at(struct parser *, uint32_t, uint32_t, const char *, ...)
-		    NORETURN PRINTFLIKE(4, 5);
+		    NORETURN PRINTF(4, 5);
 
 static void
 perr_at(struct parser *ps, uint32_t line, uint32_t col, const char *fmt, ...)
@@ -3247,7 +3240,7 @@ err_new(struct pac *P, enum errtype t, struct str *msg)
 }
 
 static int	throw_err(struct pac *, const struct node *, enum errtype,
-		    const char *, ...) PRINTFLIKE(4, 5);
+		    const char *, ...) PRINTF(4, 5);
 
 static int
 throw_err(struct pac *P, const struct node *site, enum errtype t,

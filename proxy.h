@@ -20,6 +20,16 @@
 #define PROXY_VERSION "0.1.0"
 
 
+/* Attributes only where the compiler has them; other compilers see
+ * nothing. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PRINTF(f, a)	__attribute__((__format__(__printf__, f, a)))
+#define NORETURN	__attribute__((__noreturn__))
+#else
+#define PRINTF(f, a)
+#define NORETURN
+#endif
+
 /* Compile-time limits; each may be overridden with -D. */
 #ifndef HTTP_MAX_FIELDS
 #define HTTP_MAX_FIELDS		128	/* header fields in one head */
@@ -438,7 +448,6 @@ size_t	 http_build_response(const char *buf, const struct http_head *h,
 
 enum { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
-#define PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 /* Logs to path: NULL or "-" for stderr, "syslog", else a file opened for
  * appending; -1 (errno set) if the file cannot be opened. */
@@ -456,8 +465,8 @@ void	 log_error(const char *, ...) PRINTF(1, 2);
 void	 log_info(const char *, ...) PRINTF(1, 2);
 void	 log_debug(const char *, ...) PRINTF(1, 2);
 /* Start-up only: log and exit(1). */
-void	 fatal(const char *, ...) PRINTF(1, 2) __attribute__((noreturn));
-void	 fatalx(const char *, ...) PRINTF(1, 2) __attribute__((noreturn));
+void	 fatal(const char *, ...) PRINTF(1, 2) NORETURN;
+void	 fatalx(const char *, ...) PRINTF(1, 2) NORETURN;
 
 /* ------------------------------------------------------------ auth_ntlm.c */
 
@@ -1121,7 +1130,7 @@ struct worker {
 /* Runs one worker's loop until it is told to quit; never returns. slot
  * is its place on the board (-1 or a NULL board: none). */
 void	 worker_main(const struct config *, struct listener *, size_t nls,
-	    int id, struct board *, int slot) __attribute__((noreturn));
+	    int id, struct board *, int slot) NORETURN;
 /* Signal state for the worker loop and the master: sig_term counts
  * SIGTERM and SIGINT (to 2), sig_quit is SIGQUIT, "stop at once". */
 extern volatile sig_atomic_t sig_term, sig_quit, sig_hup, sig_chld;

@@ -2,7 +2,7 @@
 
 CASES="${CASES:-} cli_help cli_version cli_unknown_flag cli_bad_values
 cli_missing_value cli_equals_form cli_aliases cli_default_port startup_log
-flags_misc build_flags"
+flags_misc build_flags man_page"
 
 ALL_FLAGS="hostname listen port num-workers workers daemon pid-file quit
 log-level debug log-file disable-via disable-headers add-header useragent
@@ -235,5 +235,32 @@ t_build_flags() {
 		fail build_flags "CFLAGS=-Os in the environment compiles with $(last_opt "$env"): $env"
 	else
 		pass build_flags
+	fi
+}
+
+# proxy.1 documents every flag of --help with its default, and nothing
+# else; groff renders it without a warning; make install puts it in place
+t_man_page() {
+	"$PROXY_BIN" --help >"$T/help.txt" 2>&1
+	out=$("$PY" tests/mancheck.py "$T/help.txt" proxy.1)
+	if [ "$out" != ok ]; then
+		fail man_page "proxy.1 and --help differ: $(echo "$out" | head -n 3 | tr '\n' ';')"
+		return
+	fi
+	if have groff; then
+		warn=$(groff -man -Tutf8 -ww -z proxy.1 2>&1 | head -n 2)
+		if [ -n "$warn" ]; then
+			fail man_page "groff: $warn"
+			return
+		fi
+	fi
+	rm -rf "$T/inst"
+	if ! make -s install DESTDIR="$T/inst" PREFIX=/usr >"$T/inst.log" 2>&1; then
+		fail man_page "make install failed: $(tail -n 2 "$T/inst.log" | tr '\n' ' ')"
+	elif ! cmp -s "$T/inst/usr/share/man/man1/proxy.1" proxy.1 ||
+	    [ ! -x "$T/inst/usr/bin/proxy" ]; then
+		fail man_page "make install DESTDIR=... did not install bin/proxy and share/man/man1/proxy.1"
+	else
+		pass man_page
 	fi
 }

@@ -473,6 +473,11 @@ test_nlmp_v2(void)
 	CHECK_EQ(ntlm_filetime(0), UINT64_C(116444736000000000));
 	CHECK_EQ(ntlm_filetime(1700000000),
 	    UINT64_C(133444736000000000));
+	/* after 2038 (2040-01-01): time_t is 64 bits on every target the
+	 * Makefile builds, 32-bit glibc ones included (_TIME_BITS=64) */
+	CHECK_EQ(sizeof(time_t), 8);
+	CHECK_EQ(ntlm_filetime((time_t)INT64_C(2208988800)),
+	    UINT64_C(138534624000000000));
 }
 
 /* cntlm -H vectors (tech-notes.md 3.6, anchors.md 2.3). */
