@@ -24,12 +24,13 @@ SAN_1 = -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-re
 DEBUG = 0
 DBG_0 =
 DBG_1 = -g -DPROXY_DEBUG
-# TLS=1 requires BearSSL (the TLS work plugs in here); TLS=0 builds without.
-TLS = 0
-TLSDEF_0 =
-TLSDEF_1 = -DHAVE_BEARSSL
-TLSLIB_0 =
-TLSLIB_1 = -lbearssl
+# TLS: with BearSSL when it is found (auto), TLS=1 requires it, TLS=0
+# builds without. tls-probe.sh decides on each make, by compiling and
+# linking a probe with the user's CC and flags (never running it), and
+# writes the decision to tls_config.h (included by tls.c alone) and
+# tls.lib (what the link adds), so this file needs no $(shell) nor
+# include: GNU make and bmake read it alike.
+TLS = auto
 FUZZCC = clang
 FUZZ_SECONDS = 60
 
@@ -39,17 +40,17 @@ FUZZ_SECONDS = 60
 # of RSS per process). Linkers without -z (macOS): make BINDNOW=
 BINDNOW = -Wl,-z,now
 
-XCFLAGS = $(STD) $(OPT) $(WARN) $(SAN_$(SANITIZE)) $(DBG_$(DEBUG)) $(TLSDEF_$(TLS)) -I. $(CPPFLAGS) $(CFLAGS)
+XCFLAGS = $(STD) $(OPT) $(WARN) $(SAN_$(SANITIZE)) $(DBG_$(DEBUG)) -I. $(CPPFLAGS) $(CFLAGS)
 XLDFLAGS = $(SAN_$(SANITIZE)) $(BINDNOW) $(LDFLAGS)
-LIBS = $(TLSLIB_$(TLS))
+LIBS = `cat tls.lib`
 
 LEAVES = util.o http.o config.o auth_ntlm.o pac.o
-OBJS = $(LEAVES) log.o fetch.o dns.o upstream.o conn.o conn_http.o loop.o options.o proxy.o
+OBJS = $(LEAVES) log.o tls.o fetch.o dns.o upstream.o conn.o conn_http.o loop.o options.o proxy.o
 FUZZ_SRC = util.c http.c config.c auth_ntlm.c pac.c
 
 all: proxy
 
-proxy: main.o libproxy.a
+proxy: main.o libproxy.a tls.lib
 	$(CC) $(XLDFLAGS) -o $@ main.o libproxy.a $(LIBS)
 
 libproxy.a: $(OBJS)
@@ -60,8 +61,15 @@ libproxy.a: $(OBJS)
 	$(CC) $(XCFLAGS) -c -o $@ $<
 
 $(OBJS) main.o: proxy.h Makefile
+tls.o: tls_config.h
 
-unit: libproxy.a
+# always asked again: TLS or CC may differ from the last make
+tls_config.h: FORCE
+	@CC='$(CC)' CFLAGS='$(XCFLAGS)' LDFLAGS='$(XLDFLAGS)' sh ./tls-probe.sh '$(TLS)'
+tls.lib: tls_config.h
+FORCE:
+
+unit: libproxy.a tls.lib
 	$(CC) $(XCFLAGS) $(XLDFLAGS) -o tests/pac_run tests/pac_run.c libproxy.a $(LIBS)
 	@for t in tests/unit_*.c; do \
 		[ -f "$$t" ] || continue; \
@@ -99,7 +107,7 @@ install: all
 	chmod 644 $(DESTDIR)$(PREFIX)/share/man/man1/proxy.1
 
 clean:
-	rm -f proxy main.o libproxy.a $(OBJS) tests/unit_api tests/unit_config tests/unit_http tests/unit_ntlm tests/unit_pac tests/unit_util tests/pac_run
+	rm -f proxy main.o libproxy.a $(OBJS) tls_config.h tls.lib tests/unit_api tests/unit_config tests/unit_http tests/unit_ntlm tests/unit_pac tests/unit_util tests/pac_run
 	rm -rf fuzz-out
 
-.PHONY: all unit test fuzz fuzz-run bench install clean
+.PHONY: FORCE all unit test fuzz fuzz-run bench install clean

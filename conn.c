@@ -84,8 +84,9 @@ conn_log(struct conn *c)
 
 /*
  * Every byte and every close of a connection goes through these. They
- * are written for a plain socket; a TLS engine (tls.c) will sit behind
- * the same calls, so nothing above them knows which it talks to.
+ * are written for a plain socket; with a TLS engine on the endpoint
+ * (ep->tls) each hands over to tls.c, so nothing above them knows which
+ * it talks to.
  */
 
 void
@@ -105,6 +106,8 @@ ep_read(struct endpoint *ep, short revents)
 
 	if (room == 0 || ep->eof)
 		return 0;
+	if (ep->tls != NULL)
+		return tls_read(ep);
 	n = read(ep->fd, p, room);
 	if (n > 0) {
 		buf_wack(&ep->in, (size_t)n);
@@ -134,6 +137,8 @@ ep_write(struct endpoint *ep, struct buf *b, size_t n)
 		n = len;
 	if (n == 0)
 		return 0;
+	if (ep->tls != NULL)
+		return tls_write(ep, b, n);
 	w = write(ep->fd, p, n);
 	if (w > 0) {
 		buf_rack(b, (size_t)w);
@@ -150,13 +155,17 @@ ep_shutdown(struct endpoint *ep)
 {
 	if (ep->shut || ep->fd == -1)
 		return;
-	(void)shutdown(ep->fd, SHUT_WR);
+	if (ep->tls != NULL)
+		tls_shutdown(ep);	/* close_notify; the socket stays */
+	else
+		(void)shutdown(ep->fd, SHUT_WR);
 	ep->shut = 1;
 }
 
 void
 ep_close(struct endpoint *ep)
 {
+	tls_close(ep);
 	fd_close(&ep->fd);
 	ep->eof = ep->shut = 0;
 }
@@ -164,15 +173,24 @@ ep_close(struct endpoint *ep)
 short
 ep_events(const struct endpoint *ep, short want)
 {
-	(void)ep;	/* a plain socket needs nothing of its own */
-	return want;
+	if (ep->tls != NULL)
+		return tls_events(ep, want);
+	return want;	/* a plain socket needs nothing of its own */
 }
 
 size_t
 ep_fill(struct endpoint *ep)
 {
-	(void)ep;	/* a plain socket holds nothing back */
-	return 0;
+	if (ep->tls != NULL && ep->fd != -1)
+		return tls_fill(ep);
+	return 0;	/* a plain socket holds nothing back */
+}
+
+/* 1 while a TLS endpoint's handshake is not done. */
+static int
+ep_handshaking(const struct endpoint *ep)
+{
+	return ep->tls != NULL && tls_handshaking(ep->tls);
 }
 
 int
@@ -723,6 +741,18 @@ conn_close(struct conn *c, int status, const char *reason)
 		c->ops->run(c);	/* logged once the answer is out */
 		return;
 	}
+	if (c->client.tls != NULL && c->client.fd != -1 &&
+	    c->state != CS_CLOSING && tls_pending(c->client.tls)) {
+		/* the answer's last record still waits for the socket,
+		 * where a plain write would be in the kernel already: it
+		 * goes out first, with close_notify after it */
+		conn_log(c);
+		c->state = CS_CLOSING;
+		c->resp.fwd = 0;
+		ep_shutdown(&c->client);
+		c->deadline = c->w->now + c->w->cfg->socktimeout * 1000;
+		return;
+	}
 	conn_log(c);
 	ep_close(&c->client);
 	c->dead = 1;
@@ -783,7 +813,7 @@ conn_close_idle(struct worker *w)
  * our response.
  */
 static void
-refuse(int fd, int status, const char *why)
+refuse(int fd, int tls, int status, const char *why)
 {
 	char msg[1024], sink[4096];
 	struct endpoint ep;
@@ -792,6 +822,12 @@ refuse(int fd, int status, const char *why)
 
 	ep_init(&ep);
 	ep.fd = fd;
+	if (tls) {
+		/* no handshake for a client we will not serve: it sees the
+		 * connection close, and the log says why */
+		ep_close(&ep);
+		return;
+	}
 	if ((n = http_build_error(status, why, NULL, msg, sizeof(msg))) > 0) {
 		buf_over(&out, msg, sizeof(msg), n);
 		(void)ep_write(&ep, &out, n);	/* a courtesy */
@@ -804,11 +840,11 @@ refuse(int fd, int status, const char *why)
 }
 
 static void
-refuse_busy(int fd, const char *peer, long nopen)
+refuse_busy(int fd, int tls, const char *peer, long nopen)
 {
 	log_warnx("%s: refused: 503, %ld connections open (--max-clients)",
 	    peer, nopen);
-	refuse(fd, 503, "too many connections");
+	refuse(fd, tls, 503, "too many connections");
 }
 
 /* --hostonly: this host's own addresses, read again every 30 s. */
@@ -865,10 +901,10 @@ client_allowed(struct worker *w, const struct sockaddr *sa)
 }
 
 static void
-refuse_forbidden(int fd, const char *peer)
+refuse_forbidden(int fd, int tls, const char *peer)
 {
 	log_warnx("%s: refused by --allow/--deny/--hostonly (403)", peer);
-	refuse(fd, 403, "this address may not use the proxy");
+	refuse(fd, tls, 403, "this address may not use the proxy");
 }
 
 static int
@@ -943,15 +979,23 @@ conn_accept(struct worker *w, const struct listener *l)
 		return -1;
 	addr_format((struct sockaddr *)&ss, peer, sizeof(peer));
 	if (!client_allowed(w, (struct sockaddr *)&ss)) {
-		refuse_forbidden(fd, peer);
+		refuse_forbidden(fd, l->tls, peer);
 		return 0;
 	}
 	if ((nopen = clients_open(w)) >= cfg->max_clients) {
-		refuse_busy(fd, peer, nopen);
+		refuse_busy(fd, l->tls, peer, nopen);
 		return 0;
 	}
 	if ((c = conn_new(w, fd)) == NULL) {
 		log_warnx("out of memory; refusing a client");
+		fd_close(&fd);
+		return 0;
+	}
+	if (l->tls && (c->client.tls = tls_server_new(cfg->tls)) == NULL) {
+		log_warnx("%s: out of memory (or entropy) for a TLS engine; "
+		    "refusing the client", peer);
+		buf_free(&c->client.in);
+		free(c);
 		fd_close(&fd);
 		return 0;
 	}
@@ -967,6 +1011,9 @@ conn_accept(struct worker *w, const struct listener *l)
 	strlcpy_p(c->peer, peer, sizeof(c->peer));
 	c->state = CS_HEAD;
 	c->deadline = w->now + cfg->idle * 1000;
+	/* a handshake gets --socktimeout, however long --idle is */
+	if (c->client.tls != NULL && cfg->socktimeout < cfg->idle)
+		c->deadline = w->now + cfg->socktimeout * 1000;
 	c->next = w->conns;
 	if (w->conns != NULL)
 		w->conns->prev = c;
@@ -1097,7 +1144,8 @@ read_client(struct conn *c, short revents)
 		buf_reset(&c->client.in);
 	}
 	if ((n = ep_read(&c->client, revents)) < 0) {
-		conn_close(c, 0, "client read error");
+		conn_close(c, 0, c->client.tls != NULL ?
+		    tls_why(c->client.tls) : "client read error");
 		return -1;
 	}
 	return n > 0 || c->client.eof;
@@ -1125,9 +1173,10 @@ conn_fill(struct conn *c)
 	for (i = 0; i < 8 && !c->dead; i++) {
 		size_t n = 0;
 
-		if (has_room(&c->client))
+		/* also when full: a TLS endpoint sends held-back records */
+		if (c->client.in.data != NULL)
 			n += ep_fill(&c->client);
-		if (c->server.fd != -1 && has_room(&c->server))
+		if (c->server.fd != -1 && c->server.in.data != NULL)
 			n += ep_fill(&c->server);
 		if (n == 0)
 			break;
@@ -1140,6 +1189,7 @@ conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
 {
 	short ce = 0, se = 0;
 	int active = 0, server_polled = 0;
+	int hs = ep_handshaking(&c->client);
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -1173,7 +1223,9 @@ conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
 			return;
 		active |= r;
 	}
-	if (active || (ce & POLLOUT) || (se & POLLOUT)) {
+	if (hs) {
+		/* no bytes of the handshake extend its --socktimeout */
+	} else if (active || (ce & POLLOUT) || (se & POLLOUT)) {
 		if (c->state == CS_HEAD)
 			c->deadline = c->w->now + c->w->cfg->idle * 1000;
 		else if (c->state == CS_EXCHANGE || c->state == CS_TUNNEL)
@@ -1182,6 +1234,9 @@ conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
 	}
 	c->ops->run(c);
 	conn_fill(c);
+	if (hs && !c->dead && c->state == CS_HEAD &&
+	    !ep_handshaking(&c->client))
+		c->deadline = c->w->now + c->w->cfg->idle * 1000;
 }
 
 int64_t
@@ -1202,5 +1257,9 @@ conn_timeout(struct conn *c)
 		connect_tick(c);
 	if (c->dead || c->deadline < 0 || c->deadline > c->w->now)
 		return;
+	if (c->state == CS_HEAD && ep_handshaking(&c->client)) {
+		conn_close(c, 0, "the TLS handshake did not finish in time");
+		return;
+	}
 	c->ops->timeout(c);
 }

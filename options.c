@@ -145,6 +145,16 @@ static const struct option options[] = {
 	    "none", "serve this PAC file (or script text) to browsers" },
 	{ "pac-file-url-path", NULL, OPT_STR, OFF(pac_file_url_path), 0, 0,
 	    "PATH", "/", "where the PAC file is served (also /wpad.dat)" },
+	{ "cert-file", NULL, OPT_STR, OFF(cert_file), 0, 0, "F", "none",
+	    "certificate chain (PEM, or one DER certificate) that clients "
+	    "see; with --key-file every proxy port speaks TLS, unless "
+	    "--tls-listen names the TLS ones" },
+	{ "key-file", NULL, OPT_STR, OFF(key_file), 0, 0, "F", "none",
+	    "private key of --cert-file (RSA or EC; PEM or DER, PKCS#1, SEC1 "
+	    "or PKCS#8 unencrypted)" },
+	{ "tls-listen", NULL, OPT_LIST, OFF(tls_listen), 0, 0, "ADDR:PORT",
+	    "none", "a TLS proxy port beside the plain ones (repeatable; "
+	    "needs --cert-file and --key-file)" },
 	{ "log-level", NULL, OPT_LEVEL, OFF(log_level), 0, 0,
 	    "debug|info|warning|error", "info", "least severe level logged" },
 	{ "debug", NULL, OPT_DEBUG, 0, 0, 0, NULL, "off",
@@ -246,7 +256,7 @@ version(void)
 #ifdef __linux__
 	printf(" linux");
 #endif
-	printf(" ipv6 poll\n");
+	printf(" ipv6 poll%s\n", tls_available() ? " tls" : "");
 }
 
 static const struct option *
@@ -372,6 +382,7 @@ options_free(struct config *cfg)
 	netlist_free(&cfg->deny);
 	netlist_free(&cfg->acl);
 	netlist_free(&cfg->noproxy);
+	tls_server_free(cfg->tls);
 	/* the credentials, the Basic header, the parents' logins */
 	ntlm_wipe(cfg, sizeof(*cfg));
 	free(cfg);
@@ -738,6 +749,46 @@ serving_finish(struct loader *ld)
 		    "a script with FindProxyForURL", v);
 	cfg->pac_served = (char *)v;
 	cfg->pac_served_len = strlen(v);
+	return 0;
+}
+
+/* --cert-file, --key-file, --tls-listen: the chain and key are loaded
+ * here, in the master, once per configuration. */
+static int
+tls_finish(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	const char *flag = cfg->cert_file != NULL ? "--cert-file" :
+	    cfg->key_file != NULL ? "--key-file" : "--tls-listen";
+	char why[PATH_MAX + 256], host[HOST_MAX];
+	uint16_t port;
+	size_t i;
+	int bad_key;
+
+	if (cfg->cert_file == NULL && cfg->key_file == NULL &&
+	    cfg->tls_listen.n == 0)
+		return 0;
+	if (!tls_available())
+		return load_error(ld, "%s: built without TLS (rebuild with "
+		    "BearSSL: Debian's libbearssl-dev)", str_from(cfg,
+		    flag[2] == 'c' ? OFF(cert_file) : OFF(key_file), flag));
+	if (cfg->cert_file == NULL || cfg->key_file == NULL)
+		return load_error(ld, "%s: TLS needs both --cert-file and "
+		    "--key-file", flag);
+	for (i = 0; i < cfg->tls_listen.n; i++) {
+		const char *a = cfg->tls_listen.v[i];
+
+		if (parse_hostport(a, strlen(a), host, sizeof(host), &port,
+		    0) == -1 || port == 0)
+			return load_error(ld, "%s: '%s' is not ADDR:PORT",
+			    item_from(&cfg->tls_listen, i, "--tls-listen"), a);
+	}
+	if ((cfg->tls = tls_server_load(cfg->cert_file, cfg->key_file, why,
+	    sizeof(why), &bad_key)) == NULL)
+		return load_error(ld, "%s: %s", bad_key ? str_from(cfg,
+		    OFF(key_file), "--key-file") : str_from(cfg,
+		    OFF(cert_file), "--cert-file"), why);
+	cfg->tls_all = cfg->tls_listen.n == 0;
 	return 0;
 }
 
@@ -1241,7 +1292,8 @@ config_finish(struct loader *ld)
 			    item_from(&cfg->add_headers, i, "--add-header"), h);
 	}
 	if (access_finish(ld) == -1 || serving_finish(ld) == -1 ||
-	    parents_finish(ld) == -1 || credentials_finish(ld) == -1)
+	    parents_finish(ld) == -1 || credentials_finish(ld) == -1 ||
+	    tls_finish(ld) == -1)
 		return -1;
 	cfg->nworkers = cfg->workers;
 	if (cfg->nworkers == 0) {

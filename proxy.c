@@ -102,7 +102,7 @@ struct bindset {
  * address, -1 when binding fails, with why in b->err. */
 static int
 bind_one(const struct config *cfg, const char *a, const char *from,
-    int tunnel, struct bindset *b)
+    int tunnel, int tls, struct bindset *b)
 {
 	struct listener *ls = b->ls;
 	struct addrinfo hints, *res, *ai;
@@ -131,6 +131,7 @@ bind_one(const struct config *cfg, const char *a, const char *from,
 		if (listener_take(&ls[b->n], ai, b->old, b->nold) == 0 ||
 		    listener_open(&ls[b->n], ai, cfg->backlog) == 0) {
 			ls[b->n].tunnel = tunnel;
+			ls[b->n].tls = tls;
 			ls[b->n].ops = tunnel >= 0 ? &conn_tunnel_ops :
 			    &conn_http_ops;
 			b->n++;
@@ -162,9 +163,13 @@ listeners_open(const struct config *cfg, struct listener *ls,
 
 	for (i = 0; i < cfg->bind.n && rc == 0; i++)
 		rc = bind_one(cfg, cfg->bind.v[i], cfg->bind.from[i] != NULL ?
-		    cfg->bind.from[i] : "--hostname", -1, &b);
+		    cfg->bind.from[i] : "--hostname", -1, cfg->tls_all, &b);
+	for (i = 0; i < cfg->tls_listen.n && rc == 0; i++)
+		rc = bind_one(cfg, cfg->tls_listen.v[i],
+		    cfg->tls_listen.from[i] != NULL ? cfg->tls_listen.from[i] :
+		    "--tls-listen", -1, 1, &b);
 	for (i = 0; i < cfg->ntunnels && rc == 0; i++)
-		rc = bind_one(cfg, cfg->tunnels[i].bind, "--tunnel", (int)i,
+		rc = bind_one(cfg, cfg->tunnels[i].bind, "--tunnel", (int)i, 0,
 		    &b);
 	if (rc == 0)
 		return (ssize_t)b.n;
@@ -612,7 +617,8 @@ master_reload(struct master *m)
 	m->cfg = cfg;
 	log_set_level(cfg->log_level);
 	for (i = 0; i < m->nls; i++)
-		log_info("listening on %s", m->ls[i].name);
+		log_info("listening on %s%s", m->ls[i].name,
+		    m->ls[i].tls ? " (TLS)" : "");
 	log_info("configuration reloaded: %ld worker%s", cfg->nworkers,
 	    cfg->nworkers == 1 ? "" : "s");
 }
@@ -636,7 +642,8 @@ master_run(const struct config *cfg, struct listener *ls, size_t nls,
 	if (workers_add(&m, (size_t)cfg->nworkers) == -1)
 		fatal("calloc");
 	for (i = 0; i < nls; i++)
-		log_info("listening on %s", ls[i].name);
+		log_info("listening on %s%s", ls[i].name,
+		    ls[i].tls ? " (TLS)" : "");
 	log_info("proxy %s started with %ld worker%s", PROXY_VERSION,
 	    cfg->nworkers, cfg->nworkers == 1 ? "" : "s");
 	pfd.fd = m.rfd;

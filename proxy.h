@@ -923,6 +923,8 @@ struct tunnel {
 	uint16_t	 port;
 };
 
+struct tls_server;	/* tls.c */
+
 /* Everything the command line and config file set; read-only once the
  * workers run. */
 struct config {
@@ -976,6 +978,10 @@ struct config {
 	/* serving */
 	const char	*pac_file;	/* --pac-file: a file, or the script */
 	const char	*pac_file_url_path;
+	/* TLS to the proxy */
+	const char	*cert_file;	/* --cert-file: chain, PEM or DER */
+	const char	*key_file;	/* --key-file */
+	struct strlist	 tls_listen;	/* --tls-listen ADDR:PORT */
 	/* PAC routing */
 	const char	*pac;		/* file, http:// URL, or auto */
 	long		 proxyreload;
@@ -1018,6 +1024,10 @@ struct config {
 	uint16_t	 ports[MAX_LIST_ITEMS];	/* --connect-ports */
 	size_t		 nports;
 	char		 via[128];	/* "1.1 hostname (proxy/x.y)" */
+	struct tls_server *tls;		/* --cert-file and --key-file,
+					   loaded; NULL: no TLS listener */
+	int		 tls_all;	/* every proxy listener speaks TLS
+					   (no --tls-listen) */
 };
 
 /*
@@ -1058,6 +1068,7 @@ struct listener {
 	struct addr	 addr;
 	char		 name[80];	/* "127.0.0.1:3128" */
 	int		 tunnel;	/* index in cfg->tunnels, or -1 */
+	int		 tls;		/* its clients speak TLS to us */
 	const struct conn_ops *ops;	/* what its connections are */
 };
 
@@ -1524,8 +1535,10 @@ void	 ep_close(struct endpoint *);
  * half-sent record asks for POLLOUT with no data of the caller's). */
 short	 ep_events(const struct endpoint *, short want);
 /* Moves bytes the endpoint already holds (decrypted, not yet handed
- * over) into ep->in, so they are not stranded until the peer speaks
- * again; how many. A plain socket holds none. */
+ * over) into ep->in as room allows, so they are not stranded until the
+ * peer speaks again, and sends what it holds back for the socket (TLS
+ * records); nonzero when it moved bytes or found the end (ep->eof). A
+ * plain socket holds none. */
 size_t	 ep_fill(struct endpoint *);
 /* An idle endpoint whose peer has neither closed nor sent: reusable. */
 int	 ep_idle_alive(const struct endpoint *);
@@ -1630,6 +1643,58 @@ size_t	 upstream_socks_greeting(const struct conn *, unsigned char *out);
 long	 upstream_socks_reply(struct conn *, const unsigned char *in,
 	    size_t len, unsigned char *out, size_t *outlen, char *why,
 	    size_t whysz);
+
+/* ----------------------------------------------------------------- tls.c */
+
+/*
+ * The only file that knows BearSSL. Built without it (tls_available()
+ * is 0), every function here is a stub: loading fails with "built
+ * without TLS" and no engine is ever made.
+ */
+/* A certificate chain and its private key, loaded once in the master
+ * and read-only after: every TLS listener's engines use it. */
+struct tls_server;
+/* 1 when built with BearSSL. */
+int	 tls_available(void);
+/*
+ * Loads cert_file (a chain: PEM with one or more CERTIFICATE blocks, or
+ * one DER certificate) and key_file (RSA or EC; PEM or DER; PKCS#1, SEC1
+ * or unencrypted PKCS#8) and checks that the key is the first
+ * certificate's. NULL on failure, with why ("FILE: reason") in
+ * why[whysz] and *bad_key 1 when the key file is to blame, 0 when the
+ * certificate file is.
+ */
+struct tls_server *tls_server_load(const char *cert_file,
+	    const char *key_file, char *why, size_t whysz, int *bad_key);
+void	 tls_server_free(struct tls_server *);
+/* A server engine for one client, TLS 1.2 with ECDHE and AES-GCM or
+ * ChaCha20-Poly1305; NULL when memory runs out (or no entropy). About
+ * 37 KiB, freed by tls_close(). */
+struct tls *tls_server_new(const struct tls_server *);
+/*
+ * The endpoint operations for an endpoint with an engine (ep->tls); conn.c's
+ * ep_* call them and have the same contracts (proxy.h, conn.c). Records
+ * go between the engine and ep->fd inside them; plaintext goes to and
+ * from ep->in and the caller's buffer. At most one record of output is
+ * held back: ep_write takes plaintext only while the last record is out.
+ */
+ssize_t	 tls_read(struct endpoint *);
+ssize_t	 tls_write(struct endpoint *, struct buf *b, size_t n);
+/* Sends close_notify (and as much as the socket takes now). */
+void	 tls_shutdown(struct endpoint *);
+/* Sends close_notify if not sent, as far as the socket takes it without
+ * waiting, and frees the engine (ep->tls = NULL); the fd stays open. */
+void	 tls_close(struct endpoint *);
+short	 tls_events(const struct endpoint *, short want);
+/* Sends held-back records, then moves held-back plaintext into ep->in as
+ * room allows; nonzero when it moved bytes or found the end (ep->eof). */
+size_t	 tls_fill(struct endpoint *);
+/* 1 while records wait for the socket (the answer is not all out). */
+int	 tls_pending(const struct tls *);
+/* 1 until the handshake is done (and not failed). */
+int	 tls_handshaking(const struct tls *);
+/* Why the engine failed, for the log ("TLS: bad record MAC", ...). */
+const char *tls_why(const struct tls *);
 
 /* ----------------------------------------------------------- conn_http.c */
 

@@ -1,0 +1,390 @@
+# TLS to the proxy itself (--cert-file, --key-file, --tls-listen);
+# sourced by tests.sh. Every case skips when ./proxy is built without
+# TLS, except tls_without, which checks what such a build says.
+
+CASES="${CASES:-} tls_get tls_keepalive tls_connect tls_post tls_ec
+tls_listen_both tls_bad_key tls_bad_files tls_plain_client tls_stall
+tls_without"
+
+# tls_built: ./proxy has TLS (its --version lists the feature)
+tls_built() {
+	"$PROXY_BIN" --version 2>/dev/null | grep -q '^features:.* tls'
+}
+
+# tls_certs: a throwaway RSA and EC P-256 key with self-signed
+# certificates for 127.0.0.1, made once: $T/tls_rsa.{pem,key},
+# $T/tls_ec.{pem,key}. Returns 1 with TLS_SKIP set when it cannot.
+tls_certs() {
+	[ -f "$T/tls_ec.pem" ] && return 0
+	if ! have openssl; then
+		TLS_SKIP="openssl is not installed"
+		return 1
+	fi
+	if ! openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
+	    -addext subjectAltName=IP:127.0.0.1 -days 2 \
+	    -keyout "$T/tls_rsa.key" -out "$T/tls_rsa.pem" \
+	    >"$T/tls_openssl.log" 2>&1 ||
+	    ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -nodes -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+	    -days 2 -keyout "$T/tls_ec.key" -out "$T/tls_ec.pem" \
+	    >>"$T/tls_openssl.log" 2>&1; then
+		TLS_SKIP="cannot make a certificate: $(tail -n 1 "$T/tls_openssl.log")"
+		rm -f "$T/tls_ec.pem"
+		return 1
+	fi
+	return 0
+}
+
+# tls_ready CASE: skips CASE (returns 1) when TLS cannot be tested here
+tls_ready() {
+	if ! tls_built; then
+		skip "$1" "./proxy is built without TLS"
+		return 1
+	fi
+	if ! tls_certs; then
+		skip "$1" "$TLS_SKIP"
+		return 1
+	fi
+	return 0
+}
+
+# tls_proxy NAME KIND [flags]: a proxy whose every port speaks TLS with
+# the KIND (rsa or ec) certificate; PROXY_URL becomes https://, and
+# TLS_CA the certificate for curl's --proxy-cacert
+tls_proxy() {
+	_tn=$1
+	_tk=$2
+	shift 2
+	TLS_CA=$T/tls_$_tk.pem
+	start_proxy "$_tn" --cert-file "$TLS_CA" --key-file "$T/tls_$_tk.key" \
+	    "$@" || return 1
+	PROXY_URL=https://127.0.0.1:$P
+	return 0
+}
+
+# tls_fetch URL [curl args]: fetch through the TLS proxy
+tls_fetch() {
+	fetch "$@" --proxy-cacert "$TLS_CA"
+}
+
+t_tls_get() {
+	tls_ready tls_get || return
+	if ! tls_proxy tlsget rsa; then
+		fail tls_get "$START_ERR"
+		return
+	fi
+	for n in 0 1 16383 16384 16385 65537 1048576 3000001; do
+		tls_fetch "$OURL/size/$n"
+		if [ "$CODE" != 200 ] || ! body_is_pattern "$n"; then
+			fail tls_get "/size/$n over TLS: status $CODE, $(wc -c <"$T/body") bytes (want $n), curl rc $CURL_RC $(head -c 200 "$T/curl.err")"
+			return
+		fi
+	done
+	# chunked, and a body read to the server's close (HTTP/1.0): the
+	# last record must leave before the proxy closes
+	for q in chunked/2000000 close/2000000; do
+		tls_fetch "$OURL/$q" --http1.0
+		if [ "$CODE" != 200 ] || ! body_is_pattern 2000000; then
+			fail tls_get "/$q over TLS, HTTP/1.0: status $CODE, $(wc -c <"$T/body") bytes, curl rc $CURL_RC $(head -c 200 "$T/curl.err")"
+			return
+		fi
+	done
+	pass tls_get
+}
+
+t_tls_keepalive() {
+	tls_ready tls_keepalive || return
+	if ! tls_proxy tlska rsa; then
+		fail tls_keepalive "$START_ERR"
+		return
+	fi
+	before=$(grep -c ': accepted' "$LOG")	# start_proxy's port probe
+	out=$(pcurl --proxy-cacert "$TLS_CA" -o /dev/null -o /dev/null \
+	    -w '%{http_code} %{num_connects}\n' "$OURL/size/100000" \
+	    "$OURL/size/200000" 2>"$T/curl.err")
+	accepted=$(($(grep -c ': accepted' "$LOG") - before))
+	if [ "$(echo "$out" | tr '\n' ' ')" != "200 1 200 0 " ]; then
+		fail tls_keepalive "two URLs in one curl: '$(echo "$out" | tr '\n' ' ')', want '200 1 200 0': $(head -c 200 "$T/curl.err")"
+	elif [ "$accepted" != 1 ]; then
+		fail tls_keepalive "the proxy accepted $accepted connections, want 1"
+	else
+		pass tls_keepalive
+	fi
+}
+
+# CONNECT inside TLS: curl -p opens a tunnel through the https:// proxy
+t_tls_connect() {
+	tls_ready tls_connect || return
+	if ! tls_proxy tlscon rsa; then
+		fail tls_connect "$START_ERR"
+		return
+	fi
+	tls_fetch "$OURL/size/1500000" -p
+	if [ "$CODE" != 200 ] || ! body_is_pattern 1500000; then
+		fail tls_connect "curl -p through TLS: status $CODE, $(wc -c <"$T/body") bytes, curl rc $CURL_RC $(head -c 200 "$T/curl.err")"
+	elif ! grep -q 'access .* CONNECT 127.0.0.1:' "$LOG"; then
+		fail tls_connect "no CONNECT in the access log"
+	else
+		pass tls_connect
+	fi
+}
+
+t_tls_post() {
+	tls_ready tls_post || return
+	if ! tls_proxy tlspost ec; then
+		fail tls_post "$START_ERR"
+		return
+	fi
+	head -c 2500000 /dev/urandom >"$T/post.bin"
+	want="2500000 $(sha_file "$T/post.bin")"
+	got=$(pcurl --proxy-cacert "$TLS_CA" --data-binary "@$T/post.bin" \
+	    -H 'Expect:' "$OURL/sink" 2>"$T/curl.err")
+	got2=$(pcurl --proxy-cacert "$TLS_CA" -H 'Transfer-Encoding: chunked' \
+	    -H 'Expect:' --data-binary "@$T/post.bin" "$OURL/sink" \
+	    2>>"$T/curl.err")
+	if [ "$got" != "$want" ]; then
+		fail tls_post "POST over TLS: origin got '$got', want '$want': $(head -c 200 "$T/curl.err")"
+	elif [ "$got2" != "$want" ]; then
+		fail tls_post "chunked POST over TLS: origin got '$got2', want '$want'"
+	else
+		pass tls_post
+	fi
+}
+
+# an EC P-256 key: ECDHE-ECDSA suites; both AEADs; TLS 1.2 only
+t_tls_ec() {
+	tls_ready tls_ec || return
+	if ! tls_proxy tlsec ec; then
+		fail tls_ec "$START_ERR"
+		return
+	fi
+	for ciph in ECDHE-ECDSA-AES128-GCM-SHA256 ECDHE-ECDSA-CHACHA20-POLY1305; do
+		tls_fetch "$OURL/size/300000" --proxy-ciphers "$ciph"
+		if [ "$CODE" != 200 ] || ! body_is_pattern 300000; then
+			fail tls_ec "EC key, $ciph: status $CODE, curl rc $CURL_RC $(head -c 200 "$T/curl.err")"
+			return
+		fi
+	done
+	# a CBC suite is not offered
+	tls_fetch "$OURL/size/10" --proxy-ciphers ECDHE-ECDSA-AES128-SHA
+	cbc=$CODE
+	# nor TLS 1.3, which BearSSL does not have: 1.2 is all there is
+	openssl s_client -connect "127.0.0.1:$P" -tls1_3 </dev/null \
+	    >"$T/tls13.out" 2>&1
+	tls13=$?
+	if [ "$cbc" = 200 ]; then
+		fail tls_ec "a CBC suite was accepted"
+	elif [ $tls13 = 0 ]; then
+		fail tls_ec "openssl s_client -tls1_3 connected"
+	else
+		pass tls_ec
+	fi
+}
+
+# --tls-listen: a TLS port beside the plain one
+t_tls_listen_both() {
+	tls_ready tls_listen_both || return
+	tp=$(freeport)
+	if ! start_proxy tlsboth --cert-file "$T/tls_rsa.pem" --key-file \
+	    "$T/tls_rsa.key" --tls-listen "127.0.0.1:$tp"; then
+		fail tls_listen_both "$START_ERR"
+		return
+	fi
+	fetch "$OURL/size/5000"
+	plain=$CODE
+	if ! waitport 127.0.0.1 "$tp" 10; then
+		fail tls_listen_both "nothing listens on --tls-listen 127.0.0.1:$tp"
+		return
+	fi
+	PROXY_URL=https://127.0.0.1:$tp
+	TLS_CA=$T/tls_rsa.pem
+	tls_fetch "$OURL/size/5000"
+	if [ "$plain" != 200 ]; then
+		fail tls_listen_both "plain port: status $plain"
+	elif [ "$CODE" != 200 ] || ! body_is_pattern 5000; then
+		fail tls_listen_both "TLS port: status $CODE, curl rc $CURL_RC $(head -c 200 "$T/curl.err")"
+	elif ! grep -q "listening on 127.0.0.1:$tp (TLS)" "$LOG"; then
+		fail tls_listen_both "the log does not say the TLS port"
+	else
+		pass tls_listen_both
+	fi
+}
+
+# tls_refused CASE WHAT WANT FLAGS: the proxy exits 2 at once, saying WANT
+tls_refused() {
+	_tc=$1
+	_tw=$2
+	_twant=$3
+	shift 3
+	"$PROXY_BIN" --port "$(freeport)" "$@" >"$T/tls_ref.out" \
+	    2>"$T/tls_ref.err" </dev/null &
+	_tp=$!
+	track $_tp
+	if ! wait_pid "$_tp" 10; then
+		kill -KILL "$_tp" 2>/dev/null
+		fail "$_tc" "$_tw: the proxy did not exit"
+		return 1
+	fi
+	if [ "$WAIT_RC" != 2 ]; then
+		fail "$_tc" "$_tw: exit status $WAIT_RC, want 2: $(head -c 200 "$T/tls_ref.err")"
+		return 1
+	fi
+	if ! grep -q -- "$_twant" "$T/tls_ref.err"; then
+		fail "$_tc" "$_tw: stderr '$(head -c 200 "$T/tls_ref.err")' does not say '$_twant'"
+		return 1
+	fi
+	return 0
+}
+
+t_tls_bad_key() {
+	tls_ready tls_bad_key || return
+	if [ ! -f "$T/tls_other.key" ] && ! openssl genrsa -out \
+	    "$T/tls_other.key" 2048 >"$T/tls_openssl.log" 2>&1; then
+		skip tls_bad_key "cannot make a key: $(tail -n 1 "$T/tls_openssl.log")"
+		return
+	fi
+	tls_refused tls_bad_key "another RSA key" \
+	    "^proxy: --key-file: .*does not match" \
+	    --cert-file "$T/tls_rsa.pem" --key-file "$T/tls_other.key" || return
+	tls_refused tls_bad_key "an EC key for an RSA certificate" \
+	    "^proxy: --key-file: .*does not match" \
+	    --cert-file "$T/tls_rsa.pem" --key-file "$T/tls_ec.key" || return
+	pass tls_bad_key
+}
+
+t_tls_bad_files() {
+	tls_ready tls_bad_files || return
+	head -c 3000 /dev/urandom >"$T/tls_garbage"
+	printf -- '-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n' >"$T/tls_badpem"
+	tls_refused tls_bad_files "a garbage certificate file" \
+	    "^proxy: --cert-file: .*malformed" \
+	    --cert-file "$T/tls_garbage" --key-file "$T/tls_rsa.key" || return
+	tls_refused tls_bad_files "a broken PEM certificate" \
+	    "^proxy: --cert-file: .*malformed" \
+	    --cert-file "$T/tls_badpem" --key-file "$T/tls_rsa.key" || return
+	tls_refused tls_bad_files "a key as the certificate" \
+	    "^proxy: --cert-file: .*no certificate" \
+	    --cert-file "$T/tls_rsa.key" --key-file "$T/tls_rsa.key" || return
+	tls_refused tls_bad_files "a garbage key file" \
+	    "^proxy: --key-file: .*not a private key" \
+	    --cert-file "$T/tls_rsa.pem" --key-file "$T/tls_garbage" || return
+	tls_refused tls_bad_files "a certificate as the key" \
+	    "^proxy: --key-file: .*no private key" \
+	    --cert-file "$T/tls_rsa.pem" --key-file "$T/tls_rsa.pem" || return
+	tls_refused tls_bad_files "a missing file" \
+	    "^proxy: --cert-file: .*No such file" \
+	    --cert-file "$T/tls_nothere" --key-file "$T/tls_rsa.key" || return
+	tls_refused tls_bad_files "--cert-file alone" \
+	    "^proxy: --cert-file: .*needs both" \
+	    --cert-file "$T/tls_rsa.pem" || return
+	# DER and PKCS#1 forms load
+	if openssl x509 -in "$T/tls_rsa.pem" -outform DER -out "$T/tls_rsa.der" \
+	    2>/dev/null && openssl rsa -in "$T/tls_rsa.key" -traditional \
+	    -outform DER -out "$T/tls_rsa1.der" 2>/dev/null; then
+		if ! start_proxy tlsder2 --cert-file "$T/tls_rsa.der" \
+		    --key-file "$T/tls_rsa1.der"; then
+			fail tls_bad_files "DER certificate and PKCS#1 DER key: $START_ERR"
+			return
+		fi
+		PROXY_URL=https://127.0.0.1:$P
+		TLS_CA=$T/tls_rsa.pem
+		tls_fetch "$OURL/size/1000"
+		if [ "$CODE" != 200 ]; then
+			fail tls_bad_files "DER files: status $CODE, curl rc $CURL_RC $(head -c 200 "$T/curl.err")"
+			return
+		fi
+	fi
+	pass tls_bad_files
+}
+
+# plain HTTP sent to a TLS port: that connection closes, others go on
+t_tls_plain_client() {
+	tls_ready tls_plain_client || return
+	if ! tls_proxy tlsplain rsa --num-workers 1; then
+		fail tls_plain_client "$START_ERR"
+		return
+	fi
+	"$PY" - 127.0.0.1 "$P" "$OURL/size/10" >"$T/tls_plain.out" 2>&1 <<'EOF'
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % sys.argv[3]).encode())
+t0 = time.time()
+got = b""
+try:
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        got += b
+except ConnectionResetError:
+    pass
+except socket.timeout:
+    print("not closed in 10 s")
+    sys.exit(1)
+print("closed after %.1f s, %d bytes, http %s" % (time.time() - t0,
+      len(got), got.startswith(b"HTTP/")))
+EOF
+	rc=$?
+	tls_fetch "$OURL/size/70000"
+	if [ $rc != 0 ]; then
+		fail tls_plain_client "$(cat "$T/tls_plain.out")"
+	elif grep -q 'http True' "$T/tls_plain.out"; then
+		fail tls_plain_client "a plain HTTP answer came from the TLS port"
+	elif [ "$CODE" != 200 ] || ! body_is_pattern 70000; then
+		fail tls_plain_client "the next TLS client: status $CODE, curl rc $CURL_RC"
+	else
+		pass tls_plain_client
+	fi
+}
+
+# a client that opens a connection, sends half a ClientHello and stalls:
+# closed within --socktimeout (not --idle), others unaffected meanwhile
+t_tls_stall() {
+	tls_ready tls_stall || return
+	if ! tls_proxy tlsstall rsa --num-workers 1 --socktimeout 2 --idle 60; then
+		fail tls_stall "$START_ERR"
+		return
+	fi
+	"$PY" - 127.0.0.1 "$P" >"$T/tls_stall.out" 2>&1 <<'EOF' &
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20)
+s.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+t0 = time.time()
+try:
+    while s.recv(4096):
+        pass
+    print("closed after %.1f s" % (time.time() - t0))
+except socket.timeout:
+    print("not closed in 20 s")
+EOF
+	spid=$!
+	track $spid
+	tls_fetch "$OURL/size/100000"
+	during=$CODE
+	wait_pid "$spid" 25
+	secs=$(sed -n 's/^closed after \([0-9]*\)\..*/\1/p' "$T/tls_stall.out")
+	if [ "$during" != 200 ]; then
+		fail tls_stall "another client while one stalls: status $during"
+	elif [ -z "$secs" ]; then
+		fail tls_stall "$(cat "$T/tls_stall.out")"
+	elif [ "$secs" -gt 4 ]; then
+		fail tls_stall "closed after $secs s, want about 2 (--socktimeout)"
+	elif ! grep -q 'handshake did not finish in time' "$LOG"; then
+		fail tls_stall "the log does not say why"
+	else
+		pass tls_stall
+	fi
+}
+
+# a build without TLS refuses the flags
+t_tls_without() {
+	if tls_built; then
+		skip tls_without "./proxy is built with TLS"
+		return
+	fi
+	tls_refused tls_without "--cert-file" "built without TLS" \
+	    --cert-file /dev/null --key-file /dev/null || return
+	tls_refused tls_without "--tls-listen" "built without TLS" \
+	    --tls-listen 127.0.0.1:1 || return
+	pass tls_without
+}

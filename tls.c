@@ -1,0 +1,897 @@
+/*
+ * tls.c: TLS, the only file that includes <bearssl.h>. Loads the
+ * proxy's certificate chain and key (in the master, once), and puts a
+ * BearSSL server engine on a client endpoint, driven from the worker's
+ * poll loop through the engine's four buffers (sendrec, recvrec,
+ * sendapp, recvapp) and never through br_sslio, which blocks.
+ *
+ * One rule keeps memory and backpressure as they are for plain sockets:
+ * the engine holds at most one record each way. Plaintext is taken from
+ * the caller only while the engine can make a record of it (SENDAPP,
+ * which BearSSL never offers while a record still waits to go out), and
+ * records are read from the socket only while the engine asks for one
+ * (RECVREC, which it stops asking while decrypted bytes wait for room in
+ * ep->in).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proxy.h"
+#include "tls_config.h"
+
+#ifndef HAVE_BEARSSL
+
+int
+tls_available(void)
+{
+	return 0;
+}
+
+struct tls_server *
+tls_server_load(const char *cert_file, const char *key_file, char *why,
+    size_t whysz, int *bad_key)
+{
+	(void)cert_file; (void)key_file;
+	*bad_key = 0;
+	snprintf(why, whysz, "built without TLS");
+	return NULL;
+}
+
+void
+tls_server_free(struct tls_server *s)
+{
+	(void)s;
+}
+
+struct tls *
+tls_server_new(const struct tls_server *s)
+{
+	(void)s;
+	return NULL;
+}
+
+/* No engine is ever made, so none of these is reached. */
+ssize_t
+tls_read(struct endpoint *ep)
+{
+	(void)ep;
+	errno = EINVAL;
+	return -1;
+}
+
+ssize_t
+tls_write(struct endpoint *ep, struct buf *b, size_t n)
+{
+	(void)ep; (void)b; (void)n;
+	errno = EINVAL;
+	return -1;
+}
+
+void
+tls_shutdown(struct endpoint *ep)
+{
+	(void)ep;
+}
+
+void
+tls_close(struct endpoint *ep)
+{
+	ep->tls = NULL;
+}
+
+short
+tls_events(const struct endpoint *ep, short want)
+{
+	(void)ep;
+	return want;
+}
+
+size_t
+tls_fill(struct endpoint *ep)
+{
+	(void)ep;
+	return 0;
+}
+
+int
+tls_pending(const struct tls *t)
+{
+	(void)t;
+	return 0;
+}
+
+int
+tls_handshaking(const struct tls *t)
+{
+	(void)t;
+	return 0;
+}
+
+const char *
+tls_why(const struct tls *t)
+{
+	(void)t;
+	return "TLS: built without it";
+}
+
+#else /* HAVE_BEARSSL */
+
+#include <bearssl.h>
+
+#define FILE_MAX	(1 << 20)	/* the largest cert or key file */
+#define CHAIN_MAX	16		/* certificates in a chain */
+
+struct tls_server {
+	br_x509_certificate chain[CHAIN_MAX];
+	size_t		 chain_len;
+	int		 key_type;	/* BR_KEYTYPE_RSA or BR_KEYTYPE_EC */
+	br_rsa_private_key rsa;
+	br_ec_private_key ec;
+	unsigned char	*key_bytes;	/* what rsa or ec point into */
+};
+
+struct tls {
+	br_ssl_server_context sc;
+	int		 sock_eof;	/* the socket read 0 */
+	int		 sock_errno;	/* the socket failed: its errno */
+	int		 ready;		/* the handshake is done */
+	unsigned char	 iobuf[BR_SSL_BUFSIZE_BIDI];
+};
+
+/* TLS 1.2, forward secret, AEAD only: for an RSA and for an EC key */
+static const uint16_t suites_rsa[] = {
+	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+};
+static const uint16_t suites_ec[] = {
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+};
+
+int
+tls_available(void)
+{
+	return 1;
+}
+
+/* ------------------------------------------------------------ loading */
+
+/* One PEM object: its name and decoded bytes. */
+struct pem_obj {
+	char		 name[128];	/* as br_pem_decoder keeps it */
+	unsigned char	*data;
+	size_t		 len;
+};
+
+struct pem_list {
+	struct pem_obj	*v;
+	size_t		 n;
+	int		 oom;
+};
+
+static void
+pem_list_free(struct pem_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i].data != NULL)
+			memset(l->v[i].data, 0, l->v[i].len);
+		free(l->v[i].data);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* br_pem_decoder's sink: appends to the last object. */
+static void
+pem_append(void *ctx, const void *data, size_t len)
+{
+	struct pem_list *l = ctx;
+	struct pem_obj *o = &l->v[l->n - 1];
+	unsigned char *p;
+
+	if (l->oom)
+		return;
+	if ((p = realloc(o->data, o->len + len)) == NULL) {
+		l->oom = 1;
+		return;
+	}
+	memcpy(p + o->len, data, len);
+	o->data = p;
+	o->len += len;
+}
+
+/* Decodes every PEM object in buf; -1 when the PEM is malformed or
+ * memory runs out. */
+static int
+pem_decode(const unsigned char *buf, size_t len, struct pem_list *l)
+{
+	br_pem_decoder_context pc;
+	int inobj = 0, extra_nl = 1;
+	struct pem_obj *v;
+
+	br_pem_decoder_init(&pc);
+	while (len > 0) {
+		size_t n = br_pem_decoder_push(&pc, buf, len);
+
+		buf += n;
+		len -= n;
+		switch (br_pem_decoder_event(&pc)) {
+		case BR_PEM_BEGIN_OBJ:
+			if ((v = realloc(l->v, (l->n + 1) * sizeof(*v))) ==
+			    NULL)
+				return -1;
+			l->v = v;
+			memset(&v[l->n], 0, sizeof(v[l->n]));
+			snprintf(v[l->n].name, sizeof(v[l->n].name), "%s",
+			    br_pem_decoder_name(&pc));
+			l->n++;
+			br_pem_decoder_setdest(&pc, pem_append, l);
+			inobj = 1;
+			break;
+		case BR_PEM_END_OBJ:
+			inobj = 0;
+			break;
+		case BR_PEM_ERROR:
+			return -1;
+		}
+		/* a file without a final newline ends its last line here */
+		if (len == 0 && extra_nl) {
+			extra_nl = 0;
+			buf = (const unsigned char *)"\n";
+			len = 1;
+		}
+	}
+	return inobj || l->oom ? -1 : 0;
+}
+
+static int
+is_pem(const unsigned char *buf, size_t len)
+{
+	static const char tag[] = "-----BEGIN ";
+	size_t i;
+
+	for (i = 0; i + sizeof(tag) - 1 <= len; i++)
+		if (memcmp(buf + i, tag, sizeof(tag) - 1) == 0)
+			return 1;
+	return 0;
+}
+
+static unsigned char *
+file_read(const char *path, size_t *len, char *why, size_t whysz)
+{
+	unsigned char *buf;
+	FILE *f;
+	size_t n;
+
+	if ((f = fopen(path, "rb")) == NULL) {
+		snprintf(why, whysz, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((buf = malloc(FILE_MAX)) == NULL) {
+		fclose(f);
+		snprintf(why, whysz, "%s: out of memory", path);
+		return NULL;
+	}
+	n = fread(buf, 1, FILE_MAX, f);
+	if (ferror(f) || n == FILE_MAX) {
+		snprintf(why, whysz, "%s: %s", path, ferror(f) ?
+		    strerror(errno) : "larger than 1 MiB");
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	if (n == 0) {
+		snprintf(why, whysz, "%s: the file is empty", path);
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+/* The first certificate's public key, copied: what the key must match. */
+struct pubkey {
+	int		 type;
+	unsigned char	 n[1024], e[8], q[160];
+	size_t		 nlen, elen, qlen;
+	int		 curve;
+};
+
+static int
+cert_add(struct tls_server *s, const unsigned char *der, size_t len,
+    struct pubkey *pk, const char *path, char *why, size_t whysz)
+{
+	br_x509_decoder_context dc;
+	const br_x509_pkey *k;
+	unsigned char *copy;
+
+	if (s->chain_len == CHAIN_MAX) {
+		snprintf(why, whysz, "%s: more than %d certificates", path,
+		    CHAIN_MAX);
+		return -1;
+	}
+	br_x509_decoder_init(&dc, NULL, NULL);
+	br_x509_decoder_push(&dc, der, len);
+	if ((k = br_x509_decoder_get_pkey(&dc)) == NULL) {
+		snprintf(why, whysz, "%s: certificate %zu is malformed "
+		    "(BearSSL X.509 error %d)", path, s->chain_len + 1,
+		    br_x509_decoder_last_error(&dc));
+		return -1;
+	}
+	if (s->chain_len == 0) {
+		pk->type = k->key_type;
+		if (k->key_type == BR_KEYTYPE_RSA &&
+		    k->key.rsa.nlen <= sizeof(pk->n) &&
+		    k->key.rsa.elen <= sizeof(pk->e)) {
+			memcpy(pk->n, k->key.rsa.n, k->key.rsa.nlen);
+			pk->nlen = k->key.rsa.nlen;
+			memcpy(pk->e, k->key.rsa.e, k->key.rsa.elen);
+			pk->elen = k->key.rsa.elen;
+		} else if (k->key_type == BR_KEYTYPE_EC &&
+		    k->key.ec.qlen <= sizeof(pk->q)) {
+			memcpy(pk->q, k->key.ec.q, k->key.ec.qlen);
+			pk->qlen = k->key.ec.qlen;
+			pk->curve = k->key.ec.curve;
+		} else {
+			snprintf(why, whysz, "%s: the certificate's key is of "
+			    "a kind or size not supported", path);
+			return -1;
+		}
+	}
+	if ((copy = malloc(len)) == NULL) {
+		snprintf(why, whysz, "%s: out of memory", path);
+		return -1;
+	}
+	memcpy(copy, der, len);
+	s->chain[s->chain_len].data = copy;
+	s->chain[s->chain_len].data_len = len;
+	s->chain_len++;
+	return 0;
+}
+
+static int
+chain_load(struct tls_server *s, const char *path, struct pubkey *pk,
+    char *why, size_t whysz)
+{
+	struct pem_list l = { NULL, 0, 0 };
+	unsigned char *buf;
+	size_t len, i;
+	int rc = 0;
+
+	if ((buf = file_read(path, &len, why, whysz)) == NULL)
+		return -1;
+	if (!is_pem(buf, len))
+		rc = cert_add(s, buf, len, pk, path, why, whysz);
+	else if (pem_decode(buf, len, &l) == -1) {
+		snprintf(why, whysz, "%s: malformed PEM", path);
+		rc = -1;
+	} else
+		for (i = 0; i < l.n && rc == 0; i++)
+			if (strcmp(l.v[i].name, "CERTIFICATE") == 0 ||
+			    strcmp(l.v[i].name, "X509 CERTIFICATE") == 0)
+				rc = cert_add(s, l.v[i].data, l.v[i].len, pk,
+				    path, why, whysz);
+	if (rc == 0 && s->chain_len == 0) {
+		snprintf(why, whysz, "%s: no certificate in it", path);
+		rc = -1;
+	}
+	pem_list_free(&l);
+	free(buf);
+	return rc;
+}
+
+/* Copies the decoded key out of the decoder into s->key_bytes. */
+static int
+key_keep(struct tls_server *s, const br_skey_decoder_context *kc)
+{
+	const br_rsa_private_key *r;
+	const br_ec_private_key *e;
+	unsigned char *p;
+
+	s->key_type = br_skey_decoder_key_type(kc);
+	if (s->key_type == BR_KEYTYPE_RSA) {
+		r = br_skey_decoder_get_rsa(kc);
+		if ((p = malloc(r->plen + r->qlen + r->dplen + r->dqlen +
+		    r->iqlen)) == NULL)
+			return -1;
+		s->key_bytes = p;
+		s->rsa.n_bitlen = r->n_bitlen;
+#define KEEP(f) do { memcpy(p, r->f, r->f##len); s->rsa.f = p; \
+	s->rsa.f##len = r->f##len; p += r->f##len; } while (0)
+		KEEP(p);
+		KEEP(q);
+		KEEP(dp);
+		KEEP(dq);
+		KEEP(iq);
+#undef KEEP
+		return 0;
+	}
+	e = br_skey_decoder_get_ec(kc);
+	if ((p = malloc(e->xlen)) == NULL)
+		return -1;
+	memcpy(p, e->x, e->xlen);
+	s->key_bytes = p;
+	s->ec.curve = e->curve;
+	s->ec.x = p;
+	s->ec.xlen = e->xlen;
+	return 0;
+}
+
+static int
+key_decode(struct tls_server *s, const unsigned char *der, size_t len,
+    const char *path, char *why, size_t whysz)
+{
+	br_skey_decoder_context kc;
+	int err;
+
+	br_skey_decoder_init(&kc);
+	br_skey_decoder_push(&kc, der, len);
+	if ((err = br_skey_decoder_last_error(&kc)) != 0) {
+		snprintf(why, whysz, "%s: not a private key BearSSL can read "
+		    "(RSA or EC; PKCS#1, SEC1 or unencrypted PKCS#8; "
+		    "error %d)", path, err);
+		return -1;
+	}
+	if (key_keep(s, &kc) == -1) {
+		snprintf(why, whysz, "%s: out of memory", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+key_load(struct tls_server *s, const char *path, char *why, size_t whysz)
+{
+	struct pem_list l = { NULL, 0, 0 };
+	unsigned char *buf;
+	size_t len, i;
+	int rc = -1;
+
+	if ((buf = file_read(path, &len, why, whysz)) == NULL)
+		return -1;
+	if (!is_pem(buf, len))
+		rc = key_decode(s, buf, len, path, why, whysz);
+	else if (pem_decode(buf, len, &l) == -1)
+		snprintf(why, whysz, "%s: malformed PEM", path);
+	else {
+		for (i = 0; i < l.n; i++) {
+			const char *n = l.v[i].name;
+
+			if (strcmp(n, "ENCRYPTED PRIVATE KEY") == 0) {
+				snprintf(why, whysz, "%s: the key is "
+				    "encrypted (not supported: decrypt it "
+				    "with openssl pkey)", path);
+				break;
+			}
+			if (strcmp(n, "RSA PRIVATE KEY") == 0 ||
+			    strcmp(n, "EC PRIVATE KEY") == 0 ||
+			    strcmp(n, "PRIVATE KEY") == 0) {
+				rc = key_decode(s, l.v[i].data, l.v[i].len,
+				    path, why, whysz);
+				break;
+			}
+		}
+		if (i == l.n)
+			snprintf(why, whysz, "%s: no private key in it", path);
+	}
+	pem_list_free(&l);
+	memset(buf, 0, len);
+	free(buf);
+	return rc;
+}
+
+/* 1 when s's key is the one whose public half is pk. */
+static int
+key_matches(const struct tls_server *s, const struct pubkey *pk)
+{
+	if (s->key_type != pk->type)
+		return 0;
+	if (s->key_type == BR_KEYTYPE_RSA) {
+		/* BearSSL 0.6 cannot recompute e from every key (its
+		 * compute_pubexp fails on OpenSSL's): sign with the key,
+		 * verify with the certificate's n and e */
+		static const unsigned char hash[32] = "proxy: does this key match?";
+		unsigned char sig[512], out[32];
+		br_rsa_public_key pub;
+		size_t slen = (s->rsa.n_bitlen + 7) / 8;
+
+		if (slen > sizeof(sig) || !br_rsa_pkcs1_sign_get_default()(
+		    BR_HASH_OID_SHA256, hash, sizeof(hash), &s->rsa, sig))
+			return 0;
+		pub.n = (unsigned char *)(uintptr_t)pk->n;
+		pub.nlen = pk->nlen;
+		pub.e = (unsigned char *)(uintptr_t)pk->e;
+		pub.elen = pk->elen;
+		return br_rsa_pkcs1_vrfy_get_default()(sig, slen,
+		    BR_HASH_OID_SHA256, sizeof(out), &pub, out) &&
+		    memcmp(out, hash, sizeof(out)) == 0;
+	} else {
+		unsigned char q[BR_EC_KBUF_PUB_MAX_SIZE];
+		br_ec_public_key pub;
+		size_t qlen;
+
+		if (s->ec.curve != pk->curve || (qlen =
+		    br_ec_compute_pub(br_ec_get_default(), &pub, q, &s->ec))
+		    == 0)
+			return 0;
+		return qlen == pk->qlen && memcmp(q, pk->q, qlen) == 0;
+	}
+}
+
+struct tls_server *
+tls_server_load(const char *cert_file, const char *key_file, char *why,
+    size_t whysz, int *bad_key)
+{
+	struct tls_server *s;
+	struct pubkey pk;
+
+	*bad_key = 0;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(why, whysz, "out of memory");
+		return NULL;
+	}
+	memset(&pk, 0, sizeof(pk));
+	if (chain_load(s, cert_file, &pk, why, whysz) == -1)
+		goto fail;
+	*bad_key = 1;
+	if (key_load(s, key_file, why, whysz) == -1)
+		goto fail;
+	if (!key_matches(s, &pk)) {
+		snprintf(why, whysz, "%s: the key does not match the "
+		    "certificate in %s", key_file, cert_file);
+		goto fail;
+	}
+	return s;
+fail:
+	tls_server_free(s);
+	return NULL;
+}
+
+void
+tls_server_free(struct tls_server *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->chain_len; i++)
+		free(s->chain[i].data);
+	if (s->key_bytes != NULL) {
+		memset(s->key_bytes, 0, s->key_type == BR_KEYTYPE_RSA ?
+		    s->rsa.plen + s->rsa.qlen + s->rsa.dplen + s->rsa.dqlen +
+		    s->rsa.iqlen : s->ec.xlen);
+		free(s->key_bytes);
+	}
+	memset(s, 0, sizeof(*s));
+	free(s);
+}
+
+/* ------------------------------------------------------------ engines */
+
+struct tls *
+tls_server_new(const struct tls_server *s)
+{
+	br_ssl_engine_context *eng;
+	struct tls *t;
+
+	if ((t = malloc(sizeof(*t))) == NULL)
+		return NULL;
+	t->sock_eof = t->sock_errno = t->ready = 0;
+	br_ssl_server_zero(&t->sc);
+	eng = &t->sc.eng;
+	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+	br_ssl_engine_set_default_ec(eng);
+	br_ssl_engine_set_hash(eng, br_sha1_ID, &br_sha1_vtable);
+	br_ssl_engine_set_hash(eng, br_sha224_ID, &br_sha224_vtable);
+	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
+	br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
+	br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
+	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+	br_ssl_engine_set_default_aes_gcm(eng);
+	br_ssl_engine_set_default_chapol(eng);
+	if (s->key_type == BR_KEYTYPE_RSA) {
+		br_ssl_engine_set_suites(eng, suites_rsa,
+		    sizeof(suites_rsa) / sizeof(suites_rsa[0]));
+		br_ssl_server_set_single_rsa(&t->sc, s->chain, s->chain_len,
+		    &s->rsa, BR_KEYTYPE_SIGN, br_rsa_private_get_default(),
+		    br_rsa_pkcs1_sign_get_default());
+	} else {
+		br_ssl_engine_set_suites(eng, suites_ec,
+		    sizeof(suites_ec) / sizeof(suites_ec[0]));
+		br_ssl_server_set_single_ec(&t->sc, s->chain, s->chain_len,
+		    &s->ec, BR_KEYTYPE_SIGN, BR_KEYTYPE_EC, br_ec_get_default(),
+		    br_ecdsa_sign_asn1_get_default());
+	}
+	br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
+	br_ssl_engine_set_buffer(eng, t->iobuf, sizeof(t->iobuf), 1);
+	if (!br_ssl_server_reset(&t->sc)) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static unsigned
+state(const struct tls *t)
+{
+	return br_ssl_engine_current_state(&t->sc.eng);
+}
+
+static int
+blocked(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+}
+
+/*
+ * Moves records between the engine and the socket until neither can go
+ * on: out first, then in when may_read. 0, or -1 when the socket failed
+ * (t->sock_errno).
+ */
+static int
+pump(struct tls *t, int fd, int may_read)
+{
+	br_ssl_engine_context *eng = &t->sc.eng;
+	unsigned char *p;
+	unsigned st;
+	size_t len;
+	ssize_t n;
+
+	for (;;) {
+		st = state(t);
+		if (st & BR_SSL_CLOSED)
+			return 0;
+		if (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))
+			t->ready = 1;
+		if (st & BR_SSL_SENDREC) {
+			p = br_ssl_engine_sendrec_buf(eng, &len);
+			if ((n = write(fd, p, len)) > 0) {
+				br_ssl_engine_sendrec_ack(eng, (size_t)n);
+				continue;
+			}
+			if (n == -1 && !blocked()) {
+				t->sock_errno = errno;
+				return -1;
+			}
+		}
+		if (may_read && !t->sock_eof && (st & BR_SSL_RECVREC)) {
+			p = br_ssl_engine_recvrec_buf(eng, &len);
+			if ((n = read(fd, p, len)) > 0) {
+				br_ssl_engine_recvrec_ack(eng, (size_t)n);
+				continue;
+			}
+			if (n == 0)
+				t->sock_eof = 1;
+			else if (!blocked()) {
+				t->sock_errno = errno;
+				return -1;
+			}
+		}
+		return 0;
+	}
+}
+
+/* Decrypted bytes into ep->in, as room allows; how many. */
+static size_t
+take_app(struct endpoint *ep)
+{
+	br_ssl_engine_context *eng = &ep->tls->sc.eng;
+	size_t room, len, k, moved = 0;
+	unsigned char *p;
+	char *dst;
+
+	while ((dst = buf_wptr(&ep->in, &room)) != NULL && room > 0 &&
+	    (p = br_ssl_engine_recvapp_buf(eng, &len)) != NULL) {
+		k = len < room ? len : room;
+		memcpy(dst, p, k);
+		br_ssl_engine_recvapp_ack(eng, k);
+		buf_wack(&ep->in, k);
+		moved += k;
+	}
+	return moved;
+}
+
+/* After the plaintext is taken: the end of the stream, when it is. 1 if
+ * it found the end (ep->eof set), -1 on an engine failure, else 0. */
+static int
+check_end(struct endpoint *ep)
+{
+	struct tls *t = ep->tls;
+	unsigned st = state(t);
+
+	if (st & BR_SSL_RECVAPP)
+		return 0;	/* plaintext still waits for room */
+	if (st & BR_SSL_CLOSED) {
+		if (br_ssl_engine_last_error(&t->sc.eng) != BR_ERR_OK) {
+			errno = EPROTO;
+			return -1;
+		}
+		ep->eof = 1;	/* close_notify */
+		return 1;
+	}
+	if (t->sock_eof) {
+		/* the peer closed without close_notify: the end of what
+		 * it sends, as for a plain socket */
+		ep->eof = 1;
+		return 1;
+	}
+	return 0;
+}
+
+ssize_t
+tls_read(struct endpoint *ep)
+{
+	struct tls *t = ep->tls;
+	size_t n;
+
+	if (ep->eof)
+		return 0;
+	if (pump(t, ep->fd, 1) == -1) {
+		errno = t->sock_errno;
+		return -1;
+	}
+	if ((n = take_app(ep)) > 0)
+		return (ssize_t)n;
+	return check_end(ep) == -1 ? -1 : 0;
+}
+
+ssize_t
+tls_write(struct endpoint *ep, struct buf *b, size_t n)
+{
+	struct tls *t = ep->tls;
+	br_ssl_engine_context *eng = &t->sc.eng;
+	size_t total = 0, len, room, k;
+	unsigned char *p;
+	const char *src;
+
+	if (pump(t, ep->fd, 0) == -1) {
+		errno = t->sock_errno;
+		return -1;
+	}
+	while (total < n && (src = buf_rptr(b, &len)) != NULL && len > 0 &&
+	    (p = br_ssl_engine_sendapp_buf(eng, &room)) != NULL) {
+		k = n - total;
+		k = k < len ? k : len;
+		k = k < room ? k : room;
+		memcpy(p, src, k);
+		br_ssl_engine_sendapp_ack(eng, k);
+		buf_rack(b, k);
+		total += k;
+		if (k == room && pump(t, ep->fd, 0) == -1)
+			break;	/* a full record went, or waits */
+	}
+	if (total > 0) {
+		br_ssl_engine_flush(eng, 0);
+		(void)pump(t, ep->fd, 0);	/* a failure shows next time */
+		return (ssize_t)total;
+	}
+	if (t->sock_errno != 0) {
+		errno = t->sock_errno;
+		return -1;
+	}
+	if (state(t) & BR_SSL_CLOSED) {
+		errno = EPIPE;
+		return -1;
+	}
+	return 0;
+}
+
+void
+tls_shutdown(struct endpoint *ep)
+{
+	br_ssl_engine_close(&ep->tls->sc.eng);
+	(void)pump(ep->tls, ep->fd, 0);
+}
+
+void
+tls_close(struct endpoint *ep)
+{
+	struct tls *t = ep->tls;
+
+	if (t == NULL)
+		return;
+	if (ep->fd != -1 && !ep->shut && t->sock_errno == 0) {
+		br_ssl_engine_close(&t->sc.eng);	/* a courtesy */
+		(void)pump(t, ep->fd, 0);
+	}
+	free(t);
+	ep->tls = NULL;
+}
+
+short
+tls_events(const struct endpoint *ep, short want)
+{
+	const struct tls *t = ep->tls;
+	unsigned st = state(t);
+	short ev = 0;
+
+	if (st & BR_SSL_CLOSED)
+		return want;	/* the next read or write says so */
+	if (st & BR_SSL_SENDREC)
+		ev |= POLLOUT;
+	/* records in: while the caller wants bytes, and always during the
+	 * handshake (which no caller's data waits for) */
+	if ((st & BR_SSL_RECVREC) && !t->sock_eof && !ep->eof &&
+	    ((want & POLLIN) || !t->ready))
+		ev |= POLLIN;
+	if ((st & BR_SSL_SENDAPP) && (want & POLLOUT))
+		ev |= POLLOUT;
+	/* decrypted bytes wait and the caller has room now (it made room
+	 * outside a poll turn): wake at once, and conn_fill moves them */
+	if ((st & BR_SSL_RECVAPP) && (want & POLLIN))
+		ev |= POLLOUT;
+	return ev;
+}
+
+size_t
+tls_fill(struct endpoint *ep)
+{
+	struct tls *t = ep->tls;
+	size_t n;
+
+	if (pump(t, ep->fd, 0) == -1 || ep->eof)
+		return 0;	/* the next read or write reports it */
+	if ((n = take_app(ep)) > 0)
+		return n;
+	return check_end(ep) == 1;
+}
+
+int
+tls_pending(const struct tls *t)
+{
+	return t->sock_errno == 0 && (state(t) & BR_SSL_SENDREC) != 0;
+}
+
+int
+tls_handshaking(const struct tls *t)
+{
+	return !t->ready && !(state(t) & BR_SSL_CLOSED);
+}
+
+const char *
+tls_why(const struct tls *t)
+{
+	static const struct {
+		int		 err;
+		const char	*why;
+	} names[] = {
+		{ BR_ERR_UNSUPPORTED_VERSION, "not TLS 1.2 (or not TLS)" },
+		{ BR_ERR_BAD_VERSION, "not TLS 1.2 (or not TLS)" },
+		{ BR_ERR_BAD_LENGTH, "a record of a bad length (not TLS?)" },
+		{ BR_ERR_TOO_LARGE, "a record too large" },
+		{ BR_ERR_BAD_MAC, "a record failed its MAC" },
+		{ BR_ERR_BAD_CIPHER_SUITE, "no cipher suite in common" },
+		{ BR_ERR_BAD_HANDSHAKE, "a malformed handshake" },
+		{ BR_ERR_UNEXPECTED, "an unexpected message" },
+	};
+	static char buf[64];
+	int err = br_ssl_engine_last_error(&t->sc.eng);
+	size_t i;
+
+	if (t->sock_errno != 0)
+		return strerror(t->sock_errno);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].err == err)
+			return names[i].why;
+	if (err >= BR_ERR_SEND_FATAL_ALERT)
+		snprintf(buf, sizeof(buf), "TLS: we sent alert %d",
+		    err - BR_ERR_SEND_FATAL_ALERT);
+	else if (err >= BR_ERR_RECV_FATAL_ALERT)
+		snprintf(buf, sizeof(buf), "TLS: the client sent alert %d",
+		    err - BR_ERR_RECV_FATAL_ALERT);
+	else
+		snprintf(buf, sizeof(buf), "TLS error %d", err);
+	return buf;
+}
+
+#endif /* HAVE_BEARSSL */
