@@ -34,7 +34,6 @@
 
 #include "proxy.h"
 
-#define PIPE_BYTES		(256 * 1024)	/* splice pipe size asked for */
 
 #if defined(__linux__) && defined(SPLICE_F_NONBLOCK)
 #define HAVE_SPLICE	1
@@ -319,7 +318,7 @@ ep_pipe(struct endpoint *ep)
 		ep->pipe[0] = ep->pipe[1] = -1;
 		return -1;
 	}
-	(void)fcntl(ep->pipe[1], F_SETPIPE_SZ, PIPE_BYTES);
+	(void)fcntl(ep->pipe[1], F_SETPIPE_SZ, (int)ep->pipesz);
 	return 0;
 #else
 	(void)ep;
@@ -340,7 +339,8 @@ conn_splicing(const struct conn *c, const struct endpoint *src)
 		return 1;
 	/* small exchanges stay in the buffer: a pipe costs syscalls that
 	 * only bulk transfers pay back */
-	if (!src->bulk || src->nopipe || buf_len(&src->in) != 0)
+	if (!src->bulk || src->nopipe || src->pipesz == 0 ||
+	    buf_len(&src->in) != 0)
 		return 0;
 	if (c->state == CS_TUNNEL)
 		return 1;
@@ -366,7 +366,8 @@ ep_splice(struct endpoint *src, struct endpoint *dst, uint64_t *limit,
 		src->nopipe = 1;	/* out of fds: the buffer serves */
 		return 0;
 	}
-	room = PIPE_BYTES - (src->piped < PIPE_BYTES ? src->piped : PIPE_BYTES);
+	room = src->pipesz - (src->piped < src->pipesz ? src->piped :
+	    src->pipesz);
 	want = limit != NULL && *limit < room ? (size_t)*limit : room;
 	if (!src->eof && want > 0) {
 		n = splice(src->fd, NULL, src->pipe[1], NULL, want,
@@ -953,6 +954,9 @@ conn_new(struct worker *w, int fd)
 		return NULL;
 	ep_init(&c->client);
 	ep_init(&c->server);
+	/* --no-splice, or the pipe each spliced direction may fill */
+	c->client.pipesz = c->server.pipesz = w->cfg->no_splice ? 0 :
+	    (size_t)w->cfg->pipe_size;
 	for (i = 0; i < MAX_HE_ATTEMPTS; i++)
 		c->he_fd[i] = -1;
 	if (buf_init(&c->client.in, (size_t)w->cfg->client_bufsz) == -1) {
@@ -1081,7 +1085,7 @@ splice_wants(const struct conn *c, const struct endpoint *src)
 {
 	const struct flowstate *f = src == &c->client ? &c->req : &c->resp;
 
-	return !src->eof && src->piped < PIPE_BYTES &&
+	return !src->eof && src->piped < src->pipesz &&
 	    (c->state == CS_TUNNEL || f->flow == FLOW_CLOSE ||
 	    (f->flow == FLOW_LENGTH && f->remain > 0));
 }

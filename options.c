@@ -88,6 +88,11 @@ static const struct option options[] = {
 	    "(repeatable)" },
 	{ "disable-via", NULL, OPT_BOOL, OFF(disable_via), 0, 1, NULL, "off",
 	    "do not add a Via header" },
+	{ "no-splice", NULL, OPT_BOOL, OFF(no_splice), 0, 1, NULL, "off",
+	    "relay bulk bytes through the buffers, never splice(2) (Linux)" },
+	{ "splice-pipe-size", NULL, OPT_LONG, OFF(pipe_size), 4096, 1048576,
+	    "N", "262144", "kernel pipe per spliced direction (Linux): up to "
+	    "2 N bytes of kernel memory per busy connection" },
 	{ "connect-ports", NULL, OPT_CSV, OFF(connect_ports), 0, 0, "LIST",
 	    "any", "ports CONNECT may reach" },
 	{ "max-header-size", NULL, OPT_LONG, OFF(max_header_size), 1024,
@@ -225,6 +230,7 @@ config_defaults(struct config *cfg)
 	cfg->pac_file_url_path = "/";
 	cfg->client_bufsz = 16384;
 	cfg->server_bufsz = 16384;
+	cfg->pipe_size = 262144;
 	cfg->log_level = LOG_LEVEL_INFO;
 }
 

@@ -946,6 +946,8 @@ struct config {
 	struct strlist	 disable_headers;
 	struct strlist	 add_headers;
 	int		 disable_via;
+	int		 no_splice;	/* --no-splice */
+	long		 pipe_size;	/* --splice-pipe-size */
 	struct strlist	 connect_ports;
 	long		 max_header_size;
 	long		 idle;		/* request head idle, s */
@@ -1372,6 +1374,7 @@ struct endpoint {
 	unsigned	 shut:1;	/* we shut down writing to it */
 	int		 pipe[2];	/* splice(2): its bytes, kernel side */
 	size_t		 piped;		/* bytes in that pipe */
+	size_t		 pipesz;	/* the pipe's size; 0: never splice */
 	unsigned	 bulk:1;	/* a read filled the buffer: splice */
 	unsigned	 nopipe:1;	/* no pipe could be made: copy */
 };

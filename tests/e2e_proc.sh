@@ -411,14 +411,19 @@ CASES="$CASES emfile nopipe"
 # No pipe for splice(2) (pipe2 fails with EMFILE, through tests/nopipe.c
 # preloaded): bulk GET, POST and CONNECT transfers fall back to copying
 # through the buffers and arrive whole, instead of stalling.
-t_nopipe() {
+# nopipe_start CASE NAME FLAGS...: proxy NAME with the tests/nopipe.c
+# shim, whose every pipe2() fails and is marked in $T/nopipe.mark
+nopipe_start() {
+	_nc=$1
+	_nn=$2
+	shift 2
 	if ! command -v cc >/dev/null 2>&1; then
-		skip nopipe "no cc to build tests/nopipe.c"
-		return
+		skip "$_nc" "no cc to build tests/nopipe.c"
+		return 1
 	fi
 	if ! cc -shared -fPIC -o "$T/nopipe.so" tests/nopipe.c 2>"$T/nopipe.cc"; then
-		fail nopipe "tests/nopipe.c does not build: $(head -c 300 "$T/nopipe.cc")"
-		return
+		fail "$_nc" "tests/nopipe.c does not build: $(head -c 300 "$T/nopipe.cc")"
+		return 1
 	fi
 	rm -f "$T/nopipe.mark"
 	case $PROXY_BIN in
@@ -436,13 +441,35 @@ EOF
 	chmod +x "$T/nopipe-proxy"
 	_bin=$PROXY_BIN
 	PROXY_BIN=$T/nopipe-proxy
-	start_proxy nopipe --num-workers 1
+	start_proxy "$_nn" --num-workers 1 "$@"
 	_rc=$?
 	PROXY_BIN=$_bin
 	if [ $_rc != 0 ]; then
-		fail nopipe "$START_ERR"
-		return
+		fail "$_nc" "$START_ERR"
+		return 1
 	fi
+	return 0
+}
+
+# --no-splice: bulk bytes go through the buffers, and no pipe is ever
+# asked for (the shim would mark it)
+t_no_splice() {
+	nopipe_start no_splice nosplice --no-splice || return
+	n=16777216
+	want=$(sha_pat $n)
+	get=$(pcurl --max-time 60 "$OURL/big/$n" 2>"$T/curl.err" | sha256sum | cut -d' ' -f1)
+	tun=$(pcurl --max-time 60 -p "$OURL/big/$n" 2>>"$T/curl.err" | sha256sum | cut -d' ' -f1)
+	if [ "$get" != "$want" ] || [ "$tun" != "$want" ]; then
+		fail no_splice "16 MiB GET / CONNECT with --no-splice: sha $get / $tun, want $want"
+	elif [ -e "$T/nopipe.mark" ]; then
+		fail no_splice "with --no-splice the proxy still asked for $(wc -c <"$T/nopipe.mark") pipe(s)"
+	else
+		pass no_splice
+	fi
+}
+
+t_nopipe() {
+	nopipe_start nopipe nopipe || return
 	n=67108864
 	want=$(sha_pat $n)
 	get=$(pcurl --max-time 60 "$OURL/big/$n" 2>"$T/curl.err" | sha256sum | cut -d' ' -f1)
@@ -463,7 +490,7 @@ EOF
 		pass nopipe
 	fi
 }
-CASES="$CASES bind_now"
+CASES="$CASES no_splice bind_now"
 
 # ld_text_kib PID: KiB of the dynamic linker's code resident in PID
 ld_text_kib() {
