@@ -49,7 +49,7 @@
 static const char *const state_names[] = {
 	[CS_HEAD] = "head", [CS_ROUTE] = "route", [CS_RESOLVE] = "resolve",
 	[CS_CONNECT] = "connect", [CS_EXCHANGE] = "exchange",
-	[CS_SOCKS] = "socks", [CS_TUNNEL] = "tunnel",
+	[CS_SOCKS] = "socks", [CS_TLS] = "tls", [CS_TUNNEL] = "tunnel",
 	[CS_CLOSING] = "closing",
 };
 
@@ -517,7 +517,10 @@ connect_won(struct conn *c, int fd)
 	for (i = 0; i < MAX_HE_ATTEMPTS; i++)
 		c->he_fd[i] = -1;
 	c->server.fd = fd;
-	c->ops->connected(c);
+	if (c->hop_tls)
+		conn_tls_start(c, c->hop_host, c->hop_port);
+	else
+		c->ops->connected(c);
 }
 
 static void
@@ -661,6 +664,56 @@ void
 conn_connect_abort(struct conn *c)
 {
 	attempts_close(c, -1);
+}
+
+/* ------------------------------------------------------ TLS upstream */
+
+/* The handshake failed: the hop is unreachable when it is the one that
+ * speaks TLS; through a SOCKS5 tunnel, the origin is to blame. */
+static void
+tls_failed(struct conn *c, int status, const char *why)
+{
+	if (c->hop_tls)
+		c->ops->unreachable(c, status, why);
+	else
+		conn_close(c, status, why);
+}
+
+/* The handshake with the hop, as far as the socket allows. */
+static void
+tls_step(struct conn *c)
+{
+	char why[WHY_MAX];
+	int r = tls_client_handshake(&c->server);
+
+	if (r == 0)
+		return;
+	if (r == 1) {
+		log_debug("%s: TLS to %s is up", c->peer, c->tls_name);
+		c->ops->connected(c);
+		return;
+	}
+	snprintf(why, sizeof(why), "TLS to %s: %s", c->tls_name,
+	    tls_client_why(c->server.tls));
+	tls_failed(c, 502, why);
+}
+
+void
+conn_tls_start(struct conn *c, const char *name, uint16_t port)
+{
+	const struct config *cfg = c->w->cfg;
+	char why[WHY_MAX], ewhy[WHY_MAX / 2];
+
+	http_hostport(c->tls_name, sizeof(c->tls_name), "", name, port);
+	if ((c->server.tls = tls_client_new(cfg->anchors, name,
+	    cfg->insecure_upstream, ewhy, sizeof(ewhy))) == NULL) {
+		snprintf(why, sizeof(why), "TLS to %s: %s", c->tls_name, ewhy);
+		tls_failed(c, 502, why);
+		return;
+	}
+	c->state = CS_TLS;
+	c->deadline = c->w->now + cfg->socktimeout * 1000;
+	tls_step(c);
 }
 
 /* ------------------------------------------------------------ closing */
@@ -1180,7 +1233,8 @@ conn_fill(struct conn *c)
 		/* also when full: a TLS endpoint sends held-back records */
 		if (c->client.in.data != NULL)
 			n += ep_fill(&c->client);
-		if (c->server.fd != -1 && c->server.in.data != NULL)
+		if (c->server.fd != -1 && c->server.in.data != NULL &&
+		    c->state != CS_TLS)
 			n += ep_fill(&c->server);
 		if (n == 0)
 			break;
@@ -1208,6 +1262,12 @@ conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
 		connect_events(c, pfd, n);
 		if (c->dead)
 			return;
+	}
+	if (c->state == CS_TLS && server_polled) {
+		tls_step(c);
+		if (c->dead)
+			return;
+		server_polled = 0;	/* its events were the handshake's */
 	}
 	if (conn_splicing(c, &c->client) || conn_splicing(c, &c->server))
 		active = (ce | se) != 0;	/* conn_run() splices */
@@ -1261,6 +1321,15 @@ conn_timeout(struct conn *c)
 		connect_tick(c);
 	if (c->dead || c->deadline < 0 || c->deadline > c->w->now)
 		return;
+	if (c->state == CS_TLS) {
+		char why[WHY_MAX];
+
+		snprintf(why, sizeof(why), "TLS to %s: the handshake did not "
+		    "finish in time (does the server speak TLS?)",
+		    c->tls_name);
+		tls_failed(c, 504, why);
+		return;
+	}
 	if (c->state == CS_HEAD && ep_handshaking(&c->client)) {
 		conn_close(c, 0, "the TLS handshake did not finish in time");
 		return;

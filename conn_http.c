@@ -38,22 +38,19 @@ static void flow_start(struct flowstate *, enum http_body, uint64_t);
 static void conn_pac_answered(void *, const char *, const char *);
 
 /*
- * What an absolute-form request gets by its scheme. A ws:// handshake is
- * an HTTP/1.1 request until the 101 (RFC 6455 4.1), so it goes as
- * http:// does; the TLS schemes need a tunnel the client opens with
- * CONNECT, as long as there is no TLS here to originate it.
+ * The schemes an absolute-form request may have. A ws:// handshake is an
+ * HTTP/1.1 request until the 101 (RFC 6455 4.1), so it goes as http://
+ * does, and wss:// as https://: over TLS to the origin (upstream.c puts
+ * it on, conn.c drives it; nothing here sees it).
  */
 static const struct {
 	const char	*name;
-	const char	*refusal;	/* NULL: forwarded */
+	int		 tls;
 } schemes[] = {
-	{ "http", NULL },
-	{ "ws", NULL },
-	{ "https", "https:// URIs are not forwarded (no TLS here yet): use "
-	    "CONNECT host:443 and TLS through the tunnel" },
-	{ "wss", "wss:// URIs are not forwarded (no TLS here yet): use "
-	    "CONNECT host:443 for wss://, then TLS and the WebSocket "
-	    "handshake through the tunnel" }
+	{ "http", 0 },
+	{ "ws", 0 },
+	{ "https", 1 },
+	{ "wss", 1 }
 };
 
 /* ------------------------------------------------------- head rewrite */
@@ -70,6 +67,7 @@ rewrite_for(const struct conn *c, struct http_rewrite *rw)
 	rw->host = c->host;
 	rw->port = c->port;
 	rw->absolute = conn_via_parent(c);
+	rw->default_port = c->origin_tls ? 443 : 80;
 	rw->upgrade = c->upgrade;
 	rw->keep_proxy_auth = conn_via_parent(c) && cfg->auth == AUTH_NONE &&
 	    cfg->nusers == 0 && !cfg->ntlm_to_basic;
@@ -414,16 +412,25 @@ serve_local(struct conn *c, const char *buf, const struct http_head *h)
 	return 1;
 }
 
+/* Why a scheme is refused (NULL: forwarded); *tls set for the TLS
+ * ones. */
 static const char *
-scheme_refusal(const char *name, size_t len)
+scheme_refusal(const char *name, size_t len, int *tls)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
-		if (strncaseeq(name, len, schemes[i].name))
-			return schemes[i].refusal;
-	return "only http:// and ws:// URIs are forwarded; use CONNECT "
-	    "host:port for other protocols";
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		if (!strncaseeq(name, len, schemes[i].name))
+			continue;
+		*tls = schemes[i].tls;
+		if (schemes[i].tls && !tls_available())
+			return "https:// and wss:// URIs are not fetched: "
+			    "built without TLS; use CONNECT host:443 and TLS "
+			    "through the tunnel";
+		return NULL;
+	}
+	return "only http://, https://, ws:// and wss:// URIs are "
+	    "forwarded; use CONNECT host:port for other protocols";
 }
 
 /* Checks what may be proxied; an error status (with *why) or 0. The
@@ -446,8 +453,9 @@ request_check(struct conn *c, const char *buf, const struct http_head *h,
 		return 400;
 	}
 	c->port = h->port;
+	c->origin_tls = 0;
 	if (h->form == HTTP_FORM_ABSOLUTE && (*why = scheme_refusal(buf +
-	    h->scheme.off, h->scheme.len)) != NULL)
+	    h->scheme.off, h->scheme.len, &c->origin_tls)) != NULL)
 		return 400;
 	if (h->method == HTTP_CONNECT && !port_allowed(c->w->cfg, c->port)) {
 		*why = "CONNECT to this port is not allowed (--connect-ports)";
@@ -502,11 +510,12 @@ static void
 pac_url(const struct conn *c, char *url, size_t size)
 {
 	struct http_out o = { url, 0, size - 1, 0 };
-	int tls = c->method == HTTP_CONNECT;
+	int tls = c->method == HTTP_CONNECT || c->origin_tls;
 
 	http_out_str(&o, tls ? "https://" : "http://");
 	http_out_hostport(&o, c->host, c->port, tls ? 443 : 80);
-	http_out_str(&o, tls || c->path[0] != '/' ? "/" : c->path);
+	http_out_str(&o, c->method == HTTP_CONNECT || c->path[0] != '/' ?
+	    "/" : c->path);
 	url[o.overflow ? 0 : o.len] = '\0';
 }
 
@@ -539,20 +548,25 @@ request_route(struct conn *c)
 }
 
 static enum hop_kind
-pac_kind(enum pac_type t, int *ok)
+pac_kind(enum pac_type t, int *ok, int *tls)
 {
 	*ok = 1;
+	*tls = 0;
 	switch (t) {
 	case PAC_DIRECT:
 		return HOP_DIRECT;
 	case PAC_PROXY:
 	case PAC_HTTP:
 		return HOP_HTTP;
+	case PAC_HTTPS:
+		*ok = tls_available();	/* else skipped, as SOCKS4 */
+		*tls = 1;
+		return HOP_HTTP;
 	case PAC_SOCKS:
 	case PAC_SOCKS5:
 		return HOP_SOCKS5;
 	default:
-		*ok = 0;	/* SOCKS4, and HTTPS until TLS is built in */
+		*ok = 0;	/* SOCKS4 */
 		return HOP_DIRECT;
 	}
 }
@@ -575,7 +589,7 @@ conn_pac_answered(void *arg, const char *answer, const char *why)
 		for (i = 0; i < n; i++) {
 			struct hop *h = &c->pac_hops[k];
 
-			h->kind = pac_kind(pp[i].type, &ok);
+			h->kind = pac_kind(pp[i].type, &ok, &h->tls);
 			if (!ok) {
 				log_debug("PAC: skipping %s %s", pac_type_name(
 				    pp[i].type), pp[i].host);

@@ -1591,7 +1591,8 @@ http_build_request(const char *buf, const struct http_head *h,
 	out_target(&o, buf, h, rw);
 	http_out_str(&o, " HTTP/1.1\r\nHost: ");
 	http_out_hostport(&o, rw->host, rw->port,
-	    h->method == HTTP_CONNECT ? 0 : 80);
+	    h->method == HTTP_CONNECT ? 0 : rw->default_port ?
+	    rw->default_port : 80);
 	http_out_put(&o, "\r\n", 2);
 	out_fields(&o, buf, h, rw, 1);
 	if (h->body == HTTP_BODY_CHUNKED)

@@ -160,6 +160,12 @@ static const struct option options[] = {
 	{ "tls-listen", NULL, OPT_LIST, OFF(tls_listen), 0, 0, "ADDR:PORT",
 	    "none", "a TLS proxy port beside the plain ones (repeatable; "
 	    "needs --cert-file and --key-file)" },
+	{ "ca-bundle", NULL, OPT_STR, OFF(ca_bundle), 0, 0, "F",
+	    CA_BUNDLE_DEFAULT, "trusted CA certificates (PEM) for TLS to "
+	    "https:// parents and origins" },
+	{ "insecure-upstream", NULL, OPT_BOOL, OFF(insecure_upstream), 0, 1,
+	    NULL, "off", "do not verify the certificates of https:// "
+	    "parents and origins (warns at start)" },
 	{ "log-level", NULL, OPT_LEVEL, OFF(log_level), 0, 0,
 	    "debug|info|warning|error", "info", "least severe level logged" },
 	{ "debug", NULL, OPT_DEBUG, 0, 0, 0, NULL, "off",
@@ -389,6 +395,7 @@ options_free(struct config *cfg)
 	netlist_free(&cfg->acl);
 	netlist_free(&cfg->noproxy);
 	tls_server_free(cfg->tls);
+	tls_anchors_free(cfg->anchors);
 	/* the credentials, the Basic header, the parents' logins */
 	ntlm_wipe(cfg, sizeof(*cfg));
 	free(cfg);
@@ -988,8 +995,17 @@ parent_add(struct loader *ld, const char *item, const char *flag)
 		return load_error(ld, "%s: more than %d parents", flag,
 		    MAX_PARENTS);
 	p->kind = HOP_HTTP;
+	p->tls = 0;
 	if (strncasecmp(item, "http://", 7) == 0)
 		item += 7;
+	else if (strncasecmp(item, "https://", 8) == 0) {
+		if (!tls_available())
+			return load_error(ld, "%s: '%s': built without TLS "
+			    "(rebuild with BearSSL: Debian's libbearssl-dev)",
+			    flag, item);
+		p->tls = 1;
+		item += 8;
+	}
 	else if (strncasecmp(item, "socks5://", 9) == 0) {
 		const char *at = strrchr(item + 9, '@');
 
@@ -1009,6 +1025,50 @@ parent_add(struct loader *ld, const char *item, const char *flag)
 	snprintf(p->name, sizeof(p->name), strchr(p->host, ':') ?
 	    "[%s]:%u" : "%s:%u", p->host, p->port);
 	cfg->nparents++;
+	return 0;
+}
+
+/* --ca-bundle, --insecure-upstream: the trust anchors for TLS to
+ * parents and origins, loaded here, in the master. The system's bundle
+ * may be missing (a small system): then only a warning, and every
+ * verified TLS connection fails with a 502 saying so. */
+static int
+upstream_tls_finish(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	const char *path = cfg->ca_bundle != NULL ? cfg->ca_bundle :
+	    CA_BUNDLE_DEFAULT;
+	char why[PATH_MAX + 256];
+	size_t skipped;
+
+	if (!tls_available()) {
+		if (cfg->ca_bundle != NULL || cfg->insecure_upstream)
+			return load_error(ld, "%s: built without TLS (rebuild "
+			    "with BearSSL: Debian's libbearssl-dev)",
+			    cfg->ca_bundle != NULL ? str_from(cfg,
+			    OFF(ca_bundle), "--ca-bundle") :
+			    "--insecure-upstream");
+		return 0;
+	}
+	if (cfg->insecure_upstream)
+		config_warn(cfg, "--insecure-upstream: the certificates of "
+		    "https:// parents and origins are not verified; anyone "
+		    "on the way can read and change that traffic");
+	why[0] = '\0';
+	if ((cfg->anchors = tls_anchors_load(path, &skipped, why,
+	    sizeof(why))) == NULL) {
+		if (cfg->ca_bundle != NULL)
+			return load_error(ld, "%s: %s", str_from(cfg,
+			    OFF(ca_bundle), "--ca-bundle"), why);
+		if (!cfg->insecure_upstream)
+			config_warn(cfg, "no trust anchors (%s): TLS to "
+			    "https:// parents and origins will fail; see "
+			    "--ca-bundle", why);
+		return 0;
+	}
+	if (skipped > 0)
+		config_warn(cfg, "%s: skipped %zu certificates BearSSL cannot "
+		    "read", path, skipped);
 	return 0;
 }
 
@@ -1299,7 +1359,7 @@ config_finish(struct loader *ld)
 	}
 	if (access_finish(ld) == -1 || serving_finish(ld) == -1 ||
 	    parents_finish(ld) == -1 || credentials_finish(ld) == -1 ||
-	    tls_finish(ld) == -1)
+	    tls_finish(ld) == -1 || upstream_tls_finish(ld) == -1)
 		return -1;
 	cfg->nworkers = cfg->workers;
 	if (cfg->nworkers == 0) {

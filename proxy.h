@@ -100,6 +100,9 @@
 #ifndef WHY_MAX
 #define WHY_MAX			(HOST_MAX * 4)	/* an error reason */
 #endif
+#ifndef CA_BUNDLE_DEFAULT	/* trust anchors for TLS upstream */
+#define CA_BUNDLE_DEFAULT	"/etc/ssl/certs/ca-certificates.crt"
+#endif
 
 /* ---------------------------------------------------------------- util.c */
 
@@ -384,6 +387,8 @@ struct http_rewrite {
 	const char	*host;		/* the target; IPv6 without [] */
 	uint16_t	 port;
 	int		 absolute;	/* absolute-form target (to a parent) */
+	uint16_t	 default_port;	/* the scheme's, left out of Host
+					   (0: 80) */
 	int		 upgrade;	/* keep a WebSocket Upgrade */
 	int		 keep_proxy_auth;	/* Proxy-Authorization and
 					   -Authenticate pass through */
@@ -907,6 +912,7 @@ struct hop {
 	uint16_t	 port;
 	char		 name[HOST_MAX + 8];	/* "host:port" */
 	const char	*login;		/* SOCKS5 "user:pass", or NULL */
+	int		 tls;		/* HOP_HTTP over TLS (https://) */
 };
 
 enum auth_kind {
@@ -984,6 +990,9 @@ struct config {
 	const char	*cert_file;	/* --cert-file: chain, PEM or DER */
 	const char	*key_file;	/* --key-file */
 	struct strlist	 tls_listen;	/* --tls-listen ADDR:PORT */
+	/* TLS to parents and origins */
+	const char	*ca_bundle;	/* --ca-bundle; NULL: the system's */
+	int		 insecure_upstream;	/* verify no certificate */
 	/* PAC routing */
 	const char	*pac;		/* file, http:// URL, or auto */
 	long		 proxyreload;
@@ -1030,6 +1039,9 @@ struct config {
 					   loaded; NULL: no TLS listener */
 	int		 tls_all;	/* every proxy listener speaks TLS
 					   (no --tls-listen) */
+	struct tls_anchors *anchors;	/* --ca-bundle, loaded; NULL: none
+					   (built without TLS, or none
+					   readable) */
 };
 
 /*
@@ -1386,6 +1398,8 @@ enum conn_state {
 	CS_CONNECT,	/* connecting upstream */
 	CS_EXCHANGE,	/* request out, response back */
 	CS_SOCKS,	/* SOCKS5 handshake with the hop */
+	CS_TLS,		/* TLS handshake with the hop, or with the origin
+			   through a SOCKS5 tunnel */
 	CS_TUNNEL,	/* CONNECT or Upgrade: bytes both ways */
 	CS_CLOSING	/* sending our own answer, then closing */
 };
@@ -1452,7 +1466,7 @@ struct conn_ops {
 struct pool_entry {
 	struct endpoint	 ep;
 	int64_t		 expires;
-	char		 key[HOST_MAX + 2 * NTLM_NAME_MAX + 32];
+	char		 key[HOST_MAX + 2 * NTLM_NAME_MAX + 48];
 };
 
 struct conn {
@@ -1499,10 +1513,17 @@ struct conn {
 					   client's: read and drop it */
 	int		 silent;	/* --tunnel: no HTTP with the client */
 	enum socks_phase socks;
+	int		 origin_tls;	/* the request's scheme is https: or
+					   wss: (TLS to the origin) */
+	char		 tls_name[HOST_MAX + 8];	/* "host:port" of the
+					   TLS peer, for errors */
+	int		 hop_tls;	/* TLS to the hop as soon as TCP is
+					   up (an https parent, or the
+					   origin itself) */
 	struct ntlm_creds *creds;	/* --ntlm-to-basic: the client's */
 
 	/* upstream connection */
-	char		 upstream[HOST_MAX + 2 * NTLM_NAME_MAX + 32];	/* pool key */
+	char		 upstream[HOST_MAX + 2 * NTLM_NAME_MAX + 48];	/* pool key */
 	struct dns_result addrs;
 	size_t		 next_addr;
 	int		 he_fd[MAX_HE_ATTEMPTS];
@@ -1586,6 +1607,12 @@ void	 conn_close_all(struct worker *, const char *why);
 void	 conn_connect(struct conn *);
 /* Closes the connect attempts still under way. */
 void	 conn_connect_abort(struct conn *);
+/* The TCP connection to name:port is up on c->server: a TLS client
+ * engine goes on it (CS_TLS), and c->ops->connected follows the
+ * handshake; a failure goes to c->ops->unreachable (502 "TLS to
+ * name:port: why") when the hop itself speaks TLS (c->hop_tls), else to
+ * the client. conn_connect() calls it when c->hop_tls is set. */
+void	 conn_tls_start(struct conn *, const char *name, uint16_t port);
 /* Writes the *fwd bytes cleared at the front of src to dst, counting
  * them in *total; -1 when dst fails. *progress is set if any moved. */
 int	 ep_send(struct endpoint *dst, struct buf *src, size_t *fwd,
@@ -1698,6 +1725,32 @@ int	 tls_pending(const struct tls *);
 int	 tls_handshaking(const struct tls *);
 /* Why the engine failed, for the log ("TLS: bad record MAC", ...). */
 const char *tls_why(const struct tls *);
+
+/* TLS towards parents and origins. Trust anchors (--ca-bundle), loaded
+ * once in the master and read-only after. */
+struct tls_anchors;
+/* Loads the certificates of a PEM bundle (or one DER certificate) as
+ * trust anchors; those BearSSL cannot read are skipped and counted in
+ * *skipped. NULL with why ("FILE: reason") when none is usable. */
+struct tls_anchors *tls_anchors_load(const char *path, size_t *skipped,
+	    char *why, size_t whysz);
+size_t	 tls_anchors_count(const struct tls_anchors *);
+void	 tls_anchors_free(struct tls_anchors *);
+/*
+ * A client engine towards host (SNI and the certificate's name; no SNI
+ * for an address literal): TLS 1.2, ALPN http/1.1, the chain verified
+ * against a, or nothing verified when insecure. NULL with why when it
+ * cannot be made (memory, no anchors, an address literal to verify).
+ * Put on a connected endpoint (ep->tls) and freed by tls_close().
+ */
+struct tls *tls_client_new(const struct tls_anchors *a, const char *host,
+	    int insecure, char *why, size_t whysz);
+/* Moves the client handshake on as far as the socket allows: 1 done, 0
+ * not yet (ep_events says what to wait for), -1 failed. */
+int	 tls_client_handshake(struct endpoint *);
+/* Why a client engine failed, for the client and the log ("certificate
+ * name mismatch", "unknown CA (...)", "the server does not speak TLS"). */
+const char *tls_client_why(const struct tls *);
 
 /* ----------------------------------------------------------- conn_http.c */
 

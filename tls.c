@@ -134,7 +134,13 @@ struct tls_server {
 };
 
 struct tls {
-	br_ssl_server_context sc;
+	/* a server's or a client's engine: both begin with the engine
+	   context, which the shared code below uses (sc.eng) */
+	union {
+		br_ssl_engine_context eng;
+		br_ssl_server_context s;
+		br_ssl_client_context c;
+	}		 sc;
 	int		 sock_eof;	/* the socket read 0 */
 	int		 sock_errno;	/* the socket failed: its errno */
 	int		 ready;		/* the handshake is done */
@@ -586,7 +592,7 @@ tls_server_new(const struct tls_server *s)
 	if ((t = malloc(sizeof(*t))) == NULL)
 		return NULL;
 	t->sock_eof = t->sock_errno = t->ready = 0;
-	br_ssl_server_zero(&t->sc);
+	br_ssl_server_zero(&t->sc.s);
 	eng = &t->sc.eng;
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
 	br_ssl_engine_set_default_ec(eng);
@@ -602,19 +608,19 @@ tls_server_new(const struct tls_server *s)
 	if (s->key_type == BR_KEYTYPE_RSA) {
 		br_ssl_engine_set_suites(eng, suites_rsa,
 		    sizeof(suites_rsa) / sizeof(suites_rsa[0]));
-		br_ssl_server_set_single_rsa(&t->sc, s->chain, s->chain_len,
+		br_ssl_server_set_single_rsa(&t->sc.s, s->chain, s->chain_len,
 		    &s->rsa, BR_KEYTYPE_SIGN, br_rsa_private_get_default(),
 		    br_rsa_pkcs1_sign_get_default());
 	} else {
 		br_ssl_engine_set_suites(eng, suites_ec,
 		    sizeof(suites_ec) / sizeof(suites_ec[0]));
-		br_ssl_server_set_single_ec(&t->sc, s->chain, s->chain_len,
+		br_ssl_server_set_single_ec(&t->sc.s, s->chain, s->chain_len,
 		    &s->ec, BR_KEYTYPE_SIGN, BR_KEYTYPE_EC, br_ec_get_default(),
 		    br_ecdsa_sign_asn1_get_default());
 	}
 	br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
 	br_ssl_engine_set_buffer(eng, t->iobuf, sizeof(t->iobuf), 1);
-	if (!br_ssl_server_reset(&t->sc)) {
+	if (!br_ssl_server_reset(&t->sc.s)) {
 		free(t);
 		return NULL;
 	}
@@ -889,6 +895,461 @@ tls_why(const struct tls *t)
 	else if (err >= BR_ERR_RECV_FATAL_ALERT)
 		snprintf(buf, sizeof(buf), "TLS: the client sent alert %d",
 		    err - BR_ERR_RECV_FATAL_ALERT);
+	else
+		snprintf(buf, sizeof(buf), "TLS error %d", err);
+	return buf;
+}
+
+#endif /* HAVE_BEARSSL */
+
+/* ------------------------------------------------------------ clients */
+
+/*
+ * TLS towards the next hop (issue 13 part 3): trust anchors from a PEM
+ * bundle, loaded once in the master, and client engines on server
+ * endpoints, driven by the same pump, tls_read and tls_write as the
+ * server engines above. BearSSL's minimal X.509 engine checks the chain
+ * and the name (and the validity dates, against time(): 0.6 has no time
+ * callback); --insecure-upstream puts a class in its place that checks
+ * nothing and only takes the server's public key.
+ */
+
+#ifndef HAVE_BEARSSL
+
+struct tls_anchors *
+tls_anchors_load(const char *path, size_t *skipped, char *why, size_t whysz)
+{
+	(void)path;
+	*skipped = 0;
+	snprintf(why, whysz, "built without TLS");
+	return NULL;
+}
+
+size_t
+tls_anchors_count(const struct tls_anchors *a)
+{
+	(void)a;
+	return 0;
+}
+
+void
+tls_anchors_free(struct tls_anchors *a)
+{
+	(void)a;
+}
+
+struct tls *
+tls_client_new(const struct tls_anchors *a, const char *host, int insecure,
+    char *why, size_t whysz)
+{
+	(void)a; (void)host; (void)insecure;
+	snprintf(why, whysz, "built without TLS");
+	return NULL;
+}
+
+int
+tls_client_handshake(struct endpoint *ep)
+{
+	(void)ep;
+	return -1;
+}
+
+const char *
+tls_client_why(const struct tls *t)
+{
+	(void)t;
+	return "built without TLS";
+}
+
+#else /* HAVE_BEARSSL */
+
+#include <arpa/inet.h>
+#include <stddef.h>
+
+struct tls_anchors {
+	br_x509_trust_anchor *v;
+	size_t		 n;
+};
+
+/* A client engine: the shared struct tls first (what ep->tls points
+ * to, and what tls_close frees), then its certificate checker. */
+struct tls_client {
+	struct tls	 t;
+	br_x509_minimal_context xc;	/* verifying */
+	const br_x509_class *lax;	/* --insecure-upstream: its vtable */
+	br_x509_decoder_context dc;	/* ... and its key reader */
+	int		 first;		/* the first certificate comes */
+	int		 certs;		/* certificates seen */
+};
+
+/* A growing byte string: a DN as br_x509_decoder hands it over. */
+struct bytes {
+	unsigned char	*p;
+	size_t		 len;
+	int		 oom;
+};
+
+static void
+bytes_append(void *ctx, const void *data, size_t len)
+{
+	struct bytes *b = ctx;
+	unsigned char *p;
+
+	if (b->oom)
+		return;
+	if ((p = realloc(b->p, b->len + len)) == NULL) {
+		b->oom = 1;
+		return;
+	}
+	memcpy(p + b->len, data, len);
+	b->p = p;
+	b->len += len;
+}
+
+static unsigned char *
+memdup(const void *src, size_t len)
+{
+	unsigned char *p = malloc(len ? len : 1);
+
+	if (p != NULL)
+		memcpy(p, src, len);
+	return p;
+}
+
+/* One certificate into a trust anchor; 0, 1 when it is not usable
+ * (skipped), -1 when memory runs out. */
+static int
+anchor_add(struct tls_anchors *a, const unsigned char *der, size_t len)
+{
+	br_x509_decoder_context dc;
+	struct bytes dn = { NULL, 0, 0 };
+	const br_x509_pkey *k;
+	br_x509_trust_anchor *ta, *v;
+
+	br_x509_decoder_init(&dc, bytes_append, &dn);
+	br_x509_decoder_push(&dc, der, len);
+	if ((k = br_x509_decoder_get_pkey(&dc)) == NULL || dn.oom) {
+		free(dn.p);
+		return dn.oom ? -1 : 1;
+	}
+	if ((v = realloc(a->v, (a->n + 1) * sizeof(*v))) == NULL) {
+		free(dn.p);
+		return -1;
+	}
+	a->v = v;
+	ta = &v[a->n];
+	memset(ta, 0, sizeof(*ta));
+	ta->dn.data = dn.p;
+	ta->dn.len = dn.len;
+	ta->flags = br_x509_decoder_isCA(&dc) ? BR_X509_TA_CA : 0;
+	ta->pkey.key_type = k->key_type;
+	if (k->key_type == BR_KEYTYPE_RSA) {
+		ta->pkey.key.rsa.n = memdup(k->key.rsa.n, k->key.rsa.nlen);
+		ta->pkey.key.rsa.nlen = k->key.rsa.nlen;
+		ta->pkey.key.rsa.e = memdup(k->key.rsa.e, k->key.rsa.elen);
+		ta->pkey.key.rsa.elen = k->key.rsa.elen;
+		a->n++;
+		return ta->pkey.key.rsa.n == NULL || ta->pkey.key.rsa.e ==
+		    NULL ? -1 : 0;
+	}
+	ta->pkey.key.ec.curve = k->key.ec.curve;
+	ta->pkey.key.ec.q = memdup(k->key.ec.q, k->key.ec.qlen);
+	ta->pkey.key.ec.qlen = k->key.ec.qlen;
+	a->n++;
+	return ta->pkey.key.ec.q == NULL ? -1 : 0;
+}
+
+struct tls_anchors *
+tls_anchors_load(const char *path, size_t *skipped, char *why, size_t whysz)
+{
+	struct pem_list l = { NULL, 0, 0 };
+	struct tls_anchors *a;
+	unsigned char *buf;
+	size_t len, i;
+	int r = 0;
+
+	*skipped = 0;
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		snprintf(why, whysz, "out of memory");
+		return NULL;
+	}
+	if ((buf = file_read(path, &len, why, whysz)) == NULL) {
+		free(a);
+		return NULL;
+	}
+	if (!is_pem(buf, len))
+		r = anchor_add(a, buf, len);	/* one DER certificate */
+	else if (pem_decode(buf, len, &l) == -1) {
+		snprintf(why, whysz, "%s: malformed PEM", path);
+		r = -1;
+	} else
+		for (i = 0; i < l.n && r != -1; i++) {
+			if (strcmp(l.v[i].name, "CERTIFICATE") != 0 &&
+			    strcmp(l.v[i].name, "X509 CERTIFICATE") != 0 &&
+			    strcmp(l.v[i].name, "TRUSTED CERTIFICATE") != 0)
+				continue;
+			if ((r = anchor_add(a, l.v[i].data, l.v[i].len)) == 1)
+				(*skipped)++;
+		}
+	pem_list_free(&l);
+	free(buf);
+	if (r == -1 && why[0] == '\0')
+		snprintf(why, whysz, "%s: out of memory", path);
+	if (r != -1 && a->n == 0) {
+		snprintf(why, whysz, "%s: no certificate BearSSL can read in "
+		    "it", path);
+		r = -1;
+	}
+	if (r == -1) {
+		tls_anchors_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+size_t
+tls_anchors_count(const struct tls_anchors *a)
+{
+	return a != NULL ? a->n : 0;
+}
+
+void
+tls_anchors_free(struct tls_anchors *a)
+{
+	size_t i;
+
+	if (a == NULL)
+		return;
+	for (i = 0; i < a->n; i++) {
+		br_x509_trust_anchor *ta = &a->v[i];
+
+		free(ta->dn.data);
+		if (ta->pkey.key_type == BR_KEYTYPE_RSA) {
+			free(ta->pkey.key.rsa.n);
+			free(ta->pkey.key.rsa.e);
+		} else
+			free(ta->pkey.key.ec.q);
+	}
+	free(a->v);
+	free(a);
+}
+
+/* --insecure-upstream's X.509 class: every chain is accepted, and the
+ * first certificate's public key is what the handshake uses. */
+static struct tls_client *
+lax_client(const br_x509_class **ctx)
+{
+	return (struct tls_client *)(void *)((char *)ctx -
+	    offsetof(struct tls_client, lax));
+}
+
+static void
+lax_start_chain(const br_x509_class **ctx, const char *server_name)
+{
+	struct tls_client *tc = lax_client(ctx);
+
+	(void)server_name;
+	br_x509_decoder_init(&tc->dc, NULL, NULL);
+	tc->certs = 0;
+}
+
+static void
+lax_start_cert(const br_x509_class **ctx, uint32_t length)
+{
+	struct tls_client *tc = lax_client(ctx);
+
+	(void)length;
+	tc->first = tc->certs++ == 0;
+}
+
+static void
+lax_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
+{
+	struct tls_client *tc = lax_client(ctx);
+
+	if (tc->first)
+		br_x509_decoder_push(&tc->dc, buf, len);
+}
+
+static void
+lax_end_cert(const br_x509_class **ctx)
+{
+	lax_client(ctx)->first = 0;
+}
+
+static unsigned
+lax_end_chain(const br_x509_class **ctx)
+{
+	struct tls_client *tc = lax_client(ctx);
+
+	if (tc->certs == 0)
+		return BR_ERR_X509_EMPTY_CHAIN;
+	if (br_x509_decoder_get_pkey(&tc->dc) == NULL) {
+		int err = br_x509_decoder_last_error(&tc->dc);
+
+		return err != 0 ? (unsigned)err : BR_ERR_X509_TRUNCATED;
+	}
+	return 0;
+}
+
+static const br_x509_pkey *
+lax_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
+{
+	struct tls_client *tc = lax_client((const br_x509_class **)
+	    (uintptr_t)ctx);
+
+	if (usages != NULL)
+		*usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
+	return br_x509_decoder_get_pkey(&tc->dc);
+}
+
+static const br_x509_class lax_vtable = {
+	sizeof(struct tls_client),
+	lax_start_chain,
+	lax_start_cert,
+	lax_append,
+	lax_end_cert,
+	lax_end_chain,
+	lax_get_pkey
+};
+
+/* 1 if host is an IPv4 or IPv6 address literal. */
+static int
+ip_literal(const char *host)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, host, a) == 1 ||
+	    inet_pton(AF_INET6, host, a) == 1;
+}
+
+struct tls *
+tls_client_new(const struct tls_anchors *a, const char *host, int insecure,
+    char *why, size_t whysz)
+{
+	static const char *alpn[] = { "http/1.1" };
+	struct tls_client *tc;
+	br_ssl_engine_context *eng;
+	int ip = ip_literal(host);
+
+	if (!insecure && ip) {
+		/* BearSSL matches no iPAddress names: a certificate for an
+		 * address cannot be checked */
+		snprintf(why, whysz, "a certificate for an IP address cannot "
+		    "be verified here; use the host name, or "
+		    "--insecure-upstream");
+		return NULL;
+	}
+	if (!insecure && tls_anchors_count(a) == 0) {
+		snprintf(why, whysz, "no trust anchors (--ca-bundle) to "
+		    "verify the certificate with");
+		return NULL;
+	}
+	if ((tc = malloc(sizeof(*tc))) == NULL) {
+		snprintf(why, whysz, "out of memory for a TLS engine");
+		return NULL;
+	}
+	tc->t.sock_eof = tc->t.sock_errno = tc->t.ready = 0;
+	tc->first = tc->certs = 0;
+	br_ssl_client_init_full(&tc->t.sc.c, &tc->xc, insecure ? NULL : a->v,
+	    insecure ? 0 : a->n);
+	eng = &tc->t.sc.eng;
+	/* TLS 1.2 only, as the server engines (BearSSL's full list of
+	   suites, best first, for old parents) */
+	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+	if (insecure) {
+		tc->lax = &lax_vtable;
+		br_ssl_engine_set_x509(eng, &tc->lax);
+	}
+	br_ssl_engine_set_protocol_names(eng, alpn, 1);
+	br_ssl_engine_set_buffer(eng, tc->t.iobuf, sizeof(tc->t.iobuf), 1);
+	if (!br_ssl_client_reset(&tc->t.sc.c, ip ? NULL : host, 0)) {
+		snprintf(why, whysz, "cannot start a TLS engine (%s)",
+		    br_ssl_engine_last_error(eng) == BR_ERR_BAD_PARAM ?
+		    "a host name too long" : "no entropy");
+		free(tc);
+		return NULL;
+	}
+	return &tc->t;
+}
+
+int
+tls_client_handshake(struct endpoint *ep)
+{
+	struct tls *t = ep->tls;
+
+	if (pump(t, ep->fd, 1) == -1 || (state(t) & BR_SSL_CLOSED))
+		return -1;
+	if (t->ready)
+		return 1;
+	return t->sock_eof ? -1 : 0;
+}
+
+const char *
+tls_client_why(const struct tls *t)
+{
+	static const struct {
+		int		 err;
+		const char	*why;
+	} names[] = {
+		{ BR_ERR_X509_BAD_SERVER_NAME, "certificate name mismatch" },
+		{ BR_ERR_X509_NOT_TRUSTED, "unknown CA (no trust anchor in "
+		    "--ca-bundle for the certificate chain)" },
+		{ BR_ERR_X509_EXPIRED, "the certificate has expired or is "
+		    "not yet valid" },
+		{ BR_ERR_X509_TIME_UNKNOWN, "no time to check the "
+		    "certificate's dates against" },
+		{ BR_ERR_X509_BAD_SIGNATURE, "a certificate signature does "
+		    "not verify" },
+		{ BR_ERR_X509_DN_MISMATCH, "the certificate chain is not in "
+		    "order (issuer and subject do not match)" },
+		{ BR_ERR_X509_CRITICAL_EXTENSION, "a certificate has a "
+		    "critical extension BearSSL does not know" },
+		{ BR_ERR_X509_NOT_CA, "an intermediate certificate is not a "
+		    "CA" },
+		{ BR_ERR_X509_FORBIDDEN_KEY_USAGE, "the certificate's key "
+		    "usage forbids this" },
+		{ BR_ERR_X509_WEAK_PUBLIC_KEY, "the certificate's key is too "
+		    "weak" },
+		{ BR_ERR_X509_EMPTY_CHAIN, "the server sent no certificate" },
+		{ BR_ERR_X509_UNSUPPORTED, "the certificate uses an "
+		    "algorithm BearSSL does not support" },
+		{ BR_ERR_UNSUPPORTED_VERSION, "the server does not speak TLS "
+		    "1.2 (or not TLS)" },
+		{ BR_ERR_BAD_VERSION, "the server does not speak TLS" },
+		{ BR_ERR_BAD_LENGTH, "the server does not speak TLS" },
+		{ BR_ERR_TOO_LARGE, "the server does not speak TLS" },
+		{ BR_ERR_BAD_CIPHER_SUITE, "no cipher suite in common" },
+		{ BR_ERR_BAD_HANDSHAKE, "a malformed handshake" },
+		{ BR_ERR_UNEXPECTED, "an unexpected message" },
+		{ BR_ERR_RECV_FATAL_ALERT + 70, "the server wants another "
+		    "TLS version (only TLS 1.2 is spoken here)" },
+		{ BR_ERR_RECV_FATAL_ALERT + 40, "the server refused the "
+		    "handshake (no common cipher suite or version?)" },
+		{ BR_ERR_RECV_FATAL_ALERT + 112, "the server does not know "
+		    "this name (SNI)" },
+	};
+	static char buf[80];
+	int err = br_ssl_engine_last_error(&t->sc.eng);
+	size_t i;
+
+	if (t->sock_errno != 0)
+		return strerror(t->sock_errno);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].err == err)
+			return names[i].why;
+	if (err == BR_ERR_OK && t->sock_eof)
+		return "the server closed the connection during the handshake "
+		    "(does it speak TLS?)";
+	if (err >= BR_ERR_SEND_FATAL_ALERT)
+		snprintf(buf, sizeof(buf), "we sent TLS alert %d",
+		    err - BR_ERR_SEND_FATAL_ALERT);
+	else if (err >= BR_ERR_RECV_FATAL_ALERT)
+		snprintf(buf, sizeof(buf), "the server sent TLS alert %d",
+		    err - BR_ERR_RECV_FATAL_ALERT);
+	else if (err >= BR_ERR_X509_OK)
+		snprintf(buf, sizeof(buf), "the certificate is rejected "
+		    "(BearSSL X.509 error %d)", err);
 	else
 		snprintf(buf, sizeof(buf), "TLS error %d", err);
 	return buf;

@@ -73,10 +73,18 @@ hop_pick(struct conn *c)
 	return fallback;
 }
 
+/* The pool key: what makes a connection reusable for c's request. A
+ * TLS connection (to the hop, or to the origin through a SOCKS5 hop)
+ * is never taken for a plain one, nor the other way round. */
 static void
 hop_key(struct conn *c, const char *prefix, const char *host, uint16_t port)
 {
+	size_t n;
+
 	http_hostport(c->upstream, sizeof(c->upstream), prefix, host, port);
+	n = strlen(c->upstream);
+	if (c->hop_tls || c->origin_tls)
+		snprintf(c->upstream + n, sizeof(c->upstream) - n, " (TLS)");
 }
 
 int
@@ -122,6 +130,11 @@ upstream_route(struct conn *c)
 		c->tried |= 1u << i;
 		c->hop = &c->hops[i];
 	}
+	/* TLS at TCP connect: to an https:// origin reached directly, or
+	 * to an https:// parent (through a SOCKS5 hop, TLS to the origin
+	 * goes once the tunnel stands) */
+	c->hop_tls = c->hop == NULL || c->hop->kind == HOP_DIRECT ?
+	    c->origin_tls : c->hop->kind == HOP_HTTP && c->hop->tls;
 	if (c->hop == NULL || c->hop->kind == HOP_DIRECT) {
 		strlcpy_p(c->hop_host, c->host, sizeof(c->hop_host));
 		c->hop_port = c->port;
@@ -157,6 +170,14 @@ upstream_start(struct conn *c)
 {
 	int r;
 
+	if (c->origin_tls && conn_via_parent(c)) {
+		/* it would take a CONNECT to the parent, then TLS inside:
+		 * not built yet */
+		conn_close(c, 502, "https:// and wss:// URIs are not fetched "
+		    "through a parent proxy (yet): use CONNECT host:443 and "
+		    "TLS through the tunnel");
+		return;
+	}
 	if ((c->method != HTTP_CONNECT || conn_via_parent(c)) && !c->fresh) {
 		if (conn_pool_take(c->w, c->upstream, &c->server) == 0) {
 			c->server_reused = 1;
@@ -712,7 +733,10 @@ upstream_socks_step(struct conn *c)
 		return socks_send(c, out, outlen) == 0;
 	if (c->socks == SOCKS_DONE) {
 		c->bytes_in = c->head_len;
-		c->ops->connected(c);
+		if (c->origin_tls)
+			conn_tls_start(c, c->host, c->port);
+		else
+			c->ops->connected(c);
 	}
 	return 1;
 }

@@ -7,7 +7,8 @@ flags_misc build_flags man_page"
 ALL_FLAGS="hostname listen port num-workers workers daemon pid-file quit
 log-level debug log-file disable-via disable-headers add-header useragent
 connect-ports max-header-size socktimeout idle max-clients
-client-recvbuf-size server-recvbuf-size open-file-limit backlog version help"
+client-recvbuf-size server-recvbuf-size open-file-limit backlog ca-bundle
+insecure-upstream version help"
 
 # run_cli ARGS: the proxy with ARGS, bounded; output in $T/cli.out/err
 run_cli() {

@@ -1,10 +1,13 @@
-# TLS to the proxy itself (--cert-file, --key-file, --tls-listen);
-# sourced by tests.sh. Every case skips when ./proxy is built without
+# TLS to the proxy itself (--cert-file, --key-file, --tls-listen), and
+# from the proxy to origins and parents (tlsu_*: https:// URIs,
+# --proxy https://, --ca-bundle, --insecure-upstream); sourced by
+# tests.sh. Every case skips when ./proxy is built without
 # TLS, except tls_without, which checks what such a build says.
 
 CASES="${CASES:-} tls_get tls_keepalive tls_connect tls_post tls_ec
 tls_listen_both tls_bad_key tls_bad_files tls_plain_client tls_stall
-tls_without"
+tls_without tlsu_origin tlsu_verify tlsu_insecure tlsu_parent
+tlsu_wss tlsu_without"
 
 # tls_built: ./proxy has TLS (its --version lists the feature)
 tls_built() {
@@ -387,4 +390,326 @@ t_tls_without() {
 	tls_refused tls_without "--tls-listen" "built without TLS" \
 	    --tls-listen 127.0.0.1:1 || return
 	pass tls_without
+}
+
+# ------------------------------------------------- TLS to the next hop
+
+# tlsu_certs: a throwaway test CA and certificates it signs, made once:
+# $T/tlsu_ca.pem; $T/tlsu_good.pem (localhost), $T/tlsu_other.pem
+# (other.test), $T/tlsu_expired.pem (localhost, ended yesterday), all
+# with the key $T/tlsu.key. Returns 1 with TLS_SKIP set when it cannot.
+tlsu_certs() {
+	[ -f "$T/tlsu_expired.pem" ] && return 0
+	if ! have openssl; then
+		TLS_SKIP="openssl is not installed"
+		return 1
+	fi
+	_tu=$T/tlsu
+	if ! { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -nodes -subj /CN=proxy-test-CA -days 3 \
+	    -addext basicConstraints=critical,CA:TRUE \
+	    -addext keyUsage=critical,keyCertSign \
+	    -keyout "${_tu}_ca.key" -out "${_tu}_ca.pem" &&
+	    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -subj /CN=localhost -keyout "$_tu.key" -out "$_tu.csr" &&
+	    printf 'subjectAltName=DNS:localhost\n' >"$_tu.ext" &&
+	    printf 'subjectAltName=DNS:other.test\n' >"${_tu}_other.ext" &&
+	    openssl x509 -req -in "$_tu.csr" -CA "${_tu}_ca.pem" \
+	    -CAkey "${_tu}_ca.key" -CAcreateserial -days 2 \
+	    -extfile "$_tu.ext" -out "${_tu}_good.pem" &&
+	    openssl x509 -req -in "$_tu.csr" -CA "${_tu}_ca.pem" \
+	    -CAkey "${_tu}_ca.key" -CAcreateserial -days 2 \
+	    -extfile "${_tu}_other.ext" -out "${_tu}_other.pem" &&
+	    openssl x509 -req -in "$_tu.csr" -CA "${_tu}_ca.pem" \
+	    -CAkey "${_tu}_ca.key" -CAcreateserial -days -1 \
+	    -extfile "$_tu.ext" -out "${_tu}_expired.pem"; } \
+	    >"$T/tlsu_openssl.log" 2>&1; then
+		TLS_SKIP="cannot make the test CA: $(tail -n 1 "$T/tlsu_openssl.log")"
+		rm -f "${_tu}_expired.pem"
+		return 1
+	fi
+	return 0
+}
+
+tlsu_ready() {
+	if ! tls_built; then
+		skip "$1" "./proxy is built without TLS"
+		return 1
+	fi
+	if ! tlsu_certs; then
+		skip "$1" "$TLS_SKIP"
+		return 1
+	fi
+	return 0
+}
+
+# tlsu_origin_start NAME CERT: origin.py speaking TLS with CERT; its port
+# in OPORT (stopped with the case's other helpers by tlsu_stop_all)
+TLSU_PIDS=
+tlsu_origin_start() {
+	start_origin "$1" 127.0.0.1 --tls "$2" "$T/tlsu.key" || return 1
+	TLSU_PIDS="$TLSU_PIDS $BGPID"
+}
+
+tlsu_stop_all() {
+	for _tp in $TLSU_PIDS; do
+		kill_bg "$_tp"
+	done
+	TLSU_PIDS=
+}
+
+# tlsu_get PORT PATH [curl args]: an absolute-form GET
+# https://localhost:PORT/PATH to the current proxy (curl sends the
+# request-target as given; it is not a CONNECT)
+tlsu_get() {
+	_gp=$1
+	_gpath=$2
+	shift 2
+	fetch --request-target "https://localhost:$_gp$_gpath" \
+	    "http://localhost:$_gp/" "$@"
+}
+
+# absolute-form https:// GETs with --ca-bundle: bodies by length and
+# chunked, three requests on one client connection riding one TLS
+# connection to the origin (its /stats says so), and a raw client
+t_tlsu_origin() {
+	tlsu_ready tlsu_origin || return
+	tlsu_origin_start tlsu_o "$T/tlsu_good.pem" || {
+		fail tlsu_origin "the TLS origin did not start"; return; }
+	_op=$OPORT
+	if ! start_proxy tlsu_o --num-workers 1 --ca-bundle "$T/tlsu_ca.pem"; then
+		fail tlsu_origin "$START_ERR"
+		tlsu_stop_all
+		return
+	fi
+	_u=https://localhost:$_op
+	rm -f "$T/tlsu_b1" "$T/tlsu_b2" "$T/tlsu_st"
+	pcurl --request-target "$_u/size/100000" "http://localhost:$_op/" \
+	    -o "$T/tlsu_b1" --next -x "$PROXY_URL" --noproxy '' \
+	    --request-target "$_u/chunked/70000" "http://localhost:$_op/" \
+	    -o "$T/tlsu_b2" --next -x "$PROXY_URL" --noproxy '' \
+	    --request-target "$_u/stats" "http://localhost:$_op/" \
+	    -o "$T/tlsu_st" 2>"$T/curl.err"
+	_rc=$?
+	if [ $_rc != 0 ] || [ "$(sha_file "$T/tlsu_b1")" != "$(sha_pat 100000)" ] ||
+	    [ "$(sha_file "$T/tlsu_b2")" != "$(sha_pat 70000)" ]; then
+		fail tlsu_origin "GET $_u/size/100000 and /chunked/70000 through the proxy: curl rc $_rc, $(wc -c <"$T/tlsu_b1" 2>/dev/null) and $(wc -c <"$T/tlsu_b2" 2>/dev/null) bytes or not the pattern: $(head -c 200 "$T/tlsu_b1" 2>/dev/null) $(head -c 200 "$T/curl.err")"
+	elif ! grep -q '"connections": 2,' "$T/tlsu_st" ||
+	    ! grep -q '"requests": 3,' "$T/tlsu_st"; then
+		# (the first connection is start_origin's probe of the port)
+		fail tlsu_origin "three requests on one client connection: the origin saw $(cat "$T/tlsu_st"); want 2 connections (the port probe and ours), 3 requests (keep-alive over TLS)"
+	elif ! grep -q "TLS to localhost:$_op is up" "$LOG"; then
+		fail tlsu_origin "no 'TLS to localhost:$_op is up' in the debug log"
+	else
+		raw --send "GET $_u/size/5000 HTTP/1.1\r\nHost: localhost:$_op\r\n\r\nGET $_u/size/7 HTTP/1.1\r\nHost: localhost:$_op\r\nConnection: close\r\n\r\n" --count 2
+		if [ "$(resp 1 status)" != 200 ] || [ "$(resp 1 len)" != 5000 ] ||
+		    [ "$(resp 2 status)" != 200 ] || [ "$(resp 2 len)" != 7 ]; then
+			fail tlsu_origin "a raw client's two absolute-form https:// GETs: $(head -c 300 "$T/raw")"
+		else
+			pass tlsu_origin
+		fi
+	fi
+	stop_proxy tlsu_o
+	tlsu_stop_all
+}
+
+# tlsu_expect_502 CASE PORT WANT: GET https://localhost:PORT/ gives a 502
+# whose body and log line say WANT
+tlsu_expect_502() {
+	tlsu_get "$2" /size/10
+	if [ "$CODE" != 502 ] || ! grep -q -- "$3" "$T/body"; then
+		fail "$1" "https://localhost:$2/: status $CODE, body '$(head -c 200 "$T/body")'; want 502 saying '$3'"
+		return 1
+	fi
+	if ! grep -q "502 TLS to localhost:$2: .*$3" "$LOG"; then
+		fail "$1" "the log has no 502 line saying '$3': $(grep -c 502 "$LOG") lines with 502"
+		return 1
+	fi
+	return 0
+}
+
+# a small HTTP server that answers anything with a 400, as a plain
+# server on a port expected to speak TLS does; its port in OPORT
+tlsu_plain_start() {
+	rm -f "$T/tlsu_plain.port"
+	bg tlsu_plain "$PY" -c '
+import socket, sys
+ls = socket.socket()
+ls.bind(("127.0.0.1", 0))
+ls.listen(8)
+open(sys.argv[1] + ".tmp", "w").write("%d\n" % ls.getsockname()[1])
+import os
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    s, _ = ls.accept()
+    s.settimeout(5)
+    try:
+        s.recv(4096)
+        s.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    except OSError:
+        pass
+    s.close()
+' "$T/tlsu_plain.port"
+	TLSU_PIDS="$TLSU_PIDS $BGPID"
+	wait_file "$T/tlsu_plain.port" 10 || return 1
+	OPORT=$(cat "$T/tlsu_plain.port")
+	waitport 127.0.0.1 "$OPORT" 10
+}
+
+# verification failures reach the client as 502s that say why
+t_tlsu_verify() {
+	tlsu_ready tlsu_verify || return
+	tlsu_origin_start tlsu_vg "$T/tlsu_good.pem" && _pg=$OPORT &&
+	    tlsu_origin_start tlsu_vo "$T/tlsu_other.pem" && _po=$OPORT &&
+	    tlsu_origin_start tlsu_ve "$T/tlsu_expired.pem" && _pe=$OPORT &&
+	    tlsu_plain_start && _pp=$OPORT || {
+		fail tlsu_verify "a test server did not start"; tlsu_stop_all; return; }
+	if ! start_proxy tlsu_vs --num-workers 1; then
+		fail tlsu_verify "$START_ERR"
+		tlsu_stop_all
+		return
+	fi
+	# the system's bundle does not know the test CA
+	if tlsu_expect_502 tlsu_verify "$_pg" "unknown CA"; then
+		stop_proxy tlsu_vs
+		if ! start_proxy tlsu_v --num-workers 1 \
+		    --ca-bundle "$T/tlsu_ca.pem"; then
+			fail tlsu_verify "$START_ERR"
+		elif tlsu_expect_502 tlsu_verify "$_po" "certificate name mismatch" &&
+		    tlsu_expect_502 tlsu_verify "$_pe" "expired" &&
+		    tlsu_expect_502 tlsu_verify "$_pp" "does not speak TLS"; then
+			fetch --request-target "https://127.0.0.1:$_pg/size/10" \
+			    "http://127.0.0.1:$_pg/"
+			if [ "$CODE" != 502 ] || ! grep -q "IP address" "$T/body"; then
+				fail tlsu_verify "https://127.0.0.1:$_pg/ (an address literal): status $CODE, '$(head -c 200 "$T/body")'; want a 502 saying an IP address cannot be verified"
+			else
+				pass tlsu_verify
+			fi
+		fi
+		stop_proxy tlsu_v
+	else
+		stop_proxy tlsu_vs
+	fi
+	tlsu_stop_all
+}
+
+# --insecure-upstream: the bad certificates pass, with a warning at start
+t_tlsu_insecure() {
+	tlsu_ready tlsu_insecure || return
+	tlsu_origin_start tlsu_io "$T/tlsu_other.pem" && _po=$OPORT &&
+	    tlsu_origin_start tlsu_ie "$T/tlsu_expired.pem" && _pe=$OPORT || {
+		fail tlsu_insecure "a test server did not start"; tlsu_stop_all; return; }
+	if ! start_proxy tlsu_i --num-workers 1 --insecure-upstream; then
+		fail tlsu_insecure "$START_ERR"
+		tlsu_stop_all
+		return
+	fi
+	_bad=
+	for _ip in $_po $_pe; do
+		tlsu_get "$_ip" /size/3000
+		if [ "$CODE" != 200 ] || ! body_is_pattern 3000; then
+			_bad="$_bad; https://localhost:$_ip/size/3000: status $CODE, $(head -c 150 "$T/body")"
+		fi
+	done
+	if [ -n "$_bad" ]; then
+		fail tlsu_insecure "with --insecure-upstream${_bad}"
+	elif ! grep -q "warning: --insecure-upstream: .*not verified" "$LOG"; then
+		fail tlsu_insecure "no start-up warning about --insecure-upstream in the log"
+	else
+		pass tlsu_insecure
+	fi
+	stop_proxy tlsu_i
+	tlsu_stop_all
+}
+
+# --proxy https://localhost:PP: the test parent behind TLS, with an NTLMv2
+# login: two GETs and a CONNECT, all on one pooled TLS connection
+t_tlsu_parent() {
+	tlsu_ready tlsu_parent || return
+	par_ntlm par_tlsu --tls "$T/tlsu_good.pem" "$T/tlsu.key" || {
+		par_stop_all; return; }
+	_pp=$PARENT
+	par_proxy px_tlsu "$PAR_PW" --num-workers 1 \
+	    --proxy "https://localhost:$_pp" --ca-bundle "$T/tlsu_ca.pem" \
+	    --username "$PAR_DOM\\$PAR_USER" --auth NTLMv2 || {
+		par_stop_all; return; }
+	_bad=
+	for _n in 1000 2000; do
+		fetch "$OURL/size/$_n" --max-time 10
+		if [ "$CODE" != 200 ] || ! body_is_pattern "$_n"; then
+			_bad="GET $OURL/size/$_n through the TLS parent: status $CODE, $(head -c 200 "$T/body")"
+			break
+		fi
+	done
+	if [ -z "$_bad" ]; then
+		fetch "$OURL/size/3000" --max-time 10 -p
+		if [ "$CODE" != 200 ] || ! body_is_pattern 3000; then
+			_bad="CONNECT through the TLS parent: status $CODE, $(head -c 200 "$T/body") $(head -c 200 "$T/curl.err")"
+		fi
+	fi
+	_js=$(curl -q -s --noproxy '' --max-time 5 --proxy-cacert "$T/tlsu_ca.pem" \
+	    -x "https://localhost:$_pp" http://parent.stats/)
+	if [ -n "$_bad" ]; then
+		fail tlsu_parent "$_bad"
+		par_evidence par_tlsu
+	elif ! printf '%s' "$_js" | grep -q '"connections": 1,' ||
+	    ! printf '%s' "$_js" | grep -q '"requests": 3,' ||
+	    ! printf '%s' "$_js" | grep -q '"logins": 1,'; then
+		fail tlsu_parent "two GETs and a CONNECT: the parent saw $_js; want connections=1 requests=3 logins=1 (one TLS connection kept alive, reused from the pool)"
+	elif ! grep -q "TLS to localhost:$_pp is up" "$LOG"; then
+		fail tlsu_parent "no 'TLS to localhost:$_pp is up' in the debug log"
+	else
+		pass tlsu_parent
+	fi
+	stop_proxy px_tlsu
+	par_stop_all
+}
+
+# an absolute-form wss:// WebSocket handshake goes to the origin over
+# TLS, and the 101 turns the connection into a tunnel through the engine
+t_tlsu_wss() {
+	tlsu_ready tlsu_wss || return
+	tlsu_origin_start tlsu_w "$T/tlsu_good.pem" || {
+		fail tlsu_wss "the TLS origin did not start"; return; }
+	_op=$OPORT
+	if ! start_proxy tlsu_ws --num-workers 1 --ca-bundle "$T/tlsu_ca.pem"; then
+		fail tlsu_wss "$START_ERR"
+		tlsu_stop_all
+		return
+	fi
+	raw --send "GET wss://localhost:$_op/ws HTTP/1.1\r\nHost: localhost:$_op\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" \
+	    --count 1
+	if [ "$(resp 1 status)" != 101 ]; then
+		fail tlsu_wss "GET wss://localhost:$_op/ws: status '$(resp 1 status)', want 101: $(head -c 300 "$T/raw")"
+	else
+		pass tlsu_wss
+	fi
+	stop_proxy tlsu_ws
+	tlsu_stop_all
+}
+
+# built without TLS: the flags exit 2 and https:// URIs get a 400
+t_tlsu_without() {
+	if tls_built; then
+		skip tlsu_without "./proxy is built with TLS"
+		return
+	fi
+	tls_refused tlsu_without "--ca-bundle" "built without TLS" \
+	    --ca-bundle /dev/null || return
+	tls_refused tlsu_without "--insecure-upstream" "built without TLS" \
+	    --insecure-upstream || return
+	tls_refused tlsu_without "--proxy https://" "built without TLS" \
+	    --proxy https://127.0.0.1:1 || return
+	if ! start_proxy tlsu_w; then
+		fail tlsu_without "$START_ERR"
+		return
+	fi
+	fetch --request-target "https://localhost:$O4/size/10" \
+	    "http://localhost:$O4/"
+	if [ "$CODE" != 400 ] || ! grep -q "built without TLS" "$T/body"; then
+		fail tlsu_without "GET https:// without TLS: status $CODE, '$(head -c 200 "$T/body")'; want a 400 saying built without TLS"
+	else
+		pass tlsu_without
+	fi
+	stop_proxy tlsu_w
 }

@@ -148,7 +148,15 @@ t_wss_absolute() {
 		    --count 1 --save "$T/raw"
 		_hp=$_u
 		case $_u in *:*) ;; *) _hp=$_u:443 ;; esac
-		if [ "$(resp 1 status)" != 400 ]; then
+		if tls_built; then
+			# fetched over TLS now (tlsu_wss): an address literal
+			# cannot be verified, the other name does not resolve
+			if [ "$(resp 1 status)" != 502 ]; then
+				_bad="GET wss://$_u/ws (built with TLS): status '$(resp 1 status)', want 502"
+			elif ! access_has " GET $_hp /ws 502 "; then
+				_bad="GET wss://$_u/ws: no access line 'GET $_hp /ws 502': $(grep ' access ' "$LOG" | tail -n 1)"
+			fi
+		elif [ "$(resp 1 status)" != 400 ]; then
 			_bad="GET wss://$_u/ws: status '$(resp 1 status)', want 400"
 		elif ! grep -q 'CONNECT' "$T/raw.1" ||
 		    ! grep -q 'wss://' "$T/raw.1"; then

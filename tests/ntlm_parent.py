@@ -71,6 +71,7 @@ import hmac
 import json
 import os
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -1028,6 +1029,16 @@ def serve_conn(sock, cid):
             pass
 
 
+def tls_serve(serve, ctx, sock, cid):
+    """--tls: the handshake in the connection's thread, then as usual."""
+    try:
+        sock = ctx.wrap_socket(sock, server_side=True)
+    except (ssl.SSLError, OSError):
+        sock.close()
+        return
+    serve(sock, cid)
+
+
 def main():
     global LOG, OPTS, CREDS
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -1035,6 +1046,8 @@ def main():
     ap.add_argument("--port", type=int)
     ap.add_argument("--port-file")
     ap.add_argument("--log")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"),
+                    help="speak TLS with this certificate chain and key")
     ap.add_argument("--auth", choices=("ntlm", "basic", "none"),
                     default="ntlm")
     ap.add_argument("--user", default="")
@@ -1084,6 +1097,10 @@ def main():
         with open(tmp, "w") as f:
             f.write("%d\n" % port)
         os.rename(tmp, a.port_file)
+    ctx = None
+    if a.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls[0], a.tls[1])
     cid = 0
     while True:
         try:
@@ -1092,8 +1109,9 @@ def main():
             continue
         cid += 1
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        threading.Thread(target=serve_conn, args=(sock, cid),
-                         daemon=True).start()
+        threading.Thread(target=tls_serve if a.tls else serve_conn,
+                         args=(sock, cid) if not a.tls else
+                         (serve_conn, ctx, sock, cid), daemon=True).start()
 
 
 if __name__ == "__main__":

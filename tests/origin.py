@@ -48,6 +48,7 @@ import hashlib
 import json
 import os
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -441,6 +442,16 @@ def serve_echo(sock, cid):
         sock.close()
 
 
+def tls_serve(serve, ctx, sock, cid):
+    """--tls: the handshake in the connection's thread, then as usual."""
+    try:
+        sock = ctx.wrap_socket(sock, server_side=True)
+    except (ssl.SSLError, OSError):
+        sock.close()
+        return
+    serve(sock, cid)
+
+
 def main():
     global LOG
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -449,6 +460,8 @@ def main():
     ap.add_argument("--port-file")
     ap.add_argument("--echo", action="store_true")
     ap.add_argument("--log")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"),
+                    help="speak TLS with this certificate chain and key")
     ap.add_argument("--gen", type=int)
     ap.add_argument("--sha", type=int)
     a = ap.parse_args()
@@ -485,6 +498,10 @@ def main():
         with open(tmp, "w") as f:
             f.write("%d\n" % ls.getsockname()[1])
         os.rename(tmp, a.port_file)
+    ctx = None
+    if a.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls[0], a.tls[1])
     serve = serve_echo if a.echo else serve_conn
     cid = 0
     while True:
@@ -495,7 +512,9 @@ def main():
         cid += 1
         STATS.add(connections=1, active=1)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        threading.Thread(target=serve, args=(sock, cid), daemon=True).start()
+        threading.Thread(target=tls_serve if a.tls else serve,
+                         args=(sock, cid) if not a.tls else
+                         (serve, ctx, sock, cid), daemon=True).start()
 
 
 if __name__ == "__main__":
