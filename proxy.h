@@ -1644,6 +1644,97 @@ long	 upstream_socks_reply(struct conn *, const unsigned char *in,
 	    size_t len, unsigned char *out, size_t *outlen, char *why,
 	    size_t whysz);
 
+/* ---------------------------------------------------------------- x509.c */
+
+/*
+ * The DER of minted certificates (RFC 5280) and the reading of a CA
+ * certificate that minting needs. Pure: no keys, no randomness, no
+ * files. Each encoder writes into out[size] and returns the length, or
+ * -1 when it does not fit or an input is bad.
+ */
+#define X509_KEYID_LEN	20	/* subject and authority key identifiers */
+#define X509_CN_MAX	64	/* ub-common-name: longer hosts get no CN */
+#define X509_HOST_MAX	253	/* a DNS name */
+
+/* Curves, by their TLS (and BearSSL) numbers. */
+#define X509_CURVE_P256	23
+#define X509_CURVE_P384	24
+#define X509_CURVE_P521	25
+
+/* The signature algorithm, which follows the issuer's key. */
+enum x509_sig {
+	X509_SIG_RSA_SHA256,	/* sha256WithRSAEncryption, PKCS#1 v1.5 */
+	X509_SIG_ECDSA_SHA256	/* ecdsa-with-SHA256 */
+};
+
+/* What a TBSCertificate says. Always v3, with basicConstraints and
+ * keyUsage (critical), extKeyUsage serverAuth (leaves), subjectAltName
+ * (when host is set), subjectKeyIdentifier and authorityKeyIdentifier. */
+struct x509_tbs {
+	const unsigned char *serial;	/* big-endian, 1-20 bytes, not 0
+					   (a 00 goes in front of a top bit) */
+	size_t		 serial_len;
+	enum x509_sig	 sig;
+	const unsigned char *issuer;	/* the issuer's subject Name, DER
+					   whole; NULL: self-issued (the
+					   subject's own) */
+	size_t		 issuer_len;
+	const unsigned char *issuer_keyid; /* the AKI; NULL: this key's own
+					   identifier (self-signed) */
+	size_t		 issuer_keyid_len;
+	int64_t		 not_before, not_after;	/* Unix seconds: UTCTime
+					   for 1950-2049, else Generalized */
+	const char	*cn;		/* subject CN; NULL or longer than
+					   X509_CN_MAX: an empty subject */
+	const char	*host;		/* the one subjectAltName: a DNS
+					   name or an IP literal; NULL: none */
+	const unsigned char *spki;	/* SubjectPublicKeyInfo, DER whole */
+	size_t		 spki_len;
+	int		 ca;		/* CA:TRUE, keyCertSign and cRLSign;
+					   else digitalSignature and
+					   serverAuth */
+	int		 key_encipherment; /* a leaf's RSA key: keyUsage
+					   keyEncipherment too */
+};
+
+/* SubjectPublicKeyInfo of an EC point q (uncompressed) on curve, or of an
+ * RSA key (n and e big-endian, leading zeros allowed). */
+long	 x509_spki_ec(int curve, const unsigned char *q, size_t qlen,
+	    unsigned char *out, size_t size);
+long	 x509_spki_rsa(const unsigned char *n, size_t nlen,
+	    const unsigned char *e, size_t elen, unsigned char *out,
+	    size_t size);
+long	 x509_tbs_encode(const struct x509_tbs *, unsigned char *out,
+	    size_t size);
+/* The Certificate: tbs, the algorithm again and the signature s (for
+ * ECDSA the DER SEQUENCE { r, s }). */
+long	 x509_cert_encode(const unsigned char *tbs, size_t tbslen,
+	    enum x509_sig, const unsigned char *s, size_t slen,
+	    unsigned char *out, size_t size);
+/* The key identifier of a SubjectPublicKeyInfo: the first 20 bytes of
+ * the SHA-256 of its subjectPublicKey bits (RFC 7093 method 1); 0 or -1
+ * when spki is malformed. */
+int	 x509_key_id(const unsigned char *spki, size_t len,
+	    unsigned char out[X509_KEYID_LEN]);
+/* What a certificate may name: 1 for an IPv4 or IPv6 literal ("[v6]"
+ * too; its bytes in ip, 4 or 16 in *iplen), 0 for a DNS name (labels of
+ * 1-63 letters, digits, '-' inside and '_', at most X509_HOST_MAX
+ * bytes, "*." allowed first), -1 for anything else. */
+int	 x509_host_kind(const char *host, unsigned char ip[16],
+	    size_t *iplen);
+/* The parts of a certificate (DER) an issuer needs: pointers into der. */
+struct x509_info {
+	const unsigned char *subject;	/* Name, DER whole */
+	size_t		 subject_len;
+	const unsigned char *spki;	/* SubjectPublicKeyInfo, DER whole */
+	size_t		 spki_len;
+	unsigned char	 ski[64];	/* subjectKeyIdentifier, if any */
+	size_t		 ski_len;	/* 0: it has none */
+};
+/* 0, or -1 when der is not a certificate this reader follows. */
+int	 x509_parse(const unsigned char *der, size_t len,
+	    struct x509_info *);
+
 /* ----------------------------------------------------------------- tls.c */
 
 /*
