@@ -99,6 +99,14 @@ fuzz-run: fuzz
 bench: all
 	sh bench/bench.sh
 
+# proxy.py's targets: a local CA, and the proxy's own certificate (see
+# certs.sh: HTTPS_HOST=name, FORCE=1 to replace existing keys)
+ca-certificates: all
+	sh ./certs.sh ca-certificates
+
+https-certificates: all
+	sh ./certs.sh https-certificates
+
 install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	cp proxy $(DESTDIR)$(PREFIX)/bin/proxy
@@ -110,4 +118,4 @@ clean:
 	rm -f proxy main.o libproxy.a $(OBJS) tls_config.h tls.lib tests/unit_api tests/unit_config tests/unit_http tests/unit_ntlm tests/unit_pac tests/unit_util tests/unit_x509 tests/pac_run
 	rm -rf fuzz-out
 
-.PHONY: FORCE all unit test fuzz fuzz-run bench install clean
+.PHONY: FORCE all unit test fuzz fuzz-run bench install clean ca-certificates https-certificates

@@ -982,6 +982,13 @@ struct config {
 	const char	*cert_file;	/* --cert-file: chain, PEM or DER */
 	const char	*key_file;	/* --key-file */
 	struct strlist	 tls_listen;	/* --tls-listen ADDR:PORT */
+	/* minting (one-shot; interception will use the CA files too) */
+	const char	*ca_cert_file;	/* --ca-cert-file: signs leaves */
+	const char	*ca_key_file;	/* --ca-key-file: its key */
+	const char	*gen_ca;	/* --gen-ca DIR */
+	const char	*gen_cert;	/* --gen-cert HOST */
+	const char	*key_type;	/* --key-type ec|rsa, new keys */
+	int		 force;		/* --force: replace existing files */
 	/* PAC routing */
 	const char	*pac;		/* file, http:// URL, or auto */
 	long		 proxyreload;
@@ -1054,6 +1061,11 @@ void	 options_warnings_log(const struct config *, const char *prefix);
 int	 options_hashes(const struct config *, char *err, size_t errsz);
 int	 options_save(const struct config *, char *err, size_t errsz);
 int	 options_pac_test(const struct config *, char *err, size_t errsz);
+/* --gen-ca DIR and --gen-cert HOST, the same way: files written, a line
+ * each on stdout; 1 when writing failed (an existing file without
+ * --force), 2 on a bad flag or a build without TLS. */
+int	 options_gen_ca(const struct config *, char *err, size_t errsz);
+int	 options_gen_cert(const struct config *, char *err, size_t errsz);
 
 /* -------------------------------------------------------------- proxy.c */
 
@@ -1734,6 +1746,53 @@ struct x509_info {
 /* 0, or -1 when der is not a certificate this reader follows. */
 int	 x509_parse(const unsigned char *der, size_t len,
 	    struct x509_info *);
+
+/* -------------------------------------------------------- tls.c: minting */
+
+/*
+ * Keys and certificates the proxy makes itself (--gen-ca, --gen-cert,
+ * and interception's leaf per host). Built without BearSSL every one
+ * fails with "built without TLS". Errors go to why[whysz].
+ */
+#define TLS_MINT_BACKDATE	86400	/* notBefore: a day back, for skew */
+#define TLS_MINT_LEAF_DAYS	397	/* a leaf's whole validity */
+#define TLS_MINT_CA_DAYS	3652	/* a CA's: ten years */
+
+/* A private key with its public half. */
+struct tls_key;
+/* A CA certificate with its private key, for signing leaves. */
+struct tls_ca;
+
+/* A new key: EC P-256, or RSA-2048 (e = 65537) when rsa; from an
+ * HMAC-DRBG seeded by the system and /dev/urandom. NULL on failure. */
+struct tls_key *tls_key_new(int rsa, char *why, size_t whysz);
+void	 tls_key_free(struct tls_key *);
+/* Writes the key as PEM PKCS#8 ("PRIVATE KEY"), mode 0600, through a
+ * temporary file in the same directory; an existing path is replaced
+ * only when force. 0 or -1. */
+int	 tls_key_save(const struct tls_key *, const char *path, int force,
+	    char *why, size_t whysz);
+/* The same for a certificate (PEM "CERTIFICATE", mode 0644). */
+int	 tls_cert_save(const unsigned char *der, size_t len,
+	    const char *path, int force, char *why, size_t whysz);
+/* Loads a CA (certificate with basicConstraints CA:TRUE, and its key,
+ * checked to match) as tls_server_load does; *bad_key as there. */
+struct tls_ca *tls_ca_load(const char *cert_file, const char *key_file,
+	    char *why, size_t whysz, int *bad_key);
+void	 tls_ca_free(struct tls_ca *);
+/* A self-signed CA certificate for key k, subject CN cn, valid from a
+ * day before now (Unix seconds) for TLS_MINT_CA_DAYS. The DER is
+ * malloc'd into *der and *len; 0 or -1. */
+int	 tls_mint_ca(const struct tls_key *k, const char *cn, int64_t now,
+	    unsigned char **der, size_t *len, char *why, size_t whysz);
+/* A leaf for host (a DNS name, or an IP literal: an IP SAN) with key k's
+ * public half, signed by ca (NULL: self-signed with k), valid from a day
+ * before now for TLS_MINT_LEAF_DAYS, random 128-bit serial. In memory
+ * as tls_mint_ca; costs one signature (an EC or RSA-2048 CA: well under
+ * a millisecond to a few), so interception may call it per host. */
+int	 tls_mint_leaf(const struct tls_ca *ca, const struct tls_key *k,
+	    const char *host, int64_t now, unsigned char **der, size_t *len,
+	    char *why, size_t whysz);
 
 /* ----------------------------------------------------------------- tls.c */
 
