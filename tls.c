@@ -1295,6 +1295,7 @@ mint(struct x509_tbs *t, int type, const br_rsa_private_key *rsa,
 	}
 	/* 128 random bits; x509.c keeps them positive */
 	br_hmac_drbg_generate(&rng, serial, sizeof(serial));
+	memset(&rng, 0, sizeof(rng));
 	serial[sizeof(serial) - 1] |= 1;	/* never zero */
 	t->serial = serial;
 	t->serial_len = sizeof(serial);
