@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proxy.h"
@@ -166,6 +167,22 @@ static const struct option options[] = {
 	{ "insecure-upstream", NULL, OPT_BOOL, OFF(insecure_upstream), 0, 1,
 	    NULL, "off", "do not verify the certificates of https:// "
 	    "parents and origins (warns at start)" },
+	{ "ca-cert-file", NULL, OPT_STR, OFF(ca_cert_file), 0, 0, "F", "none",
+	    "CA certificate (PEM) that signs the certificates --gen-cert "
+	    "makes" },
+	{ "ca-key-file", NULL, OPT_STR, OFF(ca_key_file), 0, 0, "F", "none",
+	    "private key of --ca-cert-file" },
+	{ "gen-ca", NULL, OPT_STR, OFF(gen_ca), 0, 0, "DIR", NULL,
+	    "write a new CA to DIR/ca-key.pem, DIR/ca-cert.pem and a key for "
+	    "the certificates it signs to DIR/ca-signing-key.pem, and exit" },
+	{ "gen-cert", NULL, OPT_STR, OFF(gen_cert), 0, 0, "HOST", NULL,
+	    "write a key and certificate for HOST (a name or an IP) to "
+	    "--key-file and --cert-file (https-key.pem, https-cert.pem), "
+	    "signed by --ca-cert-file or else self-signed, and exit" },
+	{ "key-type", NULL, OPT_STR, OFF(key_type), 0, 0, "ec|rsa", "ec",
+	    "the keys --gen-ca and --gen-cert make: EC P-256 or RSA-2048" },
+	{ "force", NULL, OPT_BOOL, OFF(force), 0, 1, NULL, "off",
+	    "let --gen-ca and --gen-cert replace existing files" },
 	{ "log-level", NULL, OPT_LEVEL, OFF(log_level), 0, 0,
 	    "debug|info|warning|error", "info", "least severe level logged" },
 	{ "debug", NULL, OPT_DEBUG, 0, 0, 0, NULL, "off",
@@ -778,6 +795,8 @@ tls_finish(struct loader *ld)
 	size_t i;
 	int bad_key;
 
+	if (cfg->gen_ca != NULL || cfg->gen_cert != NULL)
+		return 0;	/* the files are what they write */
 	if (cfg->cert_file == NULL && cfg->key_file == NULL &&
 	    cfg->tls_listen.n == 0)
 		return 0;
@@ -1420,7 +1439,8 @@ file_forbidden(const struct option *o)
 	return o->type == OPT_HELP || o->type == OPT_VERSION ||
 	    o->off == OFF(config_file) || o->off == OFF(save) ||
 	    o->off == OFF(quit) || o->off == OFF(hashes) ||
-	    o->off == OFF(magic);
+	    o->off == OFF(magic) || o->off == OFF(gen_ca) ||
+	    o->off == OFF(gen_cert) || o->off == OFF(force);
 }
 
 static int
@@ -1736,3 +1756,158 @@ options_pac_test(const struct config *cfg, char *err, size_t errsz)
 	return 0;
 }
 
+
+/* ------------------------------------------------------------- minting */
+
+/* --key-type, and the build: 0, or 2 with err. */
+static int
+gen_check(const struct config *cfg, const char *flag, int *rsa, char *err,
+    size_t errsz)
+{
+	const char *t = cfg->key_type != NULL ? cfg->key_type : "ec";
+
+	if (!tls_available()) {
+		snprintf(err, errsz, "%s: built without TLS (rebuild with "
+		    "BearSSL: Debian's libbearssl-dev)", flag);
+		return 2;
+	}
+	if (strcmp(t, "ec") != 0 && strcmp(t, "rsa") != 0) {
+		snprintf(err, errsz, "%s: '%s' is not ec or rsa", str_from(cfg,
+		    OFF(key_type), "--key-type"), t);
+		return 2;
+	}
+	*rsa = t[0] == 'r';
+	return 0;
+}
+
+/* Refuses, before anything is made, to replace a file without --force. */
+static int
+gen_exists(const struct config *cfg, const char *flag, const char *path,
+    char *err, size_t errsz)
+{
+	struct stat st;
+
+	if (cfg->force || lstat(path, &st) == -1)
+		return 0;
+	snprintf(err, errsz, "%s: %s exists (--force replaces it)", flag,
+	    path);
+	return 1;
+}
+
+/* --gen-ca DIR: a CA key and certificate, and the key its leaves get. */
+int
+options_gen_ca(const struct config *cfg, char *err, size_t errsz)
+{
+	static const char *const names[3] = { "ca-key.pem", "ca-cert.pem",
+	    "ca-signing-key.pem" };
+	char path[3][PATH_MAX], why[PATH_MAX + 256], cn[X509_CN_MAX + 1];
+	char host[HOST_MAX] = "";
+	struct tls_key *key = NULL, *signing = NULL;
+	unsigned char *der = NULL;
+	struct stat st;
+	size_t len, i;
+	int rsa, rc;
+
+	if ((rc = gen_check(cfg, "--gen-ca", &rsa, err, errsz)) != 0)
+		return rc;
+	if (stat(cfg->gen_ca, &st) == -1) {
+		snprintf(err, errsz, "--gen-ca: %s: %s", cfg->gen_ca,
+		    strerror(errno));
+		return 2;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errsz, "--gen-ca: %s: not a directory",
+		    cfg->gen_ca);
+		return 2;
+	}
+	for (i = 0; i < 3; i++) {
+		if (snprintf(path[i], sizeof(path[i]), "%s/%s", cfg->gen_ca,
+		    names[i]) >= (int)sizeof(path[i])) {
+			snprintf(err, errsz, "--gen-ca: %s: too long",
+			    cfg->gen_ca);
+			return 2;
+		}
+		if ((rc = gen_exists(cfg, "--gen-ca", path[i], err, errsz))
+		    != 0)
+			return rc;
+	}
+	(void)gethostname(host, sizeof(host) - 1);
+	snprintf(cn, sizeof(cn), "proxy CA%s%s", host[0] ? " on " : "",
+	    host);
+	rc = 1;
+	if ((key = tls_key_new(rsa, why, sizeof(why))) == NULL ||
+	    (signing = tls_key_new(rsa, why, sizeof(why))) == NULL ||
+	    tls_mint_ca(key, cn, (int64_t)time(NULL), &der, &len, why,
+	    sizeof(why)) == -1)
+		snprintf(err, errsz, "--gen-ca: %s", why);
+	else if (tls_key_save(key, path[0], cfg->force, why,
+	    sizeof(why)) == -1 || tls_cert_save(der, len, path[1],
+	    cfg->force, why, sizeof(why)) == -1 || tls_key_save(signing,
+	    path[2], cfg->force, why, sizeof(why)) == -1)
+		snprintf(err, errsz, "--gen-ca: %s", why);
+	else {
+		for (i = 0; i < 3; i++)
+			printf("proxy: wrote %s\n", path[i]);
+		rc = 0;
+	}
+	free(der);
+	tls_key_free(key);
+	tls_key_free(signing);
+	return rc;
+}
+
+/* --gen-cert HOST: a key and a leaf for HOST, signed by the CA if one is
+ * given. */
+int
+options_gen_cert(const struct config *cfg, char *err, size_t errsz)
+{
+	const char *kpath = cfg->key_file ? cfg->key_file : "https-key.pem";
+	const char *cpath = cfg->cert_file ? cfg->cert_file : "https-cert.pem";
+	char why[PATH_MAX + 256];
+	struct tls_ca *ca = NULL;
+	struct tls_key *key = NULL;
+	unsigned char *der = NULL, ip[16];
+	size_t len;
+	int rsa, rc, bad_key;
+
+	if ((rc = gen_check(cfg, "--gen-cert", &rsa, err, errsz)) != 0)
+		return rc;
+	if (x509_host_kind(cfg->gen_cert, ip, &len) == -1) {
+		snprintf(err, errsz, "--gen-cert: '%s' is not a host name (at "
+		    "most %d letters, digits, '-', '_' and dots) nor an IP "
+		    "address", cfg->gen_cert, X509_HOST_MAX);
+		return 2;
+	}
+	if ((cfg->ca_cert_file == NULL) != (cfg->ca_key_file == NULL)) {
+		snprintf(err, errsz, "%s: a CA needs both --ca-cert-file and "
+		    "--ca-key-file", cfg->ca_cert_file ? "--ca-cert-file" :
+		    "--ca-key-file");
+		return 2;
+	}
+	if ((rc = gen_exists(cfg, "--gen-cert", kpath, err, errsz)) != 0 ||
+	    (rc = gen_exists(cfg, "--gen-cert", cpath, err, errsz)) != 0)
+		return rc;
+	if (cfg->ca_cert_file != NULL && (ca = tls_ca_load(cfg->ca_cert_file,
+	    cfg->ca_key_file, why, sizeof(why), &bad_key)) == NULL) {
+		snprintf(err, errsz, "%s: %s", bad_key ? "--ca-key-file" :
+		    "--ca-cert-file", why);
+		return 2;
+	}
+	rc = 1;
+	if ((key = tls_key_new(rsa, why, sizeof(why))) == NULL ||
+	    tls_mint_leaf(ca, key, cfg->gen_cert, (int64_t)time(NULL), &der,
+	    &len, why, sizeof(why)) == -1 ||
+	    tls_key_save(key, kpath, cfg->force, why, sizeof(why)) == -1 ||
+	    tls_cert_save(der, len, cpath, cfg->force, why, sizeof(why)) == -1)
+		snprintf(err, errsz, "--gen-cert: %s", why);
+	else {
+		printf("proxy: wrote %s\nproxy: wrote %s (%s, %s)\n", kpath,
+		    cpath, cfg->gen_cert, ca ? "signed by the CA" :
+		    "self-signed");
+		rc = 0;
+	}
+	free(der);
+	tls_key_free(key);
+	tls_ca_free(ca);
+	return rc;
+}

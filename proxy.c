@@ -729,6 +729,11 @@ proxy_main(int argc, char *argv[])
 		return startup_error(status, err);
 	if (cfg->hashes)
 		return startup_error(options_hashes(cfg, err, sizeof(err)), err);
+	if (cfg->gen_ca != NULL)
+		return startup_error(options_gen_ca(cfg, err, sizeof(err)), err);
+	if (cfg->gen_cert != NULL)
+		return startup_error(options_gen_cert(cfg, err, sizeof(err)),
+		    err);
 	if (cfg->magic != NULL)
 		return upstream_magic(cfg);
 	if (cfg->pac_test != NULL)

@@ -993,6 +993,13 @@ struct config {
 	/* TLS to parents and origins */
 	const char	*ca_bundle;	/* --ca-bundle; NULL: the system's */
 	int		 insecure_upstream;	/* verify no certificate */
+	/* minting (one-shot; interception will use the CA files too) */
+	const char	*ca_cert_file;	/* --ca-cert-file: signs leaves */
+	const char	*ca_key_file;	/* --ca-key-file: its key */
+	const char	*gen_ca;	/* --gen-ca DIR */
+	const char	*gen_cert;	/* --gen-cert HOST */
+	const char	*key_type;	/* --key-type ec|rsa, new keys */
+	int		 force;		/* --force: replace existing files */
 	/* PAC routing */
 	const char	*pac;		/* file, http:// URL, or auto */
 	long		 proxyreload;
@@ -1007,7 +1014,7 @@ struct config {
 	int		 reloading;	/* SIGHUP: prompt for nothing */
 	int		 password_in_file;
 	struct strlist	 acl_s;		/* cntlm's ordered "+allow"/"-deny" */
-	const char	*str_from[64];	/* where string options were set */
+	const char	*str_from[96];	/* where string options were set */
 	void		**owned;	/* allocations freed with it */
 	size_t		 nowned;
 	/* derived at start-up */
@@ -1068,6 +1075,11 @@ void	 options_warnings_log(const struct config *, const char *prefix);
 int	 options_hashes(const struct config *, char *err, size_t errsz);
 int	 options_save(const struct config *, char *err, size_t errsz);
 int	 options_pac_test(const struct config *, char *err, size_t errsz);
+/* --gen-ca DIR and --gen-cert HOST, the same way: files written, a line
+ * each on stdout; 1 when writing failed (an existing file without
+ * --force), 2 on a bad flag or a build without TLS. */
+int	 options_gen_ca(const struct config *, char *err, size_t errsz);
+int	 options_gen_cert(const struct config *, char *err, size_t errsz);
 
 /* -------------------------------------------------------------- proxy.c */
 
@@ -1673,6 +1685,144 @@ size_t	 upstream_socks_greeting(const struct conn *, unsigned char *out);
 long	 upstream_socks_reply(struct conn *, const unsigned char *in,
 	    size_t len, unsigned char *out, size_t *outlen, char *why,
 	    size_t whysz);
+
+/* ---------------------------------------------------------------- x509.c */
+
+/*
+ * The DER of minted certificates (RFC 5280) and the reading of a CA
+ * certificate that minting needs. Pure: no keys, no randomness, no
+ * files. Each encoder writes into out[size] and returns the length, or
+ * -1 when it does not fit or an input is bad.
+ */
+#define X509_KEYID_LEN	20	/* subject and authority key identifiers */
+#define X509_CN_MAX	64	/* ub-common-name: longer hosts get no CN */
+#define X509_HOST_MAX	253	/* a DNS name */
+
+/* Curves, by their TLS (and BearSSL) numbers. */
+#define X509_CURVE_P256	23
+#define X509_CURVE_P384	24
+#define X509_CURVE_P521	25
+
+/* The signature algorithm, which follows the issuer's key. */
+enum x509_sig {
+	X509_SIG_RSA_SHA256,	/* sha256WithRSAEncryption, PKCS#1 v1.5 */
+	X509_SIG_ECDSA_SHA256	/* ecdsa-with-SHA256 */
+};
+
+/* What a TBSCertificate says. Always v3, with basicConstraints and
+ * keyUsage (critical), extKeyUsage serverAuth (leaves), subjectAltName
+ * (when host is set), subjectKeyIdentifier and authorityKeyIdentifier. */
+struct x509_tbs {
+	const unsigned char *serial;	/* big-endian, 1-20 bytes, not 0
+					   (a 00 goes in front of a top bit) */
+	size_t		 serial_len;
+	enum x509_sig	 sig;
+	const unsigned char *issuer;	/* the issuer's subject Name, DER
+					   whole; NULL: self-issued (the
+					   subject's own) */
+	size_t		 issuer_len;
+	const unsigned char *issuer_keyid; /* the AKI; NULL: this key's own
+					   identifier (self-signed) */
+	size_t		 issuer_keyid_len;
+	int64_t		 not_before, not_after;	/* Unix seconds: UTCTime
+					   for 1950-2049, else Generalized */
+	const char	*cn;		/* subject CN; NULL or longer than
+					   X509_CN_MAX: an empty subject */
+	const char	*host;		/* the one subjectAltName: a DNS
+					   name or an IP literal; NULL: none */
+	const unsigned char *spki;	/* SubjectPublicKeyInfo, DER whole */
+	size_t		 spki_len;
+	int		 ca;		/* CA:TRUE, keyCertSign and cRLSign;
+					   else digitalSignature and
+					   serverAuth */
+	int		 key_encipherment; /* a leaf's RSA key: keyUsage
+					   keyEncipherment too */
+};
+
+/* SubjectPublicKeyInfo of an EC point q (uncompressed) on curve, or of an
+ * RSA key (n and e big-endian, leading zeros allowed). */
+long	 x509_spki_ec(int curve, const unsigned char *q, size_t qlen,
+	    unsigned char *out, size_t size);
+long	 x509_spki_rsa(const unsigned char *n, size_t nlen,
+	    const unsigned char *e, size_t elen, unsigned char *out,
+	    size_t size);
+long	 x509_tbs_encode(const struct x509_tbs *, unsigned char *out,
+	    size_t size);
+/* The Certificate: tbs, the algorithm again and the signature s (for
+ * ECDSA the DER SEQUENCE { r, s }). */
+long	 x509_cert_encode(const unsigned char *tbs, size_t tbslen,
+	    enum x509_sig, const unsigned char *s, size_t slen,
+	    unsigned char *out, size_t size);
+/* The key identifier of a SubjectPublicKeyInfo: the first 20 bytes of
+ * the SHA-256 of its subjectPublicKey bits (RFC 7093 method 1); 0 or -1
+ * when spki is malformed. */
+int	 x509_key_id(const unsigned char *spki, size_t len,
+	    unsigned char out[X509_KEYID_LEN]);
+/* What a certificate may name: 1 for an IPv4 or IPv6 literal ("[v6]"
+ * too; its bytes in ip, 4 or 16 in *iplen), 0 for a DNS name (labels of
+ * 1-63 letters, digits, '-' inside and '_', at most X509_HOST_MAX
+ * bytes, "*." allowed first), -1 for anything else. */
+int	 x509_host_kind(const char *host, unsigned char ip[16],
+	    size_t *iplen);
+/* The parts of a certificate (DER) an issuer needs: pointers into der. */
+struct x509_info {
+	const unsigned char *subject;	/* Name, DER whole */
+	size_t		 subject_len;
+	const unsigned char *spki;	/* SubjectPublicKeyInfo, DER whole */
+	size_t		 spki_len;
+	unsigned char	 ski[64];	/* subjectKeyIdentifier, if any */
+	size_t		 ski_len;	/* 0: it has none */
+};
+/* 0, or -1 when der is not a certificate this reader follows. */
+int	 x509_parse(const unsigned char *der, size_t len,
+	    struct x509_info *);
+
+/* -------------------------------------------------------- tls.c: minting */
+
+/*
+ * Keys and certificates the proxy makes itself (--gen-ca, --gen-cert,
+ * and interception's leaf per host). Built without BearSSL every one
+ * fails with "built without TLS". Errors go to why[whysz].
+ */
+#define TLS_MINT_BACKDATE	86400	/* notBefore: a day back, for skew */
+#define TLS_MINT_LEAF_DAYS	397	/* a leaf's whole validity */
+#define TLS_MINT_CA_DAYS	3652	/* a CA's: ten years */
+
+/* A private key with its public half. */
+struct tls_key;
+/* A CA certificate with its private key, for signing leaves. */
+struct tls_ca;
+
+/* A new key: EC P-256, or RSA-2048 (e = 65537) when rsa; from an
+ * HMAC-DRBG seeded by the system and /dev/urandom. NULL on failure. */
+struct tls_key *tls_key_new(int rsa, char *why, size_t whysz);
+void	 tls_key_free(struct tls_key *);
+/* Writes the key as PEM PKCS#8 ("PRIVATE KEY"), mode 0600, through a
+ * temporary file in the same directory; an existing path is replaced
+ * only when force. 0 or -1. */
+int	 tls_key_save(const struct tls_key *, const char *path, int force,
+	    char *why, size_t whysz);
+/* The same for a certificate (PEM "CERTIFICATE", mode 0644). */
+int	 tls_cert_save(const unsigned char *der, size_t len,
+	    const char *path, int force, char *why, size_t whysz);
+/* Loads a CA (certificate with basicConstraints CA:TRUE, and its key,
+ * checked to match) as tls_server_load does; *bad_key as there. */
+struct tls_ca *tls_ca_load(const char *cert_file, const char *key_file,
+	    char *why, size_t whysz, int *bad_key);
+void	 tls_ca_free(struct tls_ca *);
+/* A self-signed CA certificate for key k, subject CN cn, valid from a
+ * day before now (Unix seconds) for TLS_MINT_CA_DAYS. The DER is
+ * malloc'd into *der and *len; 0 or -1. */
+int	 tls_mint_ca(const struct tls_key *k, const char *cn, int64_t now,
+	    unsigned char **der, size_t *len, char *why, size_t whysz);
+/* A leaf for host (a DNS name, or an IP literal: an IP SAN) with key k's
+ * public half, signed by ca (NULL: self-signed with k), valid from a day
+ * before now for TLS_MINT_LEAF_DAYS, random 128-bit serial. In memory
+ * as tls_mint_ca; costs one signature (an EC or RSA-2048 CA: well under
+ * a millisecond to a few), so interception may call it per host. */
+int	 tls_mint_leaf(const struct tls_ca *ca, const struct tls_key *k,
+	    const char *host, int64_t now, unsigned char **der, size_t *len,
+	    char *why, size_t whysz);
 
 /* ----------------------------------------------------------------- tls.c */
 

@@ -901,7 +901,6 @@ tls_why(const struct tls *t)
 }
 
 #endif /* HAVE_BEARSSL */
-
 /* ------------------------------------------------------------ clients */
 
 /*
@@ -1353,6 +1352,495 @@ tls_client_why(const struct tls *t)
 	else
 		snprintf(buf, sizeof(buf), "TLS error %d", err);
 	return buf;
+}
+
+#endif /* HAVE_BEARSSL */
+
+/* ============================================================= minting
+ *
+ * Keys and certificates the proxy makes itself: --gen-ca, --gen-cert
+ * and, later, interception's leaf per host. x509.c writes the DER;
+ * this part brings the randomness, the keys, the signatures and the
+ * files. Minting is in memory (DER bytes out) so interception can call
+ * it per host; only tls_key_save and tls_cert_save touch the disk.
+ */
+
+#define MINT_CERT_MAX	8192	/* a minted certificate's DER */
+#define MINT_RSA_BITS	2048
+#define MINT_SIG_MAX	512	/* RSA-4096 CA */
+
+#ifndef HAVE_BEARSSL
+
+struct tls_key *
+tls_key_new(int rsa, char *why, size_t whysz)
+{
+	(void)rsa;
+	snprintf(why, whysz, "built without TLS");
+	return NULL;
+}
+
+void
+tls_key_free(struct tls_key *k)
+{
+	(void)k;
+}
+
+int
+tls_key_save(const struct tls_key *k, const char *path, int force,
+    char *why, size_t whysz)
+{
+	(void)k; (void)path; (void)force;
+	snprintf(why, whysz, "built without TLS");
+	return -1;
+}
+
+struct tls_ca *
+tls_ca_load(const char *cert_file, const char *key_file, char *why,
+    size_t whysz, int *bad_key)
+{
+	(void)cert_file; (void)key_file;
+	*bad_key = 0;
+	snprintf(why, whysz, "built without TLS");
+	return NULL;
+}
+
+void
+tls_ca_free(struct tls_ca *ca)
+{
+	(void)ca;
+}
+
+int
+tls_mint_ca(const struct tls_key *k, const char *cn, int64_t now,
+    unsigned char **der, size_t *len, char *why, size_t whysz)
+{
+	(void)k; (void)cn; (void)now; (void)der; (void)len;
+	snprintf(why, whysz, "built without TLS");
+	return -1;
+}
+
+int
+tls_mint_leaf(const struct tls_ca *ca, const struct tls_key *k,
+    const char *host, int64_t now, unsigned char **der, size_t *len,
+    char *why, size_t whysz)
+{
+	(void)ca; (void)k; (void)host; (void)now; (void)der; (void)len;
+	snprintf(why, whysz, "built without TLS");
+	return -1;
+}
+
+int
+tls_cert_save(const unsigned char *der, size_t len, const char *path,
+    int force, char *why, size_t whysz)
+{
+	(void)der; (void)len; (void)path; (void)force;
+	snprintf(why, whysz, "built without TLS");
+	return -1;
+}
+
+#else /* HAVE_BEARSSL */
+
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <limits.h>
+
+struct tls_key {
+	int		 type;		/* BR_KEYTYPE_RSA or BR_KEYTYPE_EC */
+	br_rsa_private_key rsa;
+	br_rsa_public_key rsa_pub;
+	br_ec_private_key ec;
+	br_ec_public_key ec_pub;
+	unsigned char	 priv[BR_RSA_KBUF_PRIV_SIZE(MINT_RSA_BITS)];
+	unsigned char	 pub[BR_RSA_KBUF_PUB_SIZE(MINT_RSA_BITS)];
+};
+
+/* A CA: its certificate and key (a tls_server holds both, checked to
+ * match), and what a leaf copies from it. */
+struct tls_ca {
+	struct tls_server *s;
+	struct x509_info info;		/* points into s->chain[0] */
+	unsigned char	 keyid[64];	/* the leaves' AKI: the CA's SKI */
+	size_t		 keyid_len;
+};
+
+/* An HMAC-DRBG seeded by BearSSL's system seeder and by /dev/urandom
+ * (either suffices; both when they can). 0 or -1. */
+static int
+rng_seed(br_hmac_drbg_context *rng)
+{
+	br_prng_seeder seeder;
+	unsigned char b[32];
+	size_t got = 0;
+	ssize_t n;
+	int ok = 0, fd;
+
+	br_hmac_drbg_init(rng, &br_sha256_vtable, NULL, 0);
+	if ((seeder = br_prng_seeder_system(NULL)) != NULL &&
+	    seeder(&rng->vtable))
+		ok = 1;
+	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) != -1) {
+		while (got < sizeof(b) && ((n = read(fd, b + got,
+		    sizeof(b) - got)) > 0 || (n == -1 && errno == EINTR)))
+			if (n > 0)
+				got += (size_t)n;
+		close(fd);
+		if (got == sizeof(b)) {
+			br_hmac_drbg_update(rng, b, sizeof(b));
+			ok = 1;
+		}
+		memset(b, 0, sizeof(b));
+	}
+	return ok ? 0 : -1;
+}
+
+struct tls_key *
+tls_key_new(int rsa, char *why, size_t whysz)
+{
+	br_hmac_drbg_context rng;
+	struct tls_key *k;
+	int ok;
+
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		snprintf(why, whysz, "out of memory");
+		return NULL;
+	}
+	if (rng_seed(&rng) == -1) {
+		snprintf(why, whysz, "no source of randomness");
+		free(k);
+		return NULL;
+	}
+	if (rsa) {
+		k->type = BR_KEYTYPE_RSA;
+		ok = br_rsa_keygen_get_default()(&rng.vtable, &k->rsa,
+		    k->priv, &k->rsa_pub, k->pub, MINT_RSA_BITS, 65537);
+	} else {
+		k->type = BR_KEYTYPE_EC;
+		ok = br_ec_keygen(&rng.vtable, br_ec_get_default(), &k->ec,
+		    k->priv, BR_EC_secp256r1) != 0 &&
+		    br_ec_compute_pub(br_ec_get_default(), &k->ec_pub, k->pub,
+		    &k->ec) != 0;
+	}
+	memset(&rng, 0, sizeof(rng));
+	if (!ok) {
+		snprintf(why, whysz, "%s key generation failed",
+		    rsa ? "RSA" : "EC");
+		tls_key_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+void
+tls_key_free(struct tls_key *k)
+{
+	if (k == NULL)
+		return;
+	memset(k, 0, sizeof(*k));
+	free(k);
+}
+
+/* The key's SubjectPublicKeyInfo into out[size]; its length or -1. */
+static long
+key_spki(const struct tls_key *k, unsigned char *out, size_t size)
+{
+	if (k->type == BR_KEYTYPE_RSA)
+		return x509_spki_rsa(k->rsa_pub.n, k->rsa_pub.nlen,
+		    k->rsa_pub.e, k->rsa_pub.elen, out, size);
+	return x509_spki_ec(k->ec_pub.curve, k->ec_pub.q, k->ec_pub.qlen,
+	    out, size);
+}
+
+/*
+ * Writes data to path through a temporary file beside it (same
+ * directory, so rename and link stay on one filesystem) with mode:
+ * renamed over path when force, else linked to it, which fails when
+ * path exists and never replaces it. 0 or -1 with why.
+ */
+static int
+file_write_new(const char *path, const void *data, size_t len, mode_t mode,
+    int force, char *why, size_t whysz)
+{
+	char tmp[PATH_MAX];
+	const char *p = data;
+	size_t done = 0;
+	ssize_t n;
+	int fd, rc = -1;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
+	    (int)sizeof(tmp)) {
+		snprintf(why, whysz, "%s: the name is too long", path);
+		return -1;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) ==
+	    -1) {
+		snprintf(why, whysz, "%s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	while (done < len)
+		if ((n = write(fd, p + done, len - done)) > 0)
+			done += (size_t)n;
+		else if (n == -1 && errno != EINTR)
+			break;
+	if (done < len || fchmod(fd, mode) == -1 || fsync(fd) == -1) {
+		snprintf(why, whysz, "%s: %s", tmp, strerror(errno));
+		close(fd);
+		goto out;
+	}
+	if (close(fd) == -1) {
+		snprintf(why, whysz, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (force) {
+		if (rename(tmp, path) == -1)
+			snprintf(why, whysz, "%s: %s", path, strerror(errno));
+		else
+			rc = 0;
+	} else if (link(tmp, path) == -1)
+		snprintf(why, whysz, "%s: %s", path, errno == EEXIST ?
+		    "exists (--force replaces it)" : strerror(errno));
+	else
+		rc = 0;
+out:
+	unlink(tmp);
+	return rc;
+}
+
+/* PEM of der under banner, written as file_write_new does. */
+static int
+pem_write(const char *path, const unsigned char *der, size_t len,
+    const char *banner, mode_t mode, int force, char *why, size_t whysz)
+{
+	size_t n = br_pem_encode(NULL, der, len, banner, BR_PEM_LINE64);
+	char *pem;
+	int rc;
+
+	if ((pem = malloc(n + 1)) == NULL) {
+		snprintf(why, whysz, "%s: out of memory", path);
+		return -1;
+	}
+	n = br_pem_encode(pem, der, len, banner, BR_PEM_LINE64);
+	rc = file_write_new(path, pem, n, mode, force, why, whysz);
+	memset(pem, 0, n);
+	free(pem);
+	return rc;
+}
+
+int
+tls_key_save(const struct tls_key *k, const char *path, int force,
+    char *why, size_t whysz)
+{
+	unsigned char der[2048], d[MINT_RSA_BITS / 8];
+	size_t n, dlen;
+	int rc;
+
+	if (k->type == BR_KEYTYPE_RSA) {
+		/* PKCS#8 needs d, which BearSSL's key leaves out */
+		dlen = br_rsa_compute_privexp_get_default()(d, &k->rsa, 65537);
+		n = dlen == 0 || br_encode_rsa_pkcs8_der(NULL, &k->rsa,
+		    &k->rsa_pub, d, dlen) > sizeof(der) ? 0 :
+		    br_encode_rsa_pkcs8_der(der, &k->rsa, &k->rsa_pub, d, dlen);
+	} else
+		n = br_encode_ec_pkcs8_der(NULL, &k->ec, &k->ec_pub) >
+		    sizeof(der) ? 0 :
+		    br_encode_ec_pkcs8_der(der, &k->ec, &k->ec_pub);
+	if (n == 0) {
+		snprintf(why, whysz, "%s: the key cannot be encoded", path);
+		rc = -1;
+	} else
+		rc = pem_write(path, der, n, BR_ENCODE_PEM_PKCS8, 0600, force,
+		    why, whysz);
+	memset(der, 0, sizeof(der));
+	memset(d, 0, sizeof(d));
+	return rc;
+}
+
+int
+tls_cert_save(const unsigned char *der, size_t len, const char *path,
+    int force, char *why, size_t whysz)
+{
+	return pem_write(path, der, len, "CERTIFICATE", 0644, force, why,
+	    whysz);
+}
+
+struct tls_ca *
+tls_ca_load(const char *cert_file, const char *key_file, char *why,
+    size_t whysz, int *bad_key)
+{
+	br_x509_decoder_context dc;
+	const br_x509_certificate *c;
+	struct tls_ca *ca;
+
+	if ((ca = calloc(1, sizeof(*ca))) == NULL) {
+		*bad_key = 0;
+		snprintf(why, whysz, "out of memory");
+		return NULL;
+	}
+	if ((ca->s = tls_server_load(cert_file, key_file, why, whysz,
+	    bad_key)) == NULL)
+		goto fail;
+	*bad_key = 0;
+	c = &ca->s->chain[0];
+	br_x509_decoder_init(&dc, NULL, NULL);
+	br_x509_decoder_push(&dc, c->data, c->data_len);
+	if (!br_x509_decoder_isCA(&dc)) {
+		snprintf(why, whysz, "%s: not a CA certificate (it lacks "
+		    "basicConstraints CA:TRUE)", cert_file);
+		goto fail;
+	}
+	if (x509_parse(c->data, c->data_len, &ca->info) == -1) {
+		snprintf(why, whysz, "%s: a certificate this reader cannot "
+		    "follow", cert_file);
+		goto fail;
+	}
+	if (ca->info.ski_len > 0) {
+		memcpy(ca->keyid, ca->info.ski, ca->info.ski_len);
+		ca->keyid_len = ca->info.ski_len;
+	} else if (x509_key_id(ca->info.spki, ca->info.spki_len, ca->keyid)
+	    == 0)
+		ca->keyid_len = X509_KEYID_LEN;
+	else {
+		snprintf(why, whysz, "%s: a public key this reader cannot "
+		    "follow", cert_file);
+		goto fail;
+	}
+	return ca;
+fail:
+	tls_ca_free(ca);
+	return NULL;
+}
+
+void
+tls_ca_free(struct tls_ca *ca)
+{
+	if (ca == NULL)
+		return;
+	tls_server_free(ca->s);
+	free(ca);
+}
+
+/* The SHA-256 signature of tbs by an RSA or EC key into sig
+ * (MINT_SIG_MAX bytes); its length, 0 on failure. */
+static size_t
+sign_tbs(int type, const br_rsa_private_key *rsa, const br_ec_private_key *ec,
+    const unsigned char *tbs, size_t len, unsigned char *sig)
+{
+	unsigned char h[32];
+	size_t slen;
+
+	sha256(tbs, len, h);
+	if (type == BR_KEYTYPE_RSA) {
+		slen = (rsa->n_bitlen + 7) / 8;
+		return slen <= MINT_SIG_MAX && br_rsa_pkcs1_sign_get_default()(
+		    BR_HASH_OID_SHA256, h, sizeof(h), rsa, sig) ? slen : 0;
+	}
+	return br_ecdsa_sign_asn1_get_default()(br_ec_get_default(),
+	    &br_sha256_vtable, h, ec, sig);
+}
+
+/* Encodes t, signs it with the given key, and hands the Certificate's
+ * DER to the caller (malloc'd). 0 or -1 with why. */
+static int
+mint(struct x509_tbs *t, int type, const br_rsa_private_key *rsa,
+    const br_ec_private_key *ec, unsigned char **der, size_t *len,
+    char *why, size_t whysz)
+{
+	unsigned char serial[16], sig[MINT_SIG_MAX], *tbs, *out = NULL;
+	br_hmac_drbg_context rng;
+	size_t slen;
+	long n, m;
+
+	if (rng_seed(&rng) == -1) {
+		snprintf(why, whysz, "no source of randomness");
+		return -1;
+	}
+	/* 128 random bits; x509.c keeps them positive */
+	br_hmac_drbg_generate(&rng, serial, sizeof(serial));
+	memset(&rng, 0, sizeof(rng));
+	serial[sizeof(serial) - 1] |= 1;	/* never zero */
+	t->serial = serial;
+	t->serial_len = sizeof(serial);
+	t->sig = type == BR_KEYTYPE_RSA ? X509_SIG_RSA_SHA256 :
+	    X509_SIG_ECDSA_SHA256;
+	if ((tbs = malloc(2 * MINT_CERT_MAX)) == NULL) {
+		snprintf(why, whysz, "out of memory");
+		return -1;
+	}
+	if ((n = x509_tbs_encode(t, tbs, MINT_CERT_MAX)) == -1)
+		snprintf(why, whysz, "the certificate cannot be encoded");
+	else if ((slen = sign_tbs(type, rsa, ec, tbs, (size_t)n, sig)) == 0)
+		snprintf(why, whysz, "signing the certificate failed");
+	else if ((m = x509_cert_encode(tbs, (size_t)n, t->sig, sig, slen,
+	    tbs + MINT_CERT_MAX, MINT_CERT_MAX)) == -1)
+		snprintf(why, whysz, "the certificate cannot be encoded");
+	else if ((out = malloc((size_t)m)) == NULL)
+		snprintf(why, whysz, "out of memory");
+	else {
+		memcpy(out, tbs + MINT_CERT_MAX, (size_t)m);
+		*der = out;
+		*len = (size_t)m;
+	}
+	free(tbs);
+	return out == NULL ? -1 : 0;
+}
+
+int
+tls_mint_ca(const struct tls_key *k, const char *cn, int64_t now,
+    unsigned char **der, size_t *len, char *why, size_t whysz)
+{
+	unsigned char spki[600];
+	struct x509_tbs t;
+	long n;
+
+	memset(&t, 0, sizeof(t));
+	if ((n = key_spki(k, spki, sizeof(spki))) == -1) {
+		snprintf(why, whysz, "the key cannot be encoded");
+		return -1;
+	}
+	t.spki = spki;
+	t.spki_len = (size_t)n;
+	t.cn = cn;
+	t.ca = 1;
+	t.not_before = now - TLS_MINT_BACKDATE;
+	t.not_after = t.not_before + TLS_MINT_CA_DAYS * (int64_t)86400;
+	return mint(&t, k->type, &k->rsa, &k->ec, der, len, why, whysz);
+}
+
+int
+tls_mint_leaf(const struct tls_ca *ca, const struct tls_key *k,
+    const char *host, int64_t now, unsigned char **der, size_t *len,
+    char *why, size_t whysz)
+{
+	unsigned char spki[600], ip[16];
+	struct x509_tbs t;
+	size_t iplen;
+	long n;
+
+	memset(&t, 0, sizeof(t));
+	if (x509_host_kind(host, ip, &iplen) == -1) {
+		snprintf(why, whysz, "'%s' is not a host name or IP address",
+		    host);
+		return -1;
+	}
+	if ((n = key_spki(k, spki, sizeof(spki))) == -1) {
+		snprintf(why, whysz, "the key cannot be encoded");
+		return -1;
+	}
+	t.spki = spki;
+	t.spki_len = (size_t)n;
+	t.cn = host;
+	t.host = host;
+	t.key_encipherment = k->type == BR_KEYTYPE_RSA;
+	t.not_before = now - TLS_MINT_BACKDATE;
+	t.not_after = t.not_before + TLS_MINT_LEAF_DAYS * (int64_t)86400;
+	if (ca == NULL)
+		return mint(&t, k->type, &k->rsa, &k->ec, der, len, why,
+		    whysz);
+	t.issuer = ca->info.subject;
+	t.issuer_len = ca->info.subject_len;
+	t.issuer_keyid = ca->keyid;
+	t.issuer_keyid_len = ca->keyid_len;
+	return mint(&t, ca->s->key_type, &ca->s->rsa, &ca->s->ec, der, len,
+	    why, whysz);
 }
 
 #endif /* HAVE_BEARSSL */

@@ -1256,7 +1256,8 @@ EOF
 # every long flag of --help (and its aliases) is a config-file key: a
 # file setting it may be refused for its value, never as unknown (the
 # one-shot actions are left out: help, version, config, save, quit,
-# hashes, magic, pac-test)
+# hashes, magic, pac-test, gen-ca, gen-cert, and force, which only they
+# read and no file should turn on for them)
 t_config_all_flag_keys() {
 	"$PROXY_BIN" --help >"$T/acc.help" 2>&1
 	flags=$(grep -oE -- '^ *--[a-z][a-z0-9-]*|also --[a-z][a-z0-9-]*' "$T/acc.help" |
@@ -1269,6 +1270,7 @@ t_config_all_flag_keys() {
 	for f in $flags; do
 		case $f in
 		help|version|config|save|quit|hashes|magic|pac-test) continue ;;
+		gen-ca|gen-cert|force) continue ;;
 		esac
 		printf '# one flag name as a key\n%s = zz-x\n' "$f" >"$T/acc-key.conf"
 		acc_run config_all_flag_keys --config "$T/acc-key.conf" --save
