@@ -430,6 +430,12 @@ nopipe_start() {
 	/*) _bin=$PROXY_BIN ;;
 	*) _bin=$ROOT/$PROXY_BIN ;;
 	esac
+	# LD_PRELOAD needs the dynamic linker: a static binary ignores it
+	if have readelf && ! readelf -l "$_bin" 2>/dev/null | grep -q interpreter
+	then
+		skip "$_nc" "a static binary: no LD_PRELOAD shim can refuse its pipes"
+		return 1
+	fi
 	# only the proxy runs with the shim (ASan wants its runtime first in
 	# the link order; the shim only adds pipe2)
 	cat >"$T/nopipe-proxy" <<EOF
