@@ -10,7 +10,7 @@ CASES="${CASES:-} owrt_shell owrt_makefile owrt_default owrt_default_runs
 owrt_parent owrt_disabled owrt_bad_values owrt_reload"
 
 OW_SRC=contrib/openwrt
-OW_INIT=$OW_SRC/files/fwdproxy.init
+OW_INIT=$OW_SRC/files/proxy.init
 OW_UCI=$OW_SRC/files/fwdproxy.config
 
 # ow_stubs: writes the stand-ins under $T/owrt (once)
@@ -286,7 +286,7 @@ t_owrt_makefile() {
 	    'PKG_LICENSE_FILES:=LICENSE' 'SECTION:=net' 'CATEGORY:=Network' \
 	    'SUBMENU:=Web Servers/Proxies' 'URL:=' \
 	    'define Package/fwdproxy/conffiles' '/etc/config/fwdproxy' \
-	    '$(INSTALL_BIN) ./files/fwdproxy.init $(1)/etc/init.d/fwdproxy' \
+	    '$(INSTALL_BIN) ./files/proxy.init $(1)/etc/init.d/fwdproxy' \
 	    '$(INSTALL_CONF) ./files/fwdproxy.config $(1)/etc/config/fwdproxy' \
 	    '$(INSTALL_BIN) $(PKG_BUILD_DIR)/proxy $(1)/usr/bin/fwdproxy' \
 	    '$(eval $(call BuildPackage,fwdproxy))'; do
@@ -323,6 +323,10 @@ t_owrt_default() {
 		ow_has owrt_default "$l" || miss="$miss [$l]"
 	done
 	grep -q '^hostname\|^proxy\|^pass' "$d.conf" && miss="$miss [a listen, proxy or pass line]"
+	# files/proxy.conf shows what the default writes: it must not go stale
+	grep -v '^#' "$OW_SRC/files/proxy.conf" >"$d.ref"
+	cmp -s "$d.ref" "$d.conf" ||
+	    miss="$miss [contrib/openwrt/files/proxy.conf is not what the init script writes from the default UCI file]"
 	n=$(grep -c '^open_instance' "$d.procd")
 	[ "$n" = 1 ] || miss="$miss [$n instances, want 1]"
 	printf '/usr/bin/fwdproxy\n--config\n%s\n' "$d.conf" >"$d.want"
