@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "proxy.h"
 
@@ -439,6 +440,14 @@ static int
 request_check(struct conn *c, const char *buf, const struct http_head *h,
     const char **why)
 {
+	if (c->intercepted && h->form == HTTP_FORM_ORIGIN &&
+	    h->method != HTTP_CONNECT) {
+		/* inside an intercepted CONNECT: its host is the authority */
+		strlcpy_p(c->host, c->icpt_host, sizeof(c->host));
+		c->port = c->icpt_port;
+		c->origin_tls = 1;
+		return 0;
+	}
 	if (h->form == HTTP_FORM_ORIGIN && serve_local(c, buf, h))
 		return -1;
 	if (h->form == HTTP_FORM_ORIGIN || h->form == HTTP_FORM_ASTERISK) {
@@ -614,6 +623,65 @@ conn_pac_answered(void *arg, const char *answer, const char *why)
 	route_go(c);
 }
 
+/* Whether a CONNECT to c->host is decrypted: --ca-cert-file, and
+ * --intercept / --no-intercept; never on a connection already
+ * intercepted or on our own TLS port (TLS in TLS). */
+static int
+intercept_wanted(const struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+
+	if (cfg->mint == NULL || c->intercepted || c->client.tls != NULL ||
+	    c->silent)
+		return 0;
+	if (netlist_match_host(&cfg->no_intercept, c->host))
+		return 0;
+	return cfg->intercept.n == 0 ||
+	    netlist_match_host(&cfg->intercept, c->host);
+}
+
+/*
+ * An intercepted CONNECT: the 200 goes at once (the socket has sent
+ * nothing else, so its buffer takes it whole), then a TLS server engine
+ * with a minted certificate goes on the client endpoint, and the
+ * connection reads request heads again, for https://host:port. The
+ * origin is reached per request, as for an https:// URI (upstream.c,
+ * pooled between requests).
+ */
+static void
+intercept_open(struct conn *c)
+{
+	static const char established[] =
+	    "HTTP/1.1 200 Connection established\r\n\r\n";
+	const size_t n = sizeof(established) - 1;
+
+	buf_rack(&c->client.in, c->head_len);
+	if (buf_len(&c->client.in) > 0 || (c->server.in.data != NULL &&
+	    buf_len(&c->server.in) > 0)) {
+		conn_close(c, 400, "bytes after CONNECT before its 200 "
+		    "cannot be intercepted");
+		return;
+	}
+	if (write(c->client.fd, established, n) != (ssize_t)n) {
+		conn_close(c, 0, "cannot send the 200 to an intercepted "
+		    "CONNECT");
+		return;
+	}
+	c->status = 200;
+	c->bytes_out = n;
+	conn_log(c);
+	if ((c->client.tls = tls_mitm_new(c->w->cfg->mint, c->host)) == NULL) {
+		conn_close(c, 0, "out of memory for a TLS engine");
+		return;
+	}
+	strlcpy_p(c->icpt_host, c->host, sizeof(c->icpt_host));
+	c->icpt_port = c->port;
+	c->intercepted = 1;
+	request_reset(c);
+	c->state = CS_HEAD;
+	c->deadline = c->w->now + c->w->cfg->socktimeout * 1000;
+}
+
 /*
  * A complete head is at the front of client.in. It stays there, as the
  * client sent it, until the connection to the next hop is ready; only then
@@ -629,9 +697,15 @@ request_start(struct conn *c, char *buf, const struct http_head *h)
 	request_note(c, buf, h);
 	if ((status = request_check(c, buf, h, &why)) == -1)
 		return 1;	/* answered here */
-	if (status != 0 || (status = client_login(c, buf, h, &why)) != 0) {
+	if (status != 0 || (!c->intercepted &&
+	    (status = client_login(c, buf, h, &why)) != 0)) {
 		conn_close(c, status, why);
 		return 0;
+	}
+	if (c->method == HTTP_CONNECT && intercept_wanted(c)) {
+		c->head_len = h->head_len;
+		intercept_open(c);
+		return 1;
 	}
 	c->upgrade = (h->flags & HTTP_F_UPGRADE) &&
 	    (h->flags & HTTP_F_WEBSOCKET);

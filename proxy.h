@@ -996,6 +996,8 @@ struct config {
 	/* minting (one-shot; interception will use the CA files too) */
 	const char	*ca_cert_file;	/* --ca-cert-file: signs leaves */
 	const char	*ca_key_file;	/* --ca-key-file: its key */
+	struct strlist	 intercept_s;	/* --intercept, as given */
+	struct strlist	 no_intercept_s;	/* --no-intercept, as given */
 	const char	*gen_ca;	/* --gen-ca DIR */
 	const char	*gen_cert;	/* --gen-cert HOST */
 	const char	*key_type;	/* --key-type ec|rsa, new keys */
@@ -1049,6 +1051,11 @@ struct config {
 	struct tls_anchors *anchors;	/* --ca-bundle, loaded; NULL: none
 					   (built without TLS, or none
 					   readable) */
+	struct tls_mint	*mint;		/* --ca-cert-file: interception on;
+					   its leaf cache is written by
+					   each worker in its own copy */
+	struct netlist	 intercept;	/* --intercept: only these */
+	struct netlist	 no_intercept;	/* --no-intercept: never these */
 };
 
 /*
@@ -1529,6 +1536,10 @@ struct conn {
 					   wss: (TLS to the origin) */
 	char		 tls_name[HOST_MAX + 8];	/* "host:port" of the
 					   TLS peer, for errors */
+	int		 intercepted;	/* CONNECT decrypted: requests are
+					   for https://icpt_host:icpt_port */
+	char		 icpt_host[HOST_MAX];
+	uint16_t	 icpt_port;
 	int		 hop_tls;	/* TLS to the hop as soon as TCP is
 					   up (an https parent, or the
 					   origin itself) */
@@ -1901,6 +1912,20 @@ int	 tls_client_handshake(struct endpoint *);
 /* Why a client engine failed, for the client and the log ("certificate
  * name mismatch", "unknown CA (...)", "the server does not speak TLS"). */
 const char *tls_client_why(const struct tls *);
+
+/* Interception (--ca-cert-file): the CA, the key every minted leaf
+ * gets, and a per-worker LRU of leaves by host (MINT_CACHE). Takes ca
+ * and key (an EC key) and frees them with itself. NULL with why. */
+struct tls_mint;
+struct tls_mint *tls_mint_new(struct tls_ca *ca, struct tls_key *key,
+	    char *why, size_t whysz);
+void	 tls_mint_free(struct tls_mint *);
+/* A server engine for an intercepted CONNECT: at the ClientHello it
+ * takes (or mints, logging "minted" at debug) a leaf for the SNI name,
+ * else for host; a name that is not a host name (x509_host_kind) gets
+ * none, and the handshake fails (logged). TLS 1.2, ECDHE-ECDSA, ALPN
+ * http/1.1 only. Freed by tls_close(); m must outlive it. */
+struct tls *tls_mitm_new(struct tls_mint *m, const char *host);
 
 /* ----------------------------------------------------------- conn_http.c */
 
