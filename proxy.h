@@ -1051,9 +1051,7 @@ struct config {
 	struct tls_anchors *anchors;	/* --ca-bundle, loaded; NULL: none
 					   (built without TLS, or none
 					   readable) */
-	struct tls_mint	*mint;		/* --ca-cert-file: interception on;
-					   its leaf cache is written by
-					   each worker in its own copy */
+	struct tls_mint	*mint;		/* --ca-cert-file: interception on */
 	struct netlist	 intercept;	/* --intercept: only these */
 	struct netlist	 no_intercept;	/* --no-intercept: never these */
 };
@@ -1169,6 +1167,8 @@ struct worker {
 	struct http_head head;
 	char		*scratch;
 	size_t		 scratch_size;
+	struct tls_certs *certs;	/* interception's minted leaves;
+					   made at the first use */
 };
 
 /* Runs one worker's loop until it is told to quit; never returns. slot
@@ -1540,6 +1540,8 @@ struct conn {
 					   for https://icpt_host:icpt_port */
 	char		 icpt_host[HOST_MAX];
 	uint16_t	 icpt_port;
+	int		 icpt_first;	/* no request decrypted yet: bytes
+					   that are not HTTP are relayed */
 	int		 hop_tls;	/* TLS to the hop as soon as TCP is
 					   up (an https parent, or the
 					   origin itself) */
@@ -1913,19 +1915,26 @@ int	 tls_client_handshake(struct endpoint *);
  * name mismatch", "unknown CA (...)", "the server does not speak TLS"). */
 const char *tls_client_why(const struct tls *);
 
-/* Interception (--ca-cert-file): the CA, the key every minted leaf
- * gets, and a per-worker LRU of leaves by host (MINT_CACHE). Takes ca
- * and key (an EC key) and frees them with itself. NULL with why. */
+/* Interception (--ca-cert-file): the CA and the key every minted leaf
+ * gets, read-only once made. Takes ca and key (an EC key) and frees
+ * them with itself. NULL with why. */
 struct tls_mint;
 struct tls_mint *tls_mint_new(struct tls_ca *ca, struct tls_key *key,
 	    char *why, size_t whysz);
 void	 tls_mint_free(struct tls_mint *);
+/* A worker's cache of minted leaves: an LRU of 256 by host. NULL when
+ * out of memory (or built without TLS). */
+struct tls_certs;
+struct tls_certs *tls_certs_new(void);
+void	 tls_certs_free(struct tls_certs *);
 /* A server engine for an intercepted CONNECT: at the ClientHello it
- * takes (or mints, logging "minted" at debug) a leaf for the SNI name,
- * else for host; a name that is not a host name (x509_host_kind) gets
- * none, and the handshake fails (logged). TLS 1.2, ECDHE-ECDSA, ALPN
- * http/1.1 only. Freed by tls_close(); m must outlive it. */
-struct tls *tls_mitm_new(struct tls_mint *m, const char *host);
+ * takes from cc (or mints into it, logging "minted" at debug) a leaf for
+ * the SNI name, else for host; a name that is not a host name
+ * (x509_host_kind) gets none, and the handshake fails (logged). TLS 1.2,
+ * ECDHE-ECDSA, ALPN http/1.1 only. Freed by tls_close(); m and cc must
+ * outlive it. */
+struct tls *tls_mitm_new(const struct tls_mint *m, struct tls_certs *cc,
+	    const char *host);
 
 /* ----------------------------------------------------------- conn_http.c */
 

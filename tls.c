@@ -1850,9 +1850,9 @@ tls_mint_leaf(const struct tls_ca *ca, const struct tls_key *k,
  * The server engine an intercepted CONNECT gets: its certificate is
  * minted at the handshake for the name the ClientHello asks for (SNI,
  * else the CONNECT host), signed by --ca-cert-file, with the one key
- * all leaves share. Minted leaves are kept in a small LRU by host; the
- * cache lives in the master's copy of the config and so, after fork,
- * one per worker, written by that worker only.
+ * all leaves share (struct tls_mint, read-only in the config). Minted
+ * leaves are kept in a small LRU by host, one per worker (struct
+ * tls_certs, in struct worker).
  */
 
 #define MINT_CACHE	256	/* leaves kept, per worker */
@@ -1874,10 +1874,23 @@ tls_mint_free(struct tls_mint *m)
 	(void)m;
 }
 
-struct tls *
-tls_mitm_new(struct tls_mint *m, const char *host)
+struct tls_certs *
+tls_certs_new(void)
 {
-	(void)m; (void)host;
+	return NULL;
+}
+
+void
+tls_certs_free(struct tls_certs *cc)
+{
+	(void)cc;
+}
+
+struct tls *
+tls_mitm_new(const struct tls_mint *m, struct tls_certs *cc,
+    const char *host)
+{
+	(void)m; (void)cc; (void)host;
 	return NULL;
 }
 
@@ -1896,6 +1909,9 @@ struct mint_entry {
 struct tls_mint {
 	struct tls_ca	*ca;
 	struct tls_key	*key;		/* every leaf's (EC) */
+};
+
+struct tls_certs {
 	uint64_t	 clock;
 	struct mint_entry e[MINT_CACHE];
 };
@@ -1907,7 +1923,8 @@ struct tls_mitm {
 	const br_ssl_server_policy_class *vtable;	/* ours */
 	br_ssl_server_policy_ec_context *base;	/* the engine's own, which
 					   signs with the leaves' key */
-	struct tls_mint	*m;
+	const struct tls_mint *m;
+	struct tls_certs *cc;
 	br_x509_certificate chain[2];	/* the leaf, the CA */
 	unsigned char	 leaf[MINT_CERT_MAX];
 	char		 host[X509_HOST_MAX + 1];	/* without SNI */
@@ -1935,31 +1952,45 @@ tls_mint_new(struct tls_ca *ca, struct tls_key *key, char *why,
 void
 tls_mint_free(struct tls_mint *m)
 {
-	size_t i;
-
 	if (m == NULL)
 		return;
-	for (i = 0; i < MINT_CACHE; i++)
-		free(m->e[i].der);
 	tls_ca_free(m->ca);
 	tls_key_free(m->key);
 	free(m);
 }
 
+struct tls_certs *
+tls_certs_new(void)
+{
+	return calloc(1, sizeof(struct tls_certs));
+}
+
+void
+tls_certs_free(struct tls_certs *cc)
+{
+	size_t i;
+
+	if (cc == NULL)
+		return;
+	for (i = 0; i < MINT_CACHE; i++)
+		free(cc->e[i].der);
+	free(cc);
+}
+
 /* The leaf for host, from the cache or minted into it; NULL on failure
  * (logged). */
 static const struct mint_entry *
-mint_get(struct tls_mint *m, const char *host)
+mint_get(const struct tls_mint *m, struct tls_certs *cc, const char *host)
 {
-	struct mint_entry *e, *victim = &m->e[0];
+	struct mint_entry *e, *victim = &cc->e[0];
 	char why[256];
 	unsigned char *der;
 	size_t i, len;
 
 	for (i = 0; i < MINT_CACHE; i++) {
-		e = &m->e[i];
+		e = &cc->e[i];
 		if (e->used != 0 && strcmp(e->host, host) == 0) {
-			e->used = ++m->clock;
+			e->used = ++cc->clock;
 			return e;
 		}
 		if (e->used < victim->used)
@@ -1979,7 +2010,7 @@ mint_get(struct tls_mint *m, const char *host)
 	strlcpy_p(victim->host, host, sizeof(victim->host));
 	victim->der = der;
 	victim->len = len;
-	victim->used = ++m->clock;
+	victim->used = ++cc->clock;
 	return victim;
 }
 
@@ -2022,7 +2053,7 @@ mitm_choose(const br_ssl_server_policy_class **pctx,
 		    strlen(name) > strlen(shown) ? "..." : "");
 		return 0;
 	}
-	if ((e = mint_get(tm->m, name)) == NULL)
+	if ((e = mint_get(tm->m, tm->cc, name)) == NULL)
 		return 0;
 	memcpy(tm->leaf, e->der, e->len);
 	tm->chain[0].data = tm->leaf;
@@ -2057,7 +2088,8 @@ static const br_ssl_server_policy_class mitm_vtable = {
 };
 
 struct tls *
-tls_mitm_new(struct tls_mint *m, const char *host)
+tls_mitm_new(const struct tls_mint *m, struct tls_certs *cc,
+    const char *host)
 {
 	static const char *alpn[] = { "http/1.1" };
 	br_ssl_engine_context *eng;
@@ -2067,6 +2099,7 @@ tls_mitm_new(struct tls_mint *m, const char *host)
 		return NULL;
 	tm->t.sock_eof = tm->t.sock_errno = tm->t.ready = 0;
 	tm->m = m;
+	tm->cc = cc;
 	strlcpy_p(tm->host, host, sizeof(tm->host));
 	br_ssl_server_zero(&tm->t.sc.s);
 	eng = &tm->t.sc.eng;

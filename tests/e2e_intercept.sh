@@ -6,7 +6,7 @@
 # skips when ./proxy is built without TLS.
 
 CASES="${CASES:-} icpt_get icpt_leaf icpt_blind icpt_bad_origin
-icpt_bad_sni"
+icpt_bad_sni icpt_relay icpt_parent"
 
 # icpt_ready CASE: TLS, openssl, the test CA and our CA ($T/ca), or a skip
 icpt_ready() {
@@ -191,5 +191,78 @@ t_icpt_bad_sni() {
 		pass icpt_bad_sni
 	fi
 	stop_proxy icpt_bad_sni
+	tlsu_stop_all
+}
+
+# a decrypted stream that is not HTTP/1.x is relayed as bytes to the
+# origin over TLS (a TLS echo server here), both ways
+t_icpt_relay() {
+	icpt_ready icpt_relay || return
+	if ! start_origin icpt_relay_o 127.0.0.1 --echo --tls \
+	    "$T/tlsu_good.pem" "$T/tlsu.key"; then
+		fail icpt_relay "the TLS echo origin did not start"
+		return
+	fi
+	TLSU_PIDS="$TLSU_PIDS $BGPID"
+	if ! start_proxy icpt_relay --num-workers 1 --ca-bundle "$T/tlsu_ca.pem" \
+	    --ca-cert-file "$T/ca/ca-cert.pem" --ca-key-file "$T/ca/ca-key.pem"; then
+		fail icpt_relay "$START_ERR"
+		tlsu_stop_all
+		return
+	fi
+	"$PY" - "$P" "$OPORT" "$T/ca/ca-cert.pem" >"$T/icpt_relay.out" 2>&1 <<'PYEOF'
+import socket, ssl, sys
+port, oport, ca = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+s.sendall(("CONNECT localhost:%s HTTP/1.1\r\nHost: localhost:%s\r\n\r\n"
+           % (oport, oport)).encode())
+head = b""
+while b"\r\n\r\n" not in head:
+    head += s.recv(1)
+ctx = ssl.create_default_context(cafile=ca)
+t = ctx.wrap_socket(s, server_hostname="localhost")
+out = b"\x00\x01 not http\r\n\r\n" + bytes(range(256)) * 400
+t.sendall(out)
+got = b""
+while len(got) < len(out):
+    b = t.recv(65536)
+    if not b:
+        break
+    got += b
+print("echo", "same" if got == out else "differs (%d of %d bytes)" % (len(got), len(out)))
+PYEOF
+	if ! grep -q '^echo same$' "$T/icpt_relay.out"; then
+		fail icpt_relay "bytes that are not HTTP through the interception to a TLS echo: $(head -c 300 "$T/icpt_relay.out")"
+	elif ! grep -q "not HTTP inside the intercepted TLS" "$LOG"; then
+		fail icpt_relay "no debug line about the relay"
+	else
+		pass icpt_relay
+	fi
+	stop_proxy icpt_relay
+	tlsu_stop_all
+}
+
+# through an HTTP parent (TLS inside the parent's tunnel is not built):
+# the CONNECT stays a blind tunnel, the client sees the origin's own
+# certificate, and the debug log says why
+t_icpt_parent() {
+	icpt_ready icpt_parent || return
+	if ! start_proxy icpt_parent_p --num-workers 1; then
+		fail icpt_parent "$START_ERR"
+		return
+	fi
+	_pp=$P
+	icpt_start icpt_parent "$T/tlsu_good.pem" --proxy "127.0.0.1:$_pp" ||
+	    return
+	fetch "https://localhost:$OPORT/size/10" --cacert "$T/tlsu_ca.pem"
+	if [ "$CODE" != 200 ] || [ "$(wc -c <"$T/body")" != 10 ]; then
+		fail icpt_parent "CONNECT through the parent, the origin's CA: status $CODE: $(head -c 200 "$T/curl.err")"
+	elif ! grep -q "goes through an HTTP parent: not intercepted" "$LOG"; then
+		fail icpt_parent "no debug line saying the CONNECT was not intercepted"
+	else
+		pass icpt_parent
+	fi
+	stop_proxy icpt_parent
+	stop_proxy icpt_parent_p
 	tlsu_stop_all
 }
