@@ -173,6 +173,10 @@ static const struct option options[] = {
 	    "certificates it signs" },
 	{ "ca-key-file", NULL, OPT_STR, OFF(ca_key_file), 0, 0, "F", "none",
 	    "private key of --ca-cert-file" },
+	{ "ca-signing-key-file", NULL, OPT_STR, OFF(ca_signing_key_file), 0,
+	    0, "F", "a new EC key at each start",
+	    "with --ca-cert-file: the EC key every intercepted host's "
+	    "certificate gets (as --gen-ca's ca-signing-key.pem)" },
 	{ "intercept", NULL, OPT_CSV, OFF(intercept_s), 0, 0, "LIST", "all",
 	    "with --ca-cert-file: intercept only CONNECTs to these hosts "
 	    "(*.example.com, 10.0.0.0/8, ...)" },
@@ -873,9 +877,13 @@ intercept_finish(struct loader *ld)
 		return load_error(ld, "%s: %s", bad_key ? str_from(cfg,
 		    OFF(ca_key_file), "--ca-key-file") : str_from(cfg,
 		    OFF(ca_cert_file), "--ca-cert-file"), why);
-	if ((key = tls_key_new(0, why, sizeof(why))) == NULL) {
+	if (cfg->ca_signing_key_file != NULL ? (key = tls_key_load(
+	    cfg->ca_signing_key_file, why, sizeof(why))) == NULL :
+	    (key = tls_key_new(0, why, sizeof(why))) == NULL) {
 		tls_ca_free(ca);
-		return load_error(ld, "--ca-cert-file: %s", why);
+		return load_error(ld, "%s: %s", cfg->ca_signing_key_file ?
+		    str_from(cfg, OFF(ca_signing_key_file),
+		    "--ca-signing-key-file") : "--ca-cert-file", why);
 	}
 	if ((cfg->mint = tls_mint_new(ca, key, why, sizeof(why))) == NULL) {
 		tls_key_free(key);

@@ -996,6 +996,7 @@ struct config {
 	/* minting (one-shot; interception will use the CA files too) */
 	const char	*ca_cert_file;	/* --ca-cert-file: signs leaves */
 	const char	*ca_key_file;	/* --ca-key-file: its key */
+	const char	*ca_signing_key_file;	/* --ca-signing-key-file */
 	struct strlist	 intercept_s;	/* --intercept, as given */
 	struct strlist	 no_intercept_s;	/* --no-intercept, as given */
 	const char	*gen_ca;	/* --gen-ca DIR */
@@ -1810,6 +1811,9 @@ struct tls_ca;
  * HMAC-DRBG seeded by the system and /dev/urandom. NULL on failure. */
 struct tls_key *tls_key_new(int rsa, char *why, size_t whysz);
 void	 tls_key_free(struct tls_key *);
+/* An EC private key from a PEM or DER file (PKCS#8 or SEC1), for the
+ * leaves interception mints (--ca-signing-key-file). NULL with why. */
+struct tls_key *tls_key_load(const char *path, char *why, size_t whysz);
 /* Writes the key as PEM PKCS#8 ("PRIVATE KEY"), mode 0600, through a
  * temporary file in the same directory; an existing path is replaced
  * only when force. 0 or -1. */

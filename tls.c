@@ -1385,6 +1385,14 @@ tls_key_free(struct tls_key *k)
 	(void)k;
 }
 
+struct tls_key *
+tls_key_load(const char *path, char *why, size_t whysz)
+{
+	(void)path;
+	snprintf(why, whysz, "built without TLS");
+	return NULL;
+}
+
 int
 tls_key_save(const struct tls_key *k, const char *path, int force,
     char *why, size_t whysz)
@@ -1540,6 +1548,44 @@ tls_key_free(struct tls_key *k)
 }
 
 /* The key's SubjectPublicKeyInfo into out[size]; its length or -1. */
+struct tls_key *
+tls_key_load(const char *path, char *why, size_t whysz)
+{
+	struct tls_server *s;
+	struct tls_key *k = NULL;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(why, whysz, "out of memory");
+		return NULL;
+	}
+	if (key_load(s, path, why, whysz) == -1)
+		goto done;
+	if (s->key_type != BR_KEYTYPE_EC || s->ec.xlen > sizeof(k->priv)) {
+		snprintf(why, whysz, "%s: not an EC key (the leaves' key must "
+		    "be EC, as --gen-ca --key-type ec makes)", path);
+		goto done;
+	}
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		snprintf(why, whysz, "out of memory");
+		goto done;
+	}
+	k->type = BR_KEYTYPE_EC;
+	memcpy(k->priv, s->ec.x, s->ec.xlen);
+	k->ec.curve = s->ec.curve;
+	k->ec.x = k->priv;
+	k->ec.xlen = s->ec.xlen;
+	if (br_ec_compute_pub(br_ec_get_default(), &k->ec_pub, k->pub,
+	    &k->ec) == 0) {
+		snprintf(why, whysz, "%s: an EC key on a curve not supported",
+		    path);
+		tls_key_free(k);
+		k = NULL;
+	}
+done:
+	tls_server_free(s);
+	return k;
+}
+
 static long
 key_spki(const struct tls_key *k, unsigned char *out, size_t size)
 {

@@ -6,7 +6,7 @@
 # skips when ./proxy is built without TLS.
 
 CASES="${CASES:-} icpt_get icpt_leaf icpt_blind icpt_bad_origin
-icpt_bad_sni icpt_relay icpt_parent"
+icpt_bad_sni icpt_relay icpt_parent icpt_signing_key"
 
 # icpt_ready CASE: TLS, openssl, the test CA and our CA ($T/ca), or a skip
 icpt_ready() {
@@ -264,5 +264,34 @@ t_icpt_parent() {
 	fi
 	stop_proxy icpt_parent
 	stop_proxy icpt_parent_p
+	tlsu_stop_all
+}
+
+# --ca-signing-key-file: the leaf carries that key (its public half is
+# the one openssl derives from the file); an RSA key is refused at start
+t_icpt_signing_key() {
+	icpt_ready icpt_signing_key || return
+	icpt_start icpt_signing_key "$T/tlsu_good.pem" \
+	    --ca-signing-key-file "$T/ca/ca-signing-key.pem" || return
+	echo | openssl s_client -proxy "127.0.0.1:$P" -connect "localhost:$OPORT" \
+	    -servername localhost -showcerts >"$T/icpt_sk.out" 2>&1
+	awk '/BEGIN CERT/ { n++ } n == 1 { print } /END CERT/ { if (n == 1) exit }' \
+	    "$T/icpt_sk.out" >"$T/icpt_sk.pem"
+	_want=$(openssl pkey -in "$T/ca/ca-signing-key.pem" -pubout 2>/dev/null)
+	_got=$(openssl x509 -in "$T/icpt_sk.pem" -noout -pubkey 2>/dev/null)
+	stop_proxy icpt_signing_key
+	openssl genpkey -algorithm rsa -pkeyopt rsa_keygen_bits:1024 \
+	    -out "$T/icpt_rsa.key" >/dev/null 2>&1
+	timeout 10 "$PROXY_BIN" --port "$(freeport)" --ca-cert-file "$T/ca/ca-cert.pem" \
+	    --ca-key-file "$T/ca/ca-key.pem" \
+	    --ca-signing-key-file "$T/icpt_rsa.key" >"$T/icpt_sk.err" 2>&1 </dev/null
+	_rc=$?
+	if [ -z "$_want" ] || [ "$_want" != "$_got" ]; then
+		fail icpt_signing_key "the leaf's public key is not the one of --ca-signing-key-file: $(head -c 200 "$T/icpt_sk.out")"
+	elif [ $_rc != 2 ] || ! grep -q -- "--ca-signing-key-file: .*not an EC key" "$T/icpt_sk.err"; then
+		fail icpt_signing_key "an RSA --ca-signing-key-file: exit $_rc, $(head -c 200 "$T/icpt_sk.err"); want 2 and 'not an EC key'"
+	else
+		pass icpt_signing_key
+	fi
 	tlsu_stop_all
 }
