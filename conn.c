@@ -66,7 +66,9 @@ conn_log(struct conn *c)
 		return;		/* no request, or logged already */
 	/* "-" for what a malformed head did not tell: the fields stay
 	 * countable */
-	http_hostport(hp, sizeof(hp), "", c->host, c->port);
+	/* a request inside an intercepted CONNECT shows its scheme */
+	http_hostport(hp, sizeof(hp), c->intercepted ? "https://" : "",
+	    c->host, c->port);
 	log_info("access %s %s %s %s %d %llu %llu %lldms %s%s%s", c->peer,
 	    c->method_name, hp[0] != '\0' ? hp : "-",
 	    c->path[0] != '\0' ? c->path : "-", c->status,

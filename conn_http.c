@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "proxy.h"
 
@@ -439,6 +440,14 @@ static int
 request_check(struct conn *c, const char *buf, const struct http_head *h,
     const char **why)
 {
+	if (c->intercepted && h->form == HTTP_FORM_ORIGIN &&
+	    h->method != HTTP_CONNECT) {
+		/* inside an intercepted CONNECT: its host is the authority */
+		strlcpy_p(c->host, c->icpt_host, sizeof(c->host));
+		c->port = c->icpt_port;
+		c->origin_tls = 1;
+		return 0;
+	}
 	if (h->form == HTTP_FORM_ORIGIN && serve_local(c, buf, h))
 		return -1;
 	if (h->form == HTTP_FORM_ORIGIN || h->form == HTTP_FORM_ASTERISK) {
@@ -614,6 +623,113 @@ conn_pac_answered(void *arg, const char *answer, const char *why)
 	route_go(c);
 }
 
+/* 1 when the --proxy parents (not a PAC file's answer, which comes
+ * later) would take host's requests through an HTTP parent. */
+static int
+parent_http(const struct config *cfg, const char *host)
+{
+	size_t i;
+
+	if (netlist_match_host(&cfg->noproxy, host))
+		return 0;
+	for (i = 0; i < cfg->nparents; i++)
+		if (cfg->parents[i].kind == HOP_HTTP)
+			return 1;
+	return 0;
+}
+
+/* Whether a CONNECT to c->host is decrypted: --ca-cert-file, and
+ * --intercept / --no-intercept; never on a connection already
+ * intercepted or on our own TLS port (TLS in TLS). */
+static int
+intercept_wanted(const struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+
+	if (cfg->mint == NULL || c->intercepted || c->client.tls != NULL ||
+	    c->silent)
+		return 0;
+	if (netlist_match_host(&cfg->no_intercept, c->host))
+		return 0;
+	if (parent_http(cfg, c->host)) {
+		log_debug("%s: CONNECT %s goes through an HTTP parent: not "
+		    "intercepted (TLS inside a parent's tunnel is not built)",
+		    c->peer, c->host);
+		return 0;
+	}
+	return cfg->intercept.n == 0 ||
+	    netlist_match_host(&cfg->intercept, c->host);
+}
+
+/*
+ * An intercepted CONNECT: the 200 goes at once (the socket has sent
+ * nothing else, so its buffer takes it whole), then a TLS server engine
+ * with a minted certificate goes on the client endpoint, and the
+ * connection reads request heads again, for https://host:port. The
+ * origin is reached per request, as for an https:// URI (upstream.c,
+ * pooled between requests).
+ */
+static void
+intercept_open(struct conn *c)
+{
+	static const char established[] =
+	    "HTTP/1.1 200 Connection established\r\n\r\n";
+	const size_t n = sizeof(established) - 1;
+
+	buf_rack(&c->client.in, c->head_len);
+	if (buf_len(&c->client.in) > 0 || (c->server.in.data != NULL &&
+	    buf_len(&c->server.in) > 0)) {
+		conn_close(c, 400, "bytes after CONNECT before its 200 "
+		    "cannot be intercepted");
+		return;
+	}
+	if (write(c->client.fd, established, n) != (ssize_t)n) {
+		conn_close(c, 0, "cannot send the 200 to an intercepted "
+		    "CONNECT");
+		return;
+	}
+	c->status = 200;
+	c->bytes_out = n;
+	conn_log(c);
+	if ((c->w->certs == NULL && (c->w->certs = tls_certs_new()) == NULL) ||
+	    (c->client.tls = tls_mitm_new(c->w->cfg->mint, c->w->certs,
+	    c->host)) == NULL) {
+		conn_close(c, 0, "out of memory for a TLS engine");
+		return;
+	}
+	strlcpy_p(c->icpt_host, c->host, sizeof(c->icpt_host));
+	c->icpt_port = c->port;
+	c->intercepted = 1;
+	c->icpt_first = 1;
+	request_reset(c);
+	c->state = CS_HEAD;
+	c->deadline = c->w->now + c->w->cfg->socktimeout * 1000;
+}
+
+/* What an intercepted client sent first is not HTTP/1.x: it is relayed
+ * as bytes to the origin over TLS, a tunnel inside the two sessions (as
+ * a --tunnel is: no HTTP answer reaches the client). */
+static void
+intercept_relay(struct conn *c)
+{
+	c->icpt_first = 0;
+	request_reset(c);
+	c->silent = 1;
+	c->sent_head = 1;
+	c->method = HTTP_CONNECT;
+	strlcpy_p(c->method_name, "TUNNEL", sizeof(c->method_name));
+	strlcpy_p(c->host, c->icpt_host, sizeof(c->host));
+	c->port = c->icpt_port;
+	c->origin_tls = 1;
+	strlcpy_p(c->path, "-", sizeof(c->path));
+	c->started = c->w->now;
+	c->head_len = 0;
+	c->client_keepalive = 0;
+	log_debug("%s: not HTTP inside the intercepted TLS: relaying bytes "
+	    "to %s:%u over TLS", c->peer, c->host, c->port);
+	request_route(c);
+}
+
 /*
  * A complete head is at the front of client.in. It stays there, as the
  * client sent it, until the connection to the next hop is ready; only then
@@ -629,13 +745,20 @@ request_start(struct conn *c, char *buf, const struct http_head *h)
 	request_note(c, buf, h);
 	if ((status = request_check(c, buf, h, &why)) == -1)
 		return 1;	/* answered here */
-	if (status != 0 || (status = client_login(c, buf, h, &why)) != 0) {
+	if (status != 0 || (!c->intercepted &&
+	    (status = client_login(c, buf, h, &why)) != 0)) {
 		conn_close(c, status, why);
 		return 0;
+	}
+	if (c->method == HTTP_CONNECT && intercept_wanted(c)) {
+		c->head_len = h->head_len;
+		intercept_open(c);
+		return 1;
 	}
 	c->upgrade = (h->flags & HTTP_F_UPGRADE) &&
 	    (h->flags & HTTP_F_WEBSOCKET);
 	c->head_len = h->head_len;
+	c->icpt_first = 0;
 	log_debug("%s: %s %s:%u %s", c->peer, c->method_name, c->host,
 	    c->port, c->path);
 	request_route(c);
@@ -805,6 +928,10 @@ request_head(struct conn *c)
 	    &c->req.scan, &c->w->head);
 	if (r > 0)
 		return request_start(c, p, &c->w->head);
+	if (r < 0 && c->icpt_first) {
+		intercept_relay(c);
+		return 0;
+	}
 	if (r < 0) {
 		c->started = c->w->now;
 		strlcpy_p(c->method_name, "-", sizeof(c->method_name));

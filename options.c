@@ -169,9 +169,20 @@ static const struct option options[] = {
 	    "parents and origins (warns at start)" },
 	{ "ca-cert-file", NULL, OPT_STR, OFF(ca_cert_file), 0, 0, "F", "none",
 	    "CA certificate (PEM) that signs the certificates --gen-cert "
-	    "makes" },
+	    "makes; when the proxy runs, TLS interception of CONNECT with "
+	    "certificates it signs" },
 	{ "ca-key-file", NULL, OPT_STR, OFF(ca_key_file), 0, 0, "F", "none",
 	    "private key of --ca-cert-file" },
+	{ "ca-signing-key-file", NULL, OPT_STR, OFF(ca_signing_key_file), 0,
+	    0, "F", "a new EC key at each start",
+	    "with --ca-cert-file: the EC key every intercepted host's "
+	    "certificate gets (as --gen-ca's ca-signing-key.pem)" },
+	{ "intercept", NULL, OPT_CSV, OFF(intercept_s), 0, 0, "LIST", "all",
+	    "with --ca-cert-file: intercept only CONNECTs to these hosts "
+	    "(*.example.com, 10.0.0.0/8, ...)" },
+	{ "no-intercept", NULL, OPT_CSV, OFF(no_intercept_s), 0, 0, "LIST",
+	    "none", "with --ca-cert-file: CONNECTs to these hosts stay blind "
+	    "tunnels" },
 	{ "gen-ca", NULL, OPT_STR, OFF(gen_ca), 0, 0, "DIR", NULL,
 	    "write a new CA to DIR/ca-key.pem, DIR/ca-cert.pem and a key for "
 	    "the certificates it signs to DIR/ca-signing-key.pem, and exit" },
@@ -411,6 +422,9 @@ options_free(struct config *cfg)
 	netlist_free(&cfg->deny);
 	netlist_free(&cfg->acl);
 	netlist_free(&cfg->noproxy);
+	netlist_free(&cfg->intercept);
+	netlist_free(&cfg->no_intercept);
+	tls_mint_free(cfg->mint);
 	tls_server_free(cfg->tls);
 	tls_anchors_free(cfg->anchors);
 	/* the credentials, the Basic header, the parents' logins */
@@ -821,6 +835,61 @@ tls_finish(struct loader *ld)
 		    OFF(key_file), "--key-file") : str_from(cfg,
 		    OFF(cert_file), "--cert-file"), why);
 	cfg->tls_all = cfg->tls_listen.n == 0;
+	return 0;
+}
+
+/* --ca-cert-file and --ca-key-file turn interception on: the CA is
+ * loaded and one EC key made for every leaf. */
+static int
+intercept_finish(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	char why[PATH_MAX + 256];
+	struct tls_key *key;
+	struct tls_ca *ca;
+	size_t i;
+	int bad_key;
+
+	for (i = 0; i < cfg->intercept_s.n; i++)
+		if (netlist_add(&cfg->intercept, cfg->intercept_s.v[i], 1, why,
+		    sizeof(why)) == -1)
+			return load_error(ld, "%s: %s", item_from(
+			    &cfg->intercept_s, i, "--intercept"), why);
+	for (i = 0; i < cfg->no_intercept_s.n; i++)
+		if (netlist_add(&cfg->no_intercept, cfg->no_intercept_s.v[i],
+		    1, why, sizeof(why)) == -1)
+			return load_error(ld, "%s: %s", item_from(
+			    &cfg->no_intercept_s, i, "--no-intercept"), why);
+	if (cfg->gen_ca != NULL || cfg->gen_cert != NULL ||
+	    (cfg->ca_cert_file == NULL && cfg->ca_key_file == NULL))
+		return 0;
+	if (!tls_available())
+		return load_error(ld, "%s: built without TLS (rebuild with "
+		    "BearSSL: Debian's libbearssl-dev)", str_from(cfg,
+		    OFF(ca_cert_file), "--ca-cert-file"));
+	if (cfg->ca_cert_file == NULL || cfg->ca_key_file == NULL)
+		return load_error(ld, "%s: a CA needs both --ca-cert-file and "
+		    "--ca-key-file", cfg->ca_cert_file ? str_from(cfg,
+		    OFF(ca_cert_file), "--ca-cert-file") : str_from(cfg,
+		    OFF(ca_key_file), "--ca-key-file"));
+	if ((ca = tls_ca_load(cfg->ca_cert_file, cfg->ca_key_file, why,
+	    sizeof(why), &bad_key)) == NULL)
+		return load_error(ld, "%s: %s", bad_key ? str_from(cfg,
+		    OFF(ca_key_file), "--ca-key-file") : str_from(cfg,
+		    OFF(ca_cert_file), "--ca-cert-file"), why);
+	if (cfg->ca_signing_key_file != NULL ? (key = tls_key_load(
+	    cfg->ca_signing_key_file, why, sizeof(why))) == NULL :
+	    (key = tls_key_new(0, why, sizeof(why))) == NULL) {
+		tls_ca_free(ca);
+		return load_error(ld, "%s: %s", cfg->ca_signing_key_file ?
+		    str_from(cfg, OFF(ca_signing_key_file),
+		    "--ca-signing-key-file") : "--ca-cert-file", why);
+	}
+	if ((cfg->mint = tls_mint_new(ca, key, why, sizeof(why))) == NULL) {
+		tls_key_free(key);
+		tls_ca_free(ca);
+		return load_error(ld, "--ca-cert-file: %s", why);
+	}
 	return 0;
 }
 
@@ -1378,7 +1447,8 @@ config_finish(struct loader *ld)
 	}
 	if (access_finish(ld) == -1 || serving_finish(ld) == -1 ||
 	    parents_finish(ld) == -1 || credentials_finish(ld) == -1 ||
-	    tls_finish(ld) == -1 || upstream_tls_finish(ld) == -1)
+	    tls_finish(ld) == -1 || upstream_tls_finish(ld) == -1 ||
+	    intercept_finish(ld) == -1)
 		return -1;
 	cfg->nworkers = cfg->workers;
 	if (cfg->nworkers == 0) {

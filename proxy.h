@@ -996,6 +996,9 @@ struct config {
 	/* minting (one-shot; interception will use the CA files too) */
 	const char	*ca_cert_file;	/* --ca-cert-file: signs leaves */
 	const char	*ca_key_file;	/* --ca-key-file: its key */
+	const char	*ca_signing_key_file;	/* --ca-signing-key-file */
+	struct strlist	 intercept_s;	/* --intercept, as given */
+	struct strlist	 no_intercept_s;	/* --no-intercept, as given */
 	const char	*gen_ca;	/* --gen-ca DIR */
 	const char	*gen_cert;	/* --gen-cert HOST */
 	const char	*key_type;	/* --key-type ec|rsa, new keys */
@@ -1049,6 +1052,9 @@ struct config {
 	struct tls_anchors *anchors;	/* --ca-bundle, loaded; NULL: none
 					   (built without TLS, or none
 					   readable) */
+	struct tls_mint	*mint;		/* --ca-cert-file: interception on */
+	struct netlist	 intercept;	/* --intercept: only these */
+	struct netlist	 no_intercept;	/* --no-intercept: never these */
 };
 
 /*
@@ -1162,6 +1168,8 @@ struct worker {
 	struct http_head head;
 	char		*scratch;
 	size_t		 scratch_size;
+	struct tls_certs *certs;	/* interception's minted leaves;
+					   made at the first use */
 };
 
 /* Runs one worker's loop until it is told to quit; never returns. slot
@@ -1529,6 +1537,12 @@ struct conn {
 					   wss: (TLS to the origin) */
 	char		 tls_name[HOST_MAX + 8];	/* "host:port" of the
 					   TLS peer, for errors */
+	int		 intercepted;	/* CONNECT decrypted: requests are
+					   for https://icpt_host:icpt_port */
+	char		 icpt_host[HOST_MAX];
+	uint16_t	 icpt_port;
+	int		 icpt_first;	/* no request decrypted yet: bytes
+					   that are not HTTP are relayed */
 	int		 hop_tls;	/* TLS to the hop as soon as TCP is
 					   up (an https parent, or the
 					   origin itself) */
@@ -1797,6 +1811,9 @@ struct tls_ca;
  * HMAC-DRBG seeded by the system and /dev/urandom. NULL on failure. */
 struct tls_key *tls_key_new(int rsa, char *why, size_t whysz);
 void	 tls_key_free(struct tls_key *);
+/* An EC private key from a PEM or DER file (PKCS#8 or SEC1), for the
+ * leaves interception mints (--ca-signing-key-file). NULL with why. */
+struct tls_key *tls_key_load(const char *path, char *why, size_t whysz);
 /* Writes the key as PEM PKCS#8 ("PRIVATE KEY"), mode 0600, through a
  * temporary file in the same directory; an existing path is replaced
  * only when force. 0 or -1. */
@@ -1901,6 +1918,27 @@ int	 tls_client_handshake(struct endpoint *);
 /* Why a client engine failed, for the client and the log ("certificate
  * name mismatch", "unknown CA (...)", "the server does not speak TLS"). */
 const char *tls_client_why(const struct tls *);
+
+/* Interception (--ca-cert-file): the CA and the key every minted leaf
+ * gets, read-only once made. Takes ca and key (an EC key) and frees
+ * them with itself. NULL with why. */
+struct tls_mint;
+struct tls_mint *tls_mint_new(struct tls_ca *ca, struct tls_key *key,
+	    char *why, size_t whysz);
+void	 tls_mint_free(struct tls_mint *);
+/* A worker's cache of minted leaves: an LRU of 256 by host. NULL when
+ * out of memory (or built without TLS). */
+struct tls_certs;
+struct tls_certs *tls_certs_new(void);
+void	 tls_certs_free(struct tls_certs *);
+/* A server engine for an intercepted CONNECT: at the ClientHello it
+ * takes from cc (or mints into it, logging "minted" at debug) a leaf for
+ * the SNI name, else for host; a name that is not a host name
+ * (x509_host_kind) gets none, and the handshake fails (logged). TLS 1.2,
+ * ECDHE-ECDSA, ALPN http/1.1 only. Freed by tls_close(); m and cc must
+ * outlive it. */
+struct tls *tls_mitm_new(const struct tls_mint *m, struct tls_certs *cc,
+	    const char *host);
 
 /* ----------------------------------------------------------- conn_http.c */
 

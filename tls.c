@@ -1385,6 +1385,14 @@ tls_key_free(struct tls_key *k)
 	(void)k;
 }
 
+struct tls_key *
+tls_key_load(const char *path, char *why, size_t whysz)
+{
+	(void)path;
+	snprintf(why, whysz, "built without TLS");
+	return NULL;
+}
+
 int
 tls_key_save(const struct tls_key *k, const char *path, int force,
     char *why, size_t whysz)
@@ -1540,6 +1548,44 @@ tls_key_free(struct tls_key *k)
 }
 
 /* The key's SubjectPublicKeyInfo into out[size]; its length or -1. */
+struct tls_key *
+tls_key_load(const char *path, char *why, size_t whysz)
+{
+	struct tls_server *s;
+	struct tls_key *k = NULL;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(why, whysz, "out of memory");
+		return NULL;
+	}
+	if (key_load(s, path, why, whysz) == -1)
+		goto done;
+	if (s->key_type != BR_KEYTYPE_EC || s->ec.xlen > sizeof(k->priv)) {
+		snprintf(why, whysz, "%s: not an EC key (the leaves' key must "
+		    "be EC, as --gen-ca --key-type ec makes)", path);
+		goto done;
+	}
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		snprintf(why, whysz, "out of memory");
+		goto done;
+	}
+	k->type = BR_KEYTYPE_EC;
+	memcpy(k->priv, s->ec.x, s->ec.xlen);
+	k->ec.curve = s->ec.curve;
+	k->ec.x = k->priv;
+	k->ec.xlen = s->ec.xlen;
+	if (br_ec_compute_pub(br_ec_get_default(), &k->ec_pub, k->pub,
+	    &k->ec) == 0) {
+		snprintf(why, whysz, "%s: an EC key on a curve not supported",
+		    path);
+		tls_key_free(k);
+		k = NULL;
+	}
+done:
+	tls_server_free(s);
+	return k;
+}
+
 static long
 key_spki(const struct tls_key *k, unsigned char *out, size_t size)
 {
@@ -1841,6 +1887,296 @@ tls_mint_leaf(const struct tls_ca *ca, const struct tls_key *k,
 	t.issuer_keyid_len = ca->keyid_len;
 	return mint(&t, ca->s->key_type, &ca->s->rsa, &ca->s->ec, der, len,
 	    why, whysz);
+}
+
+#endif /* HAVE_BEARSSL */
+
+/* ------------------------------------------------------- interception
+ *
+ * The server engine an intercepted CONNECT gets: its certificate is
+ * minted at the handshake for the name the ClientHello asks for (SNI,
+ * else the CONNECT host), signed by --ca-cert-file, with the one key
+ * all leaves share (struct tls_mint, read-only in the config). Minted
+ * leaves are kept in a small LRU by host, one per worker (struct
+ * tls_certs, in struct worker).
+ */
+
+#define MINT_CACHE	256	/* leaves kept, per worker */
+
+#ifndef HAVE_BEARSSL
+
+struct tls_mint *
+tls_mint_new(struct tls_ca *ca, struct tls_key *key, char *why,
+    size_t whysz)
+{
+	(void)ca; (void)key;
+	snprintf(why, whysz, "built without TLS");
+	return NULL;
+}
+
+void
+tls_mint_free(struct tls_mint *m)
+{
+	(void)m;
+}
+
+struct tls_certs *
+tls_certs_new(void)
+{
+	return NULL;
+}
+
+void
+tls_certs_free(struct tls_certs *cc)
+{
+	(void)cc;
+}
+
+struct tls *
+tls_mitm_new(const struct tls_mint *m, struct tls_certs *cc,
+    const char *host)
+{
+	(void)m; (void)cc; (void)host;
+	return NULL;
+}
+
+#else /* HAVE_BEARSSL */
+
+#include <stddef.h>
+#include <time.h>
+
+struct mint_entry {
+	char		 host[X509_HOST_MAX + 1];
+	unsigned char	*der;
+	size_t		 len;
+	uint64_t	 used;		/* m->clock at the last use; 0: free */
+};
+
+struct tls_mint {
+	struct tls_ca	*ca;
+	struct tls_key	*key;		/* every leaf's (EC) */
+};
+
+struct tls_certs {
+	uint64_t	 clock;
+	struct mint_entry e[MINT_CACHE];
+};
+
+/* A server engine whose policy mints; struct tls first, so tls_close
+ * frees it whole. */
+struct tls_mitm {
+	struct tls	 t;
+	const br_ssl_server_policy_class *vtable;	/* ours */
+	br_ssl_server_policy_ec_context *base;	/* the engine's own, which
+					   signs with the leaves' key */
+	const struct tls_mint *m;
+	struct tls_certs *cc;
+	br_x509_certificate chain[2];	/* the leaf, the CA */
+	unsigned char	 leaf[MINT_CERT_MAX];
+	char		 host[X509_HOST_MAX + 1];	/* without SNI */
+};
+
+struct tls_mint *
+tls_mint_new(struct tls_ca *ca, struct tls_key *key, char *why,
+    size_t whysz)
+{
+	struct tls_mint *m;
+
+	if (key->type != BR_KEYTYPE_EC) {
+		snprintf(why, whysz, "the leaves' key must be an EC key");
+		return NULL;
+	}
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		snprintf(why, whysz, "out of memory");
+		return NULL;
+	}
+	m->ca = ca;
+	m->key = key;
+	return m;
+}
+
+void
+tls_mint_free(struct tls_mint *m)
+{
+	if (m == NULL)
+		return;
+	tls_ca_free(m->ca);
+	tls_key_free(m->key);
+	free(m);
+}
+
+struct tls_certs *
+tls_certs_new(void)
+{
+	return calloc(1, sizeof(struct tls_certs));
+}
+
+void
+tls_certs_free(struct tls_certs *cc)
+{
+	size_t i;
+
+	if (cc == NULL)
+		return;
+	for (i = 0; i < MINT_CACHE; i++)
+		free(cc->e[i].der);
+	free(cc);
+}
+
+/* The leaf for host, from the cache or minted into it; NULL on failure
+ * (logged). */
+static const struct mint_entry *
+mint_get(const struct tls_mint *m, struct tls_certs *cc, const char *host)
+{
+	struct mint_entry *e, *victim = &cc->e[0];
+	char why[256];
+	unsigned char *der;
+	size_t i, len;
+
+	for (i = 0; i < MINT_CACHE; i++) {
+		e = &cc->e[i];
+		if (e->used != 0 && strcmp(e->host, host) == 0) {
+			e->used = ++cc->clock;
+			return e;
+		}
+		if (e->used < victim->used)
+			victim = e;
+	}
+	if (tls_mint_leaf(m->ca, m->key, host, (int64_t)time(NULL), &der,
+	    &len, why, sizeof(why)) == -1) {
+		log_warnx("interception: no certificate for %s: %s", host, why);
+		return NULL;
+	}
+	if (len > MINT_CERT_MAX) {
+		free(der);
+		return NULL;
+	}
+	log_debug("interception: minted a certificate for %s", host);
+	free(victim->der);
+	strlcpy_p(victim->host, host, sizeof(victim->host));
+	victim->der = der;
+	victim->len = len;
+	victim->used = ++cc->clock;
+	return victim;
+}
+
+static struct tls_mitm *
+mitm_of(const br_ssl_server_policy_class **pctx)
+{
+	return (struct tls_mitm *)(void *)((char *)(void *)pctx -
+	    offsetof(struct tls_mitm, vtable));
+}
+
+/* The name as the log may show it: printable ASCII, the rest as '?'. */
+static void
+name_printable(const char *in, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; in[i] != '\0' && i + 1 < size; i++)
+		out[i] = in[i] > 0x20 && in[i] < 0x7f ? in[i] : '?';
+	out[i] = '\0';
+}
+
+static int
+mitm_choose(const br_ssl_server_policy_class **pctx,
+    const br_ssl_server_context *cc, br_ssl_server_choices *choices)
+{
+	struct tls_mitm *tm = mitm_of(pctx);
+	const char *name = br_ssl_engine_get_server_name(&cc->eng);
+	const struct mint_entry *e;
+	unsigned char ip[16];
+	char shown[X509_HOST_MAX + 8];
+	size_t iplen;
+
+	if (name[0] == '\0')
+		name = tm->host;
+	if (strlen(name) > X509_HOST_MAX ||
+	    x509_host_kind(name, ip, &iplen) == -1) {
+		name_printable(name, shown, sizeof(shown));
+		log_warnx("interception: the client asked for '%s%s', not a "
+		    "host name: no certificate, connection closed", shown,
+		    strlen(name) > strlen(shown) ? "..." : "");
+		return 0;
+	}
+	if ((e = mint_get(tm->m, tm->cc, name)) == NULL)
+		return 0;
+	memcpy(tm->leaf, e->der, e->len);
+	tm->chain[0].data = tm->leaf;
+	tm->chain[0].data_len = e->len;
+	tm->chain[1] = tm->m->ca->s->chain[0];
+	tm->base->chain = tm->chain;
+	tm->base->chain_len = 2;
+	return tm->base->vtable->choose(&tm->base->vtable, cc, choices);
+}
+
+static uint32_t
+mitm_do_keyx(const br_ssl_server_policy_class **pctx, unsigned char *data,
+    size_t *len)
+{
+	struct tls_mitm *tm = mitm_of(pctx);
+
+	return tm->base->vtable->do_keyx(&tm->base->vtable, data, len);
+}
+
+static size_t
+mitm_do_sign(const br_ssl_server_policy_class **pctx, unsigned algo_id,
+    unsigned char *data, size_t hv_len, size_t len)
+{
+	struct tls_mitm *tm = mitm_of(pctx);
+
+	return tm->base->vtable->do_sign(&tm->base->vtable, algo_id, data,
+	    hv_len, len);
+}
+
+static const br_ssl_server_policy_class mitm_vtable = {
+	sizeof(struct tls_mitm), mitm_choose, mitm_do_keyx, mitm_do_sign
+};
+
+struct tls *
+tls_mitm_new(const struct tls_mint *m, struct tls_certs *cc,
+    const char *host)
+{
+	static const char *alpn[] = { "http/1.1" };
+	br_ssl_engine_context *eng;
+	struct tls_mitm *tm;
+
+	if ((tm = malloc(sizeof(*tm))) == NULL)
+		return NULL;
+	tm->t.sock_eof = tm->t.sock_errno = tm->t.ready = 0;
+	tm->m = m;
+	tm->cc = cc;
+	strlcpy_p(tm->host, host, sizeof(tm->host));
+	br_ssl_server_zero(&tm->t.sc.s);
+	eng = &tm->t.sc.eng;
+	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+	br_ssl_engine_set_default_ec(eng);
+	br_ssl_engine_set_hash(eng, br_sha1_ID, &br_sha1_vtable);
+	br_ssl_engine_set_hash(eng, br_sha224_ID, &br_sha224_vtable);
+	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
+	br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
+	br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
+	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+	br_ssl_engine_set_default_aes_gcm(eng);
+	br_ssl_engine_set_default_chapol(eng);
+	br_ssl_engine_set_suites(eng, suites_ec,
+	    sizeof(suites_ec) / sizeof(suites_ec[0]));
+	/* the engine's own EC policy signs; ours puts the chain in first */
+	br_ssl_server_set_single_ec(&tm->t.sc.s, NULL, 0, &m->key->ec,
+	    BR_KEYTYPE_SIGN, BR_KEYTYPE_EC, br_ec_get_default(),
+	    br_ecdsa_sign_asn1_get_default());
+	tm->base = &tm->t.sc.s.chain_handler.single_ec;
+	tm->vtable = &mitm_vtable;
+	br_ssl_server_set_policy(&tm->t.sc.s, &tm->vtable);
+	br_ssl_engine_set_protocol_names(eng, alpn, 1);
+	br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
+	br_ssl_engine_set_buffer(eng, tm->t.iobuf, sizeof(tm->t.iobuf), 1);
+	if (!br_ssl_server_reset(&tm->t.sc.s)) {
+		free(tm);
+		return NULL;
+	}
+	return &tm->t;
 }
 
 #endif /* HAVE_BEARSSL */

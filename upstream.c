@@ -173,9 +173,11 @@ upstream_start(struct conn *c)
 	if (c->origin_tls && conn_via_parent(c)) {
 		/* it would take a CONNECT to the parent, then TLS inside:
 		 * not built yet */
-		conn_close(c, 502, "https:// and wss:// URIs are not fetched "
-		    "through a parent proxy (yet): use CONNECT host:443 and "
-		    "TLS through the tunnel");
+		conn_close(c, 502, c->intercepted ? "intercepted requests "
+		    "are not sent through a parent proxy (yet): name the host "
+		    "in --no-intercept" : "https:// and wss:// URIs are not "
+		    "fetched through a parent proxy (yet): use CONNECT "
+		    "host:443 and TLS through the tunnel");
 		return;
 	}
 	if ((c->method != HTTP_CONNECT || conn_via_parent(c)) && !c->fresh) {
