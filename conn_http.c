@@ -672,9 +672,9 @@ intercept_wanted(const struct conn *c)
 static void
 intercept_open(struct conn *c)
 {
-	static const char established[] =
-	    "HTTP/1.1 200 Connection established\r\n\r\n";
+	char established[] = "HTTP/1.1 200 Connection established\r\n\r\n";
 	const size_t n = sizeof(established) - 1;
+	struct buf out;
 
 	buf_rack(&c->client.in, c->head_len);
 	if (buf_len(&c->client.in) > 0 || (c->server.in.data != NULL &&
@@ -683,7 +683,9 @@ intercept_open(struct conn *c)
 		    "cannot be intercepted");
 		return;
 	}
-	if (write(c->client.fd, established, n) != (ssize_t)n) {
+	/* through the endpoint, before any engine is on it */
+	buf_over(&out, established, sizeof(established), n);
+	if (ep_write(&c->client, &out, n) != (ssize_t)n) {
 		conn_close(c, 0, "cannot send the 200 to an intercepted "
 		    "CONNECT");
 		return;
