@@ -87,29 +87,8 @@ t_icpt_leaf() {
 	    -servername localhost -showcerts >"$T/icpt_sc.out" 2>&1
 	awk '/BEGIN CERT/ { n++ } n == 1 { print } /END CERT/ { if (n == 1) exit }' \
 	    "$T/icpt_sc.out" >"$T/icpt_leaf.pem"
-	"$PY" - "$P" "$OPORT" "$T/ca/ca-cert.pem" >"$T/icpt_py.out" 2>&1 <<'PYEOF'
-import socket, ssl, sys
-port, oport, ca = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-s = socket.create_connection(("127.0.0.1", port), timeout=10)
-s.sendall(("CONNECT localhost:%s HTTP/1.1\r\nHost: localhost:%s\r\n\r\n"
-           % (oport, oport)).encode())
-head = b""
-while b"\r\n\r\n" not in head:
-    head += s.recv(1)
-ctx = ssl.create_default_context(cafile=ca)
-ctx.set_alpn_protocols(["h2", "http/1.1"])
-t = ctx.wrap_socket(s, server_hostname="localhost")
-t.sendall(b"GET /size/1234 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-data = b""
-while True:
-    b = t.recv(65536)
-    if not b:
-        break
-    data += b
-print("alpn", t.selected_alpn_protocol())
-print("status", data.split(b"\r\n", 1)[0].decode())
-print("body", len(data.split(b"\r\n\r\n", 1)[1]))
-PYEOF
+	"$PY" tests/rawclient.py mitm-get "$P" "$OPORT" "$T/ca/ca-cert.pem" \
+	    /size/1234 >"$T/icpt_py.out" 2>&1
 	if ! openssl verify -CAfile "$T/ca/ca-cert.pem" "$T/icpt_leaf.pem" \
 	    >"$T/icpt_verify" 2>&1; then
 		fail icpt_leaf "openssl verify -CAfile ca-cert.pem of the leaf s_client saw: $(head -c 300 "$T/icpt_verify")"
@@ -210,27 +189,8 @@ t_icpt_relay() {
 		tlsu_stop_all
 		return
 	fi
-	"$PY" - "$P" "$OPORT" "$T/ca/ca-cert.pem" >"$T/icpt_relay.out" 2>&1 <<'PYEOF'
-import socket, ssl, sys
-port, oport, ca = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-s = socket.create_connection(("127.0.0.1", port), timeout=10)
-s.sendall(("CONNECT localhost:%s HTTP/1.1\r\nHost: localhost:%s\r\n\r\n"
-           % (oport, oport)).encode())
-head = b""
-while b"\r\n\r\n" not in head:
-    head += s.recv(1)
-ctx = ssl.create_default_context(cafile=ca)
-t = ctx.wrap_socket(s, server_hostname="localhost")
-out = b"\x00\x01 not http\r\n\r\n" + bytes(range(256)) * 400
-t.sendall(out)
-got = b""
-while len(got) < len(out):
-    b = t.recv(65536)
-    if not b:
-        break
-    got += b
-print("echo", "same" if got == out else "differs (%d of %d bytes)" % (len(got), len(out)))
-PYEOF
+	"$PY" tests/rawclient.py mitm-relay "$P" "$OPORT" "$T/ca/ca-cert.pem" \
+	    >"$T/icpt_relay.out" 2>&1
 	if ! grep -q '^echo same$' "$T/icpt_relay.out"; then
 		fail icpt_relay "bytes that are not HTTP through the interception to a TLS echo: $(head -c 300 "$T/icpt_relay.out")"
 	elif ! grep -q "not HTTP inside the intercepted TLS" "$LOG"; then

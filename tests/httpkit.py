@@ -66,3 +66,14 @@ class Stream:
                 k = len(piece)
             n -= k
             yield piece
+
+
+def tls_serve(serve, ctx, sock, cid):
+    """--tls: the handshake in the connection's thread, then as usual."""
+    import ssl
+    try:
+        sock = ctx.wrap_socket(sock, server_side=True)
+    except (ssl.SSLError, OSError):
+        sock.close()
+        return
+    serve(sock, cid)

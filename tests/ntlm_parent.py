@@ -78,7 +78,7 @@ import threading
 import time
 
 import httpkit
-from httpkit import BadRequest, Closed
+from httpkit import BadRequest, Closed, tls_serve
 
 # ---------------------------------------------------------------- MD4
 
@@ -1027,16 +1027,6 @@ def serve_conn(sock, cid):
             sock.close()
         except OSError:
             pass
-
-
-def tls_serve(serve, ctx, sock, cid):
-    """--tls: the handshake in the connection's thread, then as usual."""
-    try:
-        sock = ctx.wrap_socket(sock, server_side=True)
-    except (ssl.SSLError, OSError):
-        sock.close()
-        return
-    serve(sock, cid)
 
 
 def main():

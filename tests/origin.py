@@ -53,7 +53,7 @@ import sys
 import threading
 import time
 
-from httpkit import BadRequest, Closed, Stream
+from httpkit import BadRequest, Closed, Stream, tls_serve
 
 PERIOD = 251
 PATTERN = bytes((i * 7 + 13) & 0xFF for i in range(PERIOD))
@@ -440,16 +440,6 @@ def serve_echo(sock, cid):
     finally:
         STATS.add(active=-1)
         sock.close()
-
-
-def tls_serve(serve, ctx, sock, cid):
-    """--tls: the handshake in the connection's thread, then as usual."""
-    try:
-        sock = ctx.wrap_socket(sock, server_side=True)
-    except (ssl.SSLError, OSError):
-        sock.close()
-        return
-    serve(sock, cid)
 
 
 def main():

@@ -216,9 +216,62 @@ def cmd_partial(phost, pport, url, nbytes):
     return 0
 
 
+def mitm_connect(pport, oport, ca, alpn=None):
+    """A CONNECT to localhost:oport through the proxy, then TLS inside
+    it verified against the CA file ca (the proxy's, when it
+    intercepts)."""
+    import ssl
+    s = connect("127.0.0.1", pport, timeout=10)
+    s.sendall(("CONNECT localhost:%s HTTP/1.1\r\nHost: localhost:%s\r\n\r\n"
+               % (oport, oport)).encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    ctx = ssl.create_default_context(cafile=ca)
+    if alpn:
+        ctx.set_alpn_protocols(alpn)
+    return ctx.wrap_socket(s, server_hostname="localhost")
+
+
+def read_all(t, want=None):
+    data = b""
+    while want is None or len(data) < want:
+        b = t.recv(65536)
+        if not b:
+            break
+        data += b
+    return data
+
+
+def cmd_mitm_get(pport, oport, ca, path):
+    """One GET of path through an intercepted CONNECT: the ALPN chosen,
+    the status line and the body's length."""
+    t = mitm_connect(pport, oport, ca, ["h2", "http/1.1"])
+    t.sendall(b"GET %s HTTP/1.1\r\nHost: localhost\r\n"
+              b"Connection: close\r\n\r\n" % path.encode())
+    data = read_all(t)
+    print("alpn", t.selected_alpn_protocol())
+    print("status", data.split(b"\r\n", 1)[0].decode())
+    print("body", len(data.split(b"\r\n\r\n", 1)[1]))
+    return 0
+
+
+def cmd_mitm_relay(pport, oport, ca):
+    """Bytes that are not HTTP through an intercepted CONNECT to a TLS
+    echo server: they come back the same."""
+    t = mitm_connect(pport, oport, ca)
+    out = b"\x00\x01 not http\r\n\r\n" + bytes(range(256)) * 400
+    t.sendall(out)
+    got = read_all(t, len(out))
+    print("echo", "same" if got == out else
+          "differs (%d of %d bytes)" % (len(got), len(out)))
+    return 0
+
+
 def main():
     cmds = {"hold": cmd_hold, "probe": cmd_probe, "partial": cmd_partial,
-            "isolation": cmd_isolation}
+            "isolation": cmd_isolation, "mitm-get": cmd_mitm_get,
+            "mitm-relay": cmd_mitm_relay}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         print(__doc__)
         return 2
