@@ -583,17 +583,15 @@ tls_server_free(struct tls_server *s)
 
 /* ------------------------------------------------------------ engines */
 
-struct tls *
-tls_server_new(const struct tls_server *s)
+/* What every server engine of ours offers: TLS 1.2, ECDHE, SHA-2 (and
+ * SHA-1 for the peer's signatures), AES-GCM and ChaCha20-Poly1305; the
+ * suites and the key come after. */
+static br_ssl_engine_context *
+server_engine_init(br_ssl_server_context *sc)
 {
-	br_ssl_engine_context *eng;
-	struct tls *t;
+	br_ssl_engine_context *eng = &sc->eng;
 
-	if ((t = malloc(sizeof(*t))) == NULL)
-		return NULL;
-	t->sock_eof = t->sock_errno = t->ready = 0;
-	br_ssl_server_zero(&t->sc.s);
-	eng = &t->sc.eng;
+	br_ssl_server_zero(sc);
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
 	br_ssl_engine_set_default_ec(eng);
 	br_ssl_engine_set_hash(eng, br_sha1_ID, &br_sha1_vtable);
@@ -605,6 +603,19 @@ tls_server_new(const struct tls_server *s)
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
 	br_ssl_engine_set_default_aes_gcm(eng);
 	br_ssl_engine_set_default_chapol(eng);
+	return eng;
+}
+
+struct tls *
+tls_server_new(const struct tls_server *s)
+{
+	br_ssl_engine_context *eng;
+	struct tls *t;
+
+	if ((t = malloc(sizeof(*t))) == NULL)
+		return NULL;
+	t->sock_eof = t->sock_errno = t->ready = 0;
+	eng = server_engine_init(&t->sc.s);
 	if (s->key_type == BR_KEYTYPE_RSA) {
 		br_ssl_engine_set_suites(eng, suites_rsa,
 		    sizeof(suites_rsa) / sizeof(suites_rsa[0]));
@@ -2147,19 +2158,7 @@ tls_mitm_new(const struct tls_mint *m, struct tls_certs *cc,
 	tm->m = m;
 	tm->cc = cc;
 	strlcpy_p(tm->host, host, sizeof(tm->host));
-	br_ssl_server_zero(&tm->t.sc.s);
-	eng = &tm->t.sc.eng;
-	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
-	br_ssl_engine_set_default_ec(eng);
-	br_ssl_engine_set_hash(eng, br_sha1_ID, &br_sha1_vtable);
-	br_ssl_engine_set_hash(eng, br_sha224_ID, &br_sha224_vtable);
-	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
-	br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
-	br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
-	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
-	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
-	br_ssl_engine_set_default_aes_gcm(eng);
-	br_ssl_engine_set_default_chapol(eng);
+	eng = server_engine_init(&tm->t.sc.s);
 	br_ssl_engine_set_suites(eng, suites_ec,
 	    sizeof(suites_ec) / sizeof(suites_ec[0]));
 	/* the engine's own EC policy signs; ours puts the chain in first */
