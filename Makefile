@@ -104,6 +104,13 @@ unit: libproxy.a tls.lib
 test: all unit
 	PROXY_SANITIZED=$(SANITIZE) sh tests.sh
 
+# Cross builds tested under qemu-user (tests/cross.sh: Debian's
+# gcc-<triple> and qemu-user-static, installed when missing; no binfmt):
+# make test-cross ARCH=mips|mipsel|armhf|aarch64
+ARCH = mips
+test-cross:
+	sh tests/cross.sh $(ARCH)
+
 fuzz:
 	@mkdir -p fuzz-out
 	@for t in tests/fuzz_*.c; do \
@@ -142,4 +149,4 @@ clean:
 	rm -f proxy main.o libproxy.a $(OBJS) tls_config.h tls.lib features.stamp tests/unit_api tests/unit_config tests/unit_http tests/unit_ntlm tests/unit_pac tests/unit_util tests/unit_x509 tests/pac_run
 	rm -rf fuzz-out
 
-.PHONY: FORCE all unit test fuzz fuzz-run bench install clean ca-certificates https-certificates
+.PHONY: FORCE all unit test test-cross fuzz fuzz-run bench install clean ca-certificates https-certificates

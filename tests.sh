@@ -7,6 +7,10 @@
 #   TESTS_QUICK=1 sh tests.sh            without the 256 MiB cases
 #   TESTS_RSS_LIMIT_KB=16384             the memory cases' RSS bound
 #   TESTS_KEEP=1                         keep the temp dir (logs) at exit
+#   TESTS_RUN="qemu-mips-static"          runs the unit test binaries
+#                                        through it (a cross build:
+#                                        tests/cross.sh sets it, and
+#                                        PROXY_BIN to a qemu wrapper)
 #   TESTS_STDIO=open|closed              the proxies' stdin, stdout and
 #                                        stderr (default closed, open
 #                                        under the sanitizers)
@@ -30,6 +34,7 @@ ROOT=$(pwd)
 PROXY_BIN=${PROXY_BIN:-./proxy}
 QUICK=${TESTS_QUICK:-0}
 ONLY=${TESTS_ONLY:-}
+RUN=${TESTS_RUN:-}
 RSS_LIMIT_KB=${TESTS_RSS_LIMIT_KB:-16384}
 BIG=268435456	# 256 MiB
 if [ "${PROXY_SANITIZED:-0}" = 1 ]; then
@@ -113,6 +118,21 @@ fail() {
 	VERDICTS=$((VERDICTS + 1))
 	FAILS="$FAILS $1"
 	echo "FAIL $1: $2"
+}
+
+# needs_built FEATURE CASE...: 0 when ./proxy has FEATURE (PAC, NTLM);
+# else skips the cases named and returns 1
+needs_built() {
+	_nf=$1
+	shift
+	case " $BUILT_WITHOUT " in
+	*" $_nf "*)
+		for _nc in "$@"; do
+			skip "$_nc" "built without $_nf (make $_nf=0)"
+		done
+		return 1 ;;
+	esac
+	return 0
 }
 
 skip() {
@@ -1169,9 +1189,9 @@ run_units() {
 		found=1
 		un=${u#tests/}
 		if have timeout; then
-			timeout 120 "./$u" >"$T/$un.out" 2>&1
+			timeout "${TESTS_UNIT_TIMEOUT:-120}" $RUN "./$u" >"$T/$un.out" 2>&1
 		else
-			"./$u" >"$T/$un.out" 2>&1
+			$RUN "./$u" >"$T/$un.out" 2>&1
 		fi
 		rc=$?
 		last=$(tail -n 1 "$T/$un.out")

@@ -387,6 +387,7 @@ t_owrt_default_runs() {
 }
 
 t_owrt_parent() {
+	needs_built NTLM owrt_parent || return
 	ow_stubs
 	port=$(freeport)
 	dead=$(freeport)
