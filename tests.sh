@@ -33,7 +33,8 @@ cd "$(dirname "$0")" || exit 2
 ROOT=$(pwd)
 PROXY_BIN=${PROXY_BIN:-./proxy}
 QUICK=${TESTS_QUICK:-0}
-ONLY=${TESTS_ONLY:-}
+# (any white space between the names)
+ONLY=$(echo ${TESTS_ONLY:-})
 RUN=${TESTS_RUN:-}
 RSS_LIMIT_KB=${TESTS_RSS_LIMIT_KB:-16384}
 BIG=268435456	# 256 MiB

@@ -92,7 +92,12 @@ chmod +x "$b/proxy-qemu"
 export PROXY_BIN="$b/proxy-qemu" TESTS_RUN="$qemu_bin" \
     QEMU_LD_PREFIX=/usr/$triple PROXY_QEMU=$arch TESTS_UNIT_TIMEOUT=900
 # the suite runs the tree's make for the unit tests: the same flags
-export MAKEFLAGS="$*"
+# (MAKEFLAGS: a space inside a value is escaped with a backslash)
+mf=
+for a in "$@"; do
+	mf="$mf $(printf '%s' "$a" | sed 's/ /\\ /g')"
+done
+export MAKEFLAGS="${mf# }"
 if [ "$mode" = smoke ]; then
 	TESTS_QUICK=1 TESTS_ONLY=${CROSS_CASES:-"get_length get_chunked head post_chunked
 keepalive_client upstream_pool connect_echo websocket dns_name pac_route
