@@ -39,6 +39,12 @@ TLS = auto
 PAC = 1
 NTLM = 1
 FEATURES = -DWITH_PAC=$(PAC) -DWITH_NTLM=$(NTLM)
+# EVENTS: the workers' event backend. auto builds epoll (Linux) or kqueue
+# (the BSDs, macOS) beside poll(), and --events chooses at run time;
+# EVENTS=poll builds poll() alone.
+EVENTS = auto
+EVT_auto =
+EVT_poll = -DEVENTS_POLL_ONLY
 FUZZCC = clang
 FUZZ_SECONDS = 60
 
@@ -57,12 +63,12 @@ SMALL_C_1 = -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tab
 SMALL_L_0 =
 SMALL_L_1 = -Os -flto -Wl,--gc-sections -s
 
-XCFLAGS = $(STD) $(OPT) $(SMALL_C_$(SMALL)) $(WARN) $(FEATURES) $(SAN_$(SANITIZE)) $(DBG_$(DEBUG)) -I. $(CPPFLAGS) $(CFLAGS)
+XCFLAGS = $(STD) $(OPT) $(SMALL_C_$(SMALL)) $(WARN) $(FEATURES) $(EVT_$(EVENTS)) $(SAN_$(SANITIZE)) $(DBG_$(DEBUG)) -I. $(CPPFLAGS) $(CFLAGS)
 XLDFLAGS = $(SAN_$(SANITIZE)) $(SMALL_L_$(SMALL)) $(BINDNOW) $(LDFLAGS)
 LIBS = `cat tls.lib`
 
 LEAVES = util.o http.o config.o auth_ntlm.o pac.o x509.o
-OBJS = $(LEAVES) log.o tls.o fetch.o dns.o upstream.o conn.o conn_http.o loop.o options.o proxy.o
+OBJS = $(LEAVES) log.o tls.o fetch.o dns.o upstream.o conn.o conn_http.o events.o loop.o options.o proxy.o
 FUZZ_SRC = util.c http.c config.c auth_ntlm.c pac.c x509.c
 
 all: proxy
@@ -86,6 +92,10 @@ features.stamp: FORCE
 		echo "features: $$f: each is 0 or 1" >&2; exit 1 ;; esac; \
 	[ -f $@ ] && [ "$$(cat $@)" = "$$f" ] || echo "$$f" >$@
 tls.o: tls_config.h
+# events.stamp records EVENTS, so that changing it rebuilds events.o
+events.o: events.stamp
+events.stamp: FORCE
+	@[ -f $@ ] && [ "$$(cat $@)" = '$(EVENTS)' ] || echo '$(EVENTS)' >$@
 
 # always asked again: TLS or CC may differ from the last make
 tls_config.h: FORCE
@@ -146,7 +156,7 @@ install: all
 	chmod 644 $(DESTDIR)$(PREFIX)/share/man/man1/proxy.1
 
 clean:
-	rm -f proxy main.o libproxy.a $(OBJS) tls_config.h tls.lib features.stamp tests/unit_api tests/unit_config tests/unit_http tests/unit_ntlm tests/unit_pac tests/unit_util tests/unit_x509 tests/pac_run
+	rm -f proxy main.o libproxy.a $(OBJS) tls_config.h tls.lib features.stamp events.stamp tests/unit_api tests/unit_config tests/unit_http tests/unit_ntlm tests/unit_pac tests/unit_util tests/unit_x509 tests/pac_run
 	rm -rf fuzz-out
 
 .PHONY: FORCE all unit test test-cross fuzz fuzz-run bench install clean ca-certificates https-certificates

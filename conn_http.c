@@ -593,6 +593,7 @@ conn_pac_answered(void *arg, const char *answer, const char *why)
 
 	if (c->dead)
 		return;
+	conn_changed(c);
 	if (n > 0 && (c->pac_hops = calloc((size_t)n, sizeof(*c->pac_hops)))
 	    != NULL)
 		for (i = 0; i < n; i++) {
