@@ -512,8 +512,9 @@ loop_start(struct loop *lp, int id)
 
 	w->ev = loop_events(w->cfg, id);
 	fd_close_hook(forget_fd, w->ev);
-	lp->lflags = w->cfg->accept_mode == ACCEPT_EXCLUSIVE ?
-	    EVENTS_EXCLUSIVE : 0;
+	/* reuseport: the shared sockets beside the worker's own, too */
+	lp->lflags = w->cfg->accept_mode != ACCEPT_SHARED &&
+	    events_kind(w->ev) == EVENTS_EPOLL ? EVENTS_EXCLUSIVE : 0;
 	if (events_set(w->ev, lp->sigfd, POLLIN, w, TAG_SIGNAL, 0) == -1)
 		fatal("worker %d: cannot wait for signals", id);
 	if (w->dns != NULL && events_set(w->ev, dns_fd(w->dns), POLLIN, w,

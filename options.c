@@ -1518,6 +1518,12 @@ events_finish(struct loader *ld)
 	if (i == ACCEPT_EXCLUSIVE && cfg->events != EVENTS_EPOLL)
 		return load_error(ld, "%s: exclusive needs --events epoll",
 		    str_from(cfg, OFF(accept_s), "--accept"));
+#ifndef __linux__
+	if (i == ACCEPT_REUSEPORT)
+		return load_error(ld, "%s: reuseport needs Linux, where the "
+		    "kernel spreads clients over the sockets", str_from(cfg,
+		    OFF(accept_s), "--accept"));
+#endif
 	cfg->accept_mode = (int)i;
 	return 0;
 }
