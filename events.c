@@ -56,6 +56,10 @@ struct evfd {
 	unsigned char	 always;	/* epoll: a regular file, which
 					   epoll refuses and which is always
 					   ready: in always[] */
+	unsigned char	 idle;		/* epoll: reported while want is 0:
+					   in idle[] */
+	short		 kwant;		/* epoll: what the kernel has; it may
+					   outlive want (see epoll_set) */
 	int		 pidx;		/* poll: its index in pfd, else -1 */
 };
 
@@ -71,6 +75,8 @@ struct events {
 	struct epoll_event *eout;
 	int		*always;	/* descriptors reported every turn */
 	size_t		 nalways, always_cap;
+	int		*idle;		/* reported, but wanted by no one */
+	size_t		 nidle, idle_cap;
 #endif
 #if HAVE_KQUEUE
 	struct kevent	*kout;
@@ -172,6 +178,24 @@ tab_clear(struct events *ev, struct evfd *e)
 	e->always = 0;
 }
 
+/* Appends fd to a list of descriptors (always[], idle[]); -1 when memory
+ * runs out. */
+static int
+fdlist_add(int **v, size_t *n, size_t *cap, int fd)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 8;
+		int *p = realloc(*v, c * sizeof(*p));
+
+		if (p == NULL)
+			return -1;
+		*v = p;
+		*cap = c;
+	}
+	(*v)[(*n)++] = fd;
+	return 0;
+}
+
 /* --------------------------------------------------------------- poll */
 
 static int
@@ -251,20 +275,22 @@ from_epoll(uint32_t e)
 static int
 always_add(struct events *ev, int fd, struct evfd *e)
 {
-	if (ev->nalways == ev->always_cap) {
-		size_t cap = ev->always_cap ? ev->always_cap * 2 : 8;
-		int *p = realloc(ev->always, cap * sizeof(*p));
-
-		if (p == NULL)
-			return -1;
-		ev->always = p;
-		ev->always_cap = cap;
-	}
-	ev->always[ev->nalways++] = fd;
+	if (fdlist_add(&ev->always, &ev->nalways, &ev->always_cap, fd) == -1)
+		return -1;
 	e->always = 1;
 	return 0;
 }
 
+/*
+ * A descriptor that stops waiting (want 0) stays in the kernel as it
+ * was, unless another process shares it (EVENTS_SHARED): most are
+ * closed soon after (a tunnel's server side at its end, before the
+ * client's close), and the close drops them in the kernel for nothing,
+ * where a delete would be a system call; one that waits again for the
+ * same costs none either (backpressure). If the kernel reports it while
+ * nobody wants it, it is not handed over, and events_settle() deletes
+ * it at the end of the turn unless it was closed by then.
+ */
 static int
 epoll_set(struct events *ev, int fd, struct evfd *e, short want,
     unsigned flags)
@@ -274,7 +300,8 @@ epoll_set(struct events *ev, int fd, struct evfd *e, short want,
 
 	if (e->always)
 		return 0;	/* want is all it needs; tab_clear drops it */
-
+	if (want == e->kwant || (want == 0 && !(flags & EVENTS_SHARED)))
+		return 0;
 	memset(&ee, 0, sizeof(ee));
 	ee.data.fd = fd;
 	ee.events = to_epoll(want);
@@ -282,19 +309,20 @@ epoll_set(struct events *ev, int fd, struct evfd *e, short want,
 	if (flags & EVENTS_EXCLUSIVE)
 		ee.events |= EPOLLEXCLUSIVE;
 #endif
-	op = want == 0 ? EPOLL_CTL_DEL : e->want != 0 ? EPOLL_CTL_MOD :
+	op = want == 0 ? EPOLL_CTL_DEL : e->kwant != 0 ? EPOLL_CTL_MOD :
 	    EPOLL_CTL_ADD;
-	if (epoll_ctl(ev->fd, op, fd, &ee) == 0)
+	if (epoll_ctl(ev->fd, op, fd, &ee) == 0 ||
+	    /* the table and the kernel disagree only when a descriptor
+	     * shared with another process was closed here unannounced:
+	     * trust the kernel */
+	    op == EPOLL_CTL_DEL ||
+	    (op == EPOLL_CTL_MOD && errno == ENOENT &&
+	    epoll_ctl(ev->fd, EPOLL_CTL_ADD, fd, &ee) == 0) ||
+	    (op == EPOLL_CTL_ADD && errno == EEXIST &&
+	    epoll_ctl(ev->fd, EPOLL_CTL_MOD, fd, &ee) == 0)) {
+		e->kwant = want;
 		return 0;
-	/* the table and the kernel disagree only when a descriptor shared
-	 * with another process was closed here unannounced: trust the
-	 * kernel */
-	if (op == EPOLL_CTL_DEL)
-		return 0;
-	if (op == EPOLL_CTL_MOD && errno == ENOENT)
-		return epoll_ctl(ev->fd, EPOLL_CTL_ADD, fd, &ee);
-	if (op == EPOLL_CTL_ADD && errno == EEXIST)
-		return epoll_ctl(ev->fd, EPOLL_CTL_MOD, fd, &ee);
+	}
 	if (op == EPOLL_CTL_ADD && errno == EPERM)
 		return always_add(ev, fd, e);
 #ifdef EPOLLEXCLUSIVE
@@ -302,10 +330,34 @@ epoll_set(struct events *ev, int fd, struct evfd *e, short want,
 	    (flags & EVENTS_EXCLUSIVE)) {
 		/* a kernel before 4.5: every worker wakes, as with poll */
 		ee.events &= ~(uint32_t)EPOLLEXCLUSIVE;
-		return epoll_ctl(ev->fd, EPOLL_CTL_ADD, fd, &ee);
+		if (epoll_ctl(ev->fd, EPOLL_CTL_ADD, fd, &ee) == -1)
+			return -1;
+		e->kwant = want;
+		return 0;
 	}
 #endif
 	return -1;
+}
+
+/* A registration reported while nobody wants it, kept for
+ * events_settle(); not handed to the caller. */
+static void
+epoll_idle(struct events *ev, int fd)
+{
+	struct evfd *e = &ev->tab[fd];
+
+	if (e->idle)
+		return;
+	/* not registered as far as the table knows (a descriptor shared
+	 * with another process, closed here unannounced), or no room to
+	 * remember it: delete it now */
+	if (e->kwant == 0 ||
+	    fdlist_add(&ev->idle, &ev->nidle, &ev->idle_cap, fd) == -1) {
+		(void)epoll_ctl(ev->fd, EPOLL_CTL_DEL, fd, NULL);
+		e->kwant = 0;
+		return;
+	}
+	e->idle = 1;
 }
 
 static int
@@ -330,10 +382,20 @@ epoll_wait_for(struct events *ev, struct event *out, size_t max,
 	n = epoll_wait(ev->fd, ev->eout, (int)max, ev->nalways ? 0 : timeout);
 	if (n < 0)
 		return errno != EINTR ? -1 : 0;
-	for (i = 0; i < n; i++) {
-		out[i].fd = ev->eout[i].data.fd;
-		out[i].revents = from_epoll(ev->eout[i].events);
+	for (i = k = 0; i < n; i++) {
+		int fd = ev->eout[i].data.fd;
+
+		if (fd < 0 || (size_t)fd >= ev->ntab || ev->tab[fd].want == 0) {
+			if (fd >= 0 && (size_t)fd < ev->ntab)
+				epoll_idle(ev, fd);
+			else
+				(void)epoll_ctl(ev->fd, EPOLL_CTL_DEL, fd, NULL);
+			continue;
+		}
+		out[k].fd = fd;
+		out[k++].revents = from_epoll(ev->eout[i].events);
 	}
+	n = (int)k;
 	for (k = 0; k < ev->nalways && (size_t)n < max; k++) {
 		out[n].fd = ev->always[k];
 		out[n++].revents = (short)(ev->tab[ev->always[k]].want &
@@ -514,11 +576,38 @@ events_forget(struct events *ev, int fd)
 {
 	struct evfd *e;
 
-	if (fd < 0 || (size_t)fd >= ev->ntab || (e = &ev->tab[fd])->want == 0)
+	if (fd < 0 || (size_t)fd >= ev->ntab)
+		return;
+	e = &ev->tab[fd];
+	e->kwant = 0;	/* the close drops it in the kernel */
+	if (e->want == 0)
 		return;
 	if (ev->kind == EVENTS_POLL)
 		(void)poll_set(ev, fd, e, 0);
 	tab_clear(ev, e);
+}
+
+void
+events_settle(struct events *ev)
+{
+#if HAVE_EPOLL
+	size_t k;
+
+	for (k = 0; k < ev->nidle; k++) {
+		struct evfd *e = &ev->tab[ev->idle[k]];
+
+		e->idle = 0;
+		/* wanted again, or closed (the kernel dropped it): nothing;
+		 * else it would be reported every turn */
+		if (e->want == 0 && e->kwant != 0) {
+			(void)epoll_ctl(ev->fd, EPOLL_CTL_DEL, ev->idle[k], NULL);
+			e->kwant = 0;
+		}
+	}
+	ev->nidle = 0;
+#else
+	(void)ev;
+#endif
 }
 
 void *

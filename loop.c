@@ -19,11 +19,6 @@
 #define ACCEPT_BURST	64	/* accepts per listener per turn */
 #define EMFILE_PAUSE_MS	100	/* accept pause when out of fds */
 #define WAIT_MAX_MS	60000	/* the longest wait, deadline or not */
-#ifndef POLLRDHUP
-#define POLLRDHUP	0
-#endif
-/* A pooled server connection waits for its server to speak or close. */
-#define POOL_WANT	(POLLIN | POLLRDHUP)
 
 volatile sig_atomic_t sig_term, sig_quit, sig_hup, sig_chld;
 static int sig_wfd = -1;	/* the self-pipe's write end */
@@ -163,12 +158,18 @@ timer_set(struct worker *w, struct conn *c, int64_t at)
 /* --------------------------------------------------------- interest */
 
 /* fd is no longer c's to wait on: a pooled connection stays registered
- * for the pool, anything else leaves the set. */
+ * for the pool, waiting for its server to speak or close (for reading as
+ * it was, usually: then only its owner changes, and the next client to
+ * take it from the pool finds it registered as it needs); anything else
+ * leaves the set. */
 static void
 fd_release(struct worker *w, int fd)
 {
-	if (conn_pool_holds(w, fd) &&
-	    events_set(w->ev, fd, POOL_WANT, w, TAG_POOL, 0) == 0)
+	short want = 0;
+
+	(void)events_owner(w->ev, fd, NULL, &want);
+	if (conn_pool_holds(w, fd) && events_set(w->ev, fd,
+	    (short)((want & ~POLLOUT) | POLLIN), w, TAG_POOL, 0) == 0)
 		return;
 	(void)events_set(w->ev, fd, 0, NULL, 0, 0);
 }
@@ -251,7 +252,8 @@ listeners_arm(struct loop *lp, int on)
 
 	for (i = 0; i < w->nls; i++)
 		if (w->ls[i].fd != -1 && events_set(w->ev, w->ls[i].fd,
-		    on ? POLLIN : 0, &w->ls[i], TAG_LISTENER, lp->lflags) == -1) {
+		    on ? POLLIN : 0, &w->ls[i], TAG_LISTENER,
+		    lp->lflags | EVENTS_SHARED) == -1) {
 			log_warn("cannot wait for new clients on %s",
 			    w->ls[i].name);
 			w->accept_resume = w->now + EMFILE_PAUSE_MS;
@@ -453,6 +455,7 @@ turn_end(struct worker *w)
 	for (c = w->dead; c != NULL; c = c->next)
 		conn_unsync(w, c);
 	conn_reap(w);
+	events_settle(w->ev);
 }
 
 /* ---------------------------------------------------------- the worker */

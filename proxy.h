@@ -1150,6 +1150,10 @@ enum events_kind { EVENTS_AUTO, EVENTS_POLL, EVENTS_EPOLL, EVENTS_KQUEUE };
 #define EVENTS_EXCLUSIVE	1	/* events_set: wake one waiting
 					   process, not all (a shared
 					   listener; epoll only) */
+#define EVENTS_SHARED		2	/* events_set: other processes hold
+					   the same socket (a listener): a
+					   close here does not unregister
+					   it, so want 0 does at once */
 struct events;
 /* One ready descriptor. */
 struct event {
@@ -1170,8 +1174,10 @@ struct events *events_open(enum events_kind);
 enum events_kind events_kind(const struct events *);
 /* fd waits for want from now on (0: nothing; it leaves the set), with
  * owner and tag (0-255) for events_owner(); a system call only when
- * want differs from what is registered. 0, or -1 (errno) when the
- * kernel or memory refused: the registration is as it was. */
+ * want differs from what is registered (and, for want 0, not until
+ * events_settle() finds the kernel still reporting it, unless
+ * EVENTS_SHARED). 0, or -1 (errno) when the kernel or memory refused:
+ * the registration is as it was. */
 int	 events_set(struct events *, int fd, short want, void *owner, int tag,
 	    unsigned flags);
 /* fd is being closed: its registration is dropped here, with no system
@@ -1182,6 +1188,9 @@ void	 events_forget(struct events *, int fd);
 void	*events_owner(const struct events *, int fd, int *tag, short *want);
 /* How many descriptors are registered. */
 size_t	 events_count(const struct events *);
+/* The end of a turn: what the kernel reported for descriptors nobody
+ * waits on any more, and that are still open, is unregistered. */
+void	 events_settle(struct events *);
 /* Waits up to timeout ms (-1: no limit) and fills out[0 .. max) with
  * the ready descriptors: how many (0 on a timeout or a signal), -1 on
  * an error. */

@@ -116,7 +116,7 @@ t_accept_modes() {
 	ev_backends | grep -qw epoll && _modes="$_modes exclusive"
 	[ "$(uname -s)" = Linux ] && _modes="$_modes reuseport"
 	for _m in $_modes; do
-		if ! start_proxy "acc_$_m" --accept "$_m" --num-workers 2; then
+		if ! ev_start "acc_$_m" --accept "$_m" --num-workers 2; then
 			_bad="$_bad; --accept $_m: $START_ERR"
 			continue
 		fi
