@@ -524,6 +524,7 @@ open_beneath(int dfd, const char *name, int dir, int *status,
 {
 	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 	    O_NONBLOCK | (dir ? O_DIRECTORY : 0));
+	struct stat st;
 
 	if (fd != -1)
 		return fd;
@@ -533,8 +534,16 @@ open_beneath(int dfd, const char *name, int dir, int *status,
 		*status = 403;
 		*why = "symbolic links are not followed";
 		break;
-	case ENOENT:
 	case ENOTDIR:
+		/* Linux's errno for O_DIRECTORY on a link to a directory */
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode)) {
+			*status = 403;
+			*why = "symbolic links are not followed";
+			break;
+		}
+		/* FALLTHROUGH */
+	case ENOENT:
 	case ENAMETOOLONG:
 		*status = 404;
 		*why = "no such file";
@@ -898,11 +907,15 @@ builtin_serve(struct conn *c, const char *path, int head_only)
 		page_send(c, head_only, "text/html; charset=utf-8",
 		    STATUS_CAP + (size_t)n * STATUS_ROW, status_render);
 	} else if (strcmp(path, "/healthz") == 0) {
-		if (c->w->quitting)
-			(void)local_answer(c, 503, NULL, "stopping\n", 9,
-			    head_only);
-		else
-			(void)local_answer(c, 200, NULL, "ok\n", 3, head_only);
+		struct http_answer a;
+
+		/* a worker that stops serves its last clients only */
+		memset(&a, 0, sizeof(a));
+		a.status = c->w->quitting ? 503 : 200;
+		a.length = c->w->quitting ? 9 : 3;
+		a.cache = "no-store";
+		(void)local_reply(c, &a, c->w->quitting ? "stopping\n" :
+		    "ok\n", head_only);
 	} else
 		return 0;
 	return 1;
