@@ -330,15 +330,18 @@ static int
 local_head(struct conn *c, struct http_answer *a, size_t room)
 {
 	const struct config *cfg = c->w->cfg;
-	char hd[1024];
+	char hd[2048];
 	size_t n;
 
 	if (a->cache == NULL)
 		a->cache = "max-age=300";
 	a->close = !c->client_keepalive;
 	a->keepalive10 = c->client_keepalive && c->minor == 0;
-	n = http_build_answer(a, hd, sizeof(hd));
-	if (n == 0 || (c->server.in.data == NULL && buf_init(&c->server.in,
+	if ((n = http_build_answer(a, hd, sizeof(hd))) == 0) {
+		conn_close(c, 500, "the answer's head is too large");
+		return -1;
+	}
+	if ((c->server.in.data == NULL && buf_init(&c->server.in,
 	    (size_t)cfg->server_bufsz) == -1) ||
 	    buf_grow(&c->server.in, n + room) == -1) {
 		conn_close(c, 500, "out of memory");
@@ -747,6 +750,7 @@ intercept_open(struct conn *c)
 	}
 	c->status = 200;
 	c->bytes_out = n;
+	c->route = ROUTE_LOCAL;		/* the 200 is ours */
 	conn_log(c);
 	if ((c->w->certs == NULL && (c->w->certs = tls_certs_new()) == NULL) ||
 	    (c->client.tls = tls_mitm_new(c->w->cfg->mint, c->w->certs,

@@ -229,7 +229,8 @@ metrics_render(const struct worker *w, struct http_out *o)
 	}
 	metric_head(o, "proxy_requests_total", "counter", "Exchanges ended, "
 	    "by route (none: refused before one was chosen; local: the "
-	    "proxy's own answer) and status class (none: ended before any "
+	    "proxy's own answer, such as the web server's or an intercepted "
+	    "CONNECT's 200) and status class (none: ended before any "
 	    "answer).");
 	for (r = 0; r < ROUTE_MAX; r++)
 		for (q = 0; q < STATUS_CLASSES; q++)
