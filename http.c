@@ -1777,7 +1777,7 @@ date_lit(const char **p, const char *end, const char *lit)
 {
 	size_t n = strlen(lit);
 
-	if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
+	if (*p > end || (size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
 		return -1;
 	*p += n;
 	return 0;
@@ -1816,6 +1816,8 @@ http_date_parse(const char *s, size_t n, int64_t *t)
 	const char *p = s, *end = s + n, *comma = memchr(s, ',', n);
 	int d, m, y, secs;
 
+	if (n < 4)	/* every form starts with a day name and a blank */
+		return -1;
 	if (comma != NULL && comma - s == 3) {
 		/* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" */
 		p += 4;

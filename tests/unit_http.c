@@ -1584,7 +1584,7 @@ test_dates(void)
 		"Sun, 6 Nov 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT",
 		"Sun, 06 Nov 1994 24:00:00 GMT", "Sun, 00 Nov 1994 08:49:37 GMT",
 		"Sun, 06 Nov 1994 08:49:37 GMTx", "1994-11-06T08:49:37Z",
-		"Sun Nov  6 08:49:37 1994 ",
+		"Sun Nov  6 08:49:37 1994 ", "Sun", "Su,", ",", "Sunday,",
 	};
 	char out[30];
 	int64_t t;
