@@ -100,6 +100,12 @@
 #ifndef WHY_MAX
 #define WHY_MAX			(HOST_MAX * 4)	/* an error reason */
 #endif
+#ifndef TLS_PEER_CHAIN_MAX	/* certificates a server may send us */
+#define TLS_PEER_CHAIN_MAX	10
+#endif
+#ifndef TLS_PEER_CERT_MAX	/* bytes of one certificate it sends */
+#define TLS_PEER_CERT_MAX	65536
+#endif
 #ifndef CA_BUNDLE_DEFAULT	/* trust anchors for TLS upstream */
 #define CA_BUNDLE_DEFAULT	"/etc/ssl/certs/ca-certificates.crt"
 #endif
@@ -1890,8 +1896,12 @@ size_t	 tls_fill(struct endpoint *);
 int	 tls_pending(const struct tls *);
 /* 1 until the handshake is done (and not failed). */
 int	 tls_handshaking(const struct tls *);
-/* Why the engine failed, for the log ("TLS: bad record MAC", ...). */
+/* Why the engine failed, for the log ("a record failed its MAC", "the
+ * client sent alert 48 unknown_ca: ...", a minting policy's refusal). */
 const char *tls_why(const struct tls *);
+/* 1 when the engine failed on what the peer sent (a bad record, an
+ * alert, a refused handshake), not on the socket. */
+int	 tls_protocol_error(const struct tls *);
 
 /* TLS towards parents and origins. Trust anchors (--ca-bundle), loaded
  * once in the master and read-only after. */
@@ -1906,7 +1916,9 @@ void	 tls_anchors_free(struct tls_anchors *);
 /*
  * A client engine towards host (SNI and the certificate's name; no SNI
  * for an address literal): TLS 1.2, ALPN http/1.1, the chain verified
- * against a, or nothing verified when insecure. NULL with why when it
+ * against a, or nothing verified when insecure; either way a chain of
+ * more than TLS_PEER_CHAIN_MAX certificates, or one certificate over
+ * TLS_PEER_CERT_MAX bytes, fails the handshake. NULL with why when it
  * cannot be made (memory, no anchors, an address literal to verify).
  * Put on a connected endpoint (ep->tls) and freed by tls_close().
  */
@@ -1934,8 +1946,8 @@ void	 tls_certs_free(struct tls_certs *);
 /* A server engine for an intercepted CONNECT: at the ClientHello it
  * takes from cc (or mints into it, logging "minted" at debug) a leaf for
  * the SNI name, else for host; a name that is not a host name
- * (x509_host_kind) gets none, and the handshake fails (logged). TLS 1.2,
- * ECDHE-ECDSA, ALPN http/1.1 only. Freed by tls_close(); m and cc must
+ * (x509_host_kind) gets none, and the handshake fails (tls_why says
+ * why). TLS 1.2, ECDHE-ECDSA, ALPN http/1.1 only. Freed by tls_close(); m and cc must
  * outlive it. */
 struct tls *tls_mitm_new(const struct tls_mint *m, struct tls_certs *cc,
 	    const char *host);
