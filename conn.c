@@ -1214,7 +1214,7 @@ client_tls_failed(struct conn *c, int handshake, const char *why)
 static int
 read_client(struct conn *c, short revents)
 {
-	int hs = ep_handshaking(&c->client);
+	enum tls_fault fault;
 	ssize_t n;
 
 	if (c->state == CS_CLOSING) {
@@ -1222,9 +1222,10 @@ read_client(struct conn *c, short revents)
 		buf_reset(&c->client.in);
 	}
 	if ((n = ep_read(&c->client, revents)) < 0) {
-		if (hs || (c->client.tls != NULL &&
-		    tls_protocol_error(c->client.tls)))
-			client_tls_failed(c, hs, tls_why(c->client.tls));
+		if (c->client.tls != NULL && (fault =
+		    tls_peer_fault(c->client.tls)) != TLS_FAULT_NONE)
+			client_tls_failed(c, fault == TLS_FAULT_HANDSHAKE,
+			    tls_why(c->client.tls));
 		else
 			conn_close(c, 0, c->client.tls != NULL ?
 			    tls_why(c->client.tls) : "client read error");

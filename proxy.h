@@ -1899,9 +1899,17 @@ int	 tls_handshaking(const struct tls *);
 /* Why the engine failed, for the log ("a record failed its MAC", "the
  * client sent alert 48 unknown_ca: ...", a minting policy's refusal). */
 const char *tls_why(const struct tls *);
-/* 1 when the engine failed on what the peer sent (a bad record, an
- * alert, a refused handshake), not on the socket. */
-int	 tls_protocol_error(const struct tls *);
+/* After a failed read: whether the peer is to blame, worth a line in
+ * the log: a handshake it began and did not finish (a bad record, an
+ * alert, a refusal, a close or reset halfway), or a bad record after
+ * the handshake; NONE for a socket error after it, or a connection
+ * closed before its first byte (a port probe). */
+enum tls_fault {
+	TLS_FAULT_NONE,
+	TLS_FAULT_HANDSHAKE,
+	TLS_FAULT_RECORD
+};
+enum tls_fault tls_peer_fault(const struct tls *);
 
 /* TLS towards parents and origins. Trust anchors (--ca-bundle), loaded
  * once in the master and read-only after. */

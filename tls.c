@@ -117,11 +117,11 @@ tls_why(const struct tls *t)
 	return "TLS: built without it";
 }
 
-int
-tls_protocol_error(const struct tls *t)
+enum tls_fault
+tls_peer_fault(const struct tls *t)
 {
 	(void)t;
-	return 0;
+	return TLS_FAULT_NONE;
 }
 
 #else /* HAVE_BEARSSL */
@@ -151,6 +151,7 @@ struct tls {
 	int		 sock_eof;	/* the socket read 0 */
 	int		 sock_errno;	/* the socket failed: its errno */
 	int		 ready;		/* the handshake is done */
+	int		 heard;		/* the peer sent a byte */
 	char		 why[WHY_MAX];	/* why our side refused the
 					   handshake (a policy's), or "" */
 	unsigned char	 iobuf[BR_SSL_BUFSIZE_BIDI];
@@ -160,7 +161,7 @@ struct tls {
 static void
 tls_init(struct tls *t)
 {
-	t->sock_eof = t->sock_errno = t->ready = 0;
+	t->sock_eof = t->sock_errno = t->ready = t->heard = 0;
 	t->why[0] = '\0';
 }
 
@@ -701,6 +702,7 @@ pump(struct tls *t, int fd, int may_read)
 		if (may_read && !t->sock_eof && (st & BR_SSL_RECVREC)) {
 			p = br_ssl_engine_recvrec_buf(eng, &len);
 			if ((n = read(fd, p, len)) > 0) {
+				t->heard = 1;
 				br_ssl_engine_recvrec_ack(eng, (size_t)n);
 				continue;
 			}
@@ -753,9 +755,10 @@ check_end(struct endpoint *ep)
 		ep->eof = 1;	/* close_notify */
 		return 1;
 	}
-	if (t->sock_eof && !t->ready) {
+	if (t->sock_eof && !t->ready && t->heard) {
 		/* a handshake cut short is a failure, not an end of
-		 * stream: it has no request to finish */
+		 * stream (a connection closed before its first byte, a
+		 * port probe, is only that) */
 		errno = EPROTO;
 		return -1;
 	}
@@ -898,11 +901,14 @@ tls_handshaking(const struct tls *t)
 	return !t->ready && !(state(t) & BR_SSL_CLOSED);
 }
 
-int
-tls_protocol_error(const struct tls *t)
+enum tls_fault
+tls_peer_fault(const struct tls *t)
 {
+	if (!t->ready)	/* whatever ended a handshake it began */
+		return t->heard ? TLS_FAULT_HANDSHAKE : TLS_FAULT_NONE;
 	return t->sock_errno == 0 && (t->why[0] != '\0' ||
-	    br_ssl_engine_last_error(&t->sc.eng) != BR_ERR_OK);
+	    br_ssl_engine_last_error(&t->sc.eng) != BR_ERR_OK) ?
+	    TLS_FAULT_RECORD : TLS_FAULT_NONE;
 }
 
 /* The name of a TLS alert (RFC 5246 7.2), or NULL. */
