@@ -98,10 +98,12 @@ def handshake(sock, sni):
 
 class NoSend:
     """A socket stand-in that keeps what is sent."""
-    sent = b""
+
+    def __init__(self):
+        self.sent = b""
 
     def sendall(self, data):
-        NoSend.sent += data
+        self.sent += data
 
 
 def drain(s):
@@ -153,8 +155,9 @@ def send_kind(s, kind, sni):
         s.sendall(sslv2_hello())
     elif kind == "truncated":
         # the first half of a real ClientHello record, then our FIN
-        obj, inc, out = hello(NoSend(), sni)
-        s.sendall(NoSend.sent[:len(NoSend.sent) // 2])
+        sink = NoSend()
+        hello(sink, sni)
+        s.sendall(sink.sent[:len(sink.sent) // 2])
         s.shutdown(socket.SHUT_WR)
     elif kind in ("midclose", "midreset"):
         hello(s, sni)
