@@ -152,8 +152,9 @@ struct tls {
 	int		 sock_errno;	/* the socket failed: its errno */
 	int		 ready;		/* the handshake is done */
 	int		 heard;		/* the peer sent a byte */
-	char		 why[WHY_MAX];	/* why our side refused the
-					   handshake (a policy's), or "" */
+	char		 why[WHY_MAX];	/* why our side gave up on the peer
+					   (the mint policy, the chain
+					   guard), or "" */
 	unsigned char	 iobuf[BR_SSL_BUFSIZE_BIDI];
 };
 
