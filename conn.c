@@ -1193,9 +1193,28 @@ conn_pollfds(struct conn *c, struct pollfd *pfd, size_t room)
 	return n;
 }
 
+/* The client's TLS failed: its handshake (or that timed out), or a
+ * record it sent later. One line at info, as a refused request gets;
+ * the connection closes without an answer (there is no channel for
+ * one). */
+static void
+client_tls_failed(struct conn *c, int handshake, const char *why)
+{
+	const char *what = handshake ? "TLS handshake with the client" :
+	    "TLS from the client";
+
+	if (c->intercepted)
+		log_info("%s: %s failed (CONNECT %s:%u): %s", c->peer, what,
+		    c->icpt_host, c->icpt_port, why);
+	else
+		log_info("%s: %s failed: %s", c->peer, what, why);
+	conn_close(c, 0, NULL);
+}
+
 static int
 read_client(struct conn *c, short revents)
 {
+	enum tls_fault fault;
 	ssize_t n;
 
 	if (c->state == CS_CLOSING) {
@@ -1203,8 +1222,13 @@ read_client(struct conn *c, short revents)
 		buf_reset(&c->client.in);
 	}
 	if ((n = ep_read(&c->client, revents)) < 0) {
-		conn_close(c, 0, c->client.tls != NULL ?
-		    tls_why(c->client.tls) : "client read error");
+		if (c->client.tls != NULL && (fault =
+		    tls_peer_fault(c->client.tls)) != TLS_FAULT_NONE)
+			client_tls_failed(c, fault == TLS_FAULT_HANDSHAKE,
+			    tls_why(c->client.tls));
+		else
+			conn_close(c, 0, c->client.tls != NULL ?
+			    tls_why(c->client.tls) : "client read error");
 		return -1;
 	}
 	return n > 0 || c->client.eof;
@@ -1333,7 +1357,7 @@ conn_timeout(struct conn *c)
 		return;
 	}
 	if (c->state == CS_HEAD && ep_handshaking(&c->client)) {
-		conn_close(c, 0, "the TLS handshake did not finish in time");
+		client_tls_failed(c, 1, "the handshake did not finish in time");
 		return;
 	}
 	c->ops->timeout(c);

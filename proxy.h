@@ -109,6 +109,12 @@
 #ifndef WHY_MAX
 #define WHY_MAX			(HOST_MAX * 4)	/* an error reason */
 #endif
+#ifndef TLS_PEER_CHAIN_MAX	/* certificates a server may send us */
+#define TLS_PEER_CHAIN_MAX	10
+#endif
+#ifndef TLS_PEER_CERT_MAX	/* bytes of one certificate it sends */
+#define TLS_PEER_CERT_MAX	65536
+#endif
 #ifndef CA_BUNDLE_DEFAULT	/* trust anchors for TLS upstream */
 #define CA_BUNDLE_DEFAULT	"/etc/ssl/certs/ca-certificates.crt"
 #endif
@@ -1899,8 +1905,20 @@ size_t	 tls_fill(struct endpoint *);
 int	 tls_pending(const struct tls *);
 /* 1 until the handshake is done (and not failed). */
 int	 tls_handshaking(const struct tls *);
-/* Why the engine failed, for the log ("TLS: bad record MAC", ...). */
+/* Why the engine failed, for the log ("a record failed its MAC", "the
+ * client sent alert 48 unknown_ca: ...", a minting policy's refusal). */
 const char *tls_why(const struct tls *);
+/* After a failed read: whether the peer is to blame, worth a line in
+ * the log: a handshake it began and did not finish (a bad record, an
+ * alert, a refusal, a close or reset halfway), or a bad record after
+ * the handshake; NONE for a socket error after it, or a connection
+ * closed before its first byte (a port probe). */
+enum tls_fault {
+	TLS_FAULT_NONE,
+	TLS_FAULT_HANDSHAKE,
+	TLS_FAULT_RECORD
+};
+enum tls_fault tls_peer_fault(const struct tls *);
 
 /* TLS towards parents and origins. Trust anchors (--ca-bundle), loaded
  * once in the master and read-only after. */
@@ -1915,7 +1933,9 @@ void	 tls_anchors_free(struct tls_anchors *);
 /*
  * A client engine towards host (SNI and the certificate's name; no SNI
  * for an address literal): TLS 1.2, ALPN http/1.1, the chain verified
- * against a, or nothing verified when insecure. NULL with why when it
+ * against a, or nothing verified when insecure; either way a chain of
+ * more than TLS_PEER_CHAIN_MAX certificates, or one certificate over
+ * TLS_PEER_CERT_MAX bytes, fails the handshake. NULL with why when it
  * cannot be made (memory, no anchors, an address literal to verify).
  * Put on a connected endpoint (ep->tls) and freed by tls_close().
  */
@@ -1943,8 +1963,8 @@ void	 tls_certs_free(struct tls_certs *);
 /* A server engine for an intercepted CONNECT: at the ClientHello it
  * takes from cc (or mints into it, logging "minted" at debug) a leaf for
  * the SNI name, else for host; a name that is not a host name
- * (x509_host_kind) gets none, and the handshake fails (logged). TLS 1.2,
- * ECDHE-ECDSA, ALPN http/1.1 only. Freed by tls_close(); m and cc must
+ * (x509_host_kind) gets none, and the handshake fails (tls_why says
+ * why). TLS 1.2, ECDHE-ECDSA, ALPN http/1.1 only. Freed by tls_close(); m and cc must
  * outlive it. */
 struct tls *tls_mitm_new(const struct tls_mint *m, struct tls_certs *cc,
 	    const char *host);
