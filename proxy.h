@@ -110,7 +110,7 @@
 #define WHY_MAX			(HOST_MAX * 4)	/* an error reason */
 #endif
 #ifndef TLS_PEER_CHAIN_MAX	/* certificates a server may send us */
-#define TLS_PEER_CHAIN_MAX	10
+#define TLS_PEER_CHAIN_MAX	20
 #endif
 #ifndef TLS_PEER_CERT_MAX	/* bytes of one certificate it sends */
 #define TLS_PEER_CERT_MAX	65536

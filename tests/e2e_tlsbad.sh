@@ -290,7 +290,7 @@ t_tlsbad_origin_chain() {
 	fi
 	tlsbad_bg_start
 	if tlsbad_origin_try tlsbad_origin_chain "$_p50" 502 \
-	    "a chain of more than 10 certificates" &&
+	    "a chain of more than 20 certificates" &&
 	    tlsbad_origin_try tlsbad_origin_chain "$_p10" 200 &&
 	    tlsbad_origin_try tlsbad_origin_chain "$_pbig" 502 \
 	    "a certificate of $_bigl bytes (more than 65536)" &&
