@@ -16,7 +16,7 @@ bearssl.h:libbearssl-dev shellcheck:shellcheck"
 # those cases skip; shellcheck: owrt_shell lints the OpenWrt init script)
 # python module -> Debian package (for the system python3: the cases that
 # need one look for it there too)
-need_py="aiohttp:python3-aiohttp"
+need_py="aiohttp:python3-aiohttp socks:python3-socks"
 
 missing_pkgs=
 missing_cmds=
