@@ -302,8 +302,9 @@ socks_timeout(struct conn *c)
 /*
  * The code for a CONNECT that failed after routing, from what upstream
  * reported: its status (403: a rule; 504: a timeout), and where it
- * stood: the lookup of the target, the connect to it (by errno), or a
- * parent's answer. A parent that cannot be reached is our failure.
+ * stood: the lookup of the target or the connect to it (by errno). A
+ * parent that cannot be reached, or refuses otherwise, is a general
+ * failure: what it could not do is not known.
  */
 static int
 socks5_code_for(const struct conn *c, int status)
@@ -333,11 +334,9 @@ socks5_code_for(const struct conn *c, int status)
 		default:
 			return SOCKS5_FAILURE;
 		}
-	case CS_EXCHANGE:
-		/* the parent answered our CONNECT with a 5xx */
-		return status == 502 ? SOCKS5_HOST_UNREACHABLE :
-		    SOCKS5_FAILURE;
 	default:
+		/* a parent's other refusals (502 covers our own failures
+		 * with it too, a refused login among them) */
 		return SOCKS5_FAILURE;
 	}
 }
