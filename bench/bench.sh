@@ -1020,7 +1020,7 @@ ver() {
 		target proxy "$_r" ">=" 2 "SOCKS5 tunnels/s >= 2x microsocks" "${_r}x"
 		say "  (microsocks runs a thread per client: on a loaded machine its"
 		say "   threads get more of the cores than 2 workers; CPU per tunnel"
-		say "   compares the work: $(ratio "$(med proxy_socks socks5.cpu)" "$(med microsocks socks5.cpu)")x microsocks')"
+		say "   compares the work: $(ratio "$(med proxy_socks socks5.cpu)" "$(med microsocks socks5.cpu)")x microsocks)"
 	else
 		say "  not measured"
 	fi
