@@ -22,6 +22,8 @@
 #include "proxy.h"
 
 #define REFUSAL_LINGER_MS	2000	/* drain a client after a refusal */
+#define LOGIN_OK		0	/* RFC 1929 status */
+#define LOGIN_FAILED		1
 
 /* The kind refuses at once, with the reply to send (a method, login or
  * request refusal per c->sk_phase) and the status the log shows. */
@@ -82,15 +84,19 @@ hello5(struct conn *c, const unsigned char *p, size_t len)
 	long n;
 	int m;
 
-	if ((n = socks5_parse_greeting(p, len, &offered, &why)) <= 0)
-		return n;
+	if ((n = socks5_parse_greeting(p, len, &offered, &why)) == 0)
+		return 0;
+	if (n < 0) {
+		conn_close(c, 400, why);
+		return -1;
+	}
 	if ((m = method_pick(c, offered)) == SOCKS5_METHOD_REFUSED) {
 		socks_took(c, (size_t)n);
 		socks_refuse(c, SOCKS5_METHOD_REFUSED, c->w->cfg->nsocks_users ?
 		    407 : 400, c->w->cfg->nsocks_users ? "the SOCKS5 client "
 		    "offers no username/password login (RFC 1929), which "
-		    "--socks5-users asks for" : "the SOCKS5 client offers no "
-		    "method but a login, and none is configured");
+		    "--socks5-auth/--socks5-users ask for" : "the SOCKS5 client "
+		    "offers no acceptable method (this port takes no login)");
 		return -1;
 	}
 	socks_took(c, (size_t)n);
@@ -105,7 +111,7 @@ hello5(struct conn *c, const unsigned char *p, size_t len)
 static long
 login(struct conn *c, const unsigned char *p, size_t len)
 {
-	static const unsigned char ok[2] = { 1, 0 };
+	static const unsigned char ok[2] = { 1, LOGIN_OK };
 	const struct config *cfg = c->w->cfg;
 	char user[SOCKS_NAME_MAX + 1], pass[SOCKS_NAME_MAX + 1];
 	const char *why = NULL;
@@ -115,7 +121,7 @@ login(struct conn *c, const unsigned char *p, size_t len)
 	if ((n = socks5_parse_login(p, len, user, pass, &why)) == 0)
 		return 0;
 	if (n < 0) {
-		socks_refuse(c, 1, 400, why);
+		socks_refuse(c, LOGIN_FAILED, 400, why);
 		return -1;
 	}
 	socks_took(c, (size_t)n);
@@ -124,7 +130,8 @@ login(struct conn *c, const unsigned char *p, size_t len)
 	    cfg->nsocks_users, user, pass);
 	ntlm_wipe(pass, sizeof(pass));
 	if (!good) {
-		socks_refuse(c, 1, 407, "wrong SOCKS5 user name or password");
+		socks_refuse(c, LOGIN_FAILED, 407, "wrong SOCKS5 user name or "
+		    "password");
 		return -1;
 	}
 	if (socks_say(c, ok, sizeof(ok)) == -1)
@@ -156,8 +163,8 @@ request_go(struct conn *c, const struct socks_request *r)
 	}
 	if (!v5 && c->w->cfg->nsocks_users > 0) {
 		socks_refuse(c, SOCKS4_REJECTED, 407, "SOCKS4 carries no "
-		    "password, and --socks5-users asks for a login: use "
-		    "SOCKS5");
+		    "password, and --socks5-auth/--socks5-users ask for a "
+		    "login: use SOCKS5");
 		return;
 	}
 	c->sk_phase = SKI_ROUTED;
