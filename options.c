@@ -304,7 +304,8 @@ version(void)
 #ifdef __linux__
 	printf(" linux");
 #endif
-	printf(" ipv6 poll%s\n", tls_available() ? " tls" : "");
+	printf(" ipv6 poll%s%s%s\n", tls_available() ? " tls" : "",
+	    WITH_PAC ? " pac" : "", WITH_NTLM ? " ntlm" : "");
 }
 
 static const struct option *
@@ -1291,6 +1292,50 @@ parents_finish(struct loader *ld)
 	return 0;
 }
 
+/* A build without NTLM (make NTLM=0) refuses what needs it, naming the
+ * flag, rather than logging in some other way. */
+static int
+ntlm_built(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	const char *flag = NULL;
+
+	if (WITH_NTLM)
+		return 0;
+	if (cfg->ntlm_to_basic)
+		flag = "--ntlm-to-basic";
+	else if (cfg->magic != NULL)
+		flag = "--magic";
+	else if (cfg->hashes)
+		flag = "--hashes";
+	else if (cfg->pass_lm || cfg->pass_nt || cfg->pass_ntlmv2)
+		flag = cfg->pass_lm ? str_from(cfg, OFF(pass_lm), "--pass-lm") :
+		    cfg->pass_nt ? str_from(cfg, OFF(pass_nt), "--pass-nt") :
+		    str_from(cfg, OFF(pass_ntlmv2), "--pass-ntlmv2");
+	else if (cfg->auth == AUTH_NTLM)
+		return load_error(ld, "%s %s: built without NTLM (this build "
+		    "logs in to parents with --auth BASIC only)",
+		    cfg->auth_s ? str_from(cfg, OFF(auth_s), "--auth") :
+		    "--username", cfg->auth_s ? cfg->auth_s : "(NTLM by "
+		    "default)");
+	return flag ? load_error(ld, "%s: built without NTLM", flag) : 0;
+}
+
+/* The same for the PAC interpreter (make PAC=0); serving a PAC file
+ * needs no interpreter and stays. */
+static int
+pac_built(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+
+	if (WITH_PAC || (cfg->pac == NULL && cfg->pac_test == NULL &&
+	    cfg->pac_client_ip == NULL))
+		return 0;
+	return load_error(ld, "%s: built without PAC", cfg->pac ?
+	    str_from(cfg, OFF(pac), "--pac") : cfg->pac_test ? "--pac-test" :
+	    str_from(cfg, OFF(pac_client_ip), "--pac-client-ip"));
+}
+
 static int
 auth_parse(struct loader *ld)
 {
@@ -1314,7 +1359,7 @@ auth_parse(struct loader *ld)
 	    !cfg->ntlm_to_basic)
 		return load_error(ld, "--auth %s needs --username",
 		    cfg->auth_s ? cfg->auth_s : "");
-	return 0;
+	return ntlm_built(ld);
 }
 
 /* Reads a line from the terminal without echo. */
@@ -1542,7 +1587,8 @@ config_finish(struct loader *ld)
 			return load_error(ld, "%s: '%s' is not 'Name: value'",
 			    item_from(&cfg->add_headers, i, "--add-header"), h);
 	}
-	if (access_finish(ld) == -1 || serving_finish(ld) == -1 ||
+	if (pac_built(ld) == -1 ||
+	    access_finish(ld) == -1 || serving_finish(ld) == -1 ||
 	    parents_finish(ld) == -1 || credentials_finish(ld) == -1 ||
 	    tls_finish(ld) == -1 || upstream_tls_finish(ld) == -1 ||
 	    intercept_finish(ld) == -1)

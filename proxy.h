@@ -19,6 +19,15 @@
 
 #define PROXY_VERSION "0.1.0"
 
+/* Features the Makefile may leave out (make PAC=0 NTLM=0); in by
+ * default, also for builds that do not go through it. */
+#ifndef WITH_PAC
+#define WITH_PAC	1
+#endif
+#ifndef WITH_NTLM
+#define WITH_NTLM	1
+#endif
+
 
 /* Attributes only where the compiler has them; other compilers see
  * nothing. */

@@ -563,24 +563,41 @@ say "bench: $MODE run: $ROUNDS round(s) of ${SECS}s; wrk -t$THREADS -c$CONNS; pe
 say "bench: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# idle RSS of the static musl build, the one for small systems: built
-# from the tree in a copy, started like ./proxy, two requests, measured
-STATIC_RSS=- STATIC_PSS=-
+# the small board: the static musl build for size (SMALL=1 TLS=0), built
+# from the tree in a copy, with one worker as a router runs it: RSS of all
+# its processes idle (after a GET and a CONNECT), then with 100 idle
+# tunnels open
+STATIC_RSS=- STATIC_PSS=- STATIC_RSS100=- STATIC_OPEN=0
 if command -v musl-gcc >/dev/null 2>&1; then
 	mkdir -p "$W/static"
-	cp "$ROOT"/*.c "$ROOT"/*.h "$ROOT"/Makefile "$W/static/" 2>/dev/null
-	if make -s -C "$W/static" CC=musl-gcc LDFLAGS=-static proxy \
-	    >"$W/log/static.out" 2>&1; then
+	cp "$ROOT"/*.c "$ROOT"/*.h "$ROOT"/*.sh "$ROOT"/Makefile "$W/static/" \
+	    2>/dev/null
+	if make -s -C "$W/static" CC=musl-gcc LDFLAGS=-static SMALL=1 TLS=0 \
+	    proxy >"$W/log/static.out" 2>&1; then
 		set -- $("$T" ports 1)
 		launch static "$W/static/proxy" --port "$1" \
-		    --num-workers $WORKERS --log-level warning
+		    --num-workers 1 --log-level warning
 		if "$T" wait "$1" 10; then
-			for _i in 1 2; do
-				curl -s -o /dev/null -x "http://127.0.0.1:$1" \
-				    "http://127.0.0.1:$ORIGIN/1k"
-			done
+			curl -s -o /dev/null -x "http://127.0.0.1:$1" \
+			    "http://localhost:$ORIGIN/1k"
+			curl -s -o /dev/null -p -x "http://127.0.0.1:$1" \
+			    "http://127.0.0.1:$ORIGIN/1k"
 			STATIC_RSS=$(rss_kib "$(pidof_peer static)")
 			STATIC_PSS=$(pss_kib "$(pidof_peer static)")
+			"$T" hold "$1" "$ORIGIN" 100 >"$W/log/hold.static" 2>&1 &
+			_hp=$!
+			STARTED="$STARTED $_hp"
+			_i=0
+			while ! grep -qs '^ready' "$W/log/hold.static" &&
+			    [ $_i -lt 200 ]; do
+				kill -0 $_hp 2>/dev/null || break
+				sleep 0.1
+				_i=$((_i + 1))
+			done
+			sleep 1
+			STATIC_OPEN=$(awk '/^ready/ { print $2 }' "$W/log/hold.static")
+			STATIC_RSS100=$(rss_kib "$(pidof_peer static)")
+			stop_pid $_hp
 		fi
 		stop_pid "$(pidof_peer static)"
 	else
@@ -933,7 +950,7 @@ ver() {
 	if [ "$STATIC_RSS" != - ]; then
 		printf '%-10s %6s %9s %9s %11s   %s\n' "static" "-" \
 		    "$STATIC_RSS" "$STATIC_PSS" "-" \
-		    "(./proxy built static with musl, idle)"
+		    "(./proxy built static with musl, SMALL=1 TLS=0, 1 worker, idle; RSS with 100 idle tunnels: $STATIC_RSS100 KiB)"
 	fi
 
 	echo
@@ -959,9 +976,10 @@ ver() {
 		_pw=$(awk -v v="$_ri" -v w=$WORKERS 'BEGIN { if (v == "-") print "-"; else printf "%.0f", v / w }')
 		target proxy "$_pw" "<" 1024 "RSS idle < 1 MiB per worker (glibc, dynamic)" \
 		    "$_pw KiB per worker ($_ri KiB in $(med proxy nproc_idle) processes for $WORKERS workers; PSS $(med proxy pss_idle) KiB)"
-		_sw=$(awk -v v="$STATIC_RSS" -v w=$WORKERS 'BEGIN { if (v == "-" || v == "") print "-"; else printf "%.0f", v / w }')
-		target proxy "$_sw" "<" 1024 "RSS idle < 1 MiB per worker (musl, static)" \
-		    "$_sw KiB per worker ($STATIC_RSS KiB in all for $WORKERS workers; PSS $STATIC_PSS KiB)"
+		target proxy "$STATIC_RSS" "<" 1024 "small board: 1 worker idle < 1 MiB RSS in all (musl, static)" \
+		    "$STATIC_RSS KiB in all processes (PSS $STATIC_PSS KiB)"
+		target proxy "$STATIC_RSS100" "<" 4096 "small board: 100 idle tunnels < 4 MiB RSS in all (musl, static)" \
+		    "$STATIC_RSS100 KiB, $STATIC_OPEN tunnels open; kernel pipes: none while idle, up to 2 x --splice-pipe-size per busy spliced tunnel"
 		_rt=$(med proxy rss_tunnels)
 		target proxy "$_rt" "<" 40960 "$HOLD_N open idle tunnels < 40 MiB total" \
 		    "$(mib "$_rt") MiB (PSS $(mib "$(med proxy pss_tunnels)") MiB; $(med proxy tunnels_open) tunnels open)"
