@@ -217,6 +217,7 @@ PYEOF
 # The target through a parent that wants NTLM (tests/ntlm_parent.py):
 # the SOCKS client knows nothing of it.
 t_socks_ntlm_parent() {
+	needs_built NTLM socks_ntlm_parent || return
 	par_ntlm skpar || { par_stop_all; return; }
 	SP=$(freeport)
 	if ! par_proxy skntlm "$PAR_PW" --socks5-listen "127.0.0.1:$SP" \
@@ -252,6 +253,7 @@ t_socks_ntlm_parent() {
 # A PAC file sends one host through a parent and the rest DIRECT; with
 # --proxy at a dead parent, --noproxy names what goes direct.
 t_socks_pac_noproxy() {
+	needs_built PAC socks_pac_noproxy || return
 	par_start skpacpar --auth none || { par_stop_all; return; }
 	sk_names
 	cat >"$T/sk.pac" <<EOF
