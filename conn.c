@@ -50,7 +50,7 @@ static const char *const state_names[] = {
 	[CS_HEAD] = "head", [CS_ROUTE] = "route", [CS_RESOLVE] = "resolve",
 	[CS_CONNECT] = "connect", [CS_EXCHANGE] = "exchange",
 	[CS_SOCKS] = "socks", [CS_TLS] = "tls", [CS_TUNNEL] = "tunnel",
-	[CS_CLOSING] = "closing",
+	[CS_CLOSING] = "closing", [CS_GREETING] = "greeting",
 };
 
 /* ------------------------------------------------------- head rewrite */
@@ -1032,17 +1032,22 @@ conn_accept(struct worker *w, const struct listener *l)
 	struct conn *c;
 	char peer[64];
 	long nopen;
-	int fd;
+	int fd, denied = 0;
 
 	if ((fd = accept_fd(l->fd, &ss)) == -1)
 		return -1;
 	addr_format((struct sockaddr *)&ss, peer, sizeof(peer));
 	if (!client_allowed(w, (struct sockaddr *)&ss)) {
-		refuse_forbidden(fd, l->tls, peer);
-		return 0;
+		/* a kind of another protocol refuses in it (c->denied) */
+		if (!l->ops->not_http) {
+			refuse_forbidden(fd, l->tls, peer);
+			return 0;
+		}
+		denied = 1;
 	}
 	if ((nopen = clients_open(w)) >= cfg->max_clients) {
-		refuse_busy(fd, l->tls, peer, nopen);
+		/* no HTTP answer to a TLS client, nor to another protocol */
+		refuse_busy(fd, l->tls || l->ops->not_http, peer, nopen);
 		return 0;
 	}
 	if ((c = conn_new(w, fd)) == NULL) {
@@ -1068,6 +1073,7 @@ conn_accept(struct worker *w, const struct listener *l)
 	}
 #endif
 	strlcpy_p(c->peer, peer, sizeof(c->peer));
+	c->denied = denied;
 	c->state = CS_HEAD;
 	c->deadline = w->now + cfg->idle * 1000;
 	/* a handshake gets --socktimeout, however long --idle is */

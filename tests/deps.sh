@@ -18,7 +18,7 @@ chromium:chromium certutil:libnss3-tools"
 # testssl, chromium and certutil: the real TLS clients of e2e_tlsclients.sh)
 # python module -> Debian package (for the system python3: the cases that
 # need one look for it there too)
-need_py="aiohttp:python3-aiohttp requests:python3-requests"
+need_py="aiohttp:python3-aiohttp requests:python3-requests socks:python3-socks"
 
 missing_pkgs=
 missing_cmds=
