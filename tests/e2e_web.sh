@@ -480,6 +480,7 @@ t_web_metrics_moves() {
 # counts one connect failure, one failover, one NTLM handshake and one
 # 2xx by route parent.
 t_web_metrics_parent() {
+	needs_built NTLM web_metrics_parent || return
 	par_ntlm web_par --accept NTLMv2 || { par_stop_all; return; }
 	_pp=$PARENT
 	PROXY_PASSWORD=$PAR_PW
