@@ -323,20 +323,20 @@ t_web_traversal() {
 # implied).
 t_web_disable_proxy() {
 	web_start web_np --num-workers 1 --disable-http-proxy || return
-	_before=$(origin_stat requests)
+	_ob=$(origin_stat requests)
 	fetch "$OURL/size/10?np=1"
 	_gc=$CODE
 	_gb=$(cat "$T/body")
 	_cc=$(pcurl -o /dev/null -w '%{http_connect}' -p \
 	    "http://127.0.0.1:$O4/size/10" 2>/dev/null)
-	_after=$(origin_stat requests)
+	_oa=$(origin_stat requests)
 	wfetch /healthz
 	if [ "$_gc" != 403 ] || ! echo "$_gb" | grep -q -- --disable-http-proxy; then
 		fail web_disable_proxy "a proxied GET got $_gc '$_gb', want 403 naming --disable-http-proxy"
 	elif [ "$_cc" != 403 ]; then
 		fail web_disable_proxy "a CONNECT got '$_cc', want 403"
-	elif [ $((_after - _before)) != 1 ]; then
-		fail web_disable_proxy "the origin saw $((_after - _before - 1)) requests from the proxy, want none"
+	elif [ $((_oa - _ob)) != 1 ]; then
+		fail web_disable_proxy "the origin saw $((_oa - _ob - 1)) requests from the proxy, want none"
 	elif [ "$CODE" != 200 ]; then
 		fail web_disable_proxy "/healthz got $CODE: --disable-http-proxy should leave the web server"
 	else
