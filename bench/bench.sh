@@ -811,6 +811,36 @@ EOF
 	done
 fi
 
+# ---------------------------------------------------------------- /metrics
+
+# The built-in web server's /metrics asked straight on the proxy's port
+# (keep-alive, wrk -t$THREADS -c$CONNS), once per round; its target is
+# 5,000 requests/s.
+WEB_DONE=0
+PORT_proxy_web=$("$T" ports 1)
+launch proxy_web "$PROXY" --port "$PORT_proxy_web" --num-workers $WORKERS \
+    --log-level warning --enable-web-server
+if "$T" wait "$PORT_proxy_web" 10; then
+	ROUND=0
+	while [ $ROUND -lt $ROUNDS ]; do
+		ROUND=$((ROUND + 1))
+		_wf=$W/log/wrk.proxy_web.metrics.$ROUND
+		wrk -t$THREADS -c$CONNS -d${SECS}s --latency \
+		    "http://127.0.0.1:$PORT_proxy_web/metrics" >"$_wf" 2>&1
+		set -- $(wrk_parse "$_wf")
+		if [ "$4" -gt 0 ] && [ "$5" -eq 0 ] && [ "$6" -eq 0 ]; then
+			rec proxy_web metrics.rps "$1"
+			WEB_DONE=1
+		else
+			note "/metrics: $4 requests, $5 not 2xx, $6 errors"
+		fi
+		printf 'round %d/%d  /metrics rps: %s\n' $ROUND $ROUNDS "$1"
+	done
+else
+	note "/metrics: ./proxy --enable-web-server did not start"
+fi
+stop_pid "$(pidof_peer proxy_web)"
+
 # ---------------------------------------------------------------- report
 
 ELAPSED=$(( $(date +%s) - START_TIME ))
@@ -1039,6 +1069,16 @@ ver() {
 		say "  (microsocks runs a thread per client: on a loaded machine its"
 		say "   threads get more of the cores than 2 workers; CPU per tunnel"
 		say "   compares the work: $(ratio "$(med proxy_socks socks5.cpu)" "$(med microsocks socks5.cpu)")x microsocks)"
+	else
+		say "  not measured"
+	fi
+
+	echo
+	say "Built-in web server: /metrics straight to the proxy's port (keep-alive, wrk -c$CONNS)"
+	if [ $WEB_DONE = 1 ]; then
+		_v=$(med proxy_web metrics.rps)
+		target proxy_web "$_v" ">=" 5000 "/metrics >= 5000 req/s" \
+		    "$(awk -v v="$_v" 'BEGIN { printf "%.0f req/s", v }')"
 	else
 		say "  not measured"
 	fi
