@@ -582,7 +582,8 @@ if [ $MAIN = 0 ]; then
 	:
 elif command -v musl-gcc >/dev/null 2>&1; then
 	mkdir -p "$W/static"
-	cp "$ROOT"/*.c "$ROOT"/*.h "$ROOT"/Makefile "$W/static/" 2>/dev/null
+	cp "$ROOT"/*.c "$ROOT"/*.h "$ROOT"/Makefile "$ROOT"/tls-probe.sh \
+	    "$W/static/" 2>/dev/null
 	if make -s -C "$W/static" CC=musl-gcc LDFLAGS=-static proxy \
 	    >"$W/log/static.out" 2>&1; then
 		set -- $("$T" ports 1)
