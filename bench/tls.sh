@@ -31,7 +31,7 @@ TL_WHY=
 tl_note() { printf '%s\n' "$*" >>"$W/notes.tls"; }
 TL_NGINX=
 TL_D=$W/tls
-TL_THREADS=8            # tlsload rate: threads, one connection each
+TL_THREADS=8            # tlsload rate: processes, one connection each
 TL_KA_THREADS=2         # tlsload ka: like wrk -t2 -c50
 TL_KA_CONNS=25
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
@@ -41,6 +41,13 @@ else
 fi
 TL_IDLE_N=${BENCH_TLS_IDLE:-$HOLD_N}
 TL_PEERS=${BENCH_TLS_PEERS:-"proxy squid mitmproxy"}
+# The clients (tlsload, curl) run at nice 10: 8 client processes at the
+# same priority as nginx's one worker starved it (CFS shares the cores
+# per process): direct TLS then ran at a third of the blind tunnel's rate
+# through ./proxy, and single-process peers (squid, mitmproxy) lose the
+# same way. Lower, the load generator takes what the servers leave.
+TL_NICE=
+command -v nice >/dev/null 2>&1 && TL_NICE="nice -n 10"
 
 # the display name of each TLS peer, and its results' name
 tl_label() {
@@ -93,7 +100,7 @@ tls_prepare() {
 		TL_WHY="skipped: no openssl command (Debian's openssl package)"
 		return
 	fi
-	if ! cc -O2 -pthread -o "$W/tlsload" "$B/tlsload.c" -lssl -lcrypto \
+	if ! cc -O2 -o "$W/tlsload" "$B/tlsload.c" -lssl -lcrypto \
 	    2>"$W/log/tlsload-cc.err"; then
 		TL_WHY="skipped: bench/tlsload.c does not build (libssl-dev?): $(head -n 2 "$W/log/tlsload-cc.err" | tr '\n' ' ')"
 		return
@@ -247,10 +254,11 @@ tl_args() {
 	esac
 }
 
-# tl_pid NAME: the process whose tree is measured (blind: ./proxy's)
+# tl_pid NAME: the process whose tree is measured (blind: ./proxy's;
+# direct: nginx's, the TLS server's side)
 tl_pid() {
 	case $1 in
-	tdirect) echo ;;
+	tdirect) pidof_peer nginx ;;
 	tblind | tpool) pidof_peer tproxy ;;
 	*) pidof_peer "$1" ;;
 	esac
@@ -264,10 +272,11 @@ tl_rate() {
 	[ -n "$_pid" ] && _c0=$(cpu_ticks "$_pid")
 	_v=
 	[ "$ROUND" = 1 ] && _v=-v
-	set -- "$1" $("$W/tlsload" rate $(tl_args "$1" "$ORIGIN_TLSC") -t $TL_THREADS -c 1 \
+	set -- "$1" $($TL_NICE "$W/tlsload" rate $(tl_args "$1" "$ORIGIN_TLSC") -t $TL_THREADS -c 1 \
 	    -d "$SECS" $_v 2>>"$W/log/tlsload.$1")
 	if [ "${3:-0}" -gt 0 ]; then
 		rec "$1" rate "$2"
+		rec "$1" rate.client "${5:-0}"
 		if [ -n "$_pid" ]; then
 			cpu_rec "$1" rate.cpu "$_c0" "$(cpu_ticks "$_pid")" "$3"
 		fi
@@ -286,12 +295,12 @@ tl_bulk() {
 		_bi=$((_bi + 1))
 		case $1 in
 		tdirect)
-			_bo=$(curl -s -o /dev/null --max-time 120 \
+			_bo=$($TL_NICE curl -s -o /dev/null --max-time 120 \
 			    --cacert "$TL_D/origin-ca.pem" -w '%{speed_download} %{size_download} %{http_code}' \
 			    --resolve "localhost:$ORIGIN_TLS:127.0.0.1" \
 			    "https://localhost:$ORIGIN_TLS/64m") ;;
 		tblind)
-			_bo=$(curl -s -o /dev/null --max-time 120 \
+			_bo=$($TL_NICE curl -s -o /dev/null --max-time 120 \
 			    --cacert "$TL_D/origin-ca.pem" -x "http://127.0.0.1:$PORT_tproxy" \
 			    --connect-to "localhost:$ORIGIN_TLS:127.0.0.1:$ORIGIN_TLS" \
 			    -w '%{speed_download} %{size_download} %{http_code}' \
@@ -299,7 +308,7 @@ tl_bulk() {
 		*)
 			# mitmproxy can take minutes (a few MB/s)
 			eval "_p=\$PORT_$1 _ca=\$TL_CA_$1"
-			_bo=$(curl -s -o /dev/null --max-time 400 --cacert "$_ca" \
+			_bo=$($TL_NICE curl -s -o /dev/null --max-time 400 --cacert "$_ca" \
 			    -x "http://127.0.0.1:$_p" \
 			    -w '%{speed_download} %{size_download} %{http_code}' \
 			    "https://localhost:$ORIGIN_TLS/64m") ;;
@@ -326,7 +335,7 @@ tl_ka() {
 	shift
 	_pid=$(pidof_peer tproxy)
 	_c0=$(cpu_ticks "$_pid")
-	set -- "$_k" $("$W/tlsload" ka "$@" -u "http://127.0.0.1:$ORIGIN/1k" \
+	set -- "$_k" $($TL_NICE "$W/tlsload" ka "$@" -u "http://127.0.0.1:$ORIGIN/1k" \
 	    -t $TL_KA_THREADS -c $TL_KA_CONNS -d "$SECS" 2>>"$W/log/tlsload.ka")
 	if [ "${3:-0}" -gt 0 ]; then
 		rec tproxy "ka_$1" "$2"
@@ -352,11 +361,11 @@ tl_first() {
 	set -- "$1" $(echo "$_fa" | sed "s/-s localhost/-s $_fn/")
 	_n=$1
 	shift
-	set -- "$_n" $("$W/tlsload" first "$@" -n "$TL_FIRST_N" 2>>"$W/log/tlsload.$_n")
+	set -- "$_n" $($TL_NICE "$W/tlsload" first "$@" -n "$TL_FIRST_N" 2>>"$W/log/tlsload.$_n")
 	[ "${2:--}" != - ] && rec "$_n" first "$2" && rec "$_n" first90 "$3"
 	[ "${5:-0}" -gt 0 ] && tl_note "TLS $(tl_label "$_n") first connections: ${5} errors beside ${4:-0}"
 	if [ "$_n" != tdirect ]; then
-		set -- "$_n" $("$W/tlsload" first $(tl_args "$_n" "$ORIGIN_TLSC") \
+		set -- "$_n" $($TL_NICE "$W/tlsload" first $(tl_args "$_n" "$ORIGIN_TLSC") \
 		    -n "$TL_FIRST_N" 2>>"$W/log/tlsload.$_n")
 		[ "${2:--}" != - ] && rec "$_n" cached "$2"
 	fi
@@ -367,7 +376,7 @@ tl_first() {
 # keep-alive GET, held idle; RSS and PSS summed over NAME's processes
 tl_hold() {
 	_pid=$(tl_pid "$1")
-	"$W/tlsload" hold $(tl_args "$1" "$ORIGIN_TLS") -n "$TL_IDLE_N" >"$W/log/thold.$1" \
+	$TL_NICE "$W/tlsload" hold $(tl_args "$1" "$ORIGIN_TLS") -n "$TL_IDLE_N" >"$W/log/thold.$1" \
 	    2>&1 &
 	_hp=$!
 	STARTED="$STARTED $_hp"
@@ -483,18 +492,20 @@ tls_report() {
 	say "TLS interception ($MODE run): $(date -u '+%Y-%m-%d %H:%M UTC'); load average before/after: $TL_LOAD_BEFORE / $TL_LOAD_AFTER; took ${TL_ELAPSED}s"
 	say "machine: $(nproc) cores, $CPU; kernel $(uname -r); ${OS:-?}"
 	say "versions: $(ver proxy); $(squid -v 2>&1 | head -n 1 | sed 's/.*Version /squid-openssl /'); $(mitmdump --version 2>/dev/null | head -n 1 | sed 's/: / /'); origin $(ver nginx) (1 worker); client bench/tlsload.c with $(openssl version | cut -d' ' -f1-2), curl $(curl -V | head -n 1 | cut -d' ' -f2)"
-	say "settings: $ROUNDS alternating round(s), medians; conns/s: $TL_THREADS threads, each CONNECT + full handshake (no resumption, verifying the proxy's CA and the name) + GET 1 KiB (Connection: close) + close, ${SECS}s, from an origin port that closes every connection (both handshakes every time; 'proxy, pooled': the port that keeps them, ./proxy reuses its origin connection); first connection: $TL_FIRST_N in a row, each for a new name (SNI), the same origin port; 64 MiB x$BULK_N per round with curl --cacert (mitmproxy: 1 in all); ./proxy --num-workers $WORKERS"
+	say "settings: $ROUNDS alternating round(s), medians; conns/s: $TL_THREADS client processes (nice 10, like every client here), each CONNECT + full handshake (no resumption, verifying the proxy's CA and the name) + GET 1 KiB (Connection: close) + close, ${SECS}s, from an origin port that closes every connection (both handshakes every time; 'proxy, pooled': the port that keeps them, ./proxy reuses its origin connection); first connection: $TL_FIRST_N in a row, each for a new name (SNI), the same origin port; 64 MiB x$BULK_N per round with curl --cacert (mitmproxy: 1 in all); ./proxy --num-workers $WORKERS"
 	for _n in $TL_ALL; do
 		say "  $(tl_label "$_n"): client side $(tl_proto "$_n")"
 	done
 	echo
-	printf '%-14s %9s %9s %9s %9s %9s %9s %9s %10s\n' "" "new" "CPU ms" "first" "first" "cached" "64 MiB" "RSS" "RSS ${TL_IDLE_N}"
-	printf '%-14s %9s %9s %9s %9s %9s %9s %9s %10s\n' "" "conns/s" "per conn" "ms p50" "ms p90" "ms p50" "MB/s" "idle MiB" "idle MiB"
+	say "CPU ms per connection: the proxy's processes (direct: nginx's), and the client's (tlsload)"
+	printf '%-14s %8s %8s %8s %8s %8s %8s %8s %8s %9s\n' "" "new" "CPU ms" "client" "first" "first" "cached" "64 MiB" "RSS" "RSS ${TL_IDLE_N}"
+	printf '%-14s %8s %8s %8s %8s %8s %8s %8s %8s %9s\n' "" "conns/s" "per conn" "CPU ms" "ms p50" "ms p90" "ms p50" "MB/s" "idle MiB" "idle MiB"
 	for _n in $TL_RATE; do
 		_cpu=$(med "$_n" rate.cpu)
 		[ "$_cpu" != - ] && _cpu=$(awk -v v="$_cpu" 'BEGIN { printf "%.2f", v / 1000 }')
-		printf '%-14s %9s %9s %9s %9s %9s %9s %9s %10s\n' "$(tl_label "$_n")" \
+		printf '%-14s %8s %8s %8s %8s %8s %8s %8s %8s %9s\n' "$(tl_label "$_n")" \
 		    "$(tl_num "$(med "$_n" rate)")" "$_cpu" \
+		    "$(tl_num "$(med "$_n" rate.client)")" \
 		    "$(tl_num "$(med "$_n" first)")" "$(tl_num "$(med "$_n" first90)")" \
 		    "$(tl_num "$(med "$_n" cached)")" "$(tl_num "$(med "$_n" bulk)")" \
 		    "$(tl_mib "$(med "$_n" rss_idle)")" "$(tl_mib "$(med "$_n" rss_hold)")"
@@ -512,7 +523,7 @@ tls_report() {
 	echo
 	_kp=$(med tproxy ka_plain)
 	_kt=$(med tproxy ka_tls)
-	say "keep-alive 1 KiB GETs through ./proxy's listeners (tlsload ka, $TL_KA_THREADS threads x $TL_KA_CONNS connections, absolute-form to nginx over plain HTTP):"
+	say "keep-alive 1 KiB GETs through ./proxy's listeners (tlsload ka, $TL_KA_THREADS processes x $TL_KA_CONNS connections, absolute-form to nginx over plain HTTP):"
 	say "  plain listener $(tl_num "$_kp")/s, TLS listener $(tl_num "$_kt")/s, ratio $(ratio "$_kt" "$_kp")"
 	say "  ./proxy's CPU per request: plain $(med tproxy ka_plain.cpu) us, TLS $(med tproxy ka_tls.cpu) us"
 	echo
