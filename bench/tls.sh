@@ -41,11 +41,14 @@ else
 fi
 TL_IDLE_N=${BENCH_TLS_IDLE:-$HOLD_N}
 TL_PEERS=${BENCH_TLS_PEERS:-"proxy squid mitmproxy"}
-# The clients (tlsload, curl) run at nice 10: 8 client processes at the
-# same priority as nginx's one worker starved it (CFS shares the cores
-# per process): direct TLS then ran at a third of the blind tunnel's rate
-# through ./proxy, and single-process peers (squid, mitmproxy) lose the
-# same way. Lower, the load generator takes what the servers leave.
+# The load clients (tlsload rate and ka, several processes) run at nice
+# 10: 8 client processes at the same priority as nginx's one worker
+# starved it (CFS shares the cores per process): direct TLS then ran at
+# a third of the blind tunnel's rate through ./proxy, and single-process
+# peers (squid, mitmproxy) lose the same way. Lower, the load generator
+# takes what the servers leave. The one-process clients (first
+# connection, curl, the idle connections) run as usual: their own time
+# is in what they measure.
 TL_NICE=
 command -v nice >/dev/null 2>&1 && TL_NICE="nice -n 10"
 
@@ -295,12 +298,12 @@ tl_bulk() {
 		_bi=$((_bi + 1))
 		case $1 in
 		tdirect)
-			_bo=$($TL_NICE curl -s -o /dev/null --max-time 120 \
+			_bo=$(curl -s -o /dev/null --max-time 120 \
 			    --cacert "$TL_D/origin-ca.pem" -w '%{speed_download} %{size_download} %{http_code}' \
 			    --resolve "localhost:$ORIGIN_TLS:127.0.0.1" \
 			    "https://localhost:$ORIGIN_TLS/64m") ;;
 		tblind)
-			_bo=$($TL_NICE curl -s -o /dev/null --max-time 120 \
+			_bo=$(curl -s -o /dev/null --max-time 120 \
 			    --cacert "$TL_D/origin-ca.pem" -x "http://127.0.0.1:$PORT_tproxy" \
 			    --connect-to "localhost:$ORIGIN_TLS:127.0.0.1:$ORIGIN_TLS" \
 			    -w '%{speed_download} %{size_download} %{http_code}' \
@@ -308,7 +311,7 @@ tl_bulk() {
 		*)
 			# mitmproxy can take minutes (a few MB/s)
 			eval "_p=\$PORT_$1 _ca=\$TL_CA_$1"
-			_bo=$($TL_NICE curl -s -o /dev/null --max-time 400 --cacert "$_ca" \
+			_bo=$(curl -s -o /dev/null --max-time 400 --cacert "$_ca" \
 			    -x "http://127.0.0.1:$_p" \
 			    -w '%{speed_download} %{size_download} %{http_code}' \
 			    "https://localhost:$ORIGIN_TLS/64m") ;;
@@ -361,11 +364,11 @@ tl_first() {
 	set -- "$1" $(echo "$_fa" | sed "s/-s localhost/-s $_fn/")
 	_n=$1
 	shift
-	set -- "$_n" $($TL_NICE "$W/tlsload" first "$@" -n "$TL_FIRST_N" 2>>"$W/log/tlsload.$_n")
+	set -- "$_n" $("$W/tlsload" first "$@" -n "$TL_FIRST_N" 2>>"$W/log/tlsload.$_n")
 	[ "${2:--}" != - ] && rec "$_n" first "$2" && rec "$_n" first90 "$3"
 	[ "${5:-0}" -gt 0 ] && tl_note "TLS $(tl_label "$_n") first connections: ${5} errors beside ${4:-0}"
 	if [ "$_n" != tdirect ]; then
-		set -- "$_n" $($TL_NICE "$W/tlsload" first $(tl_args "$_n" "$ORIGIN_TLSC") \
+		set -- "$_n" $("$W/tlsload" first $(tl_args "$_n" "$ORIGIN_TLSC") \
 		    -n "$TL_FIRST_N" 2>>"$W/log/tlsload.$_n")
 		[ "${2:--}" != - ] && rec "$_n" cached "$2"
 	fi
@@ -376,7 +379,7 @@ tl_first() {
 # keep-alive GET, held idle; RSS and PSS summed over NAME's processes
 tl_hold() {
 	_pid=$(tl_pid "$1")
-	$TL_NICE "$W/tlsload" hold $(tl_args "$1" "$ORIGIN_TLS") -n "$TL_IDLE_N" >"$W/log/thold.$1" \
+	"$W/tlsload" hold $(tl_args "$1" "$ORIGIN_TLS") -n "$TL_IDLE_N" >"$W/log/thold.$1" \
 	    2>&1 &
 	_hp=$!
 	STARTED="$STARTED $_hp"
@@ -492,7 +495,7 @@ tls_report() {
 	say "TLS interception ($MODE run): $(date -u '+%Y-%m-%d %H:%M UTC'); load average before/after: $TL_LOAD_BEFORE / $TL_LOAD_AFTER; took ${TL_ELAPSED}s"
 	say "machine: $(nproc) cores, $CPU; kernel $(uname -r); ${OS:-?}"
 	say "versions: $(ver proxy); $(squid -v 2>&1 | head -n 1 | sed 's/.*Version /squid-openssl /'); $(mitmdump --version 2>/dev/null | head -n 1 | sed 's/: / /'); origin $(ver nginx) (1 worker); client bench/tlsload.c with $(openssl version | cut -d' ' -f1-2), curl $(curl -V | head -n 1 | cut -d' ' -f2)"
-	say "settings: $ROUNDS alternating round(s), medians; conns/s: $TL_THREADS client processes (nice 10, like every client here), each CONNECT + full handshake (no resumption, verifying the proxy's CA and the name) + GET 1 KiB (Connection: close) + close, ${SECS}s, from an origin port that closes every connection (both handshakes every time; 'proxy, pooled': the port that keeps them, ./proxy reuses its origin connection); first connection: $TL_FIRST_N in a row, each for a new name (SNI), the same origin port; 64 MiB x$BULK_N per round with curl --cacert (mitmproxy: 1 in all); ./proxy --num-workers $WORKERS"
+	say "settings: $ROUNDS alternating round(s), medians; conns/s: $TL_THREADS client processes (nice 10, as the keep-alive ones), each CONNECT + full handshake (no resumption, verifying the proxy's CA and the name) + GET 1 KiB (Connection: close) + close, ${SECS}s, from an origin port that closes every connection (both handshakes every time; 'proxy, pooled': the port that keeps them, ./proxy reuses its origin connection); first connection: $TL_FIRST_N in a row, each for a new name (SNI), the same origin port; 64 MiB x$BULK_N per round with curl --cacert (mitmproxy: 1 in all); ./proxy --num-workers $WORKERS"
 	for _n in $TL_ALL; do
 		say "  $(tl_label "$_n"): client side $(tl_proto "$_n")"
 	done
