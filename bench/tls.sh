@@ -294,8 +294,10 @@ tl_rate() {
 # tl_bulk NAME COUNT: 64 MiB downloads with curl (OpenSSL)
 tl_bulk() {
 	_bi=0
+	_pid=$(tl_pid "$1")
 	while [ $_bi -lt "$2" ]; do
 		_bi=$((_bi + 1))
+		_c0=$(cpu_ticks "$_pid")
 		case $1 in
 		tdirect)
 			_bo=$(curl -s -o /dev/null --max-time 120 \
@@ -319,6 +321,7 @@ tl_bulk() {
 		set -- "$1" "$2" $_bo
 		if [ "${4:-0}" = $BULK_BYTES ] && [ "${5:-}" = 200 ]; then
 			rec "$1" bulk "$(awk -v s="$3" 'BEGIN { printf "%.1f", s / 1e6 }')"
+			cpu_rec "$1" bulk.cpu "$_c0" "$(cpu_ticks "$_pid")" 1
 		else
 			tl_note "TLS $(tl_label "$1") bulk round $ROUND: got '${3:-} ${4:-} ${5:-}' (speed size status)"
 		fi
@@ -522,6 +525,13 @@ tls_report() {
 		    "$(ratio "$(med "$_n" bulk)" "$(med tdirect bulk)")" \
 		    "$(ratio "$(med "$_n" rate)" "$(med tsquid rate)")" \
 		    "$(ratio "$(med "$_n" bulk)" "$(med tsquid bulk)")"
+	done
+	echo
+	say "CPU ms per 64 MiB download: the proxy's processes (direct: nginx's)"
+	for _n in $TL_ALL; do
+		_v=$(med "$_n" bulk.cpu)
+		[ "$_v" != - ] && _v=$(awk -v v="$_v" 'BEGIN { printf "%.0f", v / 1000 }')
+		printf '  %-14s %s\n' "$(tl_label "$_n")" "$_v"
 	done
 	echo
 	_kp=$(med tproxy ka_plain)
