@@ -199,7 +199,7 @@ tp_setup() {
 table inet proxytest {
 	chain pre {
 		type nat hook prerouting priority dstnat; policy accept;
-		iifname "tpc" tcp dport { 80, 443, 2525 } redirect to :$TP_PORT
+		iifname "tpc" tcp dport { 80, 443, 2525 } fib daddr type != local redirect to :$TP_PORT
 	}
 }
 EOF
