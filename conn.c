@@ -513,41 +513,53 @@ attempts_pending(const struct conn *c)
 /* --send-proxy-protocol: the header that names c's client goes first on
  * a new connection to the hop, ahead of TLS and of any request. The
  * socket has sent nothing yet, so its buffer takes the few bytes whole.
- * 0, or -1 when they could not be sent. */
+ * 0, or -1 with why when they could not be sent. */
 static int
-proxyhdr_send(struct conn *c)
+proxyhdr_send(struct conn *c, char *why, size_t whysz)
 {
 	unsigned char hdr[PROXYPROTO_V1_MAX + 1];
 	struct buf out;
+	ssize_t w;
 	size_t n;
 
 	if (c->local_addr.len == 0) {
 		c->local_addr.len = sizeof(c->local_addr.ss);
 		if (getsockname(c->client.fd, (struct sockaddr *)
-		    &c->local_addr.ss, &c->local_addr.len) == -1)
+		    &c->local_addr.ss, &c->local_addr.len) == -1) {
+			snprintf(why, whysz, "the client's socket: %s",
+			    strerror(errno));
 			return -1;
+		}
 	}
+	/* 108 bytes hold any header of either version */
 	if ((n = proxyproto_build(c->send_pp, (struct sockaddr *)
 	    &c->peer_addr.ss, (struct sockaddr *)&c->local_addr.ss, hdr,
-	    sizeof(hdr))) == 0)
+	    sizeof(hdr))) == 0) {
+		snprintf(why, whysz, "no header of version %d", c->send_pp);
 		return -1;
+	}
 	buf_over(&out, (char *)hdr, sizeof(hdr), n);
-	return ep_write(&c->server, &out, n) == (ssize_t)n ? 0 : -1;
+	if ((w = ep_write(&c->server, &out, n)) != (ssize_t)n) {
+		snprintf(why, whysz, "%s", w == -1 ? strerror(errno) :
+		    "the socket took only part of it");
+		return -1;
+	}
+	return 0;
 }
 
 static void
 connect_won(struct conn *c, int fd)
 {
-	char why[WHY_MAX];
+	char why[WHY_MAX], ewhy[128];
 	size_t i;
 
 	attempts_close(c, fd);
 	for (i = 0; i < MAX_HE_ATTEMPTS; i++)
 		c->he_fd[i] = -1;
 	c->server.fd = fd;
-	if (c->send_pp && proxyhdr_send(c) == -1) {
+	if (c->send_pp && proxyhdr_send(c, ewhy, sizeof(ewhy)) == -1) {
 		snprintf(why, sizeof(why), "cannot send the PROXY header to "
-		    "%s: %s", c->upstream, strerror(errno));
+		    "%s: %s", c->upstream, ewhy);
 		c->ops->unreachable(c, 502, why);
 		return;
 	}
