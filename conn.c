@@ -50,7 +50,8 @@ static const char *const state_names[] = {
 	[CS_HEAD] = "head", [CS_ROUTE] = "route", [CS_RESOLVE] = "resolve",
 	[CS_CONNECT] = "connect", [CS_EXCHANGE] = "exchange",
 	[CS_SOCKS] = "socks", [CS_TLS] = "tls", [CS_TUNNEL] = "tunnel",
-	[CS_CLOSING] = "closing", [CS_PROXYHDR] = "proxy header",
+	[CS_CLOSING] = "closing", [CS_GREETING] = "greeting",
+	[CS_PROXYHDR] = "proxy header",
 };
 
 /* ------------------------------------------------------- head rewrite */
@@ -1190,7 +1191,7 @@ conn_accept(struct worker *w, const struct listener *l)
 	struct conn *c;
 	char peer[64];
 	long nopen;
-	int fd;
+	int fd, denied = 0;
 
 	if ((fd = accept_fd(l->fd, &ss, &sslen)) == -1)
 		return -1;
@@ -1206,11 +1207,16 @@ conn_accept(struct worker *w, const struct listener *l)
 			return 0;
 		}
 	} else if (!client_allowed(w, (struct sockaddr *)&ss)) {
-		refuse_forbidden(fd, l->tls, peer);
-		return 0;
+		/* a kind of another protocol refuses in it (c->denied) */
+		if (!l->ops->not_http) {
+			refuse_forbidden(fd, l->tls, peer);
+			return 0;
+		}
+		denied = 1;
 	}
 	if ((nopen = clients_open(w)) >= cfg->max_clients) {
-		refuse_busy(fd, l->tls, peer, nopen);
+		/* no HTTP answer to a TLS client, nor to another protocol */
+		refuse_busy(fd, l->tls || l->ops->not_http, peer, nopen);
 		return 0;
 	}
 	if ((c = conn_new(w, fd)) == NULL) {
@@ -1232,6 +1238,7 @@ conn_accept(struct worker *w, const struct listener *l)
 	c->peer_addr.len = sslen;
 	c->listener = l;
 	c->ops = l->ops;
+	c->denied = denied;
 	c->next = w->conns;
 	if (w->conns != NULL)
 		w->conns->prev = c;
@@ -1299,12 +1306,17 @@ proxyhdr_done(struct conn *c, const struct proxyproto *pp)
 	    balancer, pp->local ? " without a client address (LOCAL, "
 	    "UNSPEC or UNKNOWN): the balancer's own connection" : "");
 	if (!client_allowed(w, (struct sockaddr *)&c->peer_addr.ss)) {
-		/* refused as a direct client would be, by its own address */
-		fd = c->client.fd;
-		c->client.fd = -1;
-		conn_close(c, 0, NULL);
-		refuse_forbidden(fd, c->listener->tls, c->peer);
-		return;
+		/* refused as a direct client would be, by its own address:
+		 * a kind of another protocol refuses in it (c->denied) */
+		if (c->listener->ops->not_http)
+			c->denied = 1;
+		else {
+			fd = c->client.fd;
+			c->client.fd = -1;
+			conn_close(c, 0, NULL);
+			refuse_forbidden(fd, c->listener->tls, c->peer);
+			return;
+		}
 	}
 	(void)conn_admit(c, c->listener);
 }
@@ -1464,9 +1476,28 @@ conn_pollfds(struct conn *c, struct pollfd *pfd, size_t room)
 	return n;
 }
 
+/* The client's TLS failed: its handshake (or that timed out), or a
+ * record it sent later. One line at info, as a refused request gets;
+ * the connection closes without an answer (there is no channel for
+ * one). */
+static void
+client_tls_failed(struct conn *c, int handshake, const char *why)
+{
+	const char *what = handshake ? "TLS handshake with the client" :
+	    "TLS from the client";
+
+	if (c->intercepted)
+		log_info("%s: %s failed (CONNECT %s:%u): %s", c->peer, what,
+		    c->icpt_host, c->icpt_port, why);
+	else
+		log_info("%s: %s failed: %s", c->peer, what, why);
+	conn_close(c, 0, NULL);
+}
+
 static int
 read_client(struct conn *c, short revents)
 {
+	enum tls_fault fault;
 	ssize_t n;
 
 	if (c->state == CS_CLOSING) {
@@ -1474,8 +1505,13 @@ read_client(struct conn *c, short revents)
 		buf_reset(&c->client.in);
 	}
 	if ((n = ep_read(&c->client, revents)) < 0) {
-		conn_close(c, 0, c->client.tls != NULL ?
-		    tls_why(c->client.tls) : "client read error");
+		if (c->client.tls != NULL && (fault =
+		    tls_peer_fault(c->client.tls)) != TLS_FAULT_NONE)
+			client_tls_failed(c, fault == TLS_FAULT_HANDSHAKE,
+			    tls_why(c->client.tls));
+		else
+			conn_close(c, 0, c->client.tls != NULL ?
+			    tls_why(c->client.tls) : "client read error");
 		return -1;
 	}
 	return n > 0 || c->client.eof;
@@ -1611,7 +1647,7 @@ conn_timeout(struct conn *c)
 		return;
 	}
 	if (c->state == CS_HEAD && ep_handshaking(&c->client)) {
-		conn_close(c, 0, "the TLS handshake did not finish in time");
+		client_tls_failed(c, 1, "the handshake did not finish in time");
 		return;
 	}
 	if (c->state == CS_PROXYHDR) {

@@ -136,23 +136,31 @@ conn_answer(struct conn *c, int status, const char *reason)
 	return 0;
 }
 
-/* A client that speaks no HTTP to us (a --tunnel port's, a transparent
- * port's that is not HTTP): a CONNECT to host:port from the start; the
- * access line shows method and path (what it is, and a TLS client's
- * server name). */
+/* A client that speaks no HTTP wants a tunnel to host:port: a CONNECT
+ * from the start, whose answers are its kind's business. A path the
+ * kind set stays for the log (a transparent TLS client's server name). */
 static void
 tunnel_begin(struct conn *c, const char *method, const char *host,
-    uint16_t port, const char *path)
+    uint16_t port)
 {
 	c->silent = 1;
-	c->sent_head = 1;	/* no HTTP answer can reach this client */
 	c->method = HTTP_CONNECT;
 	strlcpy_p(c->method_name, method, sizeof(c->method_name));
 	strlcpy_p(c->host, host, sizeof(c->host));
 	c->port = port;
-	strlcpy_p(c->path, path, sizeof(c->path));
-	c->started = c->w->now;
+	if (c->path[0] == '\0')
+		strlcpy_p(c->path, "-", sizeof(c->path));
+	if (c->started == 0)
+		c->started = c->w->now;
 	c->head_len = 0;
+}
+
+/* A --tunnel client speaks no HTTP: it is a CONNECT from the start. */
+static void
+tunnel_start(struct conn *c, const struct tunnel *t)
+{
+	c->sent_head = 1;	/* no HTTP answer can reach this client */
+	tunnel_begin(c, "TUNNEL", t->host, t->port);
 	request_route(c);
 }
 
@@ -279,8 +287,6 @@ client_login(struct conn *c, const char *buf, const struct http_head *h,
 {
 	const struct config *cfg = c->w->cfg;
 	char plain[2 * NTLM_NAME_MAX + NTLM_PASS_MAX], *pass;
-	unsigned char hash[32];
-	size_t i;
 	int ok = 0;
 
 	if (cfg->nusers == 0 && !cfg->ntlm_to_basic)
@@ -291,12 +297,8 @@ client_login(struct conn *c, const char *buf, const struct http_head *h,
 	}
 	if (cfg->ntlm_to_basic)
 		ok = client_ntlm_creds(c, plain, pass) == 0;
-	else {
-		sha256(pass, strlen(pass), hash);
-		for (i = 0; i < cfg->nusers; i++)
-			ok |= (strcmp(cfg->users[i].name, plain) == 0) &
-			    ct_equal(cfg->users[i].hash, hash, 32);
-	}
+	else
+		ok = options_user_check(cfg->users, cfg->nusers, plain, pass);
 	ntlm_wipe(plain, sizeof(plain));
 	if (!ok) {
 		*why = "wrong user name or password";
@@ -504,6 +506,19 @@ flow_start(struct flowstate *f, enum http_body body, uint64_t length)
 		f->flow = FLOW_CLOSE;
 		break;
 	}
+}
+
+void
+conn_http_tunnel(struct conn *c, const char *method, const char *host,
+    uint16_t port)
+{
+	tunnel_begin(c, method, host, port);
+	if (!port_allowed(c->w->cfg, port)) {
+		conn_close(c, 403, "CONNECT to this port is not allowed "
+		    "(--connect-ports)");
+		return;
+	}
+	request_route(c);
 }
 
 /* Goes on with the hops chosen for c. */
@@ -982,7 +997,9 @@ tunnel_open(struct conn *c)
 	buf_rack(&c->client.in, c->head_len);
 	c->req.fwd = 0;
 	c->req.flow = FLOW_DONE;
-	if (!c->silent)
+	if (c->ops->tunnel_up != NULL)
+		c->ops->tunnel_up(c);	/* the client's own protocol */
+	else if (!c->silent)
 		(void)buf_put(&c->server.in, established,
 		    sizeof(established) - 1);
 	c->status = 200;
@@ -1186,6 +1203,25 @@ response_frame(struct conn *c)
 	return flow_clear(f, &c->server.in);
 }
 
+/* The parent answered our CONNECT with a refusal: its status is kept
+ * where a client of another kind is told why (403 a rule, 504 a
+ * timeout, else 502); a --tunnel client only sees the close. */
+static void
+tunnel_refused(struct conn *c, const char *buf, const struct http_head *h)
+{
+	char why[WHY_MAX];
+
+	snprintf(why, sizeof(why), "the parent %s refused the tunnel: %d "
+	    "%.*s", c->hop != NULL ? c->hop->name : "", h->status,
+	    (int)(h->reason.len < 200 ? h->reason.len : 200),
+	    buf + h->reason.off);
+	if (c->sent_head)
+		conn_close(c, 0, why);
+	else
+		conn_close(c, h->status == 403 || h->status == 504 ?
+		    h->status : 502, why);
+}
+
 static int
 response_start(struct conn *c, char *buf, const struct http_head *h)
 {
@@ -1229,10 +1265,12 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 	if (c->silent) {
 		/* the parent's answer to our CONNECT is not the client's */
 		if (h->status / 100 != 2) {
-			conn_close(c, 0, "the parent refused the tunnel");
+			tunnel_refused(c, buf, h);
 			return 0;
 		}
 		buf_rack(&c->server.in, h->head_len);
+		if (c->ops->tunnel_up != NULL)
+			c->ops->tunnel_up(c);
 		c->state = CS_TUNNEL;
 		return 1;
 	}
@@ -1581,9 +1619,7 @@ http_timeout(struct conn *c)
 static void
 tunnel_listener_start(struct conn *c, const struct listener *l)
 {
-	const struct tunnel *t = &c->w->cfg->tunnels[l->tunnel];
-
-	tunnel_begin(c, "TUNNEL", t->host, t->port, "-");
+	tunnel_start(c, &c->w->cfg->tunnels[l->tunnel]);
 }
 
 /* Reading from the server failed: an idempotent request that found a
@@ -1667,8 +1703,11 @@ transparent_tunnel(struct conn *c, int tls, const char *sni)
 	log_debug("%s: transparent: %s to %s:%u%s%s", c->peer, tls ?
 	    "TLS" : "bytes that are not HTTP", c->orig_host, c->orig_port,
 	    sni[0] != '\0' ? ", SNI " : "", sni);
-	tunnel_begin(c, tls ? "TLS" : "TUNNEL", c->orig_host, c->orig_port,
-	    sni[0] != '\0' ? sni : "-");
+	c->sent_head = 1;	/* no HTTP answer can reach this client */
+	/* the server name goes where the access line has the path */
+	strlcpy_p(c->path, sni, sizeof(c->path));
+	conn_http_tunnel(c, tls ? "TLS" : "TUNNEL", c->orig_host,
+	    c->orig_port);
 }
 
 /*
@@ -1831,15 +1870,15 @@ transparent_host_check(struct conn *c)
 
 const struct conn_ops conn_transparent_ops = {
 	transparent_listener_start, transparent_run, transparent_timeout,
-	http_answer, conn_connected, upstream_fail, http_server_lost
+	http_answer, conn_connected, upstream_fail, http_server_lost, NULL, 0
 };
 
 const struct conn_ops conn_http_ops = {
 	NULL, conn_run, http_timeout, http_answer, conn_connected,
-	upstream_fail, http_server_lost
+	upstream_fail, http_server_lost, NULL, 0
 };
 
 const struct conn_ops conn_tunnel_ops = {
 	tunnel_listener_start, conn_run, http_timeout, http_answer,
-	conn_connected, upstream_fail, http_server_lost
+	conn_connected, upstream_fail, http_server_lost, NULL, 0
 };

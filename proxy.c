@@ -188,6 +188,10 @@ listeners_open(const struct config *cfg, struct listener *ls,
 	for (i = 0; i < cfg->ntunnels && rc == 0; i++)
 		rc = bind_one(cfg, cfg->tunnels[i].bind, "--tunnel", (int)i, 0,
 		    &b);
+	for (i = 0; i < cfg->socks5_bind.n && rc == 0; i++)
+		rc = bind_as(cfg, cfg->socks5_bind.v[i], cfg->socks5_bind.from[i]
+		    != NULL ? cfg->socks5_bind.from[i] : "--socks5-listen",
+		    &conn_socks_ops, cfg->proxy_protocol, &b);
 	for (i = 0; i < cfg->pp_listen.n && rc == 0; i++)
 		rc = bind_as(cfg, cfg->pp_listen.v[i], cfg->pp_listen.from[i] !=
 		    NULL ? cfg->pp_listen.from[i] : "--proxy-protocol-listen",
