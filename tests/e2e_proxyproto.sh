@@ -5,7 +5,7 @@
 # its choosing, so the cases see the proxy use the address in the
 # header, not the socket's; and by curl --haproxy-protocol.
 
-CASES="${CASES:-} pp_header pp_bad pp_from pp_listen pp_tls pp_send"
+CASES="${CASES:-} pp_header pp_bad pp_from pp_listen pp_tls pp_send pp_socks"
 
 PP_PY=
 
@@ -17,6 +17,9 @@ PP_PY=
 #       without a byte) or "reset"; with WAIT, also "after MS"
 #   tls HOST PORT HEADER REQUEST: HEADER in the clear, then TLS (no
 #       verification), REQUEST in it; prints "status N"
+#   socks HOST PORT HEADER THOST TPORT PATH: HEADER, then a SOCKS5
+#       CONNECT (no login) to THOST:TPORT and a GET PATH through it;
+#       prints "reply N" (the SOCKS5 reply code), then "status N"
 pp_init() {
 	PP_PY=$T/pp.py
 	[ -f "$PP_PY" ] && return 0
@@ -104,7 +107,35 @@ def tls(a):
     report(out, None, 0, False)
 
 
-{"send": send, "tls": tls}[sys.argv[1]](sys.argv[2:])
+def socks(a):
+    s = connect(a[0], a[1], "-")
+    s.sendall(header(a[2]) + b"\x05\x01\x00")
+    if s.recv(2) != b"\x05\x00":
+        print("no method")
+        return
+    s.sendall(b"\x05\x01\x00\x01" + socket.inet_aton(a[3]) +
+              struct.pack("!H", int(a[4])))
+    rep = b""
+    while len(rep) < 10:
+        d = s.recv(10 - len(rep))
+        if not d:
+            break
+        rep += d
+    print("reply %d" % (rep[1] if len(rep) > 1 else -1))
+    if len(rep) < 10 or rep[1] != 0:
+        return
+    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+               % a[5]).encode())
+    out = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+    report(out, None, 0, False)
+
+
+{"send": send, "tls": tls, "socks": socks}[sys.argv[1]](sys.argv[2:])
 PYEOF
 }
 
@@ -351,4 +382,37 @@ t_pp_send() {
 		stop_proxy "ppsb$v"
 	done
 	pass pp_send
+}
+
+# A SOCKS port behind the balancer: the header names the client, and a
+# client --deny refuses gets SOCKS5's "not allowed by ruleset" (2)
+t_pp_socks() {
+	pp_init
+	if ! "$PROXY_BIN" --help 2>&1 | grep -q -- --socks5-listen; then
+		skip pp_socks "this build has no --socks5-listen"
+		return
+	fi
+	sp=$(freeport)
+	if ! start_proxy pps --proxy-protocol --proxy-protocol-from 127.0.0.1 \
+	    --socks5-listen "127.0.0.1:$sp" --deny 10.0.0.66; then
+		fail pp_socks "$START_ERR"
+		return
+	fi
+	r1=$("$PY" "$PP_PY" socks 127.0.0.1 "$sp" \
+	    'PROXY TCP4 10.0.0.5 127.0.0.1 5555 1080\r\n' 127.0.0.1 "$O4" \
+	    /status/200 | tr '\n' ' ')
+	r2=$("$PY" "$PP_PY" socks 127.0.0.1 "$sp" v2:10.0.0.66 127.0.0.1 "$O4" \
+	    /status/200 | tr '\n' ' ')
+	if [ "$r1" != "reply 0 status 200 " ]; then
+		fail pp_socks "SOCKS5 after a v1 header: '$r1'"
+		evidence "$LOG" 5
+	elif ! grep -q ' access 10\.0\.0\.5:5555 ' "$LOG"; then
+		fail pp_socks "the access line does not name the header's client"
+		evidence "$LOG" 5
+	elif [ "$r2" != "reply 2 " ]; then
+		fail pp_socks "a denied client named by a v2 header: '$r2', want reply 2 (not allowed by ruleset)"
+		evidence "$LOG" 5
+	else
+		pass pp_socks
+	fi
 }
