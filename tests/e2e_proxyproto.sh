@@ -5,7 +5,8 @@
 # its choosing, so the cases see the proxy use the address in the
 # header, not the socket's; and by curl --haproxy-protocol.
 
-CASES="${CASES:-} pp_header pp_bad pp_from pp_listen pp_tls pp_send pp_socks"
+CASES="${CASES:-} pp_header pp_bad pp_from pp_listen pp_tls pp_send pp_socks
+pp_flags"
 
 PP_PY=
 
@@ -414,5 +415,27 @@ t_pp_socks() {
 		evidence "$LOG" 5
 	else
 		pass pp_socks
+	fi
+}
+
+# Bad values of the new flags: exit status 2 and a message naming the
+# flag (they exit before binding anything)
+t_pp_flags() {
+	bad=
+	for a in "--send-proxy-protocol 3" "--proxy-protocol-from 10.0.0.0/99" \
+	    "--proxy-protocol-listen 127.0.0.1" "--transparent-listen 0" \
+	    "--transparent-listen a:b"; do
+		flag=${a%% *}
+		# shellcheck disable=SC2086
+		timeout 10 "$PROXY_BIN" $a --log-file /dev/null \
+		    >"$T/ppf.out" 2>&1
+		rc=$?
+		grep -q -- "$flag: " "$T/ppf.out" && [ $rc = 2 ] ||
+		    bad="$bad [$a: status $rc, '$(head -c 120 "$T/ppf.out")']"
+	done
+	if [ -n "$bad" ]; then
+		fail pp_flags "bad values not refused with status 2 naming the flag:$bad"
+	else
+		pass pp_flags
 	fi
 }
