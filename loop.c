@@ -9,6 +9,7 @@
  * here too, for the master's loop as well as the workers'.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -554,11 +555,28 @@ loop_wait(struct loop *lp)
 	return n;
 }
 
+/* Whole cache lines, so that no two workers write into one */
+typedef char board_slot_fits[sizeof(struct board_slot) % 64 == 0 &&
+    offsetof(struct board, slot) % 64 == 0 ? 1 : -1];
+
+unsigned long
+board_requests(const struct board_slot *s)
+{
+	unsigned long sum = 0;
+	size_t r, k;
+
+	for (r = 0; r < ROUTE_MAX; r++)
+		for (k = 0; k < STATUS_CLASSES; k++)
+			sum += s->n.requests[r][k];
+	return sum;
+}
+
 void
 worker_main(const struct config *cfg, struct listener *ls, size_t nls,
     int id, struct board *board, int slot)
 {
 	static struct worker w;
+	static struct board_slot alone;	/* no board: counts of our own */
 	struct loop lp;
 	int close_fds[MAX_LISTENERS];
 	size_t i;
@@ -577,11 +595,15 @@ worker_main(const struct config *cfg, struct listener *ls, size_t nls,
 	w.now = now_ms();
 	w.pool_next = -1;
 	w.reserve_fd = reserve_open();
+	w.slot = &alone;
 	if (board != NULL && slot >= 0 && slot < MAX_SLOTS) {
 		w.board = board;
 		w.slot = &board->slot[slot];
 		w.slot->clients = 0;
 	}
+	/* the slot's counts go on from its last worker's; /status shows
+	 * what this one adds */
+	w.slot->base = board_requests(w.slot);
 	for (i = 0; i < nls; i++)
 		close_fds[i] = ls[i].fd;
 	if ((w.dns = dns_start(cfg, close_fds, nls)) == NULL)

@@ -87,6 +87,30 @@ hop_key(struct conn *c, const char *prefix, const char *host, uint16_t port)
 		snprintf(c->upstream + n, sizeof(c->upstream) - n, " (TLS)");
 }
 
+/*
+ * --send-proxy-protocol: a parent connection starts with a header that
+ * names one client, so it may carry only that client's requests later:
+ * the pool key names the client's address. Its port in the header is the
+ * one of the client connection that opened it; a later connection of
+ * the same client (another port) may reuse it, so the parent sees the
+ * right address on every request, if not always the right port.
+ */
+static void
+key_client(struct conn *c)
+{
+	char peer[64];
+	size_t n = strlen(c->upstream);
+	char *colon;
+
+	if (!c->send_pp)
+		return;
+	addr_format((const struct sockaddr *)&c->peer_addr.ss, peer,
+	    sizeof(peer));
+	if ((colon = strrchr(peer, ':')) != NULL)
+		*colon = '\0';
+	snprintf(c->upstream + n, sizeof(c->upstream) - n, " for %s", peer);
+}
+
 int
 conn_via_parent(const struct conn *c)
 {
@@ -130,13 +154,21 @@ upstream_route(struct conn *c)
 		c->tried |= 1u << i;
 		c->hop = &c->hops[i];
 	}
+	c->route = c->hops != NULL && c->hops == c->pac_hops ? ROUTE_PAC :
+	    c->hop == NULL || c->hop->kind == HOP_DIRECT ? ROUTE_DIRECT :
+	    ROUTE_PARENT;
 	/* TLS at TCP connect: to an https:// origin reached directly, or
 	 * to an https:// parent (through a SOCKS5 hop, TLS to the origin
 	 * goes once the tunnel stands) */
 	c->hop_tls = c->hop == NULL || c->hop->kind == HOP_DIRECT ?
 	    c->origin_tls : c->hop->kind == HOP_HTTP && c->hop->tls;
+	c->send_pp = c->hop != NULL && c->hop->kind == HOP_HTTP ?
+	    (int)c->w->cfg->send_proxy_protocol : 0;
 	if (c->hop == NULL || c->hop->kind == HOP_DIRECT) {
-		strlcpy_p(c->hop_host, c->host, sizeof(c->hop_host));
+		/* a transparent client's checked Host: reached at the
+		 * address it was sent to, not wherever the name leads now */
+		strlcpy_p(c->hop_host, c->dial_orig ? c->orig_host : c->host,
+		    sizeof(c->hop_host));
 		c->hop_port = c->port;
 		hop_key(c, "", c->host, c->port);
 		return 0;
@@ -162,6 +194,7 @@ upstream_route(struct conn *c)
 		hop_key(c, prefix, c->hop->host, c->hop->port);
 	} else
 		hop_key(c, "parent ", c->hop->host, c->hop->port);
+	key_client(c);
 	return 0;
 }
 
@@ -182,6 +215,7 @@ upstream_start(struct conn *c)
 	}
 	if ((c->method != HTTP_CONNECT || conn_via_parent(c)) && !c->fresh) {
 		if (conn_pool_take(c->w, c->upstream, &c->server) == 0) {
+			COUNT(c->w, pool_reuses, 1);
 			c->server_reused = 1;
 			c->ops->connected(c);
 			return;
@@ -192,7 +226,9 @@ upstream_start(struct conn *c)
 	c->deadline = c->w->now + c->w->cfg->socktimeout * 1000;
 	r = dns_lookup(c->w->dns, c->hop_host, c->w->now, resolved, c,
 	    &c->addrs);
-	if (r == 1)
+	if (r == 2)
+		COUNT(c->w, dns_hits, 1);
+	if (r >= 1)
 		resolved(c, &c->addrs);
 	else if (r == -1)
 		conn_close(c, 502, "the resolver is busy or gone");
@@ -201,17 +237,22 @@ upstream_start(struct conn *c)
 void
 upstream_fail(struct conn *c, int status, const char *why)
 {
+	int parent = c->hop != NULL && c->hop->kind != HOP_DIRECT;
+
 	if (c->state == CS_RESOLVE)
 		dns_cancel(c->w->dns, c);
 	conn_connect_abort(c);
 	ep_close(&c->server);
-	if (c->hop != NULL && c->hop->kind != HOP_DIRECT)
+	COUNT(c->w, connect_failures, 1);
+	if (parent)
 		*down_slot(c->w, c->hop->name, 1) = c->w->now +
 		    PARENT_DOWN_S * 1000;
 	if (upstream_route(c) == -1) {
 		conn_close(c, status, why);
 		return;
 	}
+	if (parent)
+		COUNT(c->w, failovers, 1);
 	log_warnx("%s; trying %s", why, c->hop == NULL ||
 	    c->hop->kind == HOP_DIRECT ? "directly" : c->hop->name);
 	upstream_start(c);

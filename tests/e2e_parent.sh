@@ -597,7 +597,14 @@ par_password_hidden() {
 		pass parent_password_hidden
 	fi
 }
-t_parent_password_hidden() { par_password_hidden; par_stop_all; }
+t_parent_password_hidden() {
+	if [ -n "${PROXY_QEMU:-}" ]; then
+		skip parent_password_hidden "under qemu-user: /proc/PID/cmdline shows qemu's own argv, which the proxy cannot overwrite"
+		return
+	fi
+	par_password_hidden
+	par_stop_all
+}
 
 # par_bounded SECONDS CMD...: CMD with timeout(1) when there is one
 par_bounded() {
