@@ -1874,6 +1874,7 @@ transparent_host_checked(void *arg, const struct dns_result *res)
 
 	if (c->dead)
 		return;
+	conn_changed(c);
 	c->host_check = 0;
 	if (res->error != 0) {
 		snprintf(why, sizeof(why), "cannot resolve the Host %s to check "

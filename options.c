@@ -1701,6 +1701,9 @@ events_finish(struct loader *ld)
 		    OFF(accept_s), "--accept"));
 #endif
 	cfg->accept_mode = (int)i;
+	return 0;
+}
+
 /* A bare PORT of --transparent-listen is every IPv4 address: REDIRECT
  * hands a connection to the address of the interface it came in on. */
 static int
@@ -1804,9 +1807,8 @@ config_finish(struct loader *ld)
 	    web_finish(ld) == -1 ||
 	    parents_finish(ld) == -1 || credentials_finish(ld) == -1 ||
 	    tls_finish(ld) == -1 || upstream_tls_finish(ld) == -1 ||
-	    intercept_finish(ld) == -1 || events_finish(ld) == -1)
 	    intercept_finish(ld) == -1 || transparent_finish(ld) == -1 ||
-	    proxyproto_finish(ld) == -1)
+	    proxyproto_finish(ld) == -1 || events_finish(ld) == -1)
 		return -1;
 	cfg->nworkers = cfg->workers;
 	if (cfg->nworkers == 0) {

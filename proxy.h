@@ -1664,6 +1664,9 @@ int	 dns_fd(const struct dns *);
  * is none); a PAC query's gets FindProxyForURL's answer, or NULL and why
  * not. arg is the asker's own, and names its queries for dns_cancel().
  * This is how an answer comes back up: dns.c calls nothing above it.
+ * The hook runs outside the asker's own events: a connection's hook
+ * calls conn_changed() first, or the loop would not see what it now
+ * waits for.
  */
 typedef void (*dns_done_fn)(void *arg, const struct dns_result *res);
 typedef void (*dns_pac_done_fn)(void *arg, const char *answer,
