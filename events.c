@@ -436,10 +436,10 @@ kqueue_set(struct events *ev, int fd, struct evfd *e, short want)
 
 	if (in != was_in)
 		EV_SET(&kc[n++], (uintptr_t)fd, EVFILT_READ,
-		    in ? EV_ADD : EV_DELETE, 0, 0, NULL);
+		    in ? EV_ADD : EV_DELETE, 0, 0, 0);
 	if (out != was_out)
 		EV_SET(&kc[n++], (uintptr_t)fd, EVFILT_WRITE,
-		    out ? EV_ADD : EV_DELETE, 0, 0, NULL);
+		    out ? EV_ADD : EV_DELETE, 0, 0, 0);
 	if (n == 0 || kevent(ev->fd, kc, n, NULL, 0, NULL) == 0)
 		return 0;
 	/* a delete of what a close already dropped is no error */
