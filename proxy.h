@@ -98,7 +98,7 @@
 #define HOST_MAX		256	/* a host name, NUL included */
 #endif
 #ifndef WHY_MAX
-#define WHY_MAX			(HOST_MAX * 4)	/* an error reason */
+#define WHY_MAX			(HOST_MAX * 6)	/* an error reason (a pool key fits) */
 #endif
 #ifndef CA_BUNDLE_DEFAULT	/* trust anchors for TLS upstream */
 #define CA_BUNDLE_DEFAULT	"/etc/ssl/certs/ca-certificates.crt"
@@ -1451,6 +1451,14 @@ enum socks_phase {
 	SOCKS_DONE
 };
 
+/* TLS to the origin through an HTTP parent: our own CONNECT to the
+ * parent goes first, then the TLS handshake inside its tunnel. */
+enum ptunnel_phase {
+	PTUNNEL_NONE,	/* not needed, or not asked yet */
+	PTUNNEL_ASKED,	/* our CONNECT sent; the parent's answer awaited */
+	PTUNNEL_UP	/* the parent's tunnel stands: TLS goes on it */
+};
+
 /* Where a parent's login stands on this connection. */
 enum auth_phase {
 	AUTH_IDLE,	/* nothing pending, or not needed */
@@ -1482,11 +1490,15 @@ struct conn_ops {
 	void	(*server_lost)(struct conn *);
 };
 
+/* A pool key: "parent DOMAIN\\user#hash@host:port to host:port (TLS)"
+ * at its longest. */
+#define POOL_KEY_MAX	(2 * HOST_MAX + 2 * NTLM_NAME_MAX + 64)
+
 /* An idle server connection in a worker's pool. */
 struct pool_entry {
 	struct endpoint	 ep;
 	int64_t		 expires;
-	char		 key[HOST_MAX + 2 * NTLM_NAME_MAX + 48];
+	char		 key[POOL_KEY_MAX];
 };
 
 struct conn {
@@ -1546,10 +1558,12 @@ struct conn {
 	int		 hop_tls;	/* TLS to the hop as soon as TCP is
 					   up (an https parent, or the
 					   origin itself) */
+	enum ptunnel_phase ptunnel;	/* TLS to the origin inside a
+					   CONNECT through an HTTP parent */
 	struct ntlm_creds *creds;	/* --ntlm-to-basic: the client's */
 
 	/* upstream connection */
-	char		 upstream[HOST_MAX + 2 * NTLM_NAME_MAX + 48];	/* pool key */
+	char		 upstream[POOL_KEY_MAX];	/* pool key */
 	struct dns_result addrs;
 	size_t		 next_addr;
 	int		 he_fd[MAX_HE_ATTEMPTS];
@@ -1663,8 +1677,12 @@ void	 conn_log(struct conn *);
  * -1 when every candidate has been tried.
  */
 int	 upstream_route(struct conn *);
-/* 1 if c's request goes through an HTTP parent. */
+/* 1 if c's request goes to an HTTP parent, in absolute form. */
 int	 conn_via_parent(const struct conn *);
+/* 1 if c's request goes to its origin over TLS through a tunnel that a
+ * CONNECT opens in an HTTP parent (an https:// or wss:// URI, or an
+ * intercepted request, behind a plain --proxy or a PAC PROXY). */
+int	 conn_parent_tunnel(const struct conn *);
 /* Reaches the chosen hop: a pooled connection, else a lookup and a
  * conn_connect(); c->ops->connected or ->unreachable follows. */
 void	 upstream_start(struct conn *);

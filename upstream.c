@@ -74,8 +74,9 @@ hop_pick(struct conn *c)
 }
 
 /* The pool key: what makes a connection reusable for c's request. A
- * TLS connection (to the hop, or to the origin through a SOCKS5 hop)
- * is never taken for a plain one, nor the other way round. */
+ * TLS connection (to the hop, or to the origin through a SOCKS5 hop or
+ * a parent's tunnel) is never taken for a plain one, nor the other way
+ * round. POOL_KEY_MAX holds the longest key, so none is ever cut. */
 static void
 hop_key(struct conn *c, const char *prefix, const char *host, uint16_t port)
 {
@@ -90,7 +91,13 @@ hop_key(struct conn *c, const char *prefix, const char *host, uint16_t port)
 int
 conn_via_parent(const struct conn *c)
 {
-	return c->hop != NULL && c->hop->kind == HOP_HTTP;
+	return c->hop != NULL && c->hop->kind == HOP_HTTP && !c->origin_tls;
+}
+
+int
+conn_parent_tunnel(const struct conn *c)
+{
+	return c->hop != NULL && c->hop->kind == HOP_HTTP && c->origin_tls;
 }
 
 /* The hops a request may take, before any is tried: what the PAC file
@@ -110,6 +117,36 @@ hops_choose(struct conn *c)
 		c->hops = cfg->parents;
 		c->nhops = cfg->nparents;
 	}
+}
+
+/* The key of a connection to an HTTP parent: "parent host:port", its
+ * login's user when the client logged in (--ntlm-to-basic), and for a
+ * tunnel through it the origin too (" to host:port (TLS)"), as that
+ * connection is then bound to its origin. */
+static void
+parent_key(struct conn *c)
+{
+	char prefix[POOL_KEY_MAX];
+	size_t n;
+
+	if (c->creds != NULL) {
+		/* a login belongs to one user and password: so does its
+		 * pooled connection (the key holds part of the NT hash, so a
+		 * wrong password never rides on someone's good login) */
+		const unsigned char *nt = c->creds->nt;
+
+		snprintf(prefix, sizeof(prefix), "parent %s\\%s#%02x%02x%02x"
+		    "%02x%02x%02x%02x%02x@", c->creds->domain, c->creds->user,
+		    nt[0], nt[1], nt[2], nt[3], nt[4], nt[5], nt[6], nt[7]);
+	} else
+		snprintf(prefix, sizeof(prefix), "parent ");
+	if (!conn_parent_tunnel(c)) {
+		hop_key(c, prefix, c->hop->host, c->hop->port);
+		return;
+	}
+	n = strlen(prefix);
+	snprintf(prefix + n, sizeof(prefix) - n, "%s to ", c->hop->name);
+	hop_key(c, prefix, c->host, c->port);
 }
 
 int
@@ -149,19 +186,8 @@ upstream_route(struct conn *c)
 
 		snprintf(prefix, sizeof(prefix), "socks5 %s to ", c->hop->name);
 		hop_key(c, prefix, c->host, c->port);
-	} else if (c->creds != NULL) {
-		/* a login belongs to one user and password: so does its
-		 * pooled connection (the key holds part of the NT hash, so a
-		 * wrong password never rides on someone's good login) */
-		char prefix[NTLM_NAME_MAX * 2 + 40];
-		const unsigned char *nt = c->creds->nt;
-
-		snprintf(prefix, sizeof(prefix), "parent %s\\%s#%02x%02x%02x"
-		    "%02x%02x%02x%02x%02x@", c->creds->domain, c->creds->user,
-		    nt[0], nt[1], nt[2], nt[3], nt[4], nt[5], nt[6], nt[7]);
-		hop_key(c, prefix, c->hop->host, c->hop->port);
 	} else
-		hop_key(c, "parent ", c->hop->host, c->hop->port);
+		parent_key(c);
 	return 0;
 }
 
@@ -170,14 +196,18 @@ upstream_start(struct conn *c)
 {
 	int r;
 
-	if (c->origin_tls && conn_via_parent(c)) {
-		/* it would take a CONNECT to the parent, then TLS inside:
-		 * not built yet */
-		conn_close(c, 502, c->intercepted ? "intercepted requests "
-		    "are not sent through a parent proxy (yet): name the host "
-		    "in --no-intercept" : "https:// and wss:// URIs are not "
-		    "fetched through a parent proxy (yet): use CONNECT "
-		    "host:443 and TLS through the tunnel");
+	c->ptunnel = PTUNNEL_NONE;
+	if (conn_parent_tunnel(c) && c->hop->tls) {
+		/* TLS to the origin inside TLS to the parent: an endpoint
+		 * has one engine */
+		char why[WHY_MAX];
+
+		snprintf(why, sizeof(why), "TLS to %s:%u through the https:// "
+		    "parent %s (TLS inside TLS) is not supported: %s",
+		    c->host, c->port, c->hop->name, c->intercepted ? "name the "
+		    "host in --no-intercept" : "use CONNECT host:443 and TLS "
+		    "through the tunnel");
+		conn_close(c, 502, why);
 		return;
 	}
 	if ((c->method != HTTP_CONNECT || conn_via_parent(c)) && !c->fresh) {
@@ -291,7 +321,7 @@ upstream_ntlm_probe(const struct conn *c, char *dst, size_t cap)
 		return 0;
 	/* a request without a body; HEAD for anything but CONNECT, so a
 	 * parent that wants no login forwards nothing harmful */
-	if (c->method == HTTP_CONNECT) {
+	if (c->method == HTTP_CONNECT || conn_parent_tunnel(c)) {
 		http_out_str(&o, "CONNECT ");
 		http_out_hostport(&o, c->host, c->port, 0);
 	} else {

@@ -6,7 +6,7 @@
 # skips when ./proxy is built without TLS.
 
 CASES="${CASES:-} icpt_get icpt_leaf icpt_blind icpt_bad_origin
-icpt_bad_sni icpt_relay icpt_parent icpt_signing_key"
+icpt_bad_sni icpt_relay icpt_parent icpt_parent_ntlm icpt_signing_key"
 
 # icpt_ready CASE: TLS, openssl, the test CA and our CA ($T/ca), or a skip
 icpt_ready() {
@@ -202,9 +202,13 @@ t_icpt_relay() {
 	tlsu_stop_all
 }
 
-# through an HTTP parent (TLS inside the parent's tunnel is not built):
-# the CONNECT stays a blind tunnel, the client sees the origin's own
-# certificate, and the debug log says why
+# through a plain HTTP parent (here another ./proxy): the CONNECT is
+# decrypted, our leaf is what the client sees, and each decrypted
+# request reaches the origin over TLS inside a CONNECT the proxy sends
+# to the parent; bodies by length and chunked, three requests on one
+# client connection ride one tunnel (the origin's /stats); a parent
+# that refuses the CONNECT (403 by --connect-ports) gets the client a
+# 502 naming it
 t_icpt_parent() {
 	icpt_ready icpt_parent || return
 	if ! start_proxy icpt_parent_p --num-workers 1; then
@@ -212,18 +216,103 @@ t_icpt_parent() {
 		return
 	fi
 	_pp=$P
-	icpt_start icpt_parent "$T/tlsu_good.pem" --proxy "127.0.0.1:$_pp" ||
-	    return
-	fetch "https://localhost:$OPORT/size/10" --cacert "$T/tlsu_ca.pem"
-	if [ "$CODE" != 200 ] || [ "$(wc -c <"$T/body")" != 10 ]; then
-		fail icpt_parent "CONNECT through the parent, the origin's CA: status $CODE: $(head -c 200 "$T/curl.err")"
-	elif ! grep -q "goes through an HTTP parent: not intercepted" "$LOG"; then
-		fail icpt_parent "no debug line saying the CONNECT was not intercepted"
+	if ! start_proxy icpt_parent_r --num-workers 1 --connect-ports 1; then
+		fail icpt_parent "$START_ERR"
+		stop_proxy icpt_parent_p
+		return
+	fi
+	_pr=$P
+	icpt_start icpt_parent "$T/tlsu_good.pem" --proxy "127.0.0.1:$_pp" || {
+		stop_proxy icpt_parent_r; stop_proxy icpt_parent_p; return; }
+	_u=https://localhost:$OPORT
+	rm -f "$T/icpt_pb1" "$T/icpt_pb2" "$T/icpt_pst"
+	pcurl --cacert "$T/ca/ca-cert.pem" "$_u/size/3000000" -o "$T/icpt_pb1" \
+	    "$_u/chunked/2000000" -o "$T/icpt_pb2" "$_u/stats" -o "$T/icpt_pst" \
+	    2>"$T/curl.err"
+	_rc=$?
+	_plog=$T/icpt_parent_p.log
+	if [ $_rc != 0 ] ||
+	    [ "$(sha_file "$T/icpt_pb1")" != "$(sha_pat 3000000)" ] ||
+	    [ "$(sha_file "$T/icpt_pb2")" != "$(sha_pat 2000000)" ]; then
+		fail icpt_parent "through the parent, our CA: rc $_rc, $(wc -c <"$T/icpt_pb1" 2>/dev/null) and $(wc -c <"$T/icpt_pb2" 2>/dev/null) bytes: $(head -c 300 "$T/curl.err")"
+		evidence "$LOG" 8
+	elif ! grep -q "minted a certificate for localhost" "$LOG"; then
+		fail icpt_parent "no leaf was minted: the CONNECT was not intercepted"
+	elif ! grep -q '"connections": 2,' "$T/icpt_pst" ||
+	    ! grep -q '"requests": 3,' "$T/icpt_pst"; then
+		fail icpt_parent "three requests on one client connection: the origin saw $(cat "$T/icpt_pst"); want 2 connections (the port probe and the tunnel), 3 requests"
+	elif ! grep -q "access .* GET https://localhost:$OPORT /chunked/2000000 200 .* PROXY 127.0.0.1:$_pp" "$LOG"; then
+		fail icpt_parent "the access log lacks 'GET https://localhost:$OPORT /chunked/2000000 200 ... PROXY 127.0.0.1:$_pp': $(grep access "$LOG" | tail -n 2 | tr '\n' ';')"
+	elif [ "$(grep -c ": CONNECT localhost:$OPORT -\$" "$_plog")" != 1 ]; then
+		fail icpt_parent "the parent's log should have one CONNECT localhost:$OPORT: $(grep CONNECT "$_plog" | tr '\n' ';')"
 	else
-		pass icpt_parent
+		stop_proxy icpt_parent
+		icpt_start icpt_parent "$T/tlsu_good.pem" --proxy "127.0.0.1:$_pr" ||
+		    { stop_proxy icpt_parent_r; stop_proxy icpt_parent_p; return; }
+		fetch "https://localhost:$OPORT/size/10" --cacert "$T/ca/ca-cert.pem"
+		if [ "$CODE" != 502 ] ||
+		    ! grep -q "parent proxy 127.0.0.1:$_pr refused CONNECT localhost:$OPORT: 403 Forbidden" "$T/body"; then
+			fail icpt_parent "a parent that refuses the CONNECT: status $CODE, '$(head -c 200 "$T/body")'; want a 502 naming the parent's 403"
+		else
+			pass icpt_parent
+		fi
 	fi
 	stop_proxy icpt_parent
+	stop_proxy icpt_parent_r
 	stop_proxy icpt_parent_p
+	tlsu_stop_all
+}
+
+# through the test NTLM parent (tests/ntlm_parent.py): the CONNECT the
+# proxy sends logs in with NTLMv2 first; two URLs on one client
+# connection take one login, one CONNECT; a wrong password gets the
+# client a 502 that says the parent refused the credentials
+t_icpt_parent_ntlm() {
+	icpt_ready icpt_parent_ntlm || return
+	par_ntlm par_icpt || { par_stop_all; return; }
+	_pp=$PARENT
+	if ! tlsu_origin_start icpt_pn_o "$T/tlsu_good.pem"; then
+		fail icpt_parent_ntlm "the TLS origin did not start"
+		par_stop_all
+		return
+	fi
+	par_proxy icpt_pn "$PAR_PW" --num-workers 1 --proxy "127.0.0.1:$_pp" \
+	    --username "$PAR_DOM\\$PAR_USER" --auth NTLMv2 \
+	    --ca-bundle "$T/tlsu_ca.pem" --ca-cert-file "$T/ca/ca-cert.pem" \
+	    --ca-key-file "$T/ca/ca-key.pem" || { par_stop_all; tlsu_stop_all; return; }
+	_u=https://localhost:$OPORT
+	rm -f "$T/icpt_nb1" "$T/icpt_nb2"
+	pcurl --cacert "$T/ca/ca-cert.pem" "$_u/size/1500000" -o "$T/icpt_nb1" \
+	    "$_u/chunked/700000" -o "$T/icpt_nb2" 2>"$T/curl.err"
+	_rc=$?
+	par_stats "$_pp"
+	if [ $_rc != 0 ] ||
+	    [ "$(sha_file "$T/icpt_nb1")" != "$(sha_pat 1500000)" ] ||
+	    [ "$(sha_file "$T/icpt_nb2")" != "$(sha_pat 700000)" ]; then
+		fail icpt_parent_ntlm "through the NTLM parent: rc $_rc, $(wc -c <"$T/icpt_nb1" 2>/dev/null) and $(wc -c <"$T/icpt_nb2" 2>/dev/null) bytes: $(head -c 300 "$T/curl.err")"
+		par_evidence par_icpt
+	elif [ "$PS_logins" != 1 ] || [ "$PS_requests" != 1 ] ||
+	    [ "$PS_failures" != 0 ] || [ "$PS_last_dialect" != NTLMv2 ]; then
+		fail icpt_parent_ntlm "the parent saw $(par_summary); want one NTLMv2 login and one request (the CONNECT)"
+	elif ! grep -q "minted a certificate for localhost" "$LOG"; then
+		fail icpt_parent_ntlm "no leaf was minted: the CONNECT was not intercepted"
+	else
+		stop_proxy icpt_pn
+		par_proxy icpt_pn 'wrong-password' --num-workers 1 \
+		    --proxy "127.0.0.1:$_pp" --username "$PAR_DOM\\$PAR_USER" \
+		    --auth NTLMv2 --ca-bundle "$T/tlsu_ca.pem" \
+		    --ca-cert-file "$T/ca/ca-cert.pem" \
+		    --ca-key-file "$T/ca/ca-key.pem" || { par_stop_all; tlsu_stop_all; return; }
+		fetch "$_u/size/10" --cacert "$T/ca/ca-cert.pem"
+		if [ "$CODE" != 502 ] ||
+		    ! grep -q "parent proxy 127.0.0.1:$_pp refused the NTLMv2 credentials" "$T/body"; then
+			fail icpt_parent_ntlm "a wrong password: status $CODE, '$(head -c 200 "$T/body")'; want a 502 saying the parent refused the credentials"
+		else
+			pass icpt_parent_ntlm
+		fi
+	fi
+	stop_proxy icpt_pn
+	par_stop_all
 	tlsu_stop_all
 }
 

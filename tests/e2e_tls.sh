@@ -7,7 +7,7 @@
 CASES="${CASES:-} tls_get tls_keepalive tls_connect tls_post tls_ec
 tls_listen_both tls_bad_key tls_bad_files tls_plain_client tls_stall
 tls_without tlsu_origin tlsu_verify tlsu_insecure tlsu_parent
-tlsu_wss tlsu_without"
+tlsu_wss tlsu_via_parent tlsu_without"
 
 # tls_built: ./proxy has TLS (its --version lists the feature)
 tls_built() {
@@ -663,6 +663,89 @@ t_tlsu_parent() {
 	fi
 	stop_proxy px_tlsu
 	par_stop_all
+}
+
+# absolute-form https:// and wss:// through a plain HTTP parent (the
+# test parent, with a Basic login): the proxy sends CONNECT to the
+# parent and speaks TLS to the origin inside its tunnel. Bodies by
+# length and chunked, three requests on one client connection over one
+# tunnel (the origin's /stats, the parent's one CONNECT), a WebSocket;
+# an origin with a wrong name and a parent that cannot reach the origin
+# give 502s that say why; a PAC file's PROXY answer goes the same way
+t_tlsu_via_parent() {
+	tlsu_ready tlsu_via_parent || return
+	par_start par_tvp --auth basic --user "$PAR_USER" --domain "$PAR_DOM" \
+	    --password "$PAR_PW" || { par_stop_all; return; }
+	_pp=$PARENT
+	tlsu_origin_start tlsu_vp_o "$T/tlsu_good.pem" && _op=$OPORT &&
+	    tlsu_origin_start tlsu_vp_x "$T/tlsu_other.pem" && _ox=$OPORT || {
+		fail tlsu_via_parent "a TLS origin did not start"
+		par_stop_all; tlsu_stop_all; return; }
+	par_proxy tlsu_vp "$PAR_PW" --num-workers 1 --proxy "127.0.0.1:$_pp" \
+	    --username "$PAR_DOM\\$PAR_USER" --auth BASIC \
+	    --ca-bundle "$T/tlsu_ca.pem" || { par_stop_all; tlsu_stop_all; return; }
+	_u=https://localhost:$_op
+	rm -f "$T/tvp_b1" "$T/tvp_b2" "$T/tvp_st"
+	pcurl --request-target "$_u/size/1000000" "http://localhost:$_op/" \
+	    -o "$T/tvp_b1" --next -x "$PROXY_URL" --noproxy '' \
+	    --request-target "$_u/chunked/700000" "http://localhost:$_op/" \
+	    -o "$T/tvp_b2" --next -x "$PROXY_URL" --noproxy '' \
+	    --request-target "$_u/stats" "http://localhost:$_op/" \
+	    -o "$T/tvp_st" 2>"$T/curl.err"
+	_rc=$?
+	par_stats "$_pp"
+	_bad=
+	if [ $_rc != 0 ] || [ "$(sha_file "$T/tvp_b1")" != "$(sha_pat 1000000)" ] ||
+	    [ "$(sha_file "$T/tvp_b2")" != "$(sha_pat 700000)" ]; then
+		_bad="GET $_u/size/1000000 and /chunked/700000 through the parent: curl rc $_rc, $(wc -c <"$T/tvp_b1" 2>/dev/null) and $(wc -c <"$T/tvp_b2" 2>/dev/null) bytes: $(head -c 200 "$T/tvp_b1" 2>/dev/null) $(head -c 200 "$T/curl.err")"
+	elif ! grep -q '"connections": 2,' "$T/tvp_st" ||
+	    ! grep -q '"requests": 3,' "$T/tvp_st"; then
+		_bad="three requests on one client connection: the origin saw $(cat "$T/tvp_st"); want 2 connections (the port probe and the tunnel), 3 requests"
+	elif [ "$PS_requests" != 1 ] || [ "$PS_logins" != 1 ]; then
+		_bad="the parent saw $(par_summary); want one request (our CONNECT) with one Basic login"
+	elif ! grep -q "access .* GET localhost:$_op /chunked/700000 200 .* PROXY 127.0.0.1:$_pp" "$LOG"; then
+		_bad="no access line 'GET localhost:$_op /chunked/700000 200 ... PROXY 127.0.0.1:$_pp': $(grep access "$LOG" | tail -n 1)"
+	fi
+	if [ -z "$_bad" ]; then
+		raw --send "GET wss://localhost:$_op/ws HTTP/1.1\r\nHost: localhost:$_op\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" \
+		    --count 1
+		[ "$(resp 1 status)" = 101 ] ||
+		    _bad="GET wss://localhost:$_op/ws through the parent: status '$(resp 1 status)', want 101: $(head -c 300 "$T/raw")"
+	fi
+	_closed=$(freeport)
+	if [ -z "$_bad" ]; then
+		tlsu_get "$_ox" /size/10
+		if [ "$CODE" != 502 ] || ! grep -q "certificate name mismatch" "$T/body"; then
+			_bad="an origin with another name through the parent: status $CODE, '$(head -c 200 "$T/body")'; want a 502 saying certificate name mismatch"
+		else
+			tlsu_get "$_closed" /size/10
+			grep -q "parent proxy 127.0.0.1:$_pp refused CONNECT localhost:$_closed: 502 " "$T/body" ||
+			    _bad="a closed port behind the parent: status $CODE, '$(head -c 200 "$T/body")'; want a 502 naming the parent's 502"
+		fi
+	fi
+	stop_proxy tlsu_vp
+	if [ -z "$_bad" ]; then
+		printf 'function FindProxyForURL(url, host) {\n  if (url.substring(0, 6) == "https:") return "PROXY 127.0.0.1:%s";\n  return "DIRECT";\n}\n' \
+		    "$_pp" >"$T/tvp.pac"
+		par_proxy tlsu_vp "$PAR_PW" --num-workers 1 --pac "$T/tvp.pac" \
+		    --username "$PAR_DOM\\$PAR_USER" --auth BASIC \
+		    --ca-bundle "$T/tlsu_ca.pem" || { par_stop_all; tlsu_stop_all; return; }
+		tlsu_get "$_op" /size/5000
+		if [ "$CODE" != 200 ] || ! body_is_pattern 5000; then
+			_bad="with a PAC file answering PROXY for https:// URLs: status $CODE, $(head -c 200 "$T/body")"
+		elif ! grep -q "access .* GET localhost:$_op /size/5000 200 .* PROXY 127.0.0.1:$_pp" "$LOG"; then
+			_bad="the PAC route: no access line 'GET localhost:$_op /size/5000 200 ... PROXY 127.0.0.1:$_pp': $(grep access "$LOG" | tail -n 1)"
+		fi
+		stop_proxy tlsu_vp
+	fi
+	if [ -n "$_bad" ]; then
+		fail tlsu_via_parent "$_bad"
+		par_evidence par_tvp
+	else
+		pass tlsu_via_parent
+	fi
+	par_stop_all
+	tlsu_stop_all
 }
 
 # an absolute-form wss:// WebSocket handshake goes to the origin over
