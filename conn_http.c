@@ -671,7 +671,9 @@ intercept_wanted(const struct conn *c)
  * with a minted certificate goes on the client endpoint, and the
  * connection reads request heads again, for https://host:port. The
  * origin is reached per request, as for an https:// URI (upstream.c,
- * pooled between requests).
+ * pooled between requests). A client that sent its ClientHello right
+ * behind the CONNECT (not waiting for the 200) has it in client.in: the
+ * engine is handed those bytes before the socket's.
  */
 static void
 intercept_open(struct conn *c)
@@ -679,14 +681,10 @@ intercept_open(struct conn *c)
 	char established[] = "HTTP/1.1 200 Connection established\r\n\r\n";
 	const size_t n = sizeof(established) - 1;
 	struct buf out;
+	size_t early;
+	char *p;
 
 	buf_rack(&c->client.in, c->head_len);
-	if (buf_len(&c->client.in) > 0 || (c->server.in.data != NULL &&
-	    buf_len(&c->server.in) > 0)) {
-		conn_close(c, 400, "bytes after CONNECT before its 200 "
-		    "cannot be intercepted");
-		return;
-	}
 	/* through the endpoint, before any engine is on it */
 	buf_over(&out, established, sizeof(established), n);
 	if (ep_write(&c->client, &out, n) != (ssize_t)n) {
@@ -703,6 +701,16 @@ intercept_open(struct conn *c)
 		conn_close(c, 0, "out of memory for a TLS engine");
 		return;
 	}
+	p = buf_rptr(&c->client.in, &early);
+	if (early > 0) {
+		if (tls_preload(c->client.tls, p, early) == -1) {
+			conn_close(c, 0, "out of memory for a TLS engine");
+			return;
+		}
+		log_debug("%s: %zu bytes of TLS came with the CONNECT", c->peer,
+		    early);
+		buf_reset(&c->client.in);
+	}
 	strlcpy_p(c->icpt_host, c->host, sizeof(c->icpt_host));
 	c->icpt_port = c->port;
 	c->intercepted = 1;
@@ -710,6 +718,8 @@ intercept_open(struct conn *c)
 	request_reset(c);
 	c->state = CS_HEAD;
 	c->deadline = c->w->now + c->w->cfg->socktimeout * 1000;
+	if (early > 0)
+		(void)ep_fill(&c->client);	/* the engine answers them */
 }
 
 /* What an intercepted client sent first is not HTTP/1.x: it is relayed

@@ -1895,6 +1895,11 @@ struct tls *tls_server_new(const struct tls_server *);
  */
 ssize_t	 tls_read(struct endpoint *);
 ssize_t	 tls_write(struct endpoint *, struct buf *b, size_t n);
+/* Bytes the peer sent before the engine was put on its endpoint (a
+ * ClientHello right behind a CONNECT, not waiting for the 200): the
+ * engine takes them before anything from the socket. 0, or -1 when
+ * memory runs out. */
+int	 tls_preload(struct tls *, const void *data, size_t len);
 /* Sends close_notify (and as much as the socket takes now). */
 void	 tls_shutdown(struct endpoint *);
 /* Sends close_notify if not sent, as far as the socket takes it without

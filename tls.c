@@ -54,6 +54,13 @@ tls_server_new(const struct tls_server *s)
 }
 
 /* No engine is ever made, so none of these is reached. */
+int
+tls_preload(struct tls *t, const void *data, size_t len)
+{
+	(void)t; (void)data; (void)len;
+	return -1;
+}
+
 ssize_t
 tls_read(struct endpoint *ep)
 {
@@ -144,8 +151,20 @@ struct tls {
 	int		 sock_eof;	/* the socket read 0 */
 	int		 sock_errno;	/* the socket failed: its errno */
 	int		 ready;		/* the handshake is done */
+	unsigned char	*pre;		/* tls_preload's bytes, read before
+					   the socket's */
+	size_t		 pre_off, pre_len;
 	unsigned char	 iobuf[BR_SSL_BUFSIZE_BIDI];
 };
+
+/* The socket side of a new engine: nothing read, nothing failed. */
+static void
+io_init(struct tls *t)
+{
+	t->sock_eof = t->sock_errno = t->ready = 0;
+	t->pre = NULL;
+	t->pre_off = t->pre_len = 0;
+}
 
 /* TLS 1.2, forward secret, AEAD only: for an RSA and for an EC key */
 static const uint16_t suites_rsa[] = {
@@ -614,7 +633,7 @@ tls_server_new(const struct tls_server *s)
 
 	if ((t = malloc(sizeof(*t))) == NULL)
 		return NULL;
-	t->sock_eof = t->sock_errno = t->ready = 0;
+	io_init(t);
 	eng = server_engine_init(&t->sc.s);
 	if (s->key_type == BR_KEYTYPE_RSA) {
 		br_ssl_engine_set_suites(eng, suites_rsa,
@@ -650,9 +669,34 @@ blocked(void)
 	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
 }
 
+/* Feeds preloaded bytes to the engine as it takes them; 1 if it took
+ * some. */
+static int
+pump_pre(struct tls *t)
+{
+	br_ssl_engine_context *eng = &t->sc.eng;
+	unsigned char *p;
+	size_t len, k;
+
+	if (t->pre_off >= t->pre_len ||
+	    (p = br_ssl_engine_recvrec_buf(eng, &len)) == NULL || len == 0)
+		return 0;
+	k = t->pre_len - t->pre_off < len ? t->pre_len - t->pre_off : len;
+	memcpy(p, t->pre + t->pre_off, k);
+	br_ssl_engine_recvrec_ack(eng, k);
+	if ((t->pre_off += k) == t->pre_len) {
+		free(t->pre);
+		t->pre = NULL;
+		t->pre_off = t->pre_len = 0;
+	}
+	return 1;
+}
+
 /*
  * Moves records between the engine and the socket until neither can go
- * on: out first, then in when may_read. 0, or -1 when the socket failed
+ * on: out first, then in when may_read. Preloaded bytes go in first,
+ * whatever may_read says: they are the peer's handshake, which no
+ * caller's buffer waits for. 0, or -1 when the socket failed
  * (t->sock_errno).
  */
 static int
@@ -681,6 +725,8 @@ pump(struct tls *t, int fd, int may_read)
 				return -1;
 			}
 		}
+		if ((st & BR_SSL_RECVREC) && pump_pre(t))
+			continue;
 		if (may_read && !t->sock_eof && (st & BR_SSL_RECVREC)) {
 			p = br_ssl_engine_recvrec_buf(eng, &len);
 			if ((n = read(fd, p, len)) > 0) {
@@ -821,8 +867,24 @@ tls_close(struct endpoint *ep)
 		br_ssl_engine_close(&t->sc.eng);	/* a courtesy */
 		(void)pump(t, ep->fd, 0);
 	}
+	free(t->pre);
 	free(t);
 	ep->tls = NULL;
+}
+
+int
+tls_preload(struct tls *t, const void *data, size_t len)
+{
+	unsigned char *p;
+
+	if (len == 0)
+		return 0;
+	if ((p = realloc(t->pre, t->pre_len + len)) == NULL)
+		return -1;
+	memcpy(p + t->pre_len, data, len);
+	t->pre = p;
+	t->pre_len += len;
+	return 0;
 }
 
 short
@@ -846,6 +908,10 @@ tls_events(const struct endpoint *ep, short want)
 	/* decrypted bytes wait and the caller has room now (it made room
 	 * outside a poll turn): wake at once, and conn_fill moves them */
 	if ((st & BR_SSL_RECVAPP) && (want & POLLIN))
+		ev |= POLLOUT;
+	/* preloaded bytes wait for the engine: no socket event will say
+	 * so, wake at once (ep_fill feeds them) */
+	if ((st & BR_SSL_RECVREC) && t->pre_off < t->pre_len)
 		ev |= POLLOUT;
 	return ev;
 }
@@ -1259,7 +1325,7 @@ tls_client_new(const struct tls_anchors *a, const char *host, int insecure,
 		snprintf(why, whysz, "out of memory for a TLS engine");
 		return NULL;
 	}
-	tc->t.sock_eof = tc->t.sock_errno = tc->t.ready = 0;
+	io_init(&tc->t);
 	tc->first = tc->certs = 0;
 	br_ssl_client_init_full(&tc->t.sc.c, &tc->xc, insecure ? NULL : a->v,
 	    insecure ? 0 : a->n);
@@ -2154,7 +2220,7 @@ tls_mitm_new(const struct tls_mint *m, struct tls_certs *cc,
 
 	if ((tm = malloc(sizeof(*tm))) == NULL)
 		return NULL;
-	tm->t.sock_eof = tm->t.sock_errno = tm->t.ready = 0;
+	io_init(&tm->t);
 	tm->m = m;
 	tm->cc = cc;
 	strlcpy_p(tm->host, host, sizeof(tm->host));

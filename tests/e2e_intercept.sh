@@ -6,7 +6,7 @@
 # skips when ./proxy is built without TLS.
 
 CASES="${CASES:-} icpt_get icpt_leaf icpt_blind icpt_bad_origin
-icpt_bad_sni icpt_relay icpt_parent icpt_parent_ntlm icpt_signing_key"
+icpt_bad_sni icpt_relay icpt_parent icpt_parent_ntlm icpt_early icpt_signing_key"
 
 # icpt_ready CASE: TLS, openssl, the test CA and our CA ($T/ca), or a skip
 icpt_ready() {
@@ -313,6 +313,65 @@ t_icpt_parent_ntlm() {
 	fi
 	stop_proxy icpt_pn
 	par_stop_all
+	tlsu_stop_all
+}
+
+# a client that sends its ClientHello in the same packet as the
+# CONNECT, before the 200 (rawclient.py early-connect): intercepted
+# (our CA), a blind tunnel (--no-intercept: the origin's CA), and both
+# again through a plain parent
+t_icpt_early() {
+	icpt_ready icpt_early || return
+	if ! start_proxy icpt_early_p --num-workers 1; then
+		fail icpt_early "$START_ERR"
+		return
+	fi
+	_pp=$P
+	if ! tlsu_origin_start icpt_early_o "$T/tlsu_good.pem"; then
+		fail icpt_early "the TLS origin did not start"
+		stop_proxy icpt_early_p
+		return
+	fi
+	_want="body 300000 $(sha_pat 300000)"
+	_bad=
+	for _way in intercept blind parent-intercept parent-blind; do
+		case $_way in
+		intercept) set -- ; _ca=$T/ca/ca-cert.pem ;;
+		blind) set -- --no-intercept localhost; _ca=$T/tlsu_ca.pem ;;
+		parent-intercept) set -- --proxy "127.0.0.1:$_pp"
+			_ca=$T/ca/ca-cert.pem ;;
+		parent-blind) set -- --proxy "127.0.0.1:$_pp" --no-intercept \
+			localhost; _ca=$T/tlsu_ca.pem ;;
+		esac
+		if ! start_proxy icpt_early --num-workers 1 --ca-bundle \
+		    "$T/tlsu_ca.pem" --ca-cert-file "$T/ca/ca-cert.pem" \
+		    --ca-key-file "$T/ca/ca-key.pem" "$@"; then
+			_bad="$_way: $START_ERR"
+			break
+		fi
+		"$PY" tests/rawclient.py early-connect "$P" "$OPORT" "$_ca" \
+		    /size/300000 >"$T/icpt_early.out" 2>&1
+		stop_proxy icpt_early
+		if ! grep -q '^connect HTTP/1.1 200' "$T/icpt_early.out" ||
+		    ! grep -q '^status HTTP/1.1 200' "$T/icpt_early.out" ||
+		    ! grep -q "^$_want\$" "$T/icpt_early.out"; then
+			_bad="$_way: $(head -c 400 "$T/icpt_early.out" | tr '\n' ';')"
+			break
+		fi
+		case $_way in
+		*intercept)
+			if ! grep -q "bytes of TLS came with the CONNECT" "$LOG"; then
+				_bad="$_way: the ClientHello did not come with the CONNECT (no debug line): the case tests nothing"
+				break
+			fi ;;
+		esac
+	done
+	if [ -n "$_bad" ]; then
+		fail icpt_early "$_bad"
+	else
+		pass icpt_early
+	fi
+	stop_proxy icpt_early_p
 	tlsu_stop_all
 }
 
