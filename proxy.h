@@ -997,6 +997,7 @@ struct config {
 	const char	*ca_cert_file;	/* --ca-cert-file: signs leaves */
 	const char	*ca_key_file;	/* --ca-key-file: its key */
 	const char	*ca_signing_key_file;	/* --ca-signing-key-file */
+	const char	*ca_cert_dir;	/* --ca-cert-dir; NULL: the default */
 	struct strlist	 intercept_s;	/* --intercept, as given */
 	struct strlist	 no_intercept_s;	/* --no-intercept, as given */
 	const char	*gen_ca;	/* --gen-ca DIR */
@@ -1804,10 +1805,16 @@ struct x509_info {
 	size_t		 spki_len;
 	unsigned char	 ski[64];	/* subjectKeyIdentifier, if any */
 	size_t		 ski_len;	/* 0: it has none */
+	const unsigned char *san;	/* subjectAltName's GeneralNames,
+					   contents only; NULL: none */
+	size_t		 san_len;
 };
 /* 0, or -1 when der is not a certificate this reader follows. */
 int	 x509_parse(const unsigned char *der, size_t len,
 	    struct x509_info *);
+/* 1 when the subjectAltName names host: a dNSName equal to it (case
+ * aside; no wildcard matching) or an iPAddress with its bytes. */
+int	 x509_san_has(const struct x509_info *, const char *host);
 
 /* -------------------------------------------------------- tls.c: minting */
 
@@ -1949,6 +1956,16 @@ struct tls_mint;
 struct tls_mint *tls_mint_new(struct tls_ca *ca, struct tls_key *key,
 	    char *why, size_t whysz);
 void	 tls_mint_free(struct tls_mint *);
+/* Keeps minted leaves as files in dir too (--ca-cert-dir), one a host,
+ * shared by the workers and by other instances: dir (and what is
+ * missing above it) is made 0700; one that group or others may use is
+ * refused. A leaf is taken from its file only when it is for that name,
+ * carries the leaves' key, is signed by the CA and has 30 days left;
+ * else a new one is minted and replaces it (through a temporary file
+ * and a rename). Files over 64 KiB are not read. 0, or -1 with why
+ * (then memory only). */
+int	 tls_mint_dir(struct tls_mint *, const char *dir, char *why,
+	    size_t whysz);
 /* A worker's cache of minted leaves: an LRU of 256 by host. NULL when
  * out of memory (or built without TLS). */
 struct tls_certs;

@@ -6,7 +6,8 @@
 # skips when ./proxy is built without TLS.
 
 CASES="${CASES:-} icpt_get icpt_leaf icpt_blind icpt_bad_origin
-icpt_bad_sni icpt_relay icpt_parent icpt_parent_ntlm icpt_early icpt_signing_key"
+icpt_bad_sni icpt_relay icpt_parent icpt_parent_ntlm icpt_early icpt_cert_dir icpt_cert_dir_mode
+icpt_cert_dir_race icpt_key_mode icpt_signing_key"
 
 # icpt_ready CASE: TLS, openssl, the test CA and our CA ($T/ca), or a skip
 icpt_ready() {
@@ -373,6 +374,251 @@ t_icpt_early() {
 	fi
 	stop_proxy icpt_early_p
 	tlsu_stop_all
+}
+
+# icd_serial CASE-LOG NAME: the serial of the leaf the current proxy
+# shows for NAME (SNI) on a CONNECT to localhost:$OPORT, in SERIAL
+icd_serial() {
+	SERIAL=$(echo | timeout 10 openssl s_client -proxy "127.0.0.1:$P" \
+	    -connect "localhost:$OPORT" -servername "$1" 2>/dev/null |
+	    openssl x509 -noout -serial 2>/dev/null)
+}
+
+# icd_start NAME DIR [flags]: an intercepting proxy with --ca-cert-dir
+# DIR and the leaves' key from --ca-signing-key-file (without it each
+# start has a new key, and no file from before would serve)
+icd_start() {
+	_in=$1
+	_id=$2
+	shift 2
+	start_proxy "$_in" --num-workers 1 --ca-bundle "$T/tlsu_ca.pem" \
+	    --ca-cert-file "$T/ca/ca-cert.pem" --ca-key-file "$T/ca/ca-key.pem" \
+	    --ca-signing-key-file "$T/ca/ca-signing-key.pem" \
+	    --ca-cert-dir "$_id" "$@"
+}
+
+# icd_craft DAYS OUT: a leaf for localhost with the leaves' key, signed
+# by our CA with openssl, valid DAYS, serial 0x1234
+icd_craft() {
+	openssl req -new -key "$T/ca/ca-signing-key.pem" -subj /CN=localhost \
+	    -out "$T/icd.csr" >/dev/null 2>&1 &&
+	    printf 'subjectAltName=DNS:localhost\n' >"$T/icd.ext" &&
+	    openssl x509 -req -in "$T/icd.csr" -CA "$T/ca/ca-cert.pem" \
+	    -CAkey "$T/ca/ca-key.pem" -set_serial 0x1234 -days "$1" \
+	    -extfile "$T/icd.ext" -out "$2" >/dev/null 2>&1
+}
+
+# --ca-cert-dir: the directory is made 0700 with the leaf in it; after
+# a restart the same leaf (serial) comes from its file; a corrupt file,
+# one over 64 KiB, one that expires within 30 days and one of another
+# CA are each replaced by a new leaf; a valid one made elsewhere (by
+# openssl, with our CA and key) is taken as it is
+t_icpt_cert_dir() {
+	icpt_ready icpt_cert_dir || return
+	if ! tlsu_origin_start icpt_cd_o "$T/tlsu_good.pem"; then
+		fail icpt_cert_dir "the TLS origin did not start"
+		return
+	fi
+	_d=$T/icd/sub/certs
+	rm -rf "$T/icd"
+	_bad=
+	icd_start icpt_cd "$_d" || _bad="$START_ERR"
+	[ -z "$_bad" ] && icd_serial localhost && _s1=$SERIAL
+	_f=$(ls "$_d" 2>/dev/null | grep '^localhost-.*\.pem$')
+	if [ -n "$_bad" ]; then
+		:
+	elif [ -z "$_s1" ] || [ -z "$_f" ]; then
+		_bad="no leaf ('$_s1') or no file in $_d: $(ls -la "$_d" 2>&1 | tr '\n' ';')"
+	elif [ "$(mode "$_d")" != 700 ] || [ "$(mode "$T/icd/sub")" != 700 ]; then
+		_bad="$_d is mode $(mode "$_d") (its parent $(mode "$T/icd/sub")), want 700"
+	elif ! openssl verify -CAfile "$T/ca/ca-cert.pem" "$_d/$_f" >/dev/null 2>&1; then
+		_bad="openssl verify of $_f with our CA failed"
+	fi
+	stop_proxy icpt_cd
+	# a restart: the file serves
+	if [ -z "$_bad" ]; then
+		icd_start icpt_cd "$_d" || _bad="$START_ERR"
+		[ -z "$_bad" ] && icd_serial localhost
+		stop_proxy icpt_cd
+		if [ -z "$_bad" ] && [ "$SERIAL" != "$_s1" ]; then
+			_bad="after a restart the leaf is $SERIAL, not $_s1 from the file"
+		elif [ -z "$_bad" ] && ! grep -q "the certificate for localhost from $_d/$_f" "$LOG"; then
+			_bad="no debug line saying the leaf came from $_d/$_f"
+		fi
+	fi
+	# files that must not serve: each replaced by a new leaf
+	head -c 70000 /dev/zero | tr '\0' 'A' >"$T/icd_big"
+	icd_craft 10 "$T/icd_soon.pem" && icd_craft 100 "$T/icd_good.pem" ||
+	    _bad="${_bad:-openssl could not make the test leaves}"
+	for _case in corrupt big soon; do
+		[ -z "$_bad" ] || break
+		case $_case in
+		corrupt) printf -- '-----BEGIN CERTIFICATE-----\nnot base64\n' >"$_d/$_f"
+			_why="not one PEM certificate" ;;
+		big) cp "$T/icd_big" "$_d/$_f"; _why="at most 64 KiB" ;;
+		soon) cp "$T/icd_soon.pem" "$_d/$_f"; _why="expires within 30 days" ;;
+		esac
+		icd_start icpt_cd "$_d" || { _bad="$START_ERR"; break; }
+		icd_serial localhost
+		stop_proxy icpt_cd
+		if [ -z "$SERIAL" ] || [ "$SERIAL" = "$_s1" ] ||
+		    [ "$SERIAL" = serial=1234 ]; then
+			_bad="$_case file: the leaf is '$SERIAL', want a new one"
+		elif ! grep -q "$_f: .*$_why; minting another" "$LOG"; then
+			_bad="$_case file: no log line saying '$_why'"
+		elif ! openssl verify -CAfile "$T/ca/ca-cert.pem" "$_d/$_f" >/dev/null 2>&1; then
+			_bad="$_case file: not replaced by a good leaf"
+		fi
+	done
+	# a good leaf made elsewhere serves as it is
+	if [ -z "$_bad" ]; then
+		cp "$T/icd_good.pem" "$_d/$_f"
+		icd_start icpt_cd "$_d" || _bad="$START_ERR"
+		[ -z "$_bad" ] && icd_serial localhost
+		stop_proxy icpt_cd
+		[ -z "$_bad" ] && [ "$SERIAL" != serial=1234 ] &&
+		    _bad="a valid leaf of our CA and key with 100 days left was not taken: $SERIAL"
+	fi
+	# another CA: its leaves, not the old CA's
+	if [ -z "$_bad" ]; then
+		mkdir -p "$T/icd_ca2"
+		"$PROXY_BIN" --gen-ca "$T/icd_ca2" >/dev/null 2>&1
+		start_proxy icpt_cd --num-workers 1 --ca-cert-file \
+		    "$T/icd_ca2/ca-cert.pem" --ca-key-file "$T/icd_ca2/ca-key.pem" \
+		    --ca-signing-key-file "$T/ca/ca-signing-key.pem" \
+		    --ca-cert-dir "$_d" || _bad="$START_ERR"
+		[ -z "$_bad" ] && icd_serial localhost
+		stop_proxy icpt_cd
+		if [ -z "$_bad" ] && ! grep -q "$_f: not signed by the current --ca-cert-file; minting another" "$LOG"; then
+			_bad="another CA: no log line saying the file's leaf is not the current CA's"
+		elif [ -z "$_bad" ] && ! openssl verify -CAfile "$T/icd_ca2/ca-cert.pem" "$_d/$_f" >/dev/null 2>&1; then
+			_bad="another CA: the file was not replaced by a leaf of the new CA"
+		fi
+	fi
+	if [ -n "$_bad" ]; then
+		fail icpt_cert_dir "$_bad"
+		evidence "$LOG" 6
+	else
+		pass icpt_cert_dir
+	fi
+	tlsu_stop_all
+}
+
+# --ca-cert-dir that group or others may use: refused (exit 2) when the
+# flag names it, a warning and memory only when it is the default
+# (~/.proxy/certs); "none" writes nothing
+t_icpt_cert_dir_mode() {
+	icpt_ready icpt_cert_dir_mode || return
+	mkdir -p "$T/icdm/open"
+	chmod 755 "$T/icdm/open"
+	timeout 10 "$PROXY_BIN" --port "$(freeport)" --ca-cert-file "$T/ca/ca-cert.pem" \
+	    --ca-key-file "$T/ca/ca-key.pem" --ca-cert-dir "$T/icdm/open" \
+	    >"$T/icdm.out" 2>&1 </dev/null
+	_rc=$?
+	mkdir -p "$T/icdm/home/.proxy/certs"
+	chmod 755 "$T/icdm/home/.proxy/certs"
+	_oh=$HOME
+	HOME=$T/icdm/home
+	start_proxy icpt_cdm --num-workers 1 --ca-cert-file "$T/ca/ca-cert.pem" \
+	    --ca-key-file "$T/ca/ca-key.pem"
+	_st=$?
+	HOME=$_oh
+	if [ $_rc != 2 ] || ! grep -q -- "--ca-cert-dir: $T/icdm/open: accessible to group or others (mode 0755)" "$T/icdm.out"; then
+		fail icpt_cert_dir_mode "an explicit --ca-cert-dir of mode 755: exit $_rc, '$(head -c 300 "$T/icdm.out")'; want 2 and 'accessible to group or others'"
+	elif [ $_st != 0 ]; then
+		fail icpt_cert_dir_mode "with the default ~/.proxy/certs of mode 755 the proxy did not start: $START_ERR"
+	elif ! grep -q "warning: --ca-cert-dir (default ~/.proxy/certs): $T/icdm/home/.proxy/certs: accessible to group or others.*memory only" "$LOG"; then
+		fail icpt_cert_dir_mode "no warning about the default directory's mode: $(grep warning "$LOG" | head -n 2)"
+	else
+		pass icpt_cert_dir_mode
+	fi
+	stop_proxy icpt_cdm
+}
+
+# two workers and many clients at once asking for the same few names:
+# every handshake succeeds, each name has one whole file that verifies,
+# and no temporary file is left
+t_icpt_cert_dir_race() {
+	icpt_ready icpt_cert_dir_race || return
+	if ! tlsu_origin_start icpt_cr_o "$T/tlsu_good.pem"; then
+		fail icpt_cert_dir_race "the TLS origin did not start"
+		return
+	fi
+	_d=$T/icdr
+	rm -rf "$_d"
+	if ! start_proxy icpt_cr --num-workers 2 --ca-cert-file "$T/ca/ca-cert.pem" \
+	    --ca-key-file "$T/ca/ca-key.pem" --ca-cert-dir "$_d"; then
+		fail icpt_cert_dir_race "$START_ERR"
+		tlsu_stop_all
+		return
+	fi
+	_pids=
+	_i=0
+	while [ $_i -lt 24 ]; do
+		( echo | timeout 10 openssl s_client -proxy "127.0.0.1:$P" \
+		    -connect "localhost:$OPORT" -servername "race$((_i % 4)).test" \
+		    -CAfile "$T/ca/ca-cert.pem" -verify_return_error \
+		    -verify_hostname "race$((_i % 4)).test" \
+		    >"$T/icdr.$_i" 2>&1 ) &
+		_pids="$_pids $!"
+		_i=$((_i + 1))
+	done
+	for _p in $_pids; do
+		wait "$_p"
+	done
+	stop_proxy icpt_cr
+	_bad=
+	_i=0
+	while [ $_i -lt 24 ]; do
+		grep -q 'Verify return code: 0 (ok)' "$T/icdr.$_i" ||
+		    _bad="client $_i: $(grep -i -m 2 'verify\|error' "$T/icdr.$_i" | tr '\n' ';')"
+		_i=$((_i + 1))
+	done
+	_n=$(ls -A "$_d" | wc -l)
+	_tmp=$(ls -A "$_d" | grep -v '^race[0-3]\.test-[0-9a-f]*\.pem$')
+	if [ -n "$_bad" ]; then
+		fail icpt_cert_dir_race "$_bad"
+	elif [ "$_n" != 4 ] || [ -n "$_tmp" ]; then
+		fail icpt_cert_dir_race "want 4 files, one a name, and nothing else: $(ls -A "$_d" | tr '\n' ' ')"
+	else
+		for _f in "$_d"/*.pem; do
+			if ! openssl verify -CAfile "$T/ca/ca-cert.pem" "$_f" >/dev/null 2>&1; then
+				_bad="$_f does not verify"
+				break
+			fi
+		done
+		if [ -n "$_bad" ]; then
+			fail icpt_cert_dir_race "$_bad"
+		else
+			pass icpt_cert_dir_race
+		fi
+	fi
+	tlsu_stop_all
+}
+
+# a CA key that group or others may read: a warning at start, as ssh
+# gives (none when it is 0600)
+t_icpt_key_mode() {
+	icpt_ready icpt_key_mode || return
+	cp "$T/ca/ca-key.pem" "$T/ikm-key.pem"
+	chmod 600 "$T/ikm-key.pem"
+	start_proxy icpt_km --num-workers 1 --ca-cert-file "$T/ca/ca-cert.pem" \
+	    --ca-key-file "$T/ikm-key.pem" --ca-cert-dir none ||
+	    { fail icpt_key_mode "$START_ERR"; return; }
+	stop_proxy icpt_km
+	_quiet=$LOG
+	chmod 640 "$T/ikm-key.pem"
+	start_proxy icpt_km2 --num-workers 1 --ca-cert-file "$T/ca/ca-cert.pem" \
+	    --ca-key-file "$T/ikm-key.pem" --ca-cert-dir none ||
+	    { fail icpt_key_mode "$START_ERR"; return; }
+	stop_proxy icpt_km2
+	if grep -q "private key" "$_quiet"; then
+		fail icpt_key_mode "a warning for a key of mode 600: $(grep 'private key' "$_quiet")"
+	elif ! grep -q "warning: --ca-key-file: the private key $T/ikm-key.pem is accessible to group or others (mode 0640)" "$LOG"; then
+		fail icpt_key_mode "no start-up warning for a CA key of mode 640: $(grep warning "$LOG" | head -n 2)"
+	else
+		pass icpt_key_mode
+	fi
 }
 
 # --ca-signing-key-file: the leaf carries that key (its public half is
