@@ -1320,10 +1320,24 @@ const char	*pac_type_name(enum pac_type);
 /* A blocking connect with timeouts (timeout_s for connect, each read and
  * each write); the fd or -1. */
 int	 fetch_dial(const char *host, uint16_t port, long timeout_s);
-/* GETs an http:// URL (at most 16 MiB): the body, NUL added, with its
- * length in *len, or NULL with err filled ("URL: why"). */
-char	*fetch_url(const char *url, long timeout_s, size_t *len, char *err,
-	    size_t errsz);
+/* A blocking connection to host:port (timeouts: cfg->socktimeout),
+ * plain or, with tls, TLS verified as a worker verifies origins
+ * (cfg->anchors, --insecure-upstream); NULL with err ("cannot connect
+ * to host:port", "TLS to host:port: why"). */
+struct fetch_conn;
+struct fetch_conn *fetch_open(const struct config *cfg, const char *host,
+	    uint16_t port, int tls, char *err, size_t errsz);
+/* Writes all n bytes (and over TLS sends them out); 0 or -1. */
+int	 fetch_write(struct fetch_conn *, char *data, size_t n);
+/* Reads up to n bytes: how many, 0 at the end, -1 on an error or a
+ * timeout (errno set). */
+ssize_t	 fetch_read(struct fetch_conn *, void *dst, size_t n);
+void	 fetch_close(struct fetch_conn *);
+/* GETs an http:// or https:// URL (at most 16 MiB) with cfg's timeout
+ * and trust anchors: the body, NUL added, with its length in *len, or
+ * NULL with err filled ("URL: why"). */
+char	*fetch_url(const struct config *cfg, const char *url, size_t *len,
+	    char *err, size_t errsz);
 
 /* ----------------------------------------------------------------- dns.c */
 

@@ -395,24 +395,35 @@ upstream_ntlm_answer(struct conn *c, const char *buf,
 /* ---------------------------------------------------------------- magic */
 
 /* --magic runs before any worker, where blocking is harmless: it talks
- * to the parent through fetch.c's blocking sockets. */
+ * to the parent through fetch.c's blocking connections (TLS to an
+ * https:// parent). An http:// URL is asked for with GET, an https://
+ * one with CONNECT host:port, as a browser would. */
+
+/* What --magic asks the parent for. */
+struct magic_req {
+	int		 connect;	/* CONNECT target, else GET target */
+	const char	*target;	/* the URL, or host:port */
+	const char	*host;		/* the Host field */
+};
 
 static int
-magic_send(int fd, const char *url, const char *host, const char *auth)
+magic_send(struct fetch_conn *fc, const struct magic_req *q,
+    const char *auth)
 {
 	char req[NTLM_MSG_MAX * 3];
-	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n"
+	int n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: %s\r\n"
 	    "Proxy-Authorization: %s\r\nProxy-Connection: keep-alive\r\n"
-	    "\r\n", url, host, auth);
+	    "\r\n", q->connect ? "CONNECT" : "GET", q->target, q->host, auth);
 
 	if (n < 0 || (size_t)n >= sizeof(req))
 		return -1;
-	return write(fd, req, (size_t)n) == n ? 0 : -1;
+	return fetch_write(fc, req, (size_t)n);
 }
 
 /* Reads a response head into buf and drops a body of known length. */
 static int
-magic_response(int fd, char *buf, size_t cap, struct http_head *h)
+magic_response(struct fetch_conn *fc, const struct magic_req *q, char *buf,
+    size_t cap, struct http_head *h)
 {
 	size_t len = 0, scan = 0;
 	uint64_t left;
@@ -420,10 +431,11 @@ magic_response(int fd, char *buf, size_t cap, struct http_head *h)
 	int r = 0;
 
 	while (r == 0 && len < cap) {
-		if ((n = read(fd, buf + len, cap - len)) <= 0)
+		if ((n = fetch_read(fc, buf + len, cap - len)) <= 0)
 			return -1;
 		len += (size_t)n;
-		r = http_parse_response(buf, len, cap, &scan, HTTP_GET, h);
+		r = http_parse_response(buf, len, cap, &scan, q->connect ?
+		    HTTP_CONNECT : HTTP_GET, h);
 	}
 	if (r <= 0)
 		return -1;
@@ -432,7 +444,7 @@ magic_response(int fd, char *buf, size_t cap, struct http_head *h)
 	while (left > 0) {
 		char tmp[4096];
 
-		if ((n = read(fd, tmp, left < sizeof(tmp) ? left :
+		if ((n = fetch_read(fc, tmp, left < sizeof(tmp) ? left :
 		    sizeof(tmp))) <= 0)
 			break;
 		left -= (uint64_t)n;
@@ -440,39 +452,40 @@ magic_response(int fd, char *buf, size_t cap, struct http_head *h)
 	return h->status;
 }
 
-/* One dialect: Type 1, challenge, Type 3; the final status or -1. */
+/* One dialect: Type 1, challenge, Type 3; the final status, -1, or -2
+ * when the parent cannot be reached at all. */
 static int
-magic_try(struct config *cfg, const char *url, const char *host,
-    char *why, size_t whysz)
+magic_try(struct config *cfg, const struct magic_req *q, char *why,
+    size_t whysz)
 {
 	const struct hop *p = &cfg->parents[0];
 	static char buf[65536];
 	static struct http_head h;
 	char t1[512], t3[NTLM_MSG_MAX * 2];
-	int fd, status = -1;
+	struct fetch_conn *fc;
+	int status = -1;
 
-	if ((fd = fetch_dial(p->host, p->port, cfg->socktimeout)) == -1) {
-		snprintf(why, whysz, "cannot connect to %s", p->name);
-		return -1;
-	}
+	if ((fc = fetch_open(cfg, p->host, p->port, p->tls, why, whysz)) ==
+	    NULL)
+		return -2;	/* no dialect can do better */
 	if (ntlm_http_type1(cfg->dialect, 0, cfg->creds.domain,
 	    cfg->creds.workstation, t1, sizeof(t1)) < 0 ||
-	    magic_send(fd, url, host, t1) == -1 ||
-	    (status = magic_response(fd, buf, sizeof(buf), &h)) == -1)
+	    magic_send(fc, q, t1) == -1 ||
+	    (status = magic_response(fc, q, buf, sizeof(buf), &h)) == -1)
 		snprintf(why, whysz, "no answer to the NTLM negotiation");
 	else if (status != 407)
 		snprintf(why, whysz, "the parent asked for no login");
 	else if (ntlm_type3_from(cfg, &cfg->creds, buf, &h, p->name, t3,
 	    sizeof(t3), why, whysz) == 0) {
-		if (magic_send(fd, url, host, t3) == -1 ||
-		    (status = magic_response(fd, buf, sizeof(buf), &h)) == -1)
+		if (magic_send(fc, q, t3) == -1 ||
+		    (status = magic_response(fc, q, buf, sizeof(buf), &h)) == -1)
 			snprintf(why, whysz, "no answer to the credentials");
 		else
 			snprintf(why, whysz, "%d %s", status,
 			    http_reason(status));
 	} else
 		status = -1;
-	fd_close(&fd);
+	fetch_close(fc);
 	return status;
 }
 
@@ -530,10 +543,12 @@ upstream_magic(const struct config *cfgp)
 	static const enum ntlm_dialect order[] = { NTLM_NTLMV2, NTLM_NTLM,
 	    NTLM_LM, NTLM_NT, NTLM_NTLM2SR };
 	static struct config cfg;
-	char host[HOST_MAX], why[WHY_MAX];
-	const char *u = cfgp->magic;
+	char host[HOST_MAX], hp[HOST_MAX + 8], why[WHY_MAX];
+	const char *u = cfgp->magic, *auth;
+	struct magic_req q;
+	uint16_t port;
 	size_t i, n;
-	int status;
+	int status, tls;
 
 	cfg = *cfgp;
 	if (cfg.nparents == 0 || cfg.username == NULL ||
@@ -543,17 +558,34 @@ upstream_magic(const struct config *cfgp)
 		    "a password\n");
 		return 2;
 	}
-	if (strncasecmp(u, "http://", 7) != 0 ||
-	    (n = strcspn(u + 7, "/")) == 0 || n >= sizeof(host)) {
-		fprintf(stderr, "proxy: --magic: '%s' is not an http:// URL\n",
-		    u);
+	tls = strncasecmp(u, "https://", 8) == 0;
+	auth = u + (tls ? 8 : 7);
+	if ((!tls && strncasecmp(u, "http://", 7) != 0) ||
+	    (n = strcspn(auth, "/?#")) == 0 || n >= sizeof(hp) ||
+	    parse_hostport(auth, n, host, sizeof(host), &port, tls ? 443 :
+	    80) == -1) {
+		fprintf(stderr, "proxy: --magic: '%s' is not an http:// or "
+		    "https:// URL\n", u);
 		return 2;
 	}
-	memcpy(host, u + 7, n);
-	host[n] = '\0';
+	if (tls) {
+		http_hostport(hp, sizeof(hp), "", host, port);
+		q.connect = 1;
+		q.target = hp;
+		q.host = hp;
+	} else {
+		memcpy(hp, auth, n);
+		hp[n] = '\0';
+		q.connect = 0;
+		q.target = u;
+		q.host = hp;
+	}
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		cfg.dialect = order[i];
-		status = magic_try(&cfg, u, host, why, sizeof(why));
+		if ((status = magic_try(&cfg, &q, why, sizeof(why))) == -2) {
+			fprintf(stderr, "proxy: --magic: %s\n", why);
+			return 1;
+		}
 		printf("%-8s %s\n", ntlm_dialect_name(order[i]), why);
 		fflush(stdout);
 		if (status > 0 && status != 407) {

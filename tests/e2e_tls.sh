@@ -7,7 +7,7 @@
 CASES="${CASES:-} tls_get tls_keepalive tls_connect tls_post tls_ec
 tls_listen_both tls_bad_key tls_bad_files tls_plain_client tls_stall
 tls_without tlsu_origin tlsu_verify tlsu_insecure tlsu_parent
-tlsu_wss tlsu_via_parent tlsu_without"
+tlsu_wss tlsu_via_parent tlsu_magic tlsu_pac tlsu_without"
 
 # tls_built: ./proxy has TLS (its --version lists the feature)
 tls_built() {
@@ -746,6 +746,85 @@ t_tlsu_via_parent() {
 	fi
 	par_stop_all
 	tlsu_stop_all
+}
+
+# tlsu_magic OUT URL PROXY [flags]: ./proxy --magic URL --proxy PROXY,
+# bounded, its output in $T/OUT, its exit status in MAGIC_RC
+tlsu_magic() {
+	_mo=$1
+	_mu=$2
+	_mp=$3
+	shift 3
+	PROXY_PASSWORD=$PAR_PW
+	export PROXY_PASSWORD
+	par_bounded 30 "$PROXY_BIN" --magic "$_mu" --proxy "$_mp" \
+	    --username "$PAR_DOM\\$PAR_USER" "$@" >"$T/$_mo" 2>&1 </dev/null
+	MAGIC_RC=$?
+	unset PROXY_PASSWORD
+}
+
+# --magic against an https:// parent (the test NTLM parent behind TLS,
+# verified with --ca-bundle), and --magic with an https:// URL (asked
+# with CONNECT host:port, as a browser would) through a plain parent;
+# an https:// parent the bundle does not trust: exit 1 saying why
+t_tlsu_magic() {
+	tlsu_ready tlsu_magic || return
+	tls_certs || { skip tlsu_magic "$TLS_SKIP"; return; }	# tls_ec.pem: a bundle without the test CA
+	par_ntlm par_tmg --tls "$T/tlsu_good.pem" "$T/tlsu.key" || {
+		par_stop_all; return; }
+	_tp=$PARENT
+	par_ntlm par_tmg2 || { par_stop_all; return; }
+	_pp=$PARENT
+	tlsu_magic tmg1.out "$OURL/size/10" "https://localhost:$_tp" \
+	    --ca-bundle "$T/tlsu_ca.pem"
+	_rc1=$MAGIC_RC
+	tlsu_magic tmg2.out "https://localhost:$O4/" "127.0.0.1:$_pp"
+	_rc2=$MAGIC_RC
+	par_stats "$_pp"
+	tlsu_magic tmg3.out "$OURL/size/10" "https://localhost:$_tp" \
+	    --ca-bundle "$T/tls_ec.pem"
+	_rc3=$MAGIC_RC
+	if [ $_rc1 != 0 ] || ! grep -qE '^NTLMv2 .*200' "$T/tmg1.out"; then
+		fail tlsu_magic "--magic through --proxy https://localhost:$_tp: exit $_rc1: $(head -c 300 "$T/tmg1.out")"
+	elif [ $_rc2 != 0 ] || ! grep -qE '^NTLMv2 .*200' "$T/tmg2.out"; then
+		fail tlsu_magic "--magic https://localhost:$O4/ through a plain parent: exit $_rc2: $(head -c 300 "$T/tmg2.out")"
+	elif [ "$PS_requests" != 1 ] || [ "$PS_logins" != 1 ]; then
+		fail tlsu_magic "--magic https://: the parent saw $(par_summary); want one login and one request (the CONNECT)"
+	elif [ $_rc3 != 1 ] || ! grep -q "TLS to localhost:$_tp: unknown CA" "$T/tmg3.out"; then
+		fail tlsu_magic "--magic through an https:// parent the bundle does not know: exit $_rc3, '$(head -c 300 "$T/tmg3.out")'; want 1 and 'unknown CA'"
+	else
+		pass tlsu_magic
+	fi
+	par_stop_all
+}
+
+# --pac https://...: the PAC file fetched over TLS (here from our own
+# proxy's TLS port, which serves it), verified with --ca-bundle; with a
+# bundle that does not know the server, --pac-test says why
+t_tlsu_pac() {
+	tlsu_ready tlsu_pac || return
+	tls_certs || { skip tlsu_pac "$TLS_SKIP"; return; }	# tls_ec.pem: a bundle without the test CA
+	if ! start_proxy tlsu_pacs --num-workers 1 --cert-file "$T/tlsu_good.pem" \
+	    --key-file "$T/tlsu.key" --pac-file \
+	    'function FindProxyForURL(url, host) { return "PROXY fetched.test:3128"; }'; then
+		fail tlsu_pac "$START_ERR"
+		return
+	fi
+	_u=https://localhost:$P/
+	timeout 20 "$PROXY_BIN" --pac "$_u" --ca-bundle "$T/tlsu_ca.pem" \
+	    --pac-test http://example.test/ >"$T/tpac1.out" 2>&1 </dev/null
+	_rc1=$?
+	timeout 20 "$PROXY_BIN" --pac "$_u" --ca-bundle "$T/tls_ec.pem" \
+	    --pac-test http://example.test/ >"$T/tpac2.out" 2>&1 </dev/null
+	_rc2=$?
+	if [ $_rc1 != 0 ] || [ "$(cat "$T/tpac1.out")" != "PROXY fetched.test:3128" ]; then
+		fail tlsu_pac "--pac $_u --pac-test: exit $_rc1, '$(head -c 300 "$T/tpac1.out")'"
+	elif [ $_rc2 != 1 ] || ! grep -q "$_u: TLS to localhost:$P: unknown CA" "$T/tpac2.out"; then
+		fail tlsu_pac "--pac $_u with a bundle that does not know it: exit $_rc2, '$(head -c 300 "$T/tpac2.out")'; want 1 and 'unknown CA'"
+	else
+		pass tlsu_pac
+	fi
+	stop_proxy tlsu_pacs
 }
 
 # an absolute-form wss:// WebSocket handshake goes to the origin over
