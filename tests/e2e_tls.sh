@@ -748,9 +748,9 @@ t_tlsu_via_parent() {
 	tlsu_stop_all
 }
 
-# tlsu_magic OUT URL PROXY [flags]: ./proxy --magic URL --proxy PROXY,
+# tlsu_run_magic OUT URL PROXY [flags]: ./proxy --magic URL --proxy PROXY,
 # bounded, its output in $T/OUT, its exit status in MAGIC_RC
-tlsu_magic() {
+tlsu_run_magic() {
 	_mo=$1
 	_mu=$2
 	_mp=$3
@@ -775,13 +775,13 @@ t_tlsu_magic() {
 	_tp=$PARENT
 	par_ntlm par_tmg2 || { par_stop_all; return; }
 	_pp=$PARENT
-	tlsu_magic tmg1.out "$OURL/size/10" "https://localhost:$_tp" \
+	tlsu_run_magic tmg1.out "$OURL/size/10" "https://localhost:$_tp" \
 	    --ca-bundle "$T/tlsu_ca.pem"
 	_rc1=$MAGIC_RC
-	tlsu_magic tmg2.out "https://localhost:$O4/" "127.0.0.1:$_pp"
+	tlsu_run_magic tmg2.out "https://localhost:$O4/" "127.0.0.1:$_pp"
 	_rc2=$MAGIC_RC
 	par_stats "$_pp"
-	tlsu_magic tmg3.out "$OURL/size/10" "https://localhost:$_tp" \
+	tlsu_run_magic tmg3.out "$OURL/size/10" "https://localhost:$_tp" \
 	    --ca-bundle "$T/tls_ec.pem"
 	_rc3=$MAGIC_RC
 	if [ $_rc1 != 0 ] || ! grep -qE '^NTLMv2 .*200' "$T/tmg1.out"; then
@@ -862,14 +862,21 @@ t_tlsu_without() {
 	    --insecure-upstream || return
 	tls_refused tlsu_without "--proxy https://" "built without TLS" \
 	    --proxy https://127.0.0.1:1 || return
+	tls_refused tlsu_without "--ca-cert-dir" "built without TLS" \
+	    --ca-cert-dir "$T/tlsu_w_certs" || return
 	if ! start_proxy tlsu_w; then
 		fail tlsu_without "$START_ERR"
 		return
 	fi
 	fetch --request-target "https://localhost:$O4/size/10" \
 	    "http://localhost:$O4/"
+	timeout 10 "$PROXY_BIN" --pac "https://localhost:$O4/x.pac" \
+	    --pac-test http://example.test/ >"$T/tlsu_w.pac" 2>&1 </dev/null
+	_prc=$?
 	if [ "$CODE" != 400 ] || ! grep -q "built without TLS" "$T/body"; then
 		fail tlsu_without "GET https:// without TLS: status $CODE, '$(head -c 200 "$T/body")'; want a 400 saying built without TLS"
+	elif [ $_prc != 1 ] || ! grep -q "built without TLS" "$T/tlsu_w.pac"; then
+		fail tlsu_without "--pac https://... --pac-test without TLS: exit $_prc, '$(head -c 200 "$T/tlsu_w.pac")'; want 1 and built without TLS"
 	else
 		pass tlsu_without
 	fi
