@@ -1068,8 +1068,9 @@ auth_challenge(struct conn *c, char *buf, const struct http_head *h)
 	char why[WHY_MAX];
 
 	if (c->ptunnel == PTUNNEL_ASKED) {
-		/* the negotiation was our CONNECT: 2xx, no login wanted */
-		if (h->status / 100 == 2) {
+		/* the negotiation was our CONNECT: 2xx, no login wanted;
+		 * anything but a challenge is the parent's last word */
+		if (h->status != 407) {
 			c->auth_phase = AUTH_DONE;
 			return ptunnel_answer(c, h);
 		}

@@ -738,6 +738,17 @@ t_tlsu_via_parent() {
 		fi
 		stop_proxy tlsu_vp
 	fi
+	# no login for a parent that wants one: its 407 is named
+	if [ -z "$_bad" ]; then
+		start_proxy tlsu_vp --num-workers 1 --proxy "127.0.0.1:$_pp" \
+		    --auth NONE --ca-bundle "$T/tlsu_ca.pem" || _bad="$START_ERR"
+		[ -z "$_bad" ] && tlsu_get "$_op" /size/10
+		stop_proxy tlsu_vp
+		if [ -z "$_bad" ] && { [ "$CODE" != 502 ] ||
+		    ! grep -q "refused CONNECT localhost:$_op: 407 .*it wants a login" "$T/body"; }; then
+			_bad="--auth NONE to a parent that wants a login: status $CODE, '$(head -c 200 "$T/body")'; want a 502 naming its 407"
+		fi
+	fi
 	if [ -n "$_bad" ]; then
 		fail tlsu_via_parent "$_bad"
 		par_evidence par_tvp
