@@ -175,7 +175,8 @@ t_icpt_bad_sni() {
 }
 
 # a decrypted stream that is not HTTP/1.x is relayed as bytes to the
-# origin over TLS (a TLS echo server here), both ways
+# origin over TLS (a TLS echo server here), both ways; directly, and
+# through a plain parent's CONNECT
 t_icpt_relay() {
 	icpt_ready icpt_relay || return
 	if ! start_origin icpt_relay_o 127.0.0.1 --echo --tls \
@@ -192,10 +193,27 @@ t_icpt_relay() {
 	fi
 	"$PY" tests/rawclient.py mitm-relay "$P" "$OPORT" "$T/ca/ca-cert.pem" \
 	    >"$T/icpt_relay.out" 2>&1
+	_pout=
+	if start_proxy icpt_relay_p --num-workers 1; then
+		_pp=$P
+		if start_proxy icpt_relay2 --num-workers 1 --ca-bundle \
+		    "$T/tlsu_ca.pem" --ca-cert-file "$T/ca/ca-cert.pem" \
+		    --ca-key-file "$T/ca/ca-key.pem" --proxy "127.0.0.1:$_pp"; then
+			"$PY" tests/rawclient.py mitm-relay "$P" "$OPORT" \
+			    "$T/ca/ca-cert.pem" >"$T/icpt_relay2.out" 2>&1
+			_pout=$(cat "$T/icpt_relay2.out")
+			stop_proxy icpt_relay2
+		fi
+		stop_proxy icpt_relay_p
+	fi
 	if ! grep -q '^echo same$' "$T/icpt_relay.out"; then
 		fail icpt_relay "bytes that are not HTTP through the interception to a TLS echo: $(head -c 300 "$T/icpt_relay.out")"
-	elif ! grep -q "not HTTP inside the intercepted TLS" "$LOG"; then
+	elif ! grep -q "not HTTP inside the intercepted TLS" "$T/icpt_relay.log"; then
 		fail icpt_relay "no debug line about the relay"
+	elif [ "$_pout" != "echo same" ]; then
+		fail icpt_relay "the same through a plain parent: '$(printf '%s' "$_pout" | head -c 300)'"
+	elif ! grep -q ": CONNECT localhost:$OPORT -\$" "$T/icpt_relay_p.log"; then
+		fail icpt_relay "the relay did not go through the parent (no CONNECT in its log)"
 	else
 		pass icpt_relay
 	fi
