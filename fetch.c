@@ -57,7 +57,7 @@ struct fetch_conn {
 /* Waits until the socket can do what events asks; -1 on a timeout
  * (errno ETIMEDOUT) or an error. */
 static int
-conn_wait(struct fetch_conn *fc, short events)
+sock_wait(struct fetch_conn *fc, short events)
 {
 	struct pollfd pfd = { fc->ep.fd, events, 0 };
 	int r;
@@ -71,7 +71,7 @@ conn_wait(struct fetch_conn *fc, short events)
 
 /* The TLS handshake over the connected socket; 0 or -1 with err. */
 static int
-conn_tls(struct fetch_conn *fc, const struct config *cfg, const char *host,
+tls_begin(struct fetch_conn *fc, const struct config *cfg, const char *host,
     uint16_t port, char *err, size_t errsz)
 {
 	char why[WHY_MAX];
@@ -90,7 +90,7 @@ conn_tls(struct fetch_conn *fc, const struct config *cfg, const char *host,
 		return -1;
 	}
 	while ((r = tls_client_handshake(&fc->ep)) == 0)
-		if (conn_wait(fc, tls_events(&fc->ep, 0)) == -1) {
+		if (sock_wait(fc, tls_events(&fc->ep, 0)) == -1) {
 			snprintf(err, errsz, "TLS to %s:%u: the handshake did "
 			    "not finish in time", host, port);
 			return -1;
@@ -127,7 +127,7 @@ fetch_open(const struct config *cfg, const char *host, uint16_t port,
 		fetch_close(fc);
 		return NULL;
 	}
-	if (tls && conn_tls(fc, cfg, host, port, err, errsz) == -1) {
+	if (tls && tls_begin(fc, cfg, host, port, err, errsz) == -1) {
 		fetch_close(fc);
 		return NULL;
 	}
@@ -145,14 +145,14 @@ fetch_write(struct fetch_conn *fc, char *data, size_t n)
 	buf_over(&b, data, n, n);
 	while (buf_len(&b) > 0)
 		if ((k = tls_write(&fc->ep, &b, buf_len(&b))) == -1 ||
-		    (k == 0 && conn_wait(fc, tls_events(&fc->ep, POLLOUT)) ==
+		    (k == 0 && sock_wait(fc, tls_events(&fc->ep, POLLOUT)) ==
 		    -1))
 			return -1;
 	/* the last record too, before anyone waits for the answer */
 	while (tls_pending(fc->ep.tls)) {
 		(void)tls_fill(&fc->ep);
 		if (tls_pending(fc->ep.tls) &&
-		    conn_wait(fc, tls_events(&fc->ep, 0)) == -1)
+		    sock_wait(fc, tls_events(&fc->ep, 0)) == -1)
 			return -1;
 	}
 	return 0;
@@ -178,7 +178,7 @@ fetch_read(struct fetch_conn *fc, void *dst, size_t n)
 		if (tls_read(&fc->ep) == -1)
 			return -1;
 		if (buf_len(&fc->ep.in) == 0 && !fc->ep.eof &&
-		    conn_wait(fc, tls_events(&fc->ep, POLLIN)) == -1)
+		    sock_wait(fc, tls_events(&fc->ep, POLLIN)) == -1)
 			return -1;
 	}
 }
