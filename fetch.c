@@ -71,7 +71,7 @@ sock_wait(struct fetch_conn *fc, short events)
 
 /* The TLS handshake over the connected socket; 0 or -1 with err. */
 static int
-tls_begin(struct fetch_conn *fc, const struct config *cfg, const char *host,
+handshake(struct fetch_conn *fc, const struct config *cfg, const char *host,
     uint16_t port, char *err, size_t errsz)
 {
 	char why[WHY_MAX];
@@ -127,7 +127,7 @@ fetch_open(const struct config *cfg, const char *host, uint16_t port,
 		fetch_close(fc);
 		return NULL;
 	}
-	if (tls && tls_begin(fc, cfg, host, port, err, errsz) == -1) {
+	if (tls && handshake(fc, cfg, host, port, err, errsz) == -1) {
 		fetch_close(fc);
 		return NULL;
 	}
