@@ -50,7 +50,7 @@ static const char *const state_names[] = {
 	[CS_HEAD] = "head", [CS_ROUTE] = "route", [CS_RESOLVE] = "resolve",
 	[CS_CONNECT] = "connect", [CS_EXCHANGE] = "exchange",
 	[CS_SOCKS] = "socks", [CS_TLS] = "tls", [CS_TUNNEL] = "tunnel",
-	[CS_CLOSING] = "closing",
+	[CS_CLOSING] = "closing", [CS_GREETING] = "greeting",
 };
 
 /* ------------------------------------------------------- head rewrite */
@@ -1033,17 +1033,22 @@ conn_accept(struct worker *w, const struct listener *l)
 	struct conn *c;
 	char peer[64];
 	long nopen;
-	int fd;
+	int fd, denied = 0;
 
 	if ((fd = accept_fd(l->fd, &ss)) == -1)
 		return -1;
 	addr_format((struct sockaddr *)&ss, peer, sizeof(peer));
 	if (!client_allowed(w, (struct sockaddr *)&ss)) {
-		refuse_forbidden(fd, l->tls, peer);
-		return 0;
+		/* a kind of another protocol refuses in it (c->denied) */
+		if (!l->ops->not_http) {
+			refuse_forbidden(fd, l->tls, peer);
+			return 0;
+		}
+		denied = 1;
 	}
 	if ((nopen = clients_open(w)) >= cfg->max_clients) {
-		refuse_busy(fd, l->tls, peer, nopen);
+		/* no HTTP answer to a TLS client, nor to another protocol */
+		refuse_busy(fd, l->tls || l->ops->not_http, peer, nopen);
 		return 0;
 	}
 	if ((c = conn_new(w, fd)) == NULL) {
@@ -1069,6 +1074,7 @@ conn_accept(struct worker *w, const struct listener *l)
 	}
 #endif
 	strlcpy_p(c->peer, peer, sizeof(c->peer));
+	c->denied = denied;
 	c->state = CS_HEAD;
 	c->deadline = w->now + cfg->idle * 1000;
 	/* a handshake gets --socktimeout, however long --idle is */
@@ -1194,9 +1200,28 @@ conn_pollfds(struct conn *c, struct pollfd *pfd, size_t room)
 	return n;
 }
 
+/* The client's TLS failed: its handshake (or that timed out), or a
+ * record it sent later. One line at info, as a refused request gets;
+ * the connection closes without an answer (there is no channel for
+ * one). */
+static void
+client_tls_failed(struct conn *c, int handshake, const char *why)
+{
+	const char *what = handshake ? "TLS handshake with the client" :
+	    "TLS from the client";
+
+	if (c->intercepted)
+		log_info("%s: %s failed (CONNECT %s:%u): %s", c->peer, what,
+		    c->icpt_host, c->icpt_port, why);
+	else
+		log_info("%s: %s failed: %s", c->peer, what, why);
+	conn_close(c, 0, NULL);
+}
+
 static int
 read_client(struct conn *c, short revents)
 {
+	enum tls_fault fault;
 	ssize_t n;
 
 	if (c->state == CS_CLOSING) {
@@ -1204,8 +1229,13 @@ read_client(struct conn *c, short revents)
 		buf_reset(&c->client.in);
 	}
 	if ((n = ep_read(&c->client, revents)) < 0) {
-		conn_close(c, 0, c->client.tls != NULL ?
-		    tls_why(c->client.tls) : "client read error");
+		if (c->client.tls != NULL && (fault =
+		    tls_peer_fault(c->client.tls)) != TLS_FAULT_NONE)
+			client_tls_failed(c, fault == TLS_FAULT_HANDSHAKE,
+			    tls_why(c->client.tls));
+		else
+			conn_close(c, 0, c->client.tls != NULL ?
+			    tls_why(c->client.tls) : "client read error");
 		return -1;
 	}
 	return n > 0 || c->client.eof;
@@ -1334,7 +1364,7 @@ conn_timeout(struct conn *c)
 		return;
 	}
 	if (c->state == CS_HEAD && ep_handshaking(&c->client)) {
-		conn_close(c, 0, "the TLS handshake did not finish in time");
+		client_tls_failed(c, 1, "the handshake did not finish in time");
 		return;
 	}
 	c->ops->timeout(c);

@@ -134,19 +134,29 @@ conn_answer(struct conn *c, int status, const char *reason)
 	return 0;
 }
 
+/* A client that speaks no HTTP wants a tunnel to host:port: a CONNECT
+ * from the start, whose answers are its kind's business. */
+static void
+tunnel_begin(struct conn *c, const char *method, const char *host,
+    uint16_t port)
+{
+	c->silent = 1;
+	c->method = HTTP_CONNECT;
+	strlcpy_p(c->method_name, method, sizeof(c->method_name));
+	strlcpy_p(c->host, host, sizeof(c->host));
+	c->port = port;
+	strlcpy_p(c->path, "-", sizeof(c->path));
+	if (c->started == 0)
+		c->started = c->w->now;
+	c->head_len = 0;
+}
+
 /* A --tunnel client speaks no HTTP: it is a CONNECT from the start. */
 static void
 tunnel_start(struct conn *c, const struct tunnel *t)
 {
-	c->silent = 1;
 	c->sent_head = 1;	/* no HTTP answer can reach this client */
-	c->method = HTTP_CONNECT;
-	strlcpy_p(c->method_name, "TUNNEL", sizeof(c->method_name));
-	strlcpy_p(c->host, t->host, sizeof(c->host));
-	c->port = t->port;
-	strlcpy_p(c->path, "-", sizeof(c->path));
-	c->started = c->w->now;
-	c->head_len = 0;
+	tunnel_begin(c, "TUNNEL", t->host, t->port);
 	request_route(c);
 }
 
@@ -271,8 +281,6 @@ client_login(struct conn *c, const char *buf, const struct http_head *h,
 {
 	const struct config *cfg = c->w->cfg;
 	char plain[2 * NTLM_NAME_MAX + NTLM_PASS_MAX], *pass;
-	unsigned char hash[32];
-	size_t i;
 	int ok = 0;
 
 	if (cfg->nusers == 0 && !cfg->ntlm_to_basic)
@@ -283,12 +291,8 @@ client_login(struct conn *c, const char *buf, const struct http_head *h,
 	}
 	if (cfg->ntlm_to_basic)
 		ok = client_ntlm_creds(c, plain, pass) == 0;
-	else {
-		sha256(pass, strlen(pass), hash);
-		for (i = 0; i < cfg->nusers; i++)
-			ok |= (strcmp(cfg->users[i].name, plain) == 0) &
-			    ct_equal(cfg->users[i].hash, hash, 32);
-	}
+	else
+		ok = options_user_check(cfg->users, cfg->nusers, plain, pass);
 	ntlm_wipe(plain, sizeof(plain));
 	if (!ok) {
 		*why = "wrong user name or password";
@@ -494,6 +498,19 @@ flow_start(struct flowstate *f, enum http_body body, uint64_t length)
 		f->flow = FLOW_CLOSE;
 		break;
 	}
+}
+
+void
+conn_http_tunnel(struct conn *c, const char *method, const char *host,
+    uint16_t port)
+{
+	tunnel_begin(c, method, host, port);
+	if (!port_allowed(c->w->cfg, port)) {
+		conn_close(c, 403, "CONNECT to this port is not allowed "
+		    "(--connect-ports)");
+		return;
+	}
+	request_route(c);
 }
 
 /* Goes on with the hops chosen for c. */
@@ -976,7 +993,9 @@ tunnel_open(struct conn *c)
 	buf_rack(&c->client.in, c->head_len);
 	c->req.fwd = 0;
 	c->req.flow = FLOW_DONE;
-	if (!c->silent)
+	if (c->ops->tunnel_up != NULL)
+		c->ops->tunnel_up(c);	/* the client's own protocol */
+	else if (!c->silent)
 		(void)buf_put(&c->server.in, established,
 		    sizeof(established) - 1);
 	c->status = 200;
@@ -1247,6 +1266,25 @@ response_frame(struct conn *c)
 	return flow_clear(f, &c->server.in);
 }
 
+/* The parent answered our CONNECT with a refusal: its status is kept
+ * where a client of another kind is told why (403 a rule, 504 a
+ * timeout, else 502); a --tunnel client only sees the close. */
+static void
+tunnel_refused(struct conn *c, const char *buf, const struct http_head *h)
+{
+	char why[WHY_MAX];
+
+	snprintf(why, sizeof(why), "the parent %s refused the tunnel: %d "
+	    "%.*s", c->hop != NULL ? c->hop->name : "", h->status,
+	    (int)(h->reason.len < 200 ? h->reason.len : 200),
+	    buf + h->reason.off);
+	if (c->sent_head)
+		conn_close(c, 0, why);
+	else
+		conn_close(c, h->status == 403 || h->status == 504 ?
+		    h->status : 502, why);
+}
+
 static int
 response_start(struct conn *c, char *buf, const struct http_head *h)
 {
@@ -1293,10 +1331,12 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 	if (c->silent) {
 		/* the parent's answer to our CONNECT is not the client's */
 		if (h->status / 100 != 2) {
-			conn_close(c, 0, "the parent refused the tunnel");
+			tunnel_refused(c, buf, h);
 			return 0;
 		}
 		buf_rack(&c->server.in, h->head_len);
+		if (c->ops->tunnel_up != NULL)
+			c->ops->tunnel_up(c);
 		c->state = CS_TUNNEL;
 		return 1;
 	}
@@ -1668,10 +1708,10 @@ http_answer(struct conn *c, int status, const char *why)
 
 const struct conn_ops conn_http_ops = {
 	NULL, conn_run, http_timeout, http_answer, conn_connected,
-	upstream_fail, http_server_lost
+	upstream_fail, http_server_lost, NULL, 0
 };
 
 const struct conn_ops conn_tunnel_ops = {
 	tunnel_listener_start, conn_run, http_timeout, http_answer,
-	conn_connected, upstream_fail, http_server_lost
+	conn_connected, upstream_fail, http_server_lost, NULL, 0
 };

@@ -171,6 +171,15 @@ listeners_open(const struct config *cfg, struct listener *ls,
 	for (i = 0; i < cfg->ntunnels && rc == 0; i++)
 		rc = bind_one(cfg, cfg->tunnels[i].bind, "--tunnel", (int)i, 0,
 		    &b);
+	for (i = 0; i < cfg->socks5_bind.n && rc == 0; i++) {
+		size_t k = b.n;
+
+		rc = bind_one(cfg, cfg->socks5_bind.v[i], cfg->socks5_bind.from[i]
+		    != NULL ? cfg->socks5_bind.from[i] : "--socks5-listen", -1,
+		    0, &b);
+		while (k < b.n)		/* the SOCKS kind */
+			ls[k++].ops = &conn_socks_ops;
+	}
 	if (rc == 0)
 		return (ssize_t)b.n;
 	listeners_drop(ls, b.n, old, nold);

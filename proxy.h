@@ -19,6 +19,15 @@
 
 #define PROXY_VERSION "0.1.0"
 
+/* Features the Makefile may leave out (make PAC=0 NTLM=0); in by
+ * default, also for builds that do not go through it. */
+#ifndef WITH_PAC
+#define WITH_PAC	1
+#endif
+#ifndef WITH_NTLM
+#define WITH_NTLM	1
+#endif
+
 
 /* Attributes only where the compiler has them; other compilers see
  * nothing. */
@@ -99,6 +108,12 @@
 #endif
 #ifndef WHY_MAX
 #define WHY_MAX			(HOST_MAX * 6)	/* an error reason (a pool key fits) */
+#endif
+#ifndef TLS_PEER_CHAIN_MAX	/* certificates a server may send us */
+#define TLS_PEER_CHAIN_MAX	20
+#endif
+#ifndef TLS_PEER_CERT_MAX	/* bytes of one certificate it sends */
+#define TLS_PEER_CERT_MAX	65536
 #endif
 #ifndef CA_BUNDLE_DEFAULT	/* trust anchors for TLS upstream */
 #define CA_BUNDLE_DEFAULT	"/etc/ssl/certs/ca-certificates.crt"
@@ -448,6 +463,78 @@ int	 http_keepalive(const struct http_head *h);
  * and Connection as rw says. */
 size_t	 http_build_response(const char *buf, const struct http_head *h,
 	    const struct http_rewrite *, char *dst, size_t cap);
+
+/* --------------------------------------------------------------- socks.c */
+
+/*
+ * What a SOCKS server reads (the RFC 1928 greeting and request, the RFC
+ * 1929 login, a SOCKS4 or SOCKS4a CONNECT) and the replies it writes.
+ * Pure, as http.c: each parser reads p[len] and returns the bytes of one
+ * whole message (> 0), 0 while more are needed, or -1 when it is
+ * malformed, with the reason; it never reads past len.
+ */
+enum socks5_code {		/* RFC 1928 section 6 */
+	SOCKS5_SUCCEEDED,
+	SOCKS5_FAILURE,		/* general SOCKS server failure */
+	SOCKS5_NOT_ALLOWED,	/* connection not allowed by ruleset */
+	SOCKS5_NET_UNREACHABLE,
+	SOCKS5_HOST_UNREACHABLE,
+	SOCKS5_REFUSED,		/* connection refused */
+	SOCKS5_TTL_EXPIRED,
+	SOCKS5_CMD_UNSUPPORTED,
+	SOCKS5_ATYP_UNSUPPORTED
+};
+#define SOCKS4_GRANTED		90
+#define SOCKS4_REJECTED		91	/* rejected or failed */
+#define SOCKS_CMD_CONNECT	1	/* 2 BIND, 3 UDP ASSOCIATE */
+/* Authentication methods a SOCKS5 greeting offers (bits of *offered). */
+#define SOCKS5_OFFERS_NONE	0x1	/* X'00' no authentication */
+#define SOCKS5_OFFERS_LOGIN	0x2	/* X'02' username/password */
+#define SOCKS5_METHOD_NONE	0x00
+#define SOCKS5_METHOD_LOGIN	0x02
+#define SOCKS5_METHOD_REFUSED	0xff	/* no acceptable methods */
+#define SOCKS_NAME_MAX		255	/* a domain, user or password */
+
+/* A client's request. */
+struct socks_request {
+	int		 version;	/* 4 or 5 */
+	int		 cmd;		/* SOCKS_CMD_CONNECT, or another */
+	char		 host[SOCKS_NAME_MAX + 1];	/* a name, or an
+					   address literal (IPv6 without []) */
+	uint16_t	 port;
+	int		 code;		/* malformed: the reply it gets */
+	const char	*error;		/* malformed: why */
+};
+
+/* VER 5, NMETHODS, METHODS: *offered gets SOCKS5_OFFERS_* (0 when no
+ * method we know is among them, NMETHODS 0 included). */
+long	 socks5_parse_greeting(const unsigned char *p, size_t len,
+	    unsigned *offered, const char **error);
+/* RFC 1929: VER 1, ULEN, UNAME, PLEN, PASSWD (each 1-255 bytes, no NUL)
+ * into user and pass as strings. */
+long	 socks5_parse_login(const unsigned char *p, size_t len,
+	    char user[SOCKS_NAME_MAX + 1], char pass[SOCKS_NAME_MAX + 1],
+	    const char **error);
+/* VER 5, CMD, RSV, ATYP (1 IPv4, 3 a name of 1-255 bytes: letters,
+ * digits, '.', '-' and '_', or an address literal; 4 IPv6), DST.ADDR,
+ * DST.PORT. Malformed: r->code is SOCKS5_ATYP_UNSUPPORTED for another
+ * ATYP (known as soon as it arrives), else SOCKS5_FAILURE. */
+long	 socks5_parse_request(const unsigned char *p, size_t len,
+	    struct socks_request *r);
+/* VN 4, CD, DSTPORT, DSTIP, USERID, NUL; with DSTIP 0.0.0.x (x not 0),
+ * SOCKS4a's name and NUL after it. USERID and the name: at most 255
+ * bytes. Malformed: r->code is SOCKS4_REJECTED. */
+long	 socks4_parse_request(const unsigned char *p, size_t len,
+	    struct socks_request *r);
+/* The SOCKS5 reply: VER 5, code, RSV, and the bound address (IPv4 or
+ * IPv6; NULL or another family: 0.0.0.0:0); its length (10 or 22). */
+size_t	 socks5_reply(int code, const struct sockaddr *bound,
+	    unsigned char out[22]);
+/* The SOCKS4 reply: VN 0, code, and a port and address clients ignore;
+ * 8 bytes. */
+size_t	 socks4_reply(int code, unsigned char out[8]);
+/* The RFC's words for a SOCKS5 reply code ("connection refused"). */
+const char *socks5_code_name(int code);
 
 /* ----------------------------------------------------------------- log.c */
 
@@ -982,6 +1069,9 @@ struct config {
 	const char	*magic;
 	int		 ntlm_to_basic;
 	struct strlist	 tunnel_s;	/* --tunnel, as given */
+	struct strlist	 socks5_listen;	/* --socks5-listen, as given */
+	struct strlist	 socks5_auth;	/* --socks5-auth USER:PASS */
+	const char	*socks5_users_file;	/* --socks5-users */
 	const char	*user;		/* --user: drop root to it */
 	/* serving */
 	const char	*pac_file;	/* --pac-file: a file, or the script */
@@ -1029,6 +1119,9 @@ struct config {
 	unsigned char	 acl_deny[MAX_LIST_ITEMS];
 	struct client_user *users;
 	size_t		 nusers;
+	struct client_user *socks_users;	/* SOCKS5 logins (RFC 1929) */
+	size_t		 nsocks_users;
+	struct strlist	 socks5_bind;	/* --socks5-listen as bound */
 	struct hop	 parents[MAX_PARENTS];
 	size_t		 nparents;
 	struct tunnel	*tunnels;	/* ntunnels of them */
@@ -1070,6 +1163,10 @@ struct config {
  */
 struct config *options_load(int argc, char *argv[],
 	    const struct config *prev, char *err, size_t errsz, int *status);
+/* 1 when user and pass are one of the logins v[n] (--basic-auth, the
+ * SOCKS5 ones); the passwords' hashes are compared in constant time. */
+int	 options_user_check(const struct client_user *v, size_t n,
+	    const char *user, const char *pass);
 /* Frees a configuration of options_load() with all it owns, its
  * passwords and hashes wiped first; NULL is ignored. */
 void	 options_free(struct config *);
@@ -1436,7 +1533,9 @@ enum conn_state {
 	CS_TLS,		/* TLS handshake with the hop, or with the origin
 			   through a SOCKS5 tunnel */
 	CS_TUNNEL,	/* CONNECT or Upgrade: bytes both ways */
-	CS_CLOSING	/* sending our own answer, then closing */
+	CS_CLOSING,	/* sending our own answer, then closing */
+	CS_GREETING	/* a SOCKS client's greeting, login and request
+			   (conn_socks.c) */
 };
 
 /* Progress of one direction of an exchange. */
@@ -1474,6 +1573,15 @@ enum ptunnel_phase {
 	PTUNNEL_UP	/* the parent's tunnel stands: TLS goes on it */
 };
 
+/* Where a SOCKS client's side stands (conn_socks.c), in protocol
+ * order. */
+enum socks_phase_in {
+	SKI_HELLO,	/* its first bytes: the SOCKS5 greeting or SOCKS4 */
+	SKI_LOGIN,	/* RFC 1929 user and password */
+	SKI_REQUEST,	/* CONNECT (or BIND, UDP ASSOCIATE) */
+	SKI_ROUTED	/* the request goes as a CONNECT would */
+};
+
 /* Where a parent's login stands on this connection. */
 enum auth_phase {
 	AUTH_IDLE,	/* nothing pending, or not needed */
@@ -1503,6 +1611,14 @@ struct conn_ops {
 	void	(*unreachable)(struct conn *, int status, const char *why);
 	/* reading from the server failed (a reset) */
 	void	(*server_lost)(struct conn *);
+	/* the tunnel to the target stands, where a CONNECT's 200 would go
+	 * out: NULL for the HTTP 200 (nothing for a --tunnel client) */
+	void	(*tunnel_up)(struct conn *);
+	/* its clients speak another protocol than HTTP: no HTTP refusal
+	 * is written to them at accept, and one that --allow/--deny
+	 * refuses is accepted with c->denied set, for the kind to refuse
+	 * in its own protocol */
+	int	 not_http;
 };
 
 /* A pool key: "parent DOMAIN\\user#hash@host:port to host:port (TLS)"
@@ -1591,6 +1707,15 @@ struct conn {
 					   a reused connection */
 	size_t		 retry_len;	/* 0: nothing kept */
 	size_t		 retry_cap;
+
+	/* a kind that refuses in its own protocol (ops->not_http) */
+	int		 denied;	/* --allow/--deny refuse this client */
+	/* a SOCKS client (conn_socks.c) */
+	enum socks_phase_in sk_phase;
+	unsigned char	 sk_version;	/* 4 or 5; 0 before the first byte */
+	int		 sk_reply;	/* the refusal to send (a SOCKS5 or
+					   SOCKS4 code, or the method or
+					   login refusal); -1: none */
 };
 
 /*
@@ -1934,8 +2059,20 @@ size_t	 tls_fill(struct endpoint *);
 int	 tls_pending(const struct tls *);
 /* 1 until the handshake is done (and not failed). */
 int	 tls_handshaking(const struct tls *);
-/* Why the engine failed, for the log ("TLS: bad record MAC", ...). */
+/* Why the engine failed, for the log ("a record failed its MAC", "the
+ * client sent alert 48 unknown_ca: ...", a minting policy's refusal). */
 const char *tls_why(const struct tls *);
+/* After a failed read: whether the peer is to blame, worth a line in
+ * the log: a handshake it began and did not finish (a bad record, an
+ * alert, a refusal, a close or reset halfway), or a bad record after
+ * the handshake; NONE for a socket error after it, or a connection
+ * closed before its first byte (a port probe). */
+enum tls_fault {
+	TLS_FAULT_NONE,
+	TLS_FAULT_HANDSHAKE,
+	TLS_FAULT_RECORD
+};
+enum tls_fault tls_peer_fault(const struct tls *);
 
 /* TLS towards parents and origins. Trust anchors (--ca-bundle), loaded
  * once in the master and read-only after. */
@@ -1950,7 +2087,9 @@ void	 tls_anchors_free(struct tls_anchors *);
 /*
  * A client engine towards host (SNI and the certificate's name; no SNI
  * for an address literal): TLS 1.2, ALPN http/1.1, the chain verified
- * against a, or nothing verified when insecure. NULL with why when it
+ * against a, or nothing verified when insecure; either way a chain of
+ * more than TLS_PEER_CHAIN_MAX certificates, or one certificate over
+ * TLS_PEER_CERT_MAX bytes, fails the handshake. NULL with why when it
  * cannot be made (memory, no anchors, an address literal to verify).
  * Put on a connected endpoint (ep->tls) and freed by tls_close().
  */
@@ -1988,8 +2127,8 @@ void	 tls_certs_free(struct tls_certs *);
 /* A server engine for an intercepted CONNECT: at the ClientHello it
  * takes from cc (or mints into it, logging "minted" at debug) a leaf for
  * the SNI name, else for host; a name that is not a host name
- * (x509_host_kind) gets none, and the handshake fails (logged). TLS 1.2,
- * ECDHE-ECDSA, ALPN http/1.1 only. Freed by tls_close(); m and cc must
+ * (x509_host_kind) gets none, and the handshake fails (tls_why says
+ * why). TLS 1.2, ECDHE-ECDSA, ALPN http/1.1 only. Freed by tls_close(); m and cc must
  * outlive it. */
 struct tls *tls_mitm_new(const struct tls_mint *m, struct tls_certs *cc,
 	    const char *host);
@@ -2000,6 +2139,21 @@ struct tls *tls_mitm_new(const struct tls_mint *m, struct tls_certs *cc,
  * listener gets one (proxy.c). */
 extern const struct conn_ops conn_http_ops;
 extern const struct conn_ops conn_tunnel_ops;
+/*
+ * A client of another kind asked, in its own protocol, for a tunnel to
+ * host:port: it goes exactly as a CONNECT would (PAC, --noproxy, the
+ * parents and their logins, failover), after the --connect-ports check
+ * (403). method names it in the access log. The client gets no HTTP:
+ * its kind's ops->tunnel_up and ->answer speak to it.
+ */
+void	 conn_http_tunnel(struct conn *, const char *method,
+	    const char *host, uint16_t port);
+
+/* ---------------------------------------------------------- conn_socks.c */
+
+/* The SOCKS kind of connection (--socks5-listen): SOCKS5 (RFC 1928,
+ * with the RFC 1929 login) and SOCKS4/4a CONNECT, on one port. */
+extern const struct conn_ops conn_socks_ops;
 
 
 #endif /* PROXY_H */
