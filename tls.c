@@ -2503,7 +2503,9 @@ leaf_check(const struct tls_mint *m, const char *host,
 }
 
 /* host's leaf from its file in --ca-cert-dir, checked; NULL when there
- * is none that serves (a bad one is logged, and replaced next). */
+ * is none that serves (a bad one is replaced next). That is routine (a
+ * new leaf key at each start, a new CA, a leaf near its end) and the
+ * connection's own line stays its only one: why goes to the debug log. */
 static unsigned char *
 leaf_load(const struct tls_mint *m, const char *host, const char *path,
     size_t *len)
@@ -2516,7 +2518,7 @@ leaf_load(const struct tls_mint *m, const char *host, const char *path,
 
 	if ((buf = leaf_read(path, &n, why, sizeof(why))) == NULL) {
 		if (why[0] != '\0')
-			log_info("interception: %s: %s; minting another",
+			log_debug("interception: %s: %s; minting another",
 			    path, why);
 		return NULL;
 	}
@@ -2531,7 +2533,7 @@ leaf_load(const struct tls_mint *m, const char *host, const char *path,
 		l.v[0].data = NULL;	/* ours now */
 	}
 	if (bad != NULL)
-		log_info("interception: %s: %s; minting another", path, bad);
+		log_debug("interception: %s: %s; minting another", path, bad);
 	pem_list_free(&l);
 	free(buf);
 	return der;
