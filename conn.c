@@ -57,27 +57,156 @@ static const char *const state_names[] = {
 
 /* ------------------------------------------------------------ logging */
 
+/* The client's address ("1.2.3.4" or "::1") or port from c->peer. */
+static const char *
+peer_part(const struct conn *c, int port, char *tmp, size_t size)
+{
+	const char *colon = strrchr(c->peer, ':');
+	size_t n;
+
+	if (colon == NULL)
+		return port ? "-" : c->peer;
+	if (port)
+		return colon + 1;
+	n = (size_t)(colon - c->peer);
+	if (c->peer[0] == '[' && n >= 2)
+		return strnbuf(tmp, size, c->peer + 1, n - 2) == 0 ? tmp : "-";
+	return strnbuf(tmp, size, c->peer, n) == 0 ? tmp : "-";
+}
+
+/* {url}: what was asked for, as a URL where there is one. */
+static const char *
+log_url(const struct conn *c, char *tmp, size_t size)
+{
+	struct http_out o = { tmp, 0, size - 1, 0 };
+	int tls = c->intercepted || c->origin_tls;
+
+	if (c->method == HTTP_CONNECT) {
+		http_out_hostport(&o, c->host, c->port, 0);
+	} else if (c->route == ROUTE_LOCAL || c->host[0] == '\0' ||
+	    strcmp(c->host, "-") == 0) {
+		http_out_str(&o, c->path[0] != '\0' ? c->path : "-");
+	} else {
+		http_out_str(&o, tls ? "https://" : "http://");
+		http_out_hostport(&o, c->host, c->port, tls ? 443 : 80);
+		http_out_str(&o, c->path[0] == '/' ? c->path : "/");
+	}
+	tmp[o.overflow ? 0 : o.len] = '\0';
+	return tmp;
+}
+
+/* One field of c's access line: a string of c's, or one made in tmp. */
+static const char *
+log_value(const struct conn *c, enum log_field f, char *tmp, size_t size)
+{
+	const struct hop *hop = c->hop;
+
+	switch (f) {
+	case LF_CLIENT:
+		return c->peer;
+	case LF_CLIENT_IP:
+	case LF_CLIENT_PORT:
+		return peer_part(c, f == LF_CLIENT_PORT, tmp, size);
+	case LF_METHOD:
+		return c->method_name;
+	case LF_HOSTPORT:
+		/* a request inside an intercepted CONNECT shows its scheme */
+		http_hostport(tmp, size, c->intercepted ? "https://" : "",
+		    c->host, c->port);
+		return tmp[0] != '\0' ? tmp : "-";
+	case LF_HOST:
+		return c->host[0] != '\0' ? c->host : "-";
+	case LF_PORT:
+		snprintf(tmp, size, "%u", c->port);
+		return tmp;
+	case LF_PATH:
+		return c->path[0] != '\0' ? c->path : "-";
+	case LF_URL:
+		return log_url(c, tmp, size);
+	case LF_STATUS:
+		snprintf(tmp, size, "%d", c->status);
+		return tmp;
+	case LF_REASON:
+		return c->status != 0 ? http_reason(c->status) : "-";
+	case LF_BYTES_IN:
+	case LF_BYTES_OUT:
+		snprintf(tmp, size, "%llu", (unsigned long long)(f ==
+		    LF_BYTES_IN ? c->bytes_in : c->bytes_out));
+		return tmp;
+	case LF_DURATION_MS:
+		snprintf(tmp, size, "%lld", (long long)(c->w->now - c->started));
+		return tmp;
+	case LF_UPSTREAM:
+		if (hop == NULL || hop->kind == HOP_DIRECT)
+			return "DIRECT";
+		snprintf(tmp, size, "%s %s", hop->kind == HOP_HTTP ? "PROXY" :
+		    "SOCKS5", hop->name);
+		return tmp;
+	case LF_ROUTE:
+		return log_route_name(c->route);
+	case LF_ABORTED:
+		return c->aborted ? " aborted" : "";
+	case LF_PID:
+		snprintf(tmp, size, "%ld", (long)getpid());
+		return tmp;
+	default:
+		return "";
+	}
+}
+
+/* The exchange's figures on the board, for /metrics. */
+static void
+conn_count(const struct conn *c)
+{
+	int cls = c->status >= 100 && c->status < 600 ? c->status / 100 : 0;
+	unsigned r = (unsigned)c->route < ROUTE_MAX ? (unsigned)c->route :
+	    ROUTE_NONE;
+
+	COUNT(c->w, requests[r][cls], 1);
+	COUNT(c->w, bytes_in, c->bytes_in);
+	COUNT(c->w, bytes_out, c->bytes_out);
+}
+
+/* Appends what fits of s[n] to line[*len] (cap bytes, a NUL kept): a
+ * long access line is cut, never lost. */
+static void
+line_add(char *line, size_t *len, size_t cap, const char *s, size_t n)
+{
+	if (n > cap - 1 - *len)
+		n = cap - 1 - *len;
+	memcpy(line + *len, s, n);
+	*len += n;
+	line[*len] = '\0';
+}
+
 void
 conn_log(struct conn *c)
 {
-	char hp[HOST_MAX + 16];
+	const struct config *cfg = c->w->cfg;
+	char line[1536], tmp[HOST_MAX + 160];
+	const struct log_part *lp;
+	const char *v;
+	size_t i, len = 0;
 
 	if (c->started == 0)
 		return;		/* no request, or logged already */
-	/* "-" for what a malformed head did not tell: the fields stay
-	 * countable */
-	/* a request inside an intercepted CONNECT shows its scheme */
-	http_hostport(hp, sizeof(hp), c->intercepted ? "https://" : "",
-	    c->host, c->port);
-	log_info("access %s %s %s %s %d %llu %llu %lldms %s%s%s", c->peer,
-	    c->method_name, hp[0] != '\0' ? hp : "-",
-	    c->path[0] != '\0' ? c->path : "-", c->status,
-	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
-	    (long long)(c->w->now - c->started),
-	    c->hop != NULL && c->hop->kind == HOP_HTTP ? "PROXY " : c->hop != NULL &&
-	    c->hop->kind == HOP_SOCKS5 ? "SOCKS5 " : "DIRECT",
-	    c->hop != NULL && c->hop->kind != HOP_DIRECT ? c->hop->name : "",
-	    c->aborted ? " aborted" : "");
+	conn_count(c);
+	if (log_enabled(LOG_LEVEL_INFO)) {
+		/* the --log-format template; "-" for what a malformed head
+		 * did not tell, so the default's fields stay countable */
+		line[0] = '\0';
+		for (i = 0; i < cfg->nlog_parts; i++) {
+			lp = &cfg->log_parts[i];
+			if (lp->field == LF_TEXT) {
+				line_add(line, &len, sizeof(line), lp->text,
+				    lp->len);
+				continue;
+			}
+			v = log_value(c, lp->field, tmp, sizeof(tmp));
+			line_add(line, &len, sizeof(line), v, strlen(v));
+		}
+		log_info("access %s", line);
+	}
 	c->started = 0;
 }
 
@@ -1085,6 +1214,10 @@ conn_accept(struct worker *w, const struct listener *l)
 		w->conns->prev = c;
 	w->conns = c;
 	clients_count(w, 1);
+	COUNT(w, accepted, 1);
+	/* --web-allow, decided once for the connection's requests */
+	c->web_ok = cfg->web_server && (cfg->web_allow.n == 0 ||
+	    netlist_match_addr(&cfg->web_allow, (struct sockaddr *)&ss));
 	log_debug("%s: accepted", c->peer);
 	c->ops = l->ops;
 	if (c->ops->start != NULL)

@@ -174,6 +174,7 @@ request_reset(struct conn *c)
 	c->hop = NULL;
 	c->started = 0;
 	c->aborted = 0;
+	c->route = ROUTE_NONE;
 	c->path[0] = '\0';
 	c->auth_phase = AUTH_IDLE;
 	free(c->pac_hops);
@@ -228,17 +229,18 @@ request_note(struct conn *c, const char *buf, const struct http_head *h)
 	c->client_keepalive = http_keepalive(h);
 }
 
-/* Decodes "Proxy-Authorization: Basic ..." into user and password;
- * 0, or -1 when there is none or it is malformed. */
+/* Decodes "field: Basic ..." (Proxy-Authorization, or Authorization
+ * for the web server) into user and password; 0, or -1 when there is
+ * none or it is malformed. */
 static int
-basic_decode(const char *buf, const struct http_head *h, char *plain,
-    size_t size, char **pass)
+basic_decode(const char *buf, const struct http_head *h, const char *field,
+    char *plain, size_t size, char **pass)
 {
 	const struct http_span *v;
 	long n;
 	int i;
 
-	if ((i = http_find_field(buf, h, "Proxy-Authorization", 0)) < 0)
+	if ((i = http_find_field(buf, h, field, 0)) < 0)
 		return -1;
 	v = &h->fields[i].value;
 	if (v->len < 6 || !strncaseeq(buf + v->off, 6, "Basic "))
@@ -275,6 +277,20 @@ client_ntlm_creds(struct conn *c, const char *user, const char *pass)
 	return 0;
 }
 
+int
+local_login(const struct config *cfg, const char *buf,
+    const struct http_head *h, const char *field)
+{
+	char plain[2 * NTLM_NAME_MAX + NTLM_PASS_MAX], *pass;
+	int ok;
+
+	if (basic_decode(buf, h, field, plain, sizeof(plain), &pass) == -1)
+		return 0;
+	ok = options_user_check(cfg->users, cfg->nusers, plain, pass);
+	ntlm_wipe(plain, sizeof(plain));
+	return ok;
+}
+
 static int
 client_login(struct conn *c, const char *buf, const struct http_head *h,
     const char **why)
@@ -285,7 +301,8 @@ client_login(struct conn *c, const char *buf, const struct http_head *h,
 
 	if (cfg->nusers == 0 && !cfg->ntlm_to_basic)
 		return 0;
-	if (basic_decode(buf, h, plain, sizeof(plain), &pass) == -1) {
+	if (basic_decode(buf, h, "Proxy-Authorization", plain, sizeof(plain),
+	    &pass) == -1) {
 		*why = "log in to the proxy with Basic authentication";
 		return 407;
 	}
@@ -301,27 +318,25 @@ client_login(struct conn *c, const char *buf, const struct http_head *h,
 	return 0;
 }
 
-/* Puts the head of our own answer (body of len bytes) in server.in and
- * lets the exchange finish as if a server had sent it; -1 when c was
- * closed. */
+/* Puts the head of our own answer a (body of a->length bytes) in
+ * server.in, with room for room bytes of body after it, and lets the
+ * exchange finish as if a server had sent it; -1 when c was closed. */
 static int
-local_head(struct conn *c, int status, const char *ctype, uint64_t len,
-    size_t room)
+local_head(struct conn *c, struct http_answer *a, size_t room)
 {
 	const struct config *cfg = c->w->cfg;
-	struct http_answer a;
-	char hd[512];
+	char hd[2048];
 	size_t n;
 
-	memset(&a, 0, sizeof(a));
-	a.status = status;
-	a.ctype = ctype;
-	a.length = len;
-	a.cache = "max-age=300";
-	a.close = !c->client_keepalive;
-	a.keepalive10 = c->client_keepalive && c->minor == 0;
-	n = http_build_answer(&a, hd, sizeof(hd));
-	if (n == 0 || (c->server.in.data == NULL && buf_init(&c->server.in,
+	if (a->cache == NULL)
+		a->cache = "max-age=300";
+	a->close = !c->client_keepalive;
+	a->keepalive10 = c->client_keepalive && c->minor == 0;
+	if ((n = http_build_answer(a, hd, sizeof(hd))) == 0) {
+		conn_close(c, 500, "the answer's head is too large");
+		return -1;
+	}
+	if ((c->server.in.data == NULL && buf_init(&c->server.in,
 	    (size_t)cfg->server_bufsz) == -1) ||
 	    buf_grow(&c->server.in, n + room) == -1) {
 		conn_close(c, 500, "out of memory");
@@ -330,8 +345,9 @@ local_head(struct conn *c, int status, const char *ctype, uint64_t len,
 	buf_reset(&c->server.in);
 	(void)buf_put(&c->server.in, hd, n);
 	buf_rack(&c->client.in, c->head_len);
-	c->status = status;
+	c->status = a->status;
 	c->sent_head = 1;
+	c->route = ROUTE_LOCAL;
 	c->req.flow = FLOW_DONE;
 	c->resp.flow = FLOW_DONE;
 	c->resp.fwd = n;
@@ -340,12 +356,13 @@ local_head(struct conn *c, int status, const char *ctype, uint64_t len,
 	return 0;
 }
 
-/* Answers c from memory. */
-static int
-local_answer(struct conn *c, int status, const char *ctype,
-    const char *body, size_t len, int head_only)
+int
+local_reply(struct conn *c, struct http_answer *a, const char *body,
+    int head_only)
 {
-	if (local_head(c, status, ctype, len, head_only ? 0 : len) == -1)
+	size_t len = (size_t)a->length;
+
+	if (local_head(c, a, head_only ? 0 : len) == -1)
 		return -1;
 	if (!head_only) {
 		(void)buf_put(&c->server.in, body, len);
@@ -354,27 +371,49 @@ local_answer(struct conn *c, int status, const char *ctype,
 	return 0;
 }
 
-/* Answers c with the len bytes of the open file fd, streamed as a
- * server's body is (read as the client takes them, spliced when large),
- * so a file of any size costs no more memory than a small one. The
- * answer owns fd. */
-static int
-local_answer_fd(struct conn *c, int status, const char *ctype, int fd,
-    uint64_t len, int head_only)
+/* The file stands where a server would: an endpoint to read from, as
+ * the client takes its bytes (spliced when large). */
+int
+local_reply_fd(struct conn *c, struct http_answer *a, int fd, int head_only)
 {
-	if (local_head(c, status, ctype, len, 0) == -1) {
+	if (local_head(c, a, 0) == -1) {
 		fd_close(&fd);
 		return -1;
 	}
-	if (head_only || len == 0) {
+	if (head_only || a->length == 0) {
 		fd_close(&fd);
 		return 0;
 	}
-	/* the file stands where a server would: an endpoint to read from */
 	c->server.fd = fd;
 	c->server.eof = 0;
-	flow_start(&c->resp, HTTP_BODY_LENGTH, len);
+	flow_start(&c->resp, HTTP_BODY_LENGTH, a->length);
 	return 0;
+}
+
+int
+local_answer(struct conn *c, int status, const char *ctype,
+    const char *body, size_t len, int head_only)
+{
+	struct http_answer a;
+
+	memset(&a, 0, sizeof(a));
+	a.status = status;
+	a.ctype = ctype;
+	a.length = len;
+	return local_reply(c, &a, body, head_only);
+}
+
+int
+local_answer_fd(struct conn *c, int status, const char *ctype, int fd,
+    uint64_t len, int head_only)
+{
+	struct http_answer a;
+
+	memset(&a, 0, sizeof(a));
+	a.status = status;
+	a.ctype = ctype;
+	a.length = len;
+	return local_reply_fd(c, &a, fd, head_only);
 }
 
 /* The --pac-file as it is now, streamed; its start-up copy if it cannot
@@ -456,6 +495,8 @@ request_check(struct conn *c, const char *buf, const struct http_head *h,
 	}
 	if (h->form == HTTP_FORM_ORIGIN && serve_local(c, buf, h))
 		return -1;
+	if (h->form == HTTP_FORM_ORIGIN && web_serve(c, buf, h))
+		return -1;
 	if (h->form == HTTP_FORM_ORIGIN || h->form == HTTP_FORM_ASTERISK) {
 		*why = "this is a proxy: send an absolute URI "
 		    "(GET http://host/path) or CONNECT host:port (RFC 9112 "
@@ -469,6 +510,12 @@ request_check(struct conn *c, const char *buf, const struct http_head *h,
 	}
 	c->port = h->port;
 	c->origin_tls = 0;
+	if (c->w->cfg->no_proxy_role) {
+		*why = "this is a web server, not a proxy "
+		    "(--disable-http-proxy): send origin-form requests "
+		    "(GET /path)";
+		return 403;
+	}
 	if (h->form == HTTP_FORM_ABSOLUTE && (*why = scheme_refusal(buf +
 	    h->scheme.off, h->scheme.len, &c->origin_tls)) != NULL)
 		return 400;
@@ -711,6 +758,7 @@ intercept_open(struct conn *c)
 	}
 	c->status = 200;
 	c->bytes_out = n;
+	c->route = ROUTE_LOCAL;		/* the 200 is ours */
 	conn_log(c);
 	if ((c->w->certs == NULL && (c->w->certs = tls_certs_new()) == NULL) ||
 	    (c->client.tls = tls_mitm_new(c->w->cfg->mint, c->w->certs,
@@ -1076,6 +1124,7 @@ auth_negotiate(struct conn *c)
 	c->req.fwd = n;
 	c->req.flow = FLOW_HEAD;	/* the real head is not sent yet */
 	c->auth_phase = AUTH_NEGOTIATE;
+	COUNT(c->w, ntlm_handshakes, 1);
 	return 0;
 }
 

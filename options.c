@@ -164,6 +164,21 @@ static const struct option options[] = {
 	    "none", "serve this PAC file (or script text) to browsers" },
 	{ "pac-file-url-path", NULL, OPT_STR, OFF(pac_file_url_path), 0, 0,
 	    "PATH", "/", "where the PAC file is served (also /wpad.dat)" },
+	{ "enable-web-server", NULL, OPT_BOOL, OFF(web_server), 0, 1, NULL,
+	    "off", "answer requests for the proxy's own port (GET /path): "
+	    "/metrics, /status, /healthz and the --static-dir files" },
+	{ "disable-http-proxy", NULL, OPT_BOOL, OFF(no_proxy_role), 0, 1,
+	    NULL, "off", "refuse proxy requests (absolute URIs, CONNECT), "
+	    "leaving the web server (implies --enable-web-server)" },
+	{ "static-dir", NULL, OPT_STR, OFF(static_dir), 0, 0, "DIR", "none",
+	    "the web server serves the files under DIR" },
+	{ "web-allow", NULL, OPT_CSV, OFF(web_allow_s), 0, 0, "LIST",
+	    "all that --allow lets in", "client addresses that may use the "
+	    "web server (forms of --allow)" },
+	{ "log-format", NULL, OPT_STR, OFF(log_format), 0, 0, "TEMPLATE",
+	    "{client} {method} {hostport} {path} {status} {bytes_in} "
+	    "{bytes_out} {duration_ms}ms {upstream}{aborted}",
+	    "the access line after \"access \": {field}s and text" },
 	{ "cert-file", NULL, OPT_STR, OFF(cert_file), 0, 0, "F", "none",
 	    "certificate chain (PEM, or one DER certificate) that clients "
 	    "see; with --key-file every proxy port speaks TLS, unless "
@@ -448,6 +463,7 @@ options_free(struct config *cfg)
 	netlist_free(&cfg->noproxy);
 	netlist_free(&cfg->intercept);
 	netlist_free(&cfg->no_intercept);
+	netlist_free(&cfg->web_allow);
 	tls_mint_free(cfg->mint);
 	tls_server_free(cfg->tls);
 	tls_anchors_free(cfg->anchors);
@@ -835,6 +851,46 @@ serving_finish(struct loader *ld)
 		    "a script with FindProxyForURL", v);
 	cfg->pac_served = (char *)v;
 	cfg->pac_served_len = strlen(v);
+	return 0;
+}
+
+static void config_warn(struct config *, const char *, ...) PRINTF(2, 3);
+
+/* The web server's flags, and --log-format compiled once. */
+static int
+web_finish(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	const char *v = cfg->static_dir;
+	char why[1024];
+	struct stat st;
+	long n;
+
+	if ((n = log_format_parse(cfg->log_format != NULL ? cfg->log_format :
+	    log_format_default, cfg->log_parts, LOG_FORMAT_PARTS, why,
+	    sizeof(why))) < 0)
+		return load_error(ld, "%s: %s", str_from(cfg, OFF(log_format),
+		    "--log-format"), why);
+	cfg->nlog_parts = (size_t)n;
+	if (cfg->no_proxy_role)
+		cfg->web_server = 1;
+	if (access_list(ld, &cfg->web_allow, &cfg->web_allow_s,
+	    "--web-allow") == -1)
+		return -1;
+	if (!cfg->web_server && (v != NULL || cfg->web_allow_s.n > 0))
+		config_warn(cfg, "%s without --enable-web-server does nothing",
+		    v != NULL ? "--static-dir" : "--web-allow");
+	if (v == NULL)
+		return 0;
+	if (stat(v, &st) == -1)
+		return load_error(ld, "%s: %s: %s", str_from(cfg,
+		    OFF(static_dir), "--static-dir"), v, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return load_error(ld, "%s: %s is not a directory",
+		    str_from(cfg, OFF(static_dir), "--static-dir"), v);
+	if ((cfg->static_dir = path_absolute(cfg, v)) == NULL)
+		return load_error(ld, "--static-dir: %s: cannot make the path "
+		    "absolute", v);
 	return 0;
 }
 
@@ -1663,6 +1719,7 @@ config_finish(struct loader *ld)
 	}
 	if (pac_built(ld) == -1 ||
 	    access_finish(ld) == -1 || serving_finish(ld) == -1 ||
+	    web_finish(ld) == -1 ||
 	    parents_finish(ld) == -1 || credentials_finish(ld) == -1 ||
 	    tls_finish(ld) == -1 || upstream_tls_finish(ld) == -1 ||
 	    intercept_finish(ld) == -1)

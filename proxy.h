@@ -446,15 +446,25 @@ struct http_answer {
 	const char	*cache;		/* Cache-Control value, or NULL */
 	const char	*authenticate;	/* Proxy-Authenticate, or NULL */
 	const char	*via;		/* Via value, or NULL */
+	const char	*fields;	/* more fields, each line ending in
+					   CRLF (ETag, Content-Range, ...),
+					   or NULL */
 };
 /* The answer's head ("HTTP/1.1 status reason", the fields above, the
  * empty line) into dst[cap]; its length, or 0 if it does not fit. */
 size_t	 http_build_answer(const struct http_answer *, char *dst, size_t cap);
 /* A whole error answer: the head (Connection: close, Via if not NULL, a
- * Basic challenge for 407) and "status reason: why\n"; its length, or 0
+ * Basic challenge for 407 and 401, Allow: GET, HEAD for 405) and "status reason: why\n"; its length, or 0
  * if it does not fit. */
 size_t	 http_build_error(int status, const char *why, const char *via,
 	    char *dst, size_t cap);
+/* An HTTP-date (RFC 9110 5.6.7: IMF-fixdate, and the obsolete RFC 850
+ * and asctime forms a recipient must read) as Unix seconds in *t; 0, or
+ * -1 when s[n] is none of them. */
+int	 http_date_parse(const char *s, size_t n, int64_t *t);
+/* Unix seconds as an IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT", in
+ * out (30 bytes with the NUL). */
+void	 http_date_format(int64_t t, char out[30]);
 /* 1 if the connection stays open after the message with head h:
  * HTTP/1.1 unless "Connection: close", 1.0 only with "keep-alive". */
 int	 http_keepalive(const struct http_head *h);
@@ -544,6 +554,67 @@ enum { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 /* Logs to path: NULL or "-" for stderr, "syslog", else a file opened for
  * appending; -1 (errno set) if the file cannot be opened. */
 int	 log_init(const char *path, int level);
+/* Where a request's answer came from: /metrics counts requests by it,
+ * --log-format's {route} names it. */
+enum route {
+	ROUTE_NONE,	/* none was chosen: refused, or failed before */
+	ROUTE_DIRECT,	/* the origin itself */
+	ROUTE_PARENT,	/* a --proxy parent (HTTP or SOCKS5) */
+	ROUTE_PAC,	/* a hop the --pac file's answer named */
+	ROUTE_LOCAL,	/* the proxy's own answer: PAC file, web server */
+	ROUTE_PLUGIN,	/* a plugin's answer */
+	ROUTE_MAX
+};
+/* Status classes counted: 1xx to 5xx, and [0] for no status (the
+ * exchange ended before any answer). */
+#define STATUS_CLASSES	6
+
+/*
+ * The access line (--log-format): a template of "{name}" fields and
+ * text ("{{" and "}}" for braces), compiled once into parts that point
+ * into it. The names are log_field_names[]'s; proxy.py's access-log
+ * names (request_method, server_host, response_code, ...) are taken as
+ * aliases.
+ */
+enum log_field {
+	LF_TEXT = -1,	/* a part that is text, not a field */
+	LF_CLIENT,	/* "1.2.3.4:5678" */
+	LF_CLIENT_IP, LF_CLIENT_PORT,
+	LF_METHOD,
+	LF_HOSTPORT,	/* "host:port", "https://host:port" intercepted,
+			   "-" for none */
+	LF_HOST, LF_PORT,
+	LF_PATH,	/* the request-target's path and query (cut) */
+	LF_URL,		/* scheme://host[:port]/path, host:port for
+			   CONNECT, the path for the proxy's own answers */
+	LF_STATUS, LF_REASON,
+	LF_BYTES_IN, LF_BYTES_OUT,
+	LF_DURATION_MS,
+	LF_UPSTREAM,	/* "DIRECT", "PROXY host:port", "SOCKS5 host:port" */
+	LF_ROUTE,	/* none, direct, parent, pac, local, plugin */
+	LF_ABORTED,	/* " aborted" or "" */
+	LF_PID,		/* the worker's */
+	LF_MAX
+};
+#ifndef LOG_FORMAT_PARTS
+#define LOG_FORMAT_PARTS	64	/* fields and texts in a template */
+#endif
+struct log_part {
+	enum log_field	 field;
+	const char	*text;		/* LF_TEXT: len bytes of the template */
+	size_t		 len;
+};
+/* Today's access line: "{client} {method} {hostport} {path} {status}
+ * {bytes_in} {bytes_out} {duration_ms}ms {upstream}{aborted}", after
+ * "access ". */
+extern const char log_format_default[];
+/* Compiles tmpl into parts[max]; their count, or -1 with why filled (an
+ * unknown field or an unclosed brace, named). */
+long	 log_format_parse(const char *tmpl, struct log_part *parts,
+	    size_t max, char *why, size_t whysz);
+/* The name of a route, as /metrics and {route} give it. */
+const char *log_route_name(enum route);
+
 /* Reopens the log file after rotation (SIGHUP); -1 on failure. */
 int	 log_reopen(void);
 int	 log_enabled(int level);
@@ -1076,6 +1147,13 @@ struct config {
 	/* serving */
 	const char	*pac_file;	/* --pac-file: a file, or the script */
 	const char	*pac_file_url_path;
+	/* the web server */
+	int		 web_server;	/* --enable-web-server */
+	int		 no_proxy_role;	/* --disable-http-proxy */
+	const char	*static_dir;	/* --static-dir (absolute once
+					   loaded); NULL: no files */
+	struct strlist	 web_allow_s;	/* --web-allow, as given */
+	const char	*log_format;	/* --log-format; NULL: default */
 	/* TLS to the proxy */
 	const char	*cert_file;	/* --cert-file: chain, PEM or DER */
 	const char	*key_file;	/* --key-file */
@@ -1146,6 +1224,11 @@ struct config {
 	struct tls_anchors *anchors;	/* --ca-bundle, loaded; NULL: none
 					   (built without TLS, or none
 					   readable) */
+	struct netlist	 web_allow;	/* --web-allow; empty: everyone
+					   --allow lets in */
+	struct log_part	 log_parts[LOG_FORMAT_PARTS];	/* the access
+					   line, compiled */
+	size_t		 nlog_parts;
 	struct tls_mint	*mint;		/* --ca-cert-file: interception on */
 	struct netlist	 intercept;	/* --intercept: only these */
 	struct netlist	 no_intercept;	/* --no-intercept: never these */
@@ -1218,23 +1301,59 @@ int	 proxy_main(int argc, char *argv[]);
 					   overlap */
 #endif
 
-/* One worker's figures on the board; a cache line each, so workers
+/*
+ * A worker's counters for /metrics. Each only grows and is written by
+ * its worker alone, one aligned word each, so no lock is needed (on a
+ * 32-bit machine one wraps at 2^32, which Prometheus takes as a reset).
+ * A slot keeps its counts when its worker dies and another takes it
+ * over, so their sums over the board never go down.
+ */
+struct board_counts {
+	volatile unsigned long accepted;	/* client connections */
+	volatile unsigned long requests[ROUTE_MAX][STATUS_CLASSES];
+	volatile unsigned long bytes_in;	/* from clients, as logged */
+	volatile unsigned long bytes_out;	/* to clients */
+	volatile unsigned long connect_failures;	/* a hop not reached */
+	volatile unsigned long failovers;	/* a parent failed: the next */
+	volatile unsigned long ntlm_handshakes;	/* NTLM logins started */
+	volatile unsigned long pool_reuses;	/* idle upstreams taken */
+	volatile unsigned long dns_hits;	/* lookups the cache answered */
+};
+
+/* One worker's figures on the board; whole cache lines each, so workers
  * writing their own never contend. */
 struct board_slot {
+	volatile int64_t started;	/* the master: Unix time of the fork */
 	volatile long	 clients;	/* client connections open */
-	char		 pad[64 - sizeof(long)];
+	volatile long	 pid;		/* the master: its worker, 0: none */
+	volatile long	 retiring;	/* the master: it is from before a
+					   reload, finishing its clients */
+	volatile unsigned long base;	/* the worker: requests the slot had
+					   counted before it started */
+	struct board_counts n;
+	char		 pad[64 - (sizeof(int64_t) + 4 * sizeof(long) +
+			     sizeof(struct board_counts)) % 64];
 };
 
 /*
  * The only state workers share: memory the master maps before forking.
  * Each slot is written only by its worker (the master zeroes a dead
- * worker's) and read by all; every figure is one aligned word, so there
- * are no locks.
+ * worker's clients, and writes pid, retiring and started) and read by
+ * all; every figure is one aligned word, so there are no locks.
  */
 struct board {
+	volatile int64_t start_time;	/* the master: Unix time it started
+					   (written before any fork) */
 	volatile long	 nslots;	/* slots [0, nslots) may be in use */
+	volatile unsigned long restarts;	/* the master: workers
+					   forked again after dying */
+	char		 pad[64 - sizeof(int64_t) - 2 * sizeof(long)];
 	struct board_slot slot[MAX_SLOTS];
 };
+
+/* Adds v to a counter of the worker's own slot (a worker always has
+ * one: on the board, or its own when the board could not be mapped). */
+#define COUNT(w, field, v)	((w)->slot->n.field += (unsigned long)(v))
 
 /* A worker's state; one per process, nothing shared. */
 struct worker {
@@ -1260,7 +1379,7 @@ struct worker {
 	int64_t		 local_at;	/* when they were read */
 	int64_t		 now;		/* ms, updated each turn */
 	struct board	*board;		/* shared; NULL: this worker alone */
-	struct board_slot *slot;	/* ours on it */
+	struct board_slot *slot;	/* ours on it, or one of our own */
 	/* one head is parsed at a time in a worker: the parse results, and
 	   the buffer rewritten heads are built in (conn.c) */
 	struct http_head head;
@@ -1270,6 +1389,8 @@ struct worker {
 					   made at the first use */
 };
 
+/* The requests a slot has counted, all routes and statuses. */
+unsigned long board_requests(const struct board_slot *);
 /* Runs one worker's loop until it is told to quit; never returns. slot
  * is its place on the board (-1 or a NULL board: none). */
 void	 worker_main(const struct config *, struct listener *, size_t nls,
@@ -1468,8 +1589,8 @@ typedef void (*dns_done_fn)(void *arg, const struct dns_result *res);
 typedef void (*dns_pac_done_fn)(void *arg, const char *answer,
     const char *why);
 /*
- * Looks host up. Returns 1 with *res filled (an address literal, or an
- * answer cached and still fresh at now), 0 when the query went to the
+ * Looks host up. Returns 1 with *res filled for an address literal, 2
+ * for an answer cached and still fresh at now, 0 when the query went to the
  * helper (its answer comes to done(arg, ...) through dns_read()), or -1
  * with res->error set when no query could be sent.
  */
@@ -1657,6 +1778,8 @@ struct conn {
 	uint64_t	 bytes_in, bytes_out;	/* as sent, each way */
 	int64_t		 started;
 	int		 aborted;	/* ended before its answer did */
+	enum route	 route;		/* where its answer came from */
+	int		 web_ok;	/* --web-allow lets it in */
 	size_t		 head_len;	/* the client's head, as sent */
 	struct flowstate req, resp;
 
@@ -2154,6 +2277,47 @@ void	 conn_http_tunnel(struct conn *, const char *method,
 /* The SOCKS kind of connection (--socks5-listen): SOCKS5 (RFC 1928,
  * with the RFC 1929 login) and SOCKS4/4a CONNECT, on one port. */
 extern const struct conn_ops conn_socks_ops;
+
+/*
+ * The proxy's own answers to the request at the front of c->client.in
+ * (a bodiless one: what follows its head is taken as the next request):
+ * the PAC file, the web server, plugins. The head says status, ctype
+ * (NULL: text/plain) and len; the body is len bytes of memory, or the
+ * open file fd (which the answer owns) read from its current offset as
+ * the client takes it, so a file of any size costs no more memory than
+ * a small one. head_only (HEAD, 304) sends the head alone. The exchange
+ * then finishes as if a server had answered (logged, route
+ * ROUTE_LOCAL unless the caller sets c->route after). -1 when c was
+ * closed instead (out of memory).
+ */
+int	 local_answer(struct conn *, int status, const char *ctype,
+	    const char *body, size_t len, int head_only);
+int	 local_answer_fd(struct conn *, int status, const char *ctype, int fd,
+	    uint64_t len, int head_only);
+/* The same with the head a caller filled in (a->length bytes of body;
+ * close and keepalive10 are set here from the request, and cache is
+ * "max-age=300" unless a->cache is set). */
+int	 local_reply(struct conn *, struct http_answer *a, const char *body,
+	    int head_only);
+int	 local_reply_fd(struct conn *, struct http_answer *a, int fd,
+	    int head_only);
+/* 1 when the request h (over buf) carries, in the field named (such as
+ * "Authorization"), Basic credentials of a --basic-auth user. */
+int	 local_login(const struct config *, const char *buf,
+	    const struct http_head *h, const char *field);
+
+/* ----------------------------------------------------------------- web.c */
+
+/*
+ * The built-in web server (--enable-web-server): an origin-form request
+ * to the proxy's own port, h parsed over buf: /metrics (Prometheus text
+ * format, the board summed), /status (an HTML page of the same),
+ * /healthz, and the files of --static-dir. Access follows --basic-auth
+ * (the Authorization field) and --web-allow. Returns 1 when c was
+ * answered or refused here, 0 when the request is none of its business
+ * (the web server is off) and the caller answers it.
+ */
+int	 web_serve(struct conn *, const char *buf, const struct http_head *h);
 
 
 #endif /* PROXY_H */
