@@ -89,6 +89,7 @@ http {
 	access_log $T/cli_nginx-access.log t;
 	client_body_temp_path $T/nginx-tmp;
 	fastcgi_temp_path $T/nginx-tmp;
+	client_max_body_size 64m;
 	keepalive_requests 10000;
 	types {
 		text/html html;
@@ -426,7 +427,8 @@ t_cli_git_dumb() {
 }
 
 # git clone over the smart protocol (version 2: POSTs to
-# git-upload-pack; git-http-backend behind nginx through fcgiwrap)
+# git-upload-pack; git-http-backend behind nginx through fcgiwrap), then
+# a push of a 3 MB commit (its pack goes chunked) through the proxy
 t_cli_git_smart() {
 	cli_git_ready cli_git_smart || return
 	if [ $CLI_SMART != 1 ]; then
@@ -444,7 +446,48 @@ t_cli_git_smart() {
 		fail cli_git_smart "want two or more 'POST .../git-upload-pack 200' (ls-refs, fetch) in the access log: $(cli_access . | tail -n 4 | tr '\n' ';')"
 		return
 	fi
+	cli_git_push || return
 	pass cli_git_smart
+}
+
+# cli_git_push: from the smart clone, a commit of 3 MB of random bytes
+# pushed through the proxy to a copy of the repository that accepts
+# pushes (http.receivepack): a pack over git's 1 MiB http.postBuffer, so
+# git sends it chunked. The copy then has the commit, whole (fsck).
+cli_git_push() {
+	_pr=$T/cli_www/git/push.git
+	rm -rf "$_pr"
+	cp -R "$T/cli_www/git/repo.git" "$_pr" &&
+	    cli_git -C "$_pr" config http.receivepack true || {
+		fail cli_git_smart "cannot copy the repository for the push"
+		return 1
+	}
+	_pc=$T/cli_git_smart.clone
+	head -c 3000000 /dev/urandom >"$_pc/pushed.bin"
+	cli_git -C "$_pc" add pushed.bin >/dev/null 2>&1 &&
+	    cli_git -C "$_pc" commit -q -m pushed >/dev/null 2>&1
+	_want=$(cli_git -C "$_pc" rev-parse HEAD)
+	cli_git -C "$_pc" -c "http.proxy=$PROXY_URL" push -q \
+	    "http://127.0.0.1:$CN/smart/push.git" HEAD:main \
+	    >"$T/cli_git_push.git" 2>&1
+	_grc=$?
+	if [ $_grc != 0 ]; then
+		fail cli_git_smart "git push of 3 MB through the proxy exited $_grc"
+		evidence "$T/cli_git_push.git" 6
+		return 1
+	fi
+	_got=$(cli_git -C "$_pr" rev-parse main 2>&1)
+	if [ "$_got" != "$_want" ] ||
+	    ! cli_git -C "$_pr" fsck --full --strict >"$T/cli_git_push.fsck" 2>&1
+	then
+		fail cli_git_smart "after the push the repository's main is '$_got', want $_want (or its fsck failed)"
+		evidence "$T/cli_git_push.fsck" 4
+		return 1
+	fi
+	cli_has "the pushed pack" \
+	    "^POST 127.0.0.1:$CN /smart/push.git/git-receive-pack 200 " ||
+	    return 1
+	return 0
 }
 
 # git clone over HTTPS through CONNECT (GIT_SSL_CAINFO: the test CA);
