@@ -643,7 +643,7 @@ cli_apt_update() {
 
 # apt-get update, then apt-get download of one package, through the
 # proxy: the .deb arrives whole (apt checks its SHA256 from Packages;
-# we compare the bytes too)
+# we compare the bytes too); a second update gets 304s
 t_cli_apt() {
 	cli_apt_ready cli_apt || return
 	needs_shared || return
@@ -659,6 +659,17 @@ t_cli_apt() {
 	cli_same cli_apt "the downloaded $_deb" "$T/cli_apt/dl/$_deb" \
 	    "$T/cli_www/apt/$_deb" || return
 	cli_has "the .deb" "^GET 127.0.0.1:$CN /apt/(\\./)?$_deb 200 " || return
+	# again: apt asks If-Modified-Since, nginx answers 304 (no body),
+	# and apt keeps its lists ("Hit")
+	cli_mark
+	cli_apt_get cli_apt update
+	if [ $APT_RC != 0 ] || ! grep -q '^Hit:.* Release' "$T/cli_apt.apt"; then
+		fail cli_apt "a second apt-get update exited $APT_RC without a 'Hit: ... Release'"
+		evidence "$T/cli_apt.apt" 4
+		return
+	fi
+	cli_has "the second update's 304" \
+	    "^GET 127.0.0.1:$CN /apt/(\\./)?Release 304 " || return
 	pass cli_apt
 }
 
@@ -801,6 +812,20 @@ async def run_aiohttp():
             check("get_small", r.status == 200 and
                   b.startswith(b"proxy-test-cli-"), "%d %r" % (r.status, b[:40]))
 
+        # 30 at once (the connector opens up to its limit of 100
+        # connections, then reuses them), big and small mixed
+        async def one(i):
+            path, want = (("/cli/big.bin", big_sha) if i % 5 == 0 else
+                          ("/cli/small.txt", None))
+            async with s.get(plain + path, proxy=proxy) as r:
+                b = await r.read()
+                return r.status == 200 and (
+                    sha(b) == want if want else b.startswith(b"proxy-test-cli-"))
+        got = await asyncio.gather(*(one(i) for i in range(30)),
+                                   return_exceptions=True)
+        check("parallel", all(g is True for g in got),
+              [g for g in got if g is not True][:3])
+
 
 try:
     if lib == "requests":
@@ -858,9 +883,9 @@ t_cli_requests() {
 }
 
 # aiohttp: a plain GET of 8 MiB, the same over HTTPS through CONNECT,
-# then a small GET on the same session
+# a small GET on the same session, then 30 GETs at once
 t_cli_aiohttp() {
-	cli_python cli_aiohttp aiohttp "get https get_small"
+	cli_python cli_aiohttp aiohttp "get https get_small parallel"
 }
 
 # ------------------------------------------------------------ Chromium
