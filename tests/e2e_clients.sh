@@ -106,6 +106,12 @@ http {
 		$_tls
 		root $T/cli_www;
 		location = /cli/moved { return 302 /cli/small.txt; }
+		# the apt repository again, from a server that closes each
+		# connection after its second request, as busy mirrors do
+		location /apt-close/ {
+			alias $T/cli_www/apt/;
+			keepalive_requests 2;
+		}
 		$_smart
 	}
 }
@@ -567,8 +573,9 @@ cli_apt_repo() {
 	} >"$_ar/Release.new" && mv "$_ar/Release.new" "$_ar/Release"
 }
 
-# cli_apt_conf NAME: a throwaway apt configuration in $T/NAME (for
-# APT_CONFIG): its own sources list (the flat repository, trusted=yes),
+# cli_apt_conf NAME [DIR]: a throwaway apt configuration in $T/NAME (for
+# APT_CONFIG): its own sources list (the flat repository at /DIR/,
+# default apt, trusted=yes),
 # state, cache, log and an empty parts directory, so neither the host's
 # configuration nor its package lists are read or touched
 cli_apt_conf() {
@@ -577,7 +584,8 @@ cli_apt_conf() {
 	mkdir -p "$_ac/empty" "$_ac/state/lists/partial" \
 	    "$_ac/cache/archives/partial" "$_ac/log" "$_ac/dl"
 	: >"$_ac/status"
-	echo "deb [trusted=yes] http://127.0.0.1:$CN/apt/ ./" >"$_ac/sources.list"
+	echo "deb [trusted=yes] http://127.0.0.1:$CN/${2:-apt}/ ./" \
+	    >"$_ac/sources.list"
 	cat >"$_ac/apt.conf" <<EOF
 Dir::Etc::main "/dev/null";
 Dir::Etc::Parts "$_ac/empty";
@@ -628,7 +636,7 @@ cli_apt_ready() {
 # cli_apt_update CASE: apt-get update through the shared proxy, which
 # must fetch the Release and Packages files
 cli_apt_update() {
-	cli_apt_conf "$1"
+	cli_apt_conf "$1" "${2:-apt}"
 	: >"$T/$1.apt"
 	cli_apt_get "$1" update
 	if [ $APT_RC != 0 ] || grep -q '^[EW]: ' "$T/$1.apt"; then
@@ -636,9 +644,10 @@ cli_apt_update() {
 		evidence "$T/$1.apt" 6
 		return 1
 	fi
-	cli_has "the Release file" "^GET 127.0.0.1:$CN /apt/(\\./)?Release 200 " &&
+	cli_has "the Release file" \
+	    "^GET 127.0.0.1:$CN /${2:-apt}/(\\./)?Release 200 " &&
 	    cli_has "the Packages file" \
-	    "^GET 127.0.0.1:$CN /apt/(\\./)?Packages(\\.gz)? 200 "
+	    "^GET 127.0.0.1:$CN /${2:-apt}/(\\./)?Packages(\\.gz)? 200 "
 }
 
 # apt-get update, then apt-get download of one package, through the
@@ -673,31 +682,28 @@ t_cli_apt() {
 	pass cli_apt
 }
 
-# apt's HTTP pipelining (Acquire::http::Pipeline-Depth): four packages
-# in one apt-get download, their requests sent back to back on one
-# connection (apt's own debug log shows them sent before the answers);
-# every .deb arrives whole, each answered 200 by the proxy
-t_cli_apt_pipeline() {
-	cli_apt_ready cli_apt_pipeline || return
-	needs_shared || return
+# cli_apt_pipe DIR: in a new apt configuration for /DIR/, apt-get update
+# and then one apt-get download of four packages with pipelining on,
+# through the shared proxy; checks what t_cli_apt_pipeline says
+cli_apt_pipe() {
+	_ap=cli_apt_pipeline
 	cli_mark
-	cli_apt_update cli_apt_pipeline || return
-	cli_apt_get cli_apt_pipeline -o Acquire::http::Pipeline-Depth=4 \
+	cli_apt_update $_ap "$1" || return 1
+	cli_apt_get $_ap -o Acquire::http::Pipeline-Depth=4 \
 	    -o Debug::Acquire::http=true \
 	    download proxy-test-a proxy-test-b proxy-test-c proxy-test-d
 	if [ $APT_RC != 0 ]; then
-		fail cli_apt_pipeline "apt-get download of four packages exited $APT_RC"
-		grep -v '^ \|^[A-Z][-A-Za-z]*: ' "$T/cli_apt_pipeline.apt" |
+		fail $_ap "/$1/: apt-get download of four packages exited $APT_RC"
+		grep -v '^ \|^[A-Z][-A-Za-z]*: ' "$T/$_ap.apt" |
 		    tail -n 6 | sed 's/^/    | /'
-		return
+		return 1
 	fi
 	for _an in a b c d; do
 		_deb=proxy-test-${_an}_1.0_all.deb
-		cli_same cli_apt_pipeline "the downloaded $_deb" \
-		    "$T/cli_apt_pipeline/dl/$_deb" "$T/cli_www/apt/$_deb" ||
-		    return
-		cli_has "$_deb" "^GET 127.0.0.1:$CN /apt/(\\./)?$_deb 200 " ||
-		    return
+		cli_same $_ap "/$1/: the downloaded $_deb" \
+		    "$T/$_ap/dl/$_deb" "$T/cli_www/apt/$_deb" || return 1
+		cli_has "/$1/: $_deb" "^GET 127.0.0.1:$CN /$1/(\\./)?$_deb 200 " ||
+		    return 1
 	done
 	# apt's debug log: the "GET ..." lines it wrote, and the answers
 	# it read ("Answer for: ..."): pipelining had two or more requests
@@ -705,9 +711,31 @@ t_cli_apt_pipeline() {
 	# learn that the server keeps connections alive)
 	_most=$(awk '/^GET .*\.deb HTTP\/1\.1\r?$/ { if (++n > most) most = n }
 	    /^Answer for: .*\.deb$/ { n-- } END { print most + 0 }' \
-	    "$T/cli_apt_pipeline.apt")
+	    "$T/$_ap.apt")
 	if [ "$_most" -lt 2 ]; then
-		fail cli_apt_pipeline "apt did not pipeline: at most $_most request(s) in flight"
+		fail $_ap "/$1/: apt did not pipeline: at most $_most request(s) in flight"
+		return 1
+	fi
+	return 0
+}
+
+# apt's HTTP pipelining (Acquire::http::Pipeline-Depth): four packages
+# in one apt-get download, their requests written back to back on one
+# connection (apt's own debug log shows them sent before the answers);
+# every .deb arrives whole, each answered 200 by the proxy. Twice: from
+# a server that keeps its connections, and from one that closes each
+# after two requests, so the proxy must carry the pipelined rest over a
+# new server connection
+t_cli_apt_pipeline() {
+	cli_apt_ready cli_apt_pipeline || return
+	needs_shared || return
+	cli_apt_pipe apt || return
+	_closes=$(grep -c '"GET /apt-close/' "$T/cli_nginx-access.log")
+	cli_apt_pipe apt-close || return
+	_conns=$(grep '"GET /apt-close/.*\.deb ' "$T/cli_nginx-access.log" |
+	    cut -d' ' -f1 | sort -u | wc -l)
+	if [ "$_conns" -lt 2 ]; then
+		fail cli_apt_pipeline "nginx served the four .deb files of /apt-close/ on $_conns connection(s): keepalive_requests 2 did not close ($_closes requests before)"
 		return
 	fi
 	pass cli_apt_pipeline
