@@ -10,7 +10,7 @@
 
 CASES="${CASES:-} cli_wget cli_wget_https cli_git_dumb cli_git_smart
 cli_git_https cli_apt cli_apt_pipeline cli_requests cli_aiohttp
-cli_chromium cli_chromium_pac"
+cli_chromium cli_chromium_pac cli_chromium_https"
 
 # --------------------------------------------------------------- nginx
 
@@ -47,14 +47,24 @@ cli_nginx() {
 	CLI_TOKEN="proxy-test-cli-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 	echo "$CLI_TOKEN" >"$T/cli_www/cli/small.txt"
 	head -c 8388608 /dev/urandom >"$T/cli_www/cli/big.bin"
-	# TLS on a second port, when openssl can make the test CA
+	# TLS on a second port, when openssl can make the test CA: a
+	# certificate for localhost and www.some.test (Chromium's name)
 	_tls=
 	CNS=
 	if tlsu_certs; then
-		CNS=$(freeport)
-		_tls="listen 127.0.0.1:$CNS ssl;
-		ssl_certificate $T/tlsu_good.pem;
+		printf 'subjectAltName=DNS:localhost,DNS:www.some.test\n' \
+		    >"$T/cli_tls.ext"
+		if openssl x509 -req -in "$T/tlsu.csr" -CA "$T/tlsu_ca.pem" \
+		    -CAkey "$T/tlsu_ca.key" -CAcreateserial -days 2 \
+		    -extfile "$T/cli_tls.ext" -out "$T/cli_tls.pem" \
+		    >"$T/cli_tls_ossl.log" 2>&1; then
+			CNS=$(freeport)
+			_tls="listen 127.0.0.1:$CNS ssl;
+		ssl_certificate $T/cli_tls.pem;
 		ssl_certificate_key $T/tlsu.key;"
+		else
+			TLS_SKIP="openssl x509 -req: $(tail -n 1 "$T/cli_tls_ossl.log")"
+		fi
 	fi
 	cli_fcgiwrap
 	_smart=
@@ -85,7 +95,7 @@ pid $T/cli_nginx.pid;
 error_log $T/cli_nginx-error.log;
 events { worker_connections 512; }
 http {
-	log_format t '\$connection \$connection_requests "\$request" \$status \$body_bytes_sent "\$http_range"';
+	log_format t '\$connection \$connection_requests "\$request" \$status \$body_bytes_sent "\$http_range" \$server_port';
 	access_log $T/cli_nginx-access.log t;
 	client_body_temp_path $T/nginx-tmp;
 	fastcgi_temp_path $T/nginx-tmp;
@@ -978,7 +988,7 @@ var lookups = { answered: 0, errors: 0, total: 6 };
 (function () {
 	var i;
 	for (i = 1; i <= lookups.total; i++)
-		fetch("http://bad" + i + ".invalid/x", { mode: "no-cors",
+		fetch(location.protocol + "//bad" + i + ".invalid/x", { mode: "no-cors",
 		    cache: "no-store" }).then(function () {
 			lookups.answered++;
 		}, function () {
@@ -991,7 +1001,7 @@ var lookups = { answered: 0, errors: 0, total: 6 };
 var more = { answered: 0, errors: 0, sent: 0 };
 var moreTimer = setInterval(function () {
 	more.sent++;
-	fetch("http://more" + more.sent + ".invalid/x", { mode: "no-cors",
+	fetch(location.protocol + "//more" + more.sent + ".invalid/x", { mode: "no-cors",
 	    cache: "no-store" }).then(function () {
 		more.answered++;
 	}, function () {
@@ -1027,13 +1037,13 @@ JSEOF
 	} >"$_cw/index.html"
 }
 
-# cli_chromium NAME [flags...]: headless Chromium (HOME and profile in
-# $T, 90 s at most) dumps the DOM of the flags' page into $T/NAME.dom;
+# cli_chromium NAME [flags...]: headless Chromium (HOME $T/NAME_home,
+# where an NSS database may be, a new profile in $T, 90 s at most) dumps the DOM of the flags' page into $T/NAME.dom;
 # its stderr in $T/NAME.err, its status in CHROMIUM_RC
 cli_chromium() {
 	_chn=$1
 	shift
-	rm -rf "$T/${_chn}_home" "$T/${_chn}_profile"
+	rm -rf "$T/${_chn}_profile"
 	mkdir -p "$T/${_chn}_home"
 	timeout 90 env HOME="$T/${_chn}_home" "$CHROMIUM" --headless \
 	    --no-sandbox --disable-gpu --disable-quic --no-first-run \
@@ -1043,14 +1053,16 @@ cli_chromium() {
 	CHROMIUM_RC=$?
 }
 
-# cli_chr_dom CASE NAME: fails CASE (returns 1) unless $T/NAME.dom has
-# the page's token and its script's "images 12/12 css ok js ok lookups
-# 6/6 answered, 0 network errors"
+# cli_chr_dom CASE NAME [WANT]: fails CASE (returns 1) unless
+# $T/NAME.dom has the page's token and its script's result starting
+# with WANT (default: "images 12/12 css ok js ok lookups 6/6 answered,
+# 0 network errors; more ")
 cli_chr_dom() {
+	_cw=${3:-images 12/12 css ok js ok lookups 6/6 answered, 0 network errors; more }
 	if ! grep -q "$CHR_TOKEN" "$T/$2.dom" ||
-	    ! grep -q '<p id="r">images 12/12 css ok js ok lookups 6/6 answered, 0 network errors; more [0-9]' "$T/$2.dom"
+	    ! grep -q -F "<p id=\"r\">$_cw" "$T/$2.dom"
 	then
-		fail "$1" "chromium exited $CHROMIUM_RC; the DOM has '$(grep -o '<p id="r">[^<]*' "$T/$2.dom" | head -n 1)', want the token and 'images 12/12 css ok js ok lookups 6/6 answered, 0 network errors' ($(wc -c <"$T/$2.dom") bytes)"
+		fail "$1" "chromium exited $CHROMIUM_RC; the DOM has '$(grep -o '<p id="r">[^<]*' "$T/$2.dom" | head -n 1)', want the token and '$_cw...' ($(wc -c <"$T/$2.dom") bytes)"
 		grep -v -i 'dbus\|fontconfig' "$T/$2.err" | tail -n 5 |
 		    cut -c1-300 | sed 's/^/    | /'
 		return 1
@@ -1177,4 +1189,51 @@ t_cli_chromium_pac() {
 		return
 	fi
 	pass cli_chromium_pac
+}
+
+# Chromium to nginx over TLS through CONNECT (no interception: the test
+# CA in its NSS database), the same page: its subresources come through
+# parallel tunnels, and each failed lookup (now CONNECT bad1.invalid:443
+# and so on, which Chromium reports to the page as a network error) is
+# answered 502 by the proxy
+t_cli_chromium_https() {
+	cli_chr_ready cli_chromium_https || return
+	if [ -z "$CNS" ]; then
+		skip cli_chromium_https "no TLS server: $TLS_SKIP"
+		return
+	fi
+	if ! have certutil; then
+		skip cli_chromium_https "certutil is not installed (Debian package libnss3-tools)"
+		return
+	fi
+	if ! tlsc_nss "$T/cli_chrs_home" "$T/tlsu_ca.pem"; then
+		fail cli_chromium_https "certutil: $(tail -n 2 "$T/certutil.log")"
+		return
+	fi
+	needs_shared || return
+	cli_mark
+	_ngs=$(grep -c " $CNS\$" "$T/cli_nginx-access.log")
+	cli_chromium cli_chrs --disable-background-networking \
+	    --proxy-server="$PROXY_URL" \
+	    --dump-dom "https://www.some.test:$CNS/chr/index.html"
+	cli_chr_dom cli_chromium_https cli_chrs \
+	    "images 12/12 css ok js ok lookups 0/6 answered, " || return
+	for _s in index.html style.css app.js $(for _i in $CLI_CHR_IMAGES; do
+	    echo "$_i.png"; done); do
+		if ! tail -n +"$((_ngs + 1))" "$T/cli_nginx-access.log" |
+		    grep -q "\"GET /chr/$_s HTTP/1.1\" 200 .* $CNS\$"; then
+			fail cli_chromium_https "nginx's TLS port did not serve /chr/$_s"
+			return
+		fi
+	done
+	_tun=$(cli_access "^CONNECT www.some.test:$CNS - 200 " | wc -l)
+	if [ "$_tun" -lt 2 ]; then
+		fail cli_chromium_https "want 2 or more tunnels to www.some.test:$CNS (the page's parallel connections), the access log has $_tun"
+		return
+	fi
+	for _bh in bad1.invalid:443 bad6.invalid:443 hang.test:443; do
+		cli_has "the CONNECT to $_bh, whose lookup fails" \
+		    "^CONNECT $_bh - 502 " || return
+	done
+	pass cli_chromium_https
 }
