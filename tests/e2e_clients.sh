@@ -101,6 +101,12 @@ http {
 	fastcgi_temp_path $T/nginx-tmp;
 	client_max_body_size 64m;
 	keepalive_requests 10000;
+	# as most web servers: pages, styles and scripts gzipped, and so
+	# chunked (their length is not known before); "any": whatever Via says
+	gzip on;
+	gzip_min_length 1;
+	gzip_proxied any;
+	gzip_types text/css text/javascript;
 	types {
 		text/html html;
 		text/css css;
