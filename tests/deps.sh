@@ -12,12 +12,14 @@ cntlm:cntlm microsocks:microsocks pactester:libpacparser-dev
 pactester:python3-pacparser faketime:faketime ip:iproute2
 bearssl.h:libbearssl-dev shellcheck:shellcheck testssl:testssl.sh
 chromium:chromium certutil:libnss3-tools promtool:prometheus nft:nftables
-haproxy:haproxy"
+haproxy:haproxy wget:wget git:git dpkg-scanpackages:dpkg-dev fcgiwrap:fcgiwrap"
 # (bearssl.h: a header, not a command: the TLS build, make TLS=1, and the
 # TLS cases need it; a build made before it was installed has no TLS and
 # those cases skip; shellcheck: owrt_shell lints the OpenWrt init script;
 # testssl, chromium and certutil: the real TLS clients of e2e_tlsclients.sh;
-# chromium also loads /status and promtool checks /metrics: e2e_web.sh)
+# chromium also loads /status and promtool checks /metrics: e2e_web.sh;
+# wget, git, dpkg-scanpackages (a flat apt repository) and fcgiwrap
+# (git's smart HTTP behind nginx): the real clients of e2e_clients.sh)
 # python module -> Debian package (for the system python3: the cases that
 # need one look for it there too)
 need_py="aiohttp:python3-aiohttp requests:python3-requests socks:python3-socks"
@@ -30,6 +32,8 @@ for pair in $need; do
 	if [ "$cmd" = bearssl.h ]; then
 		[ -f /usr/include/bearssl.h ] && continue
 	elif [ "$cmd" = nginx ] && { [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1; }; then
+		continue
+	elif [ "$cmd" = fcgiwrap ] && [ -x /usr/sbin/fcgiwrap ]; then
 		continue
 	elif command -v "$cmd" >/dev/null 2>&1; then
 		continue
