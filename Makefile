@@ -45,7 +45,7 @@ XLDFLAGS = $(SAN_$(SANITIZE)) $(BINDNOW) $(LDFLAGS)
 LIBS = `cat tls.lib`
 
 LEAVES = util.o http.o config.o auth_ntlm.o pac.o x509.o
-OBJS = $(LEAVES) log.o tls.o fetch.o dns.o upstream.o conn.o conn_http.o loop.o options.o proxy.o
+OBJS = $(LEAVES) log.o tls.o fetch.o dns.o upstream.o conn.o conn_http.o loop.o options.o proxy.o plugins.o
 FUZZ_SRC = util.c http.c config.c auth_ntlm.c pac.c x509.c
 
 all: proxy

@@ -57,28 +57,144 @@ static const char *const state_names[] = {
 
 /* ------------------------------------------------------------ logging */
 
+/* The access line's last field: where the answer came from. */
+static void
+log_route(const struct conn *c, char *out, size_t size)
+{
+	if (c->pl != NULL && c->pl->answered > 0)
+		snprintf(out, size, "PLUGIN %s",
+		    c->w->cfg->chain[c->pl->answered - 1].p->name);
+	else if (c->hop != NULL && c->hop->kind == HOP_HTTP)
+		snprintf(out, size, "PROXY %s", c->hop->name);
+	else if (c->hop != NULL && c->hop->kind == HOP_SOCKS5)
+		snprintf(out, size, "SOCKS5 %s", c->hop->name);
+	else
+		snprintf(out, size, "DIRECT");
+}
+
+/* The access line (the plugins' log hooks may add to it), then the
+ * plugins' done hooks. */
 void
 conn_log(struct conn *c)
 {
-	char hp[HOST_MAX + 16];
+	char hp[HOST_MAX + 16], route[HOST_MAX + 48], line[1536];
+	struct plugin_call pc;
+	int plugged;
 
 	if (c->started == 0)
 		return;		/* no request, or logged already */
-	/* "-" for what a malformed head did not tell: the fields stay
-	 * countable */
-	/* a request inside an intercepted CONNECT shows its scheme */
-	http_hostport(hp, sizeof(hp), c->intercepted ? "https://" : "",
-	    c->host, c->port);
-	log_info("access %s %s %s %s %d %llu %llu %lldms %s%s%s", c->peer,
-	    c->method_name, hp[0] != '\0' ? hp : "-",
-	    c->path[0] != '\0' ? c->path : "-", c->status,
-	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
-	    (long long)(c->w->now - c->started),
-	    c->hop != NULL && c->hop->kind == HOP_HTTP ? "PROXY " : c->hop != NULL &&
-	    c->hop->kind == HOP_SOCKS5 ? "SOCKS5 " : "DIRECT",
-	    c->hop != NULL && c->hop->kind != HOP_DIRECT ? c->hop->name : "",
-	    c->aborted ? " aborted" : "");
+	plugged = c->pl != NULL && conn_plugin_call(c, &pc) == 0;
+	if (log_enabled(LOG_LEVEL_INFO)) {
+		/* "-" for what a malformed head did not tell: the fields
+		 * stay countable; a request inside an intercepted CONNECT
+		 * shows its scheme */
+		http_hostport(hp, sizeof(hp), c->intercepted ? "https://" : "",
+		    c->host, c->port);
+		log_route(c, route, sizeof(route));
+		snprintf(line, sizeof(line), "access %s %s %s %s %d %llu %llu "
+		    "%lldms %s%s", c->peer, c->method_name,
+		    hp[0] != '\0' ? hp : "-",
+		    c->path[0] != '\0' ? c->path : "-", c->status,
+		    (unsigned long long)c->bytes_in,
+		    (unsigned long long)c->bytes_out,
+		    (long long)(c->w->now - c->started), route,
+		    c->aborted ? " aborted" : "");
+		if (plugged)
+			plugins_log(c->w->cfg, c->pl, &pc, line, sizeof(line));
+		log_info("%s", line);
+	}
 	c->started = 0;
+	if (plugged)
+		plugins_notify(c->w->cfg, c->pl, PLUGIN_HOOK_DONE, &pc);
+}
+
+/* ------------------------------------------------------------ plugins */
+
+/* The plugins' buffers in a worker, made at their first use: a parsed
+ * head and two head buffers for rewrites, the answer (or a body's framed
+ * output), and the body stages' two buffers. */
+static int
+plugin_scratch(struct worker *w, struct plugin_call *pc)
+{
+	size_t hs = (size_t)w->cfg->max_header_size + PLUGIN_HEAD_SLACK;
+	size_t hd = (sizeof(struct http_head) + 15) / 16 * 16;
+	size_t need = hd + 2 * hs + PLUGIN_OUT_MAX + 64 + 2 * PLUGIN_OUT_MAX;
+	char *p;
+
+	if (w->pscratch == NULL) {
+		if ((w->pscratch = malloc(need)) == NULL)
+			return -1;
+		w->pscratch_size = need;
+	}
+	p = w->pscratch;
+	pc->alt_head = (struct http_head *)(void *)p;
+	pc->alt[0] = p + hd;
+	pc->alt[1] = p + hd + hs;
+	pc->alt_size = hs;
+	pc->out = p + hd + 2 * hs;
+	pc->out_cap = PLUGIN_OUT_MAX;
+	pc->stage = pc->out + PLUGIN_OUT_MAX + 64;
+	return 0;
+}
+
+int
+conn_plugin_call(struct conn *c, struct plugin_call *pc)
+{
+	const struct config *cfg = c->w->cfg;
+
+	if (c->pl == NULL && (c->pl = plugins_conn_new(cfg)) == NULL)
+		return -1;
+	memset(pc, 0, sizeof(*pc));
+	if (plugin_scratch(c->w, pc) == -1)
+		return -1;
+	pc->cfg = cfg;
+	pc->max_head = (size_t)cfg->max_header_size;
+	pc->peer = c->peer;
+	pc->method = c->method;
+	pc->local = strcmp(c->host, "-") == 0;
+	if (!pc->local)
+		strlcpy_p(pc->host, c->host, sizeof(pc->host));
+	pc->port = c->port;
+	pc->intercepted = c->intercepted;
+	pc->icpt_host = c->icpt_host;
+	pc->icpt_port = c->icpt_port;
+	pc->tls = c->origin_tls || c->intercepted;
+	pc->status = c->status;
+	pc->bytes_in = c->bytes_in;
+	pc->bytes_out = c->bytes_out;
+	pc->aborted = c->aborted;
+	pc->answer.fd = -1;
+	return 0;
+}
+
+void
+conn_plugin_stop(struct conn *c, struct plugin_call *pc, size_t who,
+    enum plugin_verdict v, int status)
+{
+	const char *name = c->w->cfg->chain[who].p->name;
+	char why[WHY_MAX + 64];
+
+	fd_close(&pc->answer.fd);	/* an answer not sent here */
+	if (v == PLUGIN_DONE && pc->answer.refused) {
+		c->pl->answered = (int)who + 1;
+		strlcpy_p(c->pl->phrase, pc->answer.phrase,
+		    sizeof(c->pl->phrase));
+		snprintf(why, sizeof(why), "%s (plugin %s)", pc->why, name);
+		conn_close(c, pc->answer.status, why);
+		return;
+	}
+	if (v == PLUGIN_DONE)
+		snprintf(why, sizeof(why), "plugin %s answered where it may "
+		    "only refuse", name);
+	else
+		snprintf(why, sizeof(why), "plugin %s failed: %s", name,
+		    pc->why[0] != '\0' ? pc->why : "no reason given");
+	if (c->sent_head) {
+		/* too late for an answer: the log says it */
+		log_warnx("%s: %s", c->peer, why);
+		status = 0;
+	}
+	conn_close(c, status, why);
 }
 
 /* ------------------------------------------------------ endpoints */
@@ -336,6 +452,9 @@ conn_splicing(const struct conn *c, const struct endpoint *src)
 
 	if (!HAVE_SPLICE || c->client.tls != NULL || c->server.tls != NULL ||
 	    c->server.fd == -1)
+		return 0;
+	/* a body the plugins read goes through the buffer */
+	if (c->pl != NULL && c->pl->pipe && src == &c->server)
 		return 0;
 	if (src->piped > 0)
 		return 1;
@@ -829,6 +948,7 @@ conn_reap(struct worker *w)
 		free(c->auth_hdr);
 		free(c->pac_hops);
 		free(c->retry_head);
+		plugins_conn_free(w->cfg, c->pl);
 		if (c->creds != NULL)
 			ntlm_wipe(c->creds, sizeof(*c->creds));
 		free(c->creds);
