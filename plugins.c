@@ -1128,7 +1128,7 @@ mock_request(struct plugin_call *pc)
 
 static const struct plugin_flag mock_flags[] = {
 	{ "mock-dir", "DIR", NULL, "answer DIR/HOST/PATH files for each "
-	    "host with a directory in DIR", NULL },
+	    "host with a directory in DIR", "none" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
@@ -1428,7 +1428,7 @@ static const struct plugin_flag filter_flags[] = {
 	    "hosts and globs refused (with --filter-file: added to it)",
 	    NULL },
 	{ "filter-file", "F", NULL, "hosts and globs refused, one a line "
-	    "(# comments), read again on SIGHUP", NULL },
+	    "(# comments), read again on SIGHUP", "none" },
 	{ "filter-status", "N", "418", "the status they get", NULL },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
