@@ -18,9 +18,7 @@
  * backpressure there is.
  */
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
