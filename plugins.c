@@ -766,7 +766,9 @@ plugins_finish(struct config *cfg, char *why, size_t whysz)
 		p = cfg->chain[i].p;
 		if (p->init != NULL && p->init(cfg, &cfg->chain[i].conf, why,
 		    whysz) == -1) {
-			cfg->nchain = i;	/* the finis of those before */
+			/* fini frees what init made before it failed (a fini
+			 * takes NULL) */
+			cfg->nchain = i + 1;
 			return -1;
 		}
 	}
@@ -1344,10 +1346,12 @@ filter_file(const struct config *cfg, struct filter_conf *fc,
 		if ((n = strcspn(line, " \t\r")) == 0)
 			continue;
 		rest = line + n + strspn(line + n, " \t\r");
-		line[n] = '\0';
-		if (!filter_host_ok(line) || *rest != '\0') {
-			flag_error(cfg, "filter-file", why, whysz, "%s:%d: '%s' "
-			    "is not a host name or glob", path, lineno, line);
+		if (*rest == '\0')
+			line[n] = '\0';	/* one word: the host */
+		if (*rest != '\0' || !filter_host_ok(line)) {
+			flag_error(cfg, "filter-file", why, whysz, "%s:%d: '%.*s' "
+			    "is not a host name or glob", path, lineno,
+			    (int)strcspn(line, "\r"), line);
 			free(text);
 			return -1;
 		}
