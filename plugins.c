@@ -297,6 +297,18 @@ plugin_fail(struct plugin_call *pc, const char *fmt, ...)
 	return PLUGIN_FAIL;
 }
 
+/* The same for the functions that return -1. */
+static int PRINTF(2, 3)
+call_error(struct plugin_call *pc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(pc->why, sizeof(pc->why), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 static void
 answer_init(struct plugin_call *pc, int status, const char *ctype)
 {
@@ -306,12 +318,26 @@ answer_init(struct plugin_call *pc, int status, const char *ctype)
 	pc->answer.fd = -1;
 }
 
+/* An answer the core can send as it is; 0, or -1 with why. */
+static int
+answer_check(struct plugin_call *pc, int status, const char *ctype,
+    uint64_t len)
+{
+	if (status < 200 || status > 999)
+		return call_error(pc, "answered with status %d", status);
+	if ((status == 204 || status == 304) && len > 0)
+		return call_error(pc, "answered %d with a body", status);
+	if (ctype != NULL && strpbrk(ctype, "\r\n") != NULL)
+		return call_error(pc, "a Content-Type with a line break");
+	return 0;
+}
+
 enum plugin_verdict
 plugin_answer(struct plugin_call *pc, int status, const char *ctype,
     const void *body, size_t len)
 {
-	if (status < 200 || status > 999)
-		return plugin_fail(pc, "answered with status %d", status);
+	if (answer_check(pc, status, ctype, len) == -1)
+		return PLUGIN_FAIL;
 	if (len > pc->out_cap)
 		return plugin_fail(pc, "an answer of %zu bytes is over %d: "
 		    "stream it from a file (plugin_answer_file)", len,
@@ -328,9 +354,9 @@ enum plugin_verdict
 plugin_answer_file(struct plugin_call *pc, int status, const char *ctype,
     int fd, uint64_t len)
 {
-	if (status < 200 || status > 999) {
+	if (answer_check(pc, status, ctype, len) == -1) {
 		fd_close(&fd);
-		return plugin_fail(pc, "answered with status %d", status);
+		return PLUGIN_FAIL;
 	}
 	answer_init(pc, status, ctype);
 	pc->answer.fd = fd;
@@ -412,19 +438,19 @@ rewrite_check(struct plugin_call *pc, const char *line,
 	size_t i;
 
 	if (line != NULL && strpbrk(line, "\r\n") != NULL)
-		return plugin_fail(pc, "a first line with a line break"), -1;
+		return call_error(pc, "a first line with a line break");
 	for (i = 0; i < ndrop; i++)
 		if (framing_field(drop[i], strlen(drop[i])))
-			return plugin_fail(pc, "dropping %s: framing fields "
-			    "are the core's", drop[i]), -1;
+			return call_error(pc, "dropping %s: framing fields "
+			    "are the core's", drop[i]);
 	for (i = 0; i < nadd; i++) {
 		if ((colon = strchr(add[i], ':')) == NULL || colon == add[i] ||
 		    strpbrk(add[i], "\r\n") != NULL)
-			return plugin_fail(pc, "adding '%s': not 'Name: value'",
-			    add[i]), -1;
+			return call_error(pc, "adding '%s': not 'Name: value'",
+			    add[i]);
 		if (framing_field(add[i], (size_t)(colon - add[i])))
-			return plugin_fail(pc, "adding %s: framing fields are "
-			    "the core's", add[i]), -1;
+			return call_error(pc, "adding %s: framing fields are "
+			    "the core's", add[i]);
 	}
 	return 0;
 }
@@ -468,19 +494,19 @@ plugin_rewrite(struct plugin_call *pc, const char *line,
 	}
 	http_out_put(&o, "\r\n", 2);
 	if (o.overflow)
-		return plugin_fail(pc, "the rewritten head is over %zu bytes",
-		    pc->alt_size), -1;
+		return call_error(pc, "the rewritten head is over %zu bytes",
+		    pc->alt_size);
 	r = pc->response ? http_parse_response(dst, o.len, pc->max_head,
 	    &scan, pc->req_method, pc->alt_head) : http_parse_request(dst,
 	    o.len, pc->max_head, &scan, pc->alt_head);
 	if (r != (int)o.len)
-		return plugin_fail(pc, "the rewritten head is malformed: %s",
+		return call_error(pc, "the rewritten head is malformed: %s",
 		    pc->alt_head->error != NULL ? pc->alt_head->error :
-		    "incomplete"), -1;
+		    "incomplete");
 	if (pc->alt_head->body != body ||
 	    pc->alt_head->content_length != length)
-		return plugin_fail(pc, "the rewritten first line changes how "
-		    "the body is framed"), -1;
+		return call_error(pc, "the rewritten first line changes how "
+		    "the body is framed");
 	pc->buf = dst;
 	pc->head = pc->alt_head;
 	pc->rewritten = 1;
@@ -495,11 +521,10 @@ plugin_body(struct plugin_call *pc, enum plugin_body mode, const char *bytes,
 {
 	if ((mode == PLUGIN_BODY_READ || mode == PLUGIN_BODY_REWRITE) &&
 	    pc->plugin->body == NULL)
-		return plugin_fail(pc, "reads the body without a body hook"),
-		    -1;
+		return call_error(pc, "reads the body without a body hook");
 	if (mode == PLUGIN_BODY_REPLACE && len > PLUGIN_OUT_MAX)
-		return plugin_fail(pc, "a replacement body of %zu bytes is "
-		    "over %d", len, PLUGIN_OUT_MAX), -1;
+		return call_error(pc, "a replacement body of %zu bytes is "
+		    "over %d", len, PLUGIN_OUT_MAX);
 	pc->body_mode = mode;
 	pc->replace = mode == PLUGIN_BODY_REPLACE ? bytes : NULL;
 	pc->replace_len = mode == PLUGIN_BODY_REPLACE ? len : 0;
