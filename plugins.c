@@ -74,6 +74,8 @@ plugins_run(const struct config *cfg, struct plugin_conn *pl,
 			continue;
 		call_for(cfg, pl, pc, i);
 		pc->body_mode = PLUGIN_BODY_NONE;
+		pc->replace = NULL;
+		pc->replace_len = 0;
 		v = fn(pc);
 		if (which == PLUGIN_HOOK_RESPONSE && v != PLUGIN_FAIL) {
 			pl->body[i] = (unsigned char)pc->body_mode;
