@@ -31,6 +31,14 @@ DBG_1 = -g -DPROXY_DEBUG
 # tls.lib (what the link adds), so this file needs no $(shell) nor
 # include: GNU make and bmake read it alike.
 TLS = auto
+# Features left out at build time (the flags of a left-out feature then
+# exit 2 with "built without ..."): PAC=0 leaves out the PAC interpreter
+# (--pac; serving a PAC file stays), NTLM=0 the NTLM login to parents
+# (Basic stays). features.stamp records the choice, so that changing it
+# rebuilds everything.
+PAC = 1
+NTLM = 1
+FEATURES = -DWITH_PAC=$(PAC) -DWITH_NTLM=$(NTLM)
 FUZZCC = clang
 FUZZ_SECONDS = 60
 
@@ -40,13 +48,22 @@ FUZZ_SECONDS = 60
 # of RSS per process). Linkers without -z (macOS): make BINDNOW=
 BINDNOW = -Wl,-z,now
 
-XCFLAGS = $(STD) $(OPT) $(WARN) $(SAN_$(SANITIZE)) $(DBG_$(DEBUG)) -I. $(CPPFLAGS) $(CFLAGS)
-XLDFLAGS = $(SAN_$(SANITIZE)) $(BINDNOW) $(LDFLAGS)
+# SMALL=1: built for size (routers): -Os, no unwind tables, unused
+# functions dropped at link time, link-time optimisation, stripped. With
+# CC=musl-gcc LDFLAGS=-static this is the size README states.
+SMALL = 0
+SMALL_C_0 =
+SMALL_C_1 = -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables -flto
+SMALL_L_0 =
+SMALL_L_1 = -Os -flto -Wl,--gc-sections -s
+
+XCFLAGS = $(STD) $(OPT) $(SMALL_C_$(SMALL)) $(WARN) $(FEATURES) $(SAN_$(SANITIZE)) $(DBG_$(DEBUG)) -I. $(CPPFLAGS) $(CFLAGS)
+XLDFLAGS = $(SAN_$(SANITIZE)) $(SMALL_L_$(SMALL)) $(BINDNOW) $(LDFLAGS)
 LIBS = `cat tls.lib`
 
-LEAVES = util.o http.o config.o auth_ntlm.o pac.o x509.o
-OBJS = $(LEAVES) log.o tls.o fetch.o dns.o upstream.o conn.o conn_http.o loop.o options.o proxy.o plugins.o
-FUZZ_SRC = util.c http.c config.c auth_ntlm.c pac.c x509.c
+LEAVES = util.o http.o config.o auth_ntlm.o pac.o x509.o socks.o
+OBJS = $(LEAVES) log.o tls.o fetch.o dns.o upstream.o conn.o conn_http.o conn_socks.o web.o loop.o options.o proxy.o plugins.o
+FUZZ_SRC = util.c http.c config.c auth_ntlm.c pac.c x509.c socks.c
 
 all: proxy
 
@@ -60,7 +77,14 @@ libproxy.a: $(OBJS)
 .c.o:
 	$(CC) $(XCFLAGS) -c -o $@ $<
 
-$(OBJS) main.o: proxy.h Makefile
+$(OBJS) main.o: proxy.h Makefile features.stamp
+
+# always asked again; touched only when the choice changes
+features.stamp: FORCE
+	@f='PAC=$(PAC) NTLM=$(NTLM)'; \
+	case "$$f" in *[!01A-Z=\ ]*|*=\ *|*=) \
+		echo "features: $$f: each is 0 or 1" >&2; exit 1 ;; esac; \
+	[ -f $@ ] && [ "$$(cat $@)" = "$$f" ] || echo "$$f" >$@
 tls.o: tls_config.h
 
 # always asked again: TLS or CC may differ from the last make
@@ -79,6 +103,13 @@ unit: libproxy.a tls.lib
 
 test: all unit
 	PROXY_SANITIZED=$(SANITIZE) sh tests.sh
+
+# Cross builds tested under qemu-user (tests/cross.sh: Debian's
+# gcc-<triple> and qemu-user-static, installed when missing; no binfmt):
+# make test-cross ARCH=mips|mipsel|armhf|aarch64
+ARCH = mips
+test-cross:
+	sh tests/cross.sh $(ARCH)
 
 fuzz:
 	@mkdir -p fuzz-out
@@ -115,7 +146,7 @@ install: all
 	chmod 644 $(DESTDIR)$(PREFIX)/share/man/man1/proxy.1
 
 clean:
-	rm -f proxy main.o libproxy.a $(OBJS) tls_config.h tls.lib tests/unit_api tests/unit_config tests/unit_http tests/unit_ntlm tests/unit_pac tests/unit_util tests/unit_x509 tests/pac_run
+	rm -f proxy main.o libproxy.a $(OBJS) tls_config.h tls.lib features.stamp tests/unit_api tests/unit_config tests/unit_http tests/unit_ntlm tests/unit_pac tests/unit_util tests/unit_x509 tests/unit_socks tests/pac_run
 	rm -rf fuzz-out
 
-.PHONY: FORCE all unit test fuzz fuzz-run bench install clean ca-certificates https-certificates
+.PHONY: FORCE all unit test test-cross fuzz fuzz-run bench install clean ca-certificates https-certificates

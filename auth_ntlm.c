@@ -10,11 +10,6 @@
 
 #include "proxy.h"
 
-static const unsigned char ntlmssp_sig[8] = "NTLMSSP";	/* NUL included */
-
-#define MSV_AV_EOL		0
-#define MSV_AV_TIMESTAMP	7
-
 /* ---------------------------------------------------------------- wiping */
 
 /*
@@ -29,6 +24,7 @@ ntlm_wipe(void *p, size_t n)
 	wipe_memset(p, 0, n);
 }
 
+#if WITH_NTLM	/* the digests, DES, hashes, responses and messages */
 /* ------------------------------------------------------- MD4, MD5 common */
 
 typedef void md_compress_fn(uint32_t h[4], const unsigned char blk[64]);
@@ -491,6 +487,8 @@ des7(const unsigned char k7[7], const unsigned char in[8],
 	ntlm_wipe(k, sizeof(k));
 }
 
+#endif	/* WITH_NTLM */
+
 /* ----------------------------------------------------- UTF-8 to UTF-16LE */
 
 /* Decodes one code point of s[n] (n > 0); its length or -1. */
@@ -616,6 +614,7 @@ ntlm_utf16le(const char *str, size_t n, int upper, unsigned char *out,
 	return (long)o;
 }
 
+#if WITH_NTLM
 /* ---------------------------------------------------------------- hashes */
 
 static unsigned char
@@ -772,6 +771,9 @@ ntlm_v2_response(const unsigned char v2[16], const unsigned char schal[8],
 	hmac_md5_final(&ctx, out);	/* NTProofStr */
 	return (long)(16 + blen);
 }
+#endif	/* WITH_NTLM */
+
+/* -------------------------------------------------- dialects, user names */
 
 uint64_t
 ntlm_filetime(time_t t)
@@ -781,14 +783,13 @@ ntlm_filetime(time_t t)
 	return s < 0 ? 0 : (uint64_t)s * 10000000;
 }
 
-/* -------------------------------------------------- dialects, user names */
 
 static const char *const dialect_names[] = {
 	"NTLMv2", "NTLM2SR", "NTLM", "NT", "LM"
 };
 #define NDIALECTS (sizeof(dialect_names) / sizeof(dialect_names[0]))
 
-/* What each dialect needs, and the cntlm Type 1 flags it sends. */
+/* What each dialect needs. */
 static const unsigned dialect_needs[NDIALECTS] = {
 	NTLM_HAVE_V2, NTLM_HAVE_NT, NTLM_HAVE_NT | NTLM_HAVE_LM, NTLM_HAVE_NT,
 	NTLM_HAVE_LM
@@ -799,9 +800,6 @@ static const char *const dialect_missing[NDIALECTS] = {
 	"NTLM needs PassNT and PassLM, or a password",
 	"NT needs PassNT or a password",
 	"LM needs PassLM or a password"
-};
-static const uint32_t dialect_flags[NDIALECTS] = {
-	0xa208b205, 0xa208b207, 0xb207, 0xb205, 0xb206
 };
 
 int
@@ -915,6 +913,10 @@ ntlm_creds_set_password(struct ntlm_creds *c, const char *password,
 {
 	if (strlen(password) > NTLM_PASS_MAX)
 		return fail_err(err, "password too long");
+#if !WITH_NTLM
+	(void)c;	/* Basic keeps the password itself; no hashes */
+	return 0;
+#else
 	if (ntlm_nt_hash(password, c->nt) == -1)
 		return fail_err(err, "password is not valid UTF-8");
 	ntlm_lm_hash(password, c->lm);
@@ -925,6 +927,7 @@ ntlm_creds_set_password(struct ntlm_creds *c, const char *password,
 	}
 	c->have = NTLM_HAVE_LM | NTLM_HAVE_NT | NTLM_HAVE_V2;
 	return 0;
+#endif
 }
 
 int
@@ -997,7 +1000,19 @@ ntlm_format_hashes(const struct ntlm_creds *c, char *out, size_t size)
 	return n;
 }
 
+#if WITH_NTLM
 /* -------------------------------------------------------------- messages */
+
+static const unsigned char ntlmssp_sig[8] = "NTLMSSP";	/* NUL included */
+
+#define MSV_AV_EOL		0
+#define MSV_AV_TIMESTAMP	7
+
+/* The cntlm Type 1 flags of each dialect. */
+static const uint32_t dialect_flags[NDIALECTS] = {
+	0xa208b205, 0xa208b207, 0xb207, 0xb205, 0xb206
+};
+
 
 /*
  * A message being written: a fixed header, then payload fields appended
@@ -1426,3 +1441,47 @@ ntlm_http_challenge(const char *value, size_t n, unsigned char *buf,
 		return -1;
 	return 1;
 }
+
+#else	/* !WITH_NTLM: make NTLM=0; the flags that need these exit 2 */
+
+long
+ntlm_http_type1(enum ntlm_dialect d, uint32_t flags, const char *domain,
+    const char *workstation, char *out, size_t size)
+{
+	(void)d;
+	(void)flags;
+	(void)domain;
+	(void)workstation;
+	(void)out;
+	(void)size;
+	return -1;
+}
+
+long
+ntlm_http_type3(const struct ntlm_creds *c, enum ntlm_dialect d,
+    const struct ntlm_challenge *ch, const unsigned char cchal[8],
+    uint64_t filetime, char *out, size_t size, const char **err)
+{
+	(void)c;
+	(void)d;
+	(void)ch;
+	(void)cchal;
+	(void)filetime;
+	(void)out;
+	(void)size;
+	return fail_err(err, "built without NTLM");
+}
+
+int
+ntlm_http_challenge(const char *value, size_t n, unsigned char *buf,
+    size_t size, struct ntlm_challenge *ch)
+{
+	(void)value;
+	(void)n;
+	(void)buf;
+	(void)size;
+	(void)ch;
+	return -1;
+}
+
+#endif	/* WITH_NTLM */

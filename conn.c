@@ -50,26 +50,138 @@ static const char *const state_names[] = {
 	[CS_HEAD] = "head", [CS_ROUTE] = "route", [CS_RESOLVE] = "resolve",
 	[CS_CONNECT] = "connect", [CS_EXCHANGE] = "exchange",
 	[CS_SOCKS] = "socks", [CS_TLS] = "tls", [CS_TUNNEL] = "tunnel",
-	[CS_CLOSING] = "closing",
+	[CS_CLOSING] = "closing", [CS_GREETING] = "greeting",
 };
 
 /* ------------------------------------------------------- head rewrite */
 
 /* ------------------------------------------------------------ logging */
 
-/* The access line's last field: where the answer came from. */
-static void
-log_route(const struct conn *c, char *out, size_t size)
+/* The client's address ("1.2.3.4" or "::1") or port from c->peer. */
+static const char *
+peer_part(const struct conn *c, int port, char *tmp, size_t size)
 {
-	if (c->pl != NULL && c->pl->answered > 0)
-		snprintf(out, size, "PLUGIN %s",
-		    c->w->cfg->chain[c->pl->answered - 1].p->name);
-	else if (c->hop != NULL && c->hop->kind == HOP_HTTP)
-		snprintf(out, size, "PROXY %s", c->hop->name);
-	else if (c->hop != NULL && c->hop->kind == HOP_SOCKS5)
-		snprintf(out, size, "SOCKS5 %s", c->hop->name);
-	else
-		snprintf(out, size, "DIRECT");
+	const char *colon = strrchr(c->peer, ':');
+	size_t n;
+
+	if (colon == NULL)
+		return port ? "-" : c->peer;
+	if (port)
+		return colon + 1;
+	n = (size_t)(colon - c->peer);
+	if (c->peer[0] == '[' && n >= 2)
+		return strnbuf(tmp, size, c->peer + 1, n - 2) == 0 ? tmp : "-";
+	return strnbuf(tmp, size, c->peer, n) == 0 ? tmp : "-";
+}
+
+/* {url}: what was asked for, as a URL where there is one. */
+static const char *
+log_url(const struct conn *c, char *tmp, size_t size)
+{
+	struct http_out o = { tmp, 0, size - 1, 0 };
+	int tls = c->intercepted || c->origin_tls;
+
+	if (c->method == HTTP_CONNECT) {
+		http_out_hostport(&o, c->host, c->port, 0);
+	} else if (c->route == ROUTE_LOCAL || c->host[0] == '\0' ||
+	    strcmp(c->host, "-") == 0) {
+		http_out_str(&o, c->path[0] != '\0' ? c->path : "-");
+	} else {
+		http_out_str(&o, tls ? "https://" : "http://");
+		http_out_hostport(&o, c->host, c->port, tls ? 443 : 80);
+		http_out_str(&o, c->path[0] == '/' ? c->path : "/");
+	}
+	tmp[o.overflow ? 0 : o.len] = '\0';
+	return tmp;
+}
+
+/* One field of c's access line: a string of c's, or one made in tmp. */
+static const char *
+log_value(const struct conn *c, enum log_field f, char *tmp, size_t size)
+{
+	const struct hop *hop = c->hop;
+
+	switch (f) {
+	case LF_CLIENT:
+		return c->peer;
+	case LF_CLIENT_IP:
+	case LF_CLIENT_PORT:
+		return peer_part(c, f == LF_CLIENT_PORT, tmp, size);
+	case LF_METHOD:
+		return c->method_name;
+	case LF_HOSTPORT:
+		/* a request inside an intercepted CONNECT shows its scheme */
+		http_hostport(tmp, size, c->intercepted ? "https://" : "",
+		    c->host, c->port);
+		return tmp[0] != '\0' ? tmp : "-";
+	case LF_HOST:
+		return c->host[0] != '\0' ? c->host : "-";
+	case LF_PORT:
+		snprintf(tmp, size, "%u", c->port);
+		return tmp;
+	case LF_PATH:
+		return c->path[0] != '\0' ? c->path : "-";
+	case LF_URL:
+		return log_url(c, tmp, size);
+	case LF_STATUS:
+		snprintf(tmp, size, "%d", c->status);
+		return tmp;
+	case LF_REASON:
+		return c->status != 0 ? http_reason(c->status) : "-";
+	case LF_BYTES_IN:
+	case LF_BYTES_OUT:
+		snprintf(tmp, size, "%llu", (unsigned long long)(f ==
+		    LF_BYTES_IN ? c->bytes_in : c->bytes_out));
+		return tmp;
+	case LF_DURATION_MS:
+		snprintf(tmp, size, "%lld", (long long)(c->w->now - c->started));
+		return tmp;
+	case LF_UPSTREAM:
+		if (c->pl != NULL && c->pl->answered > 0) {
+			snprintf(tmp, size, "PLUGIN %s",
+			    c->w->cfg->chain[c->pl->answered - 1].p->name);
+			return tmp;
+		}
+		if (hop == NULL || hop->kind == HOP_DIRECT)
+			return "DIRECT";
+		snprintf(tmp, size, "%s %s", hop->kind == HOP_HTTP ? "PROXY" :
+		    "SOCKS5", hop->name);
+		return tmp;
+	case LF_ROUTE:
+		return log_route_name(c->route);
+	case LF_ABORTED:
+		return c->aborted ? " aborted" : "";
+	case LF_PID:
+		snprintf(tmp, size, "%ld", (long)getpid());
+		return tmp;
+	default:
+		return "";
+	}
+}
+
+/* The exchange's figures on the board, for /metrics. */
+static void
+conn_count(const struct conn *c)
+{
+	int cls = c->status >= 100 && c->status < 600 ? c->status / 100 : 0;
+	unsigned r = (unsigned)c->route < ROUTE_MAX ? (unsigned)c->route :
+	    ROUTE_NONE;
+
+	COUNT(c->w, requests[r][cls], 1);
+	COUNT(c->w, bytes_in, c->bytes_in);
+	COUNT(c->w, bytes_out, c->bytes_out);
+}
+
+/* Appends what fits of s[n] to line[*len] (cap bytes, a NUL kept): a
+ * long access line is cut, never lost. */
+static void
+line_add(char *line, size_t *len, size_t cap, const char *s, size_t n)
+{
+	if (n > cap - 1 - *len)
+		n = cap - 1 - *len;
+	memcpy(line + *len, s, n);
+	*len += n;
+	line[*len] = '\0';
 }
 
 /* The access line (the plugins' log hooks may add to it), then the
@@ -77,31 +189,35 @@ log_route(const struct conn *c, char *out, size_t size)
 void
 conn_log(struct conn *c)
 {
-	char hp[HOST_MAX + 16], route[HOST_MAX + 48], line[1536];
+	const struct config *cfg = c->w->cfg;
+	char line[1536], tmp[HOST_MAX + 160];
+	const struct log_part *lp;
 	struct plugin_call pc;
+	const char *v;
+	size_t i, len = 0;
 	int plugged;
 
 	if (c->started == 0)
 		return;		/* no request, or logged already */
+	conn_count(c);
 	plugged = c->pl != NULL && conn_plugin_call(c, &pc) == 0;
 	if (log_enabled(LOG_LEVEL_INFO)) {
-		/* "-" for what a malformed head did not tell: the fields
-		 * stay countable; a request inside an intercepted CONNECT
-		 * shows its scheme */
-		http_hostport(hp, sizeof(hp), c->intercepted ? "https://" : "",
-		    c->host, c->port);
-		log_route(c, route, sizeof(route));
-		snprintf(line, sizeof(line), "access %s %s %s %s %d %llu %llu "
-		    "%lldms %s%s", c->peer, c->method_name,
-		    hp[0] != '\0' ? hp : "-",
-		    c->path[0] != '\0' ? c->path : "-", c->status,
-		    (unsigned long long)c->bytes_in,
-		    (unsigned long long)c->bytes_out,
-		    (long long)(c->w->now - c->started), route,
-		    c->aborted ? " aborted" : "");
+		/* the --log-format template; "-" for what a malformed head
+		 * did not tell, so the default's fields stay countable */
+		line[0] = '\0';
+		for (i = 0; i < cfg->nlog_parts; i++) {
+			lp = &cfg->log_parts[i];
+			if (lp->field == LF_TEXT) {
+				line_add(line, &len, sizeof(line), lp->text,
+				    lp->len);
+				continue;
+			}
+			v = log_value(c, lp->field, tmp, sizeof(tmp));
+			line_add(line, &len, sizeof(line), v, strlen(v));
+		}
 		if (plugged)
-			plugins_log(c->w->cfg, c->pl, &pc, line, sizeof(line));
-		log_info("%s", line);
+			plugins_log(cfg, c->pl, &pc, line, sizeof(line));
+		log_info("access %s", line);
 	}
 	c->started = 0;
 	if (plugged)
@@ -177,6 +293,7 @@ conn_plugin_stop(struct conn *c, struct plugin_call *pc, size_t who,
 	fd_close(&pc->answer.fd);	/* an answer not sent here */
 	if (v == PLUGIN_DONE && pc->answer.refused) {
 		c->pl->answered = (int)who + 1;
+		c->route = ROUTE_PLUGIN;
 		strlcpy_p(c->pl->phrase, pc->answer.phrase,
 		    sizeof(c->pl->phrase));
 		snprintf(why, sizeof(why), "%s (plugin %s)", pc->why, name);
@@ -1152,17 +1269,22 @@ conn_accept(struct worker *w, const struct listener *l)
 	struct conn *c;
 	char peer[64];
 	long nopen;
-	int fd;
+	int fd, denied = 0;
 
 	if ((fd = accept_fd(l->fd, &ss)) == -1)
 		return -1;
 	addr_format((struct sockaddr *)&ss, peer, sizeof(peer));
 	if (!client_allowed(w, (struct sockaddr *)&ss)) {
-		refuse_forbidden(fd, l->tls, peer);
-		return 0;
+		/* a kind of another protocol refuses in it (c->denied) */
+		if (!l->ops->not_http) {
+			refuse_forbidden(fd, l->tls, peer);
+			return 0;
+		}
+		denied = 1;
 	}
 	if ((nopen = clients_open(w)) >= cfg->max_clients) {
-		refuse_busy(fd, l->tls, peer, nopen);
+		/* no HTTP answer to a TLS client, nor to another protocol */
+		refuse_busy(fd, l->tls || l->ops->not_http, peer, nopen);
 		return 0;
 	}
 	if ((c = conn_new(w, fd)) == NULL) {
@@ -1188,6 +1310,7 @@ conn_accept(struct worker *w, const struct listener *l)
 	}
 #endif
 	strlcpy_p(c->peer, peer, sizeof(c->peer));
+	c->denied = denied;
 	c->state = CS_HEAD;
 	c->deadline = w->now + cfg->idle * 1000;
 	/* a handshake gets --socktimeout, however long --idle is */
@@ -1198,6 +1321,10 @@ conn_accept(struct worker *w, const struct listener *l)
 		w->conns->prev = c;
 	w->conns = c;
 	clients_count(w, 1);
+	COUNT(w, accepted, 1);
+	/* --web-allow, decided once for the connection's requests */
+	c->web_ok = cfg->web_server && (cfg->web_allow.n == 0 ||
+	    netlist_match_addr(&cfg->web_allow, (struct sockaddr *)&ss));
 	log_debug("%s: accepted", c->peer);
 	c->ops = l->ops;
 	if (c->ops->start != NULL)
@@ -1313,9 +1440,28 @@ conn_pollfds(struct conn *c, struct pollfd *pfd, size_t room)
 	return n;
 }
 
+/* The client's TLS failed: its handshake (or that timed out), or a
+ * record it sent later. One line at info, as a refused request gets;
+ * the connection closes without an answer (there is no channel for
+ * one). */
+static void
+client_tls_failed(struct conn *c, int handshake, const char *why)
+{
+	const char *what = handshake ? "TLS handshake with the client" :
+	    "TLS from the client";
+
+	if (c->intercepted)
+		log_info("%s: %s failed (CONNECT %s:%u): %s", c->peer, what,
+		    c->icpt_host, c->icpt_port, why);
+	else
+		log_info("%s: %s failed: %s", c->peer, what, why);
+	conn_close(c, 0, NULL);
+}
+
 static int
 read_client(struct conn *c, short revents)
 {
+	enum tls_fault fault;
 	ssize_t n;
 
 	if (c->state == CS_CLOSING) {
@@ -1323,8 +1469,13 @@ read_client(struct conn *c, short revents)
 		buf_reset(&c->client.in);
 	}
 	if ((n = ep_read(&c->client, revents)) < 0) {
-		conn_close(c, 0, c->client.tls != NULL ?
-		    tls_why(c->client.tls) : "client read error");
+		if (c->client.tls != NULL && (fault =
+		    tls_peer_fault(c->client.tls)) != TLS_FAULT_NONE)
+			client_tls_failed(c, fault == TLS_FAULT_HANDSHAKE,
+			    tls_why(c->client.tls));
+		else
+			conn_close(c, 0, c->client.tls != NULL ?
+			    tls_why(c->client.tls) : "client read error");
 		return -1;
 	}
 	return n > 0 || c->client.eof;
@@ -1453,7 +1604,7 @@ conn_timeout(struct conn *c)
 		return;
 	}
 	if (c->state == CS_HEAD && ep_handshaking(&c->client)) {
-		conn_close(c, 0, "the TLS handshake did not finish in time");
+		client_tls_failed(c, 1, "the handshake did not finish in time");
 		return;
 	}
 	c->ops->timeout(c);

@@ -132,19 +132,29 @@ conn_answer(struct conn *c, int status, const char *reason)
 	return 0;
 }
 
+/* A client that speaks no HTTP wants a tunnel to host:port: a CONNECT
+ * from the start, whose answers are its kind's business. */
+static void
+tunnel_begin(struct conn *c, const char *method, const char *host,
+    uint16_t port)
+{
+	c->silent = 1;
+	c->method = HTTP_CONNECT;
+	strlcpy_p(c->method_name, method, sizeof(c->method_name));
+	strlcpy_p(c->host, host, sizeof(c->host));
+	c->port = port;
+	strlcpy_p(c->path, "-", sizeof(c->path));
+	if (c->started == 0)
+		c->started = c->w->now;
+	c->head_len = 0;
+}
+
 /* A --tunnel client speaks no HTTP: it is a CONNECT from the start. */
 static void
 tunnel_start(struct conn *c, const struct tunnel *t)
 {
-	c->silent = 1;
 	c->sent_head = 1;	/* no HTTP answer can reach this client */
-	c->method = HTTP_CONNECT;
-	strlcpy_p(c->method_name, "TUNNEL", sizeof(c->method_name));
-	strlcpy_p(c->host, t->host, sizeof(c->host));
-	c->port = t->port;
-	strlcpy_p(c->path, "-", sizeof(c->path));
-	c->started = c->w->now;
-	c->head_len = 0;
+	tunnel_begin(c, "TUNNEL", t->host, t->port);
 	request_route(c);
 }
 
@@ -162,6 +172,7 @@ request_reset(struct conn *c)
 	c->hop = NULL;
 	c->started = 0;
 	c->aborted = 0;
+	c->route = ROUTE_NONE;
 	c->path[0] = '\0';
 	c->auth_phase = AUTH_IDLE;
 	free(c->pac_hops);
@@ -228,17 +239,18 @@ request_note(struct conn *c, const char *buf, const struct http_head *h)
 	c->client_keepalive = http_keepalive(h);
 }
 
-/* Decodes "Proxy-Authorization: Basic ..." into user and password;
- * 0, or -1 when there is none or it is malformed. */
+/* Decodes "field: Basic ..." (Proxy-Authorization, or Authorization
+ * for the web server) into user and password; 0, or -1 when there is
+ * none or it is malformed. */
 static int
-basic_decode(const char *buf, const struct http_head *h, char *plain,
-    size_t size, char **pass)
+basic_decode(const char *buf, const struct http_head *h, const char *field,
+    char *plain, size_t size, char **pass)
 {
 	const struct http_span *v;
 	long n;
 	int i;
 
-	if ((i = http_find_field(buf, h, "Proxy-Authorization", 0)) < 0)
+	if ((i = http_find_field(buf, h, field, 0)) < 0)
 		return -1;
 	v = &h->fields[i].value;
 	if (v->len < 6 || !strncaseeq(buf + v->off, 6, "Basic "))
@@ -275,30 +287,39 @@ client_ntlm_creds(struct conn *c, const char *user, const char *pass)
 	return 0;
 }
 
+int
+local_login(const struct config *cfg, const char *buf,
+    const struct http_head *h, const char *field)
+{
+	char plain[2 * NTLM_NAME_MAX + NTLM_PASS_MAX], *pass;
+	int ok;
+
+	if (basic_decode(buf, h, field, plain, sizeof(plain), &pass) == -1)
+		return 0;
+	ok = options_user_check(cfg->users, cfg->nusers, plain, pass);
+	ntlm_wipe(plain, sizeof(plain));
+	return ok;
+}
+
 static int
 client_login(struct conn *c, const char *buf, const struct http_head *h,
     const char **why)
 {
 	const struct config *cfg = c->w->cfg;
 	char plain[2 * NTLM_NAME_MAX + NTLM_PASS_MAX], *pass;
-	unsigned char hash[32];
-	size_t i;
 	int ok = 0;
 
 	if (cfg->nusers == 0 && !cfg->ntlm_to_basic)
 		return 0;
-	if (basic_decode(buf, h, plain, sizeof(plain), &pass) == -1) {
+	if (basic_decode(buf, h, "Proxy-Authorization", plain, sizeof(plain),
+	    &pass) == -1) {
 		*why = "log in to the proxy with Basic authentication";
 		return 407;
 	}
 	if (cfg->ntlm_to_basic)
 		ok = client_ntlm_creds(c, plain, pass) == 0;
-	else {
-		sha256(pass, strlen(pass), hash);
-		for (i = 0; i < cfg->nusers; i++)
-			ok |= (strcmp(cfg->users[i].name, plain) == 0) &
-			    ct_equal(cfg->users[i].hash, hash, 32);
-	}
+	else
+		ok = options_user_check(cfg->users, cfg->nusers, plain, pass);
 	ntlm_wipe(plain, sizeof(plain));
 	if (!ok) {
 		*why = "wrong user name or password";
@@ -307,28 +328,25 @@ client_login(struct conn *c, const char *buf, const struct http_head *h,
 	return 0;
 }
 
-/* Puts the head of our own answer pa (body of len bytes) in server.in
- * and lets the exchange finish as if a server had sent it; -1 when c
- * was closed. */
+/* Puts the head of our own answer a (body of a->length bytes) in
+ * server.in, with room for room bytes of body after it, and lets the
+ * exchange finish as if a server had sent it; -1 when c was closed. */
 static int
-local_head(struct conn *c, const struct plugin_answer *pa, uint64_t len,
-    size_t room)
+local_head(struct conn *c, struct http_answer *a, size_t room)
 {
 	const struct config *cfg = c->w->cfg;
-	struct http_answer a;
-	char hd[512];
+	char hd[2048];
 	size_t n;
 
-	memset(&a, 0, sizeof(a));
-	a.status = pa->status;
-	a.ctype = pa->ctype;
-	a.length = len;
-	a.cache = pa->cache;
-	a.phrase = pa->phrase[0] != '\0' ? pa->phrase : NULL;
-	a.close = !c->client_keepalive;
-	a.keepalive10 = c->client_keepalive && c->minor == 0;
-	n = http_build_answer(&a, hd, sizeof(hd));
-	if (n == 0 || (c->server.in.data == NULL && buf_init(&c->server.in,
+	if (a->cache == NULL)
+		a->cache = "max-age=300";
+	a->close = !c->client_keepalive;
+	a->keepalive10 = c->client_keepalive && c->minor == 0;
+	if ((n = http_build_answer(a, hd, sizeof(hd))) == 0) {
+		conn_close(c, 500, "the answer's head is too large");
+		return -1;
+	}
+	if ((c->server.in.data == NULL && buf_init(&c->server.in,
 	    (size_t)cfg->server_bufsz) == -1) ||
 	    buf_grow(&c->server.in, n + room) == -1) {
 		conn_close(c, 500, "out of memory");
@@ -337,8 +355,9 @@ local_head(struct conn *c, const struct plugin_answer *pa, uint64_t len,
 	buf_reset(&c->server.in);
 	(void)buf_put(&c->server.in, hd, n);
 	buf_rack(&c->client.in, c->head_len);
-	c->status = pa->status;
+	c->status = a->status;
 	c->sent_head = 1;
+	c->route = ROUTE_LOCAL;
 	c->req.flow = FLOW_DONE;
 	c->resp.flow = FLOW_DONE;
 	c->resp.fwd = n;
@@ -347,40 +366,64 @@ local_head(struct conn *c, const struct plugin_answer *pa, uint64_t len,
 	return 0;
 }
 
-/* Answers c with pa's body from memory. */
-static int
-local_answer(struct conn *c, const struct plugin_answer *pa, int head_only)
+int
+local_reply(struct conn *c, struct http_answer *a, const char *body,
+    int head_only)
 {
-	if (local_head(c, pa, pa->len, head_only ? 0 : pa->len) == -1)
+	size_t len = (size_t)a->length;
+
+	if (local_head(c, a, head_only ? 0 : len) == -1)
 		return -1;
 	if (!head_only) {
-		(void)buf_put(&c->server.in, pa->body, pa->len);
-		c->resp.fwd += pa->len;
+		(void)buf_put(&c->server.in, body, len);
+		c->resp.fwd += len;
 	}
 	return 0;
 }
 
-/* Answers c with the fd_len bytes of pa's open file, streamed as a
- * server's body is (read as the client takes them, spliced when large),
- * so a file of any size costs no more memory than a small one. The
- * answer owns the fd. */
-static int
-local_answer_fd(struct conn *c, struct plugin_answer *pa, int head_only)
+/* The file stands where a server would: an endpoint to read from, as
+ * the client takes its bytes (spliced when large). */
+int
+local_reply_fd(struct conn *c, struct http_answer *a, int fd, int head_only)
 {
-	if (local_head(c, pa, pa->fd_len, 0) == -1) {
-		fd_close(&pa->fd);
+	if (local_head(c, a, 0) == -1) {
+		fd_close(&fd);
 		return -1;
 	}
-	if (head_only || pa->fd_len == 0) {
-		fd_close(&pa->fd);
+	if (head_only || a->length == 0) {
+		fd_close(&fd);
 		return 0;
 	}
-	/* the file stands where a server would: an endpoint to read from */
-	c->server.fd = pa->fd;
-	pa->fd = -1;
+	c->server.fd = fd;
 	c->server.eof = 0;
-	flow_start(&c->resp, HTTP_BODY_LENGTH, pa->fd_len);
+	flow_start(&c->resp, HTTP_BODY_LENGTH, a->length);
 	return 0;
+}
+
+int
+local_answer(struct conn *c, int status, const char *ctype,
+    const char *body, size_t len, int head_only)
+{
+	struct http_answer a;
+
+	memset(&a, 0, sizeof(a));
+	a.status = status;
+	a.ctype = ctype;
+	a.length = len;
+	return local_reply(c, &a, body, head_only);
+}
+
+int
+local_answer_fd(struct conn *c, int status, const char *ctype, int fd,
+    uint64_t len, int head_only)
+{
+	struct http_answer a;
+
+	memset(&a, 0, sizeof(a));
+	a.status = status;
+	a.ctype = ctype;
+	a.length = len;
+	return local_reply_fd(c, &a, fd, head_only);
 }
 
 /* Why a scheme is refused (NULL: forwarded); *tls set for the TLS
@@ -434,6 +477,12 @@ request_check(struct conn *c, const char *buf, const struct http_head *h,
 	}
 	c->port = h->port;
 	c->origin_tls = 0;
+	if (c->w->cfg->no_proxy_role) {
+		*why = "this is a web server, not a proxy "
+		    "(--disable-http-proxy): send origin-form requests "
+		    "(GET /path)";
+		return 403;
+	}
 	if (h->form == HTTP_FORM_ABSOLUTE && (*why = scheme_refusal(buf +
 	    h->scheme.off, h->scheme.len, &c->origin_tls)) != NULL)
 		return 400;
@@ -463,6 +512,19 @@ flow_start(struct flowstate *f, enum http_body body, uint64_t length)
 		f->flow = FLOW_CLOSE;
 		break;
 	}
+}
+
+void
+conn_http_tunnel(struct conn *c, const char *method, const char *host,
+    uint16_t port)
+{
+	tunnel_begin(c, method, host, port);
+	if (!port_allowed(c->w->cfg, port)) {
+		conn_close(c, 403, "CONNECT to this port is not allowed "
+		    "(--connect-ports)");
+		return;
+	}
+	request_route(c);
 }
 
 /* Goes on with the hops chosen for c. */
@@ -663,6 +725,7 @@ intercept_open(struct conn *c)
 	}
 	c->status = 200;
 	c->bytes_out = n;
+	c->route = ROUTE_LOCAL;		/* the 200 is ours */
 	conn_log(c);
 	if ((c->w->certs == NULL && (c->w->certs = tls_certs_new()) == NULL) ||
 	    (c->client.tls = tls_mitm_new(c->w->cfg->mint, c->w->certs,
@@ -709,7 +772,10 @@ static int
 plugin_answered(struct conn *c, struct plugin_call *pc, size_t who,
     const struct http_head *h)
 {
+	struct plugin_answer *pa = &pc->answer;
+	struct http_answer a;
 	char why[WHY_MAX];
+	int fd, r;
 
 	c->pl->answered = (int)who + 1;
 	if (c->method == HTTP_CONNECT && pc->answer.status < 300) {
@@ -724,10 +790,24 @@ plugin_answered(struct conn *c, struct plugin_call *pc, size_t who,
 	 * the next request */
 	if (h->body != HTTP_BODY_NONE)
 		c->client_keepalive = 0;
-	if (pc->answer.fd != -1)
-		return local_answer_fd(c, &pc->answer,
-		    c->method == HTTP_HEAD);
-	return local_answer(c, &pc->answer, c->method == HTTP_HEAD);
+	memset(&a, 0, sizeof(a));
+	a.status = pa->status;
+	a.ctype = pa->ctype;
+	a.cache = pa->cache != NULL ? pa->cache : "no-cache";
+	a.phrase = pa->phrase[0] != '\0' ? pa->phrase : NULL;
+	if (pa->fd != -1) {
+		a.length = pa->fd_len;
+		fd = pa->fd;
+		pa->fd = -1;
+		r = local_reply_fd(c, &a, fd, c->method == HTTP_HEAD);
+	} else {
+		a.length = pa->len;
+		r = local_reply(c, &a, pa->body, c->method == HTTP_HEAD);
+	}
+	/* the internal rows (the PAC file) are the proxy's own answers */
+	if (r == 0 && c->w->cfg->chain[who].p->wanted == NULL)
+		c->route = ROUTE_PLUGIN;
+	return r;
 }
 
 /*
@@ -803,6 +883,11 @@ request_start(struct conn *c, char *buf, const struct http_head *h)
 			return r == 2;
 		recheck |= r == 3;	/* rewritten: its target is new */
 	}
+	/* what the plugins left of the requests for the proxy itself goes
+	 * to its web server (when on) */
+	if (!c->intercepted && h->form == HTTP_FORM_ORIGIN &&
+	    web_serve(c, buf, h))
+		return 1;
 	if (recheck && (status = request_check(c, buf, h, &why)) != 0)
 		goto refused;
 	if (c->method == HTTP_CONNECT && intercept_wanted(c)) {
@@ -1015,7 +1100,9 @@ tunnel_open(struct conn *c)
 	buf_rack(&c->client.in, c->head_len);
 	c->req.fwd = 0;
 	c->req.flow = FLOW_DONE;
-	if (!c->silent)
+	if (c->ops->tunnel_up != NULL)
+		c->ops->tunnel_up(c);	/* the client's own protocol */
+	else if (!c->silent)
 		(void)buf_put(&c->server.in, established,
 		    sizeof(established) - 1);
 	c->status = 200;
@@ -1043,6 +1130,7 @@ auth_negotiate(struct conn *c)
 	c->req.fwd = n;
 	c->req.flow = FLOW_HEAD;	/* the real head is not sent yet */
 	c->auth_phase = AUTH_NEGOTIATE;
+	COUNT(c->w, ntlm_handshakes, 1);
 	return 0;
 }
 
@@ -1377,6 +1465,25 @@ response_frame(struct conn *c)
 	return flow_clear(f, &c->server.in);
 }
 
+/* The parent answered our CONNECT with a refusal: its status is kept
+ * where a client of another kind is told why (403 a rule, 504 a
+ * timeout, else 502); a --tunnel client only sees the close. */
+static void
+tunnel_refused(struct conn *c, const char *buf, const struct http_head *h)
+{
+	char why[WHY_MAX];
+
+	snprintf(why, sizeof(why), "the parent %s refused the tunnel: %d "
+	    "%.*s", c->hop != NULL ? c->hop->name : "", h->status,
+	    (int)(h->reason.len < 200 ? h->reason.len : 200),
+	    buf + h->reason.off);
+	if (c->sent_head)
+		conn_close(c, 0, why);
+	else
+		conn_close(c, h->status == 403 || h->status == 504 ?
+		    h->status : 502, why);
+}
+
 static int
 response_start(struct conn *c, char *buf, const struct http_head *h)
 {
@@ -1421,10 +1528,12 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 	if (c->silent) {
 		/* the parent's answer to our CONNECT is not the client's */
 		if (h->status / 100 != 2) {
-			conn_close(c, 0, "the parent refused the tunnel");
+			tunnel_refused(c, buf, h);
 			return 0;
 		}
 		buf_rack(&c->server.in, h->head_len);
+		if (c->ops->tunnel_up != NULL)
+			c->ops->tunnel_up(c);
 		c->state = CS_TUNNEL;
 		return 1;
 	}
@@ -1801,10 +1910,10 @@ http_answer(struct conn *c, int status, const char *why)
 
 const struct conn_ops conn_http_ops = {
 	NULL, conn_run, http_timeout, http_answer, conn_connected,
-	upstream_fail, http_server_lost
+	upstream_fail, http_server_lost, NULL, 0
 };
 
 const struct conn_ops conn_tunnel_ops = {
 	tunnel_listener_start, conn_run, http_timeout, http_answer,
-	conn_connected, upstream_fail, http_server_lost
+	conn_connected, upstream_fail, http_server_lost, NULL, 0
 };

@@ -717,7 +717,7 @@ dns_lookup(struct dns *d, const char *host, int64_t now, dns_done_fn done,
 		return 1;
 	if (d != NULL && (ce = cache_find(d, host, now)) != NULL) {
 		*res = ce->res;
-		return 1;
+		return 2;
 	}
 	res->error = EAI_AGAIN;
 	res->n = 0;

@@ -54,6 +54,14 @@ static const struct option options[] = {
 	{ "tunnel", NULL, OPT_LIST, OFF(tunnel_s), 0, 0,
 	    "[ADDR:]LPORT:HOST:RPORT", "none", "join each client of LPORT to "
 	    "HOST:RPORT, through the parent (repeatable)" },
+	{ "socks5-listen", NULL, OPT_LIST, OFF(socks5_listen), 0, 0,
+	    "[ADDR:]PORT", "none", "a SOCKS5 (and SOCKS4) port in front of "
+	    "the same routing; a bare PORT is on 127.0.0.1, or on every "
+	    "interface with --gateway (repeatable)" },
+	{ "socks5-auth", NULL, OPT_LIST, OFF(socks5_auth), 0, 0, "USER:PASS",
+	    "none", "SOCKS5 clients must log in (RFC 1929) (repeatable)" },
+	{ "socks5-users", NULL, OPT_STR, OFF(socks5_users_file), 0, 0, "F",
+	    "none", "SOCKS5 logins: lines of user:pass or user:{SHA256}hex" },
 	{ "user", NULL, OPT_STR, OFF(user), 0, 0, "NAME", "none",
 	    "run as NAME once the ports are bound (when started as root)" },
 	{ "gateway", NULL, OPT_BOOL, OFF(gateway), 0, 1, NULL, "off",
@@ -154,6 +162,21 @@ static const struct option options[] = {
 	{ "plugins", NULL, OPT_CSV, OFF(plugins_s), 0, 0, "LIST", "none",
 	    "plugins to run, in this order (listed below; proxy.py's class "
 	    "names work too)" },
+	{ "enable-web-server", NULL, OPT_BOOL, OFF(web_server), 0, 1, NULL,
+	    "off", "answer requests for the proxy's own port (GET /path): "
+	    "/metrics, /status, /healthz and the --static-dir files" },
+	{ "disable-http-proxy", NULL, OPT_BOOL, OFF(no_proxy_role), 0, 1,
+	    NULL, "off", "refuse proxy requests (absolute URIs, CONNECT), "
+	    "leaving the web server (implies --enable-web-server)" },
+	{ "static-dir", NULL, OPT_STR, OFF(static_dir), 0, 0, "DIR", "none",
+	    "the web server serves the files under DIR" },
+	{ "web-allow", NULL, OPT_CSV, OFF(web_allow_s), 0, 0, "LIST",
+	    "all that --allow lets in", "client addresses that may use the "
+	    "web server (forms of --allow)" },
+	{ "log-format", NULL, OPT_STR, OFF(log_format), 0, 0, "TEMPLATE",
+	    "{client} {method} {hostport} {path} {status} {bytes_in} "
+	    "{bytes_out} {duration_ms}ms {upstream}{aborted}",
+	    "the access line after \"access \": {field}s and text" },
 	{ "cert-file", NULL, OPT_STR, OFF(cert_file), 0, 0, "F", "none",
 	    "certificate chain (PEM, or one DER certificate) that clients "
 	    "see; with --key-file every proxy port speaks TLS, unless "
@@ -300,7 +323,8 @@ version(void)
 #ifdef __linux__
 	printf(" linux");
 #endif
-	printf(" ipv6 poll%s\n", tls_available() ? " tls" : "");
+	printf(" ipv6 poll%s%s%s\n", tls_available() ? " tls" : "",
+	    WITH_PAC ? " pac" : "", WITH_NTLM ? " ntlm" : "");
 }
 
 static const struct option *
@@ -402,12 +426,17 @@ secrets_wipe(struct config *cfg)
 	wipe_owned(cfg, cfg->pass_ntlmv2);
 	for (i = 0; i < cfg->basic_auth.n; i++)
 		wipe_owned(cfg, cfg->basic_auth.v[i]);
+	for (i = 0; i < cfg->socks5_auth.n; i++)
+		wipe_owned(cfg, cfg->socks5_auth.v[i]);
 	for (i = 0; i < cfg->proxy.n; i++)	/* socks5://user:pass@ */
 		wipe_owned(cfg, cfg->proxy.v[i]);
 	for (i = 0; i < cfg->nparents; i++)
 		wipe_owned(cfg, cfg->parents[i].login);
 	if (cfg->users != NULL)
 		ntlm_wipe(cfg->users, cfg->nusers * sizeof(*cfg->users));
+	if (cfg->socks_users != NULL)
+		ntlm_wipe(cfg->socks_users, cfg->nsocks_users *
+		    sizeof(*cfg->socks_users));
 }
 
 void
@@ -422,6 +451,7 @@ options_free(struct config *cfg)
 		free(cfg->owned[i]);
 	free(cfg->owned);
 	free(cfg->users);
+	free(cfg->socks_users);
 	netlist_free(&cfg->allow);
 	netlist_free(&cfg->deny);
 	netlist_free(&cfg->acl);
@@ -429,6 +459,7 @@ options_free(struct config *cfg)
 	netlist_free(&cfg->intercept);
 	netlist_free(&cfg->no_intercept);
 	plugins_free(cfg);
+	netlist_free(&cfg->web_allow);
 	tls_mint_free(cfg->mint);
 	tls_server_free(cfg->tls);
 	tls_anchors_free(cfg->anchors);
@@ -702,32 +733,50 @@ user_parse(struct client_user *u, const char *line, const char **why)
 	return -1;
 }
 
+/* Adds a login to the list *v of *n (the Basic or the SOCKS5 ones). */
 static int
-user_add(struct loader *ld, const char *line, const char *where)
+user_add(struct loader *ld, struct client_user **v, size_t *n,
+    const char *line, const char *where)
 {
-	struct config *cfg = ld->cfg;
 	struct client_user *u;
 	const char *why;
 
-	if ((u = realloc(cfg->users, (cfg->nusers + 1) * sizeof(*u))) == NULL)
+	if ((u = realloc(*v, (*n + 1) * sizeof(*u))) == NULL)
 		return load_error(ld, "%s: out of memory", where);
-	cfg->users = u;
-	if (user_parse(&u[cfg->nusers], line, &why) == -1)
+	*v = u;
+	if (user_parse(&u[*n], line, &why) == -1)
 		return load_error(ld, "%s: '%.*s...' %s", where,
 		    (int)strcspn(line, ":"), line, why);
-	cfg->nusers++;
+	(*n)++;
 	return 0;
 }
 
+int
+options_user_check(const struct client_user *v, size_t n, const char *user,
+    const char *pass)
+{
+	unsigned char hash[32];
+	size_t i;
+	int ok = 0;
+
+	sha256(pass, strlen(pass), hash);
+	for (i = 0; i < n; i++)
+		ok |= (strcmp(v[i].name, user) == 0) &
+		    ct_equal(v[i].hash, hash, 32);
+	ntlm_wipe(hash, sizeof(hash));
+	return ok;
+}
+
 static int
-users_file(struct loader *ld, const char *path)
+users_file(struct loader *ld, const char *path, const char *flag,
+    struct client_user **v, size_t *n)
 {
 	char line[1024], where[PATH_MAX + 32];
 	FILE *f;
 	int lineno = 0, rc = 0;
 
 	if ((f = fopen(path, "r")) == NULL)
-		return load_error(ld, "--basic-auth-file: %s: %s", path,
+		return load_error(ld, "%s: %s: %s", flag, path,
 		    strerror(errno));
 	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
@@ -735,7 +784,7 @@ users_file(struct loader *ld, const char *path)
 		if (line[0] == '\0' || line[0] == '#')
 			continue;
 		snprintf(where, sizeof(where), "%s:%d", path, lineno);
-		rc = user_add(ld, line, where);
+		rc = user_add(ld, v, n, line, where);
 	}
 	fclose(f);
 	return rc;
@@ -824,6 +873,46 @@ serving_finish(struct loader *ld)
 		    "a script with FindProxyForURL", v);
 	cfg->pac_served = (char *)v;
 	cfg->pac_served_len = strlen(v);
+	return 0;
+}
+
+static void config_warn(struct config *, const char *, ...) PRINTF(2, 3);
+
+/* The web server's flags, and --log-format compiled once. */
+static int
+web_finish(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	const char *v = cfg->static_dir;
+	char why[1024];
+	struct stat st;
+	long n;
+
+	if ((n = log_format_parse(cfg->log_format != NULL ? cfg->log_format :
+	    log_format_default, cfg->log_parts, LOG_FORMAT_PARTS, why,
+	    sizeof(why))) < 0)
+		return load_error(ld, "%s: %s", str_from(cfg, OFF(log_format),
+		    "--log-format"), why);
+	cfg->nlog_parts = (size_t)n;
+	if (cfg->no_proxy_role)
+		cfg->web_server = 1;
+	if (access_list(ld, &cfg->web_allow, &cfg->web_allow_s,
+	    "--web-allow") == -1)
+		return -1;
+	if (!cfg->web_server && (v != NULL || cfg->web_allow_s.n > 0))
+		config_warn(cfg, "%s without --enable-web-server does nothing",
+		    v != NULL ? "--static-dir" : "--web-allow");
+	if (v == NULL)
+		return 0;
+	if (stat(v, &st) == -1)
+		return load_error(ld, "%s: %s: %s", str_from(cfg,
+		    OFF(static_dir), "--static-dir"), v, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return load_error(ld, "%s: %s is not a directory",
+		    str_from(cfg, OFF(static_dir), "--static-dir"), v);
+	if ((cfg->static_dir = path_absolute(cfg, v)) == NULL)
+		return load_error(ld, "--static-dir: %s: cannot make the path "
+		    "absolute", v);
 	return 0;
 }
 
@@ -943,6 +1032,67 @@ acl_finish(struct loader *ld)
 	return 0;
 }
 
+/* A --socks5-listen item as it is bound: a bare PORT (cntlm's -O and
+ * SOCKS5Proxy) on loopback, or with --gateway or --hostonly on every
+ * interface (0.0.0.0 and ::); ADDR:PORT as it is. */
+static int
+socks_bind_add(struct loader *ld, const char *item, const char *from)
+{
+	struct config *cfg = ld->cfg;
+	char host[HOST_MAX], spec[2][32];
+	const char *add[2] = { item, NULL };
+	uint16_t port;
+	size_t i;
+	long v;
+
+	if (parse_long(item, 1, 65535, &v) == 0) {
+		snprintf(spec[0], sizeof(spec[0]), cfg->gateway ||
+		    cfg->hostonly ? "0.0.0.0:%ld" : "127.0.0.1:%ld", v);
+		snprintf(spec[1], sizeof(spec[1]), "[::]:%ld", v);
+		add[0] = spec[0];
+		add[1] = cfg->gateway || cfg->hostonly ? spec[1] : NULL;
+	} else if (parse_hostport(item, strlen(item), host, sizeof(host),
+	    &port, 0) == -1 || port == 0)
+		return load_error(ld, "%s: '%s' is not [ADDR:]PORT", from,
+		    item);
+	for (i = 0; i < 2 && add[i] != NULL; i++) {
+		char *kept;
+
+		if (cfg->socks5_bind.n == MAX_LIST_ITEMS)
+			return load_error(ld, "%s: too many SOCKS ports", from);
+		if ((kept = cfg_strndup(cfg, add[i], strlen(add[i]))) == NULL)
+			return load_error(ld, "out of memory");
+		cfg->socks5_bind.from[cfg->socks5_bind.n] = from;
+		cfg->socks5_bind.v[cfg->socks5_bind.n++] = kept;
+	}
+	return 0;
+}
+
+/* --socks5-listen, --socks5-auth, --socks5-users (cntlm's SOCKS5Proxy
+ * and SOCKS5Users). */
+static int
+socks_finish(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	size_t i;
+
+	for (i = 0; i < cfg->socks5_listen.n; i++)
+		if (socks_bind_add(ld, cfg->socks5_listen.v[i],
+		    item_from(&cfg->socks5_listen, i, "--socks5-listen")) == -1)
+			return -1;
+	for (i = 0; i < cfg->socks5_auth.n; i++)
+		if (user_add(ld, &cfg->socks_users, &cfg->nsocks_users,
+		    cfg->socks5_auth.v[i], item_from(&cfg->socks5_auth, i,
+		    "--socks5-auth")) == -1)
+			return -1;
+	if (cfg->socks5_users_file != NULL &&
+	    users_file(ld, cfg->socks5_users_file, str_from(cfg,
+	    OFF(socks5_users_file), "--socks5-users"), &cfg->socks_users,
+	    &cfg->nsocks_users) == -1)
+		return -1;
+	return 0;
+}
+
 /* --gateway and --hostonly (as in Px and cntlm) listen on every
  * interface, at the port of each --listen address (or --port). */
 static int
@@ -991,11 +1141,15 @@ access_finish(struct loader *ld)
 	    access_list(ld, &cfg->deny, &cfg->deny_s, "--deny") == -1)
 		return -1;
 	for (i = 0; i < cfg->basic_auth.n; i++)
-		if (user_add(ld, cfg->basic_auth.v[i],
-		    item_from(&cfg->basic_auth, i, "--basic-auth")) == -1)
+		if (user_add(ld, &cfg->users, &cfg->nusers,
+		    cfg->basic_auth.v[i], item_from(&cfg->basic_auth, i,
+		    "--basic-auth")) == -1)
 			return -1;
 	if (cfg->basic_auth_file != NULL &&
-	    users_file(ld, cfg->basic_auth_file) == -1)
+	    users_file(ld, cfg->basic_auth_file, "--basic-auth-file",
+	    &cfg->users, &cfg->nusers) == -1)
+		return -1;
+	if (socks_finish(ld) == -1)
 		return -1;
 	if (cfg->tunnel_s.n > 0 && ((cfg->tunnels = calloc(cfg->tunnel_s.n,
 	    sizeof(*cfg->tunnels))) == NULL || cfg_keep(cfg, cfg->tunnels)
@@ -1225,6 +1379,50 @@ parents_finish(struct loader *ld)
 	return 0;
 }
 
+/* A build without NTLM (make NTLM=0) refuses what needs it, naming the
+ * flag, rather than logging in some other way. */
+static int
+ntlm_built(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	const char *flag = NULL;
+
+	if (WITH_NTLM)
+		return 0;
+	if (cfg->ntlm_to_basic)
+		flag = "--ntlm-to-basic";
+	else if (cfg->magic != NULL)
+		flag = "--magic";
+	else if (cfg->hashes)
+		flag = "--hashes";
+	else if (cfg->pass_lm || cfg->pass_nt || cfg->pass_ntlmv2)
+		flag = cfg->pass_lm ? str_from(cfg, OFF(pass_lm), "--pass-lm") :
+		    cfg->pass_nt ? str_from(cfg, OFF(pass_nt), "--pass-nt") :
+		    str_from(cfg, OFF(pass_ntlmv2), "--pass-ntlmv2");
+	else if (cfg->auth == AUTH_NTLM)
+		return load_error(ld, "%s %s: built without NTLM (this build "
+		    "logs in to parents with --auth BASIC only)",
+		    cfg->auth_s ? str_from(cfg, OFF(auth_s), "--auth") :
+		    "--username", cfg->auth_s ? cfg->auth_s : "(NTLM by "
+		    "default)");
+	return flag ? load_error(ld, "%s: built without NTLM", flag) : 0;
+}
+
+/* The same for the PAC interpreter (make PAC=0); serving a PAC file
+ * needs no interpreter and stays. */
+static int
+pac_built(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+
+	if (WITH_PAC || (cfg->pac == NULL && cfg->pac_test == NULL &&
+	    cfg->pac_client_ip == NULL))
+		return 0;
+	return load_error(ld, "%s: built without PAC", cfg->pac ?
+	    str_from(cfg, OFF(pac), "--pac") : cfg->pac_test ? "--pac-test" :
+	    str_from(cfg, OFF(pac_client_ip), "--pac-client-ip"));
+}
+
 static int
 auth_parse(struct loader *ld)
 {
@@ -1248,7 +1446,7 @@ auth_parse(struct loader *ld)
 	    !cfg->ntlm_to_basic)
 		return load_error(ld, "--auth %s needs --username",
 		    cfg->auth_s ? cfg->auth_s : "");
-	return 0;
+	return ntlm_built(ld);
 }
 
 /* Reads a line from the terminal without echo. */
@@ -1476,7 +1674,9 @@ config_finish(struct loader *ld)
 			return load_error(ld, "%s: '%s' is not 'Name: value'",
 			    item_from(&cfg->add_headers, i, "--add-header"), h);
 	}
-	if (access_finish(ld) == -1 || serving_finish(ld) == -1 ||
+	if (pac_built(ld) == -1 ||
+	    access_finish(ld) == -1 || serving_finish(ld) == -1 ||
+	    web_finish(ld) == -1 ||
 	    parents_finish(ld) == -1 || credentials_finish(ld) == -1 ||
 	    tls_finish(ld) == -1 || upstream_tls_finish(ld) == -1 ||
 	    intercept_finish(ld) == -1 ||
@@ -1665,7 +1865,7 @@ save_hash(FILE *f, const char *name, const unsigned char h[16])
 
 /* A client login as user:{SHA256}, never its password. */
 static int
-save_user(FILE *f, const char *line)
+save_user(FILE *f, const char *name, const char *line)
 {
 	struct client_user u;
 	const char *why;
@@ -1678,7 +1878,7 @@ save_user(FILE *f, const char *line)
 	n = (size_t)snprintf(v, sizeof(v), "%s:{SHA256}", u.name);
 	for (i = 0; i < 32 && n + 3 <= sizeof(v); i++)
 		n += (size_t)snprintf(v + n, sizeof(v) - n, "%02x", u.hash[i]);
-	return save_line(f, "basic-auth", v);
+	return save_line(f, name, v);
 }
 
 /* Secrets are written as the hashes they give, never as a password. */
@@ -1720,8 +1920,9 @@ save_option(FILE *f, const struct config *cfg, const struct config *def,
 		const struct strlist *l = (const void *)field;
 
 		for (i = 0; i < l->n; i++)
-			if ((o->off == OFF(basic_auth) ?
-			    save_user(f, l->v[i]) :
+			if ((o->off == OFF(basic_auth) ||
+			    o->off == OFF(socks5_auth) ?
+			    save_user(f, o->name, l->v[i]) :
 			    save_line(f, o->name, l->v[i])) == -1)
 				return -1;
 		return 0;

@@ -46,6 +46,20 @@
 
 #include "proxy.h"
 
+static int
+is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+is_alpha(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+#if WITH_PAC
+
 
 #define CHUNK_SIZE	(64 * 1024)	/* arena growth step */
 #define NEST_MAX	300	/* syntactic nesting the parser accepts */
@@ -973,18 +987,6 @@ perr_at(struct parser *ps, uint32_t line, uint32_t col, const char *fmt, ...)
 			    __VA_ARGS__)
 #define lerr(ps, at, ...) perr_at((ps), (ps)->line, \
 			    (uint32_t)((at) - (ps)->bol + 1), __VA_ARGS__)
-
-static int
-is_digit(int c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int
-is_alpha(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
 
 static int
 is_idstart(int c)
@@ -9138,6 +9140,50 @@ pac_free(struct pac *P)
 	arena_release(P, none);
 	free(P);
 }
+
+
+#else	/* !WITH_PAC: the interpreter left out (make PAC=0) */
+
+struct pac *
+pac_load(const char *src, size_t len, const struct pac_env *env, char *err,
+    size_t errsz)
+{
+	(void)src;
+	(void)len;
+	(void)env;
+	snprintf(err, errsz, "built without PAC");
+	return NULL;
+}
+
+int
+pac_find_proxy(struct pac *P, const char *url, const char *host, char *out,
+    size_t outsz, char *err, size_t errsz)
+{
+	(void)P;
+	(void)url;
+	(void)host;
+	(void)out;
+	(void)outsz;
+	snprintf(err, errsz, "built without PAC");
+	return -1;
+}
+
+int
+pac_set_my_ip(struct pac *P, const char *ip, const char *ip_ex)
+{
+	(void)P;
+	(void)ip;
+	(void)ip_ex;
+	return -1;
+}
+
+void
+pac_free(struct pac *P)
+{
+	(void)P;
+}
+
+#endif	/* WITH_PAC */
 
 /* ----------------------------------------------------- result strings */
 

@@ -171,6 +171,15 @@ listeners_open(const struct config *cfg, struct listener *ls,
 	for (i = 0; i < cfg->ntunnels && rc == 0; i++)
 		rc = bind_one(cfg, cfg->tunnels[i].bind, "--tunnel", (int)i, 0,
 		    &b);
+	for (i = 0; i < cfg->socks5_bind.n && rc == 0; i++) {
+		size_t k = b.n;
+
+		rc = bind_one(cfg, cfg->socks5_bind.v[i], cfg->socks5_bind.from[i]
+		    != NULL ? cfg->socks5_bind.from[i] : "--socks5-listen", -1,
+		    0, &b);
+		while (k < b.n)		/* the SOCKS kind */
+			ls[k++].ops = &conn_socks_ops;
+	}
 	if (rc == 0)
 		return (ssize_t)b.n;
 	listeners_drop(ls, b.n, old, nold);
@@ -396,15 +405,22 @@ worker_spawn(struct master *m, struct child *k, int id)
 	}
 	if (pid == -1)
 		log_warn("fork worker %d", id);
+	else if (m->board != NULL && k->slot >= 0) {
+		/* for /status: who holds the slot, since when */
+		m->board->slot[k->slot].pid = (long)pid;
+		m->board->slot[k->slot].started = (int64_t)time(NULL);
+		m->board->slot[k->slot].retiring = 0;
+	}
 	return pid;
 }
 
-static void
+/* A worker has exited: 1 when it is to be forked again. */
+static int
 worker_died(struct child *k, size_t i, pid_t pid, int status, int64_t now)
 {
 	k->pid = 0;
 	if (sig_term || k->retiring)
-		return;
+		return 0;
 	if (WIFSIGNALED(status))
 		log_warnx("worker %zu (pid %ld) killed by signal %d; "
 		    "restarting", i, (long)pid, WTERMSIG(status));
@@ -415,6 +431,23 @@ worker_died(struct child *k, size_t i, pid_t pid, int status, int64_t now)
 	k->failures = now - k->started < 1000 ? k->failures + 1 : 0;
 	k->respawn_at = now + (k->failures ? (100L << (k->failures > 6 ? 6 :
 	    k->failures)) : 0);
+	return 1;
+}
+
+/* Its clients are gone with it; /metrics counts a restart. */
+static void
+worker_gone(struct master *m, struct child *k, size_t i, pid_t pid,
+    int status, int64_t now)
+{
+	int again = worker_died(k, i, pid, status, now);
+
+	if (m->board == NULL)
+		return;
+	m->board->restarts += (unsigned long)again;
+	if (k->slot >= 0) {
+		m->board->slot[k->slot].clients = 0;
+		m->board->slot[k->slot].pid = 0;
+	}
 }
 
 static void
@@ -426,13 +459,9 @@ workers_reap(struct master *m, int64_t now)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 		for (i = 0; i < m->nkids; i++)
-			if (m->kids[i].pid == pid) {
-				worker_died(&m->kids[i], i, pid, status, now);
-				/* its clients are gone with it */
-				if (m->board != NULL && m->kids[i].slot >= 0)
-					m->board->slot[m->kids[i].slot].clients
-					    = 0;
-			}
+			if (m->kids[i].pid == pid)
+				worker_gone(m, &m->kids[i], i, pid, status,
+				    now);
 	/* retired workers that are gone leave the table */
 	for (i = j = 0; i < m->nkids; i++)
 		if (!(m->kids[i].retiring && m->kids[i].pid == 0))
@@ -606,6 +635,8 @@ master_reload(struct master *m)
 	for (i = 0; i < m->nkids - (size_t)cfg->nworkers; i++)
 		if (m->kids[i].pid > 0 && !m->kids[i].retiring) {
 			m->kids[i].retiring = 1;
+			if (m->board != NULL && m->kids[i].slot >= 0)
+				m->board->slot[m->kids[i].slot].retiring = 1;
 			kill(m->kids[i].pid, SIGTERM);
 		}
 	memcpy(m->ls, nls, (size_t)n * sizeof(nls[0]));
@@ -638,7 +669,8 @@ master_run(const struct config *cfg, struct listener *ls, size_t nls,
 	m.argv = argv;
 	if (signals_init(&m.rfd) == -1)
 		fatal("pipe");
-	m.board = board_map();
+	if ((m.board = board_map()) != NULL)
+		m.board->start_time = (int64_t)time(NULL);
 	if (workers_add(&m, (size_t)cfg->nworkers) == -1)
 		fatal("calloc");
 	for (i = 0; i < nls; i++)

@@ -7,6 +7,10 @@
 #   TESTS_QUICK=1 sh tests.sh            without the 256 MiB cases
 #   TESTS_RSS_LIMIT_KB=16384             the memory cases' RSS bound
 #   TESTS_KEEP=1                         keep the temp dir (logs) at exit
+#   TESTS_RUN="qemu-mips-static"          runs the unit test binaries
+#                                        through it (a cross build:
+#                                        tests/cross.sh sets it, and
+#                                        PROXY_BIN to a qemu wrapper)
 #   TESTS_STDIO=open|closed              the proxies' stdin, stdout and
 #                                        stderr (default closed, open
 #                                        under the sanitizers)
@@ -29,7 +33,9 @@ cd "$(dirname "$0")" || exit 2
 ROOT=$(pwd)
 PROXY_BIN=${PROXY_BIN:-./proxy}
 QUICK=${TESTS_QUICK:-0}
-ONLY=${TESTS_ONLY:-}
+# (any white space between the names)
+ONLY=$(echo ${TESTS_ONLY:-})
+RUN=${TESTS_RUN:-}
 RSS_LIMIT_KB=${TESTS_RSS_LIMIT_KB:-16384}
 BIG=268435456	# 256 MiB
 if [ "${PROXY_SANITIZED:-0}" = 1 ]; then
@@ -97,11 +103,37 @@ pass() {
 	echo "ok   $1"
 }
 
+# BUILT_WITHOUT: the features this ./proxy was built without (make
+# PAC=0 NTLM=0): a case that fails only because it needs one of them is
+# skipped, with the proxy's own "built without ..." as the reason
+BUILT_WITHOUT=
 fail() {
+	for _f in $BUILT_WITHOUT; do
+		case $2 in
+		*"built without $_f"*)
+			skip "$1" "needs $_f: $2"
+			return 0 ;;
+		esac
+	done
 	FAILED=$((FAILED + 1))
 	VERDICTS=$((VERDICTS + 1))
 	FAILS="$FAILS $1"
 	echo "FAIL $1: $2"
+}
+
+# needs_built FEATURE CASE...: 0 when ./proxy has FEATURE (PAC, NTLM);
+# else skips the cases named and returns 1
+needs_built() {
+	_nf=$1
+	shift
+	case " $BUILT_WITHOUT " in
+	*" $_nf "*)
+		for _nc in "$@"; do
+			skip "$_nc" "built without $_nf (make $_nf=0)"
+		done
+		return 1 ;;
+	esac
+	return 0
 }
 
 skip() {
@@ -328,7 +360,14 @@ start_proxy() {
 			START_ERR="proxy $_name not listening on $PH:$P after 10 s"
 		else
 			wait "$PX"
-			START_ERR="proxy $_name exited with status $? at start-up: $(head -c 300 "$T/$_name.err" | tr '\n' ' ')"
+			_st=$?
+			# a flag refused (status 2) with stderr closed: ask
+			# again for the message, which names the flag
+			if [ $_st = 2 ] && [ "$STDIO" = closed ]; then
+				timeout 10 "$PROXY_BIN" "$@" </dev/null \
+				    >/dev/null 2>"$T/$_name.err"
+			fi
+			START_ERR="proxy $_name exited with status $_st at start-up: $(head -c 300 "$T/$_name.err" | tr '\n' ' ')"
 		fi
 		echo "    | $(cat "$T/$_name.cmd")"
 		evidence "$T/$_name.err" 5
@@ -1151,9 +1190,9 @@ run_units() {
 		found=1
 		un=${u#tests/}
 		if have timeout; then
-			timeout 120 "./$u" >"$T/$un.out" 2>&1
+			timeout "${TESTS_UNIT_TIMEOUT:-120}" $RUN "./$u" >"$T/$un.out" 2>&1
 		else
-			"./$u" >"$T/$un.out" 2>&1
+			$RUN "./$u" >"$T/$un.out" 2>&1
 		fi
 		rc=$?
 		last=$(tail -n 1 "$T/$un.out")
@@ -1165,6 +1204,8 @@ run_units() {
 			FAILS="$FAILS $un"
 			echo "FAIL $un: crashed or timed out (status $rc)"
 			evidence "$T/$un.out" 10
+		elif [ $rc = 0 ] && echo "$last" | grep -q '^unit_[A-Za-z0-9_]*: skipped: '; then
+			skip "$un" "${last#*: skipped: }"
 		elif [ -z "$counts" ]; then
 			FAILED=$((FAILED + 1))
 			FAILS="$FAILS $un"
@@ -1248,6 +1289,14 @@ needs_shared() {
 # ---------------------------------------------------------------- main
 
 echo "tests: temp dir $T"
+_features=$("$PROXY_BIN" --version 2>/dev/null | sed -n 's/^features://p')
+for _f in pac ntlm; do
+	case " $_features " in
+	*" $_f "*) ;;
+	*) BUILT_WITHOUT="$BUILT_WITHOUT $(echo $_f | tr a-z A-Z)" ;;
+	esac
+done
+[ -n "$BUILT_WITHOUT" ] && echo "tests: built without$BUILT_WITHOUT: the cases that need it skip"
 run_units
 
 # harness: origins, DNS, nginx

@@ -117,6 +117,13 @@ tls_why(const struct tls *t)
 	return "TLS: built without it";
 }
 
+enum tls_fault
+tls_peer_fault(const struct tls *t)
+{
+	(void)t;
+	return TLS_FAULT_NONE;
+}
+
 #else /* HAVE_BEARSSL */
 
 #include <bearssl.h>
@@ -144,8 +151,20 @@ struct tls {
 	int		 sock_eof;	/* the socket read 0 */
 	int		 sock_errno;	/* the socket failed: its errno */
 	int		 ready;		/* the handshake is done */
+	int		 heard;		/* the peer sent a byte */
+	char		 why[WHY_MAX];	/* why our side gave up on the peer
+					   (the mint policy, the chain
+					   guard), or "" */
 	unsigned char	 iobuf[BR_SSL_BUFSIZE_BIDI];
 };
+
+/* The fields every engine of ours starts with, before BearSSL's init. */
+static void
+tls_init(struct tls *t)
+{
+	t->sock_eof = t->sock_errno = t->ready = t->heard = 0;
+	t->why[0] = '\0';
+}
 
 /* TLS 1.2, forward secret, AEAD only: for an RSA and for an EC key */
 static const uint16_t suites_rsa[] = {
@@ -614,7 +633,7 @@ tls_server_new(const struct tls_server *s)
 
 	if ((t = malloc(sizeof(*t))) == NULL)
 		return NULL;
-	t->sock_eof = t->sock_errno = t->ready = 0;
+	tls_init(t);
 	eng = server_engine_init(&t->sc.s);
 	if (s->key_type == BR_KEYTYPE_RSA) {
 		br_ssl_engine_set_suites(eng, suites_rsa,
@@ -684,6 +703,7 @@ pump(struct tls *t, int fd, int may_read)
 		if (may_read && !t->sock_eof && (st & BR_SSL_RECVREC)) {
 			p = br_ssl_engine_recvrec_buf(eng, &len);
 			if ((n = read(fd, p, len)) > 0) {
+				t->heard = 1;
 				br_ssl_engine_recvrec_ack(eng, (size_t)n);
 				continue;
 			}
@@ -735,6 +755,13 @@ check_end(struct endpoint *ep)
 		}
 		ep->eof = 1;	/* close_notify */
 		return 1;
+	}
+	if (t->sock_eof && !t->ready && t->heard) {
+		/* a handshake cut short is a failure, not an end of
+		 * stream (a connection closed before its first byte, a
+		 * port probe, is only that) */
+		errno = EPROTO;
+		return -1;
 	}
 	if (t->sock_eof) {
 		/* the peer closed without close_notify: the end of what
@@ -875,6 +902,43 @@ tls_handshaking(const struct tls *t)
 	return !t->ready && !(state(t) & BR_SSL_CLOSED);
 }
 
+enum tls_fault
+tls_peer_fault(const struct tls *t)
+{
+	if (!t->ready)	/* whatever ended a handshake it began */
+		return t->heard ? TLS_FAULT_HANDSHAKE : TLS_FAULT_NONE;
+	return t->sock_errno == 0 && (t->why[0] != '\0' ||
+	    br_ssl_engine_last_error(&t->sc.eng) != BR_ERR_OK) ?
+	    TLS_FAULT_RECORD : TLS_FAULT_NONE;
+}
+
+/* The name of a TLS alert (RFC 5246 7.2), or NULL. */
+static const char *
+alert_name(int alert)
+{
+	static const struct {
+		int		 alert;
+		const char	*name;
+	} names[] = {
+		{ 0, "close_notify" }, { 10, "unexpected_message" },
+		{ 20, "bad_record_mac" }, { 22, "record_overflow" },
+		{ 40, "handshake_failure" }, { 42, "bad_certificate" },
+		{ 43, "unsupported_certificate" },
+		{ 44, "certificate_revoked" }, { 45, "certificate_expired" },
+		{ 46, "certificate_unknown" }, { 47, "illegal_parameter" },
+		{ 48, "unknown_ca" }, { 50, "decode_error" },
+		{ 51, "decrypt_error" }, { 70, "protocol_version" },
+		{ 71, "insufficient_security" }, { 80, "internal_error" },
+		{ 90, "user_canceled" }, { 112, "unrecognized_name" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].alert == alert)
+			return names[i].name;
+	return NULL;
+}
+
 const char *
 tls_why(const struct tls *t)
 {
@@ -887,26 +951,57 @@ tls_why(const struct tls *t)
 		{ BR_ERR_BAD_LENGTH, "a record of a bad length (not TLS?)" },
 		{ BR_ERR_TOO_LARGE, "a record too large" },
 		{ BR_ERR_BAD_MAC, "a record failed its MAC" },
+		{ BR_ERR_UNKNOWN_TYPE, "a record of an unknown type (not "
+		    "TLS?)" },
 		{ BR_ERR_BAD_CIPHER_SUITE, "no cipher suite in common" },
 		{ BR_ERR_BAD_HANDSHAKE, "a malformed handshake" },
+		{ BR_ERR_OVERSIZED_ID, "a malformed handshake (a session ID "
+		    "too long)" },
+		{ BR_ERR_BAD_FRAGLEN, "a malformed handshake (a bad fragment "
+		    "length)" },
+		{ BR_ERR_BAD_SNI, "a malformed server name (SNI)" },
+		{ BR_ERR_BAD_SECRENEG, "a malformed handshake (secure "
+		    "renegotiation)" },
+		{ BR_ERR_EXTRA_EXTENSION, "a malformed handshake (an "
+		    "extension not asked for)" },
+		{ BR_ERR_LIMIT_EXCEEDED, "a handshake over BearSSL's limits" },
+		{ BR_ERR_BAD_COMPRESSION, "no compression method in common" },
+		{ BR_ERR_BAD_FINISHED, "the handshake's Finished does not "
+		    "verify" },
+		{ BR_ERR_BAD_CCS, "a malformed ChangeCipherSpec" },
+		{ BR_ERR_BAD_ALERT, "a malformed alert" },
 		{ BR_ERR_UNEXPECTED, "an unexpected message" },
 	};
-	static char buf[64];
-	int err = br_ssl_engine_last_error(&t->sc.eng);
+	static char buf[128];
+	int err = br_ssl_engine_last_error(&t->sc.eng), alert;
+	const char *name;
 	size_t i;
 
+	if (t->why[0] != '\0')
+		return t->why;
 	if (t->sock_errno != 0)
 		return strerror(t->sock_errno);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].err == err)
 			return names[i].why;
-	if (err >= BR_ERR_SEND_FATAL_ALERT)
-		snprintf(buf, sizeof(buf), "TLS: we sent alert %d",
-		    err - BR_ERR_SEND_FATAL_ALERT);
-	else if (err >= BR_ERR_RECV_FATAL_ALERT)
-		snprintf(buf, sizeof(buf), "TLS: the client sent alert %d",
-		    err - BR_ERR_RECV_FATAL_ALERT);
-	else
+	if (err == BR_ERR_OK && t->sock_eof && !t->ready)
+		return "the client closed the connection during the handshake";
+	if (err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT) {
+		alert = err - BR_ERR_RECV_FATAL_ALERT;
+		name = alert_name(alert);
+		/* what a client says when it does not trust our CA (an
+		 * interception CA not imported, most often) */
+		snprintf(buf, sizeof(buf), "the client sent alert %d%s%s%s%s",
+		    alert, name != NULL ? " " : "", name != NULL ? name : "",
+		    alert == 42 || alert == 46 || alert == 48 ?
+		    ": it does not trust our certificate" : "",
+		    alert == 48 ? " (is the CA imported?)" : "");
+	} else if (err >= BR_ERR_SEND_FATAL_ALERT) {
+		alert = err - BR_ERR_SEND_FATAL_ALERT;
+		name = alert_name(alert);
+		snprintf(buf, sizeof(buf), "we sent alert %d%s%s", alert,
+		    name != NULL ? " " : "", name != NULL ? name : "");
+	} else
 		snprintf(buf, sizeof(buf), "TLS error %d", err);
 	return buf;
 }
@@ -982,9 +1077,15 @@ struct tls_anchors {
 };
 
 /* A client engine: the shared struct tls first (what ep->tls points
- * to, and what tls_close frees), then its certificate checker. */
+ * to, and what tls_close frees), then its certificate checker: the
+ * guard, which bounds the chain, in front of the minimal engine or of
+ * the lax class. */
 struct tls_client {
 	struct tls	 t;
+	const br_x509_class *guard;	/* the guard's vtable */
+	const br_x509_class **inner;	/* &xc.vtable or &lax */
+	int		 guard_certs;	/* certificates in the chain so far */
+	int		 guard_over;	/* a limit was passed: inner is left */
 	br_x509_minimal_context xc;	/* verifying */
 	const br_x509_class *lax;	/* --insecure-upstream: its vtable */
 	br_x509_decoder_context dc;	/* ... and its key reader */
@@ -1223,6 +1324,98 @@ static const br_x509_class lax_vtable = {
 	lax_get_pkey
 };
 
+/*
+ * The guard: a server's chain of more than TLS_PEER_CHAIN_MAX
+ * certificates, or one certificate over TLS_PEER_CERT_MAX bytes, is
+ * refused before the checker spends a signature verification on the
+ * excess (BearSSL streams the chain, so memory is not the concern; a
+ * worker's time is). Everything else goes to the inner checker.
+ */
+static struct tls_client *
+guard_client(const br_x509_class *const *ctx)
+{
+	return (struct tls_client *)(void *)((char *)(uintptr_t)ctx -
+	    offsetof(struct tls_client, guard));
+}
+
+static void
+guard_start_chain(const br_x509_class **ctx, const char *server_name)
+{
+	struct tls_client *tc = guard_client(ctx);
+
+	tc->guard_certs = 0;
+	tc->guard_over = 0;
+	(*tc->inner)->start_chain(tc->inner, server_name);
+}
+
+static void
+guard_start_cert(const br_x509_class **ctx, uint32_t length)
+{
+	struct tls_client *tc = guard_client(ctx);
+
+	if (tc->guard_over)
+		return;
+	if (++tc->guard_certs > TLS_PEER_CHAIN_MAX) {
+		snprintf(tc->t.why, sizeof(tc->t.why), "the server sent a "
+		    "chain of more than %d certificates", TLS_PEER_CHAIN_MAX);
+		tc->guard_over = 1;
+	} else if (length > TLS_PEER_CERT_MAX) {
+		snprintf(tc->t.why, sizeof(tc->t.why), "the server sent a "
+		    "certificate of %lu bytes (more than %d)",
+		    (unsigned long)length, TLS_PEER_CERT_MAX);
+		tc->guard_over = 1;
+	} else
+		(*tc->inner)->start_cert(tc->inner, length);
+}
+
+static void
+guard_append(const br_x509_class **ctx, const unsigned char *buf,
+    size_t len)
+{
+	struct tls_client *tc = guard_client(ctx);
+
+	if (!tc->guard_over)
+		(*tc->inner)->append(tc->inner, buf, len);
+}
+
+static void
+guard_end_cert(const br_x509_class **ctx)
+{
+	struct tls_client *tc = guard_client(ctx);
+
+	if (!tc->guard_over)
+		(*tc->inner)->end_cert(tc->inner);
+}
+
+static unsigned
+guard_end_chain(const br_x509_class **ctx)
+{
+	struct tls_client *tc = guard_client(ctx);
+
+	if (tc->guard_over)
+		return BR_ERR_X509_LIMIT_EXCEEDED;
+	return (*tc->inner)->end_chain(tc->inner);
+}
+
+static const br_x509_pkey *
+guard_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
+{
+	struct tls_client *tc = guard_client(ctx);
+
+	return (*tc->inner)->get_pkey(
+	    (const br_x509_class *const *)tc->inner, usages);
+}
+
+static const br_x509_class guard_vtable = {
+	sizeof(struct tls_client),
+	guard_start_chain,
+	guard_start_cert,
+	guard_append,
+	guard_end_cert,
+	guard_end_chain,
+	guard_get_pkey
+};
+
 /* 1 if host is an IPv4 or IPv6 address literal. */
 static int
 ip_literal(const char *host)
@@ -1259,7 +1452,7 @@ tls_client_new(const struct tls_anchors *a, const char *host, int insecure,
 		snprintf(why, whysz, "out of memory for a TLS engine");
 		return NULL;
 	}
-	tc->t.sock_eof = tc->t.sock_errno = tc->t.ready = 0;
+	tls_init(&tc->t);
 	tc->first = tc->certs = 0;
 	br_ssl_client_init_full(&tc->t.sc.c, &tc->xc, insecure ? NULL : a->v,
 	    insecure ? 0 : a->n);
@@ -1267,10 +1460,10 @@ tls_client_new(const struct tls_anchors *a, const char *host, int insecure,
 	/* TLS 1.2 only, as the server engines (BearSSL's full list of
 	   suites, best first, for old parents) */
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
-	if (insecure) {
-		tc->lax = &lax_vtable;
-		br_ssl_engine_set_x509(eng, &tc->lax);
-	}
+	tc->lax = &lax_vtable;
+	tc->inner = insecure ? &tc->lax : &tc->xc.vtable;
+	tc->guard = &guard_vtable;
+	br_ssl_engine_set_x509(eng, &tc->guard);
 	br_ssl_engine_set_protocol_names(eng, alpn, 1);
 	br_ssl_engine_set_buffer(eng, tc->t.iobuf, sizeof(tc->t.iobuf), 1);
 	if (!br_ssl_client_reset(&tc->t.sc.c, ip ? NULL : host, 0)) {
@@ -1343,6 +1536,8 @@ tls_client_why(const struct tls *t)
 	int err = br_ssl_engine_last_error(&t->sc.eng);
 	size_t i;
 
+	if (t->why[0] != '\0')
+		return t->why;
 	if (t->sock_errno != 0)
 		return strerror(t->sock_errno);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -2034,13 +2229,14 @@ tls_certs_free(struct tls_certs *cc)
 	free(cc);
 }
 
-/* The leaf for host, from the cache or minted into it; NULL on failure
- * (logged). */
+/* The leaf for host, from the cache or minted into it; NULL on failure,
+ * with why. */
 static const struct mint_entry *
-mint_get(const struct tls_mint *m, struct tls_certs *cc, const char *host)
+mint_get(const struct tls_mint *m, struct tls_certs *cc, const char *host,
+    char *why, size_t whysz)
 {
 	struct mint_entry *e, *victim = &cc->e[0];
-	char why[256];
+	char ewhy[256];
 	unsigned char *der;
 	size_t i, len;
 
@@ -2054,11 +2250,14 @@ mint_get(const struct tls_mint *m, struct tls_certs *cc, const char *host)
 			victim = e;
 	}
 	if (tls_mint_leaf(m->ca, m->key, host, (int64_t)time(NULL), &der,
-	    &len, why, sizeof(why)) == -1) {
-		log_warnx("interception: no certificate for %s: %s", host, why);
+	    &len, ewhy, sizeof(ewhy)) == -1) {
+		snprintf(why, whysz, "interception: no certificate for %s: %s",
+		    host, ewhy);
 		return NULL;
 	}
 	if (len > MINT_CERT_MAX) {
+		snprintf(why, whysz, "interception: no certificate for %s: "
+		    "it would be over %d bytes", host, MINT_CERT_MAX);
 		free(der);
 		return NULL;
 	}
@@ -2104,13 +2303,15 @@ mitm_choose(const br_ssl_server_policy_class **pctx,
 		name = tm->host;
 	if (strlen(name) > X509_HOST_MAX ||
 	    x509_host_kind(name, ip, &iplen) == -1) {
+		/* the connection's one log line says it (tls_why) */
 		name_printable(name, shown, sizeof(shown));
-		log_warnx("interception: the client asked for '%s%s', not a "
-		    "host name: no certificate, connection closed", shown,
-		    strlen(name) > strlen(shown) ? "..." : "");
+		snprintf(tm->t.why, sizeof(tm->t.why), "interception: the "
+		    "client asked for '%s%s', not a host name: no certificate",
+		    shown, strlen(name) > strlen(shown) ? "..." : "");
 		return 0;
 	}
-	if ((e = mint_get(tm->m, tm->cc, name)) == NULL)
+	if ((e = mint_get(tm->m, tm->cc, name, tm->t.why,
+	    sizeof(tm->t.why))) == NULL)
 		return 0;
 	memcpy(tm->leaf, e->der, e->len);
 	tm->chain[0].data = tm->leaf;
@@ -2154,7 +2355,7 @@ tls_mitm_new(const struct tls_mint *m, struct tls_certs *cc,
 
 	if ((tm = malloc(sizeof(*tm))) == NULL)
 		return NULL;
-	tm->t.sock_eof = tm->t.sock_errno = tm->t.ready = 0;
+	tls_init(&tm->t);
 	tm->m = m;
 	tm->cc = cc;
 	strlcpy_p(tm->host, host, sizeof(tm->host));

@@ -130,6 +130,9 @@ upstream_route(struct conn *c)
 		c->tried |= 1u << i;
 		c->hop = &c->hops[i];
 	}
+	c->route = c->hops != NULL && c->hops == c->pac_hops ? ROUTE_PAC :
+	    c->hop == NULL || c->hop->kind == HOP_DIRECT ? ROUTE_DIRECT :
+	    ROUTE_PARENT;
 	/* TLS at TCP connect: to an https:// origin reached directly, or
 	 * to an https:// parent (through a SOCKS5 hop, TLS to the origin
 	 * goes once the tunnel stands) */
@@ -218,6 +221,7 @@ upstream_start(struct conn *c)
 	}
 	if ((c->method != HTTP_CONNECT || conn_via_parent(c)) && !c->fresh) {
 		if (conn_pool_take(c->w, c->upstream, &c->server) == 0) {
+			COUNT(c->w, pool_reuses, 1);
 			c->server_reused = 1;
 			c->ops->connected(c);
 			return;
@@ -228,7 +232,9 @@ upstream_start(struct conn *c)
 	c->deadline = c->w->now + c->w->cfg->socktimeout * 1000;
 	r = dns_lookup(c->w->dns, c->hop_host, c->w->now, resolved, c,
 	    &c->addrs);
-	if (r == 1)
+	if (r == 2)
+		COUNT(c->w, dns_hits, 1);
+	if (r >= 1)
 		resolved(c, &c->addrs);
 	else if (r == -1)
 		conn_close(c, 502, "the resolver is busy or gone");
@@ -237,17 +243,22 @@ upstream_start(struct conn *c)
 void
 upstream_fail(struct conn *c, int status, const char *why)
 {
+	int parent = c->hop != NULL && c->hop->kind != HOP_DIRECT;
+
 	if (c->state == CS_RESOLVE)
 		dns_cancel(c->w->dns, c);
 	conn_connect_abort(c);
 	ep_close(&c->server);
-	if (c->hop != NULL && c->hop->kind != HOP_DIRECT)
+	COUNT(c->w, connect_failures, 1);
+	if (parent)
 		*down_slot(c->w, c->hop->name, 1) = c->w->now +
 		    PARENT_DOWN_S * 1000;
 	if (upstream_route(c) == -1) {
 		conn_close(c, status, why);
 		return;
 	}
+	if (parent)
+		COUNT(c->w, failovers, 1);
 	log_warnx("%s; trying %s", why, c->hop == NULL ||
 	    c->hop->kind == HOP_DIRECT ? "directly" : c->hop->name);
 	upstream_start(c);

@@ -136,7 +136,7 @@ pidof_peer() { cat "$W/$1.pid" 2>/dev/null; }
 # the packages, as command:package
 need_pairs="wrk:wrk nginx:nginx-light curl:curl cc:gcc pgrep:procps
 python3:python3 tinyproxy:tinyproxy squid:squid privoxy:privoxy cntlm:cntlm
-musl-gcc:musl-tools strace:strace"
+musl-gcc:musl-tools strace:strace microsocks:microsocks"
 
 missing_pkgs() {
 	_m=
@@ -193,11 +193,12 @@ fi
 T=$W/tunnels
 
 # fresh ports, all chosen at once so they differ
-set -- $("$T" ports 13)
+set -- $("$T" ports 15)
 ORIGIN=$1 PORT_proxy=$2 PORT_tinyproxy=$3 PORT_squid=$4 PORT_privoxy=$5
 PORT_cntlm=$6 PORT_parent=$7 PORT_parent_open=$8 PORT_proxy_ntlm=$9
 shift 9
-PORT_cntlm_ntlm=$1 PORT_unused=$2 PORT_proxy_plug=$3
+PORT_cntlm_ntlm=$1 PORT_unused=$2 PORT_proxy_socks=$3 PORT_microsocks=$4
+PORT_proxy_plug=$5
 PORT_direct=$ORIGIN
 PORT_parent_alone=$PORT_parent_open
 
@@ -242,8 +243,9 @@ URLBULK=http://127.0.0.1:$ORIGIN/64m
 # $PORT_NAME, in the foreground, logging as little as it can.
 
 start_proxy() {
+	# its SOCKS5 port too: the same workers, for the SOCKS5 figure
 	launch proxy "$PROXY" --port "$PORT_proxy" --num-workers $WORKERS \
-	    --log-level warning
+	    --log-level warning --socks5-listen "127.0.0.1:$PORT_proxy_socks"
 }
 
 # ./proxy with two plugins (a request hook on every request, a body
@@ -548,6 +550,24 @@ tunnel_run() {
 	printf ' %s %s' "$1" "${3:--}"
 }
 
+# socks_run NAME PORT PID: new SOCKS5 tunnels per second through a SOCKS5
+# port (./proxy's, or microsocks'), each carrying the same GET as a
+# CONNECT tunnel; recorded under NAME as socks5 (and socks5.cpu)
+socks_run() {
+	_c0=$(cpu_ticks "$3")
+	set -- "$1" "$2" "$3" $("$T" rate "$2" "$ORIGIN" "$SECS" $TUN_CONC /1k socks5)
+	_c1=$(cpu_ticks "$3")
+	if [ "${5:-0}" -gt 0 ]; then
+		rec "$1" socks5 "$4"
+		cpu_rec "$1" socks5.cpu "$_c0" "$_c1" "$5"
+		[ $((${6:-0} * 100)) -gt "$5" ] &&
+			note "$1 SOCKS5 tunnels round $ROUND: $6 errors beside $5 tunnels"
+	else
+		note "$1 SOCKS5 tunnels round $ROUND: none completed (${6:-?} errors)"
+	fi
+	printf ' %s %s' "$1" "${4:--}"
+}
+
 # rotate N WORDS...: the words, starting at the Nth (1-based, cyclic)
 rotate() {
 	_rn=$1
@@ -569,24 +589,41 @@ say "bench: $MODE run: $ROUNDS round(s) of ${SECS}s; wrk -t$THREADS -c$CONNS; pe
 say "bench: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# idle RSS of the static musl build, the one for small systems: built
-# from the tree in a copy, started like ./proxy, two requests, measured
-STATIC_RSS=- STATIC_PSS=-
+# the small board: the static musl build for size (SMALL=1 TLS=0), built
+# from the tree in a copy, with one worker as a router runs it: RSS of all
+# its processes idle (after a GET and a CONNECT), then with 100 idle
+# tunnels open
+STATIC_RSS=- STATIC_PSS=- STATIC_RSS100=- STATIC_OPEN=0
 if command -v musl-gcc >/dev/null 2>&1; then
 	mkdir -p "$W/static"
-	cp "$ROOT"/*.c "$ROOT"/*.h "$ROOT"/Makefile "$W/static/" 2>/dev/null
-	if make -s -C "$W/static" CC=musl-gcc LDFLAGS=-static proxy \
-	    >"$W/log/static.out" 2>&1; then
+	cp "$ROOT"/*.c "$ROOT"/*.h "$ROOT"/*.sh "$ROOT"/Makefile "$W/static/" \
+	    2>/dev/null
+	if make -s -C "$W/static" CC=musl-gcc LDFLAGS=-static SMALL=1 TLS=0 \
+	    proxy >"$W/log/static.out" 2>&1; then
 		set -- $("$T" ports 1)
 		launch static "$W/static/proxy" --port "$1" \
-		    --num-workers $WORKERS --log-level warning
+		    --num-workers 1 --log-level warning
 		if "$T" wait "$1" 10; then
-			for _i in 1 2; do
-				curl -s -o /dev/null -x "http://127.0.0.1:$1" \
-				    "http://127.0.0.1:$ORIGIN/1k"
-			done
+			curl -s -o /dev/null -x "http://127.0.0.1:$1" \
+			    "http://localhost:$ORIGIN/1k"
+			curl -s -o /dev/null -p -x "http://127.0.0.1:$1" \
+			    "http://127.0.0.1:$ORIGIN/1k"
 			STATIC_RSS=$(rss_kib "$(pidof_peer static)")
 			STATIC_PSS=$(pss_kib "$(pidof_peer static)")
+			"$T" hold "$1" "$ORIGIN" 100 >"$W/log/hold.static" 2>&1 &
+			_hp=$!
+			STARTED="$STARTED $_hp"
+			_i=0
+			while ! grep -qs '^ready' "$W/log/hold.static" &&
+			    [ $_i -lt 200 ]; do
+				kill -0 $_hp 2>/dev/null || break
+				sleep 0.1
+				_i=$((_i + 1))
+			done
+			sleep 1
+			STATIC_OPEN=$(awk '/^ready/ { print $2 }' "$W/log/hold.static")
+			STATIC_RSS100=$(rss_kib "$(pidof_peer static)")
+			stop_pid $_hp
 		fi
 		stop_pid "$(pidof_peer static)"
 	else
@@ -594,6 +631,29 @@ if command -v musl-gcc >/dev/null 2>&1; then
 	fi
 else
 	say "bench: no musl-gcc (musl-tools): the static build's RSS is not measured"
+fi
+
+# SOCKS5: ./proxy's SOCKS5 port beside microsocks, the small C SOCKS5
+# server; each checked with one curl --socks5 first
+SOCKS_PEERS=
+if echo " $ACTIVE " | grep -q ' proxy '; then
+	PID_proxy_socks=$(pidof_peer proxy)
+	SOCKS_PEERS=proxy_socks
+	if command -v microsocks >/dev/null 2>&1; then
+		launch microsocks microsocks -i 127.0.0.1 -p "$PORT_microsocks"
+		PID_microsocks=$(pidof_peer microsocks)
+		"$T" wait "$PORT_microsocks" 10 && SOCKS_PEERS="$SOCKS_PEERS microsocks"
+	else
+		note "microsocks: skipped: not installed"
+	fi
+	for _n in $SOCKS_PEERS; do
+		_g=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' \
+		    --max-time 10 --socks5 "127.0.0.1:$(port_of "$_n")" "$URL1K")
+		if [ "$_g" != "200 1024" ]; then
+			note "$_n: SOCKS5 skipped: GET through it: '$_g'"
+			SOCKS_PEERS=$(echo "$SOCKS_PEERS" | tr ' ' '\n' | grep -vx "$_n" | tr '\n' ' ')
+		fi
+	done
 fi
 
 # idle RSS: after start-up and the two checking requests, before any load
@@ -627,6 +687,14 @@ while [ $ROUND -lt $ROUNDS ]; do
 	printf 'round %d/%d  tunnels/s:      ' $ROUND $ROUNDS
 	for _n in $ORDER; do tunnel_run "$_n" "$(port_of "$_n")"; done
 	echo
+	if [ -n "$SOCKS_PEERS" ]; then
+		printf 'round %d/%d  SOCKS5 tunnels/s:' $ROUND $ROUNDS
+		for _n in $(rotate $ROUND $SOCKS_PEERS); do
+			eval "_sp=\$PID_$_n"
+			socks_run "$_n" "$(port_of "$_n")" "$_sp"
+		done
+		echo
+	fi
 done
 
 # ---------------------------------------------------------------- idle tunnels
@@ -771,6 +839,36 @@ EOF
 	done
 fi
 
+# ---------------------------------------------------------------- /metrics
+
+# The built-in web server's /metrics asked straight on the proxy's port
+# (keep-alive, wrk -t$THREADS -c$CONNS), once per round; its target is
+# 5,000 requests/s.
+WEB_DONE=0
+PORT_proxy_web=$("$T" ports 1)
+launch proxy_web "$PROXY" --port "$PORT_proxy_web" --num-workers $WORKERS \
+    --log-level warning --enable-web-server
+if "$T" wait "$PORT_proxy_web" 10; then
+	ROUND=0
+	while [ $ROUND -lt $ROUNDS ]; do
+		ROUND=$((ROUND + 1))
+		_wf=$W/log/wrk.proxy_web.metrics.$ROUND
+		wrk -t$THREADS -c$CONNS -d${SECS}s --latency \
+		    "http://127.0.0.1:$PORT_proxy_web/metrics" >"$_wf" 2>&1
+		set -- $(wrk_parse "$_wf")
+		if [ "$4" -gt 0 ] && [ "$5" -eq 0 ] && [ "$6" -eq 0 ]; then
+			rec proxy_web metrics.rps "$1"
+			WEB_DONE=1
+		else
+			note "/metrics: $4 requests, $5 not 2xx, $6 errors"
+		fi
+		printf 'round %d/%d  /metrics rps: %s\n' $ROUND $ROUNDS "$1"
+	done
+else
+	note "/metrics: ./proxy --enable-web-server did not start"
+fi
+stop_pid "$(pidof_peer proxy_web)"
+
 # ---------------------------------------------------------------- report
 
 ELAPSED=$(( $(date +%s) - START_TIME ))
@@ -911,7 +1009,7 @@ ver() {
 	if [ "$STATIC_RSS" != - ]; then
 		printf '%-10s %6s %9s %9s %11s   %s\n' "static" "-" \
 		    "$STATIC_RSS" "$STATIC_PSS" "-" \
-		    "(./proxy built static with musl, idle)"
+		    "(./proxy built static with musl, SMALL=1 TLS=0, 1 worker, idle; RSS with 100 idle tunnels: $STATIC_RSS100 KiB)"
 	fi
 
 	echo
@@ -941,9 +1039,10 @@ ver() {
 		_pw=$(awk -v v="$_ri" -v w=$WORKERS 'BEGIN { if (v == "-") print "-"; else printf "%.0f", v / w }')
 		target proxy "$_pw" "<" 1024 "RSS idle < 1 MiB per worker (glibc, dynamic)" \
 		    "$_pw KiB per worker ($_ri KiB in $(med proxy nproc_idle) processes for $WORKERS workers; PSS $(med proxy pss_idle) KiB)"
-		_sw=$(awk -v v="$STATIC_RSS" -v w=$WORKERS 'BEGIN { if (v == "-" || v == "") print "-"; else printf "%.0f", v / w }')
-		target proxy "$_sw" "<" 1024 "RSS idle < 1 MiB per worker (musl, static)" \
-		    "$_sw KiB per worker ($STATIC_RSS KiB in all for $WORKERS workers; PSS $STATIC_PSS KiB)"
+		target proxy "$STATIC_RSS" "<" 1024 "small board: 1 worker idle < 1 MiB RSS in all (musl, static)" \
+		    "$STATIC_RSS KiB in all processes (PSS $STATIC_PSS KiB)"
+		target proxy "$STATIC_RSS100" "<" 4096 "small board: 100 idle tunnels < 4 MiB RSS in all (musl, static)" \
+		    "$STATIC_RSS100 KiB, $STATIC_OPEN tunnels open; kernel pipes: none while idle, up to 2 x --splice-pipe-size per busy spliced tunnel"
 		_rt=$(med proxy rss_tunnels)
 		target proxy "$_rt" "<" 40960 "$HOLD_N open idle tunnels < 40 MiB total" \
 		    "$(mib "$_rt") MiB (PSS $(mib "$(med proxy pss_tunnels)") MiB; $(med proxy tunnels_open) tunnels open)"
@@ -977,6 +1076,42 @@ ver() {
 		say "(the parent is a threaded Python proxy: 'parent alone' is the most it"
 		say " serves with no proxy in front; a ratio near 1.0 there means the"
 		say " parent, not the proxy in front, is the limit)"
+	else
+		say "  not measured"
+	fi
+
+	echo
+	say "SOCKS5 (new tunnels/s, the same 1 KiB GET in each; $TUN_CONC at once)"
+	if [ -n "$SOCKS_PEERS" ]; then
+		printf '%-30s %11s %11s %13s\n' "" "tunnels/s" "CPU us/tun" "/ microsocks"
+		for _n in proxy_socks microsocks; do
+			case $_n in
+			proxy_socks) _l="proxy, SOCKS5 port" ;;
+			microsocks) _l="microsocks" ;;
+			esac
+			printf '%-30s %11s %11s %13s\n' "$_l" \
+			    "$(fmt0 "$(med "$_n" socks5)")" "$(med "$_n" socks5.cpu)" \
+			    "$(ratio "$(med "$_n" socks5)" "$(med microsocks socks5)")"
+		done
+		printf '%-30s %11s %11s\n' "proxy, CONNECT (same run)" \
+		    "$(fmt0 "$(med proxy tunnels)")" "$(med proxy tunnels.cpu)"
+		_r=$(ratio "$(med proxy_socks socks5)" "$(med proxy tunnels)")
+		target proxy "$_r" ">=" 0.9 "SOCKS5 tunnels/s >= 0.9x CONNECT tunnels/s" "${_r}x"
+		_r=$(ratio "$(med proxy_socks socks5)" "$(med microsocks socks5)")
+		target proxy "$_r" ">=" 2 "SOCKS5 tunnels/s >= 2x microsocks" "${_r}x"
+		say "  (microsocks runs a thread per client: on a loaded machine its"
+		say "   threads get more of the cores than 2 workers; CPU per tunnel"
+		say "   compares the work: $(ratio "$(med proxy_socks socks5.cpu)" "$(med microsocks socks5.cpu)")x microsocks)"
+	else
+		say "  not measured"
+	fi
+
+	echo
+	say "Built-in web server: /metrics straight to the proxy's port (keep-alive, wrk -c$CONNS)"
+	if [ $WEB_DONE = 1 ]; then
+		_v=$(med proxy_web metrics.rps)
+		target proxy_web "$_v" ">=" 5000 "/metrics >= 5000 req/s" \
+		    "$(awk -v v="$_v" 'BEGIN { printf "%.0f req/s", v }')"
 	else
 		say "  not measured"
 	fi

@@ -10,13 +10,16 @@ need="curl:curl python3:python3 nginx:nginx-light pgrep:procps ps:procps
 openssl:openssl unshare:util-linux mount:mount timeout:coreutils
 cntlm:cntlm microsocks:microsocks pactester:libpacparser-dev
 pactester:python3-pacparser faketime:faketime ip:iproute2
-bearssl.h:libbearssl-dev shellcheck:shellcheck"
+bearssl.h:libbearssl-dev shellcheck:shellcheck testssl:testssl.sh
+chromium:chromium certutil:libnss3-tools promtool:prometheus"
 # (bearssl.h: a header, not a command: the TLS build, make TLS=1, and the
 # TLS cases need it; a build made before it was installed has no TLS and
-# those cases skip; shellcheck: owrt_shell lints the OpenWrt init script)
+# those cases skip; shellcheck: owrt_shell lints the OpenWrt init script;
+# testssl, chromium and certutil: the real TLS clients of e2e_tlsclients.sh;
+# chromium also loads /status and promtool checks /metrics: e2e_web.sh)
 # python module -> Debian package (for the system python3: the cases that
 # need one look for it there too)
-need_py="aiohttp:python3-aiohttp"
+need_py="aiohttp:python3-aiohttp requests:python3-requests socks:python3-socks"
 
 missing_pkgs=
 missing_cmds=

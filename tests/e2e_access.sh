@@ -918,7 +918,11 @@ EOF
 	[ "$n" = 1 ] || ACC_BAD="$ACC_BAD; workers = 1: $n worker processes"
 	acc_verdict config_pxini
 }
-t_config_pxini() { acc_config_pxini; acc_cleanup; }
+t_config_pxini() {
+	needs_built NTLM config_pxini || return
+	acc_config_pxini
+	acc_cleanup
+}
 
 # Px's own px.ini, as Px ships it (its comments, its empty values,
 # socktimeout = 20.0, threads), with only the port and foreground = 1
@@ -1892,7 +1896,11 @@ acc_tunnel_parent_ntlm() {
 	    ACC_BAD="$ACC_BAD; the parent's log has no CONNECT 127.0.0.1:$O4"
 	acc_verdict tunnel_parent_ntlm
 }
-t_tunnel_parent_ntlm() { acc_tunnel_parent_ntlm; acc_cleanup; }
+t_tunnel_parent_ntlm() {
+	needs_built NTLM tunnel_parent_ntlm || return
+	acc_tunnel_parent_ntlm
+	acc_cleanup
+}
 
 # ---------------------------------------------------------------- contrib
 

@@ -2,7 +2,7 @@
 
 CASES="${CASES:-} cli_help cli_version cli_unknown_flag cli_bad_values
 cli_missing_value cli_equals_form cli_aliases cli_default_port startup_log
-flags_misc build_flags man_page"
+flags_misc build_flags build_features man_page"
 
 ALL_FLAGS="hostname listen port num-workers workers daemon pid-file quit
 log-level debug log-file disable-via disable-headers add-header useragent
@@ -236,6 +236,73 @@ t_build_flags() {
 		fail build_flags "CFLAGS=-Os in the environment compiles with $(last_opt "$env"): $env"
 	else
 		pass build_flags
+	fi
+}
+
+# make PAC=0 NTLM=0 TLS=0 (in a copy of the tree): --version lists only
+# what is in, the left-out features' flags exit 2 naming the flag and the
+# feature, Basic to a parent still works, and the binary is smaller
+t_build_features() {
+	if ! have make || ! have cc; then
+		skip build_features "no make or cc"
+		return
+	fi
+	_bf=$T/build-features
+	rm -rf "$_bf"
+	mkdir -p "$_bf"
+	cp "$ROOT"/*.c "$ROOT"/*.h "$ROOT"/*.sh "$ROOT/Makefile" "$_bf/"
+	if ! (cd "$_bf" && env -u MAKEFLAGS make -j2 PAC=0 NTLM=0 TLS=0 \
+	    >build.log 2>&1); then
+		fail build_features "make PAC=0 NTLM=0 TLS=0 failed: $(tail -n 3 "$_bf/build.log" | tr '\n' ' ')"
+		return
+	fi
+	_bad=
+	_feat=$("$_bf/proxy" --version | sed -n 's/^features://p')
+	case " $_feat " in
+	*" pac "*|*" ntlm "*|*" tls "*) _bad="$_bad; --version lists '$_feat'" ;;
+	esac
+	for _args in "--pac /dev/null|--pac: built without PAC" \
+	    "--pac-test http://a/|--pac-test: built without PAC" \
+	    "--username u --auth NTLMv2|--auth NTLMv2: built without NTLM" \
+	    "--username u|--username (NTLM by default): built without NTLM" \
+	    "--hashes --username u|--hashes: built without NTLM" \
+	    "--magic http://a/ --username u|--magic: built without NTLM"; do
+		_msg=$(PROXY_PASSWORD=pw "$_bf/proxy" ${_args%%|*} --port "$(freeport)" 2>&1 </dev/null)
+		_rc=$?
+		case "$_rc:$_msg" in
+		"2:"*"${_args#*|}"*) ;;
+		*) _bad="$_bad; '${_args%%|*}': exit $_rc, '$_msg'" ;;
+		esac
+	done
+	# Basic to a parent, through the reduced build
+	if par_start bf_parent --auth basic --user alice --password pw; then
+		_sv=$PROXY_BIN
+		PROXY_BIN=$_bf/proxy
+		if PROXY_PASSWORD=pw start_proxy bf --proxy "127.0.0.1:$PARENT" \
+		    --auth BASIC --username alice; then
+			_code=$(curl -s -o /dev/null -w '%{http_code}' \
+			    -x "$PROXY_URL" "$OURL/size/10")
+			[ "$_code" = 200 ] ||
+			    _bad="$_bad; GET through a Basic parent: $_code"
+		else
+			_bad="$_bad; $START_ERR"
+		fi
+		PROXY_BIN=$_sv
+		par_stop_all
+	else
+		return
+	fi
+	_full=$(wc -c <"$PROXY_BIN")
+	_small=$(wc -c <"$_bf/proxy")
+	# (the tree's own build is the full one unless it is reduced too)
+	# (and under qemu-user PROXY_BIN is a wrapper script)
+	[ -n "$BUILT_WITHOUT" ] || [ -n "${PROXY_QEMU:-}" ] ||
+	    [ "$_small" -lt "$_full" ] ||
+	    _bad="$_bad; not smaller: $_small >= $_full bytes"
+	if [ -n "$_bad" ]; then
+		fail build_features "${_bad#; }"
+	else
+		pass build_features
 	fi
 }
 

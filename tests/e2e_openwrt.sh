@@ -145,6 +145,7 @@ procd_set_param() {
 }
 procd_append_param() { echo "append_param $*" >>"$PROCD_LOG"; }
 procd_add_reload_trigger() { echo "reload_trigger $*" >>"$PROCD_LOG"; }
+procd_add_interface_trigger() { echo "interface_trigger $*" >>"$PROCD_LOG"; }
 procd_running() { [ -s "${PROCD_RUNNING:-/nonexistent}" ]; }
 procd_send_signal() {
 	echo "send_signal $*" >>"$PROCD_LOG"
@@ -339,6 +340,15 @@ t_owrt_default() {
 	[ "$perm" = 600 ] || miss="$miss [settings file mode $perm]"
 	ow_run owrt_default triggers
 	grep -qx 'reload_trigger fwdproxy' "$d.procd" || miss="$miss [no reload trigger for fwdproxy]"
+	grep -q '^interface_trigger' "$d.procd" && miss="$miss [an interface trigger with no interface option]"
+	# "option interface 'lan'": started again when the LAN comes up
+	sed "s/^config proxy 'main'/&\\
+	option interface 'lan'/" "$OW/config/owrt_default.uci" \
+	    >"$OW/config/owrt_iface.uci"
+	ow_run owrt_iface triggers
+	grep -qx 'interface_trigger interface.\*.up lan /etc/init.d/fwdproxy reload' \
+	    "$OW/owrt_iface.procd" ||
+	    miss="$miss [no interface trigger for lan: $(tr '\n' ' ' <"$OW/owrt_iface.procd")]"
 	if [ -n "$miss" ]; then
 		fail owrt_default "$miss"
 		evidence "$d.conf" 20
@@ -387,6 +397,7 @@ t_owrt_default_runs() {
 }
 
 t_owrt_parent() {
+	needs_built NTLM owrt_parent || return
 	ow_stubs
 	port=$(freeport)
 	dead=$(freeport)

@@ -15,7 +15,7 @@ t_pac_corpus() {
 		_exp=${_pac%.pac}.expect
 		[ -f "$_exp" ] || continue
 		_files=$((_files + 1))
-		if ! tests/pac_run "$_pac" "$_exp" >"$T/pac_run.out" 2>&1; then
+		if ! $RUN tests/pac_run "$_pac" "$_exp" >"$T/pac_run.out" 2>&1; then
 			_bad="$_bad $(basename "$_pac"): $(grep -v 'passed' "$T/pac_run.out" | head -n 2 | tr '\n' ' ')"
 		fi
 	done

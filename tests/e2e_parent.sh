@@ -597,7 +597,14 @@ par_password_hidden() {
 		pass parent_password_hidden
 	fi
 }
-t_parent_password_hidden() { par_password_hidden; par_stop_all; }
+t_parent_password_hidden() {
+	if [ -n "${PROXY_QEMU:-}" ]; then
+		skip parent_password_hidden "under qemu-user: /proc/PID/cmdline shows qemu's own argv, which the proxy cannot overwrite"
+		return
+	fi
+	par_password_hidden
+	par_stop_all
+}
 
 # par_bounded SECONDS CMD...: CMD with timeout(1) when there is one
 par_bounded() {
@@ -638,6 +645,7 @@ par_hash_cmp() {
 }
 
 t_parent_hashes_cntlm() {
+	needs_built NTLM parent_hashes_cntlm || return
 	if ! have cntlm; then
 		skip parent_hashes_cntlm "cntlm is not installed (Debian package cntlm)"
 		return
@@ -710,7 +718,11 @@ par_hash_nonascii() {
 		pass parent_hash_nonascii_login
 	fi
 }
-t_parent_hash_nonascii() { par_hash_nonascii; par_stop_all; }
+t_parent_hash_nonascii() {
+	needs_built NTLM parent_hash_nonascii || return
+	par_hash_nonascii
+	par_stop_all
+}
 
 # --pass-lm/--pass-nt/--pass-ntlmv2 from --hashes, without a password,
 # log in with the dialects they serve
@@ -830,7 +842,11 @@ par_magic() {
 		pass parent_magic_order
 	fi
 }
-t_parent_magic() { par_magic; par_stop_all; }
+t_parent_magic() {
+	needs_built NTLM parent_magic parent_magic_order || return
+	par_magic
+	par_stop_all
+}
 
 # $http_proxy names the parent when there is no --proxy
 par_env_proxy() {

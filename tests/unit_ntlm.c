@@ -11,6 +11,8 @@
 #include "proxy.h"
 #include "check.h"
 
+#if WITH_NTLM
+
 /* ------------------------------------------------------------- helpers */
 
 static size_t
@@ -1394,3 +1396,14 @@ main(void)
 	test_http();
 	return check_done("unit_ntlm");
 }
+
+#else	/* make NTLM=0 */
+
+int
+main(void)
+{
+	puts("unit_ntlm: skipped: built without NTLM");
+	return 0;
+}
+
+#endif

@@ -11,6 +11,8 @@
 #include "proxy.h"
 #include "check.h"
 
+#if WITH_PAC
+
 static time_t t_now = 1710498600;	/* Fri 2024-03-15 10:30:00 UTC */
 static int n_resolve;
 static char last_alert[256];
@@ -1205,3 +1207,14 @@ main(void)
 	test_parse_result();
 	return check_done("unit_pac");
 }
+
+#else	/* make PAC=0 */
+
+int
+main(void)
+{
+	puts("unit_pac: skipped: built without PAC");
+	return 0;
+}
+
+#endif
