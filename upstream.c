@@ -195,6 +195,7 @@ upstream_plugins(struct conn *c)
 	    c->peer, pc.connect_host, pc.connect_port ? pc.connect_port :
 	    c->port, c->hop_host);
 	c->hop = NULL;
+	c->route = ROUTE_DIRECT;
 	c->hop_tls = c->origin_tls;
 	strlcpy_p(c->hop_host, pc.connect_host, sizeof(c->hop_host));
 	c->hop_port = pc.connect_port ? pc.connect_port : c->port;
