@@ -260,7 +260,8 @@ conn_plugin_call(struct conn *c, struct plugin_call *pc)
 
 	if (c->pl == NULL && (c->pl = plugins_conn_new(cfg)) == NULL)
 		return -1;
-	memset(pc, 0, sizeof(*pc));
+	memset(pc, 0, offsetof(struct plugin_call, why));
+	pc->why[0] = '\0';
 	if (plugin_scratch(c->w, pc) == -1)
 		return -1;
 	pc->cfg = cfg;

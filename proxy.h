@@ -1171,9 +1171,8 @@ struct plugin_call {
 	int		 aborted;	/* ended before its answer did */
 	int		 body_changed;	/* a plugin before this one rewrote
 					   or replaced the body */
-	/* results */
+	/* results (and why, at the end) */
 	struct plugin_answer answer;
-	char		 why[WHY_MAX];	/* plugin_fail, plugin_refuse */
 	/* the core's: buffers the plugin_* functions write into */
 	char		*alt[2];	/* head rewrites, alternately */
 	size_t		 alt_size;
@@ -1186,6 +1185,8 @@ struct plugin_call {
 	enum plugin_body body_mode;	/* response: what plugin_body chose */
 	const char	*replace;	/* PLUGIN_BODY_REPLACE bytes */
 	size_t		 replace_len;
+	/* last, so that a new call clears the rest and only its first byte */
+	char		 why[WHY_MAX];	/* plugin_fail, plugin_refuse */
 };
 
 /* A flag of a plugin, declared in its row: --help, config files and
