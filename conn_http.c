@@ -18,6 +18,7 @@
  * backpressure there is.
  */
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,9 @@ static void conn_connected(struct conn *);
 static void request_route(struct conn *);
 static void flow_start(struct flowstate *, enum http_body, uint64_t);
 static void conn_pac_answered(void *, const char *, const char *);
+static int transparent_target(struct conn *, const char *,
+    const struct http_head *, const char **);
+static void transparent_host_check(struct conn *);
 
 /*
  * The schemes an absolute-form request may have. A ws:// handshake is an
@@ -133,7 +137,8 @@ conn_answer(struct conn *c, int status, const char *reason)
 }
 
 /* A client that speaks no HTTP wants a tunnel to host:port: a CONNECT
- * from the start, whose answers are its kind's business. */
+ * from the start, whose answers are its kind's business. A path the
+ * kind set stays for the log (a transparent TLS client's server name). */
 static void
 tunnel_begin(struct conn *c, const char *method, const char *host,
     uint16_t port)
@@ -143,7 +148,8 @@ tunnel_begin(struct conn *c, const char *method, const char *host,
 	strlcpy_p(c->method_name, method, sizeof(c->method_name));
 	strlcpy_p(c->host, host, sizeof(c->host));
 	c->port = port;
-	strlcpy_p(c->path, "-", sizeof(c->path));
+	if (c->path[0] == '\0')
+		strlcpy_p(c->path, "-", sizeof(c->path));
 	if (c->started == 0)
 		c->started = c->w->now;
 	c->head_len = 0;
@@ -183,6 +189,8 @@ request_reset(struct conn *c)
 	c->auth_hdr = NULL;
 	c->fresh = 0;
 	c->retry_len = 0;
+	c->host_check = 0;
+	c->dial_orig = 0;
 	if (c->pl != NULL) {
 		c->pl->answered = 0;
 		c->pl->phrase[0] = '\0';
@@ -453,6 +461,8 @@ static int
 request_check(struct conn *c, const char *buf, const struct http_head *h,
     const char **why)
 {
+	if (c->transparent)
+		return transparent_target(c, buf, h, why);
 	if (c->intercepted && h->form == HTTP_FORM_ORIGIN &&
 	    h->method != HTTP_CONNECT) {
 		/* inside an intercepted CONNECT: its host is the authority */
@@ -869,14 +879,22 @@ request_start(struct conn *c, char *buf, const struct http_head *h)
 	c->icpt_first = 0;
 	/* origin-form, for the proxy itself: no proxy login (a browser
 	 * fetching the PAC file has none to give); the plugins answer it */
-	local = !c->intercepted && (h->form == HTTP_FORM_ORIGIN ||
-	    h->form == HTTP_FORM_ASTERISK);
+	local = !c->intercepted && !c->transparent &&
+	    (h->form == HTTP_FORM_ORIGIN || h->form == HTTP_FORM_ASTERISK);
 	if (local) {
 		strlcpy_p(c->host, "-", sizeof(c->host));
 		c->port = 0;
-	} else if ((status = request_check(c, buf, h, &why)) != 0 ||
-	    (!c->intercepted && (status = client_login(c, buf, h, &why)) != 0))
-		goto refused;
+	} else {
+		status = request_check(c, buf, h, &why);
+		if (status == 0 && c->transparent && c->orig_loop != NULL) {
+			status = 508;
+			why = c->orig_loop;
+		}
+		/* a transparent client does not know we are here: no login */
+		if (status != 0 || (!c->intercepted && !c->transparent &&
+		    (status = client_login(c, buf, h, &why)) != 0))
+			goto refused;
+	}
 	recheck = local;
 	if (c->w->cfg->nchain > 0) {
 		if ((r = request_plugins(c, &buf, &h)) == 0 || r == 2)
@@ -885,8 +903,8 @@ request_start(struct conn *c, char *buf, const struct http_head *h)
 	}
 	/* what the plugins left of the requests for the proxy itself goes
 	 * to its web server (when on) */
-	if (!c->intercepted && h->form == HTTP_FORM_ORIGIN &&
-	    web_serve(c, buf, h))
+	if (!c->intercepted && !c->transparent &&
+	    h->form == HTTP_FORM_ORIGIN && web_serve(c, buf, h))
 		return 1;
 	if (recheck && (status = request_check(c, buf, h, &why)) != 0)
 		goto refused;
@@ -898,7 +916,10 @@ request_start(struct conn *c, char *buf, const struct http_head *h)
 	    (h->flags & HTTP_F_WEBSOCKET);
 	log_debug("%s: %s %s:%u %s", c->peer, c->method_name, c->host,
 	    c->port, c->path);
-	request_route(c);
+	if (c->transparent)
+		transparent_host_check(c);
+	else
+		request_route(c);
 	return 1;
 refused:
 	conn_close(c, status, why);
@@ -1845,6 +1866,13 @@ http_timeout(struct conn *c)
 {
 	char why[WHY_MAX];
 
+	if (c->state == CS_RESOLVE && c->host_check) {
+		dns_cancel(c->w->dns, c);
+		snprintf(why, sizeof(why), "looking up the Host %s to check it "
+		    "timed out", c->host);
+		conn_close(c, 504, why);
+		return;
+	}
 	switch (c->state) {
 	case CS_HEAD:
 		if (buf_len(&c->client.in) == 0)
@@ -1907,6 +1935,234 @@ http_answer(struct conn *c, int status, const char *why)
 {
 	return conn_answer(c, status, why);
 }
+
+/* ---------------------------------------------------- transparent ports */
+
+/*
+ * A --transparent-listen client was sent here by the firewall (REDIRECT)
+ * and thinks it talks to its server. Its first bytes say what it is: an
+ * HTTP request goes where its Host says (checked against the address the
+ * client connected to, unless --transparent-trust-host), through the
+ * same routing as any request; anything else (TLS, whose ClientHello
+ * names the server for the log, or bytes of another protocol) is a
+ * tunnel to that address. A connection whose destination is the proxy
+ * itself would loop: refused, 508 for HTTP.
+ */
+#define TRANSPARENT_WAIT_MS	3000	/* a client silent this long: the
+					   server speaks first (a tunnel) */
+
+static void
+transparent_listener_start(struct conn *c, const struct listener *l)
+{
+	char why[WHY_MAX], hp[80];
+
+	(void)l;
+	c->transparent = 1;
+	if (conn_original_dst(c, &c->orig, why, sizeof(why)) == -1) {
+		log_debug("%s: %s", c->peer, why);
+		c->orig_loop = "the connection was not redirected to this "
+		    "transparent port by the firewall: it has no other "
+		    "destination than the proxy itself";
+	} else {
+		addr_format((struct sockaddr *)&c->orig.ss, hp, sizeof(hp));
+		if (parse_hostport(hp, strlen(hp), c->orig_host,
+		    sizeof(c->orig_host), &c->orig_port, 0) == -1)
+			c->orig_loop = "its original destination is no "
+			    "address";
+		else if (conn_is_self(c->w, (struct sockaddr *)&c->orig.ss))
+			c->orig_loop = "its original destination is the "
+			    "proxy itself (not redirected, or redirected to "
+			    "a port of the proxy's own)";
+		/* the address the client connected to, for a PROXY header
+		 * to a parent */
+		c->local_addr = c->orig;
+	}
+	c->deadline = c->w->now + TRANSPARENT_WAIT_MS;
+}
+
+/* The first bytes are not HTTP: a tunnel to the original destination. */
+static void
+transparent_tunnel(struct conn *c, int tls, const char *sni)
+{
+	if (c->orig_loop != NULL) {
+		log_warnx("%s: transparent: %s; closing", c->peer,
+		    c->orig_loop);
+		conn_close(c, 0, NULL);
+		return;
+	}
+	c->transparent = 2;
+	log_debug("%s: transparent: %s to %s:%u%s%s", c->peer, tls ?
+	    "TLS" : "bytes that are not HTTP", c->orig_host, c->orig_port,
+	    sni[0] != '\0' ? ", SNI " : "", sni);
+	c->sent_head = 1;	/* no HTTP answer can reach this client */
+	/* the server name goes where the access line has the path */
+	strlcpy_p(c->path, sni, sizeof(c->path));
+	conn_http_tunnel(c, tls ? "TLS" : "TUNNEL", c->orig_host,
+	    c->orig_port);
+}
+
+/*
+ * What the first bytes are. 1: an HTTP request (the HTTP exchange takes
+ * it), 0: not known yet, -1: it went on as a tunnel, or was closed. With
+ * force (the wait is over), bytes that are not the start of an HTTP
+ * head go as a tunnel without waiting for more.
+ */
+static int
+transparent_sniff(struct conn *c, int force)
+{
+	size_t max = (size_t)c->w->cfg->max_header_size, len;
+	char *p = buf_rptr(&c->client.in, &len), sni[HOST_MAX];
+	int r;
+
+	if (len > 0 || force) {
+		r = len == 0 ? -1 : http_parse_request(p, len, max,
+		    &c->req.scan, &c->w->head);
+		if (r > 0) {
+			c->transparent = 2;
+			c->req.scan = 0;	/* request_head parses it */
+			return 1;
+		}
+		if (r == 0 && !c->client.eof) {
+			if (force)
+				return 0;
+			if (head_grow(&c->client.in, max) == -1) {
+				conn_close(c, 500, "out of memory for a request "
+				    "head");
+				return -1;
+			}
+			return 0;
+		}
+		r = len == 0 ? -1 : sni_parse((const unsigned char *)p, len,
+		    sni, sizeof(sni));
+		if (r == 0 && !force && !c->client.eof &&
+		    len < c->client.in.cap)
+			return 0;	/* the rest of the ClientHello */
+		c->req.scan = 0;
+		transparent_tunnel(c, r == 1, r == 1 ? sni : "");
+		return -1;
+	}
+	if (c->client.eof)
+		conn_close(c, 0, "client closed");
+	return c->client.eof ? -1 : 0;
+}
+
+static void
+transparent_run(struct conn *c)
+{
+	if (c->transparent == 1 && c->state == CS_HEAD &&
+	    transparent_sniff(c, 0) <= 0)
+		return;
+	conn_run(c);
+}
+
+static void
+transparent_timeout(struct conn *c)
+{
+	/* silent, or not HTTP and no more coming: a tunnel; a slow HTTP
+	 * head: 408 as anywhere */
+	if (c->transparent == 1 && c->state == CS_HEAD &&
+	    transparent_sniff(c, 1) != 0)
+		return;
+	http_timeout(c);
+}
+
+/* The request's target on a transparent port: its Host (missing, as
+ * from an HTTP/1.0 client: the original destination), at the port the
+ * client connected to. */
+static int
+transparent_target(struct conn *c, const char *buf,
+    const struct http_head *h, const char **why)
+{
+	int trust = c->w->cfg->transparent_trust_host;
+	uint16_t port;
+
+	c->origin_tls = 0;
+	if (h->form != HTTP_FORM_ORIGIN) {
+		*why = "a transparent port takes origin-form requests (GET "
+		    "/path with a Host header); configure the proxy's own "
+		    "port in a client instead";
+		return 400;
+	}
+	if (!(h->flags & HTTP_F_HAS_HOST) || h->host_field.len == 0) {
+		strlcpy_p(c->host, c->orig_host, sizeof(c->host));
+		c->port = c->orig_port;
+		return 0;
+	}
+	if (parse_hostport(buf + h->host_field.off, h->host_field.len,
+	    c->host, sizeof(c->host), &port, trust ? 80 : c->orig_port) == -1 ||
+	    c->host[0] == '\0' || port == 0) {
+		*why = "the Host header is not host[:port]";
+		return 400;
+	}
+	c->port = port;
+	if (!trust && c->orig_loop == NULL && port != c->orig_port) {
+		*why = "the Host header names another port than the one the "
+		    "connection was for (--transparent-trust-host goes by Host "
+		    "alone)";
+		return 403;
+	}
+	return 0;
+}
+
+/* The lookup of a transparent request's Host is in: it must name the
+ * address the client connected to. c's lookup hook. */
+static void
+transparent_host_checked(void *arg, const struct dns_result *res)
+{
+	struct conn *c = arg;
+	char why[WHY_MAX], ip[64];
+	size_t i;
+
+	if (c->dead)
+		return;
+	c->host_check = 0;
+	if (res->error != 0) {
+		snprintf(why, sizeof(why), "cannot resolve the Host %s to check "
+		    "it: %s", c->host, dns_strerror(res->error));
+		conn_close(c, 502, why);
+		return;
+	}
+	for (i = 0; i < res->n; i++) {
+		if (inet_ntop(res->addrs[i].family, res->addrs[i].a, ip,
+		    sizeof(ip)) != NULL && strcmp(ip, c->orig_host) == 0) {
+			c->dial_orig = 1;
+			request_route(c);
+			return;
+		}
+	}
+	snprintf(why, sizeof(why), "the Host %s does not resolve to %s, the "
+	    "address the client connected to (--transparent-trust-host goes "
+	    "by Host alone)", c->host, c->orig_host);
+	conn_close(c, 403, why);
+}
+
+/* Checks a transparent request's Host (unless --transparent-trust-host),
+ * then routes it. */
+static void
+transparent_host_check(struct conn *c)
+{
+	struct dns_result res;
+	int r;
+
+	if (c->w->cfg->transparent_trust_host) {
+		request_route(c);
+		return;
+	}
+	c->host_check = 1;
+	c->state = CS_RESOLVE;
+	c->deadline = c->w->now + c->w->cfg->socktimeout * 1000;
+	r = dns_lookup(c->w->dns, c->host, c->w->now, transparent_host_checked,
+	    c, &res);
+	if (r == 1)
+		transparent_host_checked(c, &res);
+	else if (r == -1)
+		conn_close(c, 502, "the resolver is busy or gone");
+}
+
+const struct conn_ops conn_transparent_ops = {
+	transparent_listener_start, transparent_run, transparent_timeout,
+	http_answer, conn_connected, upstream_fail, http_server_lost, NULL, 0
+};
 
 const struct conn_ops conn_http_ops = {
 	NULL, conn_run, http_timeout, http_answer, conn_connected,

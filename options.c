@@ -187,6 +187,28 @@ static const struct option options[] = {
 	{ "tls-listen", NULL, OPT_LIST, OFF(tls_listen), 0, 0, "ADDR:PORT",
 	    "none", "a TLS proxy port beside the plain ones (repeatable; "
 	    "needs --cert-file and --key-file)" },
+	{ "transparent-listen", NULL, OPT_LIST, OFF(transparent_listen), 0, 0,
+	    "[ADDR:]PORT", "none", "a transparent port (Linux): connections "
+	    "the firewall redirects to it (REDIRECT) go on to where they were "
+	    "going, HTTP by its Host, anything else as a tunnel; a bare PORT "
+	    "listens on 0.0.0.0 (repeatable)" },
+	{ "transparent-trust-host", NULL, OPT_BOOL,
+	    OFF(transparent_trust_host), 0, 1, NULL, "off", "on transparent "
+	    "ports, go where an HTTP request's Host says without checking "
+	    "that it resolves to the address the client connected to" },
+	{ "proxy-protocol", NULL, OPT_BOOL, OFF(proxy_protocol), 0, 1, NULL,
+	    "off", "behind a balancer: every proxy and --tunnel port expects a "
+	    "PROXY protocol header (v1 or v2) and takes the client's address "
+	    "from it" },
+	{ "proxy-protocol-listen", NULL, OPT_LIST, OFF(pp_listen), 0, 0,
+	    "ADDR:PORT", "none", "a proxy port that expects the PROXY "
+	    "protocol, beside the others (repeatable)" },
+	{ "proxy-protocol-from", NULL, OPT_CSV, OFF(pp_from_s), 0, 0, "LIST",
+	    "any", "balancer addresses that may send a PROXY header; "
+	    "connections from others are closed" },
+	{ "send-proxy-protocol", NULL, OPT_LONG, OFF(send_proxy_protocol), 0,
+	    2, "1|2", "off", "start each new connection to an HTTP parent "
+	    "with a PROXY protocol header of this version naming the client" },
 	{ "ca-bundle", NULL, OPT_STR, OFF(ca_bundle), 0, 0, "F",
 	    CA_BUNDLE_DEFAULT, "trusted CA certificates (PEM) for TLS to "
 	    "https:// parents and origins" },
@@ -456,6 +478,7 @@ options_free(struct config *cfg)
 	netlist_free(&cfg->deny);
 	netlist_free(&cfg->acl);
 	netlist_free(&cfg->noproxy);
+	netlist_free(&cfg->pp_from);
 	netlist_free(&cfg->intercept);
 	netlist_free(&cfg->no_intercept);
 	plugins_free(cfg);
@@ -1652,6 +1675,82 @@ argv_hide_password(struct config *cfg, int argc, char *argv[])
 	}
 }
 
+/* A bare PORT of --transparent-listen is every IPv4 address: REDIRECT
+ * hands a connection to the address of the interface it came in on. */
+static int
+transparent_finish(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	char host[HOST_MAX], spec[HOST_MAX + 16], *copy;
+	const char *a, *from;
+	uint16_t port;
+	size_t i;
+	long v;
+
+	for (i = 0; i < cfg->transparent_listen.n; i++) {
+		a = cfg->transparent_listen.v[i];
+		from = item_from(&cfg->transparent_listen, i,
+		    "--transparent-listen");
+		if (!HAVE_ORIGINAL_DST)
+			return load_error(ld, "%s: transparent ports are not "
+			    "supported on this system (they need Linux's "
+			    "SO_ORIGINAL_DST)", from);
+		if (parse_long(a, 1, 65535, &v) == 0)
+			snprintf(spec, sizeof(spec), "0.0.0.0:%ld", v);
+		else if (parse_hostport(a, strlen(a), host, sizeof(host),
+		    &port, 0) == -1 || port == 0)
+			return load_error(ld, "%s: '%s' is not [ADDR:]PORT",
+			    from, a);
+		else
+			snprintf(spec, sizeof(spec), "%s", a);
+		if ((copy = cfg_strndup(cfg, spec, strlen(spec))) == NULL)
+			return load_error(ld, "out of memory");
+		cfg->transparent_bind.from[cfg->transparent_bind.n] = from;
+		cfg->transparent_bind.v[cfg->transparent_bind.n++] = copy;
+	}
+	if (cfg->transparent_listen.n > 0 && (cfg->nusers > 0 ||
+	    cfg->ntlm_to_basic))
+		config_warn(cfg, "--transparent-listen: its clients do not "
+		    "know a proxy is there and cannot log in to it; "
+		    "--basic-auth does not apply to them (--allow does)");
+	return 0;
+}
+
+/* --proxy-protocol, --proxy-protocol-listen, --proxy-protocol-from. */
+static int
+proxyproto_finish(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	char host[HOST_MAX], err[256];
+	uint16_t port;
+	size_t i;
+
+	for (i = 0; i < cfg->pp_listen.n; i++) {
+		const char *a = cfg->pp_listen.v[i];
+
+		if (parse_hostport(a, strlen(a), host, sizeof(host), &port,
+		    0) == -1 || port == 0)
+			return load_error(ld, "%s: '%s' is not ADDR:PORT",
+			    item_from(&cfg->pp_listen, i,
+			    "--proxy-protocol-listen"), a);
+	}
+	for (i = 0; i < cfg->pp_from_s.n; i++)
+		if (netlist_add(&cfg->pp_from, cfg->pp_from_s.v[i], 0, err,
+		    sizeof(err)) == -1)
+			return load_error(ld, "%s: %s", item_from(
+			    &cfg->pp_from_s, i, "--proxy-protocol-from"), err);
+	if (!cfg->proxy_protocol && cfg->pp_listen.n == 0) {
+		if (cfg->pp_from_s.n > 0)
+			config_warn(cfg, "--proxy-protocol-from: no port "
+			    "expects the PROXY protocol (--proxy-protocol, "
+			    "--proxy-protocol-listen)");
+	} else if (cfg->pp_from_s.n == 0)
+		config_warn(cfg, "--proxy-protocol: whoever reaches its ports "
+		    "may name any client address (for --allow, --deny and the "
+		    "logs); list the balancers in --proxy-protocol-from");
+	return 0;
+}
+
 static int
 config_finish(struct loader *ld)
 {
@@ -1679,7 +1778,8 @@ config_finish(struct loader *ld)
 	    web_finish(ld) == -1 ||
 	    parents_finish(ld) == -1 || credentials_finish(ld) == -1 ||
 	    tls_finish(ld) == -1 || upstream_tls_finish(ld) == -1 ||
-	    intercept_finish(ld) == -1 ||
+	    intercept_finish(ld) == -1 || transparent_finish(ld) == -1 ||
+	    proxyproto_finish(ld) == -1 ||
 	    plugins_finish(cfg, ld->err, ld->errsz) == -1)
 		return -1;
 	cfg->nworkers = cfg->workers;

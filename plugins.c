@@ -246,8 +246,9 @@ plugins_conn_free(const struct config *cfg, struct plugin_conn *pl)
 }
 
 /* The target a request head names, for pc->host and pc->port: its
- * authority, the intercepted CONNECT's for origin-form inside one, else
- * none (a request to the proxy itself). */
+ * authority; for origin-form, the destination the core gave (inside an
+ * intercepted CONNECT, on a transparent port), else none (a request to
+ * the proxy itself). */
 static void
 call_describe(struct plugin_call *pc)
 {
@@ -266,10 +267,10 @@ call_describe(struct plugin_call *pc)
 		pc->tls = h->form == HTTP_FORM_ABSOLUTE &&
 		    (strncaseeq(s, h->scheme.len, "https") ||
 		    strncaseeq(s, h->scheme.len, "wss"));
-	} else if (pc->intercepted) {
-		strlcpy_p(pc->host, pc->icpt_host, sizeof(pc->host));
-		pc->port = pc->icpt_port;
-		pc->tls = 1;
+	} else if (pc->dest_host != NULL) {
+		strlcpy_p(pc->host, pc->dest_host, sizeof(pc->host));
+		pc->port = pc->dest_port;
+		pc->tls = pc->intercepted;
 	} else
 		pc->local = 1;
 }

@@ -132,6 +132,7 @@ bind_one(const struct config *cfg, const char *a, const char *from,
 		    listener_open(&ls[b->n], ai, cfg->backlog) == 0) {
 			ls[b->n].tunnel = tunnel;
 			ls[b->n].tls = tls;
+			ls[b->n].proxyproto = cfg->proxy_protocol;
 			ls[b->n].ops = tunnel >= 0 ? &conn_tunnel_ops :
 			    &conn_http_ops;
 			b->n++;
@@ -149,6 +150,22 @@ bind_one(const struct config *cfg, const char *a, const char *from,
 	}
 	freeaddrinfo(res);
 	return 0;
+}
+
+/* Binds a (as bind_one), as listeners of the kind ops, expecting the
+ * PROXY protocol or not. */
+static int
+bind_as(const struct config *cfg, const char *a, const char *from,
+    const struct conn_ops *ops, int proxyproto, struct bindset *b)
+{
+	size_t first = b->n;
+	int rc = bind_one(cfg, a, from, -1, 0, b);
+
+	for (; first < b->n; first++) {
+		b->ls[first].ops = ops;
+		b->ls[first].proxyproto = proxyproto;
+	}
+	return rc;
 }
 
 /* Binds every listen and tunnel address; the count, or -2 on a bad
@@ -171,15 +188,21 @@ listeners_open(const struct config *cfg, struct listener *ls,
 	for (i = 0; i < cfg->ntunnels && rc == 0; i++)
 		rc = bind_one(cfg, cfg->tunnels[i].bind, "--tunnel", (int)i, 0,
 		    &b);
-	for (i = 0; i < cfg->socks5_bind.n && rc == 0; i++) {
-		size_t k = b.n;
-
-		rc = bind_one(cfg, cfg->socks5_bind.v[i], cfg->socks5_bind.from[i]
-		    != NULL ? cfg->socks5_bind.from[i] : "--socks5-listen", -1,
-		    0, &b);
-		while (k < b.n)		/* the SOCKS kind */
-			ls[k++].ops = &conn_socks_ops;
-	}
+	for (i = 0; i < cfg->socks5_bind.n && rc == 0; i++)
+		rc = bind_as(cfg, cfg->socks5_bind.v[i], cfg->socks5_bind.from[i]
+		    != NULL ? cfg->socks5_bind.from[i] : "--socks5-listen",
+		    &conn_socks_ops, cfg->proxy_protocol, &b);
+	for (i = 0; i < cfg->pp_listen.n && rc == 0; i++)
+		rc = bind_as(cfg, cfg->pp_listen.v[i], cfg->pp_listen.from[i] !=
+		    NULL ? cfg->pp_listen.from[i] : "--proxy-protocol-listen",
+		    &conn_http_ops, 1, &b);
+	/* a transparent port's client is whoever the kernel says: never a
+	 * balancer's header */
+	for (i = 0; i < cfg->transparent_bind.n && rc == 0; i++)
+		rc = bind_as(cfg, cfg->transparent_bind.v[i],
+		    cfg->transparent_bind.from[i] != NULL ?
+		    cfg->transparent_bind.from[i] : "--transparent-listen",
+		    &conn_transparent_ops, 0, &b);
 	if (rc == 0)
 		return (ssize_t)b.n;
 	listeners_drop(ls, b.n, old, nold);

@@ -1150,8 +1150,11 @@ struct plugin_call {
 					   and no proxy login asked */
 	int		 tls;		/* https:// or intercepted */
 	int		 intercepted;	/* inside a decrypted CONNECT */
-	const char	*icpt_host;	/* its host, for origin-form heads */
-	uint16_t	 icpt_port;
+	const char	*dest_host;	/* where origin-form heads go: the
+					   intercepted CONNECT's host, or a
+					   transparent port's destination;
+					   NULL: to the proxy itself */
+	uint16_t	 dest_port;
 	/* request and response hooks: the head, as the plugins before this
 	 * one left it (parsed: see http.c's helpers) */
 	const char	*buf;
@@ -1485,6 +1488,13 @@ struct config {
 	const char	*cert_file;	/* --cert-file: chain, PEM or DER */
 	const char	*key_file;	/* --key-file */
 	struct strlist	 tls_listen;	/* --tls-listen ADDR:PORT */
+	/* ways in: transparent ports, the PROXY protocol */
+	struct strlist	 transparent_listen;	/* as given */
+	int		 transparent_trust_host;
+	int		 proxy_protocol;	/* every listener expects it */
+	struct strlist	 pp_listen;	/* --proxy-protocol-listen */
+	struct strlist	 pp_from_s;	/* --proxy-protocol-from, as given */
+	long		 send_proxy_protocol;	/* to parents: 0, 1 or 2 */
 	/* TLS to parents and origins */
 	const char	*ca_bundle;	/* --ca-bundle; NULL: the system's */
 	int		 insecure_upstream;	/* verify no certificate */
@@ -1535,6 +1545,8 @@ struct config {
 	struct tunnel	*tunnels;	/* ntunnels of them */
 	size_t		 ntunnels;
 	struct netlist	 noproxy;
+	struct strlist	 transparent_bind;	/* ADDR:PORT of each */
+	struct netlist	 pp_from;	/* balancers that may send it */
 	char		*pac_served;	/* --pac-file's script */
 	size_t		 pac_served_len;
 	const char	*pac_served_path;	/* the file it came from, read
@@ -1615,6 +1627,8 @@ struct listener {
 	int		 tunnel;	/* index in cfg->tunnels, or -1 */
 	int		 tls;		/* its clients speak TLS to us */
 	const struct conn_ops *ops;	/* what its connections are */
+	int		 proxyproto;	/* a PROXY protocol header comes
+					   first (a balancer's) */
 };
 
 
@@ -1976,8 +1990,9 @@ enum conn_state {
 			   through a SOCKS5 tunnel */
 	CS_TUNNEL,	/* CONNECT or Upgrade: bytes both ways */
 	CS_CLOSING,	/* sending our own answer, then closing */
-	CS_GREETING	/* a SOCKS client's greeting, login and request
+	CS_GREETING,	/* a SOCKS client's greeting, login and request
 			   (conn_socks.c) */
+	CS_PROXYHDR	/* reading a balancer's PROXY protocol header */
 };
 
 /* Progress of one direction of an exchange. */
@@ -2069,6 +2084,25 @@ struct conn {
 	enum conn_state	 state;
 	struct endpoint	 client, server;
 	char		 peer[64];	/* client address:port */
+	const struct listener *listener;	/* where it was accepted */
+	struct addr	 peer_addr;	/* the client (a balancer's PROXY
+					   header may name it) */
+	struct addr	 local_addr;	/* where it connected (len 0: ask
+					   the socket) */
+	int		 send_pp;	/* a new connection to the hop starts
+					   with a PROXY header of this
+					   version (--send-proxy-protocol) */
+	int		 transparent;	/* a --transparent-listen client: 1
+					   until its first bytes say what
+					   it is, 2 after */
+	struct addr	 orig;		/* there: the original destination */
+	char		 orig_host[64];	/* its address as text */
+	uint16_t	 orig_port;
+	const char	*orig_loop;	/* why orig is no place to go (the
+					   proxy itself), or NULL */
+	int		 host_check;	/* looking up Host to check it */
+	int		 dial_orig;	/* a direct hop dials orig_host, the
+					   address the client meant */
 	int64_t		 deadline;	/* ms */
 	int		 dead;
 
@@ -2218,6 +2252,22 @@ void	 conn_close_all(struct worker *, const char *why);
 void	 conn_connect(struct conn *);
 /* Closes the connect attempts still under way. */
 void	 conn_connect_abort(struct conn *);
+/*
+ * Transparent ports: the address a connection redirected by the
+ * firewall was meant for (Linux: SO_ORIGINAL_DST and
+ * IP6T_SO_ORIGINAL_DST, NAT by iptables or nftables REDIRECT); 0, or -1
+ * with why. Built where HAVE_ORIGINAL_DST is 1 only.
+ */
+#if defined(__linux__)
+#define HAVE_ORIGINAL_DST	1
+#else
+#define HAVE_ORIGINAL_DST	0
+#endif
+int	 conn_original_dst(const struct conn *, struct addr *out, char *why,
+	    size_t whysz);
+/* 1 if sa (address and port) is one of the worker's own listening
+ * sockets: a connection there through the proxy would loop. */
+int	 conn_is_self(struct worker *, const struct sockaddr *sa);
 /* The TCP connection to name:port is up on c->server: a TLS client
  * engine goes on it (CS_TLS), and c->ops->connected follows the
  * handshake; a failure goes to c->ops->unreachable (502 "TLS to
@@ -2388,6 +2438,67 @@ struct x509_info {
 int	 x509_parse(const unsigned char *der, size_t len,
 	    struct x509_info *);
 
+/* ---------------------------------------------------------- proxyproto.c */
+
+/*
+ * The PROXY protocol (haproxy's proxy-protocol.txt): the header a
+ * balancer sends ahead of a connection's bytes to say whose it is.
+ * Version 1 is a line of text, version 2 a binary block. Pure: bytes in,
+ * addresses out; no fd, no log.
+ */
+#define PROXYPROTO_V1_MAX	107	/* a v1 line, its CRLF included */
+#ifndef PROXYPROTO_MAX
+#define PROXYPROTO_MAX		1024	/* the longest header taken: v2 with
+					   its TLVs */
+#endif
+
+struct proxyproto {
+	int		 version;	/* 1 or 2 */
+	int		 local;		/* no client address in it (v2 LOCAL,
+					   a balancer's health check; v2
+					   UNSPEC or UNIX; v1 UNKNOWN): the
+					   connection's own addresses stand */
+	struct sockaddr_storage src;	/* unless local: the client */
+	struct sockaddr_storage dst;	/* and the address it connected to */
+	const char	*error;		/* why parsing failed, for logs */
+};
+
+/*
+ * Parses the header at buf[0..len); max (at most PROXYPROTO_MAX) bounds
+ * a v2 header's length. Returns the header's length (> 0) with pp filled,
+ * 0 if more bytes are needed, or -1 with pp->error set. The verdict comes
+ * as early as the bytes allow: a first byte that begins neither version,
+ * a v1 line with a byte that is not printable US-ASCII or no CRLF within
+ * 107 bytes, a v2 length past max, a version, command or family it does
+ * not know fail before the rest arrives. Strict: v1 "PROXY TCP4|TCP6 SRC
+ * DST SPORT DPORT" with single spaces and addresses inet_pton reads, or
+ * "PROXY UNKNOWN ..."; v2 with an address block its family needs and
+ * TLVs that fit (their meaning is not used).
+ */
+int	 proxyproto_parse(const unsigned char *buf, size_t len, size_t max,
+	    struct proxyproto *pp);
+/*
+ * The header of version (1 or 2) that announces a connection from src to
+ * dst into out[cap]: TCP4 when both are IPv4, TCP6 when one is IPv6 (an
+ * IPv4 address then mapped), UNKNOWN (v2: UNSPEC) when src or dst is
+ * neither. Its length, or 0 if it does not fit (108 bytes hold any).
+ */
+size_t	 proxyproto_build(int version, const struct sockaddr *src,
+	    const struct sockaddr *dst, unsigned char *out, size_t cap);
+
+/* ----------------------------------------------------------------- sni.c */
+
+/*
+ * The server name a TLS ClientHello asks for, read from the first
+ * record at buf[0..len) without any part in the handshake. Returns 1
+ * when the record is a ClientHello, with its host_name in name[namesz]
+ * ("" when it names none, or names something that is not letters,
+ * digits, '-', '_' and '.'), 0 if more bytes are needed, -1 when the
+ * bytes are not a TLS handshake record starting a ClientHello. Pure.
+ */
+int	 sni_parse(const unsigned char *buf, size_t len, char *name,
+	    size_t namesz);
+
 /* -------------------------------------------------------- tls.c: minting */
 
 /*
@@ -2557,6 +2668,9 @@ struct tls *tls_mitm_new(const struct tls_mint *m, struct tls_certs *cc,
  * listener gets one (proxy.c). */
 extern const struct conn_ops conn_http_ops;
 extern const struct conn_ops conn_tunnel_ops;
+/* --transparent-listen: HTTP by its Host, anything else a tunnel to the
+ * original destination. */
+extern const struct conn_ops conn_transparent_ops;
 /*
  * A client of another kind asked, in its own protocol, for a tunnel to
  * host:port: it goes exactly as a CONNECT would (PAC, --noproxy, the

@@ -1426,6 +1426,64 @@ ip_literal(const char *host)
 	    inet_pton(AF_INET6, host, a) == 1;
 }
 
+/*
+ * BearSSL's full client list (br_ssl_client_init_full) offers
+ * ChaCha20-Poly1305 first, the faster AEAD on a CPU without AES
+ * instructions. With them (AES-NI and PCLMUL, or POWER8) its AES-GCM
+ * costs several times less per byte (perf, an intercepted 64 MiB
+ * download: the origin's ChaCha20 took 57 % of the worker, the
+ * client's AES-GCM 7 %), and servers mostly take the client's order:
+ * then the same suites go with AES-GCM first.
+ */
+static const uint16_t suites_client_aes_first[] = {
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+	BR_TLS_ECDH_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDH_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDH_ECDSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDH_RSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA256,
+	BR_TLS_ECDH_RSA_WITH_AES_128_CBC_SHA256,
+	BR_TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA384,
+	BR_TLS_ECDH_RSA_WITH_AES_256_CBC_SHA384,
+	BR_TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA,
+	BR_TLS_ECDH_RSA_WITH_AES_128_CBC_SHA,
+	BR_TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA,
+	BR_TLS_ECDH_RSA_WITH_AES_256_CBC_SHA,
+	BR_TLS_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_RSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_RSA_WITH_AES_128_CBC_SHA256,
+	BR_TLS_RSA_WITH_AES_256_CBC_SHA256,
+	BR_TLS_RSA_WITH_AES_128_CBC_SHA,
+	BR_TLS_RSA_WITH_AES_256_CBC_SHA,
+	BR_TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA,
+	BR_TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA,
+	BR_TLS_ECDH_ECDSA_WITH_3DES_EDE_CBC_SHA,
+	BR_TLS_ECDH_RSA_WITH_3DES_EDE_CBC_SHA,
+	BR_TLS_RSA_WITH_3DES_EDE_CBC_SHA,
+};
+
+/* 1 when this CPU has the instructions BearSSL's fast AES-GCM uses. */
+static int
+aes_gcm_fast(void)
+{
+	return (br_aes_x86ni_ctr_get_vtable() != NULL &&
+	    br_ghash_pclmul_get() != 0) ||
+	    (br_aes_pwr8_ctr_get_vtable() != NULL && br_ghash_pwr8_get() != 0);
+}
+
 struct tls *
 tls_client_new(const struct tls_anchors *a, const char *host, int insecure,
     char *why, size_t whysz)
@@ -1458,8 +1516,12 @@ tls_client_new(const struct tls_anchors *a, const char *host, int insecure,
 	    insecure ? 0 : a->n);
 	eng = &tc->t.sc.eng;
 	/* TLS 1.2 only, as the server engines (BearSSL's full list of
-	   suites, best first, for old parents) */
+	   suites, for old parents; AES-GCM first where it is fast) */
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+	if (aes_gcm_fast())
+		br_ssl_engine_set_suites(eng, suites_client_aes_first,
+		    sizeof(suites_client_aes_first) /
+		    sizeof(suites_client_aes_first[0]));
 	tc->lax = &lax_vtable;
 	tc->inner = insecure ? &tc->lax : &tc->xc.vtable;
 	tc->guard = &guard_vtable;

@@ -87,6 +87,30 @@ hop_key(struct conn *c, const char *prefix, const char *host, uint16_t port)
 		snprintf(c->upstream + n, sizeof(c->upstream) - n, " (TLS)");
 }
 
+/*
+ * --send-proxy-protocol: a parent connection starts with a header that
+ * names one client, so it may carry only that client's requests later:
+ * the pool key names the client's address. Its port in the header is the
+ * one of the client connection that opened it; a later connection of
+ * the same client (another port) may reuse it, so the parent sees the
+ * right address on every request, if not always the right port.
+ */
+static void
+key_client(struct conn *c)
+{
+	char peer[64];
+	size_t n = strlen(c->upstream);
+	char *colon;
+
+	if (!c->send_pp)
+		return;
+	addr_format((const struct sockaddr *)&c->peer_addr.ss, peer,
+	    sizeof(peer));
+	if ((colon = strrchr(peer, ':')) != NULL)
+		*colon = '\0';
+	snprintf(c->upstream + n, sizeof(c->upstream) - n, " for %s", peer);
+}
+
 int
 conn_via_parent(const struct conn *c)
 {
@@ -138,8 +162,13 @@ upstream_route(struct conn *c)
 	 * goes once the tunnel stands) */
 	c->hop_tls = c->hop == NULL || c->hop->kind == HOP_DIRECT ?
 	    c->origin_tls : c->hop->kind == HOP_HTTP && c->hop->tls;
+	c->send_pp = c->hop != NULL && c->hop->kind == HOP_HTTP ?
+	    (int)c->w->cfg->send_proxy_protocol : 0;
 	if (c->hop == NULL || c->hop->kind == HOP_DIRECT) {
-		strlcpy_p(c->hop_host, c->host, sizeof(c->hop_host));
+		/* a transparent client's checked Host: reached at the
+		 * address it was sent to, not wherever the name leads now */
+		strlcpy_p(c->hop_host, c->dial_orig ? c->orig_host : c->host,
+		    sizeof(c->hop_host));
 		c->hop_port = c->port;
 		hop_key(c, "", c->host, c->port);
 		return 0;
@@ -165,6 +194,7 @@ upstream_route(struct conn *c)
 		hop_key(c, prefix, c->hop->host, c->hop->port);
 	} else
 		hop_key(c, "parent ", c->hop->host, c->hop->port);
+	key_client(c);
 	return 0;
 }
 

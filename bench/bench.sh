@@ -21,6 +21,13 @@
 #   BENCH_STRACE=0    skip the system-call counts (strace)
 #   BENCH_KEEP=1      keep the work directory (configs, logs, raw output)
 #   BENCH_OUT=F       where the report is written (bench/last-results.txt)
+#   BENCH_TLS=0       skip the TLS interception section (bench/tls.sh)
+#   BENCH_TLS_ONLY=1  only the TLS section; its part of the report file
+#                     is replaced, the rest of the file kept
+#   BENCH_TLS_PEERS=LIST  TLS peers (default: proxy squid mitmproxy);
+#                     direct and the blind tunnel are always measured
+#   BENCH_TLS_FIRST=N first connections to new hosts (200; quick 50)
+#   BENCH_TLS_IDLE=N  idle intercepted connections held (BENCH_TUNNELS)
 #
 # Loopback only. As root it installs the Debian packages it needs when
 # they are missing (one apt-get update, then apt-get install); otherwise it
@@ -53,6 +60,8 @@ else
 	MODE="full"
 fi
 PEERS=${BENCH_PEERS:-"proxy tinyproxy squid privoxy cntlm"}
+MAIN=1          # the plain-proxy figures; BENCH_TLS_ONLY=1: the TLS ones only
+[ "${BENCH_TLS_ONLY:-0}" = 1 ] && MAIN=0 && PEERS=
 OUT=${BENCH_OUT:-$B/last-results.txt}
 CONNS=50        # wrk connections
 THREADS=2       # wrk threads
@@ -138,11 +147,27 @@ need_pairs="wrk:wrk nginx:nginx-light curl:curl cc:gcc pgrep:procps
 python3:python3 tinyproxy:tinyproxy squid:squid privoxy:privoxy cntlm:cntlm
 musl-gcc:musl-tools strace:strace microsocks:microsocks"
 
+[ $MAIN = 0 ] && need_pairs="nginx:nginx-light curl:curl cc:gcc pgrep:procps"
+if [ "${BENCH_TLS:-1}" != 0 ]; then
+	# the TLS section: squid built with OpenSSL (ssl-bump), mitmproxy,
+	# the openssl command and libssl for bench/tlsload.c
+	need_pairs="$(echo "$need_pairs" | sed 's/squid:squid/squid:squid-openssl/')
+openssl:openssl mitmdump:mitmproxy"
+	case $need_pairs in *squid:*) ;; *) need_pairs="$need_pairs squid:squid-openssl" ;; esac
+fi
+
 missing_pkgs() {
 	_m=
 	for _pair in $need_pairs; do
 		command -v "${_pair%%:*}" >/dev/null 2>&1 || _m="$_m ${_pair#*:}"
 	done
+	if [ "${BENCH_TLS:-1}" != 0 ]; then
+		[ -f /usr/include/openssl/ssl.h ] || _m="$_m libssl-dev"
+		# squid (GnuTLS) in place of squid-openssl: replaced
+		command -v squid >/dev/null 2>&1 &&
+		    ! squid -v 2>/dev/null | grep -q -- --with-openssl &&
+		    _m="$_m squid-openssl"
+	fi
 	echo "$_m"
 }
 
@@ -172,6 +197,7 @@ if [ -n "$MISSING" ]; then
 	fi
 fi
 for _c in wrk nginx curl cc pgrep; do
+	[ $MAIN = 0 ] && [ $_c = wrk ] && continue
 	if ! command -v "$_c" >/dev/null 2>&1; then
 		say "bench: $_c is missing: it is needed for every figure; giving up"
 		exit 1
@@ -193,12 +219,15 @@ fi
 T=$W/tunnels
 
 # fresh ports, all chosen at once so they differ
-set -- $("$T" ports 15)
+set -- $("$T" ports 20)
 ORIGIN=$1 PORT_proxy=$2 PORT_tinyproxy=$3 PORT_squid=$4 PORT_privoxy=$5
 PORT_cntlm=$6 PORT_parent=$7 PORT_parent_open=$8 PORT_proxy_ntlm=$9
 shift 9
 PORT_cntlm_ntlm=$1 PORT_unused=$2 PORT_proxy_socks=$3 PORT_microsocks=$4
-PORT_proxy_plug=$5
+ORIGIN_TLS=$5 PORT_tproxy=$6 PORT_tproxy_tls=$7 PORT_tsquid=$8 PORT_tmitm=$9
+shift 9
+ORIGIN_TLSC=$1
+PORT_proxy_plug=$2
 PORT_direct=$ORIGIN
 PORT_parent_alone=$PORT_parent_open
 
@@ -208,6 +237,8 @@ mkdir -p "$W/www" "$W/nginx-tmp"
 head -c 1024 /dev/urandom >"$W/www/1k"
 head -c 102400 /dev/urandom >"$W/www/100k"
 head -c $BULK_BYTES /dev/urandom >"$W/www/64m"
+. "$B/tls.sh"
+tls_prepare	# certificates, and the HTTPS server block ($TL_NGINX)
 cat >"$W/nginx.conf" <<EOF
 daemon off;
 worker_processes 1;
@@ -226,6 +257,7 @@ http {
 	types { }
 	default_type application/octet-stream;
 	server { listen 127.0.0.1:$ORIGIN; root $W/www; }
+	$TL_NGINX
 }
 EOF
 NGINX=$(command -v nginx)
@@ -585,7 +617,7 @@ rotate() {
 
 port_of() { eval "echo \$PORT_$1"; }
 
-say "bench: $MODE run: $ROUNDS round(s) of ${SECS}s; wrk -t$THREADS -c$CONNS; peers: direct $ACTIVE${SKIPPED:+ (skipped:$SKIPPED)}"
+[ $MAIN = 1 ] && say "bench: $MODE run: $ROUNDS round(s) of ${SECS}s; wrk -t$THREADS -c$CONNS; peers: direct $ACTIVE${SKIPPED:+ (skipped:$SKIPPED)}"
 say "bench: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -594,7 +626,9 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 # its processes idle (after a GET and a CONNECT), then with 100 idle
 # tunnels open
 STATIC_RSS=- STATIC_PSS=- STATIC_RSS100=- STATIC_OPEN=0
-if command -v musl-gcc >/dev/null 2>&1; then
+if [ $MAIN = 0 ]; then
+	:
+elif command -v musl-gcc >/dev/null 2>&1; then
 	mkdir -p "$W/static"
 	cp "$ROOT"/*.c "$ROOT"/*.h "$ROOT"/*.sh "$ROOT"/Makefile "$W/static/" \
 	    2>/dev/null
@@ -665,7 +699,7 @@ for _n in $ACTIVE; do
 done
 
 ROUND=0
-while [ $ROUND -lt $ROUNDS ]; do
+while [ $MAIN = 1 ] && [ $ROUND -lt $ROUNDS ]; do
 	ROUND=$((ROUND + 1))
 	ORDER=$(rotate $ROUND direct $ACTIVE)
 	TAG=ka TAGTXT="keep-alive"
@@ -699,7 +733,7 @@ done
 
 # ---------------------------------------------------------------- idle tunnels
 
-printf 'idle tunnels held (%d): ' "$HOLD_N"
+[ $MAIN = 1 ] && printf 'idle tunnels held (%d): ' "$HOLD_N"
 for _n in $ACTIVE; do
 	_pid=$(pidof_peer "$_n")
 	"$T" hold "$(port_of "$_n")" "$ORIGIN" "$HOLD_N" >"$W/log/hold.$_n" 2>&1 &
@@ -722,7 +756,7 @@ for _n in $ACTIVE; do
 	printf ' %s %s/%s' "$_n" "${_opened:-0}" "$HOLD_N"
 	sleep 1
 done
-echo
+[ $MAIN = 1 ] && echo
 
 # ---------------------------------------------------------------- system calls
 
@@ -764,7 +798,9 @@ syscalls_run() {
 }
 
 SYSCALLS_DONE=0
-if [ "${BENCH_STRACE:-1}" = 0 ]; then
+if [ $MAIN = 0 ]; then
+	:
+elif [ "${BENCH_STRACE:-1}" = 0 ]; then
 	note "system calls: not counted (BENCH_STRACE=0)"
 elif ! command -v strace >/dev/null 2>&1; then
 	note "system calls: not counted: no strace (Debian's strace package)"
@@ -779,7 +815,9 @@ fi
 
 NTLM_DONE=0
 PARENT_PY=$ROOT/tests/ntlm_parent.py
-if [ "${BENCH_NTLM:-1}" = 0 ]; then
+if [ $MAIN = 0 ]; then
+	:
+elif [ "${BENCH_NTLM:-1}" = 0 ]; then
 	note "NTLM: skipped (BENCH_NTLM=0)"
 elif [ ! -f "$PARENT_PY" ] || ! command -v python3 >/dev/null 2>&1; then
 	note "NTLM: skipped: tests/ntlm_parent.py or python3 is missing"
@@ -846,9 +884,11 @@ fi
 # 5,000 requests/s.
 WEB_DONE=0
 PORT_proxy_web=$("$T" ports 1)
-launch proxy_web "$PROXY" --port "$PORT_proxy_web" --num-workers $WORKERS \
+[ $MAIN = 1 ] && launch proxy_web "$PROXY" --port "$PORT_proxy_web" --num-workers $WORKERS \
     --log-level warning --enable-web-server
-if "$T" wait "$PORT_proxy_web" 10; then
+if [ $MAIN = 0 ]; then
+	:
+elif "$T" wait "$PORT_proxy_web" 10; then
 	ROUND=0
 	while [ $ROUND -lt $ROUNDS ]; do
 		ROUND=$((ROUND + 1))
@@ -868,6 +908,10 @@ else
 	note "/metrics: ./proxy --enable-web-server did not start"
 fi
 stop_pid "$(pidof_peer proxy_web)"
+
+# ---------------------------------------------------------------- TLS
+
+tls_run
 
 # ---------------------------------------------------------------- report
 
@@ -1116,15 +1160,26 @@ ver() {
 		say "  not measured"
 	fi
 
-	echo
-	say "TLS interception (against mitmproxy): not measured yet -- filled by the TLS issue"
-
 	if [ -s "$W/notes" ]; then
 		echo
 		say "notes:"
 		sed 's/^/  /' "$W/notes"
 	fi
 } >"$W/report"
+
+# the TLS section last; alone (BENCH_TLS_ONLY=1), it replaces the TLS
+# section of the last report and keeps the rest
+tls_report
+if [ $MAIN = 1 ]; then
+	{ echo; cat "$W/report.tls"; } >>"$W/report"
+else
+	{
+		if [ -f "$OUT" ]; then
+			awk '/^TLS interception/ { exit } { print }' "$OUT"
+		fi
+		cat "$W/report.tls"
+	} >"$W/report"
+fi
 
 echo
 cat "$W/report"

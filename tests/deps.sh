@@ -11,7 +11,8 @@ openssl:openssl unshare:util-linux mount:mount timeout:coreutils
 cntlm:cntlm microsocks:microsocks pactester:libpacparser-dev
 pactester:python3-pacparser faketime:faketime ip:iproute2
 bearssl.h:libbearssl-dev shellcheck:shellcheck testssl:testssl.sh
-chromium:chromium certutil:libnss3-tools promtool:prometheus"
+chromium:chromium certutil:libnss3-tools promtool:prometheus nft:nftables
+haproxy:haproxy"
 # (bearssl.h: a header, not a command: the TLS build, make TLS=1, and the
 # TLS cases need it; a build made before it was installed has no TLS and
 # those cases skip; shellcheck: owrt_shell lints the OpenWrt init script;

@@ -7,7 +7,7 @@
 CASES="${CASES:-} tls_get tls_keepalive tls_connect tls_post tls_ec
 tls_listen_both tls_bad_key tls_bad_files tls_plain_client tls_stall
 tls_without tlsu_origin tlsu_verify tlsu_insecure tlsu_parent
-tlsu_wss tlsu_without"
+tlsu_wss tlsu_without tlsu_aes_first"
 
 # tls_built: ./proxy has TLS (its --version lists the feature)
 tls_built() {
@@ -619,6 +619,43 @@ t_tlsu_insecure() {
 		pass tlsu_insecure
 	fi
 	stop_proxy tlsu_i
+	tlsu_stop_all
+}
+
+# On x86 with AES-NI and PCLMUL the proxy's client engine offers AES-GCM
+# before ChaCha20 (BearSSL's own list is the other way round; its GCM is
+# the cheaper one there); without them, ChaCha20 first. openssl s_server
+# takes the client's order and names the suite on its -www page.
+t_tlsu_aes_first() {
+	tlsu_ready tlsu_aes_first || return
+	case $(uname -m) in
+	x86_64 | i?86) ;;
+	*) skip tlsu_aes_first "the order is checked on x86 only"; return ;;
+	esac
+	_want=CHACHA20-POLY1305
+	grep -qw aes /proc/cpuinfo && grep -qw pclmulqdq /proc/cpuinfo &&
+		_want=AES128-GCM-SHA256
+	_sp=$(freeport)
+	bg tlsu_s openssl s_server -accept "127.0.0.1:$_sp" -www \
+	    -cert "$T/tlsu_good.pem" -key "$T/tlsu.key"
+	TLSU_PIDS="$TLSU_PIDS $BGPID"
+	if ! waitport 127.0.0.1 "$_sp"; then
+		fail tlsu_aes_first "openssl s_server did not start: $(head -c 200 "$T/tlsu_s.err")"
+		tlsu_stop_all
+		return
+	fi
+	if ! start_proxy tlsu_a --num-workers 1 --ca-bundle "$T/tlsu_ca.pem"; then
+		fail tlsu_aes_first "$START_ERR"
+		tlsu_stop_all
+		return
+	fi
+	tlsu_get "$_sp" /
+	_got=$(sed -n 's/.*Cipher is \([A-Z0-9-]*\).*/\1/p' "$T/body" | head -n 1)
+	case $_got in
+	*-"$_want") pass tlsu_aes_first ;;
+	*) fail tlsu_aes_first "https://localhost:$_sp/ from openssl s_server: status $CODE, suite '$_got', want ECDHE-*-$_want: $(head -c 200 "$T/body")" ;;
+	esac
+	stop_proxy tlsu_a
 	tlsu_stop_all
 }
 
