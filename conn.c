@@ -955,7 +955,8 @@ conn_connect_abort(struct conn *c)
 /* ------------------------------------------------------ TLS upstream */
 
 /* The handshake failed: the hop is unreachable when it is the one that
- * speaks TLS; through a SOCKS5 tunnel, the origin is to blame. */
+ * speaks TLS; through a SOCKS5 tunnel or an HTTP parent's CONNECT, the
+ * origin is to blame. */
 static void
 tls_failed(struct conn *c, int status, const char *why)
 {

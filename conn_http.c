@@ -39,6 +39,7 @@ static void conn_pac_answered(void *, const char *, const char *);
 static int transparent_target(struct conn *, const char *,
     const struct http_head *, const char **);
 static void transparent_host_check(struct conn *);
+static int auth_negotiate(struct conn *);
 
 /*
  * The schemes an absolute-form request may have. A ws:// handshake is an
@@ -82,7 +83,8 @@ rewrite_for(const struct conn *c, struct http_rewrite *rw)
 	rw->via = cfg->disable_via ? NULL : cfg->via;
 	if (c->auth_hdr != NULL)
 		rw->proxy_auth = c->auth_hdr;
-	else if (conn_via_parent(c) && cfg->auth == AUTH_BASIC)
+	else if ((conn_via_parent(c) || c->ptunnel == PTUNNEL_ASKED) &&
+	    cfg->auth == AUTH_BASIC)
 		rw->proxy_auth = cfg->basic;
 	rw->close = !c->client_keepalive;
 	rw->keepalive10 = c->client_keepalive && c->minor == 0;
@@ -547,8 +549,8 @@ route_go(struct conn *c)
 		conn_close(c, 502, "no parent proxy left to try");
 		return;
 	}
-	if (conn_via_parent(c) && cfg->auth != AUTH_NONE &&
-	    c->w->auth_backoff > c->w->now) {
+	if ((conn_via_parent(c) || conn_parent_tunnel(c)) &&
+	    cfg->auth != AUTH_NONE && c->w->auth_backoff > c->w->now) {
 		conn_close(c, 502, "the parent proxy refused our credentials "
 		    "a moment ago; not trying again yet");
 		return;
@@ -666,19 +668,20 @@ conn_pac_answered(void *arg, const char *answer, const char *why)
 	route_go(c);
 }
 
-/* 1 when the --proxy parents (not a PAC file's answer, which comes
- * later) would take host's requests through an HTTP parent. */
-static int
-parent_http(const struct config *cfg, const char *host)
+/* The first https:// parent of the --proxy parents (not a PAC file's
+ * answer, which comes later) that may carry host's requests, or NULL:
+ * TLS to the origin cannot go inside TLS to a parent. */
+static const struct hop *
+parent_https(const struct config *cfg, const char *host)
 {
 	size_t i;
 
 	if (netlist_match_host(&cfg->noproxy, host))
-		return 0;
+		return NULL;
 	for (i = 0; i < cfg->nparents; i++)
-		if (cfg->parents[i].kind == HOP_HTTP)
-			return 1;
-	return 0;
+		if (cfg->parents[i].kind == HOP_HTTP && cfg->parents[i].tls)
+			return &cfg->parents[i];
+	return NULL;
 }
 
 /* Whether a CONNECT to c->host is decrypted: --ca-cert-file, and
@@ -688,16 +691,17 @@ static int
 intercept_wanted(const struct conn *c)
 {
 	const struct config *cfg = c->w->cfg;
+	const struct hop *p;
 
 	if (cfg->mint == NULL || c->intercepted || c->client.tls != NULL ||
 	    c->silent)
 		return 0;
 	if (netlist_match_host(&cfg->no_intercept, c->host))
 		return 0;
-	if (parent_http(cfg, c->host)) {
-		log_debug("%s: CONNECT %s goes through an HTTP parent: not "
-		    "intercepted (TLS inside a parent's tunnel is not built)",
-		    c->peer, c->host);
+	if ((p = parent_https(cfg, c->host)) != NULL) {
+		log_debug("%s: CONNECT %s goes through the https:// parent %s: "
+		    "not intercepted (TLS inside TLS is not supported)",
+		    c->peer, c->host, p->name);
 		return 0;
 	}
 	return cfg->intercept.n == 0 ||
@@ -710,7 +714,9 @@ intercept_wanted(const struct conn *c)
  * with a minted certificate goes on the client endpoint, and the
  * connection reads request heads again, for https://host:port. The
  * origin is reached per request, as for an https:// URI (upstream.c,
- * pooled between requests).
+ * pooled between requests). A client that sent its ClientHello right
+ * behind the CONNECT (not waiting for the 200) has it in client.in: the
+ * engine is handed those bytes before the socket's.
  */
 static void
 intercept_open(struct conn *c)
@@ -718,14 +724,10 @@ intercept_open(struct conn *c)
 	char established[] = "HTTP/1.1 200 Connection established\r\n\r\n";
 	const size_t n = sizeof(established) - 1;
 	struct buf out;
+	size_t early;
+	char *p;
 
 	buf_rack(&c->client.in, c->head_len);
-	if (buf_len(&c->client.in) > 0 || (c->server.in.data != NULL &&
-	    buf_len(&c->server.in) > 0)) {
-		conn_close(c, 400, "bytes after CONNECT before its 200 "
-		    "cannot be intercepted");
-		return;
-	}
 	/* through the endpoint, before any engine is on it */
 	buf_over(&out, established, sizeof(established), n);
 	if (ep_write(&c->client, &out, n) != (ssize_t)n) {
@@ -743,6 +745,16 @@ intercept_open(struct conn *c)
 		conn_close(c, 0, "out of memory for a TLS engine");
 		return;
 	}
+	p = buf_rptr(&c->client.in, &early);
+	if (early > 0) {
+		if (tls_preload(c->client.tls, p, early) == -1) {
+			conn_close(c, 0, "out of memory for a TLS engine");
+			return;
+		}
+		log_debug("%s: %zu bytes of TLS came with the CONNECT", c->peer,
+		    early);
+		buf_reset(&c->client.in);
+	}
 	strlcpy_p(c->icpt_host, c->host, sizeof(c->icpt_host));
 	c->icpt_port = c->port;
 	c->intercepted = 1;
@@ -750,6 +762,8 @@ intercept_open(struct conn *c)
 	request_reset(c);
 	c->state = CS_HEAD;
 	c->deadline = c->w->now + c->w->cfg->socktimeout * 1000;
+	if (early > 0)
+		(void)ep_fill(&c->client);	/* the engine answers them */
 }
 
 /* What an intercepted client sent first is not HTTP/1.x: it is relayed
@@ -1031,7 +1045,7 @@ request_send(struct conn *c)
 	size_t len, scan = 0, n;
 	char *p = buf_rptr(&c->client.in, &len);
 
-	if (c->silent)
+	if (c->silent || c->ptunnel == PTUNNEL_ASKED)
 		return tunnel_send(c);
 	if (http_parse_request(p, len, (size_t)cfg->max_header_size, &scan,
 	    &c->w->head) != (int)c->head_len) {
@@ -1131,6 +1145,59 @@ tunnel_open(struct conn *c)
 	c->state = CS_TUNNEL;
 }
 
+/*
+ * TLS to the origin through an HTTP parent: a CONNECT of our own goes to
+ * the parent ahead of the client's request (which waits at the front of
+ * client.in), with the parent's login (Basic in it, or the NTLM
+ * negotiation first); on the parent's 2xx the TLS client engine goes on
+ * the connection, and conn_connected() comes again once the handshake is
+ * done, for the request in origin form as if the origin were direct.
+ */
+static int
+ptunnel_ask(struct conn *c)
+{
+	c->ptunnel = PTUNNEL_ASKED;
+	if (c->w->cfg->auth == AUTH_NTLM)
+		return auth_negotiate(c);
+	if (tunnel_send(c) == -1)
+		return -1;
+	c->req.flow = FLOW_HEAD;	/* the client's head is not sent yet */
+	return 0;
+}
+
+/* The parent answered our CONNECT (its head h at the front of
+ * server.in): TLS to the origin on a 2xx, else a 502 that says why. 1,
+ * or 0 when c was closed. */
+static int
+ptunnel_answer(struct conn *c, const struct http_head *h)
+{
+	char why[WHY_MAX];
+
+	if (h->status / 100 != 2) {
+		snprintf(why, sizeof(why), "the parent proxy %s refused CONNECT "
+		    "%s:%u: %d %s%s", c->hop->name, c->host, c->port, h->status,
+		    http_reason(h->status), h->status == 407 ? " (it wants a "
+		    "login: --auth, --username)" : "");
+		conn_close(c, 502, why);
+		return 0;
+	}
+	buf_rack(&c->server.in, h->head_len);
+	if (buf_len(&c->server.in) > 0) {
+		snprintf(why, sizeof(why), "the parent proxy %s sent bytes "
+		    "after its %d to CONNECT %s:%u", c->hop->name, h->status,
+		    c->host, c->port);
+		conn_close(c, 502, why);
+		return 0;
+	}
+	c->ptunnel = PTUNNEL_UP;
+	c->bytes_in = c->head_len;
+	memset(&c->resp, 0, sizeof(c->resp));
+	log_debug("%s: the parent %s opened a tunnel to %s:%u", c->peer,
+	    c->hop->name, c->host, c->port);
+	conn_tls_start(c, c->host, c->port);
+	return 1;
+}
+
 /* A new parent connection logs in first: a bodiless request with the
  * NTLM Type 1 goes ahead of the client's request, which waits at the
  * front of client.in until the parent's challenge is answered. */
@@ -1162,7 +1229,14 @@ auth_challenge(struct conn *c, char *buf, const struct http_head *h)
 {
 	char why[WHY_MAX];
 
-	if (c->method == HTTP_CONNECT && h->status / 100 == 2) {
+	if (c->ptunnel == PTUNNEL_ASKED) {
+		/* the negotiation was our CONNECT: 2xx, no login wanted;
+		 * anything but a challenge is the parent's last word */
+		if (h->status != 407) {
+			c->auth_phase = AUTH_DONE;
+			return ptunnel_answer(c, h);
+		}
+	} else if (c->method == HTTP_CONNECT && h->status / 100 == 2) {
 		/* no login wanted: the negotiation was the CONNECT itself */
 		buf_rack(&c->server.in, h->head_len);
 		c->auth_phase = AUTH_DONE;
@@ -1236,7 +1310,14 @@ conn_connected(struct conn *c)
 		upstream_socks_begin(c);
 		return;
 	}
-	if (conn_via_parent(c) && cfg->auth == AUTH_NTLM && !c->server_reused) {
+	if (conn_parent_tunnel(c) && !c->server_reused &&
+	    c->ptunnel == PTUNNEL_NONE) {
+		if (ptunnel_ask(c) == -1)
+			return;
+		c->state = CS_EXCHANGE;
+		c->resp.flow = FLOW_HEAD;
+	} else if (conn_via_parent(c) && cfg->auth == AUTH_NTLM &&
+	    !c->server_reused) {
 		if (auth_negotiate(c) == -1)
 			return;
 		c->state = CS_EXCHANGE;
@@ -1516,13 +1597,16 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 
 	if (c->auth_phase == AUTH_NEGOTIATE)
 		return auth_challenge(c, buf, h);
-	if (conn_via_parent(c) && h->status == 407 &&
-	    (c->auth_phase == AUTH_AUTHENTICATE || cfg->auth == AUTH_BASIC)) {
+	if ((conn_via_parent(c) || c->ptunnel == PTUNNEL_ASKED) &&
+	    h->status == 407 && (c->auth_phase == AUTH_AUTHENTICATE ||
+	    cfg->auth == AUTH_BASIC)) {
 		auth_refused(c);
 		return 0;
 	}
 	if (c->auth_phase == AUTH_AUTHENTICATE)
 		c->auth_phase = AUTH_DONE;
+	if (c->ptunnel == PTUNNEL_ASKED)
+		return ptunnel_answer(c, h);
 	if (h->status == 101 && !c->upgrade) {
 		conn_close(c, 502, "the server switched protocols unasked");
 		return 0;
@@ -1609,10 +1693,12 @@ response_head(struct conn *c)
 			    "without answering");
 		return 0;
 	}
-	/* the NTLM negotiation asked with HEAD (or CONNECT) */
+	/* our CONNECT to the parent; the NTLM negotiation asked with HEAD
+	 * (or CONNECT) */
 	r = http_parse_response(p, len, (size_t)cfg->max_header_size,
-	    &c->resp.scan, c->auth_phase == AUTH_NEGOTIATE &&
-	    c->method != HTTP_CONNECT ? HTTP_HEAD : c->method, &c->w->head);
+	    &c->resp.scan, c->ptunnel == PTUNNEL_ASKED ? HTTP_CONNECT :
+	    c->auth_phase == AUTH_NEGOTIATE && c->method != HTTP_CONNECT ?
+	    HTTP_HEAD : c->method, &c->w->head);
 	if (r > 0)
 		return response_start(c, p, &c->w->head);
 	if (r < 0) {

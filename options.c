@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -20,6 +21,10 @@
 #include <unistd.h>
 
 #include "proxy.h"
+
+#ifndef CERT_DIR_DEFAULT
+#define CERT_DIR_DEFAULT	"~/.proxy/certs"	/* --ca-cert-dir */
+#endif
 
 enum opt_type {
 	OPT_BOOL,	/* no value; --x=yes|no in files */
@@ -225,6 +230,10 @@ static const struct option options[] = {
 	    0, "F", "a new EC key at each start",
 	    "with --ca-cert-file: the EC key every intercepted host's "
 	    "certificate gets (as --gen-ca's ca-signing-key.pem)" },
+	{ "ca-cert-dir", NULL, OPT_STR, OFF(ca_cert_dir), 0, 0, "DIR|none",
+	    CERT_DIR_DEFAULT, "with --ca-cert-file: where the minted "
+	    "certificates are kept, to be reused by every worker and after a "
+	    "restart (made 0700; none: in memory only)" },
 	{ "intercept", NULL, OPT_CSV, OFF(intercept_s), 0, 0, "LIST", "all",
 	    "with --ca-cert-file: intercept only CONNECTs to these hosts "
 	    "(*.example.com, 10.0.0.0/8, ...)" },
@@ -981,6 +990,63 @@ tls_finish(struct loader *ld)
 	return 0;
 }
 
+static void config_warn(struct config *, const char *, ...) PRINTF(2, 3);
+
+/* A private key others may read is a key others may have: said at
+ * start, as ssh says it (which refuses such a key; a proxy that will
+ * not start is worse than one that warns). */
+static void
+key_private_check(struct config *cfg, const char *path, const char *from)
+{
+	struct stat st;
+
+	if (path == NULL || stat(path, &st) == -1 ||
+	    (st.st_mode & (S_IRWXG | S_IRWXO)) == 0)
+		return;
+	config_warn(cfg, "%s: the private key %s is accessible to group or "
+	    "others (mode %04o): whoever reads it can pose as any site to "
+	    "the clients that trust the CA; chmod 600 it", from, path,
+	    (unsigned)(st.st_mode & 07777));
+}
+
+/* --ca-cert-dir: "~/" is $HOME's (else the password file's), a
+ * relative name is made absolute (--daemon goes to /). A directory
+ * that cannot serve stops the start when the flag names it; the
+ * default one only gets a warning (a daemon may have no home). */
+static int
+cert_dir_finish(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	const char *d = cfg->ca_cert_dir != NULL ? cfg->ca_cert_dir :
+	    CERT_DIR_DEFAULT, *home = getenv("HOME"), *abs;
+	char path[PATH_MAX], why[PATH_MAX + 256];
+	struct passwd *pw;
+	int n;
+
+	if (strcmp(d, "none") == 0)
+		return 0;
+	if (d[0] == '~' && (d[1] == '/' || d[1] == '\0')) {
+		if ((home == NULL || home[0] == '\0') &&
+		    (pw = getpwuid(geteuid())) != NULL)
+			home = pw->pw_dir;
+		n = home == NULL || home[0] == '\0' ? -1 :
+		    snprintf(path, sizeof(path), "%s%s", home, d + 1);
+	} else
+		n = snprintf(path, sizeof(path), "%s", d);
+	if (n < 0 || (size_t)n >= sizeof(path) ||
+	    (abs = path_absolute(cfg, path)) == NULL)
+		snprintf(why, sizeof(why), "%s: %s", d, n < 0 ? "no home "
+		    "directory for ~" : "the name is too long");
+	else if (tls_mint_dir(cfg->mint, abs, why, sizeof(why)) == 0)
+		return 0;
+	if (cfg->ca_cert_dir != NULL)
+		return load_error(ld, "%s: %s", str_from(cfg, OFF(ca_cert_dir),
+		    "--ca-cert-dir"), why);
+	config_warn(cfg, "--ca-cert-dir (default %s): %s; minted "
+	    "certificates are kept in memory only", CERT_DIR_DEFAULT, why);
+	return 0;
+}
+
 /* --ca-cert-file and --ca-key-file turn interception on: the CA is
  * loaded and one EC key made for every leaf. */
 static int
@@ -1003,6 +1069,10 @@ intercept_finish(struct loader *ld)
 		    1, why, sizeof(why)) == -1)
 			return load_error(ld, "%s: %s", item_from(
 			    &cfg->no_intercept_s, i, "--no-intercept"), why);
+	if (cfg->ca_cert_dir != NULL && !tls_available())
+		return load_error(ld, "%s: built without TLS (rebuild with "
+		    "BearSSL: Debian's libbearssl-dev)", str_from(cfg,
+		    OFF(ca_cert_dir), "--ca-cert-dir"));
 	if (cfg->gen_ca != NULL || cfg->gen_cert != NULL ||
 	    (cfg->ca_cert_file == NULL && cfg->ca_key_file == NULL))
 		return 0;
@@ -1020,6 +1090,10 @@ intercept_finish(struct loader *ld)
 		return load_error(ld, "%s: %s", bad_key ? str_from(cfg,
 		    OFF(ca_key_file), "--ca-key-file") : str_from(cfg,
 		    OFF(ca_cert_file), "--ca-cert-file"), why);
+	key_private_check(cfg, cfg->ca_key_file, str_from(cfg,
+	    OFF(ca_key_file), "--ca-key-file"));
+	key_private_check(cfg, cfg->ca_signing_key_file, str_from(cfg,
+	    OFF(ca_signing_key_file), "--ca-signing-key-file"));
 	if (cfg->ca_signing_key_file != NULL ? (key = tls_key_load(
 	    cfg->ca_signing_key_file, why, sizeof(why))) == NULL :
 	    (key = tls_key_new(0, why, sizeof(why))) == NULL) {
@@ -1033,7 +1107,7 @@ intercept_finish(struct loader *ld)
 		tls_ca_free(ca);
 		return load_error(ld, "--ca-cert-file: %s", why);
 	}
-	return 0;
+	return cert_dir_finish(ld);
 }
 
 /* cntlm's Allow and Deny lines, in their order. */

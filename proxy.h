@@ -108,7 +108,7 @@
 #define HOST_MAX		256	/* a host name, NUL included */
 #endif
 #ifndef WHY_MAX
-#define WHY_MAX			(HOST_MAX * 4)	/* an error reason */
+#define WHY_MAX			(HOST_MAX * 6)	/* an error reason (a pool key fits) */
 #endif
 #ifndef TLS_PEER_CHAIN_MAX	/* certificates a server may send us */
 #define TLS_PEER_CHAIN_MAX	20
@@ -1502,6 +1502,7 @@ struct config {
 	const char	*ca_cert_file;	/* --ca-cert-file: signs leaves */
 	const char	*ca_key_file;	/* --ca-key-file: its key */
 	const char	*ca_signing_key_file;	/* --ca-signing-key-file */
+	const char	*ca_cert_dir;	/* --ca-cert-dir; NULL: the default */
 	struct strlist	 intercept_s;	/* --intercept, as given */
 	struct strlist	 no_intercept_s;	/* --no-intercept, as given */
 	const char	*gen_ca;	/* --gen-ca DIR */
@@ -1887,10 +1888,24 @@ const char	*pac_type_name(enum pac_type);
 /* A blocking connect with timeouts (timeout_s for connect, each read and
  * each write); the fd or -1. */
 int	 fetch_dial(const char *host, uint16_t port, long timeout_s);
-/* GETs an http:// URL (at most 16 MiB): the body, NUL added, with its
- * length in *len, or NULL with err filled ("URL: why"). */
-char	*fetch_url(const char *url, long timeout_s, size_t *len, char *err,
-	    size_t errsz);
+/* A blocking connection to host:port (timeouts: cfg->socktimeout),
+ * plain or, with tls, TLS verified as a worker verifies origins
+ * (cfg->anchors, --insecure-upstream); NULL with err ("cannot connect
+ * to host:port", "TLS to host:port: why"). */
+struct fetch_conn;
+struct fetch_conn *fetch_open(const struct config *cfg, const char *host,
+	    uint16_t port, int tls, char *err, size_t errsz);
+/* Writes all n bytes (and over TLS sends them out); 0 or -1. */
+int	 fetch_write(struct fetch_conn *, char *data, size_t n);
+/* Reads up to n bytes: how many, 0 at the end, -1 on an error or a
+ * timeout (errno set). */
+ssize_t	 fetch_read(struct fetch_conn *, void *dst, size_t n);
+void	 fetch_close(struct fetch_conn *);
+/* GETs an http:// or https:// URL (at most 16 MiB) with cfg's timeout
+ * and trust anchors: the body, NUL added, with its length in *len, or
+ * NULL with err filled ("URL: why"). */
+char	*fetch_url(const struct config *cfg, const char *url, size_t *len,
+	    char *err, size_t errsz);
 
 /* ----------------------------------------------------------------- dns.c */
 
@@ -2022,6 +2037,14 @@ enum socks_phase {
 	SOCKS_DONE
 };
 
+/* TLS to the origin through an HTTP parent: our own CONNECT to the
+ * parent goes first, then the TLS handshake inside its tunnel. */
+enum ptunnel_phase {
+	PTUNNEL_NONE,	/* not needed, or not asked yet */
+	PTUNNEL_ASKED,	/* our CONNECT sent; the parent's answer awaited */
+	PTUNNEL_UP	/* the parent's tunnel stands: TLS goes on it */
+};
+
 /* Where a SOCKS client's side stands (conn_socks.c), in protocol
  * order. */
 enum socks_phase_in {
@@ -2070,11 +2093,15 @@ struct conn_ops {
 	int	 not_http;
 };
 
+/* A pool key: "parent DOMAIN\\user#hash@host:port to host:port (TLS)
+ * for CLIENT-IP" (--send-proxy-protocol) at its longest. */
+#define POOL_KEY_MAX	(2 * HOST_MAX + 2 * NTLM_NAME_MAX + 128)
+
 /* An idle server connection in a worker's pool. */
 struct pool_entry {
 	struct endpoint	 ep;
 	int64_t		 expires;
-	char		 key[HOST_MAX + 2 * NTLM_NAME_MAX + 48];
+	char		 key[POOL_KEY_MAX];
 };
 
 struct conn {
@@ -2155,10 +2182,12 @@ struct conn {
 	int		 hop_tls;	/* TLS to the hop as soon as TCP is
 					   up (an https parent, or the
 					   origin itself) */
+	enum ptunnel_phase ptunnel;	/* TLS to the origin inside a
+					   CONNECT through an HTTP parent */
 	struct ntlm_creds *creds;	/* --ntlm-to-basic: the client's */
 
 	/* upstream connection */
-	char		 upstream[HOST_MAX + 2 * NTLM_NAME_MAX + 48];	/* pool key */
+	char		 upstream[POOL_KEY_MAX];	/* pool key */
 	struct dns_result addrs;
 	size_t		 next_addr;
 	int		 he_fd[MAX_HE_ATTEMPTS];
@@ -2310,8 +2339,12 @@ void	 conn_plugin_stop(struct conn *, struct plugin_call *, size_t who,
  * -1 when every candidate has been tried.
  */
 int	 upstream_route(struct conn *);
-/* 1 if c's request goes through an HTTP parent. */
+/* 1 if c's request goes to an HTTP parent, in absolute form. */
 int	 conn_via_parent(const struct conn *);
+/* 1 if c's request goes to its origin over TLS through a tunnel that a
+ * CONNECT opens in an HTTP parent (an https:// or wss:// URI, or an
+ * intercepted request, behind a plain --proxy or a PAC PROXY). */
+int	 conn_parent_tunnel(const struct conn *);
 /* Reaches the chosen hop: a pooled connection, else a lookup and a
  * conn_connect(); c->ops->connected or ->unreachable follows. */
 void	 upstream_start(struct conn *);
@@ -2433,10 +2466,16 @@ struct x509_info {
 	size_t		 spki_len;
 	unsigned char	 ski[64];	/* subjectKeyIdentifier, if any */
 	size_t		 ski_len;	/* 0: it has none */
+	const unsigned char *san;	/* subjectAltName's GeneralNames,
+					   contents only; NULL: none */
+	size_t		 san_len;
 };
 /* 0, or -1 when der is not a certificate this reader follows. */
 int	 x509_parse(const unsigned char *der, size_t len,
 	    struct x509_info *);
+/* 1 when the subjectAltName names host: a dNSName equal to it (case
+ * aside; no wildcard matching) or an iPAddress with its bytes. */
+int	 x509_san_has(const struct x509_info *, const char *host);
 
 /* ---------------------------------------------------------- proxyproto.c */
 
@@ -2585,6 +2624,11 @@ struct tls *tls_server_new(const struct tls_server *);
  */
 ssize_t	 tls_read(struct endpoint *);
 ssize_t	 tls_write(struct endpoint *, struct buf *b, size_t n);
+/* Bytes the peer sent before the engine was put on its endpoint (a
+ * ClientHello right behind a CONNECT, not waiting for the 200): the
+ * engine takes them before anything from the socket. 0, or -1 when
+ * memory runs out. */
+int	 tls_preload(struct tls *, const void *data, size_t len);
 /* Sends close_notify (and as much as the socket takes now). */
 void	 tls_shutdown(struct endpoint *);
 /* Sends close_notify if not sent, as far as the socket takes it without
@@ -2648,6 +2692,16 @@ struct tls_mint;
 struct tls_mint *tls_mint_new(struct tls_ca *ca, struct tls_key *key,
 	    char *why, size_t whysz);
 void	 tls_mint_free(struct tls_mint *);
+/* Keeps minted leaves as files in dir too (--ca-cert-dir), one a host,
+ * shared by the workers and by other instances: dir (and what is
+ * missing above it) is made 0700; one that group or others may use is
+ * refused. A leaf is taken from its file only when it is for that name,
+ * carries the leaves' key, is signed by the CA and has 30 days left;
+ * else a new one is minted and replaces it (through a temporary file
+ * and a rename). Files over 64 KiB are not read. 0, or -1 with why
+ * (then memory only). */
+int	 tls_mint_dir(struct tls_mint *, const char *dir, char *why,
+	    size_t whysz);
 /* A worker's cache of minted leaves: an LRU of 256 by host. NULL when
  * out of memory (or built without TLS). */
 struct tls_certs;
