@@ -18,10 +18,8 @@
  * backpressure there is.
  */
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,8 +124,10 @@ conn_answer(struct conn *c, int status, const char *reason)
 	if (c->server.in.data == NULL &&
 	    buf_init(&c->server.in, (size_t)c->w->cfg->server_bufsz) == -1)
 		return -1;
-	if ((n = http_build_error(status, reason, c->w->cfg->via,
-	    c->server.in.data, c->server.in.cap)) == 0)
+	/* a plugin's refusal may have its own reason phrase */
+	if ((n = http_build_error_as(status, c->pl != NULL &&
+	    c->pl->phrase[0] != '\0' ? c->pl->phrase : NULL, reason,
+	    c->w->cfg->via, c->server.in.data, c->server.in.cap)) == 0)
 		return -1;
 	c->server.in.rpos = 0;
 	c->server.in.wpos = n;
@@ -193,6 +193,11 @@ request_reset(struct conn *c)
 	c->retry_len = 0;
 	c->host_check = 0;
 	c->dial_orig = 0;
+	if (c->pl != NULL) {
+		c->pl->answered = 0;
+		c->pl->phrase[0] = '\0';
+		c->pl->pipe = 0;
+	}
 }
 
 static int
@@ -208,8 +213,9 @@ port_allowed(const struct config *cfg, uint16_t port)
 	return 0;
 }
 
+/* The method and path of the head, for the exchange and its log. */
 static void
-request_note(struct conn *c, const char *buf, const struct http_head *h)
+request_describe(struct conn *c, const char *buf, const struct http_head *h)
 {
 	size_t n;
 
@@ -218,9 +224,6 @@ request_note(struct conn *c, const char *buf, const struct http_head *h)
 	    sizeof(c->method_name) - 1;
 	memcpy(c->method_name, buf + h->method_s.off, n);
 	c->method_name[n] = '\0';
-	c->minor = h->minor;
-	c->started = c->w->now;
-	c->bytes_in = h->head_len;
 	if (h->form == HTTP_FORM_AUTHORITY)
 		strlcpy_p(c->path, "-", sizeof(c->path));
 	else {
@@ -234,6 +237,15 @@ request_note(struct conn *c, const char *buf, const struct http_head *h)
 		if (n == 0)
 			strlcpy_p(c->path, "/", sizeof(c->path));
 	}
+}
+
+static void
+request_note(struct conn *c, const char *buf, const struct http_head *h)
+{
+	request_describe(c, buf, h);
+	c->minor = h->minor;
+	c->started = c->w->now;
+	c->bytes_in = h->head_len;
 	c->client_keepalive = http_keepalive(h);
 }
 
@@ -424,48 +436,6 @@ local_answer_fd(struct conn *c, int status, const char *ctype, int fd,
 	return local_reply_fd(c, &a, fd, head_only);
 }
 
-/* The --pac-file as it is now, streamed; its start-up copy if it cannot
- * be opened (or is an inline script). */
-static int
-serve_pac(struct conn *c, int head_only)
-{
-	const struct config *cfg = c->w->cfg;
-	struct stat st;
-	int fd = -1;
-
-	if (cfg->pac_served_path != NULL &&
-	    (fd = open(cfg->pac_served_path, O_RDONLY | O_CLOEXEC)) != -1 &&
-	    fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-		return local_answer_fd(c, 200,
-		    "application/x-ns-proxy-autoconfig", fd,
-		    (uint64_t)st.st_size, head_only);
-	fd_close(&fd);
-	return local_answer(c, 200, "application/x-ns-proxy-autoconfig",
-	    cfg->pac_served, cfg->pac_served_len, head_only);
-}
-
-/* Origin-form requests for the proxy itself: the PAC file, at its path
- * and at /wpad.dat. Returns 1 when c was answered here. */
-static int
-serve_local(struct conn *c, const char *buf, const struct http_head *h)
-{
-	const struct config *cfg = c->w->cfg;
-	size_t plen = strcspn(c->path, "?");
-
-	if (cfg->pac_served == NULL ||
-	    (h->method != HTTP_GET && h->method != HTTP_HEAD))
-		return 0;
-	(void)buf;
-	if (!(plen == strlen(cfg->pac_file_url_path) &&
-	    strncmp(c->path, cfg->pac_file_url_path, plen) == 0) &&
-	    !(plen == 9 && strncmp(c->path, "/wpad.dat", 9) == 0))
-		return 0;
-	c->head_len = h->head_len;
-	strlcpy_p(c->host, "-", sizeof(c->host));
-	(void)serve_pac(c, h->method == HTTP_HEAD);
-	return 1;
-}
-
 /* Why a scheme is refused (NULL: forwarded); *tls set for the TLS
  * ones. */
 static const char *
@@ -503,11 +473,10 @@ request_check(struct conn *c, const char *buf, const struct http_head *h,
 		c->origin_tls = 1;
 		return 0;
 	}
-	if (h->form == HTTP_FORM_ORIGIN && serve_local(c, buf, h))
-		return -1;
-	if (h->form == HTTP_FORM_ORIGIN && web_serve(c, buf, h))
-		return -1;
 	if (h->form == HTTP_FORM_ORIGIN || h->form == HTTP_FORM_ASTERISK) {
+		/* for the proxy itself, and no plugin answered it */
+		strlcpy_p(c->host, "-", sizeof(c->host));
+		c->port = 0;
 		*why = "this is a proxy: send an absolute URI "
 		    "(GET http://host/path) or CONNECT host:port (RFC 9112 "
 		    "3.2.2)";
@@ -821,6 +790,92 @@ intercept_relay(struct conn *c)
 	request_route(c);
 }
 
+/* A plugin answered c's request (pc->answer): it goes as the proxy's
+ * own answers do; -1 when c was closed. */
+static int
+plugin_answered(struct conn *c, struct plugin_call *pc, size_t who,
+    const struct http_head *h)
+{
+	struct plugin_answer *pa = &pc->answer;
+	struct http_answer a;
+	char why[WHY_MAX];
+	int fd, r;
+
+	c->pl->answered = (int)who + 1;
+	if (c->method == HTTP_CONNECT && pc->answer.status < 300) {
+		fd_close(&pc->answer.fd);
+		snprintf(why, sizeof(why), "plugin %s answered a CONNECT with "
+		    "%d: tunnels are the core's", c->w->cfg->chain[who].p->name,
+		    pc->answer.status);
+		conn_close(c, 500, why);
+		return -1;
+	}
+	/* what follows the head is not read: a body would be taken for
+	 * the next request */
+	if (h->body != HTTP_BODY_NONE)
+		c->client_keepalive = 0;
+	memset(&a, 0, sizeof(a));
+	a.status = pa->status;
+	a.ctype = pa->ctype;
+	a.cache = pa->cache != NULL ? pa->cache : "no-cache";
+	a.phrase = pa->phrase[0] != '\0' ? pa->phrase : NULL;
+	if (pa->fd != -1) {
+		a.length = pa->fd_len;
+		fd = pa->fd;
+		pa->fd = -1;
+		r = local_reply_fd(c, &a, fd, c->method == HTTP_HEAD);
+	} else {
+		a.length = pa->len;
+		r = local_reply(c, &a, pa->body, c->method == HTTP_HEAD);
+	}
+	/* the internal rows (the PAC file) are the proxy's own answers */
+	if (r == 0 && c->w->cfg->chain[who].p->wanted == NULL)
+		c->route = ROUTE_PLUGIN;
+	return r;
+}
+
+/*
+ * The request hooks on c's head (*buf, *h, at the front of client.in):
+ * 1 to go on with it; 3 to go on with the head a plugin rewrote, which
+ * has taken its place (*buf, *h point at it); 2 when a plugin answered;
+ * 0 when c was closed.
+ */
+static int
+request_plugins(struct conn *c, char **buf, const struct http_head **h)
+{
+	const struct config *cfg = c->w->cfg;
+	struct plugin_call pc;
+	enum plugin_verdict v;
+	size_t who, len;
+
+	if (conn_plugin_call(c, &pc) == -1) {
+		conn_close(c, 500, "out of memory for the plugins");
+		return 0;
+	}
+	plugins_call_head(&pc, *buf, *h, 0, HTTP_OTHER);
+	v = plugins_run(cfg, c->pl, PLUGIN_HOOK_REQUEST, &pc, &who);
+	if (v == PLUGIN_DONE && !pc.answer.refused)
+		return plugin_answered(c, &pc, who, *h) == 0 ? 2 : 0;
+	if (v != PLUGIN_PASS) {
+		conn_plugin_stop(c, &pc, who, v, 500);
+		return 0;
+	}
+	if (!pc.rewritten)
+		return 1;
+	if (head_replace(&c->client.in, (*h)->head_len, pc.buf,
+	    pc.head->head_len, (size_t)(cfg->max_header_size +
+	    cfg->client_bufsz) + PLUGIN_HEAD_SLACK) == -1) {
+		conn_close(c, 500, "out of memory for a rewritten request head");
+		return 0;
+	}
+	c->w->head = *pc.head;
+	*buf = buf_rptr(&c->client.in, &len);
+	*h = &c->w->head;
+	c->head_len = c->w->head.head_len;
+	request_describe(c, *buf, *h);
+	return 3;
+}
+
 /*
  * A complete head is at the front of client.in. It stays there, as the
  * client sent it, until the connection to the next hop is ready; only then
@@ -831,30 +886,48 @@ static int
 request_start(struct conn *c, char *buf, const struct http_head *h)
 {
 	const char *why = NULL;
-	int status;
+	int status, local, recheck, r;
 
 	request_note(c, buf, h);
-	if ((status = request_check(c, buf, h, &why)) == -1)
-		return 1;	/* answered here */
-	if (status == 0 && c->transparent && c->orig_loop != NULL) {
-		status = 508;
-		why = c->orig_loop;
+	c->head_len = h->head_len;
+	c->icpt_first = 0;
+	/* origin-form, for the proxy itself: no proxy login (a browser
+	 * fetching the PAC file has none to give); the plugins answer it */
+	local = !c->intercepted && !c->transparent &&
+	    (h->form == HTTP_FORM_ORIGIN || h->form == HTTP_FORM_ASTERISK);
+	if (local) {
+		strlcpy_p(c->host, "-", sizeof(c->host));
+		c->port = 0;
+	} else {
+		status = request_check(c, buf, h, &why);
+		if (status == 0 && c->transparent && c->orig_loop != NULL) {
+			status = 508;
+			why = c->orig_loop;
+		}
+		/* a transparent client does not know we are here: no login */
+		if (status != 0 || (!c->intercepted && !c->transparent &&
+		    (status = client_login(c, buf, h, &why)) != 0))
+			goto refused;
 	}
-	/* a transparent client does not know we are here: no login */
-	if (status != 0 || (!c->intercepted && !c->transparent &&
-	    (status = client_login(c, buf, h, &why)) != 0)) {
-		conn_close(c, status, why);
-		return 0;
+	recheck = local;
+	if (c->w->cfg->nchain > 0) {
+		if ((r = request_plugins(c, &buf, &h)) == 0 || r == 2)
+			return r == 2;
+		recheck |= r == 3;	/* rewritten: its target is new */
 	}
+	/* what the plugins left of the requests for the proxy itself goes
+	 * to its web server (when on) */
+	if (!c->intercepted && !c->transparent &&
+	    h->form == HTTP_FORM_ORIGIN && web_serve(c, buf, h))
+		return 1;
+	if (recheck && (status = request_check(c, buf, h, &why)) != 0)
+		goto refused;
 	if (c->method == HTTP_CONNECT && intercept_wanted(c)) {
-		c->head_len = h->head_len;
 		intercept_open(c);
 		return 1;
 	}
 	c->upgrade = (h->flags & HTTP_F_UPGRADE) &&
 	    (h->flags & HTTP_F_WEBSOCKET);
-	c->head_len = h->head_len;
-	c->icpt_first = 0;
 	log_debug("%s: %s %s:%u %s", c->peer, c->method_name, c->host,
 	    c->port, c->path);
 	if (c->transparent)
@@ -862,6 +935,9 @@ request_start(struct conn *c, char *buf, const struct http_head *h)
 	else
 		request_route(c);
 	return 1;
+refused:
+	conn_close(c, status, why);
+	return 0;
 }
 
 /* A --tunnel through a parent: our own CONNECT goes ahead of the
@@ -1317,11 +1393,169 @@ flow_dechunk(struct flowstate *f, struct buf *b)
 	return 0;
 }
 
+/*
+ * The response body through the plugins' body hooks (c->pl->pipe): a
+ * piece at a time is decoded at the front of server.in, and the hooks'
+ * output, framed for the client, takes its place there, cleared for
+ * sending. The next piece waits until that is out, so a connection
+ * holds at most one piece's output beside its buffer. -1 on a malformed
+ * chunked body; c is closed when a plugin fails.
+ */
+static int
+body_pipe(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+	struct flowstate *f = &c->resp;
+	struct plugin_call pc;
+	size_t len, take, dl, n, who;
+	char *p, *out;
+	int last;
+	long k;
+
+	while (f->fwd == 0 && f->flow != FLOW_DONE) {
+		p = buf_rptr(&c->server.in, &len);
+		take = len < PLUGIN_PIECE_MAX ? len : PLUGIN_PIECE_MAX;
+		if (f->flow == FLOW_LENGTH) {
+			if (take > f->remain)
+				take = (size_t)f->remain;
+			if (take == 0)
+				return 0;
+			f->remain -= take;
+			last = f->remain == 0;
+			dl = take;
+		} else if (f->flow == FLOW_CLOSE) {
+			last = c->server.eof && take == len;
+			if (take == 0 && !last)
+				return 0;
+			dl = take;
+		} else {	/* CHUNKED, DECHUNK: framing is dropped here */
+			if (take == 0)
+				return 0;
+			if ((k = http_chunked_step(&f->chunk, p, take, &dl)) < 0)
+				return -1;
+			take = (size_t)k;
+			last = f->chunk.done;
+			if (take == 0)
+				return 0;
+			if (dl == 0 && !last) {
+				buf_rack(&c->server.in, take);
+				continue;
+			}
+		}
+		if (conn_plugin_call(c, &pc) == -1) {
+			conn_close(c, 0, "out of memory for the plugins");
+			return 0;
+		}
+		out = pc.out;
+		if (plugins_body(cfg, c->pl, &pc, p, dl, last, pc.stage, out,
+		    PLUGIN_OUT_MAX + 64, &n, &who) == PLUGIN_FAIL) {
+			conn_plugin_stop(c, &pc, who, PLUGIN_FAIL, 502);
+			return 0;
+		}
+		buf_rack(&c->server.in, take);
+		if (n > 0 && buf_prepend(&c->server.in, out, n,
+		    (size_t)(cfg->max_header_size + cfg->server_bufsz) +
+		    PLUGIN_OUT_MAX + 64) == -1) {
+			conn_close(c, 0, "out of memory for a body the plugins "
+			    "rewrote");
+			return 0;
+		}
+		f->fwd = n;
+		if (last)
+			f->flow = FLOW_DONE;
+	}
+	return 0;
+}
+
+/*
+ * How the body goes through the body hooks the plugins chose, and how
+ * the client gets it: unchanged, with its framing (a chunked one is
+ * chunked anew); replaced, with its new Content-Length; rewritten,
+ * chunked (to an HTTP/1.0 client: ended by the close).
+ */
+static void
+body_plan(struct conn *c, struct http_rewrite *rw, int coded)
+{
+	struct plugin_conn *pl = c->pl;
+	int changer = -1, seen = 0;
+	size_t i;
+
+	pl->pipe = 0;
+	if (c->resp.flow == FLOW_DONE || c->resp.flow == FLOW_HEAD)
+		return;		/* no body */
+	for (i = 0; i < c->w->cfg->nchain; i++) {
+		seen |= pl->body[i] != PLUGIN_BODY_NONE;
+		if (pl->body[i] == PLUGIN_BODY_REWRITE ||
+		    pl->body[i] == PLUGIN_BODY_REPLACE)
+			changer = (int)i;
+	}
+	if (!seen)
+		return;
+	if (coded) {
+		/* gzip (or another coding) stays in it once dechunked */
+		log_debug("%s: the body has a transfer-coding besides chunked: "
+		    "the plugins do not see it", c->peer);
+		return;
+	}
+	pl->pipe = 1;
+	pl->out_frame = c->resp.flow == FLOW_CHUNKED ? HTTP_REFRAME_CHUNKED :
+	    HTTP_REFRAME_NONE;
+	if (changer < 0)
+		return;
+	if (pl->body[changer] == PLUGIN_BODY_REPLACE) {
+		rw->reframe = HTTP_REFRAME_LENGTH;
+		rw->length = pl->replace_len[changer];
+		pl->out_frame = HTTP_REFRAME_NONE;
+	} else if (c->minor == 1) {
+		rw->reframe = HTTP_REFRAME_CHUNKED;
+		pl->out_frame = HTTP_REFRAME_CHUNKED;
+	} else {
+		rw->reframe = HTTP_REFRAME_CLOSE;
+		pl->out_frame = HTTP_REFRAME_NONE;
+		c->client_keepalive = 0;
+		rw->close = 1;
+		rw->keepalive10 = 0;
+	}
+}
+
+/* The response hooks on the server's head (*buf, *h): a plugin may have
+ * rewritten it (*buf and *h then point at the new one) and chosen how
+ * the body goes through it, which says how the client gets it (rw); -1
+ * when c was closed. */
+static int
+response_plugins(struct conn *c, const char **buf,
+    const struct http_head **h, struct http_rewrite *rw)
+{
+	struct plugin_call pc;
+	enum plugin_verdict v;
+	size_t who;
+
+	if (conn_plugin_call(c, &pc) == -1) {
+		conn_close(c, 502, "out of memory for the plugins");
+		return -1;
+	}
+	plugins_call_head(&pc, *buf, *h, 1, c->method);
+	pc.status = (*h)->status;
+	v = plugins_run(c->w->cfg, c->pl, PLUGIN_HOOK_RESPONSE, &pc, &who);
+	if (v == PLUGIN_FAIL) {
+		conn_plugin_stop(c, &pc, who, v, 502);
+		return -1;
+	}
+	fd_close(&pc.answer.fd);	/* answers are for requests */
+	*buf = pc.buf;
+	*h = pc.head;
+	c->status = pc.head->status;
+	body_plan(c, rw, (pc.head->flags & HTTP_F_TE_CODED) != 0);
+	return 0;
+}
+
 static int
 response_frame(struct conn *c)
 {
 	struct flowstate *f = &c->resp;
 
+	if (c->pl != NULL && c->pl->pipe)
+		return body_pipe(c);
 	if (f->flow == FLOW_CLOSE) {
 		f->fwd = buf_len(&c->server.in);
 		if (c->server.eof)
@@ -1356,9 +1590,10 @@ static int
 response_start(struct conn *c, char *buf, const struct http_head *h)
 {
 	const struct config *cfg = c->w->cfg;
+	const char *head = buf;
 	struct http_rewrite rw;
 	enum flow flow;
-	size_t n;
+	size_t n, hlen;
 
 	if (c->auth_phase == AUTH_NEGOTIATE)
 		return auth_challenge(c, buf, h);
@@ -1419,10 +1654,15 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 	}
 	rewrite_for(c, &rw);
 	rw.keep_te = flow == FLOW_CHUNKED || flow == FLOW_CLOSE;
+	hlen = h->head_len;
+	if (c->pl != NULL && h->status >= 200 && h->status != 101 &&
+	    c->method != HTTP_CONNECT &&
+	    response_plugins(c, &head, &h, &rw) == -1)
+		return 0;
 	if (scratch_ensure(c->w) == -1 ||
-	    (n = http_build_response(buf, h, &rw, c->w->scratch,
+	    (n = http_build_response(head, h, &rw, c->w->scratch,
 	    c->w->scratch_size)) == 0 ||
-	    head_replace(&c->server.in, h->head_len, c->w->scratch, n,
+	    head_replace(&c->server.in, hlen, c->w->scratch, n,
 	    (size_t)(cfg->max_header_size + cfg->server_bufsz)) == -1) {
 		conn_close(c, 502, "response head too large to rewrite");
 		return 0;
@@ -1576,6 +1816,8 @@ exchange_step(struct conn *c)
 		    "bad chunked response body");
 		return 0;
 	}
+	if (c->dead)
+		return 0;	/* a plugin failed */
 	if (c->discard) {
 		if (c->resp.fwd > 0)
 			progress = 1;

@@ -1506,8 +1506,9 @@ field_dropped(const char *buf, const struct http_head *h,
 	 * would tell the next hop another length (RFC 9112 6.3) */
 	if ((h->flags & HTTP_F_TE) && strncaseeq(name, len, "Content-Length"))
 		return 1;
-	if (!request)
-		return 0;
+	if (!request)	/* a body plugins changed is framed anew */
+		return rw->reframe != HTTP_REFRAME_NONE &&
+		    strncaseeq(name, len, "Content-Length");
 	return strncaseeq(name, len, "Host") ||
 	    name_listed(rw->drop, rw->ndrop, name, len, 0) ||
 	    name_listed(rw->add, rw->nadd, name, len, 1) ||
@@ -1625,7 +1626,14 @@ http_build_response(const char *buf, const struct http_head *h,
 	out_span(&o, buf, h->reason);
 	http_out_put(&o, "\r\n", 2);
 	out_fields(&o, buf, h, rw, 0);
-	if (rw->keep_te && (h->flags & HTTP_F_TE))
+	if (rw->reframe == HTTP_REFRAME_LENGTH) {
+		snprintf(line, sizeof(line), "%llu",
+		    (unsigned long long)rw->length);
+		out_field(&o, "Content-Length", line);
+	} else if (rw->reframe == HTTP_REFRAME_CHUNKED)
+		http_out_str(&o, "Transfer-Encoding: chunked\r\n");
+	else if (rw->reframe == HTTP_REFRAME_NONE && rw->keep_te &&
+	    (h->flags & HTTP_F_TE))
 		out_te(&o, buf, h);
 	if (h->status == 101)
 		out_upgrade(&o, buf, h);
@@ -1646,7 +1654,7 @@ http_build_answer(const struct http_answer *a, char *dst, size_t cap)
 	char line[64];
 
 	snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", a->status,
-	    http_reason(a->status));
+	    a->phrase != NULL ? a->phrase : http_reason(a->status));
 	http_out_str(&o, line);
 	out_field(&o, "Content-Type", a->ctype != NULL ? a->ctype :
 	    "text/plain");
@@ -1670,10 +1678,11 @@ http_build_answer(const struct http_answer *a, char *dst, size_t cap)
 
 /* The short text/plain page that says why: "status reason: why\n". */
 static size_t
-error_body(int status, const char *why, char *dst, size_t cap)
+error_body(int status, const char *phrase, const char *why, char *dst,
+    size_t cap)
 {
-	int n = snprintf(dst, cap, "%d %s: %s\n", status, http_reason(status),
-	    why != NULL ? why : http_reason(status));
+	int n = snprintf(dst, cap, "%d %s: %s\n", status, phrase,
+	    why != NULL ? why : phrase);
 
 	if (n < 0)
 		return 0;
@@ -1684,13 +1693,22 @@ size_t
 http_build_error(int status, const char *why, const char *via, char *dst,
     size_t cap)
 {
+	return http_build_error_as(status, NULL, why, via, dst, cap);
+}
+
+size_t
+http_build_error_as(int status, const char *phrase, const char *why,
+    const char *via, char *dst, size_t cap)
+{
 	struct http_answer a;
 	char body[512];
 	size_t hl;
 
 	memset(&a, 0, sizeof(a));
 	a.status = status;
-	a.length = error_body(status, why, body, sizeof(body));
+	a.phrase = phrase;
+	a.length = error_body(status, phrase != NULL ? phrase :
+	    http_reason(status), why, body, sizeof(body));
 	a.close = 1;
 	a.via = via;
 	if (status == 407)

@@ -164,6 +164,9 @@ static const struct option options[] = {
 	    "none", "serve this PAC file (or script text) to browsers" },
 	{ "pac-file-url-path", NULL, OPT_STR, OFF(pac_file_url_path), 0, 0,
 	    "PATH", "/", "where the PAC file is served (also /wpad.dat)" },
+	{ "plugins", NULL, OPT_CSV, OFF(plugins_s), 0, 0, "LIST", "none",
+	    "plugins to run, in this order (listed below; proxy.py's class "
+	    "names work too)" },
 	{ "enable-web-server", NULL, OPT_BOOL, OFF(web_server), 0, 1, NULL,
 	    "off", "answer requests for the proxy's own port (GET /path): "
 	    "/metrics, /status, /healthz and the --static-dir files" },
@@ -341,6 +344,7 @@ usage(FILE *f)
 			fprintf(f, "; also --%s", o->alias);
 		fputc('\n', f);
 	}
+	plugins_usage(f);
 }
 
 static void
@@ -486,6 +490,7 @@ options_free(struct config *cfg)
 	netlist_free(&cfg->pp_from);
 	netlist_free(&cfg->intercept);
 	netlist_free(&cfg->no_intercept);
+	plugins_free(cfg);
 	netlist_free(&cfg->web_allow);
 	tls_mint_free(cfg->mint);
 	tls_server_free(cfg->tls);
@@ -532,6 +537,21 @@ csv_add(const struct loader *ld, struct strlist *l, const char *v,
 			return 0;
 		p = comma + 1;
 	}
+}
+
+/* A plugin's flag (declared in its row of plugins.c): kept as
+ * "name=value" for the plugin's init to read. */
+static int
+plugin_flag_set(const struct loader *ld, const struct plugin_flag *pf,
+    const char *val, char *why, size_t whysz)
+{
+	size_t n = strlen(pf->name) + strlen(val) + 2;
+	char *item = malloc(n);
+
+	if (item == NULL || cfg_keep(ld->cfg, item) == -1)
+		return value_error(why, whysz, val, "ran out of memory");
+	snprintf(item, n, "%s=%s", pf->name, val);
+	return list_add(ld, &ld->cfg->plugin_args, item, why, whysz);
 }
 
 /* Px writes times as "20.0": a duration in seconds may have a fraction,
@@ -639,6 +659,7 @@ takes_value(const struct option *o)
 static int
 parse_args(struct loader *ld, int argc, char *argv[])
 {
+	const struct plugin_flag *pf;
 	const struct option *o;
 	const char *arg, *eq, *val;
 	char why[512];
@@ -652,9 +673,19 @@ parse_args(struct loader *ld, int argc, char *argv[])
 		arg += 2;
 		eq = strchr(arg, '=');
 		if ((o = option_find(arg, eq ? (size_t)(eq - arg) :
-		    strlen(arg))) == NULL)
-			return load_error(ld, "unknown flag '%s' "
-			    "(see --help)", argv[i]);
+		    strlen(arg))) == NULL) {
+			if ((pf = plugins_flag_find(arg, eq ? (size_t)(eq -
+			    arg) : strlen(arg))) == NULL)
+				return load_error(ld, "unknown flag '%s' "
+				    "(see --help)", argv[i]);
+			if (eq == NULL && i + 1 == argc)
+				return load_error(ld, "--%s needs a value",
+				    pf->name);
+			if (plugin_flag_set(ld, pf, eq ? eq + 1 : argv[++i],
+			    why, sizeof(why)) == -1)
+				return load_error(ld, "--%s: %s", pf->name, why);
+			continue;
+		}
 		val = eq ? eq + 1 : NULL;
 		if (val == NULL && takes_value(o)) {
 			if (i + 1 == argc)
@@ -1822,7 +1853,8 @@ config_finish(struct loader *ld)
 	    parents_finish(ld) == -1 || credentials_finish(ld) == -1 ||
 	    tls_finish(ld) == -1 || upstream_tls_finish(ld) == -1 ||
 	    intercept_finish(ld) == -1 || transparent_finish(ld) == -1 ||
-	    proxyproto_finish(ld) == -1)
+	    proxyproto_finish(ld) == -1 ||
+	    plugins_finish(cfg, ld->err, ld->errsz) == -1)
 		return -1;
 	cfg->nworkers = cfg->workers;
 	if (cfg->nworkers == 0) {
@@ -1887,12 +1919,34 @@ file_forbidden(const struct option *o)
 	    o->off == OFF(gen_cert) || o->off == OFF(force);
 }
 
+/* A plugin's flag in a file: its line is kept to name it in errors. */
+static int
+file_set_plugin(struct loader *ld, const struct plugin_flag *pf,
+    const char *where, const char *key, const char *value, char *why,
+    size_t whysz)
+{
+	char from[PATH_MAX + 96];
+	int rc;
+
+	if (*value == '\0')
+		return 0;	/* as Px's empty keys: not set */
+	snprintf(from, sizeof(from), "%s: %s", where, key);
+	if ((ld->from = cfg_strndup(ld->cfg, from, strlen(from))) == NULL) {
+		snprintf(why, whysz, "out of memory");
+		return -1;
+	}
+	rc = plugin_flag_set(ld, pf, value, why, whysz);
+	ld->from = NULL;
+	return rc;
+}
+
 static int
 file_set(void *arg, const char *where, const char *section, const char *key,
     const char *value, int spaced, char *why, size_t whysz)
 {
 	struct loader *ld = arg;
 	struct config *cfg = ld->cfg;
+	const struct plugin_flag *pf;
 	const struct option *o;
 	enum config_xform xf;
 	const char *flag, *v;
@@ -1911,6 +1965,10 @@ file_set(void *arg, const char *where, const char *section, const char *key,
 	if (xf == XF_IGNORE)
 		return 0;
 	if ((o = option_find(flag, strlen(flag))) == NULL || file_forbidden(o)) {
+		if (o == NULL && (pf = plugins_flag_find(flag, strlen(flag))) !=
+		    NULL)
+			return file_set_plugin(ld, pf, where, key, value, why,
+			    whysz);
 		snprintf(why, whysz, "unknown key (see proxy --help for the "
 		    "names)");
 		return -1;
@@ -2063,6 +2121,8 @@ save_all(FILE *f, const struct config *cfg)
 	for (i = 0; i < NOPTIONS; i++)
 		if (save_option(f, cfg, &def, &options[i]) == -1)
 			return -1;
+	if (plugins_save(f, cfg) == -1)
+		return -1;
 	/* cntlm's ordered rules keep their own layout */
 	for (i = 0; i < cfg->acl_s.n; i++)
 		if (fprintf(f, "%s %s\n", cfg->acl_s.v[i][0] == '-' ? "Deny" :

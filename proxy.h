@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <time.h>
@@ -421,6 +422,19 @@ struct http_rewrite {
 	int		 close;		/* response: Connection: close */
 	int		 keepalive10;	/* response: Connection: keep-alive
 					   (for an HTTP/1.0 client) */
+	int		 reframe;	/* response: HTTP_REFRAME_*: plugins
+					   changed the body */
+	uint64_t	 length;	/* its Content-Length (LENGTH) */
+};
+
+/* How a response body changed by plugins is framed for the client: the
+ * received Content-Length and Transfer-Encoding go, and this says what
+ * comes instead. */
+enum {
+	HTTP_REFRAME_NONE,	/* as received */
+	HTTP_REFRAME_LENGTH,	/* Content-Length: rw->length */
+	HTTP_REFRAME_CHUNKED,	/* Transfer-Encoding: chunked */
+	HTTP_REFRAME_CLOSE	/* no length: the close ends it */
 };
 
 /*
@@ -446,6 +460,7 @@ struct http_answer {
 	const char	*cache;		/* Cache-Control value, or NULL */
 	const char	*authenticate;	/* Proxy-Authenticate, or NULL */
 	const char	*via;		/* Via value, or NULL */
+	const char	*phrase;	/* reason phrase; NULL: the standard */
 	const char	*fields;	/* more fields, each line ending in
 					   CRLF (ETag, Content-Range, ...),
 					   or NULL */
@@ -458,6 +473,10 @@ size_t	 http_build_answer(const struct http_answer *, char *dst, size_t cap);
  * if it does not fit. */
 size_t	 http_build_error(int status, const char *why, const char *via,
 	    char *dst, size_t cap);
+/* The same with the reason phrase given (NULL: the standard one), in the
+ * status line and the body. */
+size_t	 http_build_error_as(int status, const char *phrase, const char *why,
+	    const char *via, char *dst, size_t cap);
 /* An HTTP-date (RFC 9110 5.6.7: IMF-fixdate, and the obsolete RFC 850
  * and asctime forms a recipient must read) as Unix seconds in *t; 0, or
  * -1 when s[n] is none of them. */
@@ -469,7 +488,8 @@ void	 http_date_format(int64_t t, char out[30]);
  * HTTP/1.1 unless "Connection: close", 1.0 only with "keep-alive". */
 int	 http_keepalive(const struct http_head *h);
 /* The same for a response: "HTTP/1.1 status reason", end-to-end fields,
- * Transfer-Encoding as received when rw->keep_te, Upgrade for a 101, Via,
+ * Transfer-Encoding as received when rw->keep_te (with rw->reframe, the
+ * framing it says instead of the received one), Upgrade for a 101, Via,
  * and Connection as rw says. */
 size_t	 http_build_response(const char *buf, const struct http_head *h,
 	    const struct http_rewrite *, char *dst, size_t cap);
@@ -999,6 +1019,9 @@ int	 netlist_match_addr(const struct netlist *, const struct sockaddr *);
 /* 1 if host (a name or an address literal) matches an entry; names
  * match globs case-insensitively, literals match ranges. */
 int	 netlist_match_host(const struct netlist *, const char *host);
+/* 1 if host matches pattern: '*' any run, '?' one character, letters
+ * without case (the host globs of --noproxy and the plugins). */
+int	 config_glob_match(const char *pattern, const char *host);
 
 /* How a px.ini or cntlm.conf value becomes a flag's value. */
 enum config_xform {
@@ -1040,6 +1063,313 @@ char	*config_slurp(const char *path, size_t max, size_t *len);
 /* The flag value for a file value; NULL when the key is to be ignored. */
 const char *config_xform_value(enum config_xform, const char *value,
 	    char *out, size_t size);
+
+/* ------------------------------------------------------------ plugins.c */
+
+/*
+ * Plugins: behaviours compiled in, a row each in the static table of
+ * plugins.c, enabled and ordered by --plugins a,b,c (proxy.py's class
+ * names work too). A row is a struct of optional hooks; the core calls
+ * each hook of the enabled plugins in --plugins order, handing it a
+ * struct plugin_call. Hooks run in the worker: they never block (no
+ * network, no waiting, no unbounded reads or writes; opening a local
+ * file and bounded reads or writes are fine) and never call into conn.c:
+ * they read the call, write their answer or edits into it, and return a
+ * verdict. README's "Writing a plugin" is the guide.
+ */
+#ifndef PLUGINS_MAX
+#define PLUGINS_MAX		16	/* plugins enabled at once */
+#endif
+#ifndef PLUGIN_PIECE_MAX
+#define PLUGIN_PIECE_MAX	16384	/* body bytes a body hook gets at
+					   once; it may write twice that */
+#endif
+#define PLUGIN_OUT_MAX		(2 * PLUGIN_PIECE_MAX)
+
+enum plugin_verdict {
+	PLUGIN_PASS,	/* go on: the next plugin, then the core */
+	PLUGIN_DONE,	/* answered or refused (request, upstream), or
+			   "the plugins after me do not see this" (response):
+			   the chain ends here */
+	PLUGIN_FAIL	/* the plugin failed (plugin_fail says why): the
+			   exchange ends with a 500 (request side) or 502
+			   (response side) that names the plugin */
+};
+
+/* How a plugin takes a response's body; chosen in its response hook
+ * with plugin_body(). Each plugin sees what the plugins before it made
+ * of the body; the core frames what the last one makes for the client:
+ * an unchanged body keeps its framing, a replaced one gets its new
+ * Content-Length, a rewritten one goes chunked (close-delimited to an
+ * HTTP/1.0 client). */
+enum plugin_body {
+	PLUGIN_BODY_NONE,	/* not seen (the default) */
+	PLUGIN_BODY_READ,	/* each piece seen, passed on unchanged */
+	PLUGIN_BODY_REWRITE,	/* each piece replaced by what the body hook
+				   writes (plugin_output) */
+	PLUGIN_BODY_REPLACE	/* the whole body replaced by fixed bytes */
+};
+
+/* What a request hook answers with (plugin_answer, plugin_answer_file,
+ * plugin_refuse); the core sends it. */
+struct plugin_answer {
+	int		 status;
+	int		 refused;	/* an error page; the connection closes */
+	char		 phrase[64];	/* reason phrase; "": the standard one */
+	const char	*ctype;		/* Content-Type (static or conf) */
+	const char	*cache;		/* Cache-Control; NULL: no-cache */
+	const char	*body;		/* in the core's buffer */
+	size_t		 len;
+	int		 fd;		/* or a file streamed, -1: none */
+	uint64_t	 fd_len;
+};
+
+struct plugin;
+
+/*
+ * One hook call. The core fills the request's description; a hook reads
+ * it, keeps what it needs in its state, and writes through the
+ * plugin_* functions below.
+ */
+struct plugin_call {
+	const struct config *cfg;	/* the configuration (read-only) */
+	const struct plugin *plugin;	/* the plugin called */
+	const void	*conf;		/* what its init made (or NULL) */
+	void		*state;		/* its per-connection state: state_size
+					   bytes, zeroed at the connection's
+					   first request, freed by the core
+					   after the close hook */
+	/* the request (every hook but close) */
+	const char	*peer;		/* client "address:port" */
+	enum http_method method;	/* HTTP_OTHER: see head->method_s */
+	char		 host[HOST_MAX];	/* the target; "" for a request
+					   to the proxy itself */
+	uint16_t	 port;
+	int		 local;		/* origin-form, to the proxy itself
+					   (PAC file, web server): not proxied,
+					   and no proxy login asked */
+	int		 tls;		/* https:// or intercepted */
+	int		 intercepted;	/* inside a decrypted CONNECT */
+	const char	*dest_host;	/* where origin-form heads go: the
+					   intercepted CONNECT's host, or a
+					   transparent port's destination;
+					   NULL: to the proxy itself */
+	uint16_t	 dest_port;
+	/* request and response hooks: the head, as the plugins before this
+	 * one left it (parsed: see http.c's helpers) */
+	const char	*buf;
+	const struct http_head *head;
+	int		 response;	/* head is a response's */
+	enum http_method req_method;	/* response: what it answers */
+	/* response, done, log: the status sent (0: none yet) */
+	int		 status;
+	/* upstream hook: the next hop ("host:port" of the parent, NULL:
+	 * the origin); set connect_host (and connect_port) to connect there
+	 * directly instead */
+	const char	*hop;
+	char		 connect_host[HOST_MAX];
+	uint16_t	 connect_port;
+	/* done, log: the exchange */
+	uint64_t	 bytes_in, bytes_out;
+	int		 aborted;	/* ended before its answer did */
+	int		 body_changed;	/* a plugin before this one rewrote
+					   or replaced the body */
+	/* results (and why, at the end) */
+	struct plugin_answer answer;
+	/* the core's: buffers the plugin_* functions write into */
+	char		*alt[2];	/* head rewrites, alternately */
+	size_t		 alt_size;
+	struct http_head *alt_head;
+	size_t		 max_head;
+	char		*out;		/* answer body, or body hook output */
+	size_t		 out_len, out_cap;
+	char		*stage;		/* the body stages' buffers */
+	int		 rewritten;	/* the head was rewritten */
+	enum plugin_body body_mode;	/* response: what plugin_body chose */
+	const char	*replace;	/* PLUGIN_BODY_REPLACE bytes */
+	size_t		 replace_len;
+	/* last, so that a new call clears the rest and only its first byte */
+	char		 why[WHY_MAX];	/* plugin_fail, plugin_refuse */
+};
+
+/* A flag of a plugin, declared in its row: --help, config files and
+ * --save know it as they know the core's. Its value is a string the
+ * plugin's init reads with plugin_flag*(). */
+struct plugin_flag {
+	const char	*name;		/* "mock-dir" */
+	const char	*meta;		/* "DIR" */
+	const char	*def;		/* the default, shown and used; NULL:
+					   none, or one init works out */
+	const char	*help;
+	const char	*shown;		/* with def NULL: the default init works
+					   out, as --help says it (or NULL) */
+};
+
+#define PLUGIN_HIDDEN	0x1	/* not in --help (test fixtures) */
+
+struct plugin {
+	const char	*name;		/* "filter_by_upstream_host" */
+	const char	*alias;		/* proxy.py's "FilterByUpstreamHostPlugin"
+					   or NULL */
+	const char	*help;		/* one line */
+	unsigned	 flags;		/* PLUGIN_HIDDEN */
+	const struct plugin_flag *opts;	/* its flags, ended by a NULL name */
+	/* an internal row: enabled by its own setting (this says 1),
+	 * before the --plugins ones; never named in --plugins */
+	int		(*wanted)(const struct config *);
+	/* start-up, in the master, once per configuration (a reload runs it
+	 * again): reads the flags, makes *conf (freed by fini); 0, or -1
+	 * with why ("--flag: ...") */
+	int		(*init)(const struct config *, void **conf, char *why,
+			    size_t whysz);
+	void		(*fini)(void *conf);
+	size_t		 state_size;	/* per-connection state */
+	/* a request's head is parsed, before routing: read or rewrite it
+	 * (plugin_rewrite: method, URL, headers; a new URL is another
+	 * upstream), answer or refuse it. CONNECTs too. */
+	enum plugin_verdict (*request)(struct plugin_call *);
+	/* the next hop is chosen, before connecting (again on a failover):
+	 * change the target (connect_host) or refuse (plugin_refuse) */
+	enum plugin_verdict (*upstream)(struct plugin_call *);
+	/* a final response head from upstream (not 1xx, not a CONNECT's):
+	 * read or rewrite it, choose how to take its body (plugin_body) */
+	enum plugin_verdict (*response)(struct plugin_call *);
+	/* a piece of the body (len <= PLUGIN_PIECE_MAX, decoded from its
+	 * framing), in the mode plugin_body chose; last is 1 once, at the
+	 * end (len may be 0 then) */
+	enum plugin_verdict (*body)(struct plugin_call *, const char *data,
+	    size_t len, int last);
+	/* the exchange is over, however it ended (after the access line) */
+	void		(*done)(struct plugin_call *);
+	/* the client connection closes: release what the state holds */
+	void		(*close)(struct plugin_call *);
+	/* the access-log line (when info is logged): append to or change
+	 * line[size] */
+	void		(*log)(struct plugin_call *, char *line, size_t size);
+};
+
+/* An enabled plugin in the configuration's chain. */
+struct plugin_use {
+	const struct plugin *p;
+	void		*conf;
+};
+
+/* A connection's plugin side: made at its first request while plugins
+ * are enabled; freed with it. */
+struct plugin_conn {
+	void		*state[PLUGINS_MAX];
+	unsigned char	 body[PLUGINS_MAX];	/* enum plugin_body, this
+						   response */
+	const char	*replace[PLUGINS_MAX];
+	size_t		 replace_len[PLUGINS_MAX];
+	unsigned char	 emitted[PLUGINS_MAX];	/* REPLACE bytes sent on */
+	int		 answered;	/* 1 + the chain index of the plugin that
+					   answered this request; 0: none */
+	char		 phrase[64];	/* its refusal's reason phrase */
+	int		 pipe;		/* this response's body goes through
+					   the body hooks */
+	int		 out_frame;	/* how it goes to the client (the
+					   HTTP_REFRAME_* of http.c) */
+};
+
+/* The plugin table (plugins.c) and its size. */
+extern const struct plugin plugin_table[];
+extern const size_t plugin_table_len;
+
+/* Builds cfg's chain from --plugins (and the internal rows it wants) and
+ * runs each init; 0, or -1 with why ("--plugins: ..." or the plugin's
+ * "--flag: ..."). plugins_free() runs the finis. */
+int	 plugins_finish(struct config *, char *why, size_t whysz);
+void	 plugins_free(struct config *);
+/* The flag a command-line or config-file name is, if a plugin's. */
+const struct plugin_flag *plugins_flag_find(const char *name, size_t len);
+/* --help's plugin part; --save's plugin flags (the effective value of
+ * each flag given); -1 on a write error. */
+void	 plugins_usage(FILE *);
+int	 plugins_save(FILE *, const struct config *);
+/* A flag's value: the last one given, else its default; NULL if none.
+ * given is 1 when it was set (command line or file). */
+const char *plugin_flag(const struct config *, const char *name);
+int	 plugin_flag_given(const struct config *, const char *name);
+/* A flag's value as a number in [min, max]; 0, or -1 with why. */
+int	 plugin_flag_long(const struct config *, const char *name, long min,
+	    long max, long *v, char *why, size_t whysz);
+
+/* For hooks. Each returns what the hook then returns, or -1/NULL when
+ * it cannot (the hook should then return PLUGIN_FAIL: why is set). */
+/* Answers the request (copied: at most PLUGIN_OUT_MAX bytes). */
+enum plugin_verdict plugin_answer(struct plugin_call *, int status,
+	    const char *ctype, const void *body, size_t len);
+/* Answers with len bytes of the open file fd (the core owns fd). */
+enum plugin_verdict plugin_answer_file(struct plugin_call *, int status,
+	    const char *ctype, int fd, uint64_t len);
+/* Refuses the request with an error page "status phrase: why" (phrase
+ * NULL: the standard one); the connection closes after it. */
+enum plugin_verdict plugin_refuse(struct plugin_call *, int status,
+	    const char *phrase, const char *fmt, ...) PRINTF(4, 5);
+/* Says why the plugin failed; returns PLUGIN_FAIL. */
+enum plugin_verdict plugin_fail(struct plugin_call *, const char *fmt, ...)
+	    PRINTF(2, 3);
+/*
+ * Rewrites the head the hook was handed: its first line replaced by
+ * line (NULL: kept; a request line's target may be a new absolute URL),
+ * the fields named in drop removed, the "Name: value" fields of add
+ * appended. The result is read again as strictly as a client's head,
+ * and pc->buf, head, host and port describe it from then on. Framing
+ * fields (Content-Length, Transfer-Encoding) are the core's: 0, or -1
+ * (why set) for those, a head that does not parse or fit, or a new
+ * first line that changes the body's framing.
+ */
+int	 plugin_rewrite(struct plugin_call *, const char *line,
+	    const char *const *drop, size_t ndrop, const char *const *add,
+	    size_t nadd);
+/* The request's path and query as sent ("/" when empty); *len set. */
+const char *plugin_path(const struct plugin_call *, size_t *len);
+/* A field's value (the first of that name) and its length, or NULL. */
+const char *plugin_field(const struct plugin_call *, const char *name,
+	    size_t *len);
+/* Response hook: how this plugin takes the body; for REPLACE, the len
+ * bytes (at most PLUGIN_OUT_MAX) that become it, which must stay valid
+ * until the response ends (the plugin's conf or state). 0 or -1. */
+int	 plugin_body(struct plugin_call *, enum plugin_body mode,
+	    const char *bytes, size_t len);
+/* Body hook (REWRITE): room for n more output bytes of this piece, which
+ * the caller fills; NULL when the piece's output would pass
+ * PLUGIN_OUT_MAX. */
+char	*plugin_output(struct plugin_call *, size_t n);
+
+/* The core's side (conn_http.c, upstream.c, conn.c). */
+enum plugin_hook {
+	PLUGIN_HOOK_REQUEST, PLUGIN_HOOK_UPSTREAM, PLUGIN_HOOK_RESPONSE,
+	PLUGIN_HOOK_DONE, PLUGIN_HOOK_CLOSE
+};
+/* Calls hook `which` of each enabled plugin in order, with pc (whose
+ * plugin, conf and state it sets for each), until one returns DONE or
+ * FAIL: that verdict, with *who its chain index; PASS when none did. */
+enum plugin_verdict plugins_run(const struct config *, struct plugin_conn *,
+	    enum plugin_hook which, struct plugin_call *pc, size_t *who);
+/* The done or close hooks of every enabled plugin, in order. */
+void	 plugins_notify(const struct config *, struct plugin_conn *,
+	    enum plugin_hook which, struct plugin_call *pc);
+/* Points pc at a head (buf, h): a request's (its target becomes host,
+ * port, local and tls), or a response's to a req_method request. */
+void	 plugins_call_head(struct plugin_call *, const char *buf,
+	    const struct http_head *h, int response,
+	    enum http_method req_method);
+/* The log hooks on line[size], in order. */
+void	 plugins_log(const struct config *, struct plugin_conn *,
+	    struct plugin_call *, char *line, size_t size);
+/* One piece of a response body through the body hooks in order (their
+ * modes in pl): the last one's output, framed as pl->out_frame asks,
+ * into out[cap] (cap >= PLUGIN_OUT_MAX + 32), its length in *n. scratch
+ * holds 2 * PLUGIN_OUT_MAX bytes. PASS, or FAIL with *who. */
+enum plugin_verdict plugins_body(const struct config *, struct plugin_conn *,
+	    struct plugin_call *, const char *data, size_t len, int last,
+	    char *scratch, char *out, size_t cap, size_t *n, size_t *who);
+/* A connection's plugin side with each plugin's zeroed state; NULL when
+ * out of memory. plugins_conn_free() calls the close hooks first. */
+struct plugin_conn *plugins_conn_new(const struct config *);
+void	 plugins_conn_free(const struct config *, struct plugin_conn *);
 
 /* ------------------------------------------------------------ options.c */
 
@@ -1184,6 +1514,10 @@ struct config {
 	long		 proxyreload;
 	const char	*pac_test;
 	const char	*pac_client_ip;
+	/* plugins */
+	struct strlist	 plugins_s;	/* --plugins, as given */
+	struct strlist	 plugin_args;	/* "name=value" of plugin flags, in
+					   the order given */
 	/* logs */
 	int		 log_level;
 	const char	*log_file;
@@ -1241,6 +1575,8 @@ struct config {
 	struct tls_mint	*mint;		/* --ca-cert-file: interception on */
 	struct netlist	 intercept;	/* --intercept: only these */
 	struct netlist	 no_intercept;	/* --no-intercept: never these */
+	struct plugin_use chain[PLUGINS_MAX];	/* enabled plugins, in order */
+	size_t		 nchain;
 };
 
 /*
@@ -1398,6 +1734,9 @@ struct worker {
 	size_t		 scratch_size;
 	struct tls_certs *certs;	/* interception's minted leaves;
 					   made at the first use */
+	char		*pscratch;	/* the plugins' buffers (conn.c),
+					   made at their first use */
+	size_t		 pscratch_size;
 };
 
 /* The requests a slot has counted, all routes and statuses. */
@@ -1861,6 +2200,7 @@ struct conn {
 					   a reused connection */
 	size_t		 retry_len;	/* 0: nothing kept */
 	size_t		 retry_cap;
+	struct plugin_conn *pl;		/* NULL while no plugin is enabled */
 
 	/* a kind that refuses in its own protocol (ops->not_http) */
 	int		 denied;	/* --allow/--deny refuse this client */
@@ -1974,8 +2314,20 @@ int	 conn_splicing(const struct conn *, const struct endpoint *src);
  * src, 1 dst), else 0. */
 int	 ep_splice(struct endpoint *src, struct endpoint *dst,
 	    uint64_t *limit, uint64_t *total, int *progress, int *which);
-/* The access-log line of c's exchange, once. */
+/* The access-log line of c's exchange, once; then the plugins' done
+ * hooks. */
 void	 conn_log(struct conn *);
+/* Room a head may grow by in a plugin's rewrite. */
+#define PLUGIN_HEAD_SLACK	8192
+/* A plugin call describing c's request (its plugin side made at the
+ * first call); -1 when out of memory. */
+int	 conn_plugin_call(struct conn *, struct plugin_call *);
+/* The plugin at chain index who ended the chain with v: a refusal goes
+ * to the client as its status, a failure (or an answer where only a
+ * refusal may end it) as status naming the plugin, or only to the log
+ * once a response head has gone. c is closed. */
+void	 conn_plugin_stop(struct conn *, struct plugin_call *, size_t who,
+	    enum plugin_verdict v, int status);
 
 /* ------------------------------------------------------------ upstream.c */
 

@@ -224,11 +224,48 @@ upstream_route(struct conn *c)
 	return 0;
 }
 
+/* The plugins' upstream hooks, before c connects to its hop: one may
+ * refuse, or send c straight to another host and port (its request
+ * then goes as to the origin); -1 when c was closed. */
+static int
+upstream_plugins(struct conn *c)
+{
+	struct plugin_call pc;
+	enum plugin_verdict v;
+	size_t who;
+
+	if (conn_plugin_call(c, &pc) == -1) {
+		conn_close(c, 500, "out of memory for the plugins");
+		return -1;
+	}
+	pc.hop = c->hop != NULL && c->hop->kind != HOP_DIRECT ? c->hop->name :
+	    NULL;
+	if ((v = plugins_run(c->w->cfg, c->pl, PLUGIN_HOOK_UPSTREAM, &pc,
+	    &who)) != PLUGIN_PASS) {
+		conn_plugin_stop(c, &pc, who, v, 500);
+		return -1;
+	}
+	if (pc.connect_host[0] == '\0')
+		return 0;
+	log_debug("%s: plugin: connecting to %s port %u instead of %s",
+	    c->peer, pc.connect_host, pc.connect_port ? pc.connect_port :
+	    c->port, c->hop_host);
+	c->hop = NULL;
+	c->route = ROUTE_DIRECT;
+	c->hop_tls = c->origin_tls;
+	strlcpy_p(c->hop_host, pc.connect_host, sizeof(c->hop_host));
+	c->hop_port = pc.connect_port ? pc.connect_port : c->port;
+	hop_key(c, "", c->hop_host, c->hop_port);
+	return 0;
+}
+
 void
 upstream_start(struct conn *c)
 {
 	int r;
 
+	if (c->pl != NULL && upstream_plugins(c) == -1)
+		return;
 	c->ptunnel = PTUNNEL_NONE;
 	if (conn_parent_tunnel(c) && c->hop->tls) {
 		/* TLS to the origin inside TLS to the parent: an endpoint
