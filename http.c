@@ -462,9 +462,8 @@ parse_version(const char *p, size_t n, int *minor)
 	return 0;
 }
 
-/* 1*5DIGIT in 1..65535 */
-static int
-parse_port(const char *p, size_t n, uint16_t *port)
+int
+http_port_parse(const char *p, size_t n, int zero_ok, uint16_t *port)
 {
 	unsigned long v = 0;
 	size_t i;
@@ -476,7 +475,7 @@ parse_port(const char *p, size_t n, uint16_t *port)
 			return -1;
 		v = v * 10 + (unsigned long)(p[i] - '0');
 	}
-	if (v == 0 || v > 65535)
+	if ((v == 0 && !zero_ok) || v > 65535)
 		return -1;
 	*port = (uint16_t)v;
 	return 0;
@@ -516,7 +515,7 @@ parse_hostport_span(const char *buf, size_t off, size_t n,
 		return 0;
 	if (p[i] != ':')
 		return -1;
-	return parse_port(p + i + 1, n - i - 1, port);
+	return http_port_parse(p + i + 1, n - i - 1, 0, port);
 }
 
 /* scheme "://" authority [path-abempty] ["?" query] */

@@ -207,6 +207,10 @@ void	 addr_format(const struct sockaddr *, char *, size_t);
 
 /* ---------------------------------------------------------------- http.c */
 
+/* A port of 1 to 5 decimal digits, in 1..65535 (0..65535 with zero_ok);
+ * 0 or -1. */
+int	 http_port_parse(const char *p, size_t n, int zero_ok, uint16_t *port);
+
 /*
  * The HTTP/1.1 head parser. Pure: it reads the caller's bytes and reports
  * offsets into them; it never allocates, touches an fd or logs.
