@@ -164,6 +164,7 @@ request_reset(struct conn *c)
 	c->aborted = 0;
 	c->path[0] = '\0';
 	c->auth_phase = AUTH_IDLE;
+	c->auth_switched = 0;
 	free(c->pac_hops);
 	c->pac_hops = NULL;
 	c->socks = SOCKS_GREETING;
@@ -1008,11 +1009,16 @@ auth_challenge(struct conn *c, char *buf, const struct http_head *h)
 		return 1;
 	}
 	if (h->status == 407) {
-		if (upstream_ntlm_answer(c, buf, h, why, sizeof(why)) == -1) {
+		switch (upstream_ntlm_answer(c, buf, h, why, sizeof(why))) {
+		case -1:
 			conn_close(c, 502, why);
 			return 0;
+		case 1:
+			c->auth_phase = AUTH_SWITCH;
+			break;
+		default:
+			c->auth_phase = AUTH_AUTHENTICATE;
 		}
-		c->auth_phase = AUTH_AUTHENTICATE;
 	} else
 		c->auth_phase = AUTH_DONE;
 	c->server_keepalive = http_keepalive(h);
@@ -1023,11 +1029,36 @@ auth_challenge(struct conn *c, char *buf, const struct http_head *h)
 	return 1;
 }
 
+/* The parent offers NTLM only in the other scheme (auth_challenge): its
+ * dropped answer is read, so the Type 1 goes again in that scheme, on
+ * this connection if the parent keeps it, else on a new one. */
+static int
+auth_switch(struct conn *c)
+{
+	if (c->server_keepalive && !c->server.eof) {
+		if (auth_negotiate(c) == -1)
+			return -1;
+		c->resp.flow = FLOW_HEAD;
+		return 0;
+	}
+	ep_close(&c->server);
+	buf_reset(&c->server.in);
+	memset(&c->req, 0, sizeof(c->req));
+	memset(&c->resp, 0, sizeof(c->resp));
+	c->server_keepalive = 0;
+	c->auth_phase = AUTH_IDLE;
+	c->fresh = 1;
+	upstream_start(c);
+	return -1;
+}
+
 /* The parent's dropped answer is read: send the real request. */
 static int
 auth_continue(struct conn *c)
 {
 	c->discard = 0;
+	if (c->auth_phase == AUTH_SWITCH)
+		return auth_switch(c);
 	if (!c->server_keepalive || c->server.eof) {
 		conn_close(c, 502, "the parent closed the connection during "
 		    "the NTLM login");
@@ -1045,13 +1076,13 @@ static void
 auth_refused(struct conn *c)
 {
 	const struct config *cfg = c->w->cfg;
-	char why[WHY_MAX];
+	char why[WHY_MAX], name[64];
 
 	c->w->auth_backoff = c->w->now + AUTH_BACKOFF_S * 1000;
 	snprintf(why, sizeof(why), "the parent proxy %s refused the %s "
 	    "credentials of %s%s%s; not trying again for %d s",
-	    c->hop->name, cfg->auth == AUTH_BASIC ? "Basic" :
-	    ntlm_dialect_name(cfg->dialect), cfg->creds.domain,
+	    c->hop->name, upstream_auth_name(c, name, sizeof(name)),
+	    cfg->creds.domain,
 	    cfg->creds.domain[0] ? "\\" : "", cfg->creds.user,
 	    AUTH_BACKOFF_S);
 	conn_close(c, 502, why);
@@ -1181,8 +1212,10 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 		auth_refused(c);
 		return 0;
 	}
-	if (c->auth_phase == AUTH_AUTHENTICATE)
+	if (c->auth_phase == AUTH_AUTHENTICATE) {
 		c->auth_phase = AUTH_DONE;
+		upstream_auth_worked(c);
+	}
 	if (h->status == 101 && !c->upgrade) {
 		conn_close(c, 502, "the server switched protocols unasked");
 		return 0;

@@ -334,6 +334,27 @@ int	 http_parse_response(const char *buf, size_t len, size_t max,
  * caller iterate over repeated fields. */
 int	 http_find_field(const char *buf, const struct http_head *h,
 	    const char *name, size_t start);
+/*
+ * One challenge of a WWW- or Proxy-Authenticate value (RFC 9110 11.6.1):
+ * the scheme, and either its token68 (NTLM's and Negotiate's base64) or
+ * its auth-params as sent (Basic's realm="..."); spans into the value.
+ */
+struct http_challenge {
+	const char	*scheme;
+	size_t		 scheme_len;
+	const char	*token;		/* token68, or NULL */
+	size_t		 token_len;
+	const char	*params;	/* auth-params, or NULL */
+	size_t		 params_len;
+};
+/*
+ * Reads the next challenge of value[n] from *pos (0 at first), so that a
+ * field "Negotiate, NTLM" or one challenge per field read alike: 1 with
+ * ch filled and *pos past it, 0 at the end, -1 when the value is
+ * malformed from there on.
+ */
+int	 http_auth_next(const char *value, size_t n, size_t *pos,
+	    struct http_challenge *ch);
 /* 1 if the comma-separated list in value contains token (case-insens.). */
 int	 http_list_has(const char *value, size_t len, const char *token);
 /* 1 if the field name is hop-by-hop by itself (Connection, Keep-Alive,
@@ -791,20 +812,22 @@ long	 ntlm_build_type3(const struct ntlm_creds *c, enum ntlm_dialect d,
 
 /*
  * HTTP wrapping (Proxy-Authorization / Proxy-Authenticate values).
- * ntlm_http_encode writes "NTLM " and the base64 of msg[len] to out[size]
- * (NUL added); returns the string length or -1 if it does not fit.
- * ntlm_http_type1 and ntlm_http_type3 build the message and encode it in
- * one go (messages up to NTLM_MSG_MAX bytes), with the arguments and
- * errors of the builders.
+ * ntlm_http_encode writes the scheme ("NTLM", or "Negotiate": raw NTLMSSP
+ * inside Negotiate, as Windows sends it when Kerberos is unavailable), a
+ * space and the base64 of msg[len] to out[size] (NUL added); returns the
+ * string length or -1 if it does not fit. ntlm_http_type1 and
+ * ntlm_http_type3 build the message and encode it in one go (messages up
+ * to NTLM_MSG_MAX bytes), with the arguments and errors of the builders.
  */
-long	 ntlm_http_encode(const unsigned char *msg, size_t len, char *out,
-	    size_t size);
-long	 ntlm_http_type1(enum ntlm_dialect d, uint32_t flags,
-	    const char *domain, const char *workstation, char *out,
-	    size_t size);
-long	 ntlm_http_type3(const struct ntlm_creds *c, enum ntlm_dialect d,
-	    const struct ntlm_challenge *ch, const unsigned char cchal[8],
-	    uint64_t filetime, char *out, size_t size, const char **err);
+long	 ntlm_http_encode(const char *scheme, const unsigned char *msg,
+	    size_t len, char *out, size_t size);
+long	 ntlm_http_type1(const char *scheme, enum ntlm_dialect d,
+	    uint32_t flags, const char *domain, const char *workstation,
+	    char *out, size_t size);
+long	 ntlm_http_type3(const char *scheme, const struct ntlm_creds *c,
+	    enum ntlm_dialect d, const struct ntlm_challenge *ch,
+	    const unsigned char cchal[8], uint64_t filetime, char *out,
+	    size_t size, const char **err);
 
 /*
  * Parses one challenge value[n] of a Proxy-Authenticate field: the scheme
@@ -817,6 +840,10 @@ long	 ntlm_http_type3(const struct ntlm_creds *c, enum ntlm_dialect d,
  * Type 2 is malformed.
  */
 int	 ntlm_http_challenge(const char *value, size_t n, unsigned char *buf,
+	    size_t size, struct ntlm_challenge *ch);
+/* The same for a challenge's token[n] alone (the base64 after "NTLM " or
+ * "Negotiate "): 1, or -1 with ch->error set. */
+int	 ntlm_http_token(const char *token, size_t n, unsigned char *buf,
 	    size_t size, struct ntlm_challenge *ch);
 
 /* -------------------------------------------------------------- config.c */
@@ -934,6 +961,16 @@ enum auth_kind {
 	AUTH_NONE,	/* the client's Proxy-Authorization passes through */
 	AUTH_BASIC,
 	AUTH_NTLM	/* with cfg->dialect */
+};
+
+/* How a parent login is carried: the scheme of Proxy-Authorization and
+ * what is inside it. */
+enum auth_scheme {
+	SCHEME_NTLM,		/* "NTLM <NTLMSSP>" */
+	SCHEME_NEGOTIATE_NTLM,	/* "Negotiate <NTLMSSP>": NTLM inside
+				   Negotiate, as Windows falls back to */
+	SCHEME_KERBEROS,	/* "Negotiate <SPNEGO>" (make GSSAPI=1) */
+	SCHEME_BASIC
 };
 
 /* --tunnel [ADDR:]LPORT:HOST:RPORT: every client of LPORT is joined to
@@ -1173,6 +1210,12 @@ struct worker {
 		int64_t	 until;
 	}		 down[MAX_PARENTS * 2];	/* hops that failed lately */
 	int64_t		 auth_backoff;	/* the parent refused us: wait */
+	struct {
+		char	 name[HOST_MAX + 8];
+		enum auth_scheme scheme;
+	}		 schemes[MAX_PARENTS * 2];	/* what logged in to
+							   each parent */
+	size_t		 scheme_next;	/* the slot a new parent takes */
 	struct netlist	*local;		/* --hostonly: our own addresses */
 	int64_t		 local_at;	/* when they were read */
 	int64_t		 now;		/* ms, updated each turn */
@@ -1470,6 +1513,8 @@ enum socks_phase {
 enum auth_phase {
 	AUTH_IDLE,	/* nothing pending, or not needed */
 	AUTH_NEGOTIATE,	/* Type 1 sent, waiting for the challenge */
+	AUTH_SWITCH,	/* the parent wants another scheme: the Type 1
+			   again in it once this answer is read */
 	AUTH_AUTHENTICATE,	/* credentials sent with the request */
 	AUTH_DONE	/* the parent accepted this connection */
 };
@@ -1542,6 +1587,8 @@ struct conn {
 	char		 hop_host[HOST_MAX];
 	uint16_t	 hop_port;
 	enum auth_phase	 auth_phase;
+	enum auth_scheme auth_scheme;	/* of the login under way */
+	int		 auth_switched;	/* the parent made us change it */
 	char		*auth_hdr;	/* Proxy-Authorization for the next
 					   request on this hop, or NULL */
 	int		 discard;	/* the response is ours, not the
@@ -1691,12 +1738,22 @@ void	 upstream_fail(struct conn *, int status, const char *why);
  * status. */
 int	 upstream_magic(const struct config *);
 /* Writes the bodiless request that carries the NTLM Type 1 for c's
- * request; its length, or 0 if it does not fit. */
-size_t	 upstream_ntlm_probe(const struct conn *, char *dst, size_t cap);
-/* Reads the parent's 407 (h, over buf) and sets c->auth_hdr to the
- * Type 3; -1 with why filled when it cannot. */
+ * request, in the scheme c->auth_scheme (set here from what logged in to
+ * this parent before, unless the parent just made us switch); its
+ * length, or 0 if it does not fit. */
+size_t	 upstream_ntlm_probe(struct conn *, char *dst, size_t cap);
+/* Reads the parent's 407 (h, over buf): 0 with c->auth_hdr set to the
+ * Type 3; 1 when the parent offers NTLM only in the other scheme (NTLM
+ * or Negotiate), c->auth_scheme switched to it, once per request, so
+ * the Type 1 goes again; -1 with why filled when it cannot. */
 int	 upstream_ntlm_answer(struct conn *, const char *buf,
 	    const struct http_head *h, char *why, size_t whysz);
+/* The parent accepted c's login: later connections to it start with
+ * the same scheme. */
+void	 upstream_auth_worked(struct conn *);
+/* What c's login to its parent is, for messages: "NTLMv2", "NTLMv2
+ * inside Negotiate", "Basic", ... */
+const char *upstream_auth_name(const struct conn *, char *buf, size_t size);
 /* c reached a SOCKS5 hop: sends the greeting and enters CS_SOCKS. */
 void	 upstream_socks_begin(struct conn *);
 /* In CS_SOCKS: sends what is due and reads the server's replies; when

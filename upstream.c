@@ -279,15 +279,77 @@ parent_creds(const struct conn *c)
 	return c->creds != NULL ? c->creds : &c->w->cfg->creds;
 }
 
+/* The Proxy-Authorization scheme of each enum auth_scheme. */
+static const char *const scheme_names[] = {
+	"NTLM", "Negotiate", "Negotiate", "Basic"
+};
+
+#define OFFER(s)	(1u << (s))
+
+/* The parent's remembered scheme slot; created (taking the oldest
+ * slot round-robin) only when asked. */
+static enum auth_scheme *
+scheme_slot(struct worker *w, const char *name, int create)
+{
+	size_t i, n = sizeof(w->schemes) / sizeof(w->schemes[0]);
+
+	for (i = 0; i < n; i++)
+		if (strcmp(w->schemes[i].name, name) == 0)
+			return &w->schemes[i].scheme;
+	if (!create)
+		return NULL;
+	i = w->scheme_next++ % n;
+	strlcpy_p(w->schemes[i].name, name, sizeof(w->schemes[i].name));
+	return &w->schemes[i].scheme;
+}
+
+void
+upstream_auth_worked(struct conn *c)
+{
+	enum auth_scheme *s;
+
+	if (c->hop == NULL)
+		return;
+	s = scheme_slot(c->w, c->hop->name, 1);
+	if (*s != c->auth_scheme || c->auth_switched)
+		log_info("parent %s: logged in with %s", c->hop->name,
+		    c->auth_scheme == SCHEME_NEGOTIATE_NTLM ?
+		    "NTLM inside Negotiate" : scheme_names[c->auth_scheme]);
+	*s = c->auth_scheme;
+}
+
+const char *
+upstream_auth_name(const struct conn *c, char *buf, size_t size)
+{
+	const struct config *cfg = c->w->cfg;
+
+	if (cfg->auth == AUTH_BASIC || c->auth_scheme == SCHEME_BASIC)
+		snprintf(buf, size, "Basic");
+	else if (c->auth_scheme == SCHEME_KERBEROS)
+		snprintf(buf, size, "Kerberos (Negotiate)");
+	else
+		snprintf(buf, size, "%s%s", ntlm_dialect_name(cfg->dialect),
+		    c->auth_scheme == SCHEME_NEGOTIATE_NTLM ?
+		    " inside Negotiate" : "");
+	return buf;
+}
+
 size_t
-upstream_ntlm_probe(const struct conn *c, char *dst, size_t cap)
+upstream_ntlm_probe(struct conn *c, char *dst, size_t cap)
 {
 	const struct config *cfg = c->w->cfg;
 	struct http_out o = { dst, 0, cap, 0 };
+	enum auth_scheme *known;
 	char t1[512];
 
-	if (ntlm_http_type1(cfg->dialect, 0, parent_creds(c)->domain,
-	    parent_creds(c)->workstation, t1, sizeof(t1)) < 0)
+	if (!c->auth_switched) {
+		known = scheme_slot(c->w, c->hop->name, 0);
+		c->auth_scheme = known != NULL &&
+		    *known == SCHEME_NEGOTIATE_NTLM ? *known : SCHEME_NTLM;
+	}
+	if (ntlm_http_type1(scheme_names[c->auth_scheme], cfg->dialect, 0,
+	    parent_creds(c)->domain, parent_creds(c)->workstation, t1,
+	    sizeof(t1)) < 0)
 		return 0;
 	/* a request without a body; HEAD for anything but CONNECT, so a
 	 * parent that wants no login forwards nothing harmful */
@@ -307,36 +369,104 @@ upstream_ntlm_probe(const struct conn *c, char *dst, size_t cap)
 	return o.overflow ? 0 : o.len;
 }
 
-/* Finds the NTLM challenge in a 407 and writes the Type 3 header value
- * to out; -1 with why filled when it cannot. */
-static int
-ntlm_type3_from(const struct config *cfg, const struct ntlm_creds *creds,
-    const char *buf, const struct http_head *h, const char *parent,
-    char *out, size_t outsz, char *why, size_t whysz)
+/*
+ * The schemes the parent's 407 offers (OFFER bits) and the token of the
+ * first challenge in scheme name want that carries one (*tok NULL: none).
+ * Every Proxy-Authenticate field is read, each may hold several
+ * challenges; a malformed one ends its field.
+ */
+static unsigned
+auth_offers(const char *buf, const struct http_head *h, const char *want,
+    const char **tok, size_t *toklen)
 {
-	unsigned char t2[NTLM_MSG_MAX], cchal[8];
-	struct ntlm_challenge ch;
-	const char *err = NULL;
-	int i = -1, r = -1;
+	struct http_challenge hc;
+	unsigned offers = 0;
+	size_t s, pos;
+	int i = -1;
 
+	*tok = NULL;
+	*toklen = 0;
 	while ((i = http_find_field(buf, h, "Proxy-Authenticate",
 	    (size_t)(i + 1))) >= 0) {
 		const struct http_span *v = &h->fields[i].value;
 
-		if ((r = ntlm_http_challenge(buf + v->off, v->len, t2,
-		    sizeof(t2), &ch)) == 1)
-			break;
-		if (r == -1 && ch.error != NULL && v->len >= 4 &&
-		    strncaseeq(buf + v->off, 4, "NTLM"))
-			err = ch.error;
+		pos = 0;
+		while (http_auth_next(buf + v->off, v->len, &pos, &hc) == 1) {
+			for (s = 0; s < sizeof(scheme_names) /
+			    sizeof(scheme_names[0]); s++)
+				if (strncaseeq(hc.scheme, hc.scheme_len,
+				    scheme_names[s]))
+					offers |= OFFER(s);
+			if (*tok == NULL && hc.token != NULL &&
+			    strncaseeq(hc.scheme, hc.scheme_len, want)) {
+				*tok = hc.token;
+				*toklen = hc.token_len;
+			}
+		}
 	}
-	if (r != 1) {
-		snprintf(why, whysz, "parent %s sent no NTLM challenge%s%s",
-		    parent, err ? ": " : "", err ? err : "");
+	/* Negotiate carries either NTLM or Kerberos: one offer is both */
+	if (offers & OFFER(SCHEME_NEGOTIATE_NTLM))
+		offers |= OFFER(SCHEME_KERBEROS);
+	return offers;
+}
+
+/* "NTLM, Negotiate": the schemes in offers, for messages. */
+static const char *
+offers_list(unsigned offers, char *buf, size_t size)
+{
+	static const enum auth_scheme shown[] = { SCHEME_NTLM,
+	    SCHEME_NEGOTIATE_NTLM, SCHEME_BASIC };
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+		if ((offers & OFFER(shown[i])) && len < size)
+			len += (size_t)snprintf(buf + len, size - len, "%s%s",
+			    len ? ", " : "", scheme_names[shown[i]]);
+	return len ? buf : "no scheme we know";
+}
+
+/*
+ * Finds the NTLM challenge in a 407 for the scheme *scheme and writes
+ * the Type 3 header value to out: 0; or, when the parent offers NTLM
+ * only in the other scheme and may_switch, 1 with *scheme switched; -1
+ * with why filled when it cannot.
+ */
+static int
+ntlm_type3_from(const struct config *cfg, const struct ntlm_creds *creds,
+    enum auth_scheme *scheme, int may_switch, const char *buf,
+    const struct http_head *h, const char *parent, char *out, size_t outsz,
+    char *why, size_t whysz)
+{
+	unsigned char t2[NTLM_MSG_MAX], cchal[8];
+	enum auth_scheme other = *scheme == SCHEME_NTLM ?
+	    SCHEME_NEGOTIATE_NTLM : SCHEME_NTLM;
+	const char *name = scheme_names[*scheme], *tok, *err = NULL;
+	struct ntlm_challenge ch;
+	unsigned offers;
+	size_t toklen;
+	char list[64];
+
+	offers = auth_offers(buf, h, name, &tok, &toklen);
+	if (tok == NULL) {
+		if (may_switch && !(offers & OFFER(*scheme)) &&
+		    (offers & OFFER(other))) {
+			*scheme = other;
+			return 1;
+		}
+		snprintf(why, whysz, "parent %s sent no NTLM challenge in %s "
+		    "(it offers %s)", parent, name, offers_list(offers, list,
+		    sizeof(list)));
+		return -1;
+	}
+	if (ntlm_http_token(tok, toklen, t2, sizeof(t2), &ch) != 1) {
+		snprintf(why, whysz, "parent %s answered the NTLM Type 1 in %s "
+		    "with no usable challenge: %s", parent, name, ch.error ?
+		    ch.error : "malformed");
 		return -1;
 	}
 	random_bytes(cchal, sizeof(cchal));
-	if (ntlm_http_type3(creds, cfg->dialect, &ch, cchal,
+	if (ntlm_http_type3(name, creds, cfg->dialect, &ch, cchal,
 	    ntlm_filetime(time(NULL)), out, outsz, &err) < 0) {
 		snprintf(why, whysz, "cannot answer the NTLM challenge: %s",
 		    err ? err : "message too large");
@@ -350,11 +480,21 @@ upstream_ntlm_answer(struct conn *c, const char *buf,
     const struct http_head *h, char *why, size_t whysz)
 {
 	char t3[NTLM_MSG_MAX * 2];
+	enum auth_scheme was = c->auth_scheme;
+	int r;
 
-	if (ntlm_type3_from(c->w->cfg, parent_creds(c), buf, h,
-	    c->hop->name, t3, sizeof(t3), why,
-	    whysz) == -1)
+	if ((r = ntlm_type3_from(c->w->cfg, parent_creds(c), &c->auth_scheme,
+	    !c->auth_switched, buf, h, c->hop->name, t3, sizeof(t3), why,
+	    whysz)) == -1)
 		return -1;
+	if (r == 1) {
+		log_info("%s: parent %s offers no %s: the NTLM login goes "
+		    "again %s", c->peer, c->hop->name, scheme_names[was],
+		    c->auth_scheme == SCHEME_NTLM ? "as NTLM" :
+		    "inside Negotiate");
+		c->auth_switched = 1;
+		return 1;
+	}
 	if ((c->auth_hdr = strdup(t3)) == NULL) {
 		snprintf(why, whysz, "out of memory");
 		return -1;
@@ -410,39 +550,58 @@ magic_response(int fd, char *buf, size_t cap, struct http_head *h)
 	return h->status;
 }
 
-/* One dialect: Type 1, challenge, Type 3; the final status or -1. */
+/*
+ * One dialect: Type 1, challenge, Type 3; the final status or -1. The
+ * Type 1 goes as NTLM, and again inside Negotiate (on a new connection)
+ * when the parent offers only that; *scheme says which worked.
+ */
 static int
 magic_try(struct config *cfg, const char *url, const char *host,
-    char *why, size_t whysz)
+    enum auth_scheme *scheme, char *why, size_t whysz)
 {
 	const struct hop *p = &cfg->parents[0];
 	static char buf[65536];
 	static struct http_head h;
 	char t1[512], t3[NTLM_MSG_MAX * 2];
-	int fd, status = -1;
+	int fd, r, round, status = -1;
 
-	if ((fd = fetch_dial(p->host, p->port, cfg->socktimeout)) == -1) {
-		snprintf(why, whysz, "cannot connect to %s", p->name);
-		return -1;
-	}
-	if (ntlm_http_type1(cfg->dialect, 0, cfg->creds.domain,
-	    cfg->creds.workstation, t1, sizeof(t1)) < 0 ||
-	    magic_send(fd, url, host, t1) == -1 ||
-	    (status = magic_response(fd, buf, sizeof(buf), &h)) == -1)
-		snprintf(why, whysz, "no answer to the NTLM negotiation");
-	else if (status != 407)
-		snprintf(why, whysz, "the parent asked for no login");
-	else if (ntlm_type3_from(cfg, &cfg->creds, buf, &h, p->name, t3,
-	    sizeof(t3), why, whysz) == 0) {
-		if (magic_send(fd, url, host, t3) == -1 ||
-		    (status = magic_response(fd, buf, sizeof(buf), &h)) == -1)
-			snprintf(why, whysz, "no answer to the credentials");
-		else
-			snprintf(why, whysz, "%d %s", status,
-			    http_reason(status));
-	} else
+	*scheme = SCHEME_NTLM;
+	for (round = 0; round < 2; round++) {
+		if ((fd = fetch_dial(p->host, p->port, cfg->socktimeout)) ==
+		    -1) {
+			snprintf(why, whysz, "cannot connect to %s", p->name);
+			return -1;
+		}
 		status = -1;
-	fd_close(&fd);
+		r = -1;
+		if (ntlm_http_type1(scheme_names[*scheme], cfg->dialect, 0,
+		    cfg->creds.domain, cfg->creds.workstation, t1,
+		    sizeof(t1)) < 0 ||
+		    magic_send(fd, url, host, t1) == -1 ||
+		    (status = magic_response(fd, buf, sizeof(buf), &h)) == -1)
+			snprintf(why, whysz, "no answer to the NTLM "
+			    "negotiation");
+		else if (status != 407)
+			snprintf(why, whysz, "the parent asked for no login");
+		else if ((r = ntlm_type3_from(cfg, &cfg->creds, scheme,
+		    round == 0, buf, &h, p->name, t3, sizeof(t3), why,
+		    whysz)) == 0) {
+			if (magic_send(fd, url, host, t3) == -1 ||
+			    (status = magic_response(fd, buf, sizeof(buf),
+			    &h)) == -1)
+				snprintf(why, whysz, "no answer to the "
+				    "credentials");
+			else
+				snprintf(why, whysz, "%d %s%s", status,
+				    http_reason(status), *scheme ==
+				    SCHEME_NEGOTIATE_NTLM ? " (NTLM inside "
+				    "Negotiate)" : "");
+		} else
+			status = -1;
+		fd_close(&fd);
+		if (r != 1)
+			break;
+	}
 	return status;
 }
 
@@ -502,6 +661,7 @@ upstream_magic(const struct config *cfgp)
 	static struct config cfg;
 	char host[HOST_MAX], why[WHY_MAX];
 	const char *u = cfgp->magic;
+	enum auth_scheme scheme;
 	size_t i, n;
 	int status;
 
@@ -523,11 +683,15 @@ upstream_magic(const struct config *cfgp)
 	host[n] = '\0';
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		cfg.dialect = order[i];
-		status = magic_try(&cfg, u, host, why, sizeof(why));
+		status = magic_try(&cfg, u, host, &scheme, why, sizeof(why));
 		printf("%-8s %s\n", ntlm_dialect_name(order[i]), why);
 		fflush(stdout);
 		if (status > 0 && status != 407) {
 			magic_print(&cfg, order[i]);
+			if (scheme == SCHEME_NEGOTIATE_NTLM)
+				printf("\nThe parent offers NTLM only inside "
+				    "Negotiate: the proxy sends it so by "
+				    "itself.\n");
 			return 0;
 		}
 	}
