@@ -80,8 +80,8 @@ rewrite_for(const struct conn *c, struct http_rewrite *rw)
 	rw->via = cfg->disable_via ? NULL : cfg->via;
 	if (c->auth_hdr != NULL)
 		rw->proxy_auth = c->auth_hdr;
-	else if (conn_via_parent(c) && cfg->auth == AUTH_BASIC)
-		rw->proxy_auth = cfg->basic;
+	else
+		rw->proxy_auth = upstream_basic_for(c);
 	rw->close = !c->client_keepalive;
 	rw->keepalive10 = c->client_keepalive && c->minor == 0;
 }
@@ -165,6 +165,9 @@ request_reset(struct conn *c)
 	c->path[0] = '\0';
 	c->auth_phase = AUTH_IDLE;
 	c->auth_switched = 0;
+	c->krb_wait = 0;
+	gss_login_free(c->gss);
+	c->gss = NULL;
 	free(c->pac_hops);
 	c->pac_hops = NULL;
 	c->socks = SOCKS_GREETING;
@@ -980,12 +983,18 @@ auth_negotiate(struct conn *c)
 	const struct config *cfg = c->w->cfg;
 	size_t n;
 
+	if (c->auth_scheme == SCHEME_BASIC) {
+		/* ANY, with a parent that offers Basic alone: no probe */
+		c->auth_phase = AUTH_AUTHENTICATE;
+		return request_send(c);
+	}
 	if (scratch_ensure(c->w) == -1 ||
 	    (n = upstream_ntlm_probe(c, c->w->scratch, c->w->scratch_size))
 	    == 0 ||
 	    buf_prepend(&c->client.in, c->w->scratch, n,
 	    (size_t)(cfg->max_header_size + cfg->client_bufsz)) == -1) {
-		conn_close(c, 500, "cannot build the NTLM negotiation");
+		conn_close(c, 502, "cannot build the login to the parent "
+		    "(the log says why)");
 		return -1;
 	}
 	c->req.fwd = n;
@@ -1001,8 +1010,16 @@ auth_challenge(struct conn *c, char *buf, const struct http_head *h)
 {
 	char why[WHY_MAX];
 
+	if (h->status != 407 && upstream_krb_check(c, buf, h, why,
+	    sizeof(why)) == -1) {
+		conn_close(c, 502, why);
+		return 0;
+	}
+	if (h->status != 407 && c->auth_scheme == SCHEME_KERBEROS)
+		upstream_auth_worked(c);
 	if (c->method == HTTP_CONNECT && h->status / 100 == 2) {
-		/* no login wanted: the negotiation was the CONNECT itself */
+		/* no login wanted (or Kerberos took it): the negotiation
+		 * was the CONNECT itself */
 		buf_rack(&c->server.in, h->head_len);
 		c->auth_phase = AUTH_DONE;
 		tunnel_open(c);
@@ -1036,10 +1053,8 @@ static int
 auth_switch(struct conn *c)
 {
 	if (c->server_keepalive && !c->server.eof) {
-		if (auth_negotiate(c) == -1)
-			return -1;
 		c->resp.flow = FLOW_HEAD;
-		return 0;
+		return auth_negotiate(c);
 	}
 	ep_close(&c->server);
 	buf_reset(&c->server.in);
@@ -1105,7 +1120,8 @@ conn_connected(struct conn *c)
 		upstream_socks_begin(c);
 		return;
 	}
-	if (conn_via_parent(c) && cfg->auth == AUTH_NTLM && !c->server_reused) {
+	if (conn_via_parent(c) && upstream_auth_probes(cfg) &&
+	    !c->server_reused) {
 		if (auth_negotiate(c) == -1)
 			return;
 		c->state = CS_EXCHANGE;
@@ -1208,7 +1224,8 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 	if (c->auth_phase == AUTH_NEGOTIATE)
 		return auth_challenge(c, buf, h);
 	if (conn_via_parent(c) && h->status == 407 &&
-	    (c->auth_phase == AUTH_AUTHENTICATE || cfg->auth == AUTH_BASIC)) {
+	    (c->auth_phase == AUTH_AUTHENTICATE ||
+	    upstream_basic_for(c) != NULL)) {
 		auth_refused(c);
 		return 0;
 	}
@@ -1563,6 +1580,10 @@ http_timeout(struct conn *c)
 		conn_pac_answered(c, NULL, "the PAC evaluation timed out");
 		break;
 	case CS_RESOLVE:
+		if (c->krb_wait) {
+			upstream_krb_timeout(c);
+			break;
+		}
 		snprintf(why, sizeof(why), "looking up %s timed out",
 		    c->hop_host);
 		upstream_fail(c, 504, why);

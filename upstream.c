@@ -20,6 +20,11 @@
 #include "proxy.h"
 
 static void resolved(void *, const struct dns_result *);
+static enum auth_scheme first_scheme(struct conn *);
+static int krb_ready(struct conn *);
+static unsigned auth_offers(const char *, const struct http_head *,
+    const char *, const char **, size_t *);
+static const char *offers_list(unsigned, char *, size_t);
 
 
 
@@ -188,6 +193,14 @@ upstream_start(struct conn *c)
 		}
 	}
 	c->server_reused = 0;
+	if (conn_via_parent(c) && upstream_auth_probes(c->w->cfg)) {
+		if (!c->auth_switched)
+			c->auth_scheme = first_scheme(c);
+		if (c->auth_scheme == SCHEME_KERBEROS && krb_ready(c) == 0)
+			return;		/* the Kerberos process answers */
+		if (c->dead)
+			return;
+	}
 	c->state = CS_RESOLVE;
 	c->deadline = c->w->now + c->w->cfg->socktimeout * 1000;
 	r = dns_lookup(c->w->dns, c->hop_host, c->w->now, resolved, c,
@@ -311,10 +324,12 @@ upstream_auth_worked(struct conn *c)
 	if (c->hop == NULL)
 		return;
 	s = scheme_slot(c->w, c->hop->name, 1);
+	static const char *const said[] = { "NTLM", "NTLM inside Negotiate",
+	    "Kerberos (Negotiate)", "Basic" };
+
 	if (*s != c->auth_scheme || c->auth_switched)
 		log_info("parent %s: logged in with %s", c->hop->name,
-		    c->auth_scheme == SCHEME_NEGOTIATE_NTLM ?
-		    "NTLM inside Negotiate" : scheme_names[c->auth_scheme]);
+		    said[c->auth_scheme]);
 	*s = c->auth_scheme;
 }
 
@@ -327,6 +342,8 @@ upstream_auth_name(const struct conn *c, char *buf, size_t size)
 		snprintf(buf, size, "Basic");
 	else if (c->auth_scheme == SCHEME_KERBEROS)
 		snprintf(buf, size, "Kerberos (Negotiate)");
+	else if (cfg->auth == AUTH_KERBEROS)
+		snprintf(buf, size, "Kerberos");
 	else
 		snprintf(buf, size, "%s%s", ntlm_dialect_name(cfg->dialect),
 		    c->auth_scheme == SCHEME_NEGOTIATE_NTLM ?
@@ -334,22 +351,307 @@ upstream_auth_name(const struct conn *c, char *buf, size_t size)
 	return buf;
 }
 
+/* ------------------------------------------------------ Kerberos login */
+
+int
+upstream_auth_probes(const struct config *cfg)
+{
+	return cfg->auth == AUTH_NTLM || cfg->auth == AUTH_KERBEROS ||
+	    cfg->auth == AUTH_ANY;
+}
+
+static int
+krb_resting(const struct worker *w)
+{
+	return w->krb_down > w->now;
+}
+
+/* The scheme a new connection to c's parent starts with: Kerberos for
+ * --auth NEGOTIATE; else what logged in to it before; else, for ANY,
+ * Kerberos unless it failed a moment ago; else NTLM. */
+static enum auth_scheme
+first_scheme(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+	enum auth_scheme *known = scheme_slot(c->w, c->hop->name, 0);
+
+	if (cfg->auth == AUTH_KERBEROS)
+		return SCHEME_KERBEROS;
+	if (known != NULL && (*known != SCHEME_KERBEROS ||
+	    !krb_resting(c->w)))
+		return *known;
+	if (cfg->auth == AUTH_ANY && gss_available() && !krb_resting(c->w))
+		return SCHEME_KERBEROS;
+	return SCHEME_NTLM;
+}
+
+/* The worker's Kerberos credential slot for host (create: the oldest
+ * one when it has none). */
+static int
+krb_slot(struct worker *w, const char *host, int create)
+{
+	size_t i, n = sizeof(w->krb) / sizeof(w->krb[0]), old = 0;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(w->krb[i].host, host) == 0)
+			return (int)i;
+		if (w->krb[i].until < w->krb[old].until)
+			old = i;
+	}
+	if (!create)
+		return -1;
+	gss_cred_free(w->krb[old].cred);
+	w->krb[old].cred = NULL;
+	strlcpy_p(w->krb[old].host, host, sizeof(w->krb[old].host));
+	return (int)old;
+}
+
+/* Kerberos cannot be had: --auth NEGOTIATE tells the client; ANY rests
+ * Kerberos (for good after a refused password) and goes on with NTLM.
+ * 1 when c goes on, 0 when it was closed. */
+static int
+krb_unavailable(struct conn *c, const char *why, int permanent)
+{
+	struct worker *w = c->w;
+	char msg[WHY_MAX];
+
+	if (!krb_resting(w) || strcmp(w->krb_why, why) != 0)
+		log_warnx("Kerberos for %s: %s%s", c->hop->name, why,
+		    w->cfg->auth == AUTH_ANY ? "; using NTLM meanwhile" : "");
+	w->krb_down = permanent ? INT64_MAX : w->now + GSS_DOWN_S * 1000;
+	strlcpy_p(w->krb_why, why, sizeof(w->krb_why));
+	if (w->cfg->auth == AUTH_ANY) {
+		c->auth_scheme = first_scheme(c);
+		return 1;
+	}
+	snprintf(msg, sizeof(msg), "no Kerberos login to the parent %s: %s",
+	    c->hop->name, why);
+	conn_close(c, 502, msg);
+	return 0;
+}
+
+/* The Kerberos process answered c's query: keep the credential for the
+ * host, and go on. */
+static void
+krb_answered(void *arg, const struct gss_answer *ans)
+{
+	struct conn *c = arg;
+	struct worker *w = c->w;
+	char why[WHY_MAX];
+	int64_t life;
+	int i;
+
+	c->krb_wait = 0;
+	if (c->dead)
+		return;
+	if (!ans->ok) {
+		if (krb_unavailable(c, ans->why, ans->permanent))
+			upstream_start(c);
+		return;
+	}
+	i = krb_slot(w, c->hop_host, 1);
+	if ((w->krb[i].cred = gss_cred_import(ans, why, sizeof(why))) ==
+	    NULL) {
+		w->krb[i].until = 0;
+		if (krb_unavailable(c, why, 0))
+			upstream_start(c);
+		return;
+	}
+	/* asked again before the service ticket ends: a quarter of its
+	 * life early, a minute at most */
+	life = ans->lifetime * 1000;
+	w->krb[i].until = w->now + life - (life / 4 < 60000 ? life / 4 :
+	    60000);
+	log_debug("Kerberos: a ticket for %s, good for %lld s",
+	    ans->principal, (long long)ans->lifetime);
+	upstream_start(c);
+}
+
+/* 1 when the worker holds a fresh credential for c's parent; else the
+ * Kerberos process is asked (0) or Kerberos is out (1 with another
+ * scheme, or 0 with c closed). */
+static int
+krb_ready(struct conn *c)
+{
+	struct worker *w = c->w;
+	int i = krb_slot(w, c->hop_host, 0);
+
+	if (i >= 0 && w->krb[i].cred != NULL && w->krb[i].until > w->now)
+		return 1;
+	if (krb_resting(w))
+		return krb_unavailable(c, w->krb_why, w->krb_down ==
+		    INT64_MAX);
+	if (dns_gss_query(w->dns, c->hop_host, w->cfg->negotiate_canonical,
+	    krb_answered, c) == -1)
+		return krb_unavailable(c, "the resolver helper is busy or "
+		    "gone", 0);
+	c->krb_wait = 1;
+	c->state = CS_RESOLVE;
+	c->deadline = w->now + GSS_WAIT_S * 1000;
+	return 0;
+}
+
+void
+upstream_krb_timeout(struct conn *c)
+{
+	char why[128];
+
+	dns_cancel(c->w->dns, c);
+	c->krb_wait = 0;
+	snprintf(why, sizeof(why), "the KDC did not answer within %d s",
+	    GSS_WAIT_S);
+	if (krb_unavailable(c, why, 0))
+		upstream_start(c);
+}
+
+/* The Proxy-Authorization value of a new Kerberos login (malloc'd, its
+ * context in c->gss), or NULL, logged. */
+static char *
+krb_token(struct conn *c)
+{
+	struct worker *w = c->w;
+	size_t cap = (size_t)w->cfg->max_header_size;
+	int i = krb_slot(w, c->hop_host, 0);
+	char why[WHY_MAX], *out;
+
+	if (i < 0 || w->krb[i].cred == NULL) {
+		log_warnx("%s: no Kerberos credential for %s", c->peer,
+		    c->hop->name);
+		return NULL;
+	}
+	if ((out = malloc(cap)) == NULL)
+		return NULL;
+	gss_login_free(c->gss);
+	if (gss_login_start(w->krb[i].cred, &c->gss, out, cap, why,
+	    sizeof(why)) == -1) {
+		log_warnx("%s: Kerberos for %s: %s", c->peer, c->hop->name,
+		    why);
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* The first token of scheme want in field name ("Proxy-Authenticate"
+ * or "Proxy-Authentication-Info") of h, or NULL. */
+static const char *
+auth_token_in(const char *buf, const struct http_head *h, const char *name,
+    const char *want, size_t *len)
+{
+	struct http_challenge hc;
+	size_t pos;
+	int i = -1;
+
+	while ((i = http_find_field(buf, h, name, (size_t)(i + 1))) >= 0) {
+		const struct http_span *v = &h->fields[i].value;
+
+		pos = 0;
+		while (http_auth_next(buf + v->off, v->len, &pos, &hc) == 1)
+			if (hc.token != NULL && strncaseeq(hc.scheme,
+			    hc.scheme_len, want)) {
+				*len = hc.token_len;
+				return hc.token;
+			}
+	}
+	return NULL;
+}
+
+int
+upstream_krb_check(struct conn *c, const char *buf, const struct http_head *h,
+    char *why, size_t whysz)
+{
+	const char *tok;
+	size_t len = 0;
+	int r = 0;
+
+	if (c->auth_scheme != SCHEME_KERBEROS || c->gss == NULL)
+		return 0;
+	/* squid answers in Proxy-Authentication-Info, others in
+	 * Proxy-Authenticate */
+	if ((tok = auth_token_in(buf, h, "Proxy-Authenticate", "Negotiate",
+	    &len)) == NULL)
+		tok = auth_token_in(buf, h, "Proxy-Authentication-Info",
+		    "Negotiate", &len);
+	if (tok != NULL)
+		r = gss_login_finish(c->gss, tok, len, why, whysz);
+	log_debug("%s: Kerberos login to %s: mutual authentication %s",
+	    c->peer, c->hop->name, tok == NULL ? "not offered" : r == 0 ?
+	    "checked" : "FAILED");
+	gss_login_free(c->gss);
+	c->gss = NULL;
+	return r;
+}
+
+const char *
+upstream_basic_for(const struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+	enum auth_scheme *known;
+
+	if (!conn_via_parent(c))
+		return NULL;
+	if (cfg->auth == AUTH_BASIC)
+		return cfg->basic;
+	if (cfg->auth != AUTH_ANY || cfg->basic[0] == '\0')
+		return NULL;
+	known = scheme_slot(c->w, c->hop->name, 0);
+	return (known != NULL && *known == SCHEME_BASIC) ||
+	    c->auth_scheme == SCHEME_BASIC ? cfg->basic : NULL;
+}
+
+/* The parent answered our Kerberos token with a 407: --auth NEGOTIATE
+ * gives up (-1); ANY goes on with what it offers (1). */
+static int
+krb_refused(struct conn *c, const char *buf, const struct http_head *h,
+    char *why, size_t whysz)
+{
+	const struct config *cfg = c->w->cfg;
+	unsigned offers;
+	const char *tok;
+	size_t toklen;
+	char list[64];
+
+	gss_login_free(c->gss);
+	c->gss = NULL;
+	offers = auth_offers(buf, h, "Negotiate", &tok, &toklen);
+	if (cfg->auth == AUTH_KERBEROS || c->auth_switched) {
+		snprintf(why, whysz, "the parent %s refused the Kerberos login "
+		    "for %s (it offers %s)", c->hop->name, c->hop_host,
+		    offers_list(offers, list, sizeof(list)));
+		return -1;
+	}
+	c->auth_scheme = offers & OFFER(SCHEME_NEGOTIATE_NTLM) ?
+	    SCHEME_NEGOTIATE_NTLM : offers & OFFER(SCHEME_NTLM) ?
+	    SCHEME_NTLM : SCHEME_BASIC;
+	if (c->auth_scheme == SCHEME_BASIC && (!(offers & OFFER(SCHEME_BASIC))
+	    || cfg->basic[0] == '\0')) {
+		snprintf(why, whysz, "the parent %s refused Kerberos and "
+		    "offers %s: nothing else to log in with", c->hop->name,
+		    offers_list(offers, list, sizeof(list)));
+		return -1;
+	}
+	log_info("%s: parent %s did not take Kerberos (it offers %s): "
+	    "going on with %s", c->peer, c->hop->name, offers_list(offers,
+	    list, sizeof(list)), c->auth_scheme == SCHEME_NEGOTIATE_NTLM ?
+	    "NTLM inside Negotiate" : scheme_names[c->auth_scheme]);
+	c->auth_switched = 1;
+	return 1;
+}
+
 size_t
 upstream_ntlm_probe(struct conn *c, char *dst, size_t cap)
 {
 	const struct config *cfg = c->w->cfg;
 	struct http_out o = { dst, 0, cap, 0 };
-	enum auth_scheme *known;
-	char t1[512];
+	char t1[512], *tok = t1;
 
-	if (!c->auth_switched) {
-		known = scheme_slot(c->w, c->hop->name, 0);
-		c->auth_scheme = known != NULL &&
-		    *known == SCHEME_NEGOTIATE_NTLM ? *known : SCHEME_NTLM;
-	}
-	if (ntlm_http_type1(scheme_names[c->auth_scheme], cfg->dialect, 0,
-	    parent_creds(c)->domain, parent_creds(c)->workstation, t1,
+	if (c->auth_scheme == SCHEME_KERBEROS)
+		tok = krb_token(c);
+	else if (ntlm_http_type1(scheme_names[c->auth_scheme], cfg->dialect,
+	    0, parent_creds(c)->domain, parent_creds(c)->workstation, t1,
 	    sizeof(t1)) < 0)
+		return 0;
+	if (tok == NULL)
 		return 0;
 	/* a request without a body; HEAD for anything but CONNECT, so a
 	 * parent that wants no login forwards nothing harmful */
@@ -364,8 +666,13 @@ upstream_ntlm_probe(struct conn *c, char *dst, size_t cap)
 	http_out_str(&o, " HTTP/1.1\r\nHost: ");
 	http_out_hostport(&o, c->host, c->port, 0);
 	http_out_str(&o, "\r\nProxy-Authorization: ");
-	http_out_str(&o, t1);
+	http_out_str(&o, tok);
 	http_out_str(&o, "\r\nProxy-Connection: keep-alive\r\n\r\n");
+	if (tok != t1)
+		free(tok);
+	if (o.overflow)
+		log_warnx("%s: the login to %s does not fit in a request head "
+		    "under --max-header-size", c->peer, c->hop->name);
 	return o.overflow ? 0 : o.len;
 }
 
@@ -479,14 +786,29 @@ int
 upstream_ntlm_answer(struct conn *c, const char *buf,
     const struct http_head *h, char *why, size_t whysz)
 {
+	const struct config *cfg = c->w->cfg;
 	char t3[NTLM_MSG_MAX * 2];
 	enum auth_scheme was = c->auth_scheme;
+	const char *tok;
+	size_t toklen;
 	int r;
 
-	if ((r = ntlm_type3_from(c->w->cfg, parent_creds(c), &c->auth_scheme,
+	if (c->auth_scheme == SCHEME_KERBEROS)
+		return krb_refused(c, buf, h, why, whysz);
+	if ((r = ntlm_type3_from(cfg, parent_creds(c), &c->auth_scheme,
 	    !c->auth_switched, buf, h, c->hop->name, t3, sizeof(t3), why,
-	    whysz)) == -1)
-		return -1;
+	    whysz)) == -1) {
+		/* ANY: a parent that offers Basic alone gets it */
+		if (cfg->auth != AUTH_ANY || cfg->basic[0] == '\0' ||
+		    !(auth_offers(buf, h, "Basic", &tok, &toklen) &
+		    OFFER(SCHEME_BASIC)))
+			return -1;
+		log_info("%s: parent %s offers Basic and no NTLM: going on "
+		    "with Basic", c->peer, c->hop->name);
+		c->auth_scheme = SCHEME_BASIC;
+		c->auth_switched = 1;
+		return 1;
+	}
 	if (r == 1) {
 		log_info("%s: parent %s offers no %s: the NTLM login goes "
 		    "again %s", c->peer, c->hop->name, scheme_names[was],
