@@ -44,6 +44,7 @@ struct gss_cred {
 
 struct gss_login {
 	gss_ctx_id_t	 ctx;
+	gss_name_t	 target;	/* a copy: the credential may go */
 };
 
 int
@@ -122,6 +123,56 @@ cred_from_cache(gss_cred_id_t *cred, OM_uint32 *life, char *why, size_t wsz)
 	return -1;
 }
 
+/* The principal a credential is for, for the log. */
+static void
+cred_principal(gss_cred_id_t cred, char *out, size_t size)
+{
+	gss_buffer_desc disp;
+	gss_name_t name;
+	OM_uint32 minor;
+
+	snprintf(out, size, "?");
+	if (GSS_ERROR(gss_inquire_cred(&minor, cred, &name, NULL, NULL,
+	    NULL)))
+		return;
+	if (!GSS_ERROR(gss_display_name(&minor, name, &disp, NULL))) {
+		snprintf(out, size, "%.*s", (int)disp.length,
+		    (const char *)disp.value);
+		gss_release_buffer(&minor, &disp);
+	}
+	gss_release_name(&minor, &name);
+}
+
+/*
+ * The TGT from the password goes into a memory cache of this process
+ * (never a file), from which the Kerberos and SPNEGO credential is then
+ * taken: asked for Kerberos alone, the KDC's verdict on the password
+ * comes back as Kerberos's own error code.
+ */
+static OM_uint32
+password_tgt(gss_name_t user, gss_buffer_t pw, gss_cred_id_t *cred,
+    OM_uint32 *life, OM_uint32 *minor)
+{
+	static gss_key_value_element_desc el = { "ccache",
+	    "MEMORY:proxy-kerberos-password" };
+	static gss_key_value_set_desc store = { 1, &el };
+	gss_OID_set_desc k5 = { 1, &krb5_oid };
+	gss_cred_id_t tgt;
+	OM_uint32 major, m;
+
+	major = gss_acquire_cred_with_password(minor, user, pw,
+	    GSS_C_INDEFINITE, &k5, GSS_C_INITIATE, &tgt, NULL, NULL);
+	if (GSS_ERROR(major))
+		return major;
+	major = gss_store_cred_into(minor, tgt, GSS_C_INITIATE, &krb5_oid, 1,
+	    0, &store, NULL, NULL);
+	gss_release_cred(&m, &tgt);
+	if (GSS_ERROR(major))
+		return major;
+	return gss_acquire_cred_from(minor, user, GSS_C_INDEFINITE, mechs(),
+	    GSS_C_INITIATE, &store, cred, NULL, life);
+}
+
 /* --kerberos-password: a TGT of our own, in memory, got again when a
  * quarter of its life is left; a refused password is said once and
  * never sent again. */
@@ -132,9 +183,9 @@ cred_from_password(struct krb_state *st, gss_cred_id_t *cred, char *why,
 	const struct config *cfg = st->cfg;
 	gss_buffer_desc nb, pb;
 	gss_name_t user;
-	OM_uint32 major, minor, life = 0;
+	OM_uint32 major, minor, m, life = 0;
 	time_t now = time(NULL);
-	char txt[200];
+	char txt[200], who[128];
 	long code;
 
 	if (st->pw_fail[0] != '\0') {
@@ -158,9 +209,10 @@ cred_from_password(struct krb_state *st, gss_cred_id_t *cred, char *why,
 	}
 	pb.value = (void *)cfg->krb_pass;
 	pb.length = strlen(cfg->krb_pass);
-	major = gss_acquire_cred_with_password(&minor, user, &pb,
-	    GSS_C_INDEFINITE, mechs(), GSS_C_INITIATE, cred, NULL, &life);
-	gss_release_name(&minor, &user);
+	if (st->pw != GSS_C_NO_CREDENTIAL)
+		gss_release_cred(&minor, &st->pw);
+	major = password_tgt(user, &pb, cred, &life, &minor);
+	gss_release_name(&m, &user);
 	if (GSS_ERROR(major)) {
 		gss_text(major, minor, txt, sizeof(txt));
 		code = (long)(int32_t)minor;
@@ -178,13 +230,12 @@ cred_from_password(struct krb_state *st, gss_cred_id_t *cred, char *why,
 			    "password: %.120s", cfg->krb_user, txt);
 		return -1;
 	}
-	if (st->pw != GSS_C_NO_CREDENTIAL)
-		gss_release_cred(&minor, &st->pw);
 	st->pw = *cred;
 	st->pw_life = life;
 	st->pw_end = now + (time_t)life;
+	cred_principal(*cred, who, sizeof(who));
 	log_info("Kerberos: a ticket for %s from the password, good for "
-	    "%u s", cfg->krb_user, (unsigned)life);
+	    "%u s", who, (unsigned)life);
 	return 0;
 }
 
@@ -390,6 +441,12 @@ gss_login_start(struct gss_cred *gc, struct gss_login **login, char *out,
 		return -1;
 	}
 	l->ctx = GSS_C_NO_CONTEXT;
+	l->target = GSS_C_NO_NAME;
+	if (GSS_ERROR(gss_duplicate_name(&minor, gc->target, &l->target))) {
+		snprintf(why, whysz, "out of memory");
+		gss_login_free(l);
+		return -1;
+	}
 	major = gss_init_sec_context(&minor, gc->cred, &l->ctx, gc->target,
 	    &spnego_oid, GSS_C_MUTUAL_FLAG, 0, GSS_C_NO_CHANNEL_BINDINGS,
 	    GSS_C_NO_BUFFER, NULL, &tok, NULL, NULL);
@@ -437,7 +494,7 @@ gss_login_finish(struct gss_login *l, const char *tok, size_t toklen,
 	in.value = bin;
 	in.length = (size_t)n;
 	major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &l->ctx,
-	    GSS_C_NO_NAME, &spnego_oid, GSS_C_MUTUAL_FLAG, 0,
+	    l->target, &spnego_oid, GSS_C_MUTUAL_FLAG, 0,
 	    GSS_C_NO_CHANNEL_BINDINGS, &in, NULL, &out, NULL, NULL);
 	free(bin);
 	gss_release_buffer(&minor, &out);
@@ -458,6 +515,8 @@ gss_login_free(struct gss_login *l)
 		return;
 	if (l->ctx != GSS_C_NO_CONTEXT)
 		gss_delete_sec_context(&minor, &l->ctx, NULL);
+	if (l->target != GSS_C_NO_NAME)
+		gss_release_name(&minor, &l->target);
 	free(l);
 }
 

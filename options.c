@@ -1469,18 +1469,11 @@ credentials_finish(struct loader *ld)
 	ws[sizeof(ws) - 1] = '\0';
 	if (ntlm_creds_init(&cfg->creds, user, domain, ws, &err) == -1)
 		return creds_error(ld, "--username", err);
-	/* Kerberos's user@REALM: as given with '@', else the domain
-	 * upper-cased as a realm, else the default realm */
-	snprintf(cfg->krb_user, sizeof(cfg->krb_user), "%s%s%s",
-	    strchr(cfg->username, '@') ? cfg->username : user,
-	    strchr(cfg->username, '@') || domain[0] == '\0' ? "" : "@",
-	    strchr(cfg->username, '@') ? "" : domain);
-	if (strchr(cfg->username, '@') == NULL && domain[0] != '\0') {
-		char *r = strchr(cfg->krb_user, '@');
-
-		for (; *r != '\0'; r++)
-			*r = (char)toupper((unsigned char)*r);
-	}
+	/* Kerberos's user: USER@REALM as given, else USER in the default
+	 * realm (an NTLM domain is not a realm: CORP is often
+	 * CORP.EXAMPLE.COM) */
+	snprintf(cfg->krb_user, sizeof(cfg->krb_user), "%s",
+	    strchr(cfg->username, '@') ? cfg->username : user);
 	rc = password_set(ld, pw, sizeof(pw), hashes);
 	ntlm_wipe(pw, sizeof(pw));	/* on every path: typed in, maybe */
 	if (rc == -1 || hashes_set(ld) == -1)

@@ -18,6 +18,8 @@ in the standard library).
                    [--offer ntlm|negotiate|negotiate,ntlm|...]
                    [--offer-one-field] [--close-bare-407]
                    [--negotiate-bad garbage|reject|huge|loop]
+                   [--kerberos [--mutual good|bad|none]
+                    [--kerberos-reject]]
     ntlm_parent.py --self-test       the crypto against published vectors
     ntlm_parent.py --hash PASSWORD|--hash-env VAR [--user U --domain D]
                    LM, NT (MD4 of UTF-16LE) and NTOWFv2 hashes, hex
@@ -55,6 +57,17 @@ the connection after a 407 that carries no challenge. --negotiate-bad answers a
 Type 1 inside Negotiate with bad input instead: "garbage" (a token that
 is not base64), "reject" (an SPNEGO negState reject), "huge" (a 64 KiB
 token), "loop" (every Type 3 gets a new challenge, forever).
+
+--kerberos also accepts Kerberos inside Negotiate (SPNEGO, or a raw
+Kerberos token), through the system's GSSAPI (python3-gssapi; the
+acceptor's keys come from KRB5_KTNAME, the realm from KRB5_CONFIG): a
+token that is not NTLMSSP is handed to gss_accept_sec_context, and a
+connection whose context completes is logged in (scheme "Kerberos" in
+"schemes", the client's principal in last_user). The first answer after
+it carries the acceptor's mutual-authentication token in
+"Proxy-Authenticate: Negotiate ..." (--mutual bad: one byte changed;
+none: no token). --kerberos-reject answers every Kerberos token with a
+407 and an SPNEGO reject instead.
 
 --drop-reused: once a connection has forwarded a request, the next
 request on it is not answered: the connection closes, as a parent does
@@ -581,7 +594,8 @@ class Stats:
                   "last_dialect": None, "dialects": {}, "last_user": None,
                   "last_domain": None, "last_workstation": None,
                   "last_failure": None, "type1_flags": None,
-                  "schemes": {}, "last_scheme": None, "wrong_scheme": 0}
+                  "schemes": {}, "last_scheme": None, "wrong_scheme": 0,
+                  "ap_reqs": 0}
 
     def add(self, **kw):
         with self.lock:
@@ -741,6 +755,7 @@ class ClientConn:
         self.type2_ti = None
         self.basic_logged_in = False
         self.close_after = False
+        self.extra = []     # fields for the next answer (mutual auth)
 
     # -- auth
 
@@ -802,6 +817,8 @@ class ClientConn:
             mtype = struct.unpack_from("<I", msg, 8)[0]
         else:
             mtype = None
+        if sname == "Negotiate" and msg and mtype is None and OPTS.kerberos:
+            return self.kerberos(msg, head_only)
         if self.authed and mtype != 1:
             return True
         if mtype == 1:
@@ -883,6 +900,47 @@ class ClientConn:
         """The 407 without a challenge; --close-bare-407 closes after."""
         self.close_after = OPTS.close_bare_407
         self.send_407(head_only, self.offers(), close=self.close_after)
+
+    def kerberos(self, msg, head_only):
+        """A Kerberos (SPNEGO) token inside Negotiate: True when the
+        connection is logged in by it; else a 407 was sent."""
+        import gssapi
+        STATS.set(last_scheme="Kerberos")
+        STATS.add(ap_reqs=1)
+        if OPTS.kerberos_reject:
+            STATS.add(failures=1)
+            log("conn=%d Kerberos token rejected (--kerberos-reject)" %
+                self.cid)
+            self.send_407(head_only, [("Proxy-Authenticate",
+                                       "Negotiate oQcwBaADCgEC")] +
+                          [("Proxy-Authenticate", s) for s in OPTS.offer
+                           if s != "Negotiate"])
+            return False
+        try:
+            ctx = gssapi.SecurityContext(usage="accept")
+            out = ctx.step(msg)
+        except gssapi.exceptions.GSSError as e:
+            return self.fail(head_only, "Kerberos: %s" % e)
+        if not ctx.complete:
+            return self.fail(head_only, "Kerberos: the context wants "
+                             "another round")
+        user = str(ctx.initiator_name)
+        self.authed = True
+        STATS.add(logins=1)
+        STATS.scheme("Kerberos")
+        STATS.set(last_user=user)
+        log("conn=%d LOGIN Kerberos %s, %d-byte mutual token" % (
+            self.cid, user, len(out or b"")))
+        if out and OPTS.mutual != "none":
+            if OPTS.mutual == "bad":
+                out = out[:-1] + bytes([out[-1] ^ 1])
+            self.extra = [("Proxy-Authenticate", "Negotiate " +
+                           base64.b64encode(out).decode())]
+        return True
+
+    def take_extra(self):
+        e, self.extra = self.extra, []
+        return ["%s: %s" % kv for kv in e]
 
     def offers(self):
         """The Proxy-Authenticate fields of a bare 407, per --offer."""
@@ -990,7 +1048,9 @@ class ClientConn:
                 close=True)
             return
         up.settimeout(None)
-        self.st.sock.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        self.st.sock.sendall(("\r\n".join(
+            ["HTTP/1.1 200 Connection established"] + self.take_extra()) +
+            "\r\n\r\n").encode("latin-1"))
         if self.st.buf:
             up.sendall(bytes(self.st.buf))
             self.st.buf.clear()
@@ -1074,6 +1134,7 @@ class ClientConn:
                     self.st.sock.sendall(("\r\n".join(out) + "\r\n\r\n"
                                           ).encode("latin-1"))
                     continue
+                out += self.take_extra()
                 rf, rn = resp.framing()
                 if method == "HEAD" or status in (204, 304):
                     rf = None
@@ -1134,6 +1195,10 @@ def main():
                     "or both in order (comma-separated)")
     ap.add_argument("--offer-one-field", action="store_true")
     ap.add_argument("--close-bare-407", action="store_true")
+    ap.add_argument("--kerberos", action="store_true")
+    ap.add_argument("--mutual", choices=("good", "bad", "none"),
+                    default="good")
+    ap.add_argument("--kerberos-reject", action="store_true")
     ap.add_argument("--negotiate-bad",
                     choices=("garbage", "reject", "huge", "loop"))
     ap.add_argument("--self-test", action="store_true")
