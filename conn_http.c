@@ -165,6 +165,7 @@ request_reset(struct conn *c)
 	c->path[0] = '\0';
 	c->auth_phase = AUTH_IDLE;
 	c->auth_switched = 0;
+	c->auth_scheme = SCHEME_NTLM;
 	c->krb_wait = 0;
 	gss_login_free(c->gss);
 	c->gss = NULL;

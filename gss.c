@@ -53,7 +53,9 @@ gss_available(void)
 	return 1;
 }
 
-/* GSSAPI's words for major and minor, as one line. */
+/* GSSAPI's words for an error: the mechanism's (Kerberos's "Cannot
+ * contact any KDC", "Preauthentication failed"), which say more, else
+ * GSSAPI's own. */
 static void
 gss_text(OM_uint32 major, OM_uint32 minor, char *out, size_t size)
 {
@@ -63,14 +65,14 @@ gss_text(OM_uint32 major, OM_uint32 minor, char *out, size_t size)
 	int kind;
 
 	out[0] = '\0';
-	for (kind = 0; kind < 2; kind++) {
+	for (kind = minor != 0; kind >= 0 && len == 0; kind--) {
 		more = 0;
 		do {
 			if (GSS_ERROR(gss_display_status(&m, kind ? minor :
 			    major, kind ? GSS_C_MECH_CODE : GSS_C_GSS_CODE,
 			    GSS_C_NO_OID, &more, &b)))
 				break;
-			if (len < size && (kind == 0 || minor != 0))
+			if (len < size)
 				len += (size_t)snprintf(out + len, size - len,
 				    "%s%.*s", len ? ": " : "", (int)b.length,
 				    (const char *)b.value);
@@ -222,7 +224,6 @@ cred_from_password(struct krb_state *st, gss_cred_id_t *cred, char *why,
 			    "refused the password of %.60s (%.80s); not "
 			    "trying again until the proxy is reloaded",
 			    cfg->krb_user, txt);
-			log_warnx("Kerberos: %s", st->pw_fail);
 			snprintf(why, wsz, "%s", st->pw_fail);
 			*permanent = 1;
 		} else

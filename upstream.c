@@ -382,7 +382,8 @@ first_scheme(struct conn *c)
 		return *known;
 	if (cfg->auth == AUTH_ANY && gss_available() && !krb_resting(c->w))
 		return SCHEME_KERBEROS;
-	return SCHEME_NTLM;
+	/* ANY in a build without NTLM: Basic is all that is left */
+	return WITH_NTLM || cfg->auth != AUTH_ANY ? SCHEME_NTLM : SCHEME_BASIC;
 }
 
 /* The worker's Kerberos credential slot for host (create: the oldest

@@ -678,7 +678,7 @@ t_krb_wrong_password() {
 	_c2=$CODE
 	fetch "$OURL/size/10" --max-time 15
 	_n=$(($(krb_as_reqs alice) - _n0))
-	_said=$(grep -c 'warning: Kerberos: the KDC refused the password' "$LOG")
+	_said=$(grep -c 'warning: Kerberos for .*: the KDC refused the password' "$LOG")
 	if [ "$_c1" != 502 ] || [ "$_c2" != 502 ] || [ "$CODE" != 502 ]; then
 		fail krb_wrong_password "statuses $_c1 $_c2 $CODE, want 502 each"
 	elif ! grep -q 'refused the password of alice' "$T/kw.body"; then
