@@ -319,17 +319,18 @@ scheme_slot(struct worker *w, const char *name, int create)
 void
 upstream_auth_worked(struct conn *c)
 {
+	static const char *const said[] = { "NTLM", "NTLM inside Negotiate",
+	    "Kerberos (Negotiate)", "Basic" };
 	enum auth_scheme *s;
 
 	if (c->hop == NULL)
 		return;
-	s = scheme_slot(c->w, c->hop->name, 1);
-	static const char *const said[] = { "NTLM", "NTLM inside Negotiate",
-	    "Kerberos (Negotiate)", "Basic" };
-
-	if (*s != c->auth_scheme || c->auth_switched)
+	s = scheme_slot(c->w, c->hop->name, 0);
+	if (s == NULL || *s != c->auth_scheme || c->auth_switched)
 		log_info("parent %s: logged in with %s", c->hop->name,
 		    said[c->auth_scheme]);
+	if (s == NULL)
+		s = scheme_slot(c->w, c->hop->name, 1);
 	*s = c->auth_scheme;
 }
 
