@@ -65,9 +65,9 @@ XCFLAGS = $(STD) $(OPT) $(SMALL_C_$(SMALL)) $(WARN) $(FEATURES) $(SAN_$(SANITIZE
 XLDFLAGS = $(SAN_$(SANITIZE)) $(SMALL_L_$(SMALL)) $(BINDNOW) $(LDFLAGS)
 LIBS = `cat tls.lib` `cat gss.lib`
 
-LEAVES = util.o http.o config.o auth_ntlm.o pac.o x509.o
-OBJS = $(LEAVES) log.o tls.o fetch.o dns.o upstream.o conn.o conn_http.o loop.o options.o proxy.o gss.o
-FUZZ_SRC = util.c http.c config.c auth_ntlm.c pac.c x509.c
+LEAVES = util.o http.o config.o auth_ntlm.o pac.o x509.o socks.o proxyproto.o sni.o
+OBJS = $(LEAVES) log.o tls.o fetch.o dns.o upstream.o conn.o conn_http.o conn_socks.o web.o loop.o options.o proxy.o gss.o
+FUZZ_SRC = util.c http.c config.c auth_ntlm.c pac.c x509.c socks.c proxyproto.c sni.c
 
 all: proxy
 
@@ -158,7 +158,7 @@ install: all
 	chmod 644 $(DESTDIR)$(PREFIX)/share/man/man1/proxy.1
 
 clean:
-	rm -f proxy main.o libproxy.a $(OBJS) tls_config.h tls.lib gss.cflags gss.lib features.stamp tests/unit_api tests/unit_config tests/unit_http tests/unit_ntlm tests/unit_pac tests/unit_util tests/unit_x509 tests/pac_run
+	rm -f proxy main.o libproxy.a $(OBJS) tls_config.h tls.lib gss.cflags gss.lib features.stamp tests/unit_api tests/unit_config tests/unit_http tests/unit_ntlm tests/unit_pac tests/unit_util tests/unit_x509 tests/unit_socks tests/unit_proxyproto tests/pac_run
 	rm -rf fuzz-out
 
 .PHONY: FORCE all unit test test-cross fuzz fuzz-run bench install clean ca-certificates https-certificates

@@ -390,6 +390,11 @@ static const struct config_alias {
 	{ NULL, "passnt", "pass-nt", XF_NONE, 0 },
 	{ NULL, "passntlmv2", "pass-ntlmv2", XF_NONE, 0 },
 	{ NULL, "ntlmtobasic", "ntlm-to-basic", XF_NONE, 0 },
+	/* cntlm's -O [ADDR:]PORT and -R USER:PASS (its code reads
+	   SOCKS5Users, its manual says SOCKS5User: both are read) */
+	{ NULL, "socks5proxy", "socks5-listen", XF_NONE, 0 },
+	{ NULL, "socks5users", "socks5-auth", XF_NONE, 0 },
+	{ NULL, "socks5user", "socks5-auth", XF_NONE, 0 },
 	/* cntlm's rules apply in order, the first match deciding */
 	{ NULL, "allow", "allow", XF_ACL, 1 },
 	{ NULL, "deny", "deny", XF_ACL, 1 },

@@ -50,34 +50,164 @@ static const char *const state_names[] = {
 	[CS_HEAD] = "head", [CS_ROUTE] = "route", [CS_RESOLVE] = "resolve",
 	[CS_CONNECT] = "connect", [CS_EXCHANGE] = "exchange",
 	[CS_SOCKS] = "socks", [CS_TLS] = "tls", [CS_TUNNEL] = "tunnel",
-	[CS_CLOSING] = "closing",
+	[CS_CLOSING] = "closing", [CS_GREETING] = "greeting",
+	[CS_PROXYHDR] = "proxy header",
 };
 
 /* ------------------------------------------------------- head rewrite */
 
 /* ------------------------------------------------------------ logging */
 
+/* The client's address ("1.2.3.4" or "::1") or port from c->peer. */
+static const char *
+peer_part(const struct conn *c, int port, char *tmp, size_t size)
+{
+	const char *colon = strrchr(c->peer, ':');
+	size_t n;
+
+	if (colon == NULL)
+		return port ? "-" : c->peer;
+	if (port)
+		return colon + 1;
+	n = (size_t)(colon - c->peer);
+	if (c->peer[0] == '[' && n >= 2)
+		return strnbuf(tmp, size, c->peer + 1, n - 2) == 0 ? tmp : "-";
+	return strnbuf(tmp, size, c->peer, n) == 0 ? tmp : "-";
+}
+
+/* {url}: what was asked for, as a URL where there is one. */
+static const char *
+log_url(const struct conn *c, char *tmp, size_t size)
+{
+	struct http_out o = { tmp, 0, size - 1, 0 };
+	int tls = c->intercepted || c->origin_tls;
+
+	if (c->method == HTTP_CONNECT) {
+		http_out_hostport(&o, c->host, c->port, 0);
+	} else if (c->route == ROUTE_LOCAL || c->host[0] == '\0' ||
+	    strcmp(c->host, "-") == 0) {
+		http_out_str(&o, c->path[0] != '\0' ? c->path : "-");
+	} else {
+		http_out_str(&o, tls ? "https://" : "http://");
+		http_out_hostport(&o, c->host, c->port, tls ? 443 : 80);
+		http_out_str(&o, c->path[0] == '/' ? c->path : "/");
+	}
+	tmp[o.overflow ? 0 : o.len] = '\0';
+	return tmp;
+}
+
+/* One field of c's access line: a string of c's, or one made in tmp. */
+static const char *
+log_value(const struct conn *c, enum log_field f, char *tmp, size_t size)
+{
+	const struct hop *hop = c->hop;
+
+	switch (f) {
+	case LF_CLIENT:
+		return c->peer;
+	case LF_CLIENT_IP:
+	case LF_CLIENT_PORT:
+		return peer_part(c, f == LF_CLIENT_PORT, tmp, size);
+	case LF_METHOD:
+		return c->method_name;
+	case LF_HOSTPORT:
+		/* a request inside an intercepted CONNECT shows its scheme */
+		http_hostport(tmp, size, c->intercepted ? "https://" : "",
+		    c->host, c->port);
+		return tmp[0] != '\0' ? tmp : "-";
+	case LF_HOST:
+		return c->host[0] != '\0' ? c->host : "-";
+	case LF_PORT:
+		snprintf(tmp, size, "%u", c->port);
+		return tmp;
+	case LF_PATH:
+		return c->path[0] != '\0' ? c->path : "-";
+	case LF_URL:
+		return log_url(c, tmp, size);
+	case LF_STATUS:
+		snprintf(tmp, size, "%d", c->status);
+		return tmp;
+	case LF_REASON:
+		return c->status != 0 ? http_reason(c->status) : "-";
+	case LF_BYTES_IN:
+	case LF_BYTES_OUT:
+		snprintf(tmp, size, "%llu", (unsigned long long)(f ==
+		    LF_BYTES_IN ? c->bytes_in : c->bytes_out));
+		return tmp;
+	case LF_DURATION_MS:
+		snprintf(tmp, size, "%lld", (long long)(c->w->now - c->started));
+		return tmp;
+	case LF_UPSTREAM:
+		if (hop == NULL || hop->kind == HOP_DIRECT)
+			return "DIRECT";
+		snprintf(tmp, size, "%s %s", hop->kind == HOP_HTTP ? "PROXY" :
+		    "SOCKS5", hop->name);
+		return tmp;
+	case LF_ROUTE:
+		return log_route_name(c->route);
+	case LF_ABORTED:
+		return c->aborted ? " aborted" : "";
+	case LF_PID:
+		snprintf(tmp, size, "%ld", (long)getpid());
+		return tmp;
+	default:
+		return "";
+	}
+}
+
+/* The exchange's figures on the board, for /metrics. */
+static void
+conn_count(const struct conn *c)
+{
+	int cls = c->status >= 100 && c->status < 600 ? c->status / 100 : 0;
+	unsigned r = (unsigned)c->route < ROUTE_MAX ? (unsigned)c->route :
+	    ROUTE_NONE;
+
+	COUNT(c->w, requests[r][cls], 1);
+	COUNT(c->w, bytes_in, c->bytes_in);
+	COUNT(c->w, bytes_out, c->bytes_out);
+}
+
+/* Appends what fits of s[n] to line[*len] (cap bytes, a NUL kept): a
+ * long access line is cut, never lost. */
+static void
+line_add(char *line, size_t *len, size_t cap, const char *s, size_t n)
+{
+	if (n > cap - 1 - *len)
+		n = cap - 1 - *len;
+	memcpy(line + *len, s, n);
+	*len += n;
+	line[*len] = '\0';
+}
+
 void
 conn_log(struct conn *c)
 {
-	char hp[HOST_MAX + 16];
+	const struct config *cfg = c->w->cfg;
+	char line[1536], tmp[HOST_MAX + 160];
+	const struct log_part *lp;
+	const char *v;
+	size_t i, len = 0;
 
 	if (c->started == 0)
 		return;		/* no request, or logged already */
-	/* "-" for what a malformed head did not tell: the fields stay
-	 * countable */
-	/* a request inside an intercepted CONNECT shows its scheme */
-	http_hostport(hp, sizeof(hp), c->intercepted ? "https://" : "",
-	    c->host, c->port);
-	log_info("access %s %s %s %s %d %llu %llu %lldms %s%s%s", c->peer,
-	    c->method_name, hp[0] != '\0' ? hp : "-",
-	    c->path[0] != '\0' ? c->path : "-", c->status,
-	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
-	    (long long)(c->w->now - c->started),
-	    c->hop != NULL && c->hop->kind == HOP_HTTP ? "PROXY " : c->hop != NULL &&
-	    c->hop->kind == HOP_SOCKS5 ? "SOCKS5 " : "DIRECT",
-	    c->hop != NULL && c->hop->kind != HOP_DIRECT ? c->hop->name : "",
-	    c->aborted ? " aborted" : "");
+	conn_count(c);
+	if (log_enabled(LOG_LEVEL_INFO)) {
+		/* the --log-format template; "-" for what a malformed head
+		 * did not tell, so the default's fields stay countable */
+		line[0] = '\0';
+		for (i = 0; i < cfg->nlog_parts; i++) {
+			lp = &cfg->log_parts[i];
+			if (lp->field == LF_TEXT) {
+				line_add(line, &len, sizeof(line), lp->text,
+				    lp->len);
+				continue;
+			}
+			v = log_value(c, lp->field, tmp, sizeof(tmp));
+			line_add(line, &len, sizeof(line), v, strlen(v));
+		}
+		log_info("access %s", line);
+	}
 	c->started = 0;
 }
 
@@ -510,15 +640,59 @@ attempts_pending(const struct conn *c)
 	return n;
 }
 
+/* --send-proxy-protocol: the header that names c's client goes first on
+ * a new connection to the hop, ahead of TLS and of any request. The
+ * socket has sent nothing yet, so its buffer takes the few bytes whole.
+ * 0, or -1 with why when they could not be sent. */
+static int
+proxyhdr_send(struct conn *c, char *why, size_t whysz)
+{
+	unsigned char hdr[PROXYPROTO_V1_MAX + 1];
+	struct buf out;
+	ssize_t w;
+	size_t n;
+
+	if (c->local_addr.len == 0) {
+		c->local_addr.len = sizeof(c->local_addr.ss);
+		if (getsockname(c->client.fd, (struct sockaddr *)
+		    &c->local_addr.ss, &c->local_addr.len) == -1) {
+			snprintf(why, whysz, "the client's socket: %s",
+			    strerror(errno));
+			return -1;
+		}
+	}
+	/* 108 bytes hold any header of either version */
+	if ((n = proxyproto_build(c->send_pp, (struct sockaddr *)
+	    &c->peer_addr.ss, (struct sockaddr *)&c->local_addr.ss, hdr,
+	    sizeof(hdr))) == 0) {
+		snprintf(why, whysz, "no header of version %d", c->send_pp);
+		return -1;
+	}
+	buf_over(&out, (char *)hdr, sizeof(hdr), n);
+	if ((w = ep_write(&c->server, &out, n)) != (ssize_t)n) {
+		snprintf(why, whysz, "%s", w == -1 ? strerror(errno) :
+		    "the socket took only part of it");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 connect_won(struct conn *c, int fd)
 {
+	char why[WHY_MAX], ewhy[128];
 	size_t i;
 
 	attempts_close(c, fd);
 	for (i = 0; i < MAX_HE_ATTEMPTS; i++)
 		c->he_fd[i] = -1;
 	c->server.fd = fd;
+	if (c->send_pp && proxyhdr_send(c, ewhy, sizeof(ewhy)) == -1) {
+		snprintf(why, sizeof(why), "cannot send the PROXY header to "
+		    "%s: %s", c->upstream, ewhy);
+		c->ops->unreachable(c, 502, why);
+		return;
+	}
 	if (c->hop_tls)
 		conn_tls_start(c, c->hop_host, c->hop_port);
 	else
@@ -671,7 +845,8 @@ conn_connect_abort(struct conn *c)
 /* ------------------------------------------------------ TLS upstream */
 
 /* The handshake failed: the hop is unreachable when it is the one that
- * speaks TLS; through a SOCKS5 tunnel, the origin is to blame. */
+ * speaks TLS; through a SOCKS5 tunnel or an HTTP parent's CONNECT, the
+ * origin is to blame. */
 static void
 tls_failed(struct conn *c, int status, const char *why)
 {
@@ -856,7 +1031,8 @@ conn_close_idle(struct worker *w)
 
 	for (c = w->conns; c != NULL; c = next) {
 		next = c->next;
-		if (c->state == CS_HEAD && buf_len(&c->client.in) == 0)
+		if ((c->state == CS_HEAD && buf_len(&c->client.in) == 0) ||
+		    c->state == CS_PROXYHDR)
 			conn_close(c, 0, "shutting down");
 	}
 }
@@ -938,6 +1114,93 @@ local_address(struct worker *w, const struct sockaddr *sa)
 	return netlist_match_addr(w->local, sa);
 }
 
+/* ------------------------------------------------- transparent ports */
+
+#if HAVE_ORIGINAL_DST
+#ifndef SO_ORIGINAL_DST
+#define SO_ORIGINAL_DST		80	/* <linux/netfilter_ipv4.h> */
+#endif
+#ifndef IP6T_SO_ORIGINAL_DST
+#define IP6T_SO_ORIGINAL_DST	80	/* <linux/netfilter_ipv6/ip6_tables.h> */
+#endif
+#endif
+
+int
+conn_original_dst(const struct conn *c, struct addr *out, char *why,
+    size_t whysz)
+{
+#if HAVE_ORIGINAL_DST
+	int v6 = c->peer_addr.ss.ss_family == AF_INET6;
+
+	/* the NAT table's record of the connection: where the client sent
+	 * it before REDIRECT rewrote that to our port */
+	memset(out, 0, sizeof(*out));
+	out->len = sizeof(out->ss);
+	if (getsockopt(c->client.fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+	    v6 ? IP6T_SO_ORIGINAL_DST : SO_ORIGINAL_DST, &out->ss,
+	    &out->len) == -1) {
+		snprintf(why, whysz, "no original destination (%s): not "
+		    "redirected here by the firewall's NAT", strerror(errno));
+		return -1;
+	}
+	return 0;
+#else
+	(void)c;
+	(void)out;
+	snprintf(why, whysz, "transparent ports are not supported on this "
+	    "system");
+	return -1;
+#endif
+}
+
+/* The address bytes of an IPv4 or IPv6 socket address (4 or 16 in
+ * *len) and its port. */
+static const unsigned char *
+addr_ip(const struct sockaddr *a, size_t *len, uint16_t *port)
+{
+	if (a->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)a;
+
+		*len = 4;
+		*port = ntohs(s4->sin_port);
+		return (const unsigned char *)&s4->sin_addr;
+	}
+	*len = 16;
+	*port = ntohs(((const struct sockaddr_in6 *)(const void *)a)->
+	    sin6_port);
+	return (const unsigned char *)&((const struct sockaddr_in6 *)
+	    (const void *)a)->sin6_addr;
+}
+
+int
+conn_is_self(struct worker *w, const struct sockaddr *sa)
+{
+	static const unsigned char zero[16];
+	const unsigned char *ip, *lip;
+	size_t i, n, ln;
+	uint16_t port, lport;
+
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+		return 0;
+	ip = addr_ip(sa, &n, &port);
+	for (i = 0; i < w->nls; i++) {
+		const struct sockaddr *l = (const struct sockaddr *)
+		    &w->ls[i].addr.ss;
+
+		if (l->sa_family != sa->sa_family)
+			continue;
+		lip = addr_ip(l, &ln, &lport);
+		if (lport != port)
+			continue;
+		if (memcmp(lip, ip, n) == 0)
+			return 1;
+		/* a wildcard listener: any address of this host */
+		if (memcmp(lip, zero, ln) == 0 && local_address(w, sa))
+			return 1;
+	}
+	return 0;
+}
+
 /* --deny wins, then cntlm's ordered rules (the first that matches
  * decides; none: allowed), then --hostonly, then --allow (empty:
  * everyone). */
@@ -965,16 +1228,15 @@ refuse_forbidden(int fd, int tls, const char *peer)
 }
 
 static int
-accept_fd(int lfd, struct sockaddr_storage *ss)
+accept_fd(int lfd, struct sockaddr_storage *ss, socklen_t *len)
 {
-	socklen_t len = sizeof(*ss);
 	int fd;
 
 #ifdef __linux__
-	fd = accept4(lfd, (struct sockaddr *)ss, &len,
+	fd = accept4(lfd, (struct sockaddr *)ss, len,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC);
 #else
-	if ((fd = accept(lfd, (struct sockaddr *)ss, &len)) != -1 &&
+	if ((fd = accept(lfd, (struct sockaddr *)ss, len)) != -1 &&
 	    (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1 ||
 	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1))
 		fd_close(&fd);
@@ -1025,37 +1287,71 @@ conn_new(struct worker *w, int fd)
 	return c;
 }
 
+/* The client is in (allowed, counted): its kind of connection takes
+ * over. 0, or -1 when c was closed. */
+static int
+conn_admit(struct conn *c, const struct listener *l)
+{
+	const struct config *cfg = c->w->cfg;
+
+	if (l->tls && (c->client.tls = tls_server_new(cfg->tls)) == NULL) {
+		log_warnx("%s: out of memory (or entropy) for a TLS engine; "
+		    "refusing the client", c->peer);
+		conn_close(c, 0, NULL);
+		return -1;
+	}
+	c->state = CS_HEAD;
+	c->deadline = c->w->now + cfg->idle * 1000;
+	/* a handshake gets --socktimeout, however long --idle is */
+	if (c->client.tls != NULL && cfg->socktimeout < cfg->idle)
+		c->deadline = c->w->now + cfg->socktimeout * 1000;
+	c->ops = l->ops;
+	if (c->ops->start != NULL)
+		c->ops->start(c, l);
+	else
+		read_early(c);
+	return 0;
+}
+
 int
 conn_accept(struct worker *w, const struct listener *l)
 {
 	const struct config *cfg = w->cfg;
 	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
 	struct conn *c;
 	char peer[64];
 	long nopen;
-	int fd;
+	int fd, denied = 0;
 
-	if ((fd = accept_fd(l->fd, &ss)) == -1)
+	if ((fd = accept_fd(l->fd, &ss, &sslen)) == -1)
 		return -1;
 	addr_format((struct sockaddr *)&ss, peer, sizeof(peer));
-	if (!client_allowed(w, (struct sockaddr *)&ss)) {
-		refuse_forbidden(fd, l->tls, peer);
-		return 0;
+	if (l->proxyproto) {
+		/* the client's address comes in the header, and is checked
+		 * then; here only the balancer is */
+		if (cfg->pp_from.n > 0 &&
+		    !netlist_match_addr(&cfg->pp_from, (struct sockaddr *)&ss)) {
+			log_warnx("%s: refused: not in --proxy-protocol-from, "
+			    "so it may not send a PROXY header; closing", peer);
+			fd_close(&fd);
+			return 0;
+		}
+	} else if (!client_allowed(w, (struct sockaddr *)&ss)) {
+		/* a kind of another protocol refuses in it (c->denied) */
+		if (!l->ops->not_http) {
+			refuse_forbidden(fd, l->tls, peer);
+			return 0;
+		}
+		denied = 1;
 	}
 	if ((nopen = clients_open(w)) >= cfg->max_clients) {
-		refuse_busy(fd, l->tls, peer, nopen);
+		/* no HTTP answer to a TLS client, nor to another protocol */
+		refuse_busy(fd, l->tls || l->ops->not_http, peer, nopen);
 		return 0;
 	}
 	if ((c = conn_new(w, fd)) == NULL) {
 		log_warnx("out of memory; refusing a client");
-		fd_close(&fd);
-		return 0;
-	}
-	if (l->tls && (c->client.tls = tls_server_new(cfg->tls)) == NULL) {
-		log_warnx("%s: out of memory (or entropy) for a TLS engine; "
-		    "refusing the client", peer);
-		buf_free(&c->client.in);
-		free(c);
 		fd_close(&fd);
 		return 0;
 	}
@@ -1069,23 +1365,144 @@ conn_accept(struct worker *w, const struct listener *l)
 	}
 #endif
 	strlcpy_p(c->peer, peer, sizeof(c->peer));
-	c->state = CS_HEAD;
-	c->deadline = w->now + cfg->idle * 1000;
-	/* a handshake gets --socktimeout, however long --idle is */
-	if (c->client.tls != NULL && cfg->socktimeout < cfg->idle)
-		c->deadline = w->now + cfg->socktimeout * 1000;
+	memcpy(&c->peer_addr.ss, &ss, sizeof(ss));
+	c->peer_addr.len = sslen;
+	c->listener = l;
+	c->ops = l->ops;
+	c->denied = denied;
 	c->next = w->conns;
 	if (w->conns != NULL)
 		w->conns->prev = c;
 	w->conns = c;
 	clients_count(w, 1);
+	COUNT(w, accepted, 1);
+	/* --web-allow, decided once for the connection's requests */
+	c->web_ok = cfg->web_server && (cfg->web_allow.n == 0 ||
+	    netlist_match_addr(&cfg->web_allow, (struct sockaddr *)&ss));
 	log_debug("%s: accepted", c->peer);
-	c->ops = l->ops;
-	if (c->ops->start != NULL)
-		c->ops->start(c, l);
-	else
-		read_early(c);
+	if (l->proxyproto) {
+		/* a balancer sends it at once: --socktimeout bounds it */
+		c->state = CS_PROXYHDR;
+		c->deadline = w->now + cfg->socktimeout * 1000;
+		return 0;
+	}
+	(void)conn_admit(c, l);
 	return 0;
+}
+
+/* ------------------------------------------------- the PROXY protocol */
+
+/*
+ * A listener behind a balancer (--proxy-protocol): each connection
+ * starts with the balancer's header, which names the client. The header
+ * is read exactly, never a byte past it (peeked first, then only its
+ * bytes taken), so what follows is read by the connection's own kind as
+ * if nothing had come before: a TLS engine, for one, gets its records
+ * from the socket whole. Bytes of an unfinished header wait in
+ * client.in, so a header sent in pieces never keeps the socket readable.
+ * Until the header is in, the connection is no client: it is closed,
+ * never served, when the header is bad or late, with a log line.
+ */
+static void
+proxyhdr_fail(struct conn *c, const char *why)
+{
+	size_t have = buf_len(&c->client.in);
+
+	/* a balancer's TCP health check connects and closes at once */
+	if (have == 0 && c->client.eof)
+		log_debug("%s: closed before a PROXY header (a TCP health "
+		    "check?)", c->peer);
+	else
+		log_warnx("%s: closing: %s (a --proxy-protocol port serves "
+		    "only connections that start with a valid PROXY header)",
+		    c->peer, why);
+	conn_close(c, 0, NULL);
+}
+
+/* The header is in: the client it names is the connection's client. */
+static void
+proxyhdr_done(struct conn *c, const struct proxyproto *pp)
+{
+	struct worker *w = c->w;
+	char balancer[64];
+	int fd;
+
+	strlcpy_p(balancer, c->peer, sizeof(balancer));
+	if (!pp->local) {
+		memcpy(&c->peer_addr.ss, &pp->src, sizeof(pp->src));
+		c->peer_addr.len = pp->src.ss_family == AF_INET6 ?
+		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+		memcpy(&c->local_addr.ss, &pp->dst, sizeof(pp->dst));
+		c->local_addr.len = c->peer_addr.len;
+		addr_format((struct sockaddr *)&c->peer_addr.ss, c->peer,
+		    sizeof(c->peer));
+	}
+	log_debug("%s: PROXY v%d header from %s%s", c->peer, pp->version,
+	    balancer, pp->local ? " without a client address (LOCAL, "
+	    "UNSPEC or UNKNOWN): the balancer's own connection" : "");
+	if (!client_allowed(w, (struct sockaddr *)&c->peer_addr.ss)) {
+		/* refused as a direct client would be, by its own address:
+		 * a kind of another protocol refuses in it (c->denied) */
+		if (c->listener->ops->not_http)
+			c->denied = 1;
+		else {
+			fd = c->client.fd;
+			c->client.fd = -1;
+			conn_close(c, 0, NULL);
+			refuse_forbidden(fd, c->listener->tls, c->peer);
+			return;
+		}
+	}
+	(void)conn_admit(c, c->listener);
+}
+
+/* Reads what there is of the header (and closes c when it is bad). */
+static void
+proxyhdr_step(struct conn *c)
+{
+	struct proxyproto pp;
+	size_t have = buf_len(&c->client.in), room;
+	char *p = buf_wptr(&c->client.in, &room);
+	ssize_t n;
+	int r;
+
+	if (room > PROXYPROTO_MAX - have)
+		room = PROXYPROTO_MAX - have;
+	if (room == 0) {
+		proxyhdr_fail(c, "no valid PROXY header");
+		return;
+	}
+	n = recv(c->client.fd, p, room, MSG_PEEK);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	if (n <= 0) {
+		c->client.eof = 1;
+		proxyhdr_fail(c, n == 0 ? "the balancer closed inside the "
+		    "PROXY header" : "read error inside the PROXY header");
+		return;
+	}
+	/* the parser sees the whole header so far: what is kept and what
+	 * the peek found, contiguous in client.in */
+	r = proxyproto_parse((const unsigned char *)p - have, have +
+	    (size_t)n, PROXYPROTO_MAX, &pp);
+	if (r < 0) {
+		proxyhdr_fail(c, pp.error);
+		return;
+	}
+	/* take exactly the header's bytes (or all, while it is unfinished:
+	 * they are all its) */
+	if (r > 0)
+		n = (ssize_t)((size_t)r - have);
+	if (read(c->client.fd, p, (size_t)n) != n) {
+		proxyhdr_fail(c, "read error inside the PROXY header");
+		return;
+	}
+	buf_wack(&c->client.in, (size_t)n);
+	if (r == 0)
+		return;
+	buf_reset(&c->client.in);
+	proxyhdr_done(c, &pp);
 }
 
 /* ------------------------------------------------------------ requests */
@@ -1277,6 +1694,13 @@ conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
 	int hs = ep_handshaking(&c->client);
 	size_t i;
 
+	if (c->state == CS_PROXYHDR) {
+		/* read here, exactly: not into the buffer as bytes are */
+		for (i = 0; i < n; i++)
+			if (pfd[i].fd == c->client.fd && pfd[i].revents != 0)
+				proxyhdr_step(c);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		if (pfd[i].fd == c->client.fd)
 			ce = pfd[i].revents;
@@ -1359,6 +1783,14 @@ conn_timeout(struct conn *c)
 	}
 	if (c->state == CS_HEAD && ep_handshaking(&c->client)) {
 		client_tls_failed(c, 1, "the handshake did not finish in time");
+		return;
+	}
+	if (c->state == CS_PROXYHDR) {
+		char why[80];
+
+		snprintf(why, sizeof(why), "no complete PROXY header within "
+		    "%ld s (--socktimeout)", c->w->cfg->socktimeout);
+		proxyhdr_fail(c, why);
 		return;
 	}
 	c->ops->timeout(c);

@@ -19,6 +19,7 @@
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -37,6 +38,10 @@ static void conn_connected(struct conn *);
 static void request_route(struct conn *);
 static void flow_start(struct flowstate *, enum http_body, uint64_t);
 static void conn_pac_answered(void *, const char *, const char *);
+static int transparent_target(struct conn *, const char *,
+    const struct http_head *, const char **);
+static void transparent_host_check(struct conn *);
+static int auth_negotiate(struct conn *);
 
 /*
  * The schemes an absolute-form request may have. A ws:// handshake is an
@@ -132,19 +137,31 @@ conn_answer(struct conn *c, int status, const char *reason)
 	return 0;
 }
 
+/* A client that speaks no HTTP wants a tunnel to host:port: a CONNECT
+ * from the start, whose answers are its kind's business. A path the
+ * kind set stays for the log (a transparent TLS client's server name). */
+static void
+tunnel_begin(struct conn *c, const char *method, const char *host,
+    uint16_t port)
+{
+	c->silent = 1;
+	c->method = HTTP_CONNECT;
+	strlcpy_p(c->method_name, method, sizeof(c->method_name));
+	strlcpy_p(c->host, host, sizeof(c->host));
+	c->port = port;
+	if (c->path[0] == '\0')
+		strlcpy_p(c->path, "-", sizeof(c->path));
+	if (c->started == 0)
+		c->started = c->w->now;
+	c->head_len = 0;
+}
+
 /* A --tunnel client speaks no HTTP: it is a CONNECT from the start. */
 static void
 tunnel_start(struct conn *c, const struct tunnel *t)
 {
-	c->silent = 1;
 	c->sent_head = 1;	/* no HTTP answer can reach this client */
-	c->method = HTTP_CONNECT;
-	strlcpy_p(c->method_name, "TUNNEL", sizeof(c->method_name));
-	strlcpy_p(c->host, t->host, sizeof(c->host));
-	c->port = t->port;
-	strlcpy_p(c->path, "-", sizeof(c->path));
-	c->started = c->w->now;
-	c->head_len = 0;
+	tunnel_begin(c, "TUNNEL", t->host, t->port);
 	request_route(c);
 }
 
@@ -162,6 +179,7 @@ request_reset(struct conn *c)
 	c->hop = NULL;
 	c->started = 0;
 	c->aborted = 0;
+	c->route = ROUTE_NONE;
 	c->path[0] = '\0';
 	c->auth_phase = AUTH_IDLE;
 	c->auth_switched = 0;
@@ -177,6 +195,8 @@ request_reset(struct conn *c)
 	c->auth_hdr = NULL;
 	c->fresh = 0;
 	c->retry_len = 0;
+	c->host_check = 0;
+	c->dial_orig = 0;
 }
 
 static int
@@ -221,17 +241,18 @@ request_note(struct conn *c, const char *buf, const struct http_head *h)
 	c->client_keepalive = http_keepalive(h);
 }
 
-/* Decodes "Proxy-Authorization: Basic ..." into user and password;
- * 0, or -1 when there is none or it is malformed. */
+/* Decodes "field: Basic ..." (Proxy-Authorization, or Authorization
+ * for the web server) into user and password; 0, or -1 when there is
+ * none or it is malformed. */
 static int
-basic_decode(const char *buf, const struct http_head *h, char *plain,
-    size_t size, char **pass)
+basic_decode(const char *buf, const struct http_head *h, const char *field,
+    char *plain, size_t size, char **pass)
 {
 	const struct http_span *v;
 	long n;
 	int i;
 
-	if ((i = http_find_field(buf, h, "Proxy-Authorization", 0)) < 0)
+	if ((i = http_find_field(buf, h, field, 0)) < 0)
 		return -1;
 	v = &h->fields[i].value;
 	if (v->len < 6 || !strncaseeq(buf + v->off, 6, "Basic "))
@@ -268,30 +289,39 @@ client_ntlm_creds(struct conn *c, const char *user, const char *pass)
 	return 0;
 }
 
+int
+local_login(const struct config *cfg, const char *buf,
+    const struct http_head *h, const char *field)
+{
+	char plain[2 * NTLM_NAME_MAX + NTLM_PASS_MAX], *pass;
+	int ok;
+
+	if (basic_decode(buf, h, field, plain, sizeof(plain), &pass) == -1)
+		return 0;
+	ok = options_user_check(cfg->users, cfg->nusers, plain, pass);
+	ntlm_wipe(plain, sizeof(plain));
+	return ok;
+}
+
 static int
 client_login(struct conn *c, const char *buf, const struct http_head *h,
     const char **why)
 {
 	const struct config *cfg = c->w->cfg;
 	char plain[2 * NTLM_NAME_MAX + NTLM_PASS_MAX], *pass;
-	unsigned char hash[32];
-	size_t i;
 	int ok = 0;
 
 	if (cfg->nusers == 0 && !cfg->ntlm_to_basic)
 		return 0;
-	if (basic_decode(buf, h, plain, sizeof(plain), &pass) == -1) {
+	if (basic_decode(buf, h, "Proxy-Authorization", plain, sizeof(plain),
+	    &pass) == -1) {
 		*why = "log in to the proxy with Basic authentication";
 		return 407;
 	}
 	if (cfg->ntlm_to_basic)
 		ok = client_ntlm_creds(c, plain, pass) == 0;
-	else {
-		sha256(pass, strlen(pass), hash);
-		for (i = 0; i < cfg->nusers; i++)
-			ok |= (strcmp(cfg->users[i].name, plain) == 0) &
-			    ct_equal(cfg->users[i].hash, hash, 32);
-	}
+	else
+		ok = options_user_check(cfg->users, cfg->nusers, plain, pass);
 	ntlm_wipe(plain, sizeof(plain));
 	if (!ok) {
 		*why = "wrong user name or password";
@@ -300,27 +330,25 @@ client_login(struct conn *c, const char *buf, const struct http_head *h,
 	return 0;
 }
 
-/* Puts the head of our own answer (body of len bytes) in server.in and
- * lets the exchange finish as if a server had sent it; -1 when c was
- * closed. */
+/* Puts the head of our own answer a (body of a->length bytes) in
+ * server.in, with room for room bytes of body after it, and lets the
+ * exchange finish as if a server had sent it; -1 when c was closed. */
 static int
-local_head(struct conn *c, int status, const char *ctype, uint64_t len,
-    size_t room)
+local_head(struct conn *c, struct http_answer *a, size_t room)
 {
 	const struct config *cfg = c->w->cfg;
-	struct http_answer a;
-	char hd[512];
+	char hd[2048];
 	size_t n;
 
-	memset(&a, 0, sizeof(a));
-	a.status = status;
-	a.ctype = ctype;
-	a.length = len;
-	a.cache = "max-age=300";
-	a.close = !c->client_keepalive;
-	a.keepalive10 = c->client_keepalive && c->minor == 0;
-	n = http_build_answer(&a, hd, sizeof(hd));
-	if (n == 0 || (c->server.in.data == NULL && buf_init(&c->server.in,
+	if (a->cache == NULL)
+		a->cache = "max-age=300";
+	a->close = !c->client_keepalive;
+	a->keepalive10 = c->client_keepalive && c->minor == 0;
+	if ((n = http_build_answer(a, hd, sizeof(hd))) == 0) {
+		conn_close(c, 500, "the answer's head is too large");
+		return -1;
+	}
+	if ((c->server.in.data == NULL && buf_init(&c->server.in,
 	    (size_t)cfg->server_bufsz) == -1) ||
 	    buf_grow(&c->server.in, n + room) == -1) {
 		conn_close(c, 500, "out of memory");
@@ -329,8 +357,9 @@ local_head(struct conn *c, int status, const char *ctype, uint64_t len,
 	buf_reset(&c->server.in);
 	(void)buf_put(&c->server.in, hd, n);
 	buf_rack(&c->client.in, c->head_len);
-	c->status = status;
+	c->status = a->status;
 	c->sent_head = 1;
+	c->route = ROUTE_LOCAL;
 	c->req.flow = FLOW_DONE;
 	c->resp.flow = FLOW_DONE;
 	c->resp.fwd = n;
@@ -339,12 +368,13 @@ local_head(struct conn *c, int status, const char *ctype, uint64_t len,
 	return 0;
 }
 
-/* Answers c from memory. */
-static int
-local_answer(struct conn *c, int status, const char *ctype,
-    const char *body, size_t len, int head_only)
+int
+local_reply(struct conn *c, struct http_answer *a, const char *body,
+    int head_only)
 {
-	if (local_head(c, status, ctype, len, head_only ? 0 : len) == -1)
+	size_t len = (size_t)a->length;
+
+	if (local_head(c, a, head_only ? 0 : len) == -1)
 		return -1;
 	if (!head_only) {
 		(void)buf_put(&c->server.in, body, len);
@@ -353,27 +383,49 @@ local_answer(struct conn *c, int status, const char *ctype,
 	return 0;
 }
 
-/* Answers c with the len bytes of the open file fd, streamed as a
- * server's body is (read as the client takes them, spliced when large),
- * so a file of any size costs no more memory than a small one. The
- * answer owns fd. */
-static int
-local_answer_fd(struct conn *c, int status, const char *ctype, int fd,
-    uint64_t len, int head_only)
+/* The file stands where a server would: an endpoint to read from, as
+ * the client takes its bytes (spliced when large). */
+int
+local_reply_fd(struct conn *c, struct http_answer *a, int fd, int head_only)
 {
-	if (local_head(c, status, ctype, len, 0) == -1) {
+	if (local_head(c, a, 0) == -1) {
 		fd_close(&fd);
 		return -1;
 	}
-	if (head_only || len == 0) {
+	if (head_only || a->length == 0) {
 		fd_close(&fd);
 		return 0;
 	}
-	/* the file stands where a server would: an endpoint to read from */
 	c->server.fd = fd;
 	c->server.eof = 0;
-	flow_start(&c->resp, HTTP_BODY_LENGTH, len);
+	flow_start(&c->resp, HTTP_BODY_LENGTH, a->length);
 	return 0;
+}
+
+int
+local_answer(struct conn *c, int status, const char *ctype,
+    const char *body, size_t len, int head_only)
+{
+	struct http_answer a;
+
+	memset(&a, 0, sizeof(a));
+	a.status = status;
+	a.ctype = ctype;
+	a.length = len;
+	return local_reply(c, &a, body, head_only);
+}
+
+int
+local_answer_fd(struct conn *c, int status, const char *ctype, int fd,
+    uint64_t len, int head_only)
+{
+	struct http_answer a;
+
+	memset(&a, 0, sizeof(a));
+	a.status = status;
+	a.ctype = ctype;
+	a.length = len;
+	return local_reply_fd(c, &a, fd, head_only);
 }
 
 /* The --pac-file as it is now, streamed; its start-up copy if it cannot
@@ -445,6 +497,8 @@ static int
 request_check(struct conn *c, const char *buf, const struct http_head *h,
     const char **why)
 {
+	if (c->transparent)
+		return transparent_target(c, buf, h, why);
 	if (c->intercepted && h->form == HTTP_FORM_ORIGIN &&
 	    h->method != HTTP_CONNECT) {
 		/* inside an intercepted CONNECT: its host is the authority */
@@ -454,6 +508,8 @@ request_check(struct conn *c, const char *buf, const struct http_head *h,
 		return 0;
 	}
 	if (h->form == HTTP_FORM_ORIGIN && serve_local(c, buf, h))
+		return -1;
+	if (h->form == HTTP_FORM_ORIGIN && web_serve(c, buf, h))
 		return -1;
 	if (h->form == HTTP_FORM_ORIGIN || h->form == HTTP_FORM_ASTERISK) {
 		*why = "this is a proxy: send an absolute URI "
@@ -468,6 +524,12 @@ request_check(struct conn *c, const char *buf, const struct http_head *h,
 	}
 	c->port = h->port;
 	c->origin_tls = 0;
+	if (c->w->cfg->no_proxy_role) {
+		*why = "this is a web server, not a proxy "
+		    "(--disable-http-proxy): send origin-form requests "
+		    "(GET /path)";
+		return 403;
+	}
 	if (h->form == HTTP_FORM_ABSOLUTE && (*why = scheme_refusal(buf +
 	    h->scheme.off, h->scheme.len, &c->origin_tls)) != NULL)
 		return 400;
@@ -499,6 +561,19 @@ flow_start(struct flowstate *f, enum http_body body, uint64_t length)
 	}
 }
 
+void
+conn_http_tunnel(struct conn *c, const char *method, const char *host,
+    uint16_t port)
+{
+	tunnel_begin(c, method, host, port);
+	if (!port_allowed(c->w->cfg, port)) {
+		conn_close(c, 403, "CONNECT to this port is not allowed "
+		    "(--connect-ports)");
+		return;
+	}
+	request_route(c);
+}
+
 /* Goes on with the hops chosen for c. */
 static void
 route_go(struct conn *c)
@@ -509,8 +584,8 @@ route_go(struct conn *c)
 		conn_close(c, 502, "no parent proxy left to try");
 		return;
 	}
-	if (conn_via_parent(c) && cfg->auth != AUTH_NONE &&
-	    c->w->auth_backoff > c->w->now) {
+	if ((conn_via_parent(c) || conn_parent_tunnel(c)) &&
+	    cfg->auth != AUTH_NONE && c->w->auth_backoff > c->w->now) {
 		conn_close(c, 502, "the parent proxy refused our credentials "
 		    "a moment ago; not trying again yet");
 		return;
@@ -628,19 +703,20 @@ conn_pac_answered(void *arg, const char *answer, const char *why)
 	route_go(c);
 }
 
-/* 1 when the --proxy parents (not a PAC file's answer, which comes
- * later) would take host's requests through an HTTP parent. */
-static int
-parent_http(const struct config *cfg, const char *host)
+/* The first https:// parent of the --proxy parents (not a PAC file's
+ * answer, which comes later) that may carry host's requests, or NULL:
+ * TLS to the origin cannot go inside TLS to a parent. */
+static const struct hop *
+parent_https(const struct config *cfg, const char *host)
 {
 	size_t i;
 
 	if (netlist_match_host(&cfg->noproxy, host))
-		return 0;
+		return NULL;
 	for (i = 0; i < cfg->nparents; i++)
-		if (cfg->parents[i].kind == HOP_HTTP)
-			return 1;
-	return 0;
+		if (cfg->parents[i].kind == HOP_HTTP && cfg->parents[i].tls)
+			return &cfg->parents[i];
+	return NULL;
 }
 
 /* Whether a CONNECT to c->host is decrypted: --ca-cert-file, and
@@ -650,16 +726,17 @@ static int
 intercept_wanted(const struct conn *c)
 {
 	const struct config *cfg = c->w->cfg;
+	const struct hop *p;
 
 	if (cfg->mint == NULL || c->intercepted || c->client.tls != NULL ||
 	    c->silent)
 		return 0;
 	if (netlist_match_host(&cfg->no_intercept, c->host))
 		return 0;
-	if (parent_http(cfg, c->host)) {
-		log_debug("%s: CONNECT %s goes through an HTTP parent: not "
-		    "intercepted (TLS inside a parent's tunnel is not built)",
-		    c->peer, c->host);
+	if ((p = parent_https(cfg, c->host)) != NULL) {
+		log_debug("%s: CONNECT %s goes through the https:// parent %s: "
+		    "not intercepted (TLS inside TLS is not supported)",
+		    c->peer, c->host, p->name);
 		return 0;
 	}
 	return cfg->intercept.n == 0 ||
@@ -672,7 +749,9 @@ intercept_wanted(const struct conn *c)
  * with a minted certificate goes on the client endpoint, and the
  * connection reads request heads again, for https://host:port. The
  * origin is reached per request, as for an https:// URI (upstream.c,
- * pooled between requests).
+ * pooled between requests). A client that sent its ClientHello right
+ * behind the CONNECT (not waiting for the 200) has it in client.in: the
+ * engine is handed those bytes before the socket's.
  */
 static void
 intercept_open(struct conn *c)
@@ -680,14 +759,10 @@ intercept_open(struct conn *c)
 	char established[] = "HTTP/1.1 200 Connection established\r\n\r\n";
 	const size_t n = sizeof(established) - 1;
 	struct buf out;
+	size_t early;
+	char *p;
 
 	buf_rack(&c->client.in, c->head_len);
-	if (buf_len(&c->client.in) > 0 || (c->server.in.data != NULL &&
-	    buf_len(&c->server.in) > 0)) {
-		conn_close(c, 400, "bytes after CONNECT before its 200 "
-		    "cannot be intercepted");
-		return;
-	}
 	/* through the endpoint, before any engine is on it */
 	buf_over(&out, established, sizeof(established), n);
 	if (ep_write(&c->client, &out, n) != (ssize_t)n) {
@@ -697,12 +772,23 @@ intercept_open(struct conn *c)
 	}
 	c->status = 200;
 	c->bytes_out = n;
+	c->route = ROUTE_LOCAL;		/* the 200 is ours */
 	conn_log(c);
 	if ((c->w->certs == NULL && (c->w->certs = tls_certs_new()) == NULL) ||
 	    (c->client.tls = tls_mitm_new(c->w->cfg->mint, c->w->certs,
 	    c->host)) == NULL) {
 		conn_close(c, 0, "out of memory for a TLS engine");
 		return;
+	}
+	p = buf_rptr(&c->client.in, &early);
+	if (early > 0) {
+		if (tls_preload(c->client.tls, p, early) == -1) {
+			conn_close(c, 0, "out of memory for a TLS engine");
+			return;
+		}
+		log_debug("%s: %zu bytes of TLS came with the CONNECT", c->peer,
+		    early);
+		buf_reset(&c->client.in);
 	}
 	strlcpy_p(c->icpt_host, c->host, sizeof(c->icpt_host));
 	c->icpt_port = c->port;
@@ -711,6 +797,8 @@ intercept_open(struct conn *c)
 	request_reset(c);
 	c->state = CS_HEAD;
 	c->deadline = c->w->now + c->w->cfg->socktimeout * 1000;
+	if (early > 0)
+		(void)ep_fill(&c->client);	/* the engine answers them */
 }
 
 /* What an intercepted client sent first is not HTTP/1.x: it is relayed
@@ -752,7 +840,12 @@ request_start(struct conn *c, char *buf, const struct http_head *h)
 	request_note(c, buf, h);
 	if ((status = request_check(c, buf, h, &why)) == -1)
 		return 1;	/* answered here */
-	if (status != 0 || (!c->intercepted &&
+	if (status == 0 && c->transparent && c->orig_loop != NULL) {
+		status = 508;
+		why = c->orig_loop;
+	}
+	/* a transparent client does not know we are here: no login */
+	if (status != 0 || (!c->intercepted && !c->transparent &&
 	    (status = client_login(c, buf, h, &why)) != 0)) {
 		conn_close(c, status, why);
 		return 0;
@@ -768,7 +861,10 @@ request_start(struct conn *c, char *buf, const struct http_head *h)
 	c->icpt_first = 0;
 	log_debug("%s: %s %s:%u %s", c->peer, c->method_name, c->host,
 	    c->port, c->path);
-	request_route(c);
+	if (c->transparent)
+		transparent_host_check(c);
+	else
+		request_route(c);
 	return 1;
 }
 
@@ -877,7 +973,7 @@ request_send(struct conn *c)
 	size_t len, scan = 0, n;
 	char *p = buf_rptr(&c->client.in, &len);
 
-	if (c->silent)
+	if (c->silent || c->ptunnel == PTUNNEL_ASKED)
 		return tunnel_send(c);
 	if (http_parse_request(p, len, (size_t)cfg->max_header_size, &scan,
 	    &c->w->head) != (int)c->head_len) {
@@ -967,12 +1063,67 @@ tunnel_open(struct conn *c)
 	buf_rack(&c->client.in, c->head_len);
 	c->req.fwd = 0;
 	c->req.flow = FLOW_DONE;
-	if (!c->silent)
+	if (c->ops->tunnel_up != NULL)
+		c->ops->tunnel_up(c);	/* the client's own protocol */
+	else if (!c->silent)
 		(void)buf_put(&c->server.in, established,
 		    sizeof(established) - 1);
 	c->status = 200;
 	c->sent_head = 1;
 	c->state = CS_TUNNEL;
+}
+
+/*
+ * TLS to the origin through an HTTP parent: a CONNECT of our own goes to
+ * the parent ahead of the client's request (which waits at the front of
+ * client.in), with the parent's login (Basic in it, or the NTLM
+ * negotiation first); on the parent's 2xx the TLS client engine goes on
+ * the connection, and conn_connected() comes again once the handshake is
+ * done, for the request in origin form as if the origin were direct.
+ */
+static int
+ptunnel_ask(struct conn *c)
+{
+	c->ptunnel = PTUNNEL_ASKED;
+	if (upstream_auth_probes(c->w->cfg))
+		return auth_negotiate(c);
+	if (tunnel_send(c) == -1)
+		return -1;
+	c->req.flow = FLOW_HEAD;	/* the client's head is not sent yet */
+	return 0;
+}
+
+/* The parent answered our CONNECT (its head h at the front of
+ * server.in): TLS to the origin on a 2xx, else a 502 that says why. 1,
+ * or 0 when c was closed. */
+static int
+ptunnel_answer(struct conn *c, const struct http_head *h)
+{
+	char why[WHY_MAX];
+
+	if (h->status / 100 != 2) {
+		snprintf(why, sizeof(why), "the parent proxy %s refused CONNECT "
+		    "%s:%u: %d %s%s", c->hop->name, c->host, c->port, h->status,
+		    http_reason(h->status), h->status == 407 ? " (it wants a "
+		    "login: --auth, --username)" : "");
+		conn_close(c, 502, why);
+		return 0;
+	}
+	buf_rack(&c->server.in, h->head_len);
+	if (buf_len(&c->server.in) > 0) {
+		snprintf(why, sizeof(why), "the parent proxy %s sent bytes "
+		    "after its %d to CONNECT %s:%u", c->hop->name, h->status,
+		    c->host, c->port);
+		conn_close(c, 502, why);
+		return 0;
+	}
+	c->ptunnel = PTUNNEL_UP;
+	c->bytes_in = c->head_len;
+	memset(&c->resp, 0, sizeof(c->resp));
+	log_debug("%s: the parent %s opened a tunnel to %s:%u", c->peer,
+	    c->hop->name, c->host, c->port);
+	conn_tls_start(c, c->host, c->port);
+	return 1;
 }
 
 /* A new parent connection logs in first: a bodiless request with the
@@ -1001,6 +1152,7 @@ auth_negotiate(struct conn *c)
 	c->req.fwd = n;
 	c->req.flow = FLOW_HEAD;	/* the real head is not sent yet */
 	c->auth_phase = AUTH_NEGOTIATE;
+	COUNT(c->w, ntlm_handshakes, 1);
 	return 0;
 }
 
@@ -1018,7 +1170,15 @@ auth_challenge(struct conn *c, char *buf, const struct http_head *h)
 	}
 	if (h->status != 407 && c->auth_scheme == SCHEME_KERBEROS)
 		upstream_auth_worked(c);
-	if (c->method == HTTP_CONNECT && h->status / 100 == 2) {
+	if (c->ptunnel == PTUNNEL_ASKED) {
+		/* the negotiation was our CONNECT: 2xx, no login wanted (or
+		 * Kerberos took it); anything but a challenge is the
+		 * parent's last word */
+		if (h->status != 407) {
+			c->auth_phase = AUTH_DONE;
+			return ptunnel_answer(c, h);
+		}
+	} else if (c->method == HTTP_CONNECT && h->status / 100 == 2) {
 		/* no login wanted (or Kerberos took it): the negotiation
 		 * was the CONNECT itself */
 		buf_rack(&c->server.in, h->head_len);
@@ -1121,7 +1281,13 @@ conn_connected(struct conn *c)
 		upstream_socks_begin(c);
 		return;
 	}
-	if (conn_via_parent(c) && upstream_auth_probes(cfg) &&
+	if (conn_parent_tunnel(c) && !c->server_reused &&
+	    c->ptunnel == PTUNNEL_NONE) {
+		if (ptunnel_ask(c) == -1)
+			return;
+		c->state = CS_EXCHANGE;
+		c->resp.flow = FLOW_HEAD;
+	} else if (conn_via_parent(c) && upstream_auth_probes(cfg) &&
 	    !c->server_reused) {
 		if (auth_negotiate(c) == -1)
 			return;
@@ -1214,6 +1380,25 @@ response_frame(struct conn *c)
 	return flow_clear(f, &c->server.in);
 }
 
+/* The parent answered our CONNECT with a refusal: its status is kept
+ * where a client of another kind is told why (403 a rule, 504 a
+ * timeout, else 502); a --tunnel client only sees the close. */
+static void
+tunnel_refused(struct conn *c, const char *buf, const struct http_head *h)
+{
+	char why[WHY_MAX];
+
+	snprintf(why, sizeof(why), "the parent %s refused the tunnel: %d "
+	    "%.*s", c->hop != NULL ? c->hop->name : "", h->status,
+	    (int)(h->reason.len < 200 ? h->reason.len : 200),
+	    buf + h->reason.off);
+	if (c->sent_head)
+		conn_close(c, 0, why);
+	else
+		conn_close(c, h->status == 403 || h->status == 504 ?
+		    h->status : 502, why);
+}
+
 static int
 response_start(struct conn *c, char *buf, const struct http_head *h)
 {
@@ -1224,8 +1409,8 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 
 	if (c->auth_phase == AUTH_NEGOTIATE)
 		return auth_challenge(c, buf, h);
-	if (conn_via_parent(c) && h->status == 407 &&
-	    (c->auth_phase == AUTH_AUTHENTICATE ||
+	if ((conn_via_parent(c) || c->ptunnel == PTUNNEL_ASKED) &&
+	    h->status == 407 && (c->auth_phase == AUTH_AUTHENTICATE ||
 	    upstream_basic_for(c) != NULL)) {
 		auth_refused(c);
 		return 0;
@@ -1234,6 +1419,8 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 		c->auth_phase = AUTH_DONE;
 		upstream_auth_worked(c);
 	}
+	if (c->ptunnel == PTUNNEL_ASKED)
+		return ptunnel_answer(c, h);
 	if (h->status == 101 && !c->upgrade) {
 		conn_close(c, 502, "the server switched protocols unasked");
 		return 0;
@@ -1260,10 +1447,12 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 	if (c->silent) {
 		/* the parent's answer to our CONNECT is not the client's */
 		if (h->status / 100 != 2) {
-			conn_close(c, 0, "the parent refused the tunnel");
+			tunnel_refused(c, buf, h);
 			return 0;
 		}
 		buf_rack(&c->server.in, h->head_len);
+		if (c->ops->tunnel_up != NULL)
+			c->ops->tunnel_up(c);
 		c->state = CS_TUNNEL;
 		return 1;
 	}
@@ -1313,10 +1502,12 @@ response_head(struct conn *c)
 			    "without answering");
 		return 0;
 	}
-	/* the NTLM negotiation asked with HEAD (or CONNECT) */
+	/* our CONNECT to the parent; the NTLM negotiation asked with HEAD
+	 * (or CONNECT) */
 	r = http_parse_response(p, len, (size_t)cfg->max_header_size,
-	    &c->resp.scan, c->auth_phase == AUTH_NEGOTIATE &&
-	    c->method != HTTP_CONNECT ? HTTP_HEAD : c->method, &c->w->head);
+	    &c->resp.scan, c->ptunnel == PTUNNEL_ASKED ? HTTP_CONNECT :
+	    c->auth_phase == AUTH_NEGOTIATE && c->method != HTTP_CONNECT ?
+	    HTTP_HEAD : c->method, &c->w->head);
 	if (r > 0)
 		return response_start(c, p, &c->w->head);
 	if (r < 0) {
@@ -1568,6 +1759,13 @@ http_timeout(struct conn *c)
 {
 	char why[WHY_MAX];
 
+	if (c->state == CS_RESOLVE && c->host_check) {
+		dns_cancel(c->w->dns, c);
+		snprintf(why, sizeof(why), "looking up the Host %s to check it "
+		    "timed out", c->host);
+		conn_close(c, 504, why);
+		return;
+	}
 	switch (c->state) {
 	case CS_HEAD:
 		if (buf_len(&c->client.in) == 0)
@@ -1635,12 +1833,240 @@ http_answer(struct conn *c, int status, const char *why)
 	return conn_answer(c, status, why);
 }
 
+/* ---------------------------------------------------- transparent ports */
+
+/*
+ * A --transparent-listen client was sent here by the firewall (REDIRECT)
+ * and thinks it talks to its server. Its first bytes say what it is: an
+ * HTTP request goes where its Host says (checked against the address the
+ * client connected to, unless --transparent-trust-host), through the
+ * same routing as any request; anything else (TLS, whose ClientHello
+ * names the server for the log, or bytes of another protocol) is a
+ * tunnel to that address. A connection whose destination is the proxy
+ * itself would loop: refused, 508 for HTTP.
+ */
+#define TRANSPARENT_WAIT_MS	3000	/* a client silent this long: the
+					   server speaks first (a tunnel) */
+
+static void
+transparent_listener_start(struct conn *c, const struct listener *l)
+{
+	char why[WHY_MAX], hp[80];
+
+	(void)l;
+	c->transparent = 1;
+	if (conn_original_dst(c, &c->orig, why, sizeof(why)) == -1) {
+		log_debug("%s: %s", c->peer, why);
+		c->orig_loop = "the connection was not redirected to this "
+		    "transparent port by the firewall: it has no other "
+		    "destination than the proxy itself";
+	} else {
+		addr_format((struct sockaddr *)&c->orig.ss, hp, sizeof(hp));
+		if (parse_hostport(hp, strlen(hp), c->orig_host,
+		    sizeof(c->orig_host), &c->orig_port, 0) == -1)
+			c->orig_loop = "its original destination is no "
+			    "address";
+		else if (conn_is_self(c->w, (struct sockaddr *)&c->orig.ss))
+			c->orig_loop = "its original destination is the "
+			    "proxy itself (not redirected, or redirected to "
+			    "a port of the proxy's own)";
+		/* the address the client connected to, for a PROXY header
+		 * to a parent */
+		c->local_addr = c->orig;
+	}
+	c->deadline = c->w->now + TRANSPARENT_WAIT_MS;
+}
+
+/* The first bytes are not HTTP: a tunnel to the original destination. */
+static void
+transparent_tunnel(struct conn *c, int tls, const char *sni)
+{
+	if (c->orig_loop != NULL) {
+		log_warnx("%s: transparent: %s; closing", c->peer,
+		    c->orig_loop);
+		conn_close(c, 0, NULL);
+		return;
+	}
+	c->transparent = 2;
+	log_debug("%s: transparent: %s to %s:%u%s%s", c->peer, tls ?
+	    "TLS" : "bytes that are not HTTP", c->orig_host, c->orig_port,
+	    sni[0] != '\0' ? ", SNI " : "", sni);
+	c->sent_head = 1;	/* no HTTP answer can reach this client */
+	/* the server name goes where the access line has the path */
+	strlcpy_p(c->path, sni, sizeof(c->path));
+	conn_http_tunnel(c, tls ? "TLS" : "TUNNEL", c->orig_host,
+	    c->orig_port);
+}
+
+/*
+ * What the first bytes are. 1: an HTTP request (the HTTP exchange takes
+ * it), 0: not known yet, -1: it went on as a tunnel, or was closed. With
+ * force (the wait is over), bytes that are not the start of an HTTP
+ * head go as a tunnel without waiting for more.
+ */
+static int
+transparent_sniff(struct conn *c, int force)
+{
+	size_t max = (size_t)c->w->cfg->max_header_size, len;
+	char *p = buf_rptr(&c->client.in, &len), sni[HOST_MAX];
+	int r;
+
+	if (len > 0 || force) {
+		r = len == 0 ? -1 : http_parse_request(p, len, max,
+		    &c->req.scan, &c->w->head);
+		if (r > 0) {
+			c->transparent = 2;
+			c->req.scan = 0;	/* request_head parses it */
+			return 1;
+		}
+		if (r == 0 && !c->client.eof) {
+			if (force)
+				return 0;
+			if (head_grow(&c->client.in, max) == -1) {
+				conn_close(c, 500, "out of memory for a request "
+				    "head");
+				return -1;
+			}
+			return 0;
+		}
+		r = len == 0 ? -1 : sni_parse((const unsigned char *)p, len,
+		    sni, sizeof(sni));
+		if (r == 0 && !force && !c->client.eof &&
+		    len < c->client.in.cap)
+			return 0;	/* the rest of the ClientHello */
+		c->req.scan = 0;
+		transparent_tunnel(c, r == 1, r == 1 ? sni : "");
+		return -1;
+	}
+	if (c->client.eof)
+		conn_close(c, 0, "client closed");
+	return c->client.eof ? -1 : 0;
+}
+
+static void
+transparent_run(struct conn *c)
+{
+	if (c->transparent == 1 && c->state == CS_HEAD &&
+	    transparent_sniff(c, 0) <= 0)
+		return;
+	conn_run(c);
+}
+
+static void
+transparent_timeout(struct conn *c)
+{
+	/* silent, or not HTTP and no more coming: a tunnel; a slow HTTP
+	 * head: 408 as anywhere */
+	if (c->transparent == 1 && c->state == CS_HEAD &&
+	    transparent_sniff(c, 1) != 0)
+		return;
+	http_timeout(c);
+}
+
+/* The request's target on a transparent port: its Host (missing, as
+ * from an HTTP/1.0 client: the original destination), at the port the
+ * client connected to. */
+static int
+transparent_target(struct conn *c, const char *buf,
+    const struct http_head *h, const char **why)
+{
+	int trust = c->w->cfg->transparent_trust_host;
+	uint16_t port;
+
+	c->origin_tls = 0;
+	if (h->form != HTTP_FORM_ORIGIN) {
+		*why = "a transparent port takes origin-form requests (GET "
+		    "/path with a Host header); configure the proxy's own "
+		    "port in a client instead";
+		return 400;
+	}
+	if (!(h->flags & HTTP_F_HAS_HOST) || h->host_field.len == 0) {
+		strlcpy_p(c->host, c->orig_host, sizeof(c->host));
+		c->port = c->orig_port;
+		return 0;
+	}
+	if (parse_hostport(buf + h->host_field.off, h->host_field.len,
+	    c->host, sizeof(c->host), &port, trust ? 80 : c->orig_port) == -1 ||
+	    c->host[0] == '\0' || port == 0) {
+		*why = "the Host header is not host[:port]";
+		return 400;
+	}
+	c->port = port;
+	if (!trust && c->orig_loop == NULL && port != c->orig_port) {
+		*why = "the Host header names another port than the one the "
+		    "connection was for (--transparent-trust-host goes by Host "
+		    "alone)";
+		return 403;
+	}
+	return 0;
+}
+
+/* The lookup of a transparent request's Host is in: it must name the
+ * address the client connected to. c's lookup hook. */
+static void
+transparent_host_checked(void *arg, const struct dns_result *res)
+{
+	struct conn *c = arg;
+	char why[WHY_MAX], ip[64];
+	size_t i;
+
+	if (c->dead)
+		return;
+	c->host_check = 0;
+	if (res->error != 0) {
+		snprintf(why, sizeof(why), "cannot resolve the Host %s to check "
+		    "it: %s", c->host, dns_strerror(res->error));
+		conn_close(c, 502, why);
+		return;
+	}
+	for (i = 0; i < res->n; i++) {
+		if (inet_ntop(res->addrs[i].family, res->addrs[i].a, ip,
+		    sizeof(ip)) != NULL && strcmp(ip, c->orig_host) == 0) {
+			c->dial_orig = 1;
+			request_route(c);
+			return;
+		}
+	}
+	snprintf(why, sizeof(why), "the Host %s does not resolve to %s, the "
+	    "address the client connected to (--transparent-trust-host goes "
+	    "by Host alone)", c->host, c->orig_host);
+	conn_close(c, 403, why);
+}
+
+/* Checks a transparent request's Host (unless --transparent-trust-host),
+ * then routes it. */
+static void
+transparent_host_check(struct conn *c)
+{
+	struct dns_result res;
+	int r;
+
+	if (c->w->cfg->transparent_trust_host) {
+		request_route(c);
+		return;
+	}
+	c->host_check = 1;
+	c->state = CS_RESOLVE;
+	c->deadline = c->w->now + c->w->cfg->socktimeout * 1000;
+	r = dns_lookup(c->w->dns, c->host, c->w->now, transparent_host_checked,
+	    c, &res);
+	if (r == 1)
+		transparent_host_checked(c, &res);
+	else if (r == -1)
+		conn_close(c, 502, "the resolver is busy or gone");
+}
+
+const struct conn_ops conn_transparent_ops = {
+	transparent_listener_start, transparent_run, transparent_timeout,
+	http_answer, conn_connected, upstream_fail, http_server_lost, NULL, 0
+};
+
 const struct conn_ops conn_http_ops = {
 	NULL, conn_run, http_timeout, http_answer, conn_connected,
-	upstream_fail, http_server_lost
+	upstream_fail, http_server_lost, NULL, 0
 };
 
 const struct conn_ops conn_tunnel_ops = {
 	tunnel_listener_start, conn_run, http_timeout, http_answer,
-	conn_connected, upstream_fail, http_server_lost
+	conn_connected, upstream_fail, http_server_lost, NULL, 0
 };

@@ -315,8 +315,8 @@ wpad_find(const struct config *cfg, size_t *len, char *from,
 			    d = strchr(d, '.') + 1) {
 				snprintf(url, sizeof(url),
 				    "http://wpad.%s/wpad.dat", d);
-				if ((src = fetch_url(url, cfg->socktimeout,
-				    len, err, errsz)) != NULL) {
+				if ((src = fetch_url(cfg, url, len, err,
+				    errsz)) != NULL) {
 					strlcpy_p(from, url, fromsz);
 					log_info("WPAD: found %s", url);
 				}
@@ -346,8 +346,9 @@ dns_pac_fetch(const struct config *cfg, size_t *len, char *from,
 	if (strcmp(cfg->pac, "auto") == 0)
 		return wpad_find(cfg, len, from, fromsz, err, errsz);
 	strlcpy_p(from, cfg->pac, fromsz);
-	if (strncasecmp(cfg->pac, "http://", 7) == 0)
-		return fetch_url(cfg->pac, cfg->socktimeout, len, err, errsz);
+	if (strncasecmp(cfg->pac, "http://", 7) == 0 ||
+	    strncasecmp(cfg->pac, "https://", 8) == 0)
+		return fetch_url(cfg, cfg->pac, len, err, errsz);
 	if ((src = config_slurp(cfg->pac, 16 << 20, len)) == NULL)
 		snprintf(err, errsz, "%s: %s", cfg->pac, strerror(errno));
 	return src;
@@ -780,7 +781,7 @@ dns_lookup(struct dns *d, const char *host, int64_t now, dns_done_fn done,
 		return 1;
 	if (d != NULL && (ce = cache_find(d, host, now)) != NULL) {
 		*res = ce->res;
-		return 1;
+		return 2;
 	}
 	res->error = EAI_AGAIN;
 	res->n = 0;

@@ -1658,6 +1658,8 @@ http_build_answer(const struct http_answer *a, char *dst, size_t cap)
 		out_field(&o, "Proxy-Authenticate", a->authenticate);
 	if (a->via != NULL)
 		out_field(&o, "Via", a->via);
+	if (a->fields != NULL)
+		http_out_str(&o, a->fields);
 	if (a->close)
 		http_out_str(&o, "Connection: close\r\n");
 	else if (a->keepalive10)
@@ -1693,11 +1695,177 @@ http_build_error(int status, const char *why, const char *via, char *dst,
 	a.via = via;
 	if (status == 407)
 		a.authenticate = "Basic realm=\"proxy\"";
+	else if (status == 401)
+		a.fields = "WWW-Authenticate: Basic realm=\"proxy\"\r\n";
+	else if (status == 405)
+		a.fields = "Allow: GET, HEAD\r\n";
 	if ((hl = http_build_answer(&a, dst, cap)) == 0 ||
 	    cap - hl < (size_t)a.length)
 		return 0;
 	memcpy(dst + hl, body, (size_t)a.length);
 	return hl + (size_t)a.length;
+}
+
+/* ------------------------------------------------------------ dates */
+
+static const char *const wdays[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+    "Fri", "Sat" };
+static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May",
+    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+/* Days since 1970-01-01 of a date of the proleptic Gregorian calendar
+ * (m 1-12): the civil-from-days inverse, with no gmtime or timegm. */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+void
+http_date_format(int64_t t, char out[30])
+{
+	int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+	int64_t secs = t - days * 86400, z = days + 719468, era, doe, yoe, y;
+	int64_t doy, mp, d, m;
+
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	if (y < 0 || y > 9999) {	/* out of the format's range */
+		y = y < 0 ? 0 : 9999;
+		m = y == 0 ? 1 : 12;
+		d = y == 0 ? 1 : 31;
+		secs = y == 0 ? 0 : 86399;
+		days = days_from_civil(y, (int)m, (int)d);
+	}
+	snprintf(out, 30, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+	    wdays[((days % 7) + 11) % 7], (int)d, months[m - 1], (int)y,
+	    (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+}
+
+/* Reads n digits at *p (advancing it) into *v; -1 if they are not. */
+static int
+date_num(const char **p, const char *end, int n, int *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < n; i++, (*p)++) {
+		if (*p >= end || !is_digit((unsigned char)**p))
+			return -1;
+		*v = *v * 10 + (**p - '0');
+	}
+	return 0;
+}
+
+/* Matches the literal lit at *p (advancing it); -1 if it is not there. */
+static int
+date_lit(const char **p, const char *end, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if (*p > end || (size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
+		return -1;
+	*p += n;
+	return 0;
+}
+
+static int
+date_month(const char **p, const char *end, int *m)
+{
+	int i;
+
+	for (i = 0; i < 12; i++)
+		if (date_lit(p, end, months[i]) == 0) {
+			*m = i + 1;
+			return 0;
+		}
+	return -1;
+}
+
+/* "hh:mm:ss" into seconds of the day. */
+static int
+date_clock(const char **p, const char *end, int *secs)
+{
+	int h, mi, sec;
+
+	if (date_num(p, end, 2, &h) == -1 || date_lit(p, end, ":") == -1 ||
+	    date_num(p, end, 2, &mi) == -1 || date_lit(p, end, ":") == -1 ||
+	    date_num(p, end, 2, &sec) == -1 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	*secs = h * 3600 + mi * 60 + sec;
+	return 0;
+}
+
+int
+http_date_parse(const char *s, size_t n, int64_t *t)
+{
+	const char *p = s, *end = s + n, *comma = memchr(s, ',', n);
+	int d, m, y, secs;
+
+	if (n < 4)	/* every form starts with a day name and a blank */
+		return -1;
+	if (comma != NULL && comma - s == 3) {
+		/* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" */
+		p += 4;
+		if (date_lit(&p, end, " ") == -1 ||
+		    date_num(&p, end, 2, &d) == -1 ||
+		    date_lit(&p, end, " ") == -1 ||
+		    date_month(&p, end, &m) == -1 ||
+		    date_lit(&p, end, " ") == -1 ||
+		    date_num(&p, end, 4, &y) == -1)
+			return -1;
+	} else if (comma != NULL) {
+		/* RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT"; a two-digit
+		 * year more than 50 years ahead is in the past (RFC 9110) */
+		p = comma + 1;
+		if (date_lit(&p, end, " ") == -1 ||
+		    date_num(&p, end, 2, &d) == -1 ||
+		    date_lit(&p, end, "-") == -1 ||
+		    date_month(&p, end, &m) == -1 ||
+		    date_lit(&p, end, "-") == -1 ||
+		    date_num(&p, end, 2, &y) == -1)
+			return -1;
+		y += y < 70 ? 2000 : 1900;
+	} else {
+		/* asctime: "Sun Nov  6 08:49:37 1994" */
+		p += 3;
+		if (date_lit(&p, end, " ") == -1 ||
+		    date_month(&p, end, &m) == -1 ||
+		    date_lit(&p, end, " ") == -1)
+			return -1;
+		if (p < end && *p == ' ')
+			p++;
+		if (date_num(&p, end, p + 1 < end && is_digit(
+		    (unsigned char)p[1]) ? 2 : 1, &d) == -1 ||
+		    date_lit(&p, end, " ") == -1 ||
+		    date_clock(&p, end, &secs) == -1 ||
+		    date_lit(&p, end, " ") == -1 ||
+		    date_num(&p, end, 4, &y) == -1 || p != end)
+			return -1;
+		goto done;
+	}
+	if (date_lit(&p, end, " ") == -1 || date_clock(&p, end, &secs) == -1 ||
+	    date_lit(&p, end, " GMT") == -1 || p != end)
+		return -1;
+done:
+	if (d < 1 || d > 31)
+		return -1;
+	*t = days_from_civil(y, m, d) * 86400 + secs;
+	return 0;
 }
 
 int

@@ -217,3 +217,135 @@ fatalx(const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+/* ------------------------------------------------------- access line */
+
+const char log_format_default[] = "{client} {method} {hostport} {path} "
+    "{status} {bytes_in} {bytes_out} {duration_ms}ms {upstream}{aborted}";
+
+/* The field names, proxy.py's access-log names among them. */
+static const struct {
+	const char	*name;
+	enum log_field	 field;
+} log_fields[] = {
+	{ "client", LF_CLIENT },
+	{ "client_ip", LF_CLIENT_IP },
+	{ "client_port", LF_CLIENT_PORT },
+	{ "method", LF_METHOD },
+	{ "hostport", LF_HOSTPORT },
+	{ "host", LF_HOST },
+	{ "port", LF_PORT },
+	{ "path", LF_PATH },
+	{ "url", LF_URL },
+	{ "status", LF_STATUS },
+	{ "reason", LF_REASON },
+	{ "bytes_in", LF_BYTES_IN },
+	{ "bytes_out", LF_BYTES_OUT },
+	{ "duration_ms", LF_DURATION_MS },
+	{ "upstream", LF_UPSTREAM },
+	{ "route", LF_ROUTE },
+	{ "aborted", LF_ABORTED },
+	{ "pid", LF_PID },
+	{ "request_method", LF_METHOD },
+	{ "server_host", LF_HOST },
+	{ "server_port", LF_PORT },
+	{ "request_path", LF_PATH },
+	{ "response_code", LF_STATUS },
+	{ "response_reason", LF_REASON },
+	{ "response_bytes", LF_BYTES_OUT },
+	{ "connection_time_ms", LF_DURATION_MS },
+};
+#define NLOG_FIELDS	(sizeof(log_fields) / sizeof(log_fields[0]))
+
+static const char *const route_names[ROUTE_MAX] = {
+	[ROUTE_NONE] = "none", [ROUTE_DIRECT] = "direct",
+	[ROUTE_PARENT] = "parent", [ROUTE_PAC] = "pac",
+	[ROUTE_LOCAL] = "local", [ROUTE_PLUGIN] = "plugin",
+};
+
+const char *
+log_route_name(enum route r)
+{
+	return (unsigned)r < ROUTE_MAX ? route_names[r] : "none";
+}
+
+/* Adds a part; -1 when there are too many. */
+static int
+part_add(struct log_part *parts, size_t max, size_t *n, enum log_field f,
+    const char *text, size_t len)
+{
+	if (f == LF_TEXT && len == 0)
+		return 0;
+	if (*n == max)
+		return -1;
+	parts[*n].field = f;
+	parts[*n].text = text;
+	parts[*n].len = len;
+	(*n)++;
+	return 0;
+}
+
+/* Why a name is not a field, with the names that are. */
+static void
+unknown_field(const char *name, size_t len, char *why, size_t whysz)
+{
+	size_t i, used;
+
+	snprintf(why, whysz, "unknown field {%.*s}; the fields are",
+	    (int)(len > 64 ? 64 : len), name);
+	for (i = 0; i < NLOG_FIELDS; i++) {
+		used = strlen(why);
+		snprintf(why + used, whysz - used, "%s {%s}", i ? "," : "",
+		    log_fields[i].name);
+	}
+}
+
+long
+log_format_parse(const char *tmpl, struct log_part *parts, size_t max,
+    char *why, size_t whysz)
+{
+	const char *p = tmpl, *text = tmpl, *close;
+	size_t n = 0, i, len;
+
+	while (*p != '\0') {
+		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
+			/* a doubled brace is one brace of text */
+			if (part_add(parts, max, &n, LF_TEXT, text,
+			    (size_t)(p - text) + 1) == -1)
+				goto full;
+			p += 2;
+			text = p;
+			continue;
+		}
+		if (*p != '{') {
+			p++;
+			continue;
+		}
+		if ((close = strchr(p, '}')) == NULL) {
+			snprintf(why, whysz, "'{' at column %zu is not closed "
+			    "(write {{ for a brace)", (size_t)(p - tmpl) + 1);
+			return -1;
+		}
+		len = (size_t)(close - p - 1);
+		for (i = 0; i < NLOG_FIELDS; i++)
+			if (strlen(log_fields[i].name) == len &&
+			    strncmp(log_fields[i].name, p + 1, len) == 0)
+				break;
+		if (i == NLOG_FIELDS) {
+			unknown_field(p + 1, len, why, whysz);
+			return -1;
+		}
+		if (part_add(parts, max, &n, LF_TEXT, text,
+		    (size_t)(p - text)) == -1 ||
+		    part_add(parts, max, &n, log_fields[i].field, NULL, 0) == -1)
+			goto full;
+		p = close + 1;
+		text = p;
+	}
+	if (part_add(parts, max, &n, LF_TEXT, text, (size_t)(p - text)) == -1)
+		goto full;
+	return (long)n;
+full:
+	snprintf(why, whysz, "more than %d fields and texts", (int)max);
+	return -1;
+}

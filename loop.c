@@ -5,6 +5,7 @@
  * live here too, for the master's loop as well as the workers'.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,11 +231,28 @@ worker_exit(struct worker *w, const char *why)
 	_exit(0);
 }
 
+/* Whole cache lines, so that no two workers write into one */
+typedef char board_slot_fits[sizeof(struct board_slot) % 64 == 0 &&
+    offsetof(struct board, slot) % 64 == 0 ? 1 : -1];
+
+unsigned long
+board_requests(const struct board_slot *s)
+{
+	unsigned long sum = 0;
+	size_t r, k;
+
+	for (r = 0; r < ROUTE_MAX; r++)
+		for (k = 0; k < STATUS_CLASSES; k++)
+			sum += s->n.requests[r][k];
+	return sum;
+}
+
 void
 worker_main(const struct config *cfg, struct listener *ls, size_t nls,
     int id, struct board *board, int slot)
 {
 	static struct worker w;
+	static struct board_slot alone;	/* no board: counts of our own */
 	struct pollset ps = { NULL, NULL, 0, 0, 0, -1, 0, 0 };
 	int close_fds[MAX_LISTENERS];
 	int sigfd, timeout;
@@ -250,11 +268,15 @@ worker_main(const struct config *cfg, struct listener *ls, size_t nls,
 	w.nls = nls;
 	w.now = now_ms();
 	w.reserve_fd = reserve_open();
+	w.slot = &alone;
 	if (board != NULL && slot >= 0 && slot < MAX_SLOTS) {
 		w.board = board;
 		w.slot = &board->slot[slot];
 		w.slot->clients = 0;
 	}
+	/* the slot's counts go on from its last worker's; /status shows
+	 * what this one adds */
+	w.slot->base = board_requests(w.slot);
 	for (i = 0; i < nls; i++)
 		close_fds[i] = ls[i].fd;
 	if ((w.dns = dns_start(cfg, close_fds, nls)) == NULL)

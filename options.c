@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -20,6 +21,10 @@
 #include <unistd.h>
 
 #include "proxy.h"
+
+#ifndef CERT_DIR_DEFAULT
+#define CERT_DIR_DEFAULT	"~/.proxy/certs"	/* --ca-cert-dir */
+#endif
 
 enum opt_type {
 	OPT_BOOL,	/* no value; --x=yes|no in files */
@@ -54,6 +59,14 @@ static const struct option options[] = {
 	{ "tunnel", NULL, OPT_LIST, OFF(tunnel_s), 0, 0,
 	    "[ADDR:]LPORT:HOST:RPORT", "none", "join each client of LPORT to "
 	    "HOST:RPORT, through the parent (repeatable)" },
+	{ "socks5-listen", NULL, OPT_LIST, OFF(socks5_listen), 0, 0,
+	    "[ADDR:]PORT", "none", "a SOCKS5 (and SOCKS4) port in front of "
+	    "the same routing; a bare PORT is on 127.0.0.1, or on every "
+	    "interface with --gateway (repeatable)" },
+	{ "socks5-auth", NULL, OPT_LIST, OFF(socks5_auth), 0, 0, "USER:PASS",
+	    "none", "SOCKS5 clients must log in (RFC 1929) (repeatable)" },
+	{ "socks5-users", NULL, OPT_STR, OFF(socks5_users_file), 0, 0, "F",
+	    "none", "SOCKS5 logins: lines of user:pass or user:{SHA256}hex" },
 	{ "user", NULL, OPT_STR, OFF(user), 0, 0, "NAME", "none",
 	    "run as NAME once the ports are bound (when started as root)" },
 	{ "gateway", NULL, OPT_BOOL, OFF(gateway), 0, 1, NULL, "off",
@@ -159,6 +172,21 @@ static const struct option options[] = {
 	    "none", "serve this PAC file (or script text) to browsers" },
 	{ "pac-file-url-path", NULL, OPT_STR, OFF(pac_file_url_path), 0, 0,
 	    "PATH", "/", "where the PAC file is served (also /wpad.dat)" },
+	{ "enable-web-server", NULL, OPT_BOOL, OFF(web_server), 0, 1, NULL,
+	    "off", "answer requests for the proxy's own port (GET /path): "
+	    "/metrics, /status, /healthz and the --static-dir files" },
+	{ "disable-http-proxy", NULL, OPT_BOOL, OFF(no_proxy_role), 0, 1,
+	    NULL, "off", "refuse proxy requests (absolute URIs, CONNECT), "
+	    "leaving the web server (implies --enable-web-server)" },
+	{ "static-dir", NULL, OPT_STR, OFF(static_dir), 0, 0, "DIR", "none",
+	    "the web server serves the files under DIR" },
+	{ "web-allow", NULL, OPT_CSV, OFF(web_allow_s), 0, 0, "LIST",
+	    "all that --allow lets in", "client addresses that may use the "
+	    "web server (forms of --allow)" },
+	{ "log-format", NULL, OPT_STR, OFF(log_format), 0, 0, "TEMPLATE",
+	    "{client} {method} {hostport} {path} {status} {bytes_in} "
+	    "{bytes_out} {duration_ms}ms {upstream}{aborted}",
+	    "the access line after \"access \": {field}s and text" },
 	{ "cert-file", NULL, OPT_STR, OFF(cert_file), 0, 0, "F", "none",
 	    "certificate chain (PEM, or one DER certificate) that clients "
 	    "see; with --key-file every proxy port speaks TLS, unless "
@@ -169,6 +197,28 @@ static const struct option options[] = {
 	{ "tls-listen", NULL, OPT_LIST, OFF(tls_listen), 0, 0, "ADDR:PORT",
 	    "none", "a TLS proxy port beside the plain ones (repeatable; "
 	    "needs --cert-file and --key-file)" },
+	{ "transparent-listen", NULL, OPT_LIST, OFF(transparent_listen), 0, 0,
+	    "[ADDR:]PORT", "none", "a transparent port (Linux): connections "
+	    "the firewall redirects to it (REDIRECT) go on to where they were "
+	    "going, HTTP by its Host, anything else as a tunnel; a bare PORT "
+	    "listens on 0.0.0.0 (repeatable)" },
+	{ "transparent-trust-host", NULL, OPT_BOOL,
+	    OFF(transparent_trust_host), 0, 1, NULL, "off", "on transparent "
+	    "ports, go where an HTTP request's Host says without checking "
+	    "that it resolves to the address the client connected to" },
+	{ "proxy-protocol", NULL, OPT_BOOL, OFF(proxy_protocol), 0, 1, NULL,
+	    "off", "behind a balancer: every proxy and --tunnel port expects a "
+	    "PROXY protocol header (v1 or v2) and takes the client's address "
+	    "from it" },
+	{ "proxy-protocol-listen", NULL, OPT_LIST, OFF(pp_listen), 0, 0,
+	    "ADDR:PORT", "none", "a proxy port that expects the PROXY "
+	    "protocol, beside the others (repeatable)" },
+	{ "proxy-protocol-from", NULL, OPT_CSV, OFF(pp_from_s), 0, 0, "LIST",
+	    "any", "balancer addresses that may send a PROXY header; "
+	    "connections from others are closed" },
+	{ "send-proxy-protocol", NULL, OPT_LONG, OFF(send_proxy_protocol), 0,
+	    2, "1|2", "off", "start each new connection to an HTTP parent "
+	    "with a PROXY protocol header of this version naming the client" },
 	{ "ca-bundle", NULL, OPT_STR, OFF(ca_bundle), 0, 0, "F",
 	    CA_BUNDLE_DEFAULT, "trusted CA certificates (PEM) for TLS to "
 	    "https:// parents and origins" },
@@ -185,6 +235,10 @@ static const struct option options[] = {
 	    0, "F", "a new EC key at each start",
 	    "with --ca-cert-file: the EC key every intercepted host's "
 	    "certificate gets (as --gen-ca's ca-signing-key.pem)" },
+	{ "ca-cert-dir", NULL, OPT_STR, OFF(ca_cert_dir), 0, 0, "DIR|none",
+	    CERT_DIR_DEFAULT, "with --ca-cert-file: where the minted "
+	    "certificates are kept, to be reused by every worker and after a "
+	    "restart (made 0700; none: in memory only)" },
 	{ "intercept", NULL, OPT_CSV, OFF(intercept_s), 0, 0, "LIST", "all",
 	    "with --ca-cert-file: intercept only CONNECTs to these hosts "
 	    "(*.example.com, 10.0.0.0/8, ...)" },
@@ -408,12 +462,17 @@ secrets_wipe(struct config *cfg)
 	wipe_owned(cfg, cfg->pass_ntlmv2);
 	for (i = 0; i < cfg->basic_auth.n; i++)
 		wipe_owned(cfg, cfg->basic_auth.v[i]);
+	for (i = 0; i < cfg->socks5_auth.n; i++)
+		wipe_owned(cfg, cfg->socks5_auth.v[i]);
 	for (i = 0; i < cfg->proxy.n; i++)	/* socks5://user:pass@ */
 		wipe_owned(cfg, cfg->proxy.v[i]);
 	for (i = 0; i < cfg->nparents; i++)
 		wipe_owned(cfg, cfg->parents[i].login);
 	if (cfg->users != NULL)
 		ntlm_wipe(cfg->users, cfg->nusers * sizeof(*cfg->users));
+	if (cfg->socks_users != NULL)
+		ntlm_wipe(cfg->socks_users, cfg->nsocks_users *
+		    sizeof(*cfg->socks_users));
 }
 
 void
@@ -428,12 +487,15 @@ options_free(struct config *cfg)
 		free(cfg->owned[i]);
 	free(cfg->owned);
 	free(cfg->users);
+	free(cfg->socks_users);
 	netlist_free(&cfg->allow);
 	netlist_free(&cfg->deny);
 	netlist_free(&cfg->acl);
 	netlist_free(&cfg->noproxy);
+	netlist_free(&cfg->pp_from);
 	netlist_free(&cfg->intercept);
 	netlist_free(&cfg->no_intercept);
+	netlist_free(&cfg->web_allow);
 	tls_mint_free(cfg->mint);
 	tls_server_free(cfg->tls);
 	tls_anchors_free(cfg->anchors);
@@ -681,32 +743,50 @@ user_parse(struct client_user *u, const char *line, const char **why)
 	return -1;
 }
 
+/* Adds a login to the list *v of *n (the Basic or the SOCKS5 ones). */
 static int
-user_add(struct loader *ld, const char *line, const char *where)
+user_add(struct loader *ld, struct client_user **v, size_t *n,
+    const char *line, const char *where)
 {
-	struct config *cfg = ld->cfg;
 	struct client_user *u;
 	const char *why;
 
-	if ((u = realloc(cfg->users, (cfg->nusers + 1) * sizeof(*u))) == NULL)
+	if ((u = realloc(*v, (*n + 1) * sizeof(*u))) == NULL)
 		return load_error(ld, "%s: out of memory", where);
-	cfg->users = u;
-	if (user_parse(&u[cfg->nusers], line, &why) == -1)
+	*v = u;
+	if (user_parse(&u[*n], line, &why) == -1)
 		return load_error(ld, "%s: '%.*s...' %s", where,
 		    (int)strcspn(line, ":"), line, why);
-	cfg->nusers++;
+	(*n)++;
 	return 0;
 }
 
+int
+options_user_check(const struct client_user *v, size_t n, const char *user,
+    const char *pass)
+{
+	unsigned char hash[32];
+	size_t i;
+	int ok = 0;
+
+	sha256(pass, strlen(pass), hash);
+	for (i = 0; i < n; i++)
+		ok |= (strcmp(v[i].name, user) == 0) &
+		    ct_equal(v[i].hash, hash, 32);
+	ntlm_wipe(hash, sizeof(hash));
+	return ok;
+}
+
 static int
-users_file(struct loader *ld, const char *path)
+users_file(struct loader *ld, const char *path, const char *flag,
+    struct client_user **v, size_t *n)
 {
 	char line[1024], where[PATH_MAX + 32];
 	FILE *f;
 	int lineno = 0, rc = 0;
 
 	if ((f = fopen(path, "r")) == NULL)
-		return load_error(ld, "--basic-auth-file: %s: %s", path,
+		return load_error(ld, "%s: %s: %s", flag, path,
 		    strerror(errno));
 	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
@@ -714,7 +794,7 @@ users_file(struct loader *ld, const char *path)
 		if (line[0] == '\0' || line[0] == '#')
 			continue;
 		snprintf(where, sizeof(where), "%s:%d", path, lineno);
-		rc = user_add(ld, line, where);
+		rc = user_add(ld, v, n, line, where);
 	}
 	fclose(f);
 	return rc;
@@ -806,6 +886,46 @@ serving_finish(struct loader *ld)
 	return 0;
 }
 
+static void config_warn(struct config *, const char *, ...) PRINTF(2, 3);
+
+/* The web server's flags, and --log-format compiled once. */
+static int
+web_finish(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	const char *v = cfg->static_dir;
+	char why[1024];
+	struct stat st;
+	long n;
+
+	if ((n = log_format_parse(cfg->log_format != NULL ? cfg->log_format :
+	    log_format_default, cfg->log_parts, LOG_FORMAT_PARTS, why,
+	    sizeof(why))) < 0)
+		return load_error(ld, "%s: %s", str_from(cfg, OFF(log_format),
+		    "--log-format"), why);
+	cfg->nlog_parts = (size_t)n;
+	if (cfg->no_proxy_role)
+		cfg->web_server = 1;
+	if (access_list(ld, &cfg->web_allow, &cfg->web_allow_s,
+	    "--web-allow") == -1)
+		return -1;
+	if (!cfg->web_server && (v != NULL || cfg->web_allow_s.n > 0))
+		config_warn(cfg, "%s without --enable-web-server does nothing",
+		    v != NULL ? "--static-dir" : "--web-allow");
+	if (v == NULL)
+		return 0;
+	if (stat(v, &st) == -1)
+		return load_error(ld, "%s: %s: %s", str_from(cfg,
+		    OFF(static_dir), "--static-dir"), v, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return load_error(ld, "%s: %s is not a directory",
+		    str_from(cfg, OFF(static_dir), "--static-dir"), v);
+	if ((cfg->static_dir = path_absolute(cfg, v)) == NULL)
+		return load_error(ld, "--static-dir: %s: cannot make the path "
+		    "absolute", v);
+	return 0;
+}
+
 /* --cert-file, --key-file, --tls-listen: the chain and key are loaded
  * here, in the master, once per configuration. */
 static int
@@ -848,6 +968,63 @@ tls_finish(struct loader *ld)
 	return 0;
 }
 
+static void config_warn(struct config *, const char *, ...) PRINTF(2, 3);
+
+/* A private key others may read is a key others may have: said at
+ * start, as ssh says it (which refuses such a key; a proxy that will
+ * not start is worse than one that warns). */
+static void
+key_private_check(struct config *cfg, const char *path, const char *from)
+{
+	struct stat st;
+
+	if (path == NULL || stat(path, &st) == -1 ||
+	    (st.st_mode & (S_IRWXG | S_IRWXO)) == 0)
+		return;
+	config_warn(cfg, "%s: the private key %s is accessible to group or "
+	    "others (mode %04o): whoever reads it can pose as any site to "
+	    "the clients that trust the CA; chmod 600 it", from, path,
+	    (unsigned)(st.st_mode & 07777));
+}
+
+/* --ca-cert-dir: "~/" is $HOME's (else the password file's), a
+ * relative name is made absolute (--daemon goes to /). A directory
+ * that cannot serve stops the start when the flag names it; the
+ * default one only gets a warning (a daemon may have no home). */
+static int
+cert_dir_finish(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	const char *d = cfg->ca_cert_dir != NULL ? cfg->ca_cert_dir :
+	    CERT_DIR_DEFAULT, *home = getenv("HOME"), *abs;
+	char path[PATH_MAX], why[PATH_MAX + 256];
+	struct passwd *pw;
+	int n;
+
+	if (strcmp(d, "none") == 0)
+		return 0;
+	if (d[0] == '~' && (d[1] == '/' || d[1] == '\0')) {
+		if ((home == NULL || home[0] == '\0') &&
+		    (pw = getpwuid(geteuid())) != NULL)
+			home = pw->pw_dir;
+		n = home == NULL || home[0] == '\0' ? -1 :
+		    snprintf(path, sizeof(path), "%s%s", home, d + 1);
+	} else
+		n = snprintf(path, sizeof(path), "%s", d);
+	if (n < 0 || (size_t)n >= sizeof(path) ||
+	    (abs = path_absolute(cfg, path)) == NULL)
+		snprintf(why, sizeof(why), "%s: %s", d, n < 0 ? "no home "
+		    "directory for ~" : "the name is too long");
+	else if (tls_mint_dir(cfg->mint, abs, why, sizeof(why)) == 0)
+		return 0;
+	if (cfg->ca_cert_dir != NULL)
+		return load_error(ld, "%s: %s", str_from(cfg, OFF(ca_cert_dir),
+		    "--ca-cert-dir"), why);
+	config_warn(cfg, "--ca-cert-dir (default %s): %s; minted "
+	    "certificates are kept in memory only", CERT_DIR_DEFAULT, why);
+	return 0;
+}
+
 /* --ca-cert-file and --ca-key-file turn interception on: the CA is
  * loaded and one EC key made for every leaf. */
 static int
@@ -870,6 +1047,10 @@ intercept_finish(struct loader *ld)
 		    1, why, sizeof(why)) == -1)
 			return load_error(ld, "%s: %s", item_from(
 			    &cfg->no_intercept_s, i, "--no-intercept"), why);
+	if (cfg->ca_cert_dir != NULL && !tls_available())
+		return load_error(ld, "%s: built without TLS (rebuild with "
+		    "BearSSL: Debian's libbearssl-dev)", str_from(cfg,
+		    OFF(ca_cert_dir), "--ca-cert-dir"));
 	if (cfg->gen_ca != NULL || cfg->gen_cert != NULL ||
 	    (cfg->ca_cert_file == NULL && cfg->ca_key_file == NULL))
 		return 0;
@@ -887,6 +1068,10 @@ intercept_finish(struct loader *ld)
 		return load_error(ld, "%s: %s", bad_key ? str_from(cfg,
 		    OFF(ca_key_file), "--ca-key-file") : str_from(cfg,
 		    OFF(ca_cert_file), "--ca-cert-file"), why);
+	key_private_check(cfg, cfg->ca_key_file, str_from(cfg,
+	    OFF(ca_key_file), "--ca-key-file"));
+	key_private_check(cfg, cfg->ca_signing_key_file, str_from(cfg,
+	    OFF(ca_signing_key_file), "--ca-signing-key-file"));
 	if (cfg->ca_signing_key_file != NULL ? (key = tls_key_load(
 	    cfg->ca_signing_key_file, why, sizeof(why))) == NULL :
 	    (key = tls_key_new(0, why, sizeof(why))) == NULL) {
@@ -900,7 +1085,7 @@ intercept_finish(struct loader *ld)
 		tls_ca_free(ca);
 		return load_error(ld, "--ca-cert-file: %s", why);
 	}
-	return 0;
+	return cert_dir_finish(ld);
 }
 
 /* cntlm's Allow and Deny lines, in their order. */
@@ -919,6 +1104,67 @@ acl_finish(struct loader *ld)
 			return load_error(ld, "%s: %s", item_from(&cfg->acl_s,
 			    i, r[0] == '-' ? "Deny" : "Allow"), err);
 	}
+	return 0;
+}
+
+/* A --socks5-listen item as it is bound: a bare PORT (cntlm's -O and
+ * SOCKS5Proxy) on loopback, or with --gateway or --hostonly on every
+ * interface (0.0.0.0 and ::); ADDR:PORT as it is. */
+static int
+socks_bind_add(struct loader *ld, const char *item, const char *from)
+{
+	struct config *cfg = ld->cfg;
+	char host[HOST_MAX], spec[2][32];
+	const char *add[2] = { item, NULL };
+	uint16_t port;
+	size_t i;
+	long v;
+
+	if (parse_long(item, 1, 65535, &v) == 0) {
+		snprintf(spec[0], sizeof(spec[0]), cfg->gateway ||
+		    cfg->hostonly ? "0.0.0.0:%ld" : "127.0.0.1:%ld", v);
+		snprintf(spec[1], sizeof(spec[1]), "[::]:%ld", v);
+		add[0] = spec[0];
+		add[1] = cfg->gateway || cfg->hostonly ? spec[1] : NULL;
+	} else if (parse_hostport(item, strlen(item), host, sizeof(host),
+	    &port, 0) == -1 || port == 0)
+		return load_error(ld, "%s: '%s' is not [ADDR:]PORT", from,
+		    item);
+	for (i = 0; i < 2 && add[i] != NULL; i++) {
+		char *kept;
+
+		if (cfg->socks5_bind.n == MAX_LIST_ITEMS)
+			return load_error(ld, "%s: too many SOCKS ports", from);
+		if ((kept = cfg_strndup(cfg, add[i], strlen(add[i]))) == NULL)
+			return load_error(ld, "out of memory");
+		cfg->socks5_bind.from[cfg->socks5_bind.n] = from;
+		cfg->socks5_bind.v[cfg->socks5_bind.n++] = kept;
+	}
+	return 0;
+}
+
+/* --socks5-listen, --socks5-auth, --socks5-users (cntlm's SOCKS5Proxy
+ * and SOCKS5Users). */
+static int
+socks_finish(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	size_t i;
+
+	for (i = 0; i < cfg->socks5_listen.n; i++)
+		if (socks_bind_add(ld, cfg->socks5_listen.v[i],
+		    item_from(&cfg->socks5_listen, i, "--socks5-listen")) == -1)
+			return -1;
+	for (i = 0; i < cfg->socks5_auth.n; i++)
+		if (user_add(ld, &cfg->socks_users, &cfg->nsocks_users,
+		    cfg->socks5_auth.v[i], item_from(&cfg->socks5_auth, i,
+		    "--socks5-auth")) == -1)
+			return -1;
+	if (cfg->socks5_users_file != NULL &&
+	    users_file(ld, cfg->socks5_users_file, str_from(cfg,
+	    OFF(socks5_users_file), "--socks5-users"), &cfg->socks_users,
+	    &cfg->nsocks_users) == -1)
+		return -1;
 	return 0;
 }
 
@@ -970,11 +1216,15 @@ access_finish(struct loader *ld)
 	    access_list(ld, &cfg->deny, &cfg->deny_s, "--deny") == -1)
 		return -1;
 	for (i = 0; i < cfg->basic_auth.n; i++)
-		if (user_add(ld, cfg->basic_auth.v[i],
-		    item_from(&cfg->basic_auth, i, "--basic-auth")) == -1)
+		if (user_add(ld, &cfg->users, &cfg->nusers,
+		    cfg->basic_auth.v[i], item_from(&cfg->basic_auth, i,
+		    "--basic-auth")) == -1)
 			return -1;
 	if (cfg->basic_auth_file != NULL &&
-	    users_file(ld, cfg->basic_auth_file) == -1)
+	    users_file(ld, cfg->basic_auth_file, "--basic-auth-file",
+	    &cfg->users, &cfg->nusers) == -1)
+		return -1;
+	if (socks_finish(ld) == -1)
 		return -1;
 	if (cfg->tunnel_s.n > 0 && ((cfg->tunnels = calloc(cfg->tunnel_s.n,
 	    sizeof(*cfg->tunnels))) == NULL || cfg_keep(cfg, cfg->tunnels)
@@ -1533,6 +1783,82 @@ argv_hide_password(struct config *cfg, int argc, char *argv[])
 	}
 }
 
+/* A bare PORT of --transparent-listen is every IPv4 address: REDIRECT
+ * hands a connection to the address of the interface it came in on. */
+static int
+transparent_finish(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	char host[HOST_MAX], spec[HOST_MAX + 16], *copy;
+	const char *a, *from;
+	uint16_t port;
+	size_t i;
+	long v;
+
+	for (i = 0; i < cfg->transparent_listen.n; i++) {
+		a = cfg->transparent_listen.v[i];
+		from = item_from(&cfg->transparent_listen, i,
+		    "--transparent-listen");
+		if (!HAVE_ORIGINAL_DST)
+			return load_error(ld, "%s: transparent ports are not "
+			    "supported on this system (they need Linux's "
+			    "SO_ORIGINAL_DST)", from);
+		if (parse_long(a, 1, 65535, &v) == 0)
+			snprintf(spec, sizeof(spec), "0.0.0.0:%ld", v);
+		else if (parse_hostport(a, strlen(a), host, sizeof(host),
+		    &port, 0) == -1 || port == 0)
+			return load_error(ld, "%s: '%s' is not [ADDR:]PORT",
+			    from, a);
+		else
+			snprintf(spec, sizeof(spec), "%s", a);
+		if ((copy = cfg_strndup(cfg, spec, strlen(spec))) == NULL)
+			return load_error(ld, "out of memory");
+		cfg->transparent_bind.from[cfg->transparent_bind.n] = from;
+		cfg->transparent_bind.v[cfg->transparent_bind.n++] = copy;
+	}
+	if (cfg->transparent_listen.n > 0 && (cfg->nusers > 0 ||
+	    cfg->ntlm_to_basic))
+		config_warn(cfg, "--transparent-listen: its clients do not "
+		    "know a proxy is there and cannot log in to it; "
+		    "--basic-auth does not apply to them (--allow does)");
+	return 0;
+}
+
+/* --proxy-protocol, --proxy-protocol-listen, --proxy-protocol-from. */
+static int
+proxyproto_finish(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	char host[HOST_MAX], err[256];
+	uint16_t port;
+	size_t i;
+
+	for (i = 0; i < cfg->pp_listen.n; i++) {
+		const char *a = cfg->pp_listen.v[i];
+
+		if (parse_hostport(a, strlen(a), host, sizeof(host), &port,
+		    0) == -1 || port == 0)
+			return load_error(ld, "%s: '%s' is not ADDR:PORT",
+			    item_from(&cfg->pp_listen, i,
+			    "--proxy-protocol-listen"), a);
+	}
+	for (i = 0; i < cfg->pp_from_s.n; i++)
+		if (netlist_add(&cfg->pp_from, cfg->pp_from_s.v[i], 0, err,
+		    sizeof(err)) == -1)
+			return load_error(ld, "%s: %s", item_from(
+			    &cfg->pp_from_s, i, "--proxy-protocol-from"), err);
+	if (!cfg->proxy_protocol && cfg->pp_listen.n == 0) {
+		if (cfg->pp_from_s.n > 0)
+			config_warn(cfg, "--proxy-protocol-from: no port "
+			    "expects the PROXY protocol (--proxy-protocol, "
+			    "--proxy-protocol-listen)");
+	} else if (cfg->pp_from_s.n == 0)
+		config_warn(cfg, "--proxy-protocol: whoever reaches its ports "
+		    "may name any client address (for --allow, --deny and the "
+		    "logs); list the balancers in --proxy-protocol-from");
+	return 0;
+}
+
 static int
 config_finish(struct loader *ld)
 {
@@ -1557,9 +1883,11 @@ config_finish(struct loader *ld)
 	}
 	if (pac_built(ld) == -1 ||
 	    access_finish(ld) == -1 || serving_finish(ld) == -1 ||
+	    web_finish(ld) == -1 ||
 	    parents_finish(ld) == -1 || credentials_finish(ld) == -1 ||
 	    tls_finish(ld) == -1 || upstream_tls_finish(ld) == -1 ||
-	    intercept_finish(ld) == -1)
+	    intercept_finish(ld) == -1 || transparent_finish(ld) == -1 ||
+	    proxyproto_finish(ld) == -1)
 		return -1;
 	cfg->nworkers = cfg->workers;
 	if (cfg->nworkers == 0) {
@@ -1718,7 +2046,7 @@ save_hash(FILE *f, const char *name, const unsigned char h[16])
 
 /* A client login as user:{SHA256}, never its password. */
 static int
-save_user(FILE *f, const char *line)
+save_user(FILE *f, const char *name, const char *line)
 {
 	struct client_user u;
 	const char *why;
@@ -1731,7 +2059,7 @@ save_user(FILE *f, const char *line)
 	n = (size_t)snprintf(v, sizeof(v), "%s:{SHA256}", u.name);
 	for (i = 0; i < 32 && n + 3 <= sizeof(v); i++)
 		n += (size_t)snprintf(v + n, sizeof(v) - n, "%02x", u.hash[i]);
-	return save_line(f, "basic-auth", v);
+	return save_line(f, name, v);
 }
 
 /* Secrets are written as the hashes they give, never as a password. */
@@ -1773,8 +2101,9 @@ save_option(FILE *f, const struct config *cfg, const struct config *def,
 		const struct strlist *l = (const void *)field;
 
 		for (i = 0; i < l->n; i++)
-			if ((o->off == OFF(basic_auth) ?
-			    save_user(f, l->v[i]) :
+			if ((o->off == OFF(basic_auth) ||
+			    o->off == OFF(socks5_auth) ?
+			    save_user(f, o->name, l->v[i]) :
 			    save_line(f, o->name, l->v[i])) == -1)
 				return -1;
 		return 0;

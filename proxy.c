@@ -132,6 +132,7 @@ bind_one(const struct config *cfg, const char *a, const char *from,
 		    listener_open(&ls[b->n], ai, cfg->backlog) == 0) {
 			ls[b->n].tunnel = tunnel;
 			ls[b->n].tls = tls;
+			ls[b->n].proxyproto = cfg->proxy_protocol;
 			ls[b->n].ops = tunnel >= 0 ? &conn_tunnel_ops :
 			    &conn_http_ops;
 			b->n++;
@@ -149,6 +150,22 @@ bind_one(const struct config *cfg, const char *a, const char *from,
 	}
 	freeaddrinfo(res);
 	return 0;
+}
+
+/* Binds a (as bind_one), as listeners of the kind ops, expecting the
+ * PROXY protocol or not. */
+static int
+bind_as(const struct config *cfg, const char *a, const char *from,
+    const struct conn_ops *ops, int proxyproto, struct bindset *b)
+{
+	size_t first = b->n;
+	int rc = bind_one(cfg, a, from, -1, 0, b);
+
+	for (; first < b->n; first++) {
+		b->ls[first].ops = ops;
+		b->ls[first].proxyproto = proxyproto;
+	}
+	return rc;
 }
 
 /* Binds every listen and tunnel address; the count, or -2 on a bad
@@ -171,6 +188,21 @@ listeners_open(const struct config *cfg, struct listener *ls,
 	for (i = 0; i < cfg->ntunnels && rc == 0; i++)
 		rc = bind_one(cfg, cfg->tunnels[i].bind, "--tunnel", (int)i, 0,
 		    &b);
+	for (i = 0; i < cfg->socks5_bind.n && rc == 0; i++)
+		rc = bind_as(cfg, cfg->socks5_bind.v[i], cfg->socks5_bind.from[i]
+		    != NULL ? cfg->socks5_bind.from[i] : "--socks5-listen",
+		    &conn_socks_ops, cfg->proxy_protocol, &b);
+	for (i = 0; i < cfg->pp_listen.n && rc == 0; i++)
+		rc = bind_as(cfg, cfg->pp_listen.v[i], cfg->pp_listen.from[i] !=
+		    NULL ? cfg->pp_listen.from[i] : "--proxy-protocol-listen",
+		    &conn_http_ops, 1, &b);
+	/* a transparent port's client is whoever the kernel says: never a
+	 * balancer's header */
+	for (i = 0; i < cfg->transparent_bind.n && rc == 0; i++)
+		rc = bind_as(cfg, cfg->transparent_bind.v[i],
+		    cfg->transparent_bind.from[i] != NULL ?
+		    cfg->transparent_bind.from[i] : "--transparent-listen",
+		    &conn_transparent_ops, 0, &b);
 	if (rc == 0)
 		return (ssize_t)b.n;
 	listeners_drop(ls, b.n, old, nold);
@@ -396,15 +428,22 @@ worker_spawn(struct master *m, struct child *k, int id)
 	}
 	if (pid == -1)
 		log_warn("fork worker %d", id);
+	else if (m->board != NULL && k->slot >= 0) {
+		/* for /status: who holds the slot, since when */
+		m->board->slot[k->slot].pid = (long)pid;
+		m->board->slot[k->slot].started = (int64_t)time(NULL);
+		m->board->slot[k->slot].retiring = 0;
+	}
 	return pid;
 }
 
-static void
+/* A worker has exited: 1 when it is to be forked again. */
+static int
 worker_died(struct child *k, size_t i, pid_t pid, int status, int64_t now)
 {
 	k->pid = 0;
 	if (sig_term || k->retiring)
-		return;
+		return 0;
 	if (WIFSIGNALED(status))
 		log_warnx("worker %zu (pid %ld) killed by signal %d; "
 		    "restarting", i, (long)pid, WTERMSIG(status));
@@ -415,6 +454,23 @@ worker_died(struct child *k, size_t i, pid_t pid, int status, int64_t now)
 	k->failures = now - k->started < 1000 ? k->failures + 1 : 0;
 	k->respawn_at = now + (k->failures ? (100L << (k->failures > 6 ? 6 :
 	    k->failures)) : 0);
+	return 1;
+}
+
+/* Its clients are gone with it; /metrics counts a restart. */
+static void
+worker_gone(struct master *m, struct child *k, size_t i, pid_t pid,
+    int status, int64_t now)
+{
+	int again = worker_died(k, i, pid, status, now);
+
+	if (m->board == NULL)
+		return;
+	m->board->restarts += (unsigned long)again;
+	if (k->slot >= 0) {
+		m->board->slot[k->slot].clients = 0;
+		m->board->slot[k->slot].pid = 0;
+	}
 }
 
 static void
@@ -426,13 +482,9 @@ workers_reap(struct master *m, int64_t now)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 		for (i = 0; i < m->nkids; i++)
-			if (m->kids[i].pid == pid) {
-				worker_died(&m->kids[i], i, pid, status, now);
-				/* its clients are gone with it */
-				if (m->board != NULL && m->kids[i].slot >= 0)
-					m->board->slot[m->kids[i].slot].clients
-					    = 0;
-			}
+			if (m->kids[i].pid == pid)
+				worker_gone(m, &m->kids[i], i, pid, status,
+				    now);
 	/* retired workers that are gone leave the table */
 	for (i = j = 0; i < m->nkids; i++)
 		if (!(m->kids[i].retiring && m->kids[i].pid == 0))
@@ -606,6 +658,8 @@ master_reload(struct master *m)
 	for (i = 0; i < m->nkids - (size_t)cfg->nworkers; i++)
 		if (m->kids[i].pid > 0 && !m->kids[i].retiring) {
 			m->kids[i].retiring = 1;
+			if (m->board != NULL && m->kids[i].slot >= 0)
+				m->board->slot[m->kids[i].slot].retiring = 1;
 			kill(m->kids[i].pid, SIGTERM);
 		}
 	memcpy(m->ls, nls, (size_t)n * sizeof(nls[0]));
@@ -638,7 +692,8 @@ master_run(const struct config *cfg, struct listener *ls, size_t nls,
 	m.argv = argv;
 	if (signals_init(&m.rfd) == -1)
 		fatal("pipe");
-	m.board = board_map();
+	if ((m.board = board_map()) != NULL)
+		m.board->start_time = (int64_t)time(NULL);
 	if (workers_add(&m, (size_t)cfg->nworkers) == -1)
 		fatal("calloc");
 	for (i = 0; i < nls; i++)

@@ -112,7 +112,7 @@
 #define HOST_MAX		256	/* a host name, NUL included */
 #endif
 #ifndef WHY_MAX
-#define WHY_MAX			(HOST_MAX * 4)	/* an error reason */
+#define WHY_MAX			(HOST_MAX * 6)	/* an error reason (a pool key fits) */
 #endif
 #ifndef TLS_PEER_CHAIN_MAX	/* certificates a server may send us */
 #define TLS_PEER_CHAIN_MAX	20
@@ -472,15 +472,25 @@ struct http_answer {
 	const char	*cache;		/* Cache-Control value, or NULL */
 	const char	*authenticate;	/* Proxy-Authenticate, or NULL */
 	const char	*via;		/* Via value, or NULL */
+	const char	*fields;	/* more fields, each line ending in
+					   CRLF (ETag, Content-Range, ...),
+					   or NULL */
 };
 /* The answer's head ("HTTP/1.1 status reason", the fields above, the
  * empty line) into dst[cap]; its length, or 0 if it does not fit. */
 size_t	 http_build_answer(const struct http_answer *, char *dst, size_t cap);
 /* A whole error answer: the head (Connection: close, Via if not NULL, a
- * Basic challenge for 407) and "status reason: why\n"; its length, or 0
+ * Basic challenge for 407 and 401, Allow: GET, HEAD for 405) and "status reason: why\n"; its length, or 0
  * if it does not fit. */
 size_t	 http_build_error(int status, const char *why, const char *via,
 	    char *dst, size_t cap);
+/* An HTTP-date (RFC 9110 5.6.7: IMF-fixdate, and the obsolete RFC 850
+ * and asctime forms a recipient must read) as Unix seconds in *t; 0, or
+ * -1 when s[n] is none of them. */
+int	 http_date_parse(const char *s, size_t n, int64_t *t);
+/* Unix seconds as an IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT", in
+ * out (30 bytes with the NUL). */
+void	 http_date_format(int64_t t, char out[30]);
 /* 1 if the connection stays open after the message with head h:
  * HTTP/1.1 unless "Connection: close", 1.0 only with "keep-alive". */
 int	 http_keepalive(const struct http_head *h);
@@ -490,6 +500,78 @@ int	 http_keepalive(const struct http_head *h);
 size_t	 http_build_response(const char *buf, const struct http_head *h,
 	    const struct http_rewrite *, char *dst, size_t cap);
 
+/* --------------------------------------------------------------- socks.c */
+
+/*
+ * What a SOCKS server reads (the RFC 1928 greeting and request, the RFC
+ * 1929 login, a SOCKS4 or SOCKS4a CONNECT) and the replies it writes.
+ * Pure, as http.c: each parser reads p[len] and returns the bytes of one
+ * whole message (> 0), 0 while more are needed, or -1 when it is
+ * malformed, with the reason; it never reads past len.
+ */
+enum socks5_code {		/* RFC 1928 section 6 */
+	SOCKS5_SUCCEEDED,
+	SOCKS5_FAILURE,		/* general SOCKS server failure */
+	SOCKS5_NOT_ALLOWED,	/* connection not allowed by ruleset */
+	SOCKS5_NET_UNREACHABLE,
+	SOCKS5_HOST_UNREACHABLE,
+	SOCKS5_REFUSED,		/* connection refused */
+	SOCKS5_TTL_EXPIRED,
+	SOCKS5_CMD_UNSUPPORTED,
+	SOCKS5_ATYP_UNSUPPORTED
+};
+#define SOCKS4_GRANTED		90
+#define SOCKS4_REJECTED		91	/* rejected or failed */
+#define SOCKS_CMD_CONNECT	1	/* 2 BIND, 3 UDP ASSOCIATE */
+/* Authentication methods a SOCKS5 greeting offers (bits of *offered). */
+#define SOCKS5_OFFERS_NONE	0x1	/* X'00' no authentication */
+#define SOCKS5_OFFERS_LOGIN	0x2	/* X'02' username/password */
+#define SOCKS5_METHOD_NONE	0x00
+#define SOCKS5_METHOD_LOGIN	0x02
+#define SOCKS5_METHOD_REFUSED	0xff	/* no acceptable methods */
+#define SOCKS_NAME_MAX		255	/* a domain, user or password */
+
+/* A client's request. */
+struct socks_request {
+	int		 version;	/* 4 or 5 */
+	int		 cmd;		/* SOCKS_CMD_CONNECT, or another */
+	char		 host[SOCKS_NAME_MAX + 1];	/* a name, or an
+					   address literal (IPv6 without []) */
+	uint16_t	 port;
+	int		 code;		/* malformed: the reply it gets */
+	const char	*error;		/* malformed: why */
+};
+
+/* VER 5, NMETHODS, METHODS: *offered gets SOCKS5_OFFERS_* (0 when no
+ * method we know is among them, NMETHODS 0 included). */
+long	 socks5_parse_greeting(const unsigned char *p, size_t len,
+	    unsigned *offered, const char **error);
+/* RFC 1929: VER 1, ULEN, UNAME, PLEN, PASSWD (each 1-255 bytes, no NUL)
+ * into user and pass as strings. */
+long	 socks5_parse_login(const unsigned char *p, size_t len,
+	    char user[SOCKS_NAME_MAX + 1], char pass[SOCKS_NAME_MAX + 1],
+	    const char **error);
+/* VER 5, CMD, RSV, ATYP (1 IPv4, 3 a name of 1-255 bytes: letters,
+ * digits, '.', '-' and '_', or an address literal; 4 IPv6), DST.ADDR,
+ * DST.PORT. Malformed: r->code is SOCKS5_ATYP_UNSUPPORTED for another
+ * ATYP (known as soon as it arrives), else SOCKS5_FAILURE. */
+long	 socks5_parse_request(const unsigned char *p, size_t len,
+	    struct socks_request *r);
+/* VN 4, CD, DSTPORT, DSTIP, USERID, NUL; with DSTIP 0.0.0.x (x not 0),
+ * SOCKS4a's name and NUL after it. USERID and the name: at most 255
+ * bytes. Malformed: r->code is SOCKS4_REJECTED. */
+long	 socks4_parse_request(const unsigned char *p, size_t len,
+	    struct socks_request *r);
+/* The SOCKS5 reply: VER 5, code, RSV, and the bound address (IPv4 or
+ * IPv6; NULL or another family: 0.0.0.0:0); its length (10 or 22). */
+size_t	 socks5_reply(int code, const struct sockaddr *bound,
+	    unsigned char out[22]);
+/* The SOCKS4 reply: VN 0, code, and a port and address clients ignore;
+ * 8 bytes. */
+size_t	 socks4_reply(int code, unsigned char out[8]);
+/* The RFC's words for a SOCKS5 reply code ("connection refused"). */
+const char *socks5_code_name(int code);
+
 /* ----------------------------------------------------------------- log.c */
 
 enum { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
@@ -498,6 +580,67 @@ enum { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 /* Logs to path: NULL or "-" for stderr, "syslog", else a file opened for
  * appending; -1 (errno set) if the file cannot be opened. */
 int	 log_init(const char *path, int level);
+/* Where a request's answer came from: /metrics counts requests by it,
+ * --log-format's {route} names it. */
+enum route {
+	ROUTE_NONE,	/* none was chosen: refused, or failed before */
+	ROUTE_DIRECT,	/* the origin itself */
+	ROUTE_PARENT,	/* a --proxy parent (HTTP or SOCKS5) */
+	ROUTE_PAC,	/* a hop the --pac file's answer named */
+	ROUTE_LOCAL,	/* the proxy's own answer: PAC file, web server */
+	ROUTE_PLUGIN,	/* a plugin's answer */
+	ROUTE_MAX
+};
+/* Status classes counted: 1xx to 5xx, and [0] for no status (the
+ * exchange ended before any answer). */
+#define STATUS_CLASSES	6
+
+/*
+ * The access line (--log-format): a template of "{name}" fields and
+ * text ("{{" and "}}" for braces), compiled once into parts that point
+ * into it. The names are log_field_names[]'s; proxy.py's access-log
+ * names (request_method, server_host, response_code, ...) are taken as
+ * aliases.
+ */
+enum log_field {
+	LF_TEXT = -1,	/* a part that is text, not a field */
+	LF_CLIENT,	/* "1.2.3.4:5678" */
+	LF_CLIENT_IP, LF_CLIENT_PORT,
+	LF_METHOD,
+	LF_HOSTPORT,	/* "host:port", "https://host:port" intercepted,
+			   "-" for none */
+	LF_HOST, LF_PORT,
+	LF_PATH,	/* the request-target's path and query (cut) */
+	LF_URL,		/* scheme://host[:port]/path, host:port for
+			   CONNECT, the path for the proxy's own answers */
+	LF_STATUS, LF_REASON,
+	LF_BYTES_IN, LF_BYTES_OUT,
+	LF_DURATION_MS,
+	LF_UPSTREAM,	/* "DIRECT", "PROXY host:port", "SOCKS5 host:port" */
+	LF_ROUTE,	/* none, direct, parent, pac, local, plugin */
+	LF_ABORTED,	/* " aborted" or "" */
+	LF_PID,		/* the worker's */
+	LF_MAX
+};
+#ifndef LOG_FORMAT_PARTS
+#define LOG_FORMAT_PARTS	64	/* fields and texts in a template */
+#endif
+struct log_part {
+	enum log_field	 field;
+	const char	*text;		/* LF_TEXT: len bytes of the template */
+	size_t		 len;
+};
+/* Today's access line: "{client} {method} {hostport} {path} {status}
+ * {bytes_in} {bytes_out} {duration_ms}ms {upstream}{aborted}", after
+ * "access ". */
+extern const char log_format_default[];
+/* Compiles tmpl into parts[max]; their count, or -1 with why filled (an
+ * unknown field or an unclosed brace, named). */
+long	 log_format_parse(const char *tmpl, struct log_part *parts,
+	    size_t max, char *why, size_t whysz);
+/* The name of a route, as /metrics and {route} give it. */
+const char *log_route_name(enum route);
+
 /* Reopens the log file after rotation (SIGHUP); -1 on failure. */
 int	 log_reopen(void);
 int	 log_enabled(int level);
@@ -1046,14 +1189,31 @@ struct config {
 	int		 negotiate_canonical;	/* HTTP@ the DNS name */
 	int		 kerberos_password;	/* a TGT from the password */
 	struct strlist	 tunnel_s;	/* --tunnel, as given */
+	struct strlist	 socks5_listen;	/* --socks5-listen, as given */
+	struct strlist	 socks5_auth;	/* --socks5-auth USER:PASS */
+	const char	*socks5_users_file;	/* --socks5-users */
 	const char	*user;		/* --user: drop root to it */
 	/* serving */
 	const char	*pac_file;	/* --pac-file: a file, or the script */
 	const char	*pac_file_url_path;
+	/* the web server */
+	int		 web_server;	/* --enable-web-server */
+	int		 no_proxy_role;	/* --disable-http-proxy */
+	const char	*static_dir;	/* --static-dir (absolute once
+					   loaded); NULL: no files */
+	struct strlist	 web_allow_s;	/* --web-allow, as given */
+	const char	*log_format;	/* --log-format; NULL: default */
 	/* TLS to the proxy */
 	const char	*cert_file;	/* --cert-file: chain, PEM or DER */
 	const char	*key_file;	/* --key-file */
 	struct strlist	 tls_listen;	/* --tls-listen ADDR:PORT */
+	/* ways in: transparent ports, the PROXY protocol */
+	struct strlist	 transparent_listen;	/* as given */
+	int		 transparent_trust_host;
+	int		 proxy_protocol;	/* every listener expects it */
+	struct strlist	 pp_listen;	/* --proxy-protocol-listen */
+	struct strlist	 pp_from_s;	/* --proxy-protocol-from, as given */
+	long		 send_proxy_protocol;	/* to parents: 0, 1 or 2 */
 	/* TLS to parents and origins */
 	const char	*ca_bundle;	/* --ca-bundle; NULL: the system's */
 	int		 insecure_upstream;	/* verify no certificate */
@@ -1061,6 +1221,7 @@ struct config {
 	const char	*ca_cert_file;	/* --ca-cert-file: signs leaves */
 	const char	*ca_key_file;	/* --ca-key-file: its key */
 	const char	*ca_signing_key_file;	/* --ca-signing-key-file */
+	const char	*ca_cert_dir;	/* --ca-cert-dir; NULL: the default */
 	struct strlist	 intercept_s;	/* --intercept, as given */
 	struct strlist	 no_intercept_s;	/* --no-intercept, as given */
 	const char	*gen_ca;	/* --gen-ca DIR */
@@ -1092,11 +1253,16 @@ struct config {
 	unsigned char	 acl_deny[MAX_LIST_ITEMS];
 	struct client_user *users;
 	size_t		 nusers;
+	struct client_user *socks_users;	/* SOCKS5 logins (RFC 1929) */
+	size_t		 nsocks_users;
+	struct strlist	 socks5_bind;	/* --socks5-listen as bound */
 	struct hop	 parents[MAX_PARENTS];
 	size_t		 nparents;
 	struct tunnel	*tunnels;	/* ntunnels of them */
 	size_t		 ntunnels;
 	struct netlist	 noproxy;
+	struct strlist	 transparent_bind;	/* ADDR:PORT of each */
+	struct netlist	 pp_from;	/* balancers that may send it */
 	char		*pac_served;	/* --pac-file's script */
 	size_t		 pac_served_len;
 	const char	*pac_served_path;	/* the file it came from, read
@@ -1119,6 +1285,11 @@ struct config {
 	struct tls_anchors *anchors;	/* --ca-bundle, loaded; NULL: none
 					   (built without TLS, or none
 					   readable) */
+	struct netlist	 web_allow;	/* --web-allow; empty: everyone
+					   --allow lets in */
+	struct log_part	 log_parts[LOG_FORMAT_PARTS];	/* the access
+					   line, compiled */
+	size_t		 nlog_parts;
 	struct tls_mint	*mint;		/* --ca-cert-file: interception on */
 	struct netlist	 intercept;	/* --intercept: only these */
 	struct netlist	 no_intercept;	/* --no-intercept: never these */
@@ -1136,6 +1307,10 @@ struct config {
  */
 struct config *options_load(int argc, char *argv[],
 	    const struct config *prev, char *err, size_t errsz, int *status);
+/* 1 when user and pass are one of the logins v[n] (--basic-auth, the
+ * SOCKS5 ones); the passwords' hashes are compared in constant time. */
+int	 options_user_check(const struct client_user *v, size_t n,
+	    const char *user, const char *pass);
 /* Frees a configuration of options_load() with all it owns, its
  * passwords and hashes wiped first; NULL is ignored. */
 void	 options_free(struct config *);
@@ -1169,6 +1344,8 @@ struct listener {
 	int		 tunnel;	/* index in cfg->tunnels, or -1 */
 	int		 tls;		/* its clients speak TLS to us */
 	const struct conn_ops *ops;	/* what its connections are */
+	int		 proxyproto;	/* a PROXY protocol header comes
+					   first (a balancer's) */
 };
 
 
@@ -1187,23 +1364,59 @@ int	 proxy_main(int argc, char *argv[]);
 					   overlap */
 #endif
 
-/* One worker's figures on the board; a cache line each, so workers
+/*
+ * A worker's counters for /metrics. Each only grows and is written by
+ * its worker alone, one aligned word each, so no lock is needed (on a
+ * 32-bit machine one wraps at 2^32, which Prometheus takes as a reset).
+ * A slot keeps its counts when its worker dies and another takes it
+ * over, so their sums over the board never go down.
+ */
+struct board_counts {
+	volatile unsigned long accepted;	/* client connections */
+	volatile unsigned long requests[ROUTE_MAX][STATUS_CLASSES];
+	volatile unsigned long bytes_in;	/* from clients, as logged */
+	volatile unsigned long bytes_out;	/* to clients */
+	volatile unsigned long connect_failures;	/* a hop not reached */
+	volatile unsigned long failovers;	/* a parent failed: the next */
+	volatile unsigned long ntlm_handshakes;	/* NTLM logins started */
+	volatile unsigned long pool_reuses;	/* idle upstreams taken */
+	volatile unsigned long dns_hits;	/* lookups the cache answered */
+};
+
+/* One worker's figures on the board; whole cache lines each, so workers
  * writing their own never contend. */
 struct board_slot {
+	volatile int64_t started;	/* the master: Unix time of the fork */
 	volatile long	 clients;	/* client connections open */
-	char		 pad[64 - sizeof(long)];
+	volatile long	 pid;		/* the master: its worker, 0: none */
+	volatile long	 retiring;	/* the master: it is from before a
+					   reload, finishing its clients */
+	volatile unsigned long base;	/* the worker: requests the slot had
+					   counted before it started */
+	struct board_counts n;
+	char		 pad[64 - (sizeof(int64_t) + 4 * sizeof(long) +
+			     sizeof(struct board_counts)) % 64];
 };
 
 /*
  * The only state workers share: memory the master maps before forking.
  * Each slot is written only by its worker (the master zeroes a dead
- * worker's) and read by all; every figure is one aligned word, so there
- * are no locks.
+ * worker's clients, and writes pid, retiring and started) and read by
+ * all; every figure is one aligned word, so there are no locks.
  */
 struct board {
+	volatile int64_t start_time;	/* the master: Unix time it started
+					   (written before any fork) */
 	volatile long	 nslots;	/* slots [0, nslots) may be in use */
+	volatile unsigned long restarts;	/* the master: workers
+					   forked again after dying */
+	char		 pad[64 - sizeof(int64_t) - 2 * sizeof(long)];
 	struct board_slot slot[MAX_SLOTS];
 };
+
+/* Adds v to a counter of the worker's own slot (a worker always has
+ * one: on the board, or its own when the board could not be mapped). */
+#define COUNT(w, field, v)	((w)->slot->n.field += (unsigned long)(v))
 
 /* A worker's state; one per process, nothing shared. */
 struct worker {
@@ -1242,7 +1455,7 @@ struct worker {
 	int64_t		 local_at;	/* when they were read */
 	int64_t		 now;		/* ms, updated each turn */
 	struct board	*board;		/* shared; NULL: this worker alone */
-	struct board_slot *slot;	/* ours on it */
+	struct board_slot *slot;	/* ours on it, or one of our own */
 	/* one head is parsed at a time in a worker: the parse results, and
 	   the buffer rewritten heads are built in (conn.c) */
 	struct http_head head;
@@ -1252,6 +1465,8 @@ struct worker {
 					   made at the first use */
 };
 
+/* The requests a slot has counted, all routes and statuses. */
+unsigned long board_requests(const struct board_slot *);
 /* Runs one worker's loop until it is told to quit; never returns. slot
  * is its place on the board (-1 or a NULL board: none). */
 void	 worker_main(const struct config *, struct listener *, size_t nls,
@@ -1399,10 +1614,24 @@ const char	*pac_type_name(enum pac_type);
 /* A blocking connect with timeouts (timeout_s for connect, each read and
  * each write); the fd or -1. */
 int	 fetch_dial(const char *host, uint16_t port, long timeout_s);
-/* GETs an http:// URL (at most 16 MiB): the body, NUL added, with its
- * length in *len, or NULL with err filled ("URL: why"). */
-char	*fetch_url(const char *url, long timeout_s, size_t *len, char *err,
-	    size_t errsz);
+/* A blocking connection to host:port (timeouts: cfg->socktimeout),
+ * plain or, with tls, TLS verified as a worker verifies origins
+ * (cfg->anchors, --insecure-upstream); NULL with err ("cannot connect
+ * to host:port", "TLS to host:port: why"). */
+struct fetch_conn;
+struct fetch_conn *fetch_open(const struct config *cfg, const char *host,
+	    uint16_t port, int tls, char *err, size_t errsz);
+/* Writes all n bytes (and over TLS sends them out); 0 or -1. */
+int	 fetch_write(struct fetch_conn *, char *data, size_t n);
+/* Reads up to n bytes: how many, 0 at the end, -1 on an error or a
+ * timeout (errno set). */
+ssize_t	 fetch_read(struct fetch_conn *, void *dst, size_t n);
+void	 fetch_close(struct fetch_conn *);
+/* GETs an http:// or https:// URL (at most 16 MiB) with cfg's timeout
+ * and trust anchors: the body, NUL added, with its length in *len, or
+ * NULL with err filled ("URL: why"). */
+char	*fetch_url(const struct config *cfg, const char *url, size_t *len,
+	    char *err, size_t errsz);
 
 /* ----------------------------------------------------------------- dns.c */
 
@@ -1436,8 +1665,8 @@ typedef void (*dns_done_fn)(void *arg, const struct dns_result *res);
 typedef void (*dns_pac_done_fn)(void *arg, const char *answer,
     const char *why);
 /*
- * Looks host up. Returns 1 with *res filled (an address literal, or an
- * answer cached and still fresh at now), 0 when the query went to the
+ * Looks host up. Returns 1 with *res filled for an address literal, 2
+ * for an answer cached and still fresh at now, 0 when the query went to the
  * helper (its answer comes to done(arg, ...) through dns_read()), or -1
  * with res->error set when no query could be sent.
  */
@@ -1513,7 +1742,10 @@ enum conn_state {
 	CS_TLS,		/* TLS handshake with the hop, or with the origin
 			   through a SOCKS5 tunnel */
 	CS_TUNNEL,	/* CONNECT or Upgrade: bytes both ways */
-	CS_CLOSING	/* sending our own answer, then closing */
+	CS_CLOSING,	/* sending our own answer, then closing */
+	CS_GREETING,	/* a SOCKS client's greeting, login and request
+			   (conn_socks.c) */
+	CS_PROXYHDR	/* reading a balancer's PROXY protocol header */
 };
 
 /* Progress of one direction of an exchange. */
@@ -1541,6 +1773,23 @@ enum socks_phase {
 	SOCKS_LOGIN,	/* RFC 1929 user and password sent */
 	SOCKS_CONNECT,	/* CONNECT sent */
 	SOCKS_DONE
+};
+
+/* TLS to the origin through an HTTP parent: our own CONNECT to the
+ * parent goes first, then the TLS handshake inside its tunnel. */
+enum ptunnel_phase {
+	PTUNNEL_NONE,	/* not needed, or not asked yet */
+	PTUNNEL_ASKED,	/* our CONNECT sent; the parent's answer awaited */
+	PTUNNEL_UP	/* the parent's tunnel stands: TLS goes on it */
+};
+
+/* Where a SOCKS client's side stands (conn_socks.c), in protocol
+ * order. */
+enum socks_phase_in {
+	SKI_HELLO,	/* its first bytes: the SOCKS5 greeting or SOCKS4 */
+	SKI_LOGIN,	/* RFC 1929 user and password */
+	SKI_REQUEST,	/* CONNECT (or BIND, UDP ASSOCIATE) */
+	SKI_ROUTED	/* the request goes as a CONNECT would */
 };
 
 /* Where a parent's login stands on this connection. */
@@ -1574,13 +1823,25 @@ struct conn_ops {
 	void	(*unreachable)(struct conn *, int status, const char *why);
 	/* reading from the server failed (a reset) */
 	void	(*server_lost)(struct conn *);
+	/* the tunnel to the target stands, where a CONNECT's 200 would go
+	 * out: NULL for the HTTP 200 (nothing for a --tunnel client) */
+	void	(*tunnel_up)(struct conn *);
+	/* its clients speak another protocol than HTTP: no HTTP refusal
+	 * is written to them at accept, and one that --allow/--deny
+	 * refuses is accepted with c->denied set, for the kind to refuse
+	 * in its own protocol */
+	int	 not_http;
 };
+
+/* A pool key: "parent DOMAIN\\user#hash@host:port to host:port (TLS)
+ * for CLIENT-IP" (--send-proxy-protocol) at its longest. */
+#define POOL_KEY_MAX	(2 * HOST_MAX + 2 * NTLM_NAME_MAX + 128)
 
 /* An idle server connection in a worker's pool. */
 struct pool_entry {
 	struct endpoint	 ep;
 	int64_t		 expires;
-	char		 key[HOST_MAX + 2 * NTLM_NAME_MAX + 48];
+	char		 key[POOL_KEY_MAX];
 };
 
 struct conn {
@@ -1590,6 +1851,25 @@ struct conn {
 	enum conn_state	 state;
 	struct endpoint	 client, server;
 	char		 peer[64];	/* client address:port */
+	const struct listener *listener;	/* where it was accepted */
+	struct addr	 peer_addr;	/* the client (a balancer's PROXY
+					   header may name it) */
+	struct addr	 local_addr;	/* where it connected (len 0: ask
+					   the socket) */
+	int		 send_pp;	/* a new connection to the hop starts
+					   with a PROXY header of this
+					   version (--send-proxy-protocol) */
+	int		 transparent;	/* a --transparent-listen client: 1
+					   until its first bytes say what
+					   it is, 2 after */
+	struct addr	 orig;		/* there: the original destination */
+	char		 orig_host[64];	/* its address as text */
+	uint16_t	 orig_port;
+	const char	*orig_loop;	/* why orig is no place to go (the
+					   proxy itself), or NULL */
+	int		 host_check;	/* looking up Host to check it */
+	int		 dial_orig;	/* a direct hop dials orig_host, the
+					   address the client meant */
 	int64_t		 deadline;	/* ms */
 	int		 dead;
 
@@ -1608,6 +1888,8 @@ struct conn {
 	uint64_t	 bytes_in, bytes_out;	/* as sent, each way */
 	int64_t		 started;
 	int		 aborted;	/* ended before its answer did */
+	enum route	 route;		/* where its answer came from */
+	int		 web_ok;	/* --web-allow lets it in */
 	size_t		 head_len;	/* the client's head, as sent */
 	struct flowstate req, resp;
 
@@ -1644,10 +1926,12 @@ struct conn {
 	int		 hop_tls;	/* TLS to the hop as soon as TCP is
 					   up (an https parent, or the
 					   origin itself) */
+	enum ptunnel_phase ptunnel;	/* TLS to the origin inside a
+					   CONNECT through an HTTP parent */
 	struct ntlm_creds *creds;	/* --ntlm-to-basic: the client's */
 
 	/* upstream connection */
-	char		 upstream[HOST_MAX + 2 * NTLM_NAME_MAX + 48];	/* pool key */
+	char		 upstream[POOL_KEY_MAX];	/* pool key */
 	struct dns_result addrs;
 	size_t		 next_addr;
 	int		 he_fd[MAX_HE_ATTEMPTS];
@@ -1660,6 +1944,15 @@ struct conn {
 					   a reused connection */
 	size_t		 retry_len;	/* 0: nothing kept */
 	size_t		 retry_cap;
+
+	/* a kind that refuses in its own protocol (ops->not_http) */
+	int		 denied;	/* --allow/--deny refuse this client */
+	/* a SOCKS client (conn_socks.c) */
+	enum socks_phase_in sk_phase;
+	unsigned char	 sk_version;	/* 4 or 5; 0 before the first byte */
+	int		 sk_reply;	/* the refusal to send (a SOCKS5 or
+					   SOCKS4 code, or the method or
+					   login refusal); -1: none */
 };
 
 /*
@@ -1731,6 +2024,22 @@ void	 conn_close_all(struct worker *, const char *why);
 void	 conn_connect(struct conn *);
 /* Closes the connect attempts still under way. */
 void	 conn_connect_abort(struct conn *);
+/*
+ * Transparent ports: the address a connection redirected by the
+ * firewall was meant for (Linux: SO_ORIGINAL_DST and
+ * IP6T_SO_ORIGINAL_DST, NAT by iptables or nftables REDIRECT); 0, or -1
+ * with why. Built where HAVE_ORIGINAL_DST is 1 only.
+ */
+#if defined(__linux__)
+#define HAVE_ORIGINAL_DST	1
+#else
+#define HAVE_ORIGINAL_DST	0
+#endif
+int	 conn_original_dst(const struct conn *, struct addr *out, char *why,
+	    size_t whysz);
+/* 1 if sa (address and port) is one of the worker's own listening
+ * sockets: a connection there through the proxy would loop. */
+int	 conn_is_self(struct worker *, const struct sockaddr *sa);
 /* The TCP connection to name:port is up on c->server: a TLS client
  * engine goes on it (CS_TLS), and c->ops->connected follows the
  * handshake; a failure goes to c->ops->unreachable (502 "TLS to
@@ -1761,8 +2070,12 @@ void	 conn_log(struct conn *);
  * -1 when every candidate has been tried.
  */
 int	 upstream_route(struct conn *);
-/* 1 if c's request goes through an HTTP parent. */
+/* 1 if c's request goes to an HTTP parent, in absolute form. */
 int	 conn_via_parent(const struct conn *);
+/* 1 if c's request goes to its origin over TLS through a tunnel that a
+ * CONNECT opens in an HTTP parent (an https:// or wss:// URI, or an
+ * intercepted request, behind a plain --proxy or a PAC PROXY). */
+int	 conn_parent_tunnel(const struct conn *);
 /* Reaches the chosen hop: a pooled connection, else a lookup and a
  * conn_connect(); c->ops->connected or ->unreachable follows. */
 void	 upstream_start(struct conn *);
@@ -1907,10 +2220,77 @@ struct x509_info {
 	size_t		 spki_len;
 	unsigned char	 ski[64];	/* subjectKeyIdentifier, if any */
 	size_t		 ski_len;	/* 0: it has none */
+	const unsigned char *san;	/* subjectAltName's GeneralNames,
+					   contents only; NULL: none */
+	size_t		 san_len;
 };
 /* 0, or -1 when der is not a certificate this reader follows. */
 int	 x509_parse(const unsigned char *der, size_t len,
 	    struct x509_info *);
+/* 1 when the subjectAltName names host: a dNSName equal to it (case
+ * aside; no wildcard matching) or an iPAddress with its bytes. */
+int	 x509_san_has(const struct x509_info *, const char *host);
+
+/* ---------------------------------------------------------- proxyproto.c */
+
+/*
+ * The PROXY protocol (haproxy's proxy-protocol.txt): the header a
+ * balancer sends ahead of a connection's bytes to say whose it is.
+ * Version 1 is a line of text, version 2 a binary block. Pure: bytes in,
+ * addresses out; no fd, no log.
+ */
+#define PROXYPROTO_V1_MAX	107	/* a v1 line, its CRLF included */
+#ifndef PROXYPROTO_MAX
+#define PROXYPROTO_MAX		1024	/* the longest header taken: v2 with
+					   its TLVs */
+#endif
+
+struct proxyproto {
+	int		 version;	/* 1 or 2 */
+	int		 local;		/* no client address in it (v2 LOCAL,
+					   a balancer's health check; v2
+					   UNSPEC or UNIX; v1 UNKNOWN): the
+					   connection's own addresses stand */
+	struct sockaddr_storage src;	/* unless local: the client */
+	struct sockaddr_storage dst;	/* and the address it connected to */
+	const char	*error;		/* why parsing failed, for logs */
+};
+
+/*
+ * Parses the header at buf[0..len); max (at most PROXYPROTO_MAX) bounds
+ * a v2 header's length. Returns the header's length (> 0) with pp filled,
+ * 0 if more bytes are needed, or -1 with pp->error set. The verdict comes
+ * as early as the bytes allow: a first byte that begins neither version,
+ * a v1 line with a byte that is not printable US-ASCII or no CRLF within
+ * 107 bytes, a v2 length past max, a version, command or family it does
+ * not know fail before the rest arrives. Strict: v1 "PROXY TCP4|TCP6 SRC
+ * DST SPORT DPORT" with single spaces and addresses inet_pton reads, or
+ * "PROXY UNKNOWN ..."; v2 with an address block its family needs and
+ * TLVs that fit (their meaning is not used).
+ */
+int	 proxyproto_parse(const unsigned char *buf, size_t len, size_t max,
+	    struct proxyproto *pp);
+/*
+ * The header of version (1 or 2) that announces a connection from src to
+ * dst into out[cap]: TCP4 when both are IPv4, TCP6 when one is IPv6 (an
+ * IPv4 address then mapped), UNKNOWN (v2: UNSPEC) when src or dst is
+ * neither. Its length, or 0 if it does not fit (108 bytes hold any).
+ */
+size_t	 proxyproto_build(int version, const struct sockaddr *src,
+	    const struct sockaddr *dst, unsigned char *out, size_t cap);
+
+/* ----------------------------------------------------------------- sni.c */
+
+/*
+ * The server name a TLS ClientHello asks for, read from the first
+ * record at buf[0..len) without any part in the handshake. Returns 1
+ * when the record is a ClientHello, with its host_name in name[namesz]
+ * ("" when it names none, or names something that is not letters,
+ * digits, '-', '_' and '.'), 0 if more bytes are needed, -1 when the
+ * bytes are not a TLS handshake record starting a ClientHello. Pure.
+ */
+int	 sni_parse(const unsigned char *buf, size_t len, char *name,
+	    size_t namesz);
 
 /* -------------------------------------------------------- tls.c: minting */
 
@@ -1998,6 +2378,11 @@ struct tls *tls_server_new(const struct tls_server *);
  */
 ssize_t	 tls_read(struct endpoint *);
 ssize_t	 tls_write(struct endpoint *, struct buf *b, size_t n);
+/* Bytes the peer sent before the engine was put on its endpoint (a
+ * ClientHello right behind a CONNECT, not waiting for the 200): the
+ * engine takes them before anything from the socket. 0, or -1 when
+ * memory runs out. */
+int	 tls_preload(struct tls *, const void *data, size_t len);
 /* Sends close_notify (and as much as the socket takes now). */
 void	 tls_shutdown(struct endpoint *);
 /* Sends close_notify if not sent, as far as the socket takes it without
@@ -2061,6 +2446,16 @@ struct tls_mint;
 struct tls_mint *tls_mint_new(struct tls_ca *ca, struct tls_key *key,
 	    char *why, size_t whysz);
 void	 tls_mint_free(struct tls_mint *);
+/* Keeps minted leaves as files in dir too (--ca-cert-dir), one a host,
+ * shared by the workers and by other instances: dir (and what is
+ * missing above it) is made 0700; one that group or others may use is
+ * refused. A leaf is taken from its file only when it is for that name,
+ * carries the leaves' key, is signed by the CA and has 30 days left;
+ * else a new one is minted and replaces it (through a temporary file
+ * and a rename). Files over 64 KiB are not read. 0, or -1 with why
+ * (then memory only). */
+int	 tls_mint_dir(struct tls_mint *, const char *dir, char *why,
+	    size_t whysz);
 /* A worker's cache of minted leaves: an LRU of 256 by host. NULL when
  * out of memory (or built without TLS). */
 struct tls_certs;
@@ -2153,6 +2548,65 @@ void	 gss_login_free(struct gss_login *);
  * listener gets one (proxy.c). */
 extern const struct conn_ops conn_http_ops;
 extern const struct conn_ops conn_tunnel_ops;
+/* --transparent-listen: HTTP by its Host, anything else a tunnel to the
+ * original destination. */
+extern const struct conn_ops conn_transparent_ops;
+/*
+ * A client of another kind asked, in its own protocol, for a tunnel to
+ * host:port: it goes exactly as a CONNECT would (PAC, --noproxy, the
+ * parents and their logins, failover), after the --connect-ports check
+ * (403). method names it in the access log. The client gets no HTTP:
+ * its kind's ops->tunnel_up and ->answer speak to it.
+ */
+void	 conn_http_tunnel(struct conn *, const char *method,
+	    const char *host, uint16_t port);
+
+/* ---------------------------------------------------------- conn_socks.c */
+
+/* The SOCKS kind of connection (--socks5-listen): SOCKS5 (RFC 1928,
+ * with the RFC 1929 login) and SOCKS4/4a CONNECT, on one port. */
+extern const struct conn_ops conn_socks_ops;
+
+/*
+ * The proxy's own answers to the request at the front of c->client.in
+ * (a bodiless one: what follows its head is taken as the next request):
+ * the PAC file, the web server, plugins. The head says status, ctype
+ * (NULL: text/plain) and len; the body is len bytes of memory, or the
+ * open file fd (which the answer owns) read from its current offset as
+ * the client takes it, so a file of any size costs no more memory than
+ * a small one. head_only (HEAD, 304) sends the head alone. The exchange
+ * then finishes as if a server had answered (logged, route
+ * ROUTE_LOCAL unless the caller sets c->route after). -1 when c was
+ * closed instead (out of memory).
+ */
+int	 local_answer(struct conn *, int status, const char *ctype,
+	    const char *body, size_t len, int head_only);
+int	 local_answer_fd(struct conn *, int status, const char *ctype, int fd,
+	    uint64_t len, int head_only);
+/* The same with the head a caller filled in (a->length bytes of body;
+ * close and keepalive10 are set here from the request, and cache is
+ * "max-age=300" unless a->cache is set). */
+int	 local_reply(struct conn *, struct http_answer *a, const char *body,
+	    int head_only);
+int	 local_reply_fd(struct conn *, struct http_answer *a, int fd,
+	    int head_only);
+/* 1 when the request h (over buf) carries, in the field named (such as
+ * "Authorization"), Basic credentials of a --basic-auth user. */
+int	 local_login(const struct config *, const char *buf,
+	    const struct http_head *h, const char *field);
+
+/* ----------------------------------------------------------------- web.c */
+
+/*
+ * The built-in web server (--enable-web-server): an origin-form request
+ * to the proxy's own port, h parsed over buf: /metrics (Prometheus text
+ * format, the board summed), /status (an HTML page of the same),
+ * /healthz, and the files of --static-dir. Access follows --basic-auth
+ * (the Authorization field) and --web-allow. Returns 1 when c was
+ * answered or refused here, 0 when the request is none of its business
+ * (the web server is off) and the caller answers it.
+ */
+int	 web_serve(struct conn *, const char *buf, const struct http_head *h);
 
 
 #endif /* PROXY_H */

@@ -79,8 +79,9 @@ hop_pick(struct conn *c)
 }
 
 /* The pool key: what makes a connection reusable for c's request. A
- * TLS connection (to the hop, or to the origin through a SOCKS5 hop)
- * is never taken for a plain one, nor the other way round. */
+ * TLS connection (to the hop, or to the origin through a SOCKS5 hop or
+ * a parent's tunnel) is never taken for a plain one, nor the other way
+ * round. POOL_KEY_MAX holds the longest key, so none is ever cut. */
 static void
 hop_key(struct conn *c, const char *prefix, const char *host, uint16_t port)
 {
@@ -92,10 +93,40 @@ hop_key(struct conn *c, const char *prefix, const char *host, uint16_t port)
 		snprintf(c->upstream + n, sizeof(c->upstream) - n, " (TLS)");
 }
 
+/*
+ * --send-proxy-protocol: a parent connection starts with a header that
+ * names one client, so it may carry only that client's requests later:
+ * the pool key names the client's address. Its port in the header is the
+ * one of the client connection that opened it; a later connection of
+ * the same client (another port) may reuse it, so the parent sees the
+ * right address on every request, if not always the right port.
+ */
+static void
+key_client(struct conn *c)
+{
+	char peer[64];
+	size_t n = strlen(c->upstream);
+	char *colon;
+
+	if (!c->send_pp)
+		return;
+	addr_format((const struct sockaddr *)&c->peer_addr.ss, peer,
+	    sizeof(peer));
+	if ((colon = strrchr(peer, ':')) != NULL)
+		*colon = '\0';
+	snprintf(c->upstream + n, sizeof(c->upstream) - n, " for %s", peer);
+}
+
 int
 conn_via_parent(const struct conn *c)
 {
-	return c->hop != NULL && c->hop->kind == HOP_HTTP;
+	return c->hop != NULL && c->hop->kind == HOP_HTTP && !c->origin_tls;
+}
+
+int
+conn_parent_tunnel(const struct conn *c)
+{
+	return c->hop != NULL && c->hop->kind == HOP_HTTP && c->origin_tls;
 }
 
 /* The hops a request may take, before any is tried: what the PAC file
@@ -117,6 +148,36 @@ hops_choose(struct conn *c)
 	}
 }
 
+/* The key of a connection to an HTTP parent: "parent host:port", its
+ * login's user when the client logged in (--ntlm-to-basic), and for a
+ * tunnel through it the origin too (" to host:port (TLS)"), as that
+ * connection is then bound to its origin. */
+static void
+parent_key(struct conn *c)
+{
+	char prefix[POOL_KEY_MAX];
+	size_t n;
+
+	if (c->creds != NULL) {
+		/* a login belongs to one user and password: so does its
+		 * pooled connection (the key holds part of the NT hash, so a
+		 * wrong password never rides on someone's good login) */
+		const unsigned char *nt = c->creds->nt;
+
+		snprintf(prefix, sizeof(prefix), "parent %s\\%s#%02x%02x%02x"
+		    "%02x%02x%02x%02x%02x@", c->creds->domain, c->creds->user,
+		    nt[0], nt[1], nt[2], nt[3], nt[4], nt[5], nt[6], nt[7]);
+	} else
+		snprintf(prefix, sizeof(prefix), "parent ");
+	if (!conn_parent_tunnel(c)) {
+		hop_key(c, prefix, c->hop->host, c->hop->port);
+		return;
+	}
+	n = strlen(prefix);
+	snprintf(prefix + n, sizeof(prefix) - n, "%s to ", c->hop->name);
+	hop_key(c, prefix, c->host, c->port);
+}
+
 int
 upstream_route(struct conn *c)
 {
@@ -135,13 +196,21 @@ upstream_route(struct conn *c)
 		c->tried |= 1u << i;
 		c->hop = &c->hops[i];
 	}
+	c->route = c->hops != NULL && c->hops == c->pac_hops ? ROUTE_PAC :
+	    c->hop == NULL || c->hop->kind == HOP_DIRECT ? ROUTE_DIRECT :
+	    ROUTE_PARENT;
 	/* TLS at TCP connect: to an https:// origin reached directly, or
 	 * to an https:// parent (through a SOCKS5 hop, TLS to the origin
 	 * goes once the tunnel stands) */
 	c->hop_tls = c->hop == NULL || c->hop->kind == HOP_DIRECT ?
 	    c->origin_tls : c->hop->kind == HOP_HTTP && c->hop->tls;
+	c->send_pp = c->hop != NULL && c->hop->kind == HOP_HTTP ?
+	    (int)c->w->cfg->send_proxy_protocol : 0;
 	if (c->hop == NULL || c->hop->kind == HOP_DIRECT) {
-		strlcpy_p(c->hop_host, c->host, sizeof(c->hop_host));
+		/* a transparent client's checked Host: reached at the
+		 * address it was sent to, not wherever the name leads now */
+		strlcpy_p(c->hop_host, c->dial_orig ? c->orig_host : c->host,
+		    sizeof(c->hop_host));
 		c->hop_port = c->port;
 		hop_key(c, "", c->host, c->port);
 		return 0;
@@ -154,19 +223,9 @@ upstream_route(struct conn *c)
 
 		snprintf(prefix, sizeof(prefix), "socks5 %s to ", c->hop->name);
 		hop_key(c, prefix, c->host, c->port);
-	} else if (c->creds != NULL) {
-		/* a login belongs to one user and password: so does its
-		 * pooled connection (the key holds part of the NT hash, so a
-		 * wrong password never rides on someone's good login) */
-		char prefix[NTLM_NAME_MAX * 2 + 40];
-		const unsigned char *nt = c->creds->nt;
-
-		snprintf(prefix, sizeof(prefix), "parent %s\\%s#%02x%02x%02x"
-		    "%02x%02x%02x%02x%02x@", c->creds->domain, c->creds->user,
-		    nt[0], nt[1], nt[2], nt[3], nt[4], nt[5], nt[6], nt[7]);
-		hop_key(c, prefix, c->hop->host, c->hop->port);
 	} else
-		hop_key(c, "parent ", c->hop->host, c->hop->port);
+		parent_key(c);
+	key_client(c);
 	return 0;
 }
 
@@ -175,18 +234,23 @@ upstream_start(struct conn *c)
 {
 	int r;
 
-	if (c->origin_tls && conn_via_parent(c)) {
-		/* it would take a CONNECT to the parent, then TLS inside:
-		 * not built yet */
-		conn_close(c, 502, c->intercepted ? "intercepted requests "
-		    "are not sent through a parent proxy (yet): name the host "
-		    "in --no-intercept" : "https:// and wss:// URIs are not "
-		    "fetched through a parent proxy (yet): use CONNECT "
-		    "host:443 and TLS through the tunnel");
+	c->ptunnel = PTUNNEL_NONE;
+	if (conn_parent_tunnel(c) && c->hop->tls) {
+		/* TLS to the origin inside TLS to the parent: an endpoint
+		 * has one engine */
+		char why[WHY_MAX];
+
+		snprintf(why, sizeof(why), "TLS to %s:%u through the https:// "
+		    "parent %s (TLS inside TLS) is not supported: %s",
+		    c->host, c->port, c->hop->name, c->intercepted ? "name the "
+		    "host in --no-intercept" : "use CONNECT host:443 and TLS "
+		    "through the tunnel");
+		conn_close(c, 502, why);
 		return;
 	}
 	if ((c->method != HTTP_CONNECT || conn_via_parent(c)) && !c->fresh) {
 		if (conn_pool_take(c->w, c->upstream, &c->server) == 0) {
+			COUNT(c->w, pool_reuses, 1);
 			c->server_reused = 1;
 			c->ops->connected(c);
 			return;
@@ -205,7 +269,9 @@ upstream_start(struct conn *c)
 	c->deadline = c->w->now + c->w->cfg->socktimeout * 1000;
 	r = dns_lookup(c->w->dns, c->hop_host, c->w->now, resolved, c,
 	    &c->addrs);
-	if (r == 1)
+	if (r == 2)
+		COUNT(c->w, dns_hits, 1);
+	if (r >= 1)
 		resolved(c, &c->addrs);
 	else if (r == -1)
 		conn_close(c, 502, "the resolver is busy or gone");
@@ -214,17 +280,22 @@ upstream_start(struct conn *c)
 void
 upstream_fail(struct conn *c, int status, const char *why)
 {
+	int parent = c->hop != NULL && c->hop->kind != HOP_DIRECT;
+
 	if (c->state == CS_RESOLVE)
 		dns_cancel(c->w->dns, c);
 	conn_connect_abort(c);
 	ep_close(&c->server);
-	if (c->hop != NULL && c->hop->kind != HOP_DIRECT)
+	COUNT(c->w, connect_failures, 1);
+	if (parent)
 		*down_slot(c->w, c->hop->name, 1) = c->w->now +
 		    PARENT_DOWN_S * 1000;
 	if (upstream_route(c) == -1) {
 		conn_close(c, status, why);
 		return;
 	}
+	if (parent)
+		COUNT(c->w, failovers, 1);
 	log_warnx("%s; trying %s", why, c->hop == NULL ||
 	    c->hop->kind == HOP_DIRECT ? "directly" : c->hop->name);
 	upstream_start(c);
@@ -590,7 +661,7 @@ upstream_basic_for(const struct conn *c)
 	const struct config *cfg = c->w->cfg;
 	enum auth_scheme *known;
 
-	if (!conn_via_parent(c))
+	if (!conn_via_parent(c) && c->ptunnel != PTUNNEL_ASKED)
 		return NULL;
 	if (cfg->auth == AUTH_BASIC)
 		return cfg->basic;
@@ -657,7 +728,7 @@ upstream_ntlm_probe(struct conn *c, char *dst, size_t cap)
 		return 0;
 	/* a request without a body; HEAD for anything but CONNECT, so a
 	 * parent that wants no login forwards nothing harmful */
-	if (c->method == HTTP_CONNECT) {
+	if (c->method == HTTP_CONNECT || conn_parent_tunnel(c)) {
 		http_out_str(&o, "CONNECT ");
 		http_out_hostport(&o, c->host, c->port, 0);
 	} else {
@@ -829,24 +900,35 @@ upstream_ntlm_answer(struct conn *c, const char *buf,
 /* ---------------------------------------------------------------- magic */
 
 /* --magic runs before any worker, where blocking is harmless: it talks
- * to the parent through fetch.c's blocking sockets. */
+ * to the parent through fetch.c's blocking connections (TLS to an
+ * https:// parent). An http:// URL is asked for with GET, an https://
+ * one with CONNECT host:port, as a browser would. */
+
+/* What --magic asks the parent for. */
+struct magic_req {
+	int		 connect;	/* CONNECT target, else GET target */
+	const char	*target;	/* the URL, or host:port */
+	const char	*host;		/* the Host field */
+};
 
 static int
-magic_send(int fd, const char *url, const char *host, const char *auth)
+magic_send(struct fetch_conn *fc, const struct magic_req *q,
+    const char *auth)
 {
 	char req[NTLM_MSG_MAX * 3];
-	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n"
+	int n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: %s\r\n"
 	    "Proxy-Authorization: %s\r\nProxy-Connection: keep-alive\r\n"
-	    "\r\n", url, host, auth);
+	    "\r\n", q->connect ? "CONNECT" : "GET", q->target, q->host, auth);
 
 	if (n < 0 || (size_t)n >= sizeof(req))
 		return -1;
-	return write(fd, req, (size_t)n) == n ? 0 : -1;
+	return fetch_write(fc, req, (size_t)n);
 }
 
 /* Reads a response head into buf and drops a body of known length. */
 static int
-magic_response(int fd, char *buf, size_t cap, struct http_head *h)
+magic_response(struct fetch_conn *fc, const struct magic_req *q, char *buf,
+    size_t cap, struct http_head *h)
 {
 	size_t len = 0, scan = 0;
 	uint64_t left;
@@ -854,10 +936,11 @@ magic_response(int fd, char *buf, size_t cap, struct http_head *h)
 	int r = 0;
 
 	while (r == 0 && len < cap) {
-		if ((n = read(fd, buf + len, cap - len)) <= 0)
+		if ((n = fetch_read(fc, buf + len, cap - len)) <= 0)
 			return -1;
 		len += (size_t)n;
-		r = http_parse_response(buf, len, cap, &scan, HTTP_GET, h);
+		r = http_parse_response(buf, len, cap, &scan, q->connect ?
+		    HTTP_CONNECT : HTTP_GET, h);
 	}
 	if (r <= 0)
 		return -1;
@@ -866,7 +949,7 @@ magic_response(int fd, char *buf, size_t cap, struct http_head *h)
 	while (left > 0) {
 		char tmp[4096];
 
-		if ((n = read(fd, tmp, left < sizeof(tmp) ? left :
+		if ((n = fetch_read(fc, tmp, left < sizeof(tmp) ? left :
 		    sizeof(tmp))) <= 0)
 			break;
 		left -= (uint64_t)n;
@@ -875,34 +958,35 @@ magic_response(int fd, char *buf, size_t cap, struct http_head *h)
 }
 
 /*
- * One dialect: Type 1, challenge, Type 3; the final status or -1. The
- * Type 1 goes as NTLM, and again inside Negotiate (on a new connection)
- * when the parent offers only that; *scheme says which worked.
+ * One dialect: Type 1, challenge, Type 3; the final status, -1, or -2
+ * when the parent cannot be reached at all. The Type 1 goes as NTLM,
+ * and again inside Negotiate (on a new connection) when the parent
+ * offers only that; *scheme says which worked.
  */
 static int
-magic_try(struct config *cfg, const char *url, const char *host,
+magic_try(struct config *cfg, const struct magic_req *q,
     enum auth_scheme *scheme, char *why, size_t whysz)
 {
 	const struct hop *p = &cfg->parents[0];
 	static char buf[65536];
 	static struct http_head h;
 	char t1[512], t3[NTLM_MSG_MAX * 2];
-	int fd, r, round, status = -1;
+	struct fetch_conn *fc;
+	int r, round, status = -1;
 
 	*scheme = SCHEME_NTLM;
 	for (round = 0; round < 2; round++) {
-		if ((fd = fetch_dial(p->host, p->port, cfg->socktimeout)) ==
-		    -1) {
-			snprintf(why, whysz, "cannot connect to %s", p->name);
-			return -1;
-		}
+		if ((fc = fetch_open(cfg, p->host, p->port, p->tls, why,
+		    whysz)) == NULL)
+			return -2;	/* no dialect can do better */
 		status = -1;
 		r = -1;
 		if (ntlm_http_type1(scheme_names[*scheme], cfg->dialect, 0,
 		    cfg->creds.domain, cfg->creds.workstation, t1,
 		    sizeof(t1)) < 0 ||
-		    magic_send(fd, url, host, t1) == -1 ||
-		    (status = magic_response(fd, buf, sizeof(buf), &h)) == -1)
+		    magic_send(fc, q, t1) == -1 ||
+		    (status = magic_response(fc, q, buf, sizeof(buf), &h)) ==
+		    -1)
 			snprintf(why, whysz, "no answer to the NTLM "
 			    "negotiation");
 		else if (status != 407)
@@ -910,8 +994,8 @@ magic_try(struct config *cfg, const char *url, const char *host,
 		else if ((r = ntlm_type3_from(cfg, &cfg->creds, scheme,
 		    round == 0, buf, &h, p->name, t3, sizeof(t3), why,
 		    whysz)) == 0) {
-			if (magic_send(fd, url, host, t3) == -1 ||
-			    (status = magic_response(fd, buf, sizeof(buf),
+			if (magic_send(fc, q, t3) == -1 ||
+			    (status = magic_response(fc, q, buf, sizeof(buf),
 			    &h)) == -1)
 				snprintf(why, whysz, "no answer to the "
 				    "credentials");
@@ -922,7 +1006,7 @@ magic_try(struct config *cfg, const char *url, const char *host,
 				    "Negotiate)" : "");
 		} else
 			status = -1;
-		fd_close(&fd);
+		fetch_close(fc);
 		if (r != 1)
 			break;
 	}
@@ -983,11 +1067,13 @@ upstream_magic(const struct config *cfgp)
 	static const enum ntlm_dialect order[] = { NTLM_NTLMV2, NTLM_NTLM,
 	    NTLM_LM, NTLM_NT, NTLM_NTLM2SR };
 	static struct config cfg;
-	char host[HOST_MAX], why[WHY_MAX];
-	const char *u = cfgp->magic;
+	char host[HOST_MAX], hp[HOST_MAX + 8], why[WHY_MAX];
+	const char *u = cfgp->magic, *auth;
 	enum auth_scheme scheme;
+	struct magic_req q;
+	uint16_t port;
 	size_t i, n;
-	int status;
+	int status, tls;
 
 	cfg = *cfgp;
 	if (cfg.nparents == 0 || cfg.username == NULL ||
@@ -997,17 +1083,35 @@ upstream_magic(const struct config *cfgp)
 		    "a password\n");
 		return 2;
 	}
-	if (strncasecmp(u, "http://", 7) != 0 ||
-	    (n = strcspn(u + 7, "/")) == 0 || n >= sizeof(host)) {
-		fprintf(stderr, "proxy: --magic: '%s' is not an http:// URL\n",
-		    u);
+	tls = strncasecmp(u, "https://", 8) == 0;
+	auth = u + (tls ? 8 : 7);
+	if ((!tls && strncasecmp(u, "http://", 7) != 0) ||
+	    (n = strcspn(auth, "/?#")) == 0 || n >= sizeof(hp) ||
+	    parse_hostport(auth, n, host, sizeof(host), &port, tls ? 443 :
+	    80) == -1) {
+		fprintf(stderr, "proxy: --magic: '%s' is not an http:// or "
+		    "https:// URL\n", u);
 		return 2;
 	}
-	memcpy(host, u + 7, n);
-	host[n] = '\0';
+	if (tls) {
+		http_hostport(hp, sizeof(hp), "", host, port);
+		q.connect = 1;
+		q.target = hp;
+		q.host = hp;
+	} else {
+		memcpy(hp, auth, n);
+		hp[n] = '\0';
+		q.connect = 0;
+		q.target = u;
+		q.host = hp;
+	}
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		cfg.dialect = order[i];
-		status = magic_try(&cfg, u, host, &scheme, why, sizeof(why));
+		if ((status = magic_try(&cfg, &q, &scheme, why,
+		    sizeof(why))) == -2) {
+			fprintf(stderr, "proxy: --magic: %s\n", why);
+			return 1;
+		}
 		printf("%-8s %s\n", ntlm_dialect_name(order[i]), why);
 		fflush(stdout);
 		if (status > 0 && status != 407) {

@@ -21,6 +21,13 @@
 #   BENCH_STRACE=0    skip the system-call counts (strace)
 #   BENCH_KEEP=1      keep the work directory (configs, logs, raw output)
 #   BENCH_OUT=F       where the report is written (bench/last-results.txt)
+#   BENCH_TLS=0       skip the TLS interception section (bench/tls.sh)
+#   BENCH_TLS_ONLY=1  only the TLS section; its part of the report file
+#                     is replaced, the rest of the file kept
+#   BENCH_TLS_PEERS=LIST  TLS peers (default: proxy squid mitmproxy);
+#                     direct and the blind tunnel are always measured
+#   BENCH_TLS_FIRST=N first connections to new hosts (200; quick 50)
+#   BENCH_TLS_IDLE=N  idle intercepted connections held (BENCH_TUNNELS)
 #
 # Loopback only. As root it installs the Debian packages it needs when
 # they are missing (one apt-get update, then apt-get install); otherwise it
@@ -53,6 +60,8 @@ else
 	MODE="full"
 fi
 PEERS=${BENCH_PEERS:-"proxy tinyproxy squid privoxy cntlm"}
+MAIN=1          # the plain-proxy figures; BENCH_TLS_ONLY=1: the TLS ones only
+[ "${BENCH_TLS_ONLY:-0}" = 1 ] && MAIN=0 && PEERS=
 OUT=${BENCH_OUT:-$B/last-results.txt}
 CONNS=50        # wrk connections
 THREADS=2       # wrk threads
@@ -136,13 +145,29 @@ pidof_peer() { cat "$W/$1.pid" 2>/dev/null; }
 # the packages, as command:package
 need_pairs="wrk:wrk nginx:nginx-light curl:curl cc:gcc pgrep:procps
 python3:python3 tinyproxy:tinyproxy squid:squid privoxy:privoxy cntlm:cntlm
-musl-gcc:musl-tools strace:strace"
+musl-gcc:musl-tools strace:strace microsocks:microsocks"
+
+[ $MAIN = 0 ] && need_pairs="nginx:nginx-light curl:curl cc:gcc pgrep:procps"
+if [ "${BENCH_TLS:-1}" != 0 ]; then
+	# the TLS section: squid built with OpenSSL (ssl-bump), mitmproxy,
+	# the openssl command and libssl for bench/tlsload.c
+	need_pairs="$(echo "$need_pairs" | sed 's/squid:squid/squid:squid-openssl/')
+openssl:openssl mitmdump:mitmproxy"
+	case $need_pairs in *squid:*) ;; *) need_pairs="$need_pairs squid:squid-openssl" ;; esac
+fi
 
 missing_pkgs() {
 	_m=
 	for _pair in $need_pairs; do
 		command -v "${_pair%%:*}" >/dev/null 2>&1 || _m="$_m ${_pair#*:}"
 	done
+	if [ "${BENCH_TLS:-1}" != 0 ]; then
+		[ -f /usr/include/openssl/ssl.h ] || _m="$_m libssl-dev"
+		# squid (GnuTLS) in place of squid-openssl: replaced
+		command -v squid >/dev/null 2>&1 &&
+		    ! squid -v 2>/dev/null | grep -q -- --with-openssl &&
+		    _m="$_m squid-openssl"
+	fi
 	echo "$_m"
 }
 
@@ -172,6 +197,7 @@ if [ -n "$MISSING" ]; then
 	fi
 fi
 for _c in wrk nginx curl cc pgrep; do
+	[ $MAIN = 0 ] && [ $_c = wrk ] && continue
 	if ! command -v "$_c" >/dev/null 2>&1; then
 		say "bench: $_c is missing: it is needed for every figure; giving up"
 		exit 1
@@ -193,11 +219,14 @@ fi
 T=$W/tunnels
 
 # fresh ports, all chosen at once so they differ
-set -- $("$T" ports 12)
+set -- $("$T" ports 19)
 ORIGIN=$1 PORT_proxy=$2 PORT_tinyproxy=$3 PORT_squid=$4 PORT_privoxy=$5
 PORT_cntlm=$6 PORT_parent=$7 PORT_parent_open=$8 PORT_proxy_ntlm=$9
 shift 9
-PORT_cntlm_ntlm=$1 PORT_unused=$2
+PORT_cntlm_ntlm=$1 PORT_unused=$2 PORT_proxy_socks=$3 PORT_microsocks=$4
+ORIGIN_TLS=$5 PORT_tproxy=$6 PORT_tproxy_tls=$7 PORT_tsquid=$8 PORT_tmitm=$9
+shift 9
+ORIGIN_TLSC=$1
 PORT_direct=$ORIGIN
 PORT_parent_alone=$PORT_parent_open
 
@@ -207,6 +236,8 @@ mkdir -p "$W/www" "$W/nginx-tmp"
 head -c 1024 /dev/urandom >"$W/www/1k"
 head -c 102400 /dev/urandom >"$W/www/100k"
 head -c $BULK_BYTES /dev/urandom >"$W/www/64m"
+. "$B/tls.sh"
+tls_prepare	# certificates, and the HTTPS server block ($TL_NGINX)
 cat >"$W/nginx.conf" <<EOF
 daemon off;
 worker_processes 1;
@@ -225,6 +256,7 @@ http {
 	types { }
 	default_type application/octet-stream;
 	server { listen 127.0.0.1:$ORIGIN; root $W/www; }
+	$TL_NGINX
 }
 EOF
 NGINX=$(command -v nginx)
@@ -242,8 +274,9 @@ URLBULK=http://127.0.0.1:$ORIGIN/64m
 # $PORT_NAME, in the foreground, logging as little as it can.
 
 start_proxy() {
+	# its SOCKS5 port too: the same workers, for the SOCKS5 figure
 	launch proxy "$PROXY" --port "$PORT_proxy" --num-workers $WORKERS \
-	    --log-level warning
+	    --log-level warning --socks5-listen "127.0.0.1:$PORT_proxy_socks"
 }
 
 start_tinyproxy() {
@@ -523,6 +556,24 @@ tunnel_run() {
 	printf ' %s %s' "$1" "${3:--}"
 }
 
+# socks_run NAME PORT PID: new SOCKS5 tunnels per second through a SOCKS5
+# port (./proxy's, or microsocks'), each carrying the same GET as a
+# CONNECT tunnel; recorded under NAME as socks5 (and socks5.cpu)
+socks_run() {
+	_c0=$(cpu_ticks "$3")
+	set -- "$1" "$2" "$3" $("$T" rate "$2" "$ORIGIN" "$SECS" $TUN_CONC /1k socks5)
+	_c1=$(cpu_ticks "$3")
+	if [ "${5:-0}" -gt 0 ]; then
+		rec "$1" socks5 "$4"
+		cpu_rec "$1" socks5.cpu "$_c0" "$_c1" "$5"
+		[ $((${6:-0} * 100)) -gt "$5" ] &&
+			note "$1 SOCKS5 tunnels round $ROUND: $6 errors beside $5 tunnels"
+	else
+		note "$1 SOCKS5 tunnels round $ROUND: none completed (${6:-?} errors)"
+	fi
+	printf ' %s %s' "$1" "${4:--}"
+}
+
 # rotate N WORDS...: the words, starting at the Nth (1-based, cyclic)
 rotate() {
 	_rn=$1
@@ -540,7 +591,7 @@ rotate() {
 
 port_of() { eval "echo \$PORT_$1"; }
 
-say "bench: $MODE run: $ROUNDS round(s) of ${SECS}s; wrk -t$THREADS -c$CONNS; peers: direct $ACTIVE${SKIPPED:+ (skipped:$SKIPPED)}"
+[ $MAIN = 1 ] && say "bench: $MODE run: $ROUNDS round(s) of ${SECS}s; wrk -t$THREADS -c$CONNS; peers: direct $ACTIVE${SKIPPED:+ (skipped:$SKIPPED)}"
 say "bench: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -549,7 +600,9 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 # its processes idle (after a GET and a CONNECT), then with 100 idle
 # tunnels open
 STATIC_RSS=- STATIC_PSS=- STATIC_RSS100=- STATIC_OPEN=0
-if command -v musl-gcc >/dev/null 2>&1; then
+if [ $MAIN = 0 ]; then
+	:
+elif command -v musl-gcc >/dev/null 2>&1; then
 	mkdir -p "$W/static"
 	cp "$ROOT"/*.c "$ROOT"/*.h "$ROOT"/*.sh "$ROOT"/Makefile "$W/static/" \
 	    2>/dev/null
@@ -588,6 +641,29 @@ else
 	say "bench: no musl-gcc (musl-tools): the static build's RSS is not measured"
 fi
 
+# SOCKS5: ./proxy's SOCKS5 port beside microsocks, the small C SOCKS5
+# server; each checked with one curl --socks5 first
+SOCKS_PEERS=
+if echo " $ACTIVE " | grep -q ' proxy '; then
+	PID_proxy_socks=$(pidof_peer proxy)
+	SOCKS_PEERS=proxy_socks
+	if command -v microsocks >/dev/null 2>&1; then
+		launch microsocks microsocks -i 127.0.0.1 -p "$PORT_microsocks"
+		PID_microsocks=$(pidof_peer microsocks)
+		"$T" wait "$PORT_microsocks" 10 && SOCKS_PEERS="$SOCKS_PEERS microsocks"
+	else
+		note "microsocks: skipped: not installed"
+	fi
+	for _n in $SOCKS_PEERS; do
+		_g=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' \
+		    --max-time 10 --socks5 "127.0.0.1:$(port_of "$_n")" "$URL1K")
+		if [ "$_g" != "200 1024" ]; then
+			note "$_n: SOCKS5 skipped: GET through it: '$_g'"
+			SOCKS_PEERS=$(echo "$SOCKS_PEERS" | tr ' ' '\n' | grep -vx "$_n" | tr '\n' ' ')
+		fi
+	done
+fi
+
 # idle RSS: after start-up and the two checking requests, before any load
 for _n in $ACTIVE; do
 	_pid=$(pidof_peer "$_n")
@@ -597,7 +673,7 @@ for _n in $ACTIVE; do
 done
 
 ROUND=0
-while [ $ROUND -lt $ROUNDS ]; do
+while [ $MAIN = 1 ] && [ $ROUND -lt $ROUNDS ]; do
 	ROUND=$((ROUND + 1))
 	ORDER=$(rotate $ROUND direct $ACTIVE)
 	TAG=ka TAGTXT="keep-alive"
@@ -617,11 +693,19 @@ while [ $ROUND -lt $ROUNDS ]; do
 	printf 'round %d/%d  tunnels/s:      ' $ROUND $ROUNDS
 	for _n in $ORDER; do tunnel_run "$_n" "$(port_of "$_n")"; done
 	echo
+	if [ -n "$SOCKS_PEERS" ]; then
+		printf 'round %d/%d  SOCKS5 tunnels/s:' $ROUND $ROUNDS
+		for _n in $(rotate $ROUND $SOCKS_PEERS); do
+			eval "_sp=\$PID_$_n"
+			socks_run "$_n" "$(port_of "$_n")" "$_sp"
+		done
+		echo
+	fi
 done
 
 # ---------------------------------------------------------------- idle tunnels
 
-printf 'idle tunnels held (%d): ' "$HOLD_N"
+[ $MAIN = 1 ] && printf 'idle tunnels held (%d): ' "$HOLD_N"
 for _n in $ACTIVE; do
 	_pid=$(pidof_peer "$_n")
 	"$T" hold "$(port_of "$_n")" "$ORIGIN" "$HOLD_N" >"$W/log/hold.$_n" 2>&1 &
@@ -644,7 +728,7 @@ for _n in $ACTIVE; do
 	printf ' %s %s/%s' "$_n" "${_opened:-0}" "$HOLD_N"
 	sleep 1
 done
-echo
+[ $MAIN = 1 ] && echo
 
 # ---------------------------------------------------------------- system calls
 
@@ -686,7 +770,9 @@ syscalls_run() {
 }
 
 SYSCALLS_DONE=0
-if [ "${BENCH_STRACE:-1}" = 0 ]; then
+if [ $MAIN = 0 ]; then
+	:
+elif [ "${BENCH_STRACE:-1}" = 0 ]; then
 	note "system calls: not counted (BENCH_STRACE=0)"
 elif ! command -v strace >/dev/null 2>&1; then
 	note "system calls: not counted: no strace (Debian's strace package)"
@@ -701,7 +787,9 @@ fi
 
 NTLM_DONE=0
 PARENT_PY=$ROOT/tests/ntlm_parent.py
-if [ "${BENCH_NTLM:-1}" = 0 ]; then
+if [ $MAIN = 0 ]; then
+	:
+elif [ "${BENCH_NTLM:-1}" = 0 ]; then
 	note "NTLM: skipped (BENCH_NTLM=0)"
 elif [ ! -f "$PARENT_PY" ] || ! command -v python3 >/dev/null 2>&1; then
 	note "NTLM: skipped: tests/ntlm_parent.py or python3 is missing"
@@ -760,6 +848,42 @@ EOF
 		[ -f "$W/$_n.pid" ] && stop_pid "$(pidof_peer "$_n")"
 	done
 fi
+
+# ---------------------------------------------------------------- /metrics
+
+# The built-in web server's /metrics asked straight on the proxy's port
+# (keep-alive, wrk -t$THREADS -c$CONNS), once per round; its target is
+# 5,000 requests/s.
+WEB_DONE=0
+PORT_proxy_web=$("$T" ports 1)
+[ $MAIN = 1 ] && launch proxy_web "$PROXY" --port "$PORT_proxy_web" --num-workers $WORKERS \
+    --log-level warning --enable-web-server
+if [ $MAIN = 0 ]; then
+	:
+elif "$T" wait "$PORT_proxy_web" 10; then
+	ROUND=0
+	while [ $ROUND -lt $ROUNDS ]; do
+		ROUND=$((ROUND + 1))
+		_wf=$W/log/wrk.proxy_web.metrics.$ROUND
+		wrk -t$THREADS -c$CONNS -d${SECS}s --latency \
+		    "http://127.0.0.1:$PORT_proxy_web/metrics" >"$_wf" 2>&1
+		set -- $(wrk_parse "$_wf")
+		if [ "$4" -gt 0 ] && [ "$5" -eq 0 ] && [ "$6" -eq 0 ]; then
+			rec proxy_web metrics.rps "$1"
+			WEB_DONE=1
+		else
+			note "/metrics: $4 requests, $5 not 2xx, $6 errors"
+		fi
+		printf 'round %d/%d  /metrics rps: %s\n' $ROUND $ROUNDS "$1"
+	done
+else
+	note "/metrics: ./proxy --enable-web-server did not start"
+fi
+stop_pid "$(pidof_peer proxy_web)"
+
+# ---------------------------------------------------------------- TLS
+
+tls_run
 
 # ---------------------------------------------------------------- report
 
@@ -968,7 +1092,40 @@ ver() {
 	fi
 
 	echo
-	say "TLS interception (against mitmproxy): not measured yet -- filled by the TLS issue"
+	say "SOCKS5 (new tunnels/s, the same 1 KiB GET in each; $TUN_CONC at once)"
+	if [ -n "$SOCKS_PEERS" ]; then
+		printf '%-30s %11s %11s %13s\n' "" "tunnels/s" "CPU us/tun" "/ microsocks"
+		for _n in proxy_socks microsocks; do
+			case $_n in
+			proxy_socks) _l="proxy, SOCKS5 port" ;;
+			microsocks) _l="microsocks" ;;
+			esac
+			printf '%-30s %11s %11s %13s\n' "$_l" \
+			    "$(fmt0 "$(med "$_n" socks5)")" "$(med "$_n" socks5.cpu)" \
+			    "$(ratio "$(med "$_n" socks5)" "$(med microsocks socks5)")"
+		done
+		printf '%-30s %11s %11s\n' "proxy, CONNECT (same run)" \
+		    "$(fmt0 "$(med proxy tunnels)")" "$(med proxy tunnels.cpu)"
+		_r=$(ratio "$(med proxy_socks socks5)" "$(med proxy tunnels)")
+		target proxy "$_r" ">=" 0.9 "SOCKS5 tunnels/s >= 0.9x CONNECT tunnels/s" "${_r}x"
+		_r=$(ratio "$(med proxy_socks socks5)" "$(med microsocks socks5)")
+		target proxy "$_r" ">=" 2 "SOCKS5 tunnels/s >= 2x microsocks" "${_r}x"
+		say "  (microsocks runs a thread per client: on a loaded machine its"
+		say "   threads get more of the cores than 2 workers; CPU per tunnel"
+		say "   compares the work: $(ratio "$(med proxy_socks socks5.cpu)" "$(med microsocks socks5.cpu)")x microsocks)"
+	else
+		say "  not measured"
+	fi
+
+	echo
+	say "Built-in web server: /metrics straight to the proxy's port (keep-alive, wrk -c$CONNS)"
+	if [ $WEB_DONE = 1 ]; then
+		_v=$(med proxy_web metrics.rps)
+		target proxy_web "$_v" ">=" 5000 "/metrics >= 5000 req/s" \
+		    "$(awk -v v="$_v" 'BEGIN { printf "%.0f req/s", v }')"
+	else
+		say "  not measured"
+	fi
 
 	if [ -s "$W/notes" ]; then
 		echo
@@ -976,6 +1133,20 @@ ver() {
 		sed 's/^/  /' "$W/notes"
 	fi
 } >"$W/report"
+
+# the TLS section last; alone (BENCH_TLS_ONLY=1), it replaces the TLS
+# section of the last report and keeps the rest
+tls_report
+if [ $MAIN = 1 ]; then
+	{ echo; cat "$W/report.tls"; } >>"$W/report"
+else
+	{
+		if [ -f "$OUT" ]; then
+			awk '/^TLS interception/ { exit } { print }' "$OUT"
+		fi
+		cat "$W/report.tls"
+	} >"$W/report"
+fi
 
 echo
 cat "$W/report"

@@ -14,6 +14,10 @@
  *       response to its end, close; then the next. PROXYPORT 0 means no
  *       proxy (straight to the origin: the GET only). Prints
  *       "<tunnels/s> <completed> <errors>".
+ *   tunnels rate PROXYPORT ORIGINPORT SECONDS CONCURRENCY PATH socks5
+ *       the same through a SOCKS5 server, as curl --socks5 talks to one:
+ *       the greeting (no authentication), its answer, the CONNECT to
+ *       127.0.0.1:ORIGINPORT, its reply (succeeded), then the GET.
  *   tunnels hold PROXYPORT ORIGINPORT N
  *       open N CONNECT tunnels to the origin (each waits for its 200) and
  *       keep them open and idle; print "ready <opened>" once done, then
@@ -123,7 +127,8 @@ static int cmd_wait(int port, double secs)
 	return 1;
 }
 
-enum state { CONNECTING, WAIT_200, WAIT_BODY, IDLE };
+enum state { CONNECTING, WAIT_200, WAIT_METHOD, WAIT_SOCKS, WAIT_BODY,
+    IDLE };
 
 struct slot {
 	int fd;
@@ -134,7 +139,8 @@ struct slot {
 };
 
 static char connect_req[256], get_req[512];
-static int proxyport, originport;
+static unsigned char socks_req[10];
+static int proxyport, originport, socks5;
 
 static int slot_open(struct slot *s)
 {
@@ -151,12 +157,13 @@ static void slot_close(struct slot *s)
 	s->fd = -1;
 }
 
-/* write all of msg to a fresh, empty socket (a few hundred bytes always fit) */
-static int send_all(int fd, const char *msg)
+/* write all of msg[len] to a fresh, empty socket (a few hundred bytes
+   always fit) */
+static int send_bytes(int fd, const void *msg, size_t len)
 {
-	size_t len = strlen(msg), off = 0;
+	size_t off = 0;
 	while (off < len) {
-		ssize_t w = write(fd, msg + off, len - off);
+		ssize_t w = write(fd, (const char *)msg + off, len - off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -164,6 +171,38 @@ static int send_all(int fd, const char *msg)
 		off += (size_t)w;
 	}
 	return 0;
+}
+
+static int send_all(int fd, const char *msg)
+{
+	return send_bytes(fd, msg, strlen(msg));
+}
+
+/* SOCKS5 (RFC 1928): the greeting's answer (2 bytes: version 5, no
+   authentication), then the CONNECT's reply (version 5, succeeded, and
+   an IPv4 or IPv6 bound address); bytes come in any pieces. 0 = more,
+   1 = this step is done, -1 = error. */
+static int socks_step(struct slot *s, const char *buf, size_t r)
+{
+	size_t need;
+
+	if (r == 0 || r > sizeof s->head - s->hlen)
+		return -1;
+	memcpy(s->head + s->hlen, buf, r);
+	s->hlen += r;
+	if (s->st == WAIT_METHOD) {
+		if (s->hlen < 2)
+			return 0;
+		if (s->hlen != 2 || s->head[0] != 5 || s->head[1] != 0)
+			return -1;
+		return 1;
+	}
+	if (s->hlen < 5)
+		return 0;
+	need = s->head[3] == 1 ? 10 : s->head[3] == 4 ? 22 : 0;
+	if (need == 0 || s->head[0] != 5 || s->head[1] != 0 || s->hlen > need)
+		return -1;
+	return s->hlen == need;
 }
 
 /* the socket is writable or readable: advance. 1 = tunnel done (ok),
@@ -180,6 +219,12 @@ static int slot_step(struct slot *s, short rev, int hold)
 			return -1;
 		if (!(rev & (POLLOUT | POLLERR | POLLHUP)))
 			return 0;
+		if (proxyport && socks5) {
+			if (send_bytes(s->fd, "\5\1\0", 3) < 0)
+				return -1;
+			s->st = WAIT_METHOD;
+			return 0;
+		}
 		if (send_all(s->fd, proxyport ? connect_req : get_req) < 0)
 			return -1;
 		s->st = proxyport ? WAIT_200 : WAIT_BODY;
@@ -190,6 +235,23 @@ static int slot_step(struct slot *s, short rev, int hold)
 	r = read(s->fd, buf, sizeof buf);
 	if (r < 0)
 		return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+	if (s->st == WAIT_METHOD || s->st == WAIT_SOCKS) {
+		int rc = socks_step(s, buf, (size_t)r);
+		if (rc <= 0)
+			return rc;
+		s->hlen = 0;
+		if (s->st == WAIT_METHOD) {
+			if (send_bytes(s->fd, socks_req, sizeof socks_req) < 0)
+				return -1;
+			s->st = WAIT_SOCKS;
+			return 0;
+		}
+		if (send_all(s->fd, get_req) < 0)
+			return -1;
+		s->st = WAIT_BODY;
+		s->got = 0;
+		return 0;
+	}
 	if (s->st == WAIT_200) {
 		char *end;
 		size_t room;
@@ -240,6 +302,10 @@ static void build_requests(const char *path)
 	snprintf(connect_req, sizeof connect_req,
 	    "CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
 	    originport, originport);
+	/* SOCKS5 CONNECT 127.0.0.1:originport (ATYP 1) */
+	memcpy(socks_req, "\5\1\0\1\177\0\0\1", 8);
+	socks_req[8] = (unsigned char)(originport >> 8);
+	socks_req[9] = (unsigned char)originport;
 	snprintf(get_req, sizeof get_req,
 	    "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: bench-tunnels\r\n"
 	    "Connection: close\r\n\r\n", path, originport);
@@ -376,7 +442,9 @@ int main(int argc, char **argv)
 		return cmd_ports(atoi(argv[2]));
 	if (argc == 4 && strcmp(argv[1], "wait") == 0)
 		return cmd_wait(atoi(argv[2]), atof(argv[3]));
-	if (argc == 7 && strcmp(argv[1], "rate") == 0) {
+	if ((argc == 7 || (argc == 8 && strcmp(argv[7], "socks5") == 0)) &&
+	    strcmp(argv[1], "rate") == 0) {
+		socks5 = argc == 8;
 		proxyport = atoi(argv[2]);
 		originport = atoi(argv[3]);
 		return cmd_rate(atof(argv[4]), atoi(argv[5]) > 0 ? atoi(argv[5]) : 1,
@@ -388,7 +456,7 @@ int main(int argc, char **argv)
 		return cmd_hold(atoi(argv[4]) > 0 ? atoi(argv[4]) : 1);
 	}
 	fprintf(stderr, "usage: tunnels ports N | wait PORT SECONDS |"
-	    " rate PROXYPORT ORIGINPORT SECONDS CONCURRENCY PATH |"
+	    " rate PROXYPORT ORIGINPORT SECONDS CONCURRENCY PATH [socks5] |"
 	    " hold PROXYPORT ORIGINPORT N\n");
 	return 2;
 }

@@ -9,6 +9,8 @@ it anything never reaches a real nameserver (tests.sh points
 
     hang.*.test / hang.test      never answered (the resolver times out)
     v6.*.test                    AAAA ::1, no A
+    A-B-C-D.ip4.test             A A.B.C.D (the address its first label
+                                 spells with dashes), no AAAA
     dual*.test                   A 127.0.0.1 and AAAA ::1
     any other *.test             A 127.0.0.1, no AAAA
     *.invalid                    NXDOMAIN
@@ -86,9 +88,15 @@ def answer(msg):
             return None
         want_a = not first == "v6"
         want_aaaa = first == "v6" or first.startswith("dual")
+        a = "127.0.0.1"
+        if name.endswith(".ip4.test"):
+            try:
+                socket.inet_pton(socket.AF_INET, first.replace("-", "."))
+                a = first.replace("-", ".")
+            except OSError:
+                pass
         if qclass == 1 and qtype == 1 and want_a:
-            answers.append((1, socket.inet_pton(socket.AF_INET,
-                                                "127.0.0.1")))
+            answers.append((1, socket.inet_pton(socket.AF_INET, a)))
         if qclass == 1 and qtype == 28 and want_aaaa:
             answers.append((28, socket.inet_pton(socket.AF_INET6, "::1")))
     else:

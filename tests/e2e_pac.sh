@@ -613,6 +613,14 @@ pac_http_reload() {
 	_ps=$P
 	_url=http://127.0.0.1:$_ps/proxy.pac
 	pac_start pac_front --num-workers 1 --pac "$_url" --proxyreload 1 || return
+	# the first fetch goes on in the background: a request before it
+	# ends goes DIRECT (slow under qemu-user, where both proxies are
+	# emulated), so wait for it, bounded
+	_pi=0
+	while [ $_pi -lt 200 ] && ! grep -q 'PAC loaded from' "$T/pac_front.log"; do
+		sleep 0.1
+		_pi=$((_pi + 1))
+	done
 	if ! pac_get "$OURL/size/1701" 1701 pac_front "PROXY 127.0.0.1:$PA" \
 	    pac_pa pac_pb; then
 		fail pac_http_reload "--pac $_url (served by another ./proxy --pac-file), answer PROXY A (127.0.0.1:$PA): $PAC_WHY"

@@ -239,6 +239,24 @@ fuzz_chunked(const char *data, size_t size, size_t cut)
 	NEED(a.err == b.err && a.consumed == b.consumed && a.data == b.data);
 }
 
+/* ------------------------------------------------------------- dates */
+
+/* An HTTP-date that parses writes back as an IMF-fixdate of the same
+ * instant. */
+static void
+fuzz_date(const char *src, size_t n)
+{
+	char *b = copy(src, n), out[30];
+	int64_t t, back;
+
+	if (http_date_parse(b, n, &t) == 0) {
+		http_date_format(t, out);
+		NEED(http_date_parse(out, strlen(out), &back) == 0);
+		NEED(back == t);
+	}
+	free(b);
+}
+
 /* ------------------------------------------------------------- entry */
 
 int
@@ -266,6 +284,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	default:
 		fuzz_chunked(p, n, cut);
+		fuzz_date(p, n < 64 ? n : 64);
 		break;
 	}
 	return 0;

@@ -1612,6 +1612,68 @@ test_keepalive(void)
 	}
 }
 
+/* ------------------------------------------------------------ dates */
+
+/* RFC 9110 5.6.7's three forms of one instant, Unix time 784111777, and
+ * the IMF-fixdate written back. */
+static void
+test_dates(void)
+{
+	static const char *const good[] = {
+		"Sun, 06 Nov 1994 08:49:37 GMT",
+		"Sunday, 06-Nov-94 08:49:37 GMT",
+		"Sun Nov  6 08:49:37 1994",
+	};
+	static const char *const bad[] = {
+		"", "Sun, 06 Nov 1994 08:49:37", "Sun, 06 Nov 1994 08:49:37 UTC",
+		"Sun, 6 Nov 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT",
+		"Sun, 06 Nov 1994 24:00:00 GMT", "Sun, 00 Nov 1994 08:49:37 GMT",
+		"Sun, 06 Nov 1994 08:49:37 GMTx", "1994-11-06T08:49:37Z",
+		"Sun Nov  6 08:49:37 1994 ", "Sun", "Su,", ",", "Sunday,",
+	};
+	char out[30];
+	int64_t t;
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		t = 0;
+		CHECK_EQ(http_date_parse(good[i], strlen(good[i]), &t), 0);
+		CHECK_EQ(t, 784111777);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_EQ(http_date_parse(bad[i], strlen(bad[i]), &t), -1);
+	http_date_format(784111777, out);
+	CHECK_STR(out, "Sun, 06 Nov 1994 08:49:37 GMT");
+	http_date_format(0, out);
+	CHECK_STR(out, "Thu, 01 Jan 1970 00:00:00 GMT");
+	http_date_format(951782400, out);	/* a leap day */
+	CHECK_STR(out, "Tue, 29 Feb 2000 00:00:00 GMT");
+	http_date_format(4102444799LL, out);
+	CHECK_STR(out, "Thu, 31 Dec 2099 23:59:59 GMT");
+	/* every day of four years and a bit goes round the parser */
+	for (t = 946684800; t < 946684800 + 1500 * 86400LL; t += 86400 + 7) {
+		int64_t back = 0;
+
+		http_date_format(t, out);
+		CHECK_EQ(http_date_parse(out, strlen(out), &back), 0);
+		CHECK_EQ(back, t);
+	}
+	/* an answer the server has not asked for: the 401 and 405 fields */
+	{
+		char buf[1024];
+		size_t n = http_build_error(401, "log in", NULL, buf,
+		    sizeof(buf) - 1);
+
+		buf[n] = '\0';
+		CHECK(strstr(buf, "\r\nWWW-Authenticate: Basic realm=\""
+		    "proxy\"\r\n") != NULL);
+		n = http_build_error(405, "GET only", NULL, buf,
+		    sizeof(buf) - 1);
+		buf[n] = '\0';
+		CHECK(strstr(buf, "\r\nAllow: GET, HEAD\r\n") != NULL);
+	}
+}
+
 int
 main(void)
 {
@@ -1646,5 +1708,6 @@ main(void)
 	test_chunked_limits();
 	test_chunked_sticky();
 	test_chunked_steps();
+	test_dates();
 	return check_done("unit_http");
 }

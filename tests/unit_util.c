@@ -201,6 +201,44 @@ test_fd_close_std_asserts(void)
 #endif
 }
 
+/* --log-format: fields, text and doubled braces; unknown fields and an
+ * open brace refused with their name; the default's parts. */
+static void
+test_log_format(void)
+{
+	struct log_part p[LOG_FORMAT_PARTS];
+	char why[2048];
+	long n;
+
+	n = log_format_parse("{client} - {{x}} {response_code}ms", p,
+	    LOG_FORMAT_PARTS, why, sizeof(why));
+	CHECK_EQ(n, 6);
+	if (n == 6) {
+		CHECK_EQ(p[0].field, LF_CLIENT);
+		CHECK_EQ(p[1].field, LF_TEXT);
+		CHECK(p[1].len == 4 && memcmp(p[1].text, " - {", 4) == 0);
+		CHECK(p[2].field == LF_TEXT && p[2].len == 2 &&
+		    memcmp(p[2].text, "x}", 2) == 0);
+		CHECK(p[3].field == LF_TEXT && p[3].len == 1);
+		CHECK_EQ(p[4].field, LF_STATUS);	/* proxy.py's name */
+		CHECK(p[5].field == LF_TEXT && p[5].len == 2);
+	}
+	CHECK_EQ(log_format_parse("", p, LOG_FORMAT_PARTS, why,
+	    sizeof(why)), 0);
+	CHECK_EQ(log_format_parse("{status} {bogus}", p, LOG_FORMAT_PARTS,
+	    why, sizeof(why)), -1);
+	CHECK(strstr(why, "{bogus}") != NULL && strstr(why, "{url}") != NULL);
+	CHECK_EQ(log_format_parse("{status", p, LOG_FORMAT_PARTS, why,
+	    sizeof(why)), -1);
+	CHECK(strstr(why, "column 1") != NULL);
+	CHECK_EQ(log_format_parse("{a}{b}", p, 1, why, sizeof(why)), -1);
+	n = log_format_parse(log_format_default, p, LOG_FORMAT_PARTS, why,
+	    sizeof(why));
+	CHECK_EQ(n, 18);	/* 10 fields, 8 texts */
+	CHECK_STR(log_route_name(ROUTE_PAC), "pac");
+	CHECK_STR(log_route_name(ROUTE_MAX), "none");
+}
+
 int
 main(void)
 {
@@ -211,5 +249,6 @@ main(void)
 	test_fd_close();
 	test_fd_std_open();
 	test_fd_close_std_asserts();
+	test_log_format();
 	return check_done("unit_util");
 }
