@@ -855,6 +855,7 @@ any_plain() {
 	return 0
 }
 t_any_no_ticket() {
+	needs_built NTLM any_no_ticket || return
 	if any_plain; then
 		any_case any_no_ticket - Negotiate:1 \
 		    'offers no NTLM: the NTLM login goes again inside Negotiate' \
@@ -872,6 +873,7 @@ t_any_reject() {
 	    --offer negotiate,ntlm --kerberos-reject
 }
 t_any_ntlm_only() {
+	needs_built NTLM any_ntlm_only || return
 	if any_plain; then
 		any_case any_ntlm_only - NTLM:1 'logged in with NTLM' \
 		    --offer ntlm
