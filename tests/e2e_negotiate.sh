@@ -912,7 +912,7 @@ t_any_basic_only() {
 		# counts as wrong credentials
 		fail any_basic_only "the parent saw $(neg_summary); want 2 Basic logins, at most the first probe failed"
 		par_evidence par_ab
-	elif ! grep -q 'going on with Basic' "$LOG"; then
+	elif ! grep -Eq 'going on with Basic|logged in with Basic' "$LOG"; then
 		fail any_basic_only "the log does not say Basic was chosen"
 		evidence "$LOG" 6
 	else
