@@ -1112,6 +1112,7 @@ conn_reap(struct worker *w)
 		ep_pipe_close(&c->client);
 		ep_pipe_close(&c->server);
 		free(c->auth_hdr);
+		gss_login_free(c->gss);
 		free(c->pac_hops);
 		free(c->retry_head);
 		plugins_conn_free(w->cfg, c->pl);

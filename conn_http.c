@@ -83,9 +83,8 @@ rewrite_for(const struct conn *c, struct http_rewrite *rw)
 	rw->via = cfg->disable_via ? NULL : cfg->via;
 	if (c->auth_hdr != NULL)
 		rw->proxy_auth = c->auth_hdr;
-	else if ((conn_via_parent(c) || c->ptunnel == PTUNNEL_ASKED) &&
-	    cfg->auth == AUTH_BASIC)
-		rw->proxy_auth = cfg->basic;
+	else
+		rw->proxy_auth = upstream_basic_for(c);
 	rw->close = !c->client_keepalive;
 	rw->keepalive10 = c->client_keepalive && c->minor == 0;
 }
@@ -183,6 +182,11 @@ request_reset(struct conn *c)
 	c->route = ROUTE_NONE;
 	c->path[0] = '\0';
 	c->auth_phase = AUTH_IDLE;
+	c->auth_switched = 0;
+	c->auth_scheme = SCHEME_NTLM;
+	c->krb_wait = 0;
+	gss_login_free(c->gss);
+	c->gss = NULL;
 	free(c->pac_hops);
 	c->pac_hops = NULL;
 	c->socks = SOCKS_GREETING;
@@ -1157,7 +1161,7 @@ static int
 ptunnel_ask(struct conn *c)
 {
 	c->ptunnel = PTUNNEL_ASKED;
-	if (c->w->cfg->auth == AUTH_NTLM)
+	if (upstream_auth_probes(c->w->cfg))
 		return auth_negotiate(c);
 	if (tunnel_send(c) == -1)
 		return -1;
@@ -1207,12 +1211,18 @@ auth_negotiate(struct conn *c)
 	const struct config *cfg = c->w->cfg;
 	size_t n;
 
+	if (c->auth_scheme == SCHEME_BASIC) {
+		/* ANY, with a parent that offers Basic alone: no probe */
+		c->auth_phase = AUTH_AUTHENTICATE;
+		return request_send(c);
+	}
 	if (scratch_ensure(c->w) == -1 ||
 	    (n = upstream_ntlm_probe(c, c->w->scratch, c->w->scratch_size))
 	    == 0 ||
 	    buf_prepend(&c->client.in, c->w->scratch, n,
 	    (size_t)(cfg->max_header_size + cfg->client_bufsz)) == -1) {
-		conn_close(c, 500, "cannot build the NTLM negotiation");
+		conn_close(c, 502, "cannot build the login to the parent "
+		    "(the log says why)");
 		return -1;
 	}
 	c->req.fwd = n;
@@ -1229,26 +1239,40 @@ auth_challenge(struct conn *c, char *buf, const struct http_head *h)
 {
 	char why[WHY_MAX];
 
+	if (h->status != 407 && upstream_krb_check(c, buf, h, why,
+	    sizeof(why)) == -1) {
+		conn_close(c, 502, why);
+		return 0;
+	}
+	if (h->status != 407 && c->auth_scheme == SCHEME_KERBEROS)
+		upstream_auth_worked(c);
 	if (c->ptunnel == PTUNNEL_ASKED) {
-		/* the negotiation was our CONNECT: 2xx, no login wanted;
-		 * anything but a challenge is the parent's last word */
+		/* the negotiation was our CONNECT: 2xx, no login wanted (or
+		 * Kerberos took it); anything but a challenge is the
+		 * parent's last word */
 		if (h->status != 407) {
 			c->auth_phase = AUTH_DONE;
 			return ptunnel_answer(c, h);
 		}
 	} else if (c->method == HTTP_CONNECT && h->status / 100 == 2) {
-		/* no login wanted: the negotiation was the CONNECT itself */
+		/* no login wanted (or Kerberos took it): the negotiation
+		 * was the CONNECT itself */
 		buf_rack(&c->server.in, h->head_len);
 		c->auth_phase = AUTH_DONE;
 		tunnel_open(c);
 		return 1;
 	}
 	if (h->status == 407) {
-		if (upstream_ntlm_answer(c, buf, h, why, sizeof(why)) == -1) {
+		switch (upstream_ntlm_answer(c, buf, h, why, sizeof(why))) {
+		case -1:
 			conn_close(c, 502, why);
 			return 0;
+		case 1:
+			c->auth_phase = AUTH_SWITCH;
+			break;
+		default:
+			c->auth_phase = AUTH_AUTHENTICATE;
 		}
-		c->auth_phase = AUTH_AUTHENTICATE;
 	} else
 		c->auth_phase = AUTH_DONE;
 	c->server_keepalive = http_keepalive(h);
@@ -1259,11 +1283,34 @@ auth_challenge(struct conn *c, char *buf, const struct http_head *h)
 	return 1;
 }
 
+/* The parent offers NTLM only in the other scheme (auth_challenge): its
+ * dropped answer is read, so the Type 1 goes again in that scheme, on
+ * this connection if the parent keeps it, else on a new one. */
+static int
+auth_switch(struct conn *c)
+{
+	if (c->server_keepalive && !c->server.eof) {
+		c->resp.flow = FLOW_HEAD;
+		return auth_negotiate(c);
+	}
+	ep_close(&c->server);
+	buf_reset(&c->server.in);
+	memset(&c->req, 0, sizeof(c->req));
+	memset(&c->resp, 0, sizeof(c->resp));
+	c->server_keepalive = 0;
+	c->auth_phase = AUTH_IDLE;
+	c->fresh = 1;
+	upstream_start(c);
+	return -1;
+}
+
 /* The parent's dropped answer is read: send the real request. */
 static int
 auth_continue(struct conn *c)
 {
 	c->discard = 0;
+	if (c->auth_phase == AUTH_SWITCH)
+		return auth_switch(c);
 	if (!c->server_keepalive || c->server.eof) {
 		conn_close(c, 502, "the parent closed the connection during "
 		    "the NTLM login");
@@ -1281,13 +1328,13 @@ static void
 auth_refused(struct conn *c)
 {
 	const struct config *cfg = c->w->cfg;
-	char why[WHY_MAX];
+	char why[WHY_MAX], name[64];
 
 	c->w->auth_backoff = c->w->now + AUTH_BACKOFF_S * 1000;
 	snprintf(why, sizeof(why), "the parent proxy %s refused the %s "
 	    "credentials of %s%s%s; not trying again for %d s",
-	    c->hop->name, cfg->auth == AUTH_BASIC ? "Basic" :
-	    ntlm_dialect_name(cfg->dialect), cfg->creds.domain,
+	    c->hop->name, upstream_auth_name(c, name, sizeof(name)),
+	    cfg->creds.domain,
 	    cfg->creds.domain[0] ? "\\" : "", cfg->creds.user,
 	    AUTH_BACKOFF_S);
 	conn_close(c, 502, why);
@@ -1316,7 +1363,7 @@ conn_connected(struct conn *c)
 			return;
 		c->state = CS_EXCHANGE;
 		c->resp.flow = FLOW_HEAD;
-	} else if (conn_via_parent(c) && cfg->auth == AUTH_NTLM &&
+	} else if (conn_via_parent(c) && upstream_auth_probes(cfg) &&
 	    !c->server_reused) {
 		if (auth_negotiate(c) == -1)
 			return;
@@ -1599,12 +1646,14 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 		return auth_challenge(c, buf, h);
 	if ((conn_via_parent(c) || c->ptunnel == PTUNNEL_ASKED) &&
 	    h->status == 407 && (c->auth_phase == AUTH_AUTHENTICATE ||
-	    cfg->auth == AUTH_BASIC)) {
+	    upstream_basic_for(c) != NULL)) {
 		auth_refused(c);
 		return 0;
 	}
-	if (c->auth_phase == AUTH_AUTHENTICATE)
+	if (c->auth_phase == AUTH_AUTHENTICATE) {
 		c->auth_phase = AUTH_DONE;
+		upstream_auth_worked(c);
+	}
 	if (c->ptunnel == PTUNNEL_ASKED)
 		return ptunnel_answer(c, h);
 	if (h->status == 101 && !c->upgrade) {
@@ -1972,6 +2021,10 @@ http_timeout(struct conn *c)
 		conn_pac_answered(c, NULL, "the PAC evaluation timed out");
 		break;
 	case CS_RESOLVE:
+		if (c->krb_wait) {
+			upstream_krb_timeout(c);
+			break;
+		}
 		snprintf(why, sizeof(why), "looking up %s timed out",
 		    c->hop_host);
 		upstream_fail(c, 504, why);

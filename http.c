@@ -1893,3 +1893,124 @@ http_keepalive(const struct http_head *h)
 	return h->minor == 1 ? !(h->flags & HTTP_F_CLOSE) :
 	    (h->flags & HTTP_F_KEEPALIVE) != 0;
 }
+
+/* ------------------------------------------------- auth challenges */
+
+/* token68 characters, RFC 9110 11.2 (the '=' padding apart) */
+static int
+is_token68(unsigned char c)
+{
+	return is_alpha(c) || is_digit(c) || (c != '\0' &&
+	    strchr("-._~+/", c) != NULL);
+}
+
+/* The end of a quoted-string that starts at v[i] ('"'), or 0 if it does
+ * not close. */
+static size_t
+quoted_end(const char *v, size_t n, size_t i)
+{
+	for (i++; i < n; i++) {
+		if (v[i] == '\\' && i + 1 < n)
+			i++;
+		else if (v[i] == '"')
+			return i + 1;
+	}
+	return 0;
+}
+
+/* One auth-param at v[i]: token BWS "=" BWS ( token / quoted-string );
+ * its end, or 0 when there is none. */
+static size_t
+auth_param_end(const char *v, size_t n, size_t i)
+{
+	size_t s = i;
+
+	while (i < n && is_tchar((unsigned char)v[i]))
+		i++;
+	if (i == s)
+		return 0;
+	while (i < n && is_ws(v[i]))
+		i++;
+	if (i == n || v[i] != '=')
+		return 0;
+	for (i++; i < n && is_ws(v[i]); i++)
+		;
+	if (i < n && v[i] == '"')
+		return quoted_end(v, n, i);
+	for (s = i; i < n && is_tchar((unsigned char)v[i]); i++)
+		;
+	return i > s ? i : 0;
+}
+
+/* The end of a token68 at v[i] followed only by OWS up to a ',' or the
+ * end (else 0: what follows is auth-params). */
+static size_t
+token68_end(const char *v, size_t n, size_t i)
+{
+	size_t s = i, e;
+
+	while (i < n && is_token68((unsigned char)v[i]))
+		i++;
+	while (i < n && v[i] == '=')
+		i++;
+	if (i == s)
+		return 0;
+	for (e = i; e < n && is_ws(v[e]); e++)
+		;
+	return e == n || v[e] == ',' ? i : 0;
+}
+
+/* see proxy.h */
+int
+http_auth_next(const char *v, size_t n, size_t *pos,
+    struct http_challenge *ch)
+{
+	size_t i = *pos, e, k;
+
+	memset(ch, 0, sizeof(*ch));
+	while (i < n && (is_ws(v[i]) || v[i] == ','))
+		i++;
+	if (i == n) {
+		*pos = n;
+		return 0;
+	}
+	ch->scheme = v + i;
+	while (i < n && is_tchar((unsigned char)v[i]))
+		i++;
+	ch->scheme_len = (size_t)(v + i - ch->scheme);
+	if (ch->scheme_len == 0 || (i < n && !is_ws(v[i]) && v[i] != ','))
+		return -1;
+	while (i < n && is_ws(v[i]))
+		i++;
+	if (i < n && v[i] != ',' && (e = token68_end(v, n, i)) != 0) {
+		ch->token = v + i;
+		ch->token_len = e - i;
+		i = e;
+	} else if (i < n && v[i] != ',') {
+		/* auth-params: up to a ',' that is followed by something
+		 * other than another auth-param (the next challenge) */
+		ch->params = v + i;
+		for (;;) {
+			if ((e = auth_param_end(v, n, i)) == 0)
+				return -1;
+			ch->params_len = e - (size_t)(ch->params - v);
+			for (i = e; i < n && is_ws(v[i]); i++)
+				;
+			if (i == n)
+				break;
+			if (v[i] != ',')
+				return -1;
+			for (k = i; k < n && (is_ws(v[k]) || v[k] == ','); k++)
+				;
+			if (k == n || auth_param_end(v, n, k) == 0)
+				break;
+			i = k;
+		}
+	}
+	while (i < n && is_ws(v[i]))
+		i++;
+	if (i < n && v[i] != ',')
+		return -1;
+	*pos = i;
+	return 1;
+}

@@ -126,8 +126,10 @@ static const struct option options[] = {
 	{ "noproxy", NULL, OPT_CSV, OFF(noproxy_s), 0, 0, "LIST", "none",
 	    "hosts and addresses reached directly (*.corp, 10.0.0.0/8, ...)" },
 	{ "auth", NULL, OPT_STR, OFF(auth_s), 0, 0,
-	    "NTLMv2|NTLM2SR|NTLM|NT|LM|BASIC|NONE",
-	    "NTLMv2 with --username, else NONE", "how to log in to the parent" },
+	    "NTLMv2|NTLM2SR|NTLM|NT|LM|BASIC|NEGOTIATE|ANY|NONE",
+	    "NTLMv2 with --username, else NONE", "how to log in to the parent "
+	    "(NEGOTIATE, also KERBEROS: Kerberos from the ticket; ANY: what "
+	    "the parent offers)" },
 	{ "username", NULL, OPT_STR, OFF(username), 0, 0, "[DOMAIN\\]USER",
 	    "none", "user for the parent (also USER@DOMAIN)" },
 	{ "domain", NULL, OPT_STR, OFF(domain), 0, 0, "D", "none",
@@ -152,6 +154,12 @@ static const struct option options[] = {
 	{ "ntlm-to-basic", NULL, OPT_BOOL, OFF(ntlm_to_basic), 0, 1, NULL,
 	    "off", "clients log in with Basic DOMAIN\\user:password, used "
 	    "for the parent's NTLM" },
+	{ "negotiate-canonical", NULL, OPT_BOOL, OFF(negotiate_canonical), 0,
+	    1, NULL, "off", "Kerberos for HTTP@ the parent's DNS name, not "
+	    "the name given" },
+	{ "kerberos-password", NULL, OPT_BOOL, OFF(kerberos_password), 0, 1,
+	    NULL, "off", "without a ticket, get one for --username with the "
+	    "password (kept in memory, renewed)" },
 	{ "pac", NULL, OPT_STR, OFF(pac), 0, 0, "FILE|URL|auto", "none",
 	    "route each request by this PAC file (auto: find it by WPAD)" },
 	{ "proxyreload", NULL, OPT_LONG, OFF(proxyreload), 1, 86400, "S",
@@ -354,8 +362,9 @@ version(void)
 #ifdef __linux__
 	printf(" linux");
 #endif
-	printf(" ipv6 poll%s%s%s\n", tls_available() ? " tls" : "",
-	    WITH_PAC ? " pac" : "", WITH_NTLM ? " ntlm" : "");
+	printf(" ipv6 poll%s%s%s%s\n", tls_available() ? " tls" : "",
+	    WITH_PAC ? " pac" : "", WITH_NTLM ? " ntlm" : "",
+	    gss_available() ? " gssapi" : "");
 }
 
 static const struct option *
@@ -1520,6 +1529,35 @@ pac_built(struct loader *ld)
 	    str_from(cfg, OFF(pac_client_ip), "--pac-client-ip"));
 }
 
+/* The same for Kerberos (make GSSAPI=1). --auth ANY works without it
+ * (NTLM inside Negotiate, NTLM, Basic); --ntlm-to-basic's clients bring
+ * passwords for NTLM, not tickets. */
+static int
+gss_built(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+
+	if (cfg->ntlm_to_basic && (cfg->auth == AUTH_KERBEROS ||
+	    cfg->auth == AUTH_ANY))
+		return load_error(ld, "--ntlm-to-basic: the clients' own "
+		    "logins go to the parent as NTLM only (not with --auth "
+		    "%s)", cfg->auth_s);
+	if (cfg->kerberos_password && cfg->username == NULL)
+		return load_error(ld, "--kerberos-password needs --username "
+		    "(USER@REALM, or USER and the default realm)");
+	if (cfg->kerberos_password && cfg->auth != AUTH_KERBEROS &&
+	    cfg->auth != AUTH_ANY)
+		return load_error(ld, "--kerberos-password needs --auth "
+		    "NEGOTIATE or ANY");
+	if (gss_available() || (cfg->auth != AUTH_KERBEROS &&
+	    !cfg->kerberos_password && !cfg->negotiate_canonical))
+		return 0;
+	return load_error(ld, "%s: built without GSSAPI (rebuild with make "
+	    "GSSAPI=1; Debian: libkrb5-dev)", cfg->auth == AUTH_KERBEROS ?
+	    "--auth NEGOTIATE" : cfg->kerberos_password ?
+	    "--kerberos-password" : "--negotiate-canonical");
+}
+
 static int
 auth_parse(struct loader *ld)
 {
@@ -1533,17 +1571,27 @@ auth_parse(struct loader *ld)
 		cfg->auth = AUTH_NONE;
 	else if (strcasecmp(cfg->auth_s, "BASIC") == 0)
 		cfg->auth = AUTH_BASIC;
-	else if (ntlm_dialect_parse(cfg->auth_s, &cfg->dialect) == 0)
+	else if (strcasecmp(cfg->auth_s, "NEGOTIATE") == 0 ||
+	    strcasecmp(cfg->auth_s, "KERBEROS") == 0)
+		cfg->auth = AUTH_KERBEROS;
+	else if (strcasecmp(cfg->auth_s, "ANY") == 0) {
+		cfg->auth = AUTH_ANY;
+		cfg->dialect = NTLM_NTLMV2;
+	} else if (ntlm_dialect_parse(cfg->auth_s, &cfg->dialect) == 0)
 		cfg->auth = AUTH_NTLM;
 	else
 		return load_error(ld, "%s: '%s' is not one of NTLMv2, "
-		    "NTLM2SR, NTLM, NT, LM, BASIC, NONE", str_from(cfg,
-		    OFF(auth_s), "--auth"), cfg->auth_s);
-	if (cfg->auth != AUTH_NONE && cfg->username == NULL &&
+		    "NTLM2SR, NTLM, NT, LM, BASIC, NEGOTIATE, KERBEROS, ANY, "
+		    "NONE", str_from(cfg, OFF(auth_s), "--auth"), cfg->auth_s);
+	/* Kerberos takes the user from the ticket */
+	if (cfg->auth != AUTH_NONE && cfg->auth != AUTH_KERBEROS &&
+	    cfg->auth != AUTH_ANY && cfg->username == NULL &&
 	    !cfg->ntlm_to_basic)
 		return load_error(ld, "--auth %s needs --username",
 		    cfg->auth_s ? cfg->auth_s : "");
-	return ntlm_built(ld);
+	if (gss_built(ld) == -1)
+		return -1;
+	return cfg->auth == AUTH_ANY ? 0 : ntlm_built(ld);
 }
 
 /* Reads a line from the terminal without echo. */
@@ -1656,14 +1704,22 @@ password_set(struct loader *ld, char *pw, size_t size, int hashes)
 	struct config *cfg = ld->cfg;
 	const char *password, *err;
 
-	password = hashes && !cfg->hashes ? NULL : password_find(cfg, pw,
-	    size, cfg->hashes || (!hashes && cfg->auth != AUTH_NONE &&
-	    !cfg->ntlm_to_basic));
+	password = hashes && !cfg->hashes && !cfg->kerberos_password ? NULL :
+	    password_find(cfg, pw, size, cfg->hashes || cfg->kerberos_password ||
+	    (!hashes && cfg->auth != AUTH_NONE && cfg->auth != AUTH_KERBEROS &&
+	    cfg->auth != AUTH_ANY && !cfg->ntlm_to_basic));
 	if (password == NULL)
 		return 0;
+	if (cfg->kerberos_password &&
+	    strlcpy_p(cfg->krb_pass, password, sizeof(cfg->krb_pass)) >=
+	    sizeof(cfg->krb_pass))
+		return creds_error(ld, "password", "too long");
+	if (cfg->auth == AUTH_ANY && !WITH_NTLM)
+		return basic_set(ld, password);
 	if (ntlm_creds_set_password(&cfg->creds, password, &err) == -1)
 		return creds_error(ld, "password", err);
-	if (cfg->auth == AUTH_BASIC && basic_set(ld, password) == -1)
+	if ((cfg->auth == AUTH_BASIC || cfg->auth == AUTH_ANY) &&
+	    basic_set(ld, password) == -1)
 		return -1;
 	return 0;
 }
@@ -1694,6 +1750,11 @@ credentials_finish(struct loader *ld)
 	ws[sizeof(ws) - 1] = '\0';
 	if (ntlm_creds_init(&cfg->creds, user, domain, ws, &err) == -1)
 		return creds_error(ld, "--username", err);
+	/* Kerberos's user: USER@REALM as given, else USER in the default
+	 * realm (an NTLM domain is not a realm: CORP is often
+	 * CORP.EXAMPLE.COM) */
+	snprintf(cfg->krb_user, sizeof(cfg->krb_user), "%s",
+	    strchr(cfg->username, '@') ? cfg->username : user);
 	rc = password_set(ld, pw, sizeof(pw), hashes);
 	ntlm_wipe(pw, sizeof(pw));	/* on every path: typed in, maybe */
 	if (rc == -1 || hashes_set(ld) == -1)
@@ -1704,6 +1765,10 @@ credentials_finish(struct loader *ld)
 	if (cfg->auth == AUTH_NTLM && !cfg->ntlm_to_basic && !cfg->hashes &&
 	    (err = ntlm_creds_check(&cfg->creds, cfg->dialect)) != NULL)
 		return creds_error(ld, "--username", err);
+	if (cfg->kerberos_password && cfg->krb_pass[0] == '\0' &&
+	    !cfg->reloading)
+		return creds_error(ld, "--kerberos-password", "needs a "
+		    "password (PROXY_PASSWORD, --password-prompt)");
 	return 0;
 }
 
@@ -2206,6 +2271,9 @@ options_load(int argc, char *argv[], const struct config *prev, char *err,
 	if (prev != NULL && cfg->creds.have == 0 &&
 	    strcmp(cfg->creds.user, prev->creds.user) == 0)
 		cfg->creds = prev->creds;
+	if (prev != NULL && cfg->krb_pass[0] == '\0' &&
+	    strcmp(cfg->krb_user, prev->krb_user) == 0)
+		memcpy(cfg->krb_pass, prev->krb_pass, sizeof(cfg->krb_pass));
 	cfg->config_file = absolute_path(cfg, cfg->config_file);
 	cfg->pid_file = absolute_path(cfg, cfg->pid_file);
 	cfg->log_file = absolute_path(cfg, cfg->log_file);

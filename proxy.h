@@ -28,6 +28,11 @@
 #ifndef WITH_NTLM
 #define WITH_NTLM	1
 #endif
+/* Kerberos to parents through the system's GSSAPI: out by default (it is
+ * a dependency), in with make GSSAPI=1 */
+#ifndef WITH_GSSAPI
+#define WITH_GSSAPI	0
+#endif
 
 
 /* Attributes only where the compiler has them; other compilers see
@@ -339,6 +344,27 @@ int	 http_parse_response(const char *buf, size_t len, size_t max,
  * caller iterate over repeated fields. */
 int	 http_find_field(const char *buf, const struct http_head *h,
 	    const char *name, size_t start);
+/*
+ * One challenge of a WWW- or Proxy-Authenticate value (RFC 9110 11.6.1):
+ * the scheme, and either its token68 (NTLM's and Negotiate's base64) or
+ * its auth-params as sent (Basic's realm="..."); spans into the value.
+ */
+struct http_challenge {
+	const char	*scheme;
+	size_t		 scheme_len;
+	const char	*token;		/* token68, or NULL */
+	size_t		 token_len;
+	const char	*params;	/* auth-params, or NULL */
+	size_t		 params_len;
+};
+/*
+ * Reads the next challenge of value[n] from *pos (0 at first), so that a
+ * field "Negotiate, NTLM" or one challenge per field read alike: 1 with
+ * ch filled and *pos past it, 0 at the end, -1 when the value is
+ * malformed from there on.
+ */
+int	 http_auth_next(const char *value, size_t n, size_t *pos,
+	    struct http_challenge *ch);
 /* 1 if the comma-separated list in value contains token (case-insens.). */
 int	 http_list_has(const char *value, size_t len, const char *token);
 /* 1 if the field name is hop-by-hop by itself (Connection, Keep-Alive,
@@ -958,20 +984,22 @@ long	 ntlm_build_type3(const struct ntlm_creds *c, enum ntlm_dialect d,
 
 /*
  * HTTP wrapping (Proxy-Authorization / Proxy-Authenticate values).
- * ntlm_http_encode writes "NTLM " and the base64 of msg[len] to out[size]
- * (NUL added); returns the string length or -1 if it does not fit.
- * ntlm_http_type1 and ntlm_http_type3 build the message and encode it in
- * one go (messages up to NTLM_MSG_MAX bytes), with the arguments and
- * errors of the builders.
+ * ntlm_http_encode writes the scheme ("NTLM", or "Negotiate": raw NTLMSSP
+ * inside Negotiate, as Windows sends it when Kerberos is unavailable), a
+ * space and the base64 of msg[len] to out[size] (NUL added); returns the
+ * string length or -1 if it does not fit. ntlm_http_type1 and
+ * ntlm_http_type3 build the message and encode it in one go (messages up
+ * to NTLM_MSG_MAX bytes), with the arguments and errors of the builders.
  */
-long	 ntlm_http_encode(const unsigned char *msg, size_t len, char *out,
-	    size_t size);
-long	 ntlm_http_type1(enum ntlm_dialect d, uint32_t flags,
-	    const char *domain, const char *workstation, char *out,
-	    size_t size);
-long	 ntlm_http_type3(const struct ntlm_creds *c, enum ntlm_dialect d,
-	    const struct ntlm_challenge *ch, const unsigned char cchal[8],
-	    uint64_t filetime, char *out, size_t size, const char **err);
+long	 ntlm_http_encode(const char *scheme, const unsigned char *msg,
+	    size_t len, char *out, size_t size);
+long	 ntlm_http_type1(const char *scheme, enum ntlm_dialect d,
+	    uint32_t flags, const char *domain, const char *workstation,
+	    char *out, size_t size);
+long	 ntlm_http_type3(const char *scheme, const struct ntlm_creds *c,
+	    enum ntlm_dialect d, const struct ntlm_challenge *ch,
+	    const unsigned char cchal[8], uint64_t filetime, char *out,
+	    size_t size, const char **err);
 
 /*
  * Parses one challenge value[n] of a Proxy-Authenticate field: the scheme
@@ -984,6 +1012,10 @@ long	 ntlm_http_type3(const struct ntlm_creds *c, enum ntlm_dialect d,
  * Type 2 is malformed.
  */
 int	 ntlm_http_challenge(const char *value, size_t n, unsigned char *buf,
+	    size_t size, struct ntlm_challenge *ch);
+/* The same for a challenge's token[n] alone (the base64 after "NTLM " or
+ * "Negotiate "): 1, or -1 with ch->error set. */
+int	 ntlm_http_token(const char *token, size_t n, unsigned char *buf,
 	    size_t size, struct ntlm_challenge *ch);
 
 /* -------------------------------------------------------------- config.c */
@@ -1410,7 +1442,20 @@ struct hop {
 enum auth_kind {
 	AUTH_NONE,	/* the client's Proxy-Authorization passes through */
 	AUTH_BASIC,
-	AUTH_NTLM	/* with cfg->dialect */
+	AUTH_NTLM,	/* with cfg->dialect */
+	AUTH_KERBEROS,	/* Kerberos (SPNEGO) from a ticket (GSSAPI) */
+	AUTH_ANY	/* Kerberos if offered and a ticket exists, else NTLM
+			   inside Negotiate, else NTLM, else Basic */
+};
+
+/* How a parent login is carried: the scheme of Proxy-Authorization and
+ * what is inside it. */
+enum auth_scheme {
+	SCHEME_NTLM,		/* "NTLM <NTLMSSP>" */
+	SCHEME_NEGOTIATE_NTLM,	/* "Negotiate <NTLMSSP>": NTLM inside
+				   Negotiate, as Windows falls back to */
+	SCHEME_KERBEROS,	/* "Negotiate <SPNEGO>" (make GSSAPI=1) */
+	SCHEME_BASIC
 };
 
 /* --tunnel [ADDR:]LPORT:HOST:RPORT: every client of LPORT is joined to
@@ -1422,6 +1467,8 @@ struct tunnel {
 };
 
 struct tls_server;	/* tls.c */
+struct gss_cred;	/* gss.c */
+struct gss_login;
 
 /* Everything the command line and config file set; read-only once the
  * workers run. */
@@ -1473,6 +1520,8 @@ struct config {
 	int		 hashes;
 	const char	*magic;
 	int		 ntlm_to_basic;
+	int		 negotiate_canonical;	/* HTTP@ the DNS name */
+	int		 kerberos_password;	/* a TGT from the password */
 	struct strlist	 tunnel_s;	/* --tunnel, as given */
 	struct strlist	 socks5_listen;	/* --socks5-listen, as given */
 	struct strlist	 socks5_auth;	/* --socks5-auth USER:PASS */
@@ -1561,6 +1610,9 @@ struct config {
 	enum ntlm_dialect dialect;
 	struct ntlm_creds creds;
 	char		 basic[NTLM_NAME_MAX * 2 + 16];	/* "Basic ..." */
+	char		 krb_pass[NTLM_PASS_MAX + 1];	/* --kerberos-password:
+							   the password */
+	char		 krb_user[NTLM_NAME_MAX * 2];	/* user@REALM for it */
 	uint16_t	 ports[MAX_LIST_ITEMS];	/* --connect-ports */
 	size_t		 nports;
 	char		 via[128];	/* "1.1 hostname (proxy/x.y)" */
@@ -1726,6 +1778,19 @@ struct worker {
 		int64_t	 until;
 	}		 down[MAX_PARENTS * 2];	/* hops that failed lately */
 	int64_t		 auth_backoff;	/* the parent refused us: wait */
+	struct {
+		char	 name[HOST_MAX + 8];
+		enum auth_scheme scheme;
+	}		 schemes[MAX_PARENTS * 2];	/* what logged in to
+							   each parent */
+	size_t		 scheme_next;	/* the slot a new parent takes */
+	struct {
+		char	 host[HOST_MAX];
+		struct gss_cred *cred;	/* Kerberos for HTTP@host */
+		int64_t	 until;		/* ask the helper again then */
+	}		 krb[MAX_PARENTS];
+	int64_t		 krb_down;	/* no Kerberos until then */
+	char		 krb_why[256];	/* why not */
 	struct netlist	*local;		/* --hostonly: our own addresses */
 	int64_t		 local_at;	/* when they were read */
 	int64_t		 now;		/* ms, updated each turn */
@@ -1971,6 +2036,18 @@ struct pac *dns_pac_load(const struct config *, const char *src,
  * waiting): their answers are still cached, their hooks never called. */
 void	 dns_cancel(struct dns *, const void *arg);
 /*
+ * Kerberos for a parent (make GSSAPI=1): the resolver helper hands the
+ * query to its Kerberos process (gss.c), where talking to the KDC may
+ * block; the answer (a credential holding the service ticket for
+ * HTTP@host, or why there is none) comes to done(arg, ans) through
+ * dns_read(). 0 when asked, -1 when it cannot be (arg never called).
+ * canonical: HTTP@ the host's DNS name (--negotiate-canonical).
+ */
+struct gss_answer;
+typedef void (*dns_gss_done_fn)(void *arg, const struct gss_answer *ans);
+int	 dns_gss_query(struct dns *, const char *host, int canonical,
+	    dns_gss_done_fn done, void *arg);
+/*
  * Reads the helper's answers, caching them (now dates them) and calling
  * each one's hook. 0, or -1 when the helper has exited: the struct dns is
  * freed then, and the caller forgets it.
@@ -2062,6 +2139,8 @@ enum socks_phase_in {
 enum auth_phase {
 	AUTH_IDLE,	/* nothing pending, or not needed */
 	AUTH_NEGOTIATE,	/* Type 1 sent, waiting for the challenge */
+	AUTH_SWITCH,	/* the parent wants another scheme: the Type 1
+			   again in it once this answer is read */
 	AUTH_AUTHENTICATE,	/* credentials sent with the request */
 	AUTH_DONE	/* the parent accepted this connection */
 };
@@ -2167,6 +2246,10 @@ struct conn {
 	char		 hop_host[HOST_MAX];
 	uint16_t	 hop_port;
 	enum auth_phase	 auth_phase;
+	enum auth_scheme auth_scheme;	/* of the login under way */
+	int		 auth_switched;	/* the parent made us change it */
+	int		 krb_wait;	/* CS_RESOLVE: waiting for Kerberos */
+	struct gss_login *gss;		/* the Kerberos login under way */
 	char		*auth_hdr;	/* Proxy-Authorization for the next
 					   request on this hop, or NULL */
 	int		 discard;	/* the response is ours, not the
@@ -2360,12 +2443,35 @@ void	 upstream_fail(struct conn *, int status, const char *why);
  * status. */
 int	 upstream_magic(const struct config *);
 /* Writes the bodiless request that carries the NTLM Type 1 for c's
- * request; its length, or 0 if it does not fit. */
-size_t	 upstream_ntlm_probe(const struct conn *, char *dst, size_t cap);
-/* Reads the parent's 407 (h, over buf) and sets c->auth_hdr to the
- * Type 3; -1 with why filled when it cannot. */
+ * request, in the scheme c->auth_scheme (set here from what logged in to
+ * this parent before, unless the parent just made us switch); its
+ * length, or 0 if it does not fit. */
+size_t	 upstream_ntlm_probe(struct conn *, char *dst, size_t cap);
+/* Reads the parent's 407 (h, over buf): 0 with c->auth_hdr set to the
+ * Type 3; 1 when the parent offers NTLM only in the other scheme (NTLM
+ * or Negotiate), c->auth_scheme switched to it, once per request, so
+ * the Type 1 goes again; -1 with why filled when it cannot. */
 int	 upstream_ntlm_answer(struct conn *, const char *buf,
 	    const struct http_head *h, char *why, size_t whysz);
+/* 1 when the login to a parent starts with a bodiless request that
+ * carries the first message (NTLM, Kerberos, ANY). */
+int	 upstream_auth_probes(const struct config *);
+/* The Kerberos process did not answer in time (c->krb_wait, CS_RESOLVE):
+ * ANY goes on without Kerberos, NEGOTIATE gives the client a 502. */
+void	 upstream_krb_timeout(struct conn *);
+/* The parent's final answer h to a Kerberos login: its mutual
+ * authentication token checked when it sent one (0), -1 with why. */
+int	 upstream_krb_check(struct conn *, const char *buf,
+	    const struct http_head *h, char *why, size_t whysz);
+/* The Basic value every request to c's parent carries (--auth BASIC, or
+ * ANY with a parent that offers only Basic), or NULL. */
+const char *upstream_basic_for(const struct conn *);
+/* The parent accepted c's login: later connections to it start with
+ * the same scheme. */
+void	 upstream_auth_worked(struct conn *);
+/* What c's login to its parent is, for messages: "NTLMv2", "NTLMv2
+ * inside Negotiate", "Basic", ... */
+const char *upstream_auth_name(const struct conn *, char *buf, size_t size);
 /* c reached a SOCKS5 hop: sends the greeting and enters CS_SOCKS. */
 void	 upstream_socks_begin(struct conn *);
 /* In CS_SOCKS: sends what is due and reads the server's replies; when
@@ -2719,6 +2825,78 @@ void	 tls_certs_free(struct tls_certs *);
  * outlive it. */
 struct tls *tls_mitm_new(const struct tls_mint *m, struct tls_certs *cc,
 	    const char *host);
+
+/* ----------------------------------------------------------------- gss.c */
+
+/*
+ * Kerberos (SPNEGO) logins to the parent: the only file that includes
+ * GSSAPI. Built without it (make GSSAPI=0, the default) every function
+ * fails with "built without GSSAPI".
+ *
+ * What may talk to the KDC (a TGT from --kerberos-password, the service
+ * ticket) runs in the Kerberos process of each worker's resolver helper,
+ * one request at a time: gss_helper_main. It answers with the credential
+ * exported (gss_export_cred: the cache's name, or a memory cache's
+ * tickets), which the worker imports; the worker's own GSSAPI calls then
+ * find the service ticket there and need no KDC: the token of each new
+ * parent connection and the check of the parent's mutual-authentication
+ * token are local and quick.
+ */
+#ifndef GSS_BLOB_MAX
+#define GSS_BLOB_MAX	65536	/* an exported credential */
+#endif
+#ifndef GSS_WAIT_S
+#define GSS_WAIT_S	5	/* the longest a login waits for the KDC */
+#endif
+#ifndef GSS_DOWN_S
+#define GSS_DOWN_S	30	/* then Kerberos rests for this long */
+#endif
+
+#define GSS_ANSWER_TYPE	2	/* struct gss_answer's type: after
+					   dns.c's DNS and PAC answers */
+
+/* What the resolver helper hands its Kerberos process. */
+struct gss_query {
+	uint32_t	 id;
+	int		 canonical;	/* --negotiate-canonical */
+	char		 host[HOST_MAX];
+};
+
+/* The Kerberos process's answer to dns_gss_query() (sent with only the
+ * blob's used bytes). */
+struct gss_answer {
+	uint32_t	 id;		/* as struct dns_answer starts */
+	int		 type;
+	int		 ok;		/* 1: a credential; 0: why */
+	int		 permanent;	/* asking again will not help (a
+					   wrong password) */
+	int64_t		 lifetime;	/* s the credential stays good */
+	char		 why[256];
+	char		 principal[HOST_MAX + 64];	/* HTTP/host@REALM */
+	size_t		 len;
+	unsigned char	 blob[GSS_BLOB_MAX];
+};
+
+/* 1 when built with GSSAPI. */
+int	 gss_available(void);
+/* The Kerberos process: reads queries (struct dns_query) from qfd and
+ * sends each answer on afd, the worker's socket; returns when qfd ends. */
+void	 gss_helper_main(int qfd, int afd, const struct config *);
+/* The worker's copy of an answer's credential; NULL with why. */
+struct gss_cred *gss_cred_import(const struct gss_answer *, char *why,
+	    size_t whysz);
+void	 gss_cred_free(struct gss_cred *);
+/* A new login with cred: the Proxy-Authorization value ("Negotiate "
+ * and the SPNEGO token, asking for mutual authentication) into out, the
+ * context into *login; -1 with why (out too small: the token is larger
+ * than --max-header-size allows). */
+int	 gss_login_start(struct gss_cred *, struct gss_login **login,
+	    char *out, size_t outsz, char *why, size_t whysz);
+/* The parent's token (base64 of a "Negotiate" challenge in its final
+ * answer) checked against the login: 0, or -1 with why. */
+int	 gss_login_finish(struct gss_login *, const char *tok, size_t toklen,
+	    char *why, size_t whysz);
+void	 gss_login_free(struct gss_login *);
 
 /* ----------------------------------------------------------- conn_http.c */
 
