@@ -43,6 +43,12 @@ NTLM = 1
 # gss.cflags and gss.lib. Off by default: it is a dependency.
 GSSAPI = 0
 FEATURES = -DWITH_PAC=$(PAC) -DWITH_NTLM=$(NTLM) -DWITH_GSSAPI=$(GSSAPI)
+# EVENTS: the workers' event backend. auto builds epoll (Linux) or kqueue
+# (the BSDs, macOS) beside poll(), and --events chooses at run time;
+# EVENTS=poll builds poll() alone.
+EVENTS = auto
+EVT_auto =
+EVT_poll = -DEVENTS_POLL_ONLY
 FUZZCC = clang
 FUZZ_SECONDS = 60
 
@@ -61,12 +67,12 @@ SMALL_C_1 = -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tab
 SMALL_L_0 =
 SMALL_L_1 = -Os -flto -Wl,--gc-sections -s
 
-XCFLAGS = $(STD) $(OPT) $(SMALL_C_$(SMALL)) $(WARN) $(FEATURES) $(SAN_$(SANITIZE)) $(DBG_$(DEBUG)) -I. $(CPPFLAGS) $(CFLAGS)
+XCFLAGS = $(STD) $(OPT) $(SMALL_C_$(SMALL)) $(WARN) $(FEATURES) $(EVT_$(EVENTS)) $(SAN_$(SANITIZE)) $(DBG_$(DEBUG)) -I. $(CPPFLAGS) $(CFLAGS)
 XLDFLAGS = $(SAN_$(SANITIZE)) $(SMALL_L_$(SMALL)) $(BINDNOW) $(LDFLAGS)
 LIBS = `cat tls.lib` `cat gss.lib`
 
 LEAVES = util.o http.o config.o auth_ntlm.o pac.o x509.o socks.o proxyproto.o sni.o
-OBJS = $(LEAVES) log.o tls.o fetch.o dns.o upstream.o conn.o conn_http.o conn_socks.o web.o loop.o options.o proxy.o plugins.o gss.o
+OBJS = $(LEAVES) log.o tls.o fetch.o dns.o upstream.o conn.o conn_http.o conn_socks.o web.o events.o loop.o options.o proxy.o plugins.o gss.o
 FUZZ_SRC = util.c http.c config.c auth_ntlm.c pac.c x509.c socks.c proxyproto.c sni.c
 
 all: proxy
@@ -90,6 +96,10 @@ features.stamp: FORCE
 		echo "features: $$f: each is 0 or 1" >&2; exit 1 ;; esac; \
 	[ -f $@ ] && [ "$$(cat $@)" = "$$f" ] || echo "$$f" >$@
 tls.o: tls_config.h
+# events.stamp records EVENTS, so that changing it rebuilds events.o
+events.o: events.stamp
+events.stamp: FORCE
+	@[ -f $@ ] && [ "$$(cat $@)" = '$(EVENTS)' ] || echo '$(EVENTS)' >$@
 
 # gss.c alone sees the GSSAPI headers' flags
 gss.o: gss.c gss.lib
@@ -158,7 +168,7 @@ install: all
 	chmod 644 $(DESTDIR)$(PREFIX)/share/man/man1/proxy.1
 
 clean:
-	rm -f proxy main.o libproxy.a $(OBJS) tls_config.h tls.lib gss.cflags gss.lib features.stamp tests/unit_api tests/unit_config tests/unit_http tests/unit_ntlm tests/unit_pac tests/unit_util tests/unit_x509 tests/unit_socks tests/unit_proxyproto tests/pac_run
+	rm -f proxy main.o libproxy.a $(OBJS) tls_config.h tls.lib gss.cflags gss.lib features.stamp events.stamp tests/unit_api tests/unit_config tests/unit_http tests/unit_ntlm tests/unit_pac tests/unit_util tests/unit_x509 tests/unit_socks tests/unit_proxyproto tests/pac_run
 	rm -rf fuzz-out
 
 .PHONY: FORCE all unit test test-cross fuzz fuzz-run bench install clean ca-certificates https-certificates

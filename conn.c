@@ -454,9 +454,12 @@ ep_pipe_close(struct endpoint *ep)
  * Idle server connections, kept as endpoints under a key that says all
  * that makes one reusable (conn->upstream: the hop, host and port, and
  * the credentials of a parent login). The pool keeps its npooled entries
- * at the front of w->pool: the scans (one every loop turn) cover only
- * connections that exist, and unused entries are never touched, so they
- * cost no memory.
+ * at the front of w->pool: the scans cover only connections that exist,
+ * and unused entries are never touched, so they cost no memory. The
+ * expiry scan runs only when w->pool_next, the nearest expiry, has come.
+ * The loop keeps a pooled socket registered for reading (conn_pool_event):
+ * a server that closes it is noticed at once, and a connection taken
+ * again costs no new registration.
  */
 static void
 pool_remove(struct worker *w, size_t i)
@@ -515,6 +518,34 @@ conn_pool_put(struct worker *w, const char *key, struct endpoint *ep)
 	ep->eof = ep->shut = 0;
 	victim->expires = w->now + POOL_IDLE_S * 1000;
 	strlcpy_p(victim->key, key, sizeof(victim->key));
+	if (w->pool_next < 0 || victim->expires < w->pool_next)
+		w->pool_next = victim->expires;
+}
+
+int
+conn_pool_holds(const struct worker *w, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < w->npooled; i++)
+		if (w->pool[i].ep.fd == fd)
+			return 1;
+	return 0;
+}
+
+void
+conn_pool_event(struct worker *w, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < w->npooled; i++)
+		if (w->pool[i].ep.fd == fd) {
+			if (ep_idle_alive(&w->pool[i].ep))
+				return;
+			ep_close(&w->pool[i].ep);
+			pool_remove(w, i);
+			return;
+		}
 }
 
 int64_t
@@ -535,6 +566,7 @@ conn_pool_expire(struct worker *w)
 			next = e->expires - w->now;
 		i++;
 	}
+	w->pool_next = next < 0 ? -1 : w->now + next;
 	return next;
 }
 
@@ -1486,6 +1518,7 @@ conn_accept(struct worker *w, const struct listener *l)
 		w->conns->prev = c;
 	w->conns = c;
 	clients_count(w, 1);
+	conn_changed(c);
 	COUNT(w, accepted, 1);
 	/* --web-allow, decided once for the connection's requests */
 	c->web_ok = cfg->web_server && (cfg->web_allow.n == 0 ||
@@ -1798,6 +1831,16 @@ conn_fill(struct conn *c)
 }
 
 void
+conn_changed(struct conn *c)
+{
+	if (c->on_changed)
+		return;
+	c->on_changed = 1;
+	c->changed_next = c->w->changed;
+	c->w->changed = c;
+}
+
+void
 conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
 {
 	short ce = 0, se = 0;
@@ -1805,6 +1848,7 @@ conn_events(struct conn *c, const struct pollfd *pfd, size_t n)
 	int hs = ep_handshaking(&c->client);
 	size_t i;
 
+	conn_changed(c);
 	if (c->state == CS_PROXYHDR) {
 		/* read here, exactly: not into the buffer as bytes are */
 		for (i = 0; i < n; i++)
@@ -1878,6 +1922,7 @@ conn_deadline(const struct conn *c)
 void
 conn_timeout(struct conn *c)
 {
+	conn_changed(c);
 	/* the time may be the next Happy Eyeballs attempt's, not c's own */
 	if (c->state == CS_CONNECT)
 		connect_tick(c);

@@ -642,6 +642,7 @@ conn_pac_answered(void *arg, const char *answer, const char *why)
 
 	if (c->dead)
 		return;
+	conn_changed(c);
 	if (n > 0 && (c->pac_hops = calloc((size_t)n, sizeof(*c->pac_hops)))
 	    != NULL)
 		for (i = 0; i < n; i++) {
@@ -2254,6 +2255,7 @@ transparent_host_checked(void *arg, const struct dns_result *res)
 
 	if (c->dead)
 		return;
+	conn_changed(c);
 	c->host_check = 0;
 	if (res->error != 0) {
 		snprintf(why, sizeof(why), "cannot resolve the Host %s to check "

@@ -93,6 +93,13 @@ static const struct option options[] = {
 	    "stop the instance named by --pid-file and exit" },
 	{ "open-file-limit", NULL, OPT_LONG, OFF(open_file_limit), 0,
 	    1048576, "N", "0", "RLIMIT_NOFILE (0: raise to the hard limit)" },
+	{ "events", NULL, OPT_STR, OFF(events_s), 0, 0,
+	    "auto|epoll|kqueue|poll", "auto", "the workers' event backend "
+	    "(auto: epoll on Linux, kqueue on the BSDs and macOS, else poll)" },
+	{ "accept", NULL, OPT_STR, OFF(accept_s), 0, 0,
+	    "auto|shared|exclusive|reuseport", "auto", "how new clients "
+	    "reach the workers: one listener all wait on, the same waking "
+	    "one worker (epoll), or a listener per worker (Linux)" },
 	{ "useragent", NULL, OPT_STR, OFF(useragent), 0, 0, "S", "unchanged",
 	    "replace the User-Agent of requests" },
 	{ "disable-headers", NULL, OPT_CSV, OFF(disable_headers), 0, 0,
@@ -358,13 +365,22 @@ usage(FILE *f)
 static void
 version(void)
 {
+	static const enum events_kind kinds[] = { EVENTS_EPOLL,
+	    EVENTS_KQUEUE, EVENTS_POLL };
+	size_t i;
+
 	printf("proxy %s\nfeatures:", PROXY_VERSION);
 #ifdef __linux__
 	printf(" linux");
 #endif
-	printf(" ipv6 poll%s%s%s%s\n", tls_available() ? " tls" : "",
-	    WITH_PAC ? " pac" : "", WITH_NTLM ? " ntlm" : "",
-	    gss_available() ? " gssapi" : "");
+	printf(" ipv6 %s%s%s%s%s\n", events_name(events_default()),
+	    tls_available() ? " tls" : "", WITH_PAC ? " pac" : "",
+	    WITH_NTLM ? " ntlm" : "", gss_available() ? " gssapi" : "");
+	printf("events: %s (default)", events_name(events_default()));
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (kinds[i] != events_default() && events_available(kinds[i]))
+			printf(", %s", events_name(kinds[i]));
+	printf("\n");
 }
 
 static const struct option *
@@ -1814,6 +1830,49 @@ argv_hide_password(struct config *cfg, int argc, char *argv[])
 	}
 }
 
+/* --events and --accept: what this build and kernel have. */
+static int
+events_finish(struct loader *ld)
+{
+	static const char *const modes[] = { [ACCEPT_SHARED] = "shared",
+	    [ACCEPT_EXCLUSIVE] = "exclusive", [ACCEPT_REUSEPORT] = "reuseport" };
+	struct config *cfg = ld->cfg;
+	const char *e = cfg->events_s != NULL ? cfg->events_s : "auto";
+	const char *a = cfg->accept_s != NULL ? cfg->accept_s : "auto";
+	enum events_kind k;
+	size_t i;
+
+	if (events_parse(e, &k) == -1)
+		return load_error(ld, "%s: '%s' is not auto, epoll, kqueue or "
+		    "poll", str_from(cfg, OFF(events_s), "--events"), e);
+	if (!events_available(k))
+		return load_error(ld, "%s: %s is not in this build (it has %s"
+		    "%s)", str_from(cfg, OFF(events_s), "--events"), e,
+		    events_available(EVENTS_EPOLL) ? "epoll, " :
+		    events_available(EVENTS_KQUEUE) ? "kqueue, " : "", "poll");
+	cfg->events = k == EVENTS_AUTO ? events_default() : k;
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (strcmp(a, modes[i]) == 0)
+			break;
+	if (i == sizeof(modes) / sizeof(modes[0]) && strcmp(a, "auto") != 0)
+		return load_error(ld, "%s: '%s' is not auto, shared, exclusive "
+		    "or reuseport", str_from(cfg, OFF(accept_s), "--accept"), a);
+	if (i == sizeof(modes) / sizeof(modes[0]))
+		i = cfg->events == EVENTS_EPOLL ? ACCEPT_EXCLUSIVE :
+		    ACCEPT_SHARED;
+	if (i == ACCEPT_EXCLUSIVE && cfg->events != EVENTS_EPOLL)
+		return load_error(ld, "%s: exclusive needs --events epoll",
+		    str_from(cfg, OFF(accept_s), "--accept"));
+#ifndef __linux__
+	if (i == ACCEPT_REUSEPORT)
+		return load_error(ld, "%s: reuseport needs Linux, where the "
+		    "kernel spreads clients over the sockets", str_from(cfg,
+		    OFF(accept_s), "--accept"));
+#endif
+	cfg->accept_mode = (int)i;
+	return 0;
+}
+
 /* A bare PORT of --transparent-listen is every IPv4 address: REDIRECT
  * hands a connection to the address of the interface it came in on. */
 static int
@@ -1918,7 +1977,7 @@ config_finish(struct loader *ld)
 	    parents_finish(ld) == -1 || credentials_finish(ld) == -1 ||
 	    tls_finish(ld) == -1 || upstream_tls_finish(ld) == -1 ||
 	    intercept_finish(ld) == -1 || transparent_finish(ld) == -1 ||
-	    proxyproto_finish(ld) == -1 ||
+	    proxyproto_finish(ld) == -1 || events_finish(ld) == -1 ||
 	    plugins_finish(cfg, ld->err, ld->errsz) == -1)
 		return -1;
 	cfg->nworkers = cfg->workers;

@@ -23,14 +23,32 @@
 
 #include "proxy.h"
 
+#if defined(__linux__) && defined(SO_REUSEPORT)
+#define HAVE_REUSEPORT	1
+#else
+#define HAVE_REUSEPORT	0
+#endif
+
+/* reuseport: the socket joins a group of sockets on the same address
+ * among which the kernel spreads new clients (--accept reuseport). */
 static int
-listener_open(struct listener *l, const struct addrinfo *ai, long backlog)
+listener_open(struct listener *l, const struct addrinfo *ai, long backlog,
+    int reuseport)
 {
 	int fd, one = 1;
 
 	if ((fd = socket(ai->ai_family, ai->ai_socktype, 0)) == -1)
 		return -1;
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+#if HAVE_REUSEPORT
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+	    sizeof(one)) == -1) {
+		fd_close(&fd);
+		return -1;
+	}
+#else
+	(void)reuseport;
+#endif
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (ai->ai_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
@@ -129,7 +147,8 @@ bind_one(const struct config *cfg, const char *a, const char *from,
 	for (ai = res; ai != NULL && b->n < MAX_LISTENERS; ai = ai->ai_next) {
 		ls[b->n].tunnel = tunnel;
 		if (listener_take(&ls[b->n], ai, b->old, b->nold) == 0 ||
-		    listener_open(&ls[b->n], ai, cfg->backlog) == 0) {
+		    listener_open(&ls[b->n], ai, cfg->backlog,
+		    cfg->accept_mode == ACCEPT_REUSEPORT) == 0) {
 			ls[b->n].tunnel = tunnel;
 			ls[b->n].tls = tls;
 			ls[b->n].proxyproto = cfg->proxy_protocol;
@@ -411,6 +430,38 @@ board_slot_free(const struct master *m)
 	return -1;
 }
 
+/*
+ * --accept reuseport, in a new worker: beside each shared listener a
+ * socket of its own on the same address, so the kernel hands each new
+ * client to one worker. The shared sockets stay, registered too: the
+ * kernel gives them their share, and they hold the port while workers
+ * come and go. Where no socket of its own can be had (a port below 1024
+ * after --user; a listener taken over from before a reload without
+ * SO_REUSEPORT) the shared one serves alone. Returns the listeners'
+ * count, own ones appended to ls (MAX_LISTENERS at most).
+ */
+static size_t
+listeners_own(const struct config *cfg, struct listener *ls, size_t nls)
+{
+	struct addrinfo ai;
+	size_t i, n = nls;
+
+	for (i = 0; i < nls && n < MAX_LISTENERS; i++) {
+		memset(&ai, 0, sizeof(ai));
+		ai.ai_family = ls[i].addr.ss.ss_family;
+		ai.ai_socktype = SOCK_STREAM;
+		ai.ai_addr = (struct sockaddr *)&ls[i].addr.ss;
+		ai.ai_addrlen = ls[i].addr.len;
+		ls[n] = ls[i];
+		if (listener_open(&ls[n], &ai, cfg->backlog, 1) == 0)
+			n++;
+		else
+			log_warn("no listening socket of the worker's own on "
+			    "%s; sharing the master's", ls[i].name);
+	}
+	return n;
+}
+
 static pid_t
 worker_spawn(struct master *m, struct child *k, int id)
 {
@@ -423,8 +474,15 @@ worker_spawn(struct master *m, struct child *k, int id)
 	if (m->board != NULL && k->slot >= 0)
 		m->board->slot[k->slot].clients = 0;
 	if ((pid = fork()) == 0) {
-		fd_close(&m->rfd);
-		worker_main(m->cfg, m->ls, m->nls, id, m->board, k->slot);
+		size_t nls = m->nls;
+
+		/* the master's self-pipe, m->rfd among it, is closed by
+		 * signals_init() in worker_main(): closing it here as well
+		 * would close its number twice, the second time under
+		 * whatever got it in between */
+		if (m->cfg->accept_mode == ACCEPT_REUSEPORT)
+			nls = listeners_own(m->cfg, m->ls, m->nls);
+		worker_main(m->cfg, m->ls, nls, id, m->board, k->slot);
 	}
 	if (pid == -1)
 		log_warn("fork worker %d", id);

@@ -199,6 +199,9 @@ int	 parse_long(const char *s, long min, long max, long *out);
  * (DEBUG=1, SANITIZE=1), closing 0, 1 or 2 is an assertion failure.
  */
 void	 fd_close(int *fd);
+/* fn(arg, fd) is called with each descriptor fd_close() closes, just
+ * before (a worker's loop forgets its registration); NULL: none. */
+void	 fd_close_hook(void (*fn)(void *, int), void *arg);
 void	 fd_close_pair(int fd[2]);
 /* Opens /dev/null on whichever of 0, 1 and 2 is closed, so no socket can
  * ever get a standard descriptor's number; 0 or -1. */
@@ -1486,6 +1489,10 @@ struct config {
 	const char	*pid_file;
 	int		 quit;
 	long		 open_file_limit;
+	const char	*events_s;	/* --events, as given */
+	int		 events;	/* enum events_kind */
+	const char	*accept_s;	/* --accept, as given */
+	int		 accept_mode;	/* enum accept_mode */
 	/* http */
 	const char	*useragent;
 	struct strlist	 disable_headers;
@@ -1696,6 +1703,75 @@ struct listener {
  */
 int	 proxy_main(int argc, char *argv[]);
 
+/* -------------------------------------------------------------- events.c */
+
+/* How new clients reach the workers (--accept). */
+enum accept_mode {
+	ACCEPT_SHARED,		/* one listener, every worker waits on it */
+	ACCEPT_EXCLUSIVE,	/* the same, one worker woken (epoll) */
+	ACCEPT_REUSEPORT	/* a listener of its own per worker, the
+				   kernel spreading clients (Linux) */
+};
+
+/*
+ * The event backend of a worker's loop: epoll (Linux), kqueue (BSDs,
+ * macOS) or poll(), level-triggered, in poll(2)'s bits (POLLIN, POLLOUT,
+ * POLLRDHUP where it exists; POLLERR and POLLHUP come unasked). A
+ * descriptor is registered with what it waits for, an owner and a tag
+ * (both the caller's), and told the kernel again only when what it
+ * waits for changes. make EVENTS=poll builds poll() alone.
+ */
+enum events_kind { EVENTS_AUTO, EVENTS_POLL, EVENTS_EPOLL, EVENTS_KQUEUE };
+#define EVENTS_EXCLUSIVE	1	/* events_set: wake one waiting
+					   process, not all (a shared
+					   listener; epoll only) */
+#define EVENTS_SHARED		2	/* events_set: other processes hold
+					   the same socket (a listener): a
+					   close here does not unregister
+					   it, so want 0 does at once */
+struct events;
+/* One ready descriptor. */
+struct event {
+	int		 fd;
+	short		 revents;
+};
+/* "poll", "epoll", "kqueue" or "auto". */
+const char *events_name(enum events_kind);
+/* The kind a name means: 0, or -1 for no such name. */
+int	 events_parse(const char *name, enum events_kind *);
+/* 1 if this build has the backend (auto and poll: always). */
+int	 events_available(enum events_kind);
+/* What auto means here: epoll, else kqueue, else poll. */
+enum events_kind events_default(void);
+/* A new backend (auto: the default); NULL with errno (ENOSYS: not in
+ * this build). */
+struct events *events_open(enum events_kind);
+enum events_kind events_kind(const struct events *);
+/* fd waits for want from now on (0: nothing; it leaves the set), with
+ * owner and tag (0-255) for events_owner(); a system call only when
+ * want differs from what is registered (and, for want 0, not until
+ * events_settle() finds the kernel still reporting it, unless
+ * EVENTS_SHARED). 0, or -1 (errno) when the kernel or memory refused:
+ * the registration is as it was. */
+int	 events_set(struct events *, int fd, short want, void *owner, int tag,
+	    unsigned flags);
+/* fd is being closed: its registration is dropped here, with no system
+ * call (closing drops it in the kernel, unless another process holds
+ * the same socket: unregister those with events_set(fd, 0) first). */
+void	 events_forget(struct events *, int fd);
+/* fd's owner (tag and want too when not NULL); NULL if not registered. */
+void	*events_owner(const struct events *, int fd, int *tag, short *want);
+/* How many descriptors are registered. */
+size_t	 events_count(const struct events *);
+/* The end of a turn: what the kernel reported for descriptors nobody
+ * waits on any more, and that are still open, is unregistered. */
+void	 events_settle(struct events *);
+/* Waits up to timeout ms (-1: no limit) and fills out[0 .. max) with
+ * the ready descriptors: how many (0 on a timeout or a signal), -1 on
+ * an error. */
+int	 events_wait(struct events *, struct event *out, size_t max,
+	    int timeout);
+
 /* ---------------------------------------------------------------- loop.c */
 
 #ifndef MAX_SLOTS
@@ -1806,6 +1882,14 @@ struct worker {
 	char		*pscratch;	/* the plugins' buffers (conn.c),
 					   made at their first use */
 	size_t		 pscratch_size;
+	/* the loop's (loop.c): the event backend, the connections whose
+	   wants or deadline may have changed this turn (conn_changed), the
+	   heap of connection deadlines, the pool's nearest expiry */
+	struct events	*ev;
+	struct conn	*changed;
+	struct conn	**timers;
+	size_t		 ntimers, timers_cap;
+	int64_t		 pool_next;	/* ms; -1: the pool is empty */
 };
 
 /* The requests a slot has counted, all routes and statuses. */
@@ -2003,6 +2087,9 @@ int	 dns_fd(const struct dns *);
  * is none); a PAC query's gets FindProxyForURL's answer, or NULL and why
  * not. arg is the asker's own, and names its queries for dns_cancel().
  * This is how an answer comes back up: dns.c calls nothing above it.
+ * The hook runs outside the asker's own events: a connection's hook
+ * calls conn_changed() first, or the loop would not see what it now
+ * waits for.
  */
 typedef void (*dns_done_fn)(void *arg, const struct dns_result *res);
 typedef void (*dns_pac_done_fn)(void *arg, const char *answer,
@@ -2289,6 +2376,20 @@ struct conn {
 	size_t		 retry_cap;
 	struct plugin_conn *pl;		/* NULL while no plugin is enabled */
 
+	/* the loop's (loop.c): what c's descriptors are registered for
+	   (as conn_pollfds() last said) with this turn's events, its
+	   place in the deadline heap, its links on the turn's lists */
+	struct conn_reg {
+		int	 fd;
+		short	 want;
+		short	 revents;
+	}		 reg[2 + MAX_HE_ATTEMPTS];	/* CONN_POLLFDS_MAX */
+	unsigned char	 nreg;
+	unsigned char	 on_changed, on_ready;
+	struct conn	*changed_next, *ready_next;
+	size_t		 timer;		/* 1 + its index in w->timers; 0:
+					   no deadline */
+	int64_t		 timer_at;	/* its deadline in the heap */
 	/* a kind that refuses in its own protocol (ops->not_http) */
 	int		 denied;	/* --allow/--deny refuse this client */
 	/* a SOCKS client (conn_socks.c) */
@@ -2333,7 +2434,8 @@ void	 ep_pipe_close(struct endpoint *);
  * moves one into ep (0) or finds none (-1); put moves ep's connection
  * into the pool (its buffer stays with ep; a full pool closes its oldest
  * entry); expire closes those idle too long and returns ms to the next
- * expiry, or -1. */
+ * expiry, or -1. put and expire keep w->pool_next, the nearest expiry
+ * (or earlier), for the loop. */
 int	 conn_pool_take(struct worker *, const char *key, struct endpoint *);
 void	 conn_pool_put(struct worker *, const char *key, struct endpoint *);
 int64_t	 conn_pool_expire(struct worker *);
@@ -2362,6 +2464,15 @@ void	 conn_reap(struct worker *);
 void	 conn_close_idle(struct worker *);
 /* Closes every connection, logging those in an exchange as aborted. */
 void	 conn_close_all(struct worker *, const char *why);
+/* c's wants or deadline may have changed outside conn_events() and
+ * conn_timeout() (a resolver's answer): the loop reads them again
+ * before it next waits. Those two and conn_accept() call it. */
+void	 conn_changed(struct conn *);
+/* 1 if the pool holds the connection on fd. */
+int	 conn_pool_holds(const struct worker *, int fd);
+/* fd, pooled, has an event: an idle server connection that speaks or
+ * closes is dead, and is closed here. */
+void	 conn_pool_event(struct worker *, int fd);
 /* Starts connecting c to the addresses in c->addrs (RFC 8305 Happy
  * Eyeballs: families interleaved, the next attempt 250 ms after the last
  * unless it failed sooner); c->ops->connected or ->unreachable follows. */

@@ -11,6 +11,7 @@
 #                                        through it (a cross build:
 #                                        tests/cross.sh sets it, and
 #                                        PROXY_BIN to a qemu wrapper)
+#   PROXY_EVENTS=poll                    every proxy with --events poll
 #   TESTS_STDIO=open|closed              the proxies' stdin, stdout and
 #                                        stderr (default closed, open
 #                                        under the sanitizers)
@@ -307,6 +308,11 @@ urlhost() {
 spawn_proxy() {
 	_spn=$1
 	shift
+	# PROXY_EVENTS=poll (or epoll, kqueue): every proxy of the suite
+	# runs on that event backend (CI runs the suite with poll too)
+	if [ -n "${PROXY_EVENTS:-}" ]; then
+		set -- "$@" --events "$PROXY_EVENTS"
+	fi
 	# SPAWN_SETSID=1: in a process group of its own (pgid = its pid), as
 	# a terminal's foreground job is, so a case can "press Ctrl-C"
 	_spb=$PROXY_BIN

@@ -350,6 +350,7 @@ resolved(void *arg, const struct dns_result *res)
 
 	if (c->dead)
 		return;
+	conn_changed(c);
 	if (res->error != 0) {
 		snprintf(why, sizeof(why), "cannot resolve %s: %s",
 		    c->hop_host, dns_strerror(res->error));

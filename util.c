@@ -517,11 +517,26 @@ sha256(const void *data, size_t n, unsigned char out[32])
 
 /* ------------------------------------------------------- descriptors */
 
+/* A worker's event loop must hear of every close of a descriptor it may
+ * have registered, or a number the kernel hands out again would keep
+ * the old registration's owner. Every close goes through fd_close(). */
+static void (*close_hook)(void *, int);
+static void *close_hook_arg;
+
+void
+fd_close_hook(void (*fn)(void *, int), void *arg)
+{
+	close_hook = fn;
+	close_hook_arg = arg;
+}
+
 void
 fd_close(int *fd)
 {
 	if (*fd == -1)
 		return;
+	if (close_hook != NULL)
+		close_hook(close_hook_arg, *fd);
 #ifdef PROXY_DEBUG
 	/* 0, 1 and 2 are never ours to close (fd_std_open): closing one
 	 * hands the next socket a standard descriptor, and the stale owner

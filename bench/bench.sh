@@ -16,6 +16,11 @@
 #   BENCH_SECONDS=S   length of each wrk / tunnel run (default 5; quick 2)
 #   BENCH_PEERS=LIST  which proxies (default: proxy tinyproxy squid privoxy
 #                     cntlm); direct is always measured
+#   BENCH_RELAY=0     skip the relay row (haproxy, TCP mode, splice)
+#   BENCH_SCALE=0     skip the idle-connection scaling rows
+#   BENCH_IDLE=N      idle tunnels / clients / active clients there (10000)
+#   BENCH_PROXY=F     measure the binary F as ./proxy (a before/after pair)
+#   BENCH_PROXY_FLAGS="..."  more flags for ./proxy (--accept shared ...)
 #   BENCH_TUNNELS=N   idle tunnels held open for the RSS figure (1000)
 #   BENCH_NTLM=0      skip the NTLM-parent comparison
 #   BENCH_STRACE=0    skip the system-call counts (strace)
@@ -44,7 +49,13 @@ unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY \
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=$ROOT/bench
-PROXY=$ROOT/proxy
+PROXY=${BENCH_PROXY:-$ROOT/proxy}
+
+# the idle-connection rows hold tens of thousands of sockets: every
+# process started here gets the most descriptors it may have
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+NOFILE=$(ulimit -n)
+[ "$NOFILE" = unlimited ] && NOFILE=1048576
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	ROUNDS=${BENCH_ROUNDS:-1}
@@ -60,6 +71,8 @@ else
 	MODE="full"
 fi
 PEERS=${BENCH_PEERS:-"proxy tinyproxy squid privoxy cntlm"}
+IDLE_N=${BENCH_IDLE:-10000}
+PROXY_FLAGS=${BENCH_PROXY_FLAGS:-}
 MAIN=1          # the plain-proxy figures; BENCH_TLS_ONLY=1: the TLS ones only
 [ "${BENCH_TLS_ONLY:-0}" = 1 ] && MAIN=0 && PEERS=
 OUT=${BENCH_OUT:-$B/last-results.txt}
@@ -145,7 +158,7 @@ pidof_peer() { cat "$W/$1.pid" 2>/dev/null; }
 # the packages, as command:package
 need_pairs="wrk:wrk nginx:nginx-light curl:curl cc:gcc pgrep:procps
 python3:python3 tinyproxy:tinyproxy squid:squid privoxy:privoxy cntlm:cntlm
-musl-gcc:musl-tools strace:strace microsocks:microsocks"
+musl-gcc:musl-tools strace:strace microsocks:microsocks haproxy:haproxy"
 
 [ $MAIN = 0 ] && need_pairs="nginx:nginx-light curl:curl cc:gcc pgrep:procps"
 if [ "${BENCH_TLS:-1}" != 0 ]; then
@@ -219,15 +232,15 @@ fi
 T=$W/tunnels
 
 # fresh ports, all chosen at once so they differ
-set -- $("$T" ports 20)
+set -- $("$T" ports 22)
 ORIGIN=$1 PORT_proxy=$2 PORT_tinyproxy=$3 PORT_squid=$4 PORT_privoxy=$5
 PORT_cntlm=$6 PORT_parent=$7 PORT_parent_open=$8 PORT_proxy_ntlm=$9
 shift 9
 PORT_cntlm_ntlm=$1 PORT_unused=$2 PORT_proxy_socks=$3 PORT_microsocks=$4
 ORIGIN_TLS=$5 PORT_tproxy=$6 PORT_tproxy_tls=$7 PORT_tsquid=$8 PORT_tmitm=$9
 shift 9
-ORIGIN_TLSC=$1
-PORT_proxy_plug=$2
+ORIGIN_TLSC=$1 PORT_relay=$2 PORT_proxy_scale=$3
+PORT_proxy_plug=$4
 PORT_direct=$ORIGIN
 PORT_parent_alone=$PORT_parent_open
 
@@ -242,10 +255,10 @@ tls_prepare	# certificates, and the HTTPS server block ($TL_NGINX)
 cat >"$W/nginx.conf" <<EOF
 daemon off;
 worker_processes 1;
-worker_rlimit_nofile 16384;
+worker_rlimit_nofile $NOFILE;
 pid $W/nginx.pid;
 error_log $W/log/nginx-error.log;
-events { worker_connections 8192; }
+events { worker_connections $((NOFILE - 64)); multi_accept on; }
 http {
 	access_log off;
 	client_body_temp_path $W/nginx-tmp;
@@ -256,7 +269,7 @@ http {
 	client_header_timeout 300s;
 	types { }
 	default_type application/octet-stream;
-	server { listen 127.0.0.1:$ORIGIN; root $W/www; }
+	server { listen 127.0.0.1:$ORIGIN backlog=4096; root $W/www; }
 	$TL_NGINX
 }
 EOF
@@ -277,7 +290,33 @@ URLBULK=http://127.0.0.1:$ORIGIN/64m
 start_proxy() {
 	# its SOCKS5 port too: the same workers, for the SOCKS5 figure
 	launch proxy "$PROXY" --port "$PORT_proxy" --num-workers $WORKERS \
-	    --log-level warning --socks5-listen "127.0.0.1:$PORT_proxy_socks"
+	    --log-level warning --socks5-listen "127.0.0.1:$PORT_proxy_socks" \
+	    $PROXY_FLAGS
+}
+
+# The relay: haproxy in TCP mode, splicing, in front of the same nginx:
+# what a user-space relay that parses nothing does on these cores. Two
+# threads, as ./proxy has two workers. Measured like direct.
+start_relay() {
+	cat >"$W/haproxy.cfg" <<EOF
+global
+	nbthread $WORKERS
+	maxconn $(( (NOFILE - 200) * 2 / 5 ))
+defaults
+	mode tcp
+	timeout connect 5s
+	timeout client 300s
+	timeout server 300s
+	option splice-request
+	option splice-response
+	option splice-auto
+frontend relay
+	bind 127.0.0.1:$PORT_relay
+	default_backend origin
+backend origin
+	server nginx 127.0.0.1:$ORIGIN
+EOF
+	launch relay haproxy -db -f "$W/haproxy.cfg"
 }
 
 # ./proxy with two plugins (a request hook on every request, a body
@@ -427,6 +466,28 @@ if echo " $ACTIVE " | grep -q ' proxy '; then
 	fi
 fi
 
+# the relay row, beside direct
+RELAY=
+if [ $MAIN = 0 ]; then
+	:
+elif [ "${BENCH_RELAY:-1}" = 0 ]; then
+	note "relay: skipped (BENCH_RELAY=0)"
+elif ! command -v haproxy >/dev/null 2>&1; then
+	note "relay: skipped: haproxy (Debian's haproxy) is not installed"
+else
+	start_relay
+	_g=
+	"$T" wait "$PORT_relay" 15 &&
+	    _g=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' \
+	    --max-time 10 "http://127.0.0.1:$PORT_relay/1k")
+	if [ "$_g" = "200 1024" ]; then
+		RELAY=relay
+	else
+		note "relay: skipped: haproxy did not relay a GET ('$_g'): $(tail -n 2 "$W/log/relay.err" | tr '\n' ' ' | cut -c1-200)"
+		stop_pid "$(pidof_peer relay)"
+	fi
+fi
+
 # ---------------------------------------------------------------- figures
 
 # rec NAME KEY VALUE: one sample
@@ -498,10 +559,12 @@ wrk_run() {
 	_wn=$1
 	_wd=0
 	[ "$_wn" = direct ] && _wd=1
+	[ "$_wn" = relay ] && _wd=1
 	_wf=$W/log/wrk.$_wn.$4.$ROUND
 	BENCH_ORIGIN=127.0.0.1:$ORIGIN BENCH_DIRECT=$_wd BENCH_CLOSE=$3 \
-	    wrk -t$THREADS -c$CONNS -d${SECS}s --latency -s "$B/absolute.lua" \
-	    "http://127.0.0.1:$2/" >"$_wf" 2>&1 &
+	    wrk -t$THREADS -c${WRK_CONNS:-$CONNS} -d${WRK_SECS:-$SECS}s \
+	    ${WRK_TIMEOUT:+--timeout $WRK_TIMEOUT} --latency \
+	    -s "$B/absolute.lua" "http://127.0.0.1:$2/" >"$_wf" 2>&1 &
 	_wpid=$!
 	_peak=0
 	_mpid=
@@ -526,6 +589,7 @@ wrk_run() {
 	rec "$_wn" "$TAG.rps" "$1"
 	rec "$_wn" "$TAG.p50" "$2"
 	rec "$_wn" "$TAG.p99" "$3"
+	rec "$_wn" "$TAG.errors" "$(($5 + $6))"
 	[ -n "$_mpid" ] && [ "$_peak" -gt 0 ] && rec "$_wn" rss_load "$_peak"
 	[ -n "$_mpid" ] && cpu_rec "$_wn" "$TAG.cpu" "$_c0" "$_c1" "$4"
 	if [ $(($5 * 100)) -gt "$4" ] || [ $(($6 * 100)) -gt "$4" ]; then
@@ -539,9 +603,10 @@ bulk_run() {
 	_bi=0
 	while [ $_bi -lt $BULK_N ]; do
 		_bi=$((_bi + 1))
-		if [ "$1" = direct ]; then
+		if [ "$1" = direct ] || [ "$1" = relay ]; then
 			_bo=$(curl -s -o /dev/null --max-time 60 \
-			    -w '%{speed_download} %{size_download} %{http_code}' "$URLBULK")
+			    -w '%{speed_download} %{size_download} %{http_code}' \
+			    "http://127.0.0.1:$2/64m")
 		elif [ "$3" = connect ]; then
 			_bo=$(curl -s -o /dev/null --max-time 60 -p -x "http://127.0.0.1:$2" \
 			    -w '%{speed_download} %{size_download} %{http_code}' "$URLBULK")
@@ -561,15 +626,18 @@ bulk_run() {
 }
 
 # tunnel_run NAME PORT: new CONNECT tunnels per second (direct: new
-# connections straight to nginx, the GET only)
+# connections straight to nginx, the GET only; relay: the same through
+# the relay)
 tunnel_run() {
 	_tp=$2
+	_to=$ORIGIN
 	_c0=0
 	_c1=0
 	_mpid=
 	[ "$1" = direct ] && _tp=0
+	[ "$1" = relay ] && _tp=0 && _to=$2
 	[ "$1" != direct ] && _mpid=$(pidof_peer "$1") && _c0=$(cpu_ticks "$_mpid")
-	set -- "$1" "$2" $("$T" rate "$_tp" "$ORIGIN" "$SECS" $TUN_CONC /1k)
+	set -- "$1" "$2" $("$T" rate "$_tp" "$_to" "$SECS" $TUN_CONC /1k)
 	[ -n "$_mpid" ] && _c1=$(cpu_ticks "$_mpid")
 	if [ "${4:-0}" -gt 0 ]; then
 		rec "$1" tunnels "$3"
@@ -617,7 +685,7 @@ rotate() {
 
 port_of() { eval "echo \$PORT_$1"; }
 
-[ $MAIN = 1 ] && say "bench: $MODE run: $ROUNDS round(s) of ${SECS}s; wrk -t$THREADS -c$CONNS; peers: direct $ACTIVE${SKIPPED:+ (skipped:$SKIPPED)}"
+[ $MAIN = 1 ] && say "bench: $MODE run: $ROUNDS round(s) of ${SECS}s; wrk -t$THREADS -c$CONNS; peers: direct $RELAY $ACTIVE${SKIPPED:+ (skipped:$SKIPPED)}"
 say "bench: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -701,7 +769,7 @@ done
 ROUND=0
 while [ $MAIN = 1 ] && [ $ROUND -lt $ROUNDS ]; do
 	ROUND=$((ROUND + 1))
-	ORDER=$(rotate $ROUND direct $ACTIVE)
+	ORDER=$(rotate $ROUND direct $RELAY $ACTIVE)
 	TAG=ka TAGTXT="keep-alive"
 	printf 'round %d/%d  keep-alive rps: ' $ROUND $ROUNDS
 	for _n in $(rotate $ROUND direct $ACTIVE $PLUG); do
@@ -757,6 +825,91 @@ for _n in $ACTIVE; do
 	sleep 1
 done
 [ $MAIN = 1 ] && echo
+
+# ---------------------------------------------------------------- idle scaling
+
+# scale_hold MODE N: tunnels.c MODE through the scaling instance (hold:
+# N idle CONNECT tunnels; idle: N idle keep-alive clients, each after one
+# GET); sets HOLD_PID, and HOLD_OPEN once all are open (or gave up)
+scale_hold() {
+	"$T" "$1" "$PORT_proxy_scale" "$ORIGIN" "$2" >"$W/log/scale.$1" 2>&1 &
+	HOLD_PID=$!
+	STARTED="$STARTED $HOLD_PID"
+	_i=0
+	while ! grep -qs '^ready' "$W/log/scale.$1" && [ $_i -lt 900 ]; do
+		kill -0 $HOLD_PID 2>/dev/null || break
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	sleep 1
+	HOLD_OPEN=$(awk '/^ready/ { print $2 }' "$W/log/scale.$1")
+	HOLD_OPEN=${HOLD_OPEN:-0}
+	[ "$HOLD_OPEN" = "$2" ] ||
+		note "scaling: only $HOLD_OPEN of $2 opened ($1): $(tail -n 1 "$W/log/scale.$1")"
+}
+
+# scale_release: the holder closes its connections; the proxy's close
+# of the other side follows within the second it is given
+scale_release() {
+	stop_pid "$HOLD_PID"
+	sleep 2
+}
+
+# ./proxy alone, in an instance of its own with room for the clients
+# (--max-clients, --backlog): keep-alive 1 KiB req/s with no idle
+# connection (before and after the rest: the median of the two), with
+# IDLE_N idle tunnels held, with IDLE_N idle keep-alive clients; RSS of
+# its processes with the idle tunnels; then IDLE_N clients all active
+# at once (wrk -c IDLE_N, 10 s timeout), its p99 and errors.
+SCALE_DONE=0
+if [ "${BENCH_SCALE:-1}" = 0 ]; then
+	note "scaling rows: skipped (BENCH_SCALE=0)"
+elif ! echo " $ACTIVE " | grep -q ' proxy '; then
+	note "scaling rows: skipped: ./proxy was not measured"
+else
+	if [ "$NOFILE" -lt $((IDLE_N + 1000)) ]; then
+		note "scaling rows: the descriptor limit ($NOFILE, ulimit -Hn) holds $((NOFILE - 1000)) idle connections, not $IDLE_N"
+		IDLE_N=$((NOFILE - 1000))
+	fi
+	launch proxy_scale "$PROXY" --port "$PORT_proxy_scale" \
+	    --num-workers $WORKERS --log-level warning \
+	    --max-clients $((IDLE_N * 2 + 100)) --backlog 4096 $PROXY_FLAGS
+	SKIP_REASON=
+	if check_peer proxy_scale "$PORT_proxy_scale"; then
+		SCALE_DONE=1
+		_sp=$(pidof_peer proxy_scale)
+		ROUND=1
+		printf 'idle scaling (%d), keep-alive rps:' "$IDLE_N"
+		TAG=sc0 TAGTXT="keep-alive, nothing idle"
+		wrk_run proxy_scale "$PORT_proxy_scale" 0 sc0
+		scale_hold hold "$IDLE_N"
+		rec proxy_scale tun_open "$HOLD_OPEN"
+		rec proxy_scale rss_idle_tun "$(rss_kib "$_sp")"
+		rec proxy_scale pss_idle_tun "$(pss_kib "$_sp")"
+		TAG=sctun TAGTXT="keep-alive, $IDLE_N idle tunnels"
+		wrk_run proxy_scale "$PORT_proxy_scale" 0 sctun
+		scale_release
+		scale_hold idle "$IDLE_N"
+		rec proxy_scale ka_open "$HOLD_OPEN"
+		TAG=scidle TAGTXT="keep-alive, $IDLE_N idle keep-alive clients"
+		wrk_run proxy_scale "$PORT_proxy_scale" 0 scidle
+		scale_release
+		ROUND=2
+		TAG=sc0 TAGTXT="keep-alive, nothing idle"
+		wrk_run proxy_scale "$PORT_proxy_scale" 0 sc0
+		# all connect at once: long enough for the burst to settle
+		_cs=$((SECS * 3 > 10 ? SECS * 3 : 10))
+		TAG=c10k TAGTXT="$IDLE_N active keep-alive clients"
+		WRK_CONNS=$IDLE_N WRK_SECS=$_cs WRK_TIMEOUT=10s \
+		    wrk_run proxy_scale "$PORT_proxy_scale" 0 c10k
+		WRK_CONNS=$IDLE_N WRK_SECS=$_cs WRK_TIMEOUT=10s \
+		    wrk_run direct "$ORIGIN" 0 c10k
+		echo
+	else
+		note "scaling rows: the instance did not start: $SKIP_REASON"
+	fi
+	stop_pid "$(pidof_peer proxy_scale)"
+fi
 
 # ---------------------------------------------------------------- system calls
 
@@ -949,7 +1102,7 @@ row() { printf '%-10s %8s %7s %7s %9s %7s %7s %9s %9s %9s %8s %8s %9s\n' "$@"; }
 row_of() {
 	_rn=$1
 	shift
-	[ "$_rn" = direct ] && set -- "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" - - -
+	case $_rn in direct|relay) set -- "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" - - - ;; esac
 	row "$_rn" "$@"
 }
 header() {
@@ -982,35 +1135,81 @@ ver() {
 	wrk) wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }' ;;
 	proxy)
 		_h=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)
-		echo "$("$PROXY" --version 2>&1 | head -n 1)${_h:+ (tree at $_h)}" ;;
+		[ -n "${BENCH_PROXY:-}" ] && _h="$BENCH_PROXY"
+		echo "$("$PROXY" --version 2>&1 | head -n 1) ($("$PROXY" --version 2>&1 | sed -n 's/^events: \([a-z]*\).*/\1/p' | grep . || echo poll))${_h:+ (tree at $_h)}" ;;
+	relay) haproxy -v 2>&1 | head -n 1 | awk '{ print "haproxy", $3 }' ;;
 	esac
 }
 
 {
 	say "proxy benchmark ($MODE run): $(date -u '+%Y-%m-%d %H:%M UTC')"
 	say "machine: $(nproc) cores, $CPU; kernel $(uname -r); ${OS:-?}"
-	say "versions: $(ver proxy); $(ver tinyproxy); $(ver squid); $(ver privoxy); $(ver cntlm); origin $(ver nginx) (1 worker); client $(ver wrk)"
-	say "settings: $ROUNDS alternating round(s), medians; wrk -t$THREADS -c$CONNS -d${SECS}s, 1 KiB responses; bulk 64 MiB x$BULK_N per round (curl); tunnels: $TUN_CONC at once for ${SECS}s; ./proxy --num-workers $WORKERS"
+	say "versions: $(ver proxy); $(ver tinyproxy); $(ver squid); $(ver privoxy); $(ver cntlm); relay $(ver relay); origin $(ver nginx) (1 worker); client $(ver wrk)"
+	say "settings: $ROUNDS alternating round(s), medians; wrk -t$THREADS -c$CONNS -d${SECS}s, 1 KiB responses; bulk 64 MiB x$BULK_N per round (curl); tunnels: $TUN_CONC at once for ${SECS}s; ./proxy --num-workers $WORKERS${PROXY_FLAGS:+ $PROXY_FLAGS}; descriptors $NOFILE"
 	say "load average before/after: $LOAD_BEFORE / $LOAD_AFTER; took ${ELAPSED}s"
 	echo
 	header proxy
-	for _n in direct $ACTIVE $PLUG; do
+	for _n in direct $RELAY $ACTIVE $PLUG; do
 		row_of "$_n" $(values "$_n")
 	done
 	[ -n "$PLUG" ] && say "(proxy_plug: ./proxy --plugins $PLUGINS_BENCH, keep-alive only)"
 	if echo " $ACTIVE " | grep -q ' tinyproxy '; then
 		echo
 		say "ratio to tinyproxy (throughput: higher is better; latency and RSS: lower is better)"
-		for _n in direct $ACTIVE; do
+		for _n in direct $RELAY $ACTIVE; do
 			[ "$_n" = tinyproxy ] && continue
 			row_of "$_n" $(ratios "$_n" tinyproxy)
 		done
 	fi
 	echo
 	say "ratio to direct (no proxy: nginx straight from the client)"
-	for _n in $ACTIVE; do
+	for _n in $RELAY $ACTIVE; do
 		row "$_n" $(ratios "$_n" direct)
 	done
+	if [ -n "$RELAY" ]; then
+		echo
+		say "ratio to the relay (haproxy, TCP mode, splice: what a relay that"
+		say "parses nothing does on these cores; its bulk figure is the same"
+		say "download for both bulk columns, its tunnels/s new connections/s)"
+		printf '%-10s %8s %9s %9s %9s %9s\n' "" "keep-" "new-conn" "bulk" "bulk" "new"
+		printf '%-10s %8s %9s %9s %9s %9s\n' "" "alive/s" "req/s" "HTTP" "CONNECT" "tunnels/s"
+		for _n in direct $ACTIVE; do
+			printf '%-10s %8s %9s %9s %9s %9s\n' "$_n" \
+			    "$(ratio "$(med "$_n" ka.rps)" "$(med relay ka.rps)")" \
+			    "$(ratio "$(med "$_n" close.rps)" "$(med relay close.rps)")" \
+			    "$(ratio "$(med "$_n" bulk_http)" "$(med relay bulk_http)")" \
+			    "$(ratio "$(med "$_n" bulk_connect)" "$(med relay bulk_connect)")" \
+			    "$(ratio "$(med "$_n" tunnels)" "$(med relay tunnels)")"
+		done
+	fi
+
+	if [ $SCALE_DONE = 1 ]; then
+		echo
+		say "idle connections and many clients: ./proxy alone ($WORKERS workers,"
+		say "--max-clients $((IDLE_N * 2 + 100)), --backlog 4096), keep-alive 1 KiB, wrk -t$THREADS"
+		printf '%-40s %8s %8s %8s %7s %7s %7s\n' "" "req/s" "p50 ms" "p99 ms" "errors" "/ none" "CPU us"
+		_s0=$(med proxy_scale sc0.rps)
+		for _k in sc0 sctun scidle c10k direct; do
+			_n=proxy_scale
+			case $_k in
+			sc0) _l="nothing idle (-c$CONNS)" ;;
+			sctun) _l="$(med proxy_scale tun_open) idle tunnels held (-c$CONNS)" ;;
+			scidle) _l="$(med proxy_scale ka_open) idle keep-alive clients (-c$CONNS)" ;;
+			c10k) _l="$IDLE_N clients all active (-c$IDLE_N)" ;;
+			direct) _l="  the same, nginx alone (direct)"; _n=direct; _k=c10k ;;
+			esac
+			printf '%-40s %8s %8s %8s %7s %7s %7s\n' "$_l" \
+			    "$(fmt0 "$(med $_n $_k.rps)")" \
+			    "$(fmt2 "$(med $_n $_k.p50)")" \
+			    "$(fmt2 "$(med $_n $_k.p99)")" \
+			    "$(fmt0 "$(med $_n $_k.errors)")" \
+			    "$([ $_n = direct ] && echo - || ratio "$(med $_n $_k.rps)" "$_s0")" \
+			    "$(med $_n $_k.cpu)"
+		done
+		say "(CPU us: the proxy's CPU time per request, all its processes; less"
+		say " noisy than the rates on shared cores)"
+		say "RSS with $(med proxy_scale tun_open) idle tunnels: $(mib "$(med proxy_scale rss_idle_tun)") MiB in all processes (PSS $(mib "$(med proxy_scale pss_idle_tun)") MiB)"
+	fi
 
 	echo
 	say "CPU time the proxy spent (user+system over all its processes), in"
@@ -1096,6 +1295,30 @@ ver() {
 		else
 			say "  n/a   NTLM through a parent >= 2x cntlm req/s (not measured)"
 		fi
+		say "  (issue 15: against the relay, and with idle connections)"
+		_r=$(ratio "$P_KA" "$(med relay ka.rps)")
+		target proxy "$_r" ">=" 0.9 "keep-alive 1 KiB req/s >= 0.9x the relay's" "${_r}x"
+		_r=$(ratio "$(med proxy tunnels)" "$(med relay tunnels)")
+		target proxy "$_r" ">=" 1 "new tunnels/s >= 1.0x the relay's new connections/s" "${_r}x"
+		_r=$(ratio "$(med proxy bulk_http)" "$(med relay bulk_http)")
+		target proxy "$_r" ">=" 1 "bulk plain HTTP >= 1.0x the relay's" "${_r}x"
+		_r=$(ratio "$(med proxy bulk_connect)" "$(med relay bulk_connect)")
+		target proxy "$_r" ">=" 1 "bulk through CONNECT >= 1.0x the relay's" "${_r}x"
+		_s0=$(med proxy_scale sc0.rps)
+		_r=$(ratio "$(med proxy_scale sctun.rps)" "$_s0")
+		target proxy "$_r" ">=" 0.85 "keep-alive with $IDLE_N idle tunnels >= 0.85x with none" \
+		    "${_r}x ($(fmt0 "$(med proxy_scale sctun.rps)") vs $(fmt0 "$_s0") req/s; $(med proxy_scale tun_open) open)"
+		_r=$(ratio "$(med proxy_scale scidle.rps)" "$_s0")
+		target proxy "$_r" ">=" 0.85 "keep-alive with $IDLE_N idle keep-alive clients >= 0.85x with none" \
+		    "${_r}x ($(fmt0 "$(med proxy_scale scidle.rps)") vs $(fmt0 "$_s0") req/s; $(med proxy_scale ka_open) open)"
+		_e=$(med proxy_scale c10k.errors)
+		_ok=-
+		[ "$_e" != - ] && [ "$(med proxy_scale c10k.rps)" != - ] && _ok=$_e
+		target proxy "$_ok" "<" 1 "$IDLE_N concurrent active clients served without errors" \
+		    "$(fmt0 "$(med proxy_scale c10k.rps)") req/s, p99 $(fmt2 "$(med proxy_scale c10k.p99)") ms, $_e errors"
+		_rt=$(med proxy_scale rss_idle_tun)
+		target proxy "$_rt" "<" 204800 "$IDLE_N idle tunnels < 200 MiB RSS in all processes" \
+		    "$(mib "$_rt") MiB ($(med proxy_scale tun_open) open; $(awk -v r="$_rt" -v n="$(med proxy_scale tun_open)" 'BEGIN { if (r == "-" || n == "-" || n == 0) print "-"; else printf "%.1f", r / n }') KiB per tunnel)"
 	else
 		say "  ./proxy was not measured"
 	fi

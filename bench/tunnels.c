@@ -22,6 +22,11 @@
  *       open N CONNECT tunnels to the origin (each waits for its 200) and
  *       keep them open and idle; print "ready <opened>" once done, then
  *       wait for SIGTERM or SIGINT, and exit.
+ *   tunnels idle PROXYPORT ORIGINPORT N
+ *       the same with N keep-alive client connections: each sends one
+ *       "GET http://127.0.0.1:ORIGINPORT/1k" and reads the response
+ *       (Content-Length) to its end, then stays open and idle, as a
+ *       browser's spare connections do.
  *
  * Single-threaded, non-blocking, one poll() over all connections, so the
  * client costs as little CPU as possible on a machine it shares with the
@@ -128,7 +133,7 @@ static int cmd_wait(int port, double secs)
 }
 
 enum state { CONNECTING, WAIT_200, WAIT_METHOD, WAIT_SOCKS, WAIT_BODY,
-    IDLE };
+    WAIT_KA, IDLE };
 
 struct slot {
 	int fd;
@@ -138,9 +143,10 @@ struct slot {
 	size_t hlen;
 };
 
-static char connect_req[256], get_req[512];
+static char connect_req[256], get_req[512], ka_req[512];
 static unsigned char socks_req[10];
 static int proxyport, originport, socks5;
+static int hold_ka;	/* hold: keep-alive clients, not tunnels */
 
 static int slot_open(struct slot *s)
 {
@@ -205,6 +211,44 @@ static int socks_step(struct slot *s, const char *buf, size_t r)
 	return s->hlen == need;
 }
 
+/* a keep-alive response arriving: 1 once its body (Content-Length) is
+   whole and nothing follows, 0 for more, -1 on anything else. While the
+   head is read, got counts every byte read; after it, got is one more
+   than the body bytes still to come. */
+static int ka_step(struct slot *s, const char *buf, size_t r)
+{
+	char *end, *cl;
+	size_t head, body, room = sizeof s->head - 1 - s->hlen;
+
+	if (r == 0)
+		return -1;
+	if (s->st == WAIT_KA) {
+		memcpy(s->head + s->hlen, buf, r < room ? r : room);
+		s->hlen += r < room ? r : room;
+		s->head[s->hlen] = 0;
+		s->got += r;
+		if ((end = strstr(s->head, "\r\n\r\n")) == NULL)
+			return s->hlen < sizeof s->head - 1 ? 0 : -1;
+		if (strncmp(s->head, "HTTP/1.1 200", 12) != 0 ||
+		    (cl = strstr(s->head, "Content-Length: ")) == NULL)
+			return -1;
+		head = (size_t)(end + 4 - s->head);
+		body = (size_t)strtoul(cl + 16, NULL, 10);
+		if (s->got - head > body)
+			return -1;
+		s->got = body - (s->got - head) + 1;
+		s->st = WAIT_BODY;	/* of this keep-alive response */
+	} else {
+		if (r > s->got - 1)
+			return -1;
+		s->got -= r;
+	}
+	if (s->got > 1)
+		return 0;
+	s->st = IDLE;
+	return 1;
+}
+
 /* the socket is writable or readable: advance. 1 = tunnel done (ok),
    0 = keep going, -1 = error */
 static int slot_step(struct slot *s, short rev, int hold)
@@ -219,6 +263,12 @@ static int slot_step(struct slot *s, short rev, int hold)
 			return -1;
 		if (!(rev & (POLLOUT | POLLERR | POLLHUP)))
 			return 0;
+		if (hold && hold_ka) {
+			if (send_all(s->fd, ka_req) < 0)
+				return -1;
+			s->st = WAIT_KA;
+			return 0;
+		}
 		if (proxyport && socks5) {
 			if (send_bytes(s->fd, "\5\1\0", 3) < 0)
 				return -1;
@@ -235,6 +285,8 @@ static int slot_step(struct slot *s, short rev, int hold)
 	r = read(s->fd, buf, sizeof buf);
 	if (r < 0)
 		return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+	if (s->st == WAIT_KA || (s->st == WAIT_BODY && hold && hold_ka))
+		return ka_step(s, buf, (size_t)r);
 	if (s->st == WAIT_METHOD || s->st == WAIT_SOCKS) {
 		int rc = socks_step(s, buf, (size_t)r);
 		if (rc <= 0)
@@ -309,6 +361,9 @@ static void build_requests(const char *path)
 	snprintf(get_req, sizeof get_req,
 	    "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: bench-tunnels\r\n"
 	    "Connection: close\r\n\r\n", path, originport);
+	snprintf(ka_req, sizeof ka_req,
+	    "GET http://127.0.0.1:%d/1k HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+	    "User-Agent: bench-tunnels\r\n\r\n", originport, originport);
 }
 
 static int cmd_rate(double secs, int conc, const char *path)
@@ -450,13 +505,15 @@ int main(int argc, char **argv)
 		return cmd_rate(atof(argv[4]), atoi(argv[5]) > 0 ? atoi(argv[5]) : 1,
 		    argv[6]);
 	}
-	if (argc == 5 && strcmp(argv[1], "hold") == 0) {
+	if (argc == 5 && (strcmp(argv[1], "hold") == 0 ||
+	    strcmp(argv[1], "idle") == 0)) {
+		hold_ka = argv[1][0] == 'i';
 		proxyport = atoi(argv[2]);
 		originport = atoi(argv[3]);
 		return cmd_hold(atoi(argv[4]) > 0 ? atoi(argv[4]) : 1);
 	}
 	fprintf(stderr, "usage: tunnels ports N | wait PORT SECONDS |"
 	    " rate PROXYPORT ORIGINPORT SECONDS CONCURRENCY PATH [socks5] |"
-	    " hold PROXYPORT ORIGINPORT N\n");
+	    " hold|idle PROXYPORT ORIGINPORT N\n");
 	return 2;
 }

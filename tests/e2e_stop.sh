@@ -4,7 +4,7 @@
 CASES="${CASES:-} access_error_bytes access_aborted stop_refuses_new
 stop_deadline_logged ctrl_c"
 
-SP=$ROOT/tests/rawclient.py
+STOP_PY=$ROOT/tests/rawclient.py
 
 # access_of LOGFILE REGEX: "STATUS IN OUT MARK" of the last access line
 # matching REGEX (MARK: aborted or -)
@@ -55,7 +55,7 @@ t_access_error_bytes() {
 # got; a whole download is not
 t_access_aborted() {
 	needs_shared || return
-	out=$("$PY" "$SP" partial 127.0.0.1 "$P" "$OURL/size/50000001" 200000)
+	out=$("$PY" "$STOP_PY" partial 127.0.0.1 "$P" "$OURL/size/50000001" 200000)
 	wait_access "$LOG" '/size/50000001 ' || {
 		fail access_aborted "no access line for the cut download ($out)"
 		return
@@ -105,7 +105,7 @@ stopped_at_once() {
 # hold_tunnel NAME: a CONNECT tunnel through the current proxy, held open
 # (up to 30 s) by a background client; sets HOLD_PID, output in $T/NAME
 hold_tunnel() {
-	"$PY" "$SP" hold 127.0.0.1 "$P" "$E" 30 >"$T/$1" 2>&1 &
+	"$PY" "$STOP_PY" hold 127.0.0.1 "$P" "$E" 30 >"$T/$1" 2>&1 &
 	HOLD_PID=$!
 	track $HOLD_PID
 	_n=0
@@ -129,7 +129,7 @@ t_stop_refuses_new() {
 	done
 	bad=
 	for k in 1 2 3 4 5; do
-		r=$("$PY" "$SP" probe 127.0.0.1 "$P" "$OURL/size/10")
+		r=$("$PY" "$STOP_PY" probe 127.0.0.1 "$P" "$OURL/size/10")
 		case $r in
 		refused|"status 200") ;;
 		*) bad="$bad [probe $k: $r]" ;;
