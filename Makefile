@@ -38,7 +38,11 @@ TLS = auto
 # rebuilds everything.
 PAC = 1
 NTLM = 1
-FEATURES = -DWITH_PAC=$(PAC) -DWITH_NTLM=$(NTLM)
+# GSSAPI=1: Kerberos (Negotiate) logins to parents through the system's
+# MIT GSSAPI (Debian: libkrb5-dev); gss-probe.sh checks for it and writes
+# gss.cflags and gss.lib. Off by default: it is a dependency.
+GSSAPI = 0
+FEATURES = -DWITH_PAC=$(PAC) -DWITH_NTLM=$(NTLM) -DWITH_GSSAPI=$(GSSAPI)
 # EVENTS: the workers' event backend. auto builds epoll (Linux) or kqueue
 # (the BSDs, macOS) beside poll(), and --events chooses at run time;
 # EVENTS=poll builds poll() alone.
@@ -65,15 +69,15 @@ SMALL_L_1 = -Os -flto -Wl,--gc-sections -s
 
 XCFLAGS = $(STD) $(OPT) $(SMALL_C_$(SMALL)) $(WARN) $(FEATURES) $(EVT_$(EVENTS)) $(SAN_$(SANITIZE)) $(DBG_$(DEBUG)) -I. $(CPPFLAGS) $(CFLAGS)
 XLDFLAGS = $(SAN_$(SANITIZE)) $(SMALL_L_$(SMALL)) $(BINDNOW) $(LDFLAGS)
-LIBS = `cat tls.lib`
+LIBS = `cat tls.lib` `cat gss.lib`
 
 LEAVES = util.o http.o config.o auth_ntlm.o pac.o x509.o socks.o proxyproto.o sni.o
-OBJS = $(LEAVES) log.o tls.o fetch.o dns.o upstream.o conn.o conn_http.o conn_socks.o web.o events.o loop.o options.o proxy.o
+OBJS = $(LEAVES) log.o tls.o fetch.o dns.o upstream.o conn.o conn_http.o conn_socks.o web.o events.o loop.o options.o proxy.o plugins.o gss.o
 FUZZ_SRC = util.c http.c config.c auth_ntlm.c pac.c x509.c socks.c proxyproto.c sni.c
 
 all: proxy
 
-proxy: main.o libproxy.a tls.lib
+proxy: main.o libproxy.a tls.lib gss.lib
 	$(CC) $(XLDFLAGS) -o $@ main.o libproxy.a $(LIBS)
 
 libproxy.a: $(OBJS)
@@ -87,7 +91,7 @@ $(OBJS) main.o: proxy.h Makefile features.stamp
 
 # always asked again; touched only when the choice changes
 features.stamp: FORCE
-	@f='PAC=$(PAC) NTLM=$(NTLM)'; \
+	@f='PAC=$(PAC) NTLM=$(NTLM) GSSAPI=$(GSSAPI)'; \
 	case "$$f" in *[!01A-Z=\ ]*|*=\ *|*=) \
 		echo "features: $$f: each is 0 or 1" >&2; exit 1 ;; esac; \
 	[ -f $@ ] && [ "$$(cat $@)" = "$$f" ] || echo "$$f" >$@
@@ -97,13 +101,21 @@ events.o: events.stamp
 events.stamp: FORCE
 	@[ -f $@ ] && [ "$$(cat $@)" = '$(EVENTS)' ] || echo '$(EVENTS)' >$@
 
+# gss.c alone sees the GSSAPI headers' flags
+gss.o: gss.c gss.lib
+	$(CC) $(XCFLAGS) `cat gss.cflags` -c -o $@ gss.c
+
+# always asked again: GSSAPI or CC may differ from the last make
+gss.lib: FORCE
+	@CC='$(CC)' CFLAGS='$(XCFLAGS)' LDFLAGS='$(XLDFLAGS)' sh ./gss-probe.sh '$(GSSAPI)'
+
 # always asked again: TLS or CC may differ from the last make
 tls_config.h: FORCE
 	@CC='$(CC)' CFLAGS='$(XCFLAGS)' LDFLAGS='$(XLDFLAGS)' sh ./tls-probe.sh '$(TLS)'
 tls.lib: tls_config.h
 FORCE:
 
-unit: libproxy.a tls.lib
+unit: libproxy.a tls.lib gss.lib
 	$(CC) $(XCFLAGS) $(XLDFLAGS) -o tests/pac_run tests/pac_run.c libproxy.a $(LIBS)
 	@for t in tests/unit_*.c; do \
 		[ -f "$$t" ] || continue; \
@@ -156,7 +168,7 @@ install: all
 	chmod 644 $(DESTDIR)$(PREFIX)/share/man/man1/proxy.1
 
 clean:
-	rm -f proxy main.o libproxy.a $(OBJS) tls_config.h tls.lib features.stamp events.stamp tests/unit_api tests/unit_config tests/unit_http tests/unit_ntlm tests/unit_pac tests/unit_util tests/unit_x509 tests/unit_socks tests/unit_proxyproto tests/pac_run
+	rm -f proxy main.o libproxy.a $(OBJS) tls_config.h tls.lib gss.cflags gss.lib features.stamp events.stamp tests/unit_api tests/unit_config tests/unit_http tests/unit_ntlm tests/unit_pac tests/unit_util tests/unit_x509 tests/unit_socks tests/unit_proxyproto tests/pac_run
 	rm -rf fuzz-out
 
 .PHONY: FORCE all unit test test-cross fuzz fuzz-run bench install clean ca-certificates https-certificates

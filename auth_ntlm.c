@@ -1335,21 +1335,24 @@ ntlm_build_type3(const struct ntlm_creds *c, enum ntlm_dialect d,
 /* ----------------------------------------------------------- HTTP values */
 
 long
-ntlm_http_encode(const unsigned char *msg, size_t len, char *out, size_t size)
+ntlm_http_encode(const char *scheme, const unsigned char *msg, size_t len,
+    char *out, size_t size)
 {
+	size_t sl = strlen(scheme);
 	long n;
 
-	if (size < 5)
+	if (size < sl + 2)
 		return -1;
-	memcpy(out, "NTLM ", 5);
-	if ((n = base64_encode(msg, len, out + 5, size - 5)) < 0)
+	memcpy(out, scheme, sl);
+	out[sl++] = ' ';
+	if ((n = base64_encode(msg, len, out + sl, size - sl)) < 0)
 		return -1;
-	return n + 5;
+	return n + (long)sl;
 }
 
 long
-ntlm_http_type1(enum ntlm_dialect d, uint32_t flags, const char *domain,
-    const char *workstation, char *out, size_t size)
+ntlm_http_type1(const char *scheme, enum ntlm_dialect d, uint32_t flags,
+    const char *domain, const char *workstation, char *out, size_t size)
 {
 	unsigned char m[NTLM_MSG_MAX];
 	long n;
@@ -1357,13 +1360,14 @@ ntlm_http_type1(enum ntlm_dialect d, uint32_t flags, const char *domain,
 	if ((n = ntlm_build_type1(d, flags, domain, workstation, m,
 	    sizeof(m))) < 0)
 		return -1;
-	return ntlm_http_encode(m, (size_t)n, out, size);
+	return ntlm_http_encode(scheme, m, (size_t)n, out, size);
 }
 
 long
-ntlm_http_type3(const struct ntlm_creds *c, enum ntlm_dialect d,
-    const struct ntlm_challenge *ch, const unsigned char cchal[8],
-    uint64_t filetime, char *out, size_t size, const char **err)
+ntlm_http_type3(const char *scheme, const struct ntlm_creds *c,
+    enum ntlm_dialect d, const struct ntlm_challenge *ch,
+    const unsigned char cchal[8], uint64_t filetime, char *out, size_t size,
+    const char **err)
 {
 	unsigned char m[NTLM_MSG_MAX];
 	long n;
@@ -1371,7 +1375,7 @@ ntlm_http_type3(const struct ntlm_creds *c, enum ntlm_dialect d,
 	if ((n = ntlm_build_type3(c, d, ch, cchal, filetime, NULL, m,
 	    sizeof(m), err)) < 0)
 		return -1;
-	if ((n = ntlm_http_encode(m, (size_t)n, out, size)) < 0)
+	if ((n = ntlm_http_encode(scheme, m, (size_t)n, out, size)) < 0)
 		return fail_err(err, "NTLM header value does not fit");
 	return n;
 }
@@ -1418,7 +1422,6 @@ ntlm_http_challenge(const char *value, size_t n, unsigned char *buf,
     size_t size, struct ntlm_challenge *ch)
 {
 	size_t i = 4, start, tlen;
-	long len;
 
 	memset(ch, 0, sizeof(*ch));
 	if (n < 4 || !strncaseeq(value, 4, "NTLM") ||
@@ -1435,7 +1438,17 @@ ntlm_http_challenge(const char *value, size_t n, unsigned char *buf,
 		return fail_ch(ch, "NTLM challenge: junk after the token");
 	if (tlen == 0)
 		return 0;
-	if ((len = b64_decode_lax(value + start, tlen, buf, size)) < 0)
+	return ntlm_http_token(value + start, tlen, buf, size, ch);
+}
+
+int
+ntlm_http_token(const char *token, size_t n, unsigned char *buf,
+    size_t size, struct ntlm_challenge *ch)
+{
+	long len;
+
+	memset(ch, 0, sizeof(*ch));
+	if ((len = b64_decode_lax(token, n, buf, size)) < 0)
 		return fail_ch(ch, "NTLM challenge: bad base64 or too long");
 	if (ntlm_parse_type2(buf, (size_t)len, ch) == -1)
 		return -1;
@@ -1445,9 +1458,10 @@ ntlm_http_challenge(const char *value, size_t n, unsigned char *buf,
 #else	/* !WITH_NTLM: make NTLM=0; the flags that need these exit 2 */
 
 long
-ntlm_http_type1(enum ntlm_dialect d, uint32_t flags, const char *domain,
-    const char *workstation, char *out, size_t size)
+ntlm_http_type1(const char *scheme, enum ntlm_dialect d, uint32_t flags,
+    const char *domain, const char *workstation, char *out, size_t size)
 {
+	(void)scheme;
 	(void)d;
 	(void)flags;
 	(void)domain;
@@ -1458,10 +1472,12 @@ ntlm_http_type1(enum ntlm_dialect d, uint32_t flags, const char *domain,
 }
 
 long
-ntlm_http_type3(const struct ntlm_creds *c, enum ntlm_dialect d,
-    const struct ntlm_challenge *ch, const unsigned char cchal[8],
-    uint64_t filetime, char *out, size_t size, const char **err)
+ntlm_http_type3(const char *scheme, const struct ntlm_creds *c,
+    enum ntlm_dialect d, const struct ntlm_challenge *ch,
+    const unsigned char cchal[8], uint64_t filetime, char *out, size_t size,
+    const char **err)
 {
+	(void)scheme;
 	(void)c;
 	(void)d;
 	(void)ch;
@@ -1481,6 +1497,19 @@ ntlm_http_challenge(const char *value, size_t n, unsigned char *buf,
 	(void)buf;
 	(void)size;
 	(void)ch;
+	return -1;
+}
+
+int
+ntlm_http_token(const char *token, size_t n, unsigned char *buf,
+    size_t size, struct ntlm_challenge *ch)
+{
+	(void)token;
+	(void)n;
+	(void)buf;
+	(void)size;
+	memset(ch, 0, sizeof(*ch));
+	ch->error = "built without NTLM";
 	return -1;
 }
 

@@ -318,8 +318,8 @@ netlist_match_addr(const struct netlist *l, const struct sockaddr *sa)
 }
 
 /* Case-insensitive glob: '*' any run (dots included), '?' one byte. */
-static int
-glob_match(const char *p, const char *s)
+int
+config_glob_match(const char *p, const char *s)
 {
 	const char *star = NULL, *retry = NULL;
 
@@ -354,7 +354,7 @@ netlist_match_host(const struct netlist *l, const char *host)
 
 		if (e->any)
 			return 1;
-		if (e->is_host ? glob_match(e->host, host) :
+		if (e->is_host ? config_glob_match(e->host, host) :
 		    literal && in_range(e, a))
 			return 1;
 	}

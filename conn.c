@@ -138,6 +138,11 @@ log_value(const struct conn *c, enum log_field f, char *tmp, size_t size)
 		snprintf(tmp, size, "%lld", (long long)(c->w->now - c->started));
 		return tmp;
 	case LF_UPSTREAM:
+		if (c->pl != NULL && c->pl->answered > 0) {
+			snprintf(tmp, size, "PLUGIN %s",
+			    c->w->cfg->chain[c->pl->answered - 1].p->name);
+			return tmp;
+		}
 		if (hop == NULL || hop->kind == HOP_DIRECT)
 			return "DIRECT";
 		snprintf(tmp, size, "%s %s", hop->kind == HOP_HTTP ? "PROXY" :
@@ -180,18 +185,23 @@ line_add(char *line, size_t *len, size_t cap, const char *s, size_t n)
 	line[*len] = '\0';
 }
 
+/* The access line (the plugins' log hooks may add to it), then the
+ * plugins' done hooks. */
 void
 conn_log(struct conn *c)
 {
 	const struct config *cfg = c->w->cfg;
 	char line[1536], tmp[HOST_MAX + 160];
 	const struct log_part *lp;
+	struct plugin_call pc;
 	const char *v;
 	size_t i, len = 0;
+	int plugged;
 
 	if (c->started == 0)
 		return;		/* no request, or logged already */
 	conn_count(c);
+	plugged = c->pl != NULL && conn_plugin_call(c, &pc) == 0;
 	if (log_enabled(LOG_LEVEL_INFO)) {
 		/* the --log-format template; "-" for what a malformed head
 		 * did not tell, so the default's fields stay countable */
@@ -206,9 +216,106 @@ conn_log(struct conn *c)
 			v = log_value(c, lp->field, tmp, sizeof(tmp));
 			line_add(line, &len, sizeof(line), v, strlen(v));
 		}
+		if (plugged)
+			plugins_log(cfg, c->pl, &pc, line, sizeof(line));
 		log_info("access %s", line);
 	}
 	c->started = 0;
+	if (plugged)
+		plugins_notify(c->w->cfg, c->pl, PLUGIN_HOOK_DONE, &pc);
+}
+
+/* ------------------------------------------------------------ plugins */
+
+/* The plugins' buffers in a worker, made at their first use: a parsed
+ * head and two head buffers for rewrites, the answer (or a body's framed
+ * output), and the body stages' two buffers. */
+static int
+plugin_scratch(struct worker *w, struct plugin_call *pc)
+{
+	size_t hs = (size_t)w->cfg->max_header_size + PLUGIN_HEAD_SLACK;
+	size_t hd = (sizeof(struct http_head) + 15) / 16 * 16;
+	size_t need = hd + 2 * hs + PLUGIN_OUT_MAX + 64 + 2 * PLUGIN_OUT_MAX;
+	char *p;
+
+	if (w->pscratch == NULL) {
+		if ((w->pscratch = malloc(need)) == NULL)
+			return -1;
+		w->pscratch_size = need;
+	}
+	p = w->pscratch;
+	pc->alt_head = (struct http_head *)(void *)p;
+	pc->alt[0] = p + hd;
+	pc->alt[1] = p + hd + hs;
+	pc->alt_size = hs;
+	pc->out = p + hd + 2 * hs;
+	pc->out_cap = PLUGIN_OUT_MAX;
+	pc->stage = pc->out + PLUGIN_OUT_MAX + 64;
+	return 0;
+}
+
+int
+conn_plugin_call(struct conn *c, struct plugin_call *pc)
+{
+	const struct config *cfg = c->w->cfg;
+
+	if (c->pl == NULL && (c->pl = plugins_conn_new(cfg)) == NULL)
+		return -1;
+	memset(pc, 0, offsetof(struct plugin_call, why));
+	pc->why[0] = '\0';
+	if (plugin_scratch(c->w, pc) == -1)
+		return -1;
+	pc->cfg = cfg;
+	pc->max_head = (size_t)cfg->max_header_size;
+	pc->peer = c->peer;
+	pc->method = c->method;
+	pc->local = strcmp(c->host, "-") == 0;
+	if (!pc->local)
+		strlcpy_p(pc->host, c->host, sizeof(pc->host));
+	pc->port = c->port;
+	pc->intercepted = c->intercepted;
+	if (c->intercepted || c->transparent) {
+		pc->dest_host = c->intercepted ? c->icpt_host : c->host;
+		pc->dest_port = c->intercepted ? c->icpt_port : c->port;
+	}
+	pc->tls = c->origin_tls || c->intercepted;
+	pc->status = c->status;
+	pc->bytes_in = c->bytes_in;
+	pc->bytes_out = c->bytes_out;
+	pc->aborted = c->aborted;
+	pc->answer.fd = -1;
+	return 0;
+}
+
+void
+conn_plugin_stop(struct conn *c, struct plugin_call *pc, size_t who,
+    enum plugin_verdict v, int status)
+{
+	const char *name = c->w->cfg->chain[who].p->name;
+	char why[WHY_MAX + 64];
+
+	fd_close(&pc->answer.fd);	/* an answer not sent here */
+	if (v == PLUGIN_DONE && pc->answer.refused) {
+		c->pl->answered = (int)who + 1;
+		c->route = ROUTE_PLUGIN;
+		strlcpy_p(c->pl->phrase, pc->answer.phrase,
+		    sizeof(c->pl->phrase));
+		snprintf(why, sizeof(why), "%s (plugin %s)", pc->why, name);
+		conn_close(c, pc->answer.status, why);
+		return;
+	}
+	if (v == PLUGIN_DONE)
+		snprintf(why, sizeof(why), "plugin %s answered where it may "
+		    "only refuse", name);
+	else
+		snprintf(why, sizeof(why), "plugin %s failed: %s", name,
+		    pc->why[0] != '\0' ? pc->why : "no reason given");
+	if (c->sent_head) {
+		/* too late for an answer: the log says it */
+		log_warnx("%s: %s", c->peer, why);
+		status = 0;
+	}
+	conn_close(c, status, why);
 }
 
 /* ------------------------------------------------------ endpoints */
@@ -498,6 +605,9 @@ conn_splicing(const struct conn *c, const struct endpoint *src)
 
 	if (!HAVE_SPLICE || c->client.tls != NULL || c->server.tls != NULL ||
 	    c->server.fd == -1)
+		return 0;
+	/* a body the plugins read goes through the buffer */
+	if (c->pl != NULL && c->pl->pipe && src == &c->server)
 		return 0;
 	if (src->piped > 0)
 		return 1;
@@ -877,7 +987,8 @@ conn_connect_abort(struct conn *c)
 /* ------------------------------------------------------ TLS upstream */
 
 /* The handshake failed: the hop is unreachable when it is the one that
- * speaks TLS; through a SOCKS5 tunnel, the origin is to blame. */
+ * speaks TLS; through a SOCKS5 tunnel or an HTTP parent's CONNECT, the
+ * origin is to blame. */
 static void
 tls_failed(struct conn *c, int status, const char *why)
 {
@@ -1033,8 +1144,10 @@ conn_reap(struct worker *w)
 		ep_pipe_close(&c->client);
 		ep_pipe_close(&c->server);
 		free(c->auth_hdr);
+		gss_login_free(c->gss);
 		free(c->pac_hops);
 		free(c->retry_head);
+		plugins_conn_free(w->cfg, c->pl);
 		if (c->creds != NULL)
 			ntlm_wipe(c->creds, sizeof(*c->creds));
 		free(c->creds);

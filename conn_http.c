@@ -18,10 +18,8 @@
  * backpressure there is.
  */
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +39,7 @@ static void conn_pac_answered(void *, const char *, const char *);
 static int transparent_target(struct conn *, const char *,
     const struct http_head *, const char **);
 static void transparent_host_check(struct conn *);
+static int auth_negotiate(struct conn *);
 
 /*
  * The schemes an absolute-form request may have. A ws:// handshake is an
@@ -84,8 +83,8 @@ rewrite_for(const struct conn *c, struct http_rewrite *rw)
 	rw->via = cfg->disable_via ? NULL : cfg->via;
 	if (c->auth_hdr != NULL)
 		rw->proxy_auth = c->auth_hdr;
-	else if (conn_via_parent(c) && cfg->auth == AUTH_BASIC)
-		rw->proxy_auth = cfg->basic;
+	else
+		rw->proxy_auth = upstream_basic_for(c);
 	rw->close = !c->client_keepalive;
 	rw->keepalive10 = c->client_keepalive && c->minor == 0;
 }
@@ -124,8 +123,10 @@ conn_answer(struct conn *c, int status, const char *reason)
 	if (c->server.in.data == NULL &&
 	    buf_init(&c->server.in, (size_t)c->w->cfg->server_bufsz) == -1)
 		return -1;
-	if ((n = http_build_error(status, reason, c->w->cfg->via,
-	    c->server.in.data, c->server.in.cap)) == 0)
+	/* a plugin's refusal may have its own reason phrase */
+	if ((n = http_build_error_as(status, c->pl != NULL &&
+	    c->pl->phrase[0] != '\0' ? c->pl->phrase : NULL, reason,
+	    c->w->cfg->via, c->server.in.data, c->server.in.cap)) == 0)
 		return -1;
 	c->server.in.rpos = 0;
 	c->server.in.wpos = n;
@@ -181,6 +182,11 @@ request_reset(struct conn *c)
 	c->route = ROUTE_NONE;
 	c->path[0] = '\0';
 	c->auth_phase = AUTH_IDLE;
+	c->auth_switched = 0;
+	c->auth_scheme = SCHEME_NTLM;
+	c->krb_wait = 0;
+	gss_login_free(c->gss);
+	c->gss = NULL;
 	free(c->pac_hops);
 	c->pac_hops = NULL;
 	c->socks = SOCKS_GREETING;
@@ -191,6 +197,11 @@ request_reset(struct conn *c)
 	c->retry_len = 0;
 	c->host_check = 0;
 	c->dial_orig = 0;
+	if (c->pl != NULL) {
+		c->pl->answered = 0;
+		c->pl->phrase[0] = '\0';
+		c->pl->pipe = 0;
+	}
 }
 
 static int
@@ -206,8 +217,9 @@ port_allowed(const struct config *cfg, uint16_t port)
 	return 0;
 }
 
+/* The method and path of the head, for the exchange and its log. */
 static void
-request_note(struct conn *c, const char *buf, const struct http_head *h)
+request_describe(struct conn *c, const char *buf, const struct http_head *h)
 {
 	size_t n;
 
@@ -216,9 +228,6 @@ request_note(struct conn *c, const char *buf, const struct http_head *h)
 	    sizeof(c->method_name) - 1;
 	memcpy(c->method_name, buf + h->method_s.off, n);
 	c->method_name[n] = '\0';
-	c->minor = h->minor;
-	c->started = c->w->now;
-	c->bytes_in = h->head_len;
 	if (h->form == HTTP_FORM_AUTHORITY)
 		strlcpy_p(c->path, "-", sizeof(c->path));
 	else {
@@ -232,6 +241,15 @@ request_note(struct conn *c, const char *buf, const struct http_head *h)
 		if (n == 0)
 			strlcpy_p(c->path, "/", sizeof(c->path));
 	}
+}
+
+static void
+request_note(struct conn *c, const char *buf, const struct http_head *h)
+{
+	request_describe(c, buf, h);
+	c->minor = h->minor;
+	c->started = c->w->now;
+	c->bytes_in = h->head_len;
 	c->client_keepalive = http_keepalive(h);
 }
 
@@ -422,48 +440,6 @@ local_answer_fd(struct conn *c, int status, const char *ctype, int fd,
 	return local_reply_fd(c, &a, fd, head_only);
 }
 
-/* The --pac-file as it is now, streamed; its start-up copy if it cannot
- * be opened (or is an inline script). */
-static int
-serve_pac(struct conn *c, int head_only)
-{
-	const struct config *cfg = c->w->cfg;
-	struct stat st;
-	int fd = -1;
-
-	if (cfg->pac_served_path != NULL &&
-	    (fd = open(cfg->pac_served_path, O_RDONLY | O_CLOEXEC)) != -1 &&
-	    fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-		return local_answer_fd(c, 200,
-		    "application/x-ns-proxy-autoconfig", fd,
-		    (uint64_t)st.st_size, head_only);
-	fd_close(&fd);
-	return local_answer(c, 200, "application/x-ns-proxy-autoconfig",
-	    cfg->pac_served, cfg->pac_served_len, head_only);
-}
-
-/* Origin-form requests for the proxy itself: the PAC file, at its path
- * and at /wpad.dat. Returns 1 when c was answered here. */
-static int
-serve_local(struct conn *c, const char *buf, const struct http_head *h)
-{
-	const struct config *cfg = c->w->cfg;
-	size_t plen = strcspn(c->path, "?");
-
-	if (cfg->pac_served == NULL ||
-	    (h->method != HTTP_GET && h->method != HTTP_HEAD))
-		return 0;
-	(void)buf;
-	if (!(plen == strlen(cfg->pac_file_url_path) &&
-	    strncmp(c->path, cfg->pac_file_url_path, plen) == 0) &&
-	    !(plen == 9 && strncmp(c->path, "/wpad.dat", 9) == 0))
-		return 0;
-	c->head_len = h->head_len;
-	strlcpy_p(c->host, "-", sizeof(c->host));
-	(void)serve_pac(c, h->method == HTTP_HEAD);
-	return 1;
-}
-
 /* Why a scheme is refused (NULL: forwarded); *tls set for the TLS
  * ones. */
 static const char *
@@ -501,11 +477,10 @@ request_check(struct conn *c, const char *buf, const struct http_head *h,
 		c->origin_tls = 1;
 		return 0;
 	}
-	if (h->form == HTTP_FORM_ORIGIN && serve_local(c, buf, h))
-		return -1;
-	if (h->form == HTTP_FORM_ORIGIN && web_serve(c, buf, h))
-		return -1;
 	if (h->form == HTTP_FORM_ORIGIN || h->form == HTTP_FORM_ASTERISK) {
+		/* for the proxy itself, and no plugin answered it */
+		strlcpy_p(c->host, "-", sizeof(c->host));
+		c->port = 0;
 		*why = "this is a proxy: send an absolute URI "
 		    "(GET http://host/path) or CONNECT host:port (RFC 9112 "
 		    "3.2.2)";
@@ -578,8 +553,8 @@ route_go(struct conn *c)
 		conn_close(c, 502, "no parent proxy left to try");
 		return;
 	}
-	if (conn_via_parent(c) && cfg->auth != AUTH_NONE &&
-	    c->w->auth_backoff > c->w->now) {
+	if ((conn_via_parent(c) || conn_parent_tunnel(c)) &&
+	    cfg->auth != AUTH_NONE && c->w->auth_backoff > c->w->now) {
 		conn_close(c, 502, "the parent proxy refused our credentials "
 		    "a moment ago; not trying again yet");
 		return;
@@ -698,19 +673,20 @@ conn_pac_answered(void *arg, const char *answer, const char *why)
 	route_go(c);
 }
 
-/* 1 when the --proxy parents (not a PAC file's answer, which comes
- * later) would take host's requests through an HTTP parent. */
-static int
-parent_http(const struct config *cfg, const char *host)
+/* The first https:// parent of the --proxy parents (not a PAC file's
+ * answer, which comes later) that may carry host's requests, or NULL:
+ * TLS to the origin cannot go inside TLS to a parent. */
+static const struct hop *
+parent_https(const struct config *cfg, const char *host)
 {
 	size_t i;
 
 	if (netlist_match_host(&cfg->noproxy, host))
-		return 0;
+		return NULL;
 	for (i = 0; i < cfg->nparents; i++)
-		if (cfg->parents[i].kind == HOP_HTTP)
-			return 1;
-	return 0;
+		if (cfg->parents[i].kind == HOP_HTTP && cfg->parents[i].tls)
+			return &cfg->parents[i];
+	return NULL;
 }
 
 /* Whether a CONNECT to c->host is decrypted: --ca-cert-file, and
@@ -720,16 +696,17 @@ static int
 intercept_wanted(const struct conn *c)
 {
 	const struct config *cfg = c->w->cfg;
+	const struct hop *p;
 
 	if (cfg->mint == NULL || c->intercepted || c->client.tls != NULL ||
 	    c->silent)
 		return 0;
 	if (netlist_match_host(&cfg->no_intercept, c->host))
 		return 0;
-	if (parent_http(cfg, c->host)) {
-		log_debug("%s: CONNECT %s goes through an HTTP parent: not "
-		    "intercepted (TLS inside a parent's tunnel is not built)",
-		    c->peer, c->host);
+	if ((p = parent_https(cfg, c->host)) != NULL) {
+		log_debug("%s: CONNECT %s goes through the https:// parent %s: "
+		    "not intercepted (TLS inside TLS is not supported)",
+		    c->peer, c->host, p->name);
 		return 0;
 	}
 	return cfg->intercept.n == 0 ||
@@ -742,7 +719,9 @@ intercept_wanted(const struct conn *c)
  * with a minted certificate goes on the client endpoint, and the
  * connection reads request heads again, for https://host:port. The
  * origin is reached per request, as for an https:// URI (upstream.c,
- * pooled between requests).
+ * pooled between requests). A client that sent its ClientHello right
+ * behind the CONNECT (not waiting for the 200) has it in client.in: the
+ * engine is handed those bytes before the socket's.
  */
 static void
 intercept_open(struct conn *c)
@@ -750,14 +729,10 @@ intercept_open(struct conn *c)
 	char established[] = "HTTP/1.1 200 Connection established\r\n\r\n";
 	const size_t n = sizeof(established) - 1;
 	struct buf out;
+	size_t early;
+	char *p;
 
 	buf_rack(&c->client.in, c->head_len);
-	if (buf_len(&c->client.in) > 0 || (c->server.in.data != NULL &&
-	    buf_len(&c->server.in) > 0)) {
-		conn_close(c, 400, "bytes after CONNECT before its 200 "
-		    "cannot be intercepted");
-		return;
-	}
 	/* through the endpoint, before any engine is on it */
 	buf_over(&out, established, sizeof(established), n);
 	if (ep_write(&c->client, &out, n) != (ssize_t)n) {
@@ -775,6 +750,16 @@ intercept_open(struct conn *c)
 		conn_close(c, 0, "out of memory for a TLS engine");
 		return;
 	}
+	p = buf_rptr(&c->client.in, &early);
+	if (early > 0) {
+		if (tls_preload(c->client.tls, p, early) == -1) {
+			conn_close(c, 0, "out of memory for a TLS engine");
+			return;
+		}
+		log_debug("%s: %zu bytes of TLS came with the CONNECT", c->peer,
+		    early);
+		buf_reset(&c->client.in);
+	}
 	strlcpy_p(c->icpt_host, c->host, sizeof(c->icpt_host));
 	c->icpt_port = c->port;
 	c->intercepted = 1;
@@ -782,6 +767,8 @@ intercept_open(struct conn *c)
 	request_reset(c);
 	c->state = CS_HEAD;
 	c->deadline = c->w->now + c->w->cfg->socktimeout * 1000;
+	if (early > 0)
+		(void)ep_fill(&c->client);	/* the engine answers them */
 }
 
 /* What an intercepted client sent first is not HTTP/1.x: it is relayed
@@ -808,6 +795,92 @@ intercept_relay(struct conn *c)
 	request_route(c);
 }
 
+/* A plugin answered c's request (pc->answer): it goes as the proxy's
+ * own answers do; -1 when c was closed. */
+static int
+plugin_answered(struct conn *c, struct plugin_call *pc, size_t who,
+    const struct http_head *h)
+{
+	struct plugin_answer *pa = &pc->answer;
+	struct http_answer a;
+	char why[WHY_MAX];
+	int fd, r;
+
+	c->pl->answered = (int)who + 1;
+	if (c->method == HTTP_CONNECT && pc->answer.status < 300) {
+		fd_close(&pc->answer.fd);
+		snprintf(why, sizeof(why), "plugin %s answered a CONNECT with "
+		    "%d: tunnels are the core's", c->w->cfg->chain[who].p->name,
+		    pc->answer.status);
+		conn_close(c, 500, why);
+		return -1;
+	}
+	/* what follows the head is not read: a body would be taken for
+	 * the next request */
+	if (h->body != HTTP_BODY_NONE)
+		c->client_keepalive = 0;
+	memset(&a, 0, sizeof(a));
+	a.status = pa->status;
+	a.ctype = pa->ctype;
+	a.cache = pa->cache != NULL ? pa->cache : "no-cache";
+	a.phrase = pa->phrase[0] != '\0' ? pa->phrase : NULL;
+	if (pa->fd != -1) {
+		a.length = pa->fd_len;
+		fd = pa->fd;
+		pa->fd = -1;
+		r = local_reply_fd(c, &a, fd, c->method == HTTP_HEAD);
+	} else {
+		a.length = pa->len;
+		r = local_reply(c, &a, pa->body, c->method == HTTP_HEAD);
+	}
+	/* the internal rows (the PAC file) are the proxy's own answers */
+	if (r == 0 && c->w->cfg->chain[who].p->wanted == NULL)
+		c->route = ROUTE_PLUGIN;
+	return r;
+}
+
+/*
+ * The request hooks on c's head (*buf, *h, at the front of client.in):
+ * 1 to go on with it; 3 to go on with the head a plugin rewrote, which
+ * has taken its place (*buf, *h point at it); 2 when a plugin answered;
+ * 0 when c was closed.
+ */
+static int
+request_plugins(struct conn *c, char **buf, const struct http_head **h)
+{
+	const struct config *cfg = c->w->cfg;
+	struct plugin_call pc;
+	enum plugin_verdict v;
+	size_t who, len;
+
+	if (conn_plugin_call(c, &pc) == -1) {
+		conn_close(c, 500, "out of memory for the plugins");
+		return 0;
+	}
+	plugins_call_head(&pc, *buf, *h, 0, HTTP_OTHER);
+	v = plugins_run(cfg, c->pl, PLUGIN_HOOK_REQUEST, &pc, &who);
+	if (v == PLUGIN_DONE && !pc.answer.refused)
+		return plugin_answered(c, &pc, who, *h) == 0 ? 2 : 0;
+	if (v != PLUGIN_PASS) {
+		conn_plugin_stop(c, &pc, who, v, 500);
+		return 0;
+	}
+	if (!pc.rewritten)
+		return 1;
+	if (head_replace(&c->client.in, (*h)->head_len, pc.buf,
+	    pc.head->head_len, (size_t)(cfg->max_header_size +
+	    cfg->client_bufsz) + PLUGIN_HEAD_SLACK) == -1) {
+		conn_close(c, 500, "out of memory for a rewritten request head");
+		return 0;
+	}
+	c->w->head = *pc.head;
+	*buf = buf_rptr(&c->client.in, &len);
+	*h = &c->w->head;
+	c->head_len = c->w->head.head_len;
+	request_describe(c, *buf, *h);
+	return 3;
+}
+
 /*
  * A complete head is at the front of client.in. It stays there, as the
  * client sent it, until the connection to the next hop is ready; only then
@@ -818,30 +891,48 @@ static int
 request_start(struct conn *c, char *buf, const struct http_head *h)
 {
 	const char *why = NULL;
-	int status;
+	int status, local, recheck, r;
 
 	request_note(c, buf, h);
-	if ((status = request_check(c, buf, h, &why)) == -1)
-		return 1;	/* answered here */
-	if (status == 0 && c->transparent && c->orig_loop != NULL) {
-		status = 508;
-		why = c->orig_loop;
+	c->head_len = h->head_len;
+	c->icpt_first = 0;
+	/* origin-form, for the proxy itself: no proxy login (a browser
+	 * fetching the PAC file has none to give); the plugins answer it */
+	local = !c->intercepted && !c->transparent &&
+	    (h->form == HTTP_FORM_ORIGIN || h->form == HTTP_FORM_ASTERISK);
+	if (local) {
+		strlcpy_p(c->host, "-", sizeof(c->host));
+		c->port = 0;
+	} else {
+		status = request_check(c, buf, h, &why);
+		if (status == 0 && c->transparent && c->orig_loop != NULL) {
+			status = 508;
+			why = c->orig_loop;
+		}
+		/* a transparent client does not know we are here: no login */
+		if (status != 0 || (!c->intercepted && !c->transparent &&
+		    (status = client_login(c, buf, h, &why)) != 0))
+			goto refused;
 	}
-	/* a transparent client does not know we are here: no login */
-	if (status != 0 || (!c->intercepted && !c->transparent &&
-	    (status = client_login(c, buf, h, &why)) != 0)) {
-		conn_close(c, status, why);
-		return 0;
+	recheck = local;
+	if (c->w->cfg->nchain > 0) {
+		if ((r = request_plugins(c, &buf, &h)) == 0 || r == 2)
+			return r == 2;
+		recheck |= r == 3;	/* rewritten: its target is new */
 	}
+	/* what the plugins left of the requests for the proxy itself goes
+	 * to its web server (when on) */
+	if (!c->intercepted && !c->transparent &&
+	    h->form == HTTP_FORM_ORIGIN && web_serve(c, buf, h))
+		return 1;
+	if (recheck && (status = request_check(c, buf, h, &why)) != 0)
+		goto refused;
 	if (c->method == HTTP_CONNECT && intercept_wanted(c)) {
-		c->head_len = h->head_len;
 		intercept_open(c);
 		return 1;
 	}
 	c->upgrade = (h->flags & HTTP_F_UPGRADE) &&
 	    (h->flags & HTTP_F_WEBSOCKET);
-	c->head_len = h->head_len;
-	c->icpt_first = 0;
 	log_debug("%s: %s %s:%u %s", c->peer, c->method_name, c->host,
 	    c->port, c->path);
 	if (c->transparent)
@@ -849,6 +940,9 @@ request_start(struct conn *c, char *buf, const struct http_head *h)
 	else
 		request_route(c);
 	return 1;
+refused:
+	conn_close(c, status, why);
+	return 0;
 }
 
 /* A --tunnel through a parent: our own CONNECT goes ahead of the
@@ -956,7 +1050,7 @@ request_send(struct conn *c)
 	size_t len, scan = 0, n;
 	char *p = buf_rptr(&c->client.in, &len);
 
-	if (c->silent)
+	if (c->silent || c->ptunnel == PTUNNEL_ASKED)
 		return tunnel_send(c);
 	if (http_parse_request(p, len, (size_t)cfg->max_header_size, &scan,
 	    &c->w->head) != (int)c->head_len) {
@@ -1056,6 +1150,59 @@ tunnel_open(struct conn *c)
 	c->state = CS_TUNNEL;
 }
 
+/*
+ * TLS to the origin through an HTTP parent: a CONNECT of our own goes to
+ * the parent ahead of the client's request (which waits at the front of
+ * client.in), with the parent's login (Basic in it, or the NTLM
+ * negotiation first); on the parent's 2xx the TLS client engine goes on
+ * the connection, and conn_connected() comes again once the handshake is
+ * done, for the request in origin form as if the origin were direct.
+ */
+static int
+ptunnel_ask(struct conn *c)
+{
+	c->ptunnel = PTUNNEL_ASKED;
+	if (upstream_auth_probes(c->w->cfg))
+		return auth_negotiate(c);
+	if (tunnel_send(c) == -1)
+		return -1;
+	c->req.flow = FLOW_HEAD;	/* the client's head is not sent yet */
+	return 0;
+}
+
+/* The parent answered our CONNECT (its head h at the front of
+ * server.in): TLS to the origin on a 2xx, else a 502 that says why. 1,
+ * or 0 when c was closed. */
+static int
+ptunnel_answer(struct conn *c, const struct http_head *h)
+{
+	char why[WHY_MAX];
+
+	if (h->status / 100 != 2) {
+		snprintf(why, sizeof(why), "the parent proxy %s refused CONNECT "
+		    "%s:%u: %d %s%s", c->hop->name, c->host, c->port, h->status,
+		    http_reason(h->status), h->status == 407 ? " (it wants a "
+		    "login: --auth, --username)" : "");
+		conn_close(c, 502, why);
+		return 0;
+	}
+	buf_rack(&c->server.in, h->head_len);
+	if (buf_len(&c->server.in) > 0) {
+		snprintf(why, sizeof(why), "the parent proxy %s sent bytes "
+		    "after its %d to CONNECT %s:%u", c->hop->name, h->status,
+		    c->host, c->port);
+		conn_close(c, 502, why);
+		return 0;
+	}
+	c->ptunnel = PTUNNEL_UP;
+	c->bytes_in = c->head_len;
+	memset(&c->resp, 0, sizeof(c->resp));
+	log_debug("%s: the parent %s opened a tunnel to %s:%u", c->peer,
+	    c->hop->name, c->host, c->port);
+	conn_tls_start(c, c->host, c->port);
+	return 1;
+}
+
 /* A new parent connection logs in first: a bodiless request with the
  * NTLM Type 1 goes ahead of the client's request, which waits at the
  * front of client.in until the parent's challenge is answered. */
@@ -1065,12 +1212,18 @@ auth_negotiate(struct conn *c)
 	const struct config *cfg = c->w->cfg;
 	size_t n;
 
+	if (c->auth_scheme == SCHEME_BASIC) {
+		/* ANY, with a parent that offers Basic alone: no probe */
+		c->auth_phase = AUTH_AUTHENTICATE;
+		return request_send(c);
+	}
 	if (scratch_ensure(c->w) == -1 ||
 	    (n = upstream_ntlm_probe(c, c->w->scratch, c->w->scratch_size))
 	    == 0 ||
 	    buf_prepend(&c->client.in, c->w->scratch, n,
 	    (size_t)(cfg->max_header_size + cfg->client_bufsz)) == -1) {
-		conn_close(c, 500, "cannot build the NTLM negotiation");
+		conn_close(c, 502, "cannot build the login to the parent "
+		    "(the log says why)");
 		return -1;
 	}
 	c->req.fwd = n;
@@ -1087,19 +1240,40 @@ auth_challenge(struct conn *c, char *buf, const struct http_head *h)
 {
 	char why[WHY_MAX];
 
-	if (c->method == HTTP_CONNECT && h->status / 100 == 2) {
-		/* no login wanted: the negotiation was the CONNECT itself */
+	if (h->status != 407 && upstream_krb_check(c, buf, h, why,
+	    sizeof(why)) == -1) {
+		conn_close(c, 502, why);
+		return 0;
+	}
+	if (h->status != 407 && c->auth_scheme == SCHEME_KERBEROS)
+		upstream_auth_worked(c);
+	if (c->ptunnel == PTUNNEL_ASKED) {
+		/* the negotiation was our CONNECT: 2xx, no login wanted (or
+		 * Kerberos took it); anything but a challenge is the
+		 * parent's last word */
+		if (h->status != 407) {
+			c->auth_phase = AUTH_DONE;
+			return ptunnel_answer(c, h);
+		}
+	} else if (c->method == HTTP_CONNECT && h->status / 100 == 2) {
+		/* no login wanted (or Kerberos took it): the negotiation
+		 * was the CONNECT itself */
 		buf_rack(&c->server.in, h->head_len);
 		c->auth_phase = AUTH_DONE;
 		tunnel_open(c);
 		return 1;
 	}
 	if (h->status == 407) {
-		if (upstream_ntlm_answer(c, buf, h, why, sizeof(why)) == -1) {
+		switch (upstream_ntlm_answer(c, buf, h, why, sizeof(why))) {
+		case -1:
 			conn_close(c, 502, why);
 			return 0;
+		case 1:
+			c->auth_phase = AUTH_SWITCH;
+			break;
+		default:
+			c->auth_phase = AUTH_AUTHENTICATE;
 		}
-		c->auth_phase = AUTH_AUTHENTICATE;
 	} else
 		c->auth_phase = AUTH_DONE;
 	c->server_keepalive = http_keepalive(h);
@@ -1110,11 +1284,34 @@ auth_challenge(struct conn *c, char *buf, const struct http_head *h)
 	return 1;
 }
 
+/* The parent offers NTLM only in the other scheme (auth_challenge): its
+ * dropped answer is read, so the Type 1 goes again in that scheme, on
+ * this connection if the parent keeps it, else on a new one. */
+static int
+auth_switch(struct conn *c)
+{
+	if (c->server_keepalive && !c->server.eof) {
+		c->resp.flow = FLOW_HEAD;
+		return auth_negotiate(c);
+	}
+	ep_close(&c->server);
+	buf_reset(&c->server.in);
+	memset(&c->req, 0, sizeof(c->req));
+	memset(&c->resp, 0, sizeof(c->resp));
+	c->server_keepalive = 0;
+	c->auth_phase = AUTH_IDLE;
+	c->fresh = 1;
+	upstream_start(c);
+	return -1;
+}
+
 /* The parent's dropped answer is read: send the real request. */
 static int
 auth_continue(struct conn *c)
 {
 	c->discard = 0;
+	if (c->auth_phase == AUTH_SWITCH)
+		return auth_switch(c);
 	if (!c->server_keepalive || c->server.eof) {
 		conn_close(c, 502, "the parent closed the connection during "
 		    "the NTLM login");
@@ -1132,13 +1329,13 @@ static void
 auth_refused(struct conn *c)
 {
 	const struct config *cfg = c->w->cfg;
-	char why[WHY_MAX];
+	char why[WHY_MAX], name[64];
 
 	c->w->auth_backoff = c->w->now + AUTH_BACKOFF_S * 1000;
 	snprintf(why, sizeof(why), "the parent proxy %s refused the %s "
 	    "credentials of %s%s%s; not trying again for %d s",
-	    c->hop->name, cfg->auth == AUTH_BASIC ? "Basic" :
-	    ntlm_dialect_name(cfg->dialect), cfg->creds.domain,
+	    c->hop->name, upstream_auth_name(c, name, sizeof(name)),
+	    cfg->creds.domain,
 	    cfg->creds.domain[0] ? "\\" : "", cfg->creds.user,
 	    AUTH_BACKOFF_S);
 	conn_close(c, 502, why);
@@ -1161,7 +1358,14 @@ conn_connected(struct conn *c)
 		upstream_socks_begin(c);
 		return;
 	}
-	if (conn_via_parent(c) && cfg->auth == AUTH_NTLM && !c->server_reused) {
+	if (conn_parent_tunnel(c) && !c->server_reused &&
+	    c->ptunnel == PTUNNEL_NONE) {
+		if (ptunnel_ask(c) == -1)
+			return;
+		c->state = CS_EXCHANGE;
+		c->resp.flow = FLOW_HEAD;
+	} else if (conn_via_parent(c) && upstream_auth_probes(cfg) &&
+	    !c->server_reused) {
 		if (auth_negotiate(c) == -1)
 			return;
 		c->state = CS_EXCHANGE;
@@ -1237,11 +1441,169 @@ flow_dechunk(struct flowstate *f, struct buf *b)
 	return 0;
 }
 
+/*
+ * The response body through the plugins' body hooks (c->pl->pipe): a
+ * piece at a time is decoded at the front of server.in, and the hooks'
+ * output, framed for the client, takes its place there, cleared for
+ * sending. The next piece waits until that is out, so a connection
+ * holds at most one piece's output beside its buffer. -1 on a malformed
+ * chunked body; c is closed when a plugin fails.
+ */
+static int
+body_pipe(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+	struct flowstate *f = &c->resp;
+	struct plugin_call pc;
+	size_t len, take, dl, n, who;
+	char *p, *out;
+	int last;
+	long k;
+
+	while (f->fwd == 0 && f->flow != FLOW_DONE) {
+		p = buf_rptr(&c->server.in, &len);
+		take = len < PLUGIN_PIECE_MAX ? len : PLUGIN_PIECE_MAX;
+		if (f->flow == FLOW_LENGTH) {
+			if (take > f->remain)
+				take = (size_t)f->remain;
+			if (take == 0)
+				return 0;
+			f->remain -= take;
+			last = f->remain == 0;
+			dl = take;
+		} else if (f->flow == FLOW_CLOSE) {
+			last = c->server.eof && take == len;
+			if (take == 0 && !last)
+				return 0;
+			dl = take;
+		} else {	/* CHUNKED, DECHUNK: framing is dropped here */
+			if (take == 0)
+				return 0;
+			if ((k = http_chunked_step(&f->chunk, p, take, &dl)) < 0)
+				return -1;
+			take = (size_t)k;
+			last = f->chunk.done;
+			if (take == 0)
+				return 0;
+			if (dl == 0 && !last) {
+				buf_rack(&c->server.in, take);
+				continue;
+			}
+		}
+		if (conn_plugin_call(c, &pc) == -1) {
+			conn_close(c, 0, "out of memory for the plugins");
+			return 0;
+		}
+		out = pc.out;
+		if (plugins_body(cfg, c->pl, &pc, p, dl, last, pc.stage, out,
+		    PLUGIN_OUT_MAX + 64, &n, &who) == PLUGIN_FAIL) {
+			conn_plugin_stop(c, &pc, who, PLUGIN_FAIL, 502);
+			return 0;
+		}
+		buf_rack(&c->server.in, take);
+		if (n > 0 && buf_prepend(&c->server.in, out, n,
+		    (size_t)(cfg->max_header_size + cfg->server_bufsz) +
+		    PLUGIN_OUT_MAX + 64) == -1) {
+			conn_close(c, 0, "out of memory for a body the plugins "
+			    "rewrote");
+			return 0;
+		}
+		f->fwd = n;
+		if (last)
+			f->flow = FLOW_DONE;
+	}
+	return 0;
+}
+
+/*
+ * How the body goes through the body hooks the plugins chose, and how
+ * the client gets it: unchanged, with its framing (a chunked one is
+ * chunked anew); replaced, with its new Content-Length; rewritten,
+ * chunked (to an HTTP/1.0 client: ended by the close).
+ */
+static void
+body_plan(struct conn *c, struct http_rewrite *rw, int coded)
+{
+	struct plugin_conn *pl = c->pl;
+	int changer = -1, seen = 0;
+	size_t i;
+
+	pl->pipe = 0;
+	if (c->resp.flow == FLOW_DONE || c->resp.flow == FLOW_HEAD)
+		return;		/* no body */
+	for (i = 0; i < c->w->cfg->nchain; i++) {
+		seen |= pl->body[i] != PLUGIN_BODY_NONE;
+		if (pl->body[i] == PLUGIN_BODY_REWRITE ||
+		    pl->body[i] == PLUGIN_BODY_REPLACE)
+			changer = (int)i;
+	}
+	if (!seen)
+		return;
+	if (coded) {
+		/* gzip (or another coding) stays in it once dechunked */
+		log_debug("%s: the body has a transfer-coding besides chunked: "
+		    "the plugins do not see it", c->peer);
+		return;
+	}
+	pl->pipe = 1;
+	pl->out_frame = c->resp.flow == FLOW_CHUNKED ? HTTP_REFRAME_CHUNKED :
+	    HTTP_REFRAME_NONE;
+	if (changer < 0)
+		return;
+	if (pl->body[changer] == PLUGIN_BODY_REPLACE) {
+		rw->reframe = HTTP_REFRAME_LENGTH;
+		rw->length = pl->replace_len[changer];
+		pl->out_frame = HTTP_REFRAME_NONE;
+	} else if (c->minor == 1) {
+		rw->reframe = HTTP_REFRAME_CHUNKED;
+		pl->out_frame = HTTP_REFRAME_CHUNKED;
+	} else {
+		rw->reframe = HTTP_REFRAME_CLOSE;
+		pl->out_frame = HTTP_REFRAME_NONE;
+		c->client_keepalive = 0;
+		rw->close = 1;
+		rw->keepalive10 = 0;
+	}
+}
+
+/* The response hooks on the server's head (*buf, *h): a plugin may have
+ * rewritten it (*buf and *h then point at the new one) and chosen how
+ * the body goes through it, which says how the client gets it (rw); -1
+ * when c was closed. */
+static int
+response_plugins(struct conn *c, const char **buf,
+    const struct http_head **h, struct http_rewrite *rw)
+{
+	struct plugin_call pc;
+	enum plugin_verdict v;
+	size_t who;
+
+	if (conn_plugin_call(c, &pc) == -1) {
+		conn_close(c, 502, "out of memory for the plugins");
+		return -1;
+	}
+	plugins_call_head(&pc, *buf, *h, 1, c->method);
+	pc.status = (*h)->status;
+	v = plugins_run(c->w->cfg, c->pl, PLUGIN_HOOK_RESPONSE, &pc, &who);
+	if (v == PLUGIN_FAIL) {
+		conn_plugin_stop(c, &pc, who, v, 502);
+		return -1;
+	}
+	fd_close(&pc.answer.fd);	/* answers are for requests */
+	*buf = pc.buf;
+	*h = pc.head;
+	c->status = pc.head->status;
+	body_plan(c, rw, (pc.head->flags & HTTP_F_TE_CODED) != 0);
+	return 0;
+}
+
 static int
 response_frame(struct conn *c)
 {
 	struct flowstate *f = &c->resp;
 
+	if (c->pl != NULL && c->pl->pipe)
+		return body_pipe(c);
 	if (f->flow == FLOW_CLOSE) {
 		f->fwd = buf_len(&c->server.in);
 		if (c->server.eof)
@@ -1276,19 +1638,25 @@ static int
 response_start(struct conn *c, char *buf, const struct http_head *h)
 {
 	const struct config *cfg = c->w->cfg;
+	const char *head = buf;
 	struct http_rewrite rw;
 	enum flow flow;
-	size_t n;
+	size_t n, hlen;
 
 	if (c->auth_phase == AUTH_NEGOTIATE)
 		return auth_challenge(c, buf, h);
-	if (conn_via_parent(c) && h->status == 407 &&
-	    (c->auth_phase == AUTH_AUTHENTICATE || cfg->auth == AUTH_BASIC)) {
+	if ((conn_via_parent(c) || c->ptunnel == PTUNNEL_ASKED) &&
+	    h->status == 407 && (c->auth_phase == AUTH_AUTHENTICATE ||
+	    upstream_basic_for(c) != NULL)) {
 		auth_refused(c);
 		return 0;
 	}
-	if (c->auth_phase == AUTH_AUTHENTICATE)
+	if (c->auth_phase == AUTH_AUTHENTICATE) {
 		c->auth_phase = AUTH_DONE;
+		upstream_auth_worked(c);
+	}
+	if (c->ptunnel == PTUNNEL_ASKED)
+		return ptunnel_answer(c, h);
 	if (h->status == 101 && !c->upgrade) {
 		conn_close(c, 502, "the server switched protocols unasked");
 		return 0;
@@ -1336,10 +1704,15 @@ response_start(struct conn *c, char *buf, const struct http_head *h)
 	}
 	rewrite_for(c, &rw);
 	rw.keep_te = flow == FLOW_CHUNKED || flow == FLOW_CLOSE;
+	hlen = h->head_len;
+	if (c->pl != NULL && h->status >= 200 && h->status != 101 &&
+	    c->method != HTTP_CONNECT &&
+	    response_plugins(c, &head, &h, &rw) == -1)
+		return 0;
 	if (scratch_ensure(c->w) == -1 ||
-	    (n = http_build_response(buf, h, &rw, c->w->scratch,
+	    (n = http_build_response(head, h, &rw, c->w->scratch,
 	    c->w->scratch_size)) == 0 ||
-	    head_replace(&c->server.in, h->head_len, c->w->scratch, n,
+	    head_replace(&c->server.in, hlen, c->w->scratch, n,
 	    (size_t)(cfg->max_header_size + cfg->server_bufsz)) == -1) {
 		conn_close(c, 502, "response head too large to rewrite");
 		return 0;
@@ -1370,10 +1743,12 @@ response_head(struct conn *c)
 			    "without answering");
 		return 0;
 	}
-	/* the NTLM negotiation asked with HEAD (or CONNECT) */
+	/* our CONNECT to the parent; the NTLM negotiation asked with HEAD
+	 * (or CONNECT) */
 	r = http_parse_response(p, len, (size_t)cfg->max_header_size,
-	    &c->resp.scan, c->auth_phase == AUTH_NEGOTIATE &&
-	    c->method != HTTP_CONNECT ? HTTP_HEAD : c->method, &c->w->head);
+	    &c->resp.scan, c->ptunnel == PTUNNEL_ASKED ? HTTP_CONNECT :
+	    c->auth_phase == AUTH_NEGOTIATE && c->method != HTTP_CONNECT ?
+	    HTTP_HEAD : c->method, &c->w->head);
 	if (r > 0)
 		return response_start(c, p, &c->w->head);
 	if (r < 0) {
@@ -1491,6 +1866,8 @@ exchange_step(struct conn *c)
 		    "bad chunked response body");
 		return 0;
 	}
+	if (c->dead)
+		return 0;	/* a plugin failed */
 	if (c->discard) {
 		if (c->resp.fwd > 0)
 			progress = 1;
@@ -1645,6 +2022,10 @@ http_timeout(struct conn *c)
 		conn_pac_answered(c, NULL, "the PAC evaluation timed out");
 		break;
 	case CS_RESOLVE:
+		if (c->krb_wait) {
+			upstream_krb_timeout(c);
+			break;
+		}
 		snprintf(why, sizeof(why), "looking up %s timed out",
 		    c->hop_host);
 		upstream_fail(c, 504, why);

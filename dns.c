@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include <ifaddrs.h>
+#include <stddef.h>
 #include <time.h>
 
 
@@ -33,7 +34,7 @@
 
 /* Wire format, both ways over the socketpair (native byte order: both
  * ends are the same program on the same machine). */
-enum { Q_DNS, Q_PAC };
+enum { Q_DNS, Q_PAC, Q_GSS = GSS_ANSWER_TYPE };
 
 struct dns_query {
 	uint32_t	 id;
@@ -58,6 +59,7 @@ struct dns_pending {
 	int		 type;
 	dns_done_fn	 done;		/* Q_DNS */
 	dns_pac_done_fn	 pac_done;	/* Q_PAC */
+	dns_gss_done_fn	 gss_done;	/* Q_GSS */
 	void		*arg;		/* NULL: cancelled, answer dropped */
 	char		 host[HOST_MAX];
 };
@@ -313,8 +315,8 @@ wpad_find(const struct config *cfg, size_t *len, char *from,
 			    d = strchr(d, '.') + 1) {
 				snprintf(url, sizeof(url),
 				    "http://wpad.%s/wpad.dat", d);
-				if ((src = fetch_url(url, cfg->socktimeout,
-				    len, err, errsz)) != NULL) {
+				if ((src = fetch_url(cfg, url, len, err,
+				    errsz)) != NULL) {
 					strlcpy_p(from, url, fromsz);
 					log_info("WPAD: found %s", url);
 				}
@@ -344,8 +346,9 @@ dns_pac_fetch(const struct config *cfg, size_t *len, char *from,
 	if (strcmp(cfg->pac, "auto") == 0)
 		return wpad_find(cfg, len, from, fromsz, err, errsz);
 	strlcpy_p(from, cfg->pac, fromsz);
-	if (strncasecmp(cfg->pac, "http://", 7) == 0)
-		return fetch_url(cfg->pac, cfg->socktimeout, len, err, errsz);
+	if (strncasecmp(cfg->pac, "http://", 7) == 0 ||
+	    strncasecmp(cfg->pac, "https://", 8) == 0)
+		return fetch_url(cfg, cfg->pac, len, err, errsz);
 	if ((src = config_slurp(cfg->pac, 16 << 20, len)) == NULL)
 		snprintf(err, errsz, "%s: %s", cfg->pac, strerror(errno));
 	return src;
@@ -510,6 +513,60 @@ helper_answer_error(int fd, const struct dns_query *q)
 	(void)send(fd, &ans, sizeof(ans), 0);
 }
 
+/* ---------------------------------------------------------- Kerberos */
+
+/* The Kerberos process (gss.c): one, for as long as the helper lives,
+ * which asks the KDC one query at a time and keeps --kerberos-password's
+ * ticket; it answers the worker on fd itself. -1 when there is none. */
+static int
+krb_start(const struct config *cfg, int fd)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (!gss_available() || (cfg->auth != AUTH_KERBEROS &&
+	    cfg->auth != AUTH_ANY))
+		return -1;
+	if (socketpair(AF_UNIX, DNS_SOCK_TYPE, 0, sv) == -1) {
+		log_warn("Kerberos: socketpair");
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("Kerberos: fork");
+		fd_close_pair(sv);
+		return -1;
+	}
+	if (pid == 0) {
+		fd_close(&sv[0]);
+		gss_helper_main(sv[1], fd, cfg);
+		_exit(0);
+	}
+	fd_close(&sv[1]);
+	return sv[0];
+}
+
+/* A Kerberos query goes to the Kerberos process, or is answered here
+ * when there is none. */
+static void
+krb_forward(int krb, int fd, const struct dns_query *q)
+{
+	static struct gss_answer ans;
+	struct gss_query gq;
+
+	memset(&gq, 0, sizeof(gq));
+	gq.id = q->id;
+	gq.canonical = q->url[0] == 'c';
+	strlcpy_p(gq.host, q->host, sizeof(gq.host));
+	if (krb != -1 && send(krb, &gq, sizeof(gq), 0) == (ssize_t)sizeof(gq))
+		return;
+	memset(&ans, 0, offsetof(struct gss_answer, blob));
+	ans.id = q->id;
+	ans.type = Q_GSS;
+	snprintf(ans.why, sizeof(ans.why), "%s", gss_available() ?
+	    "the Kerberos process is gone" : "built without GSSAPI");
+	(void)send(fd, &ans, offsetof(struct gss_answer, blob), 0);
+}
+
 static void
 helper_main(int fd, const struct config *cfg)
 {
@@ -519,6 +576,7 @@ helper_main(int fd, const struct config *cfg)
 	struct pollfd pfd[2];
 	int64_t next = 0, wait;
 	ssize_t n;
+	int krb;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;	/* children reap themselves */
@@ -532,6 +590,7 @@ helper_main(int fd, const struct config *cfg)
 	sigaction(SIGQUIT, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGTERM, &sa, NULL);
+	krb = krb_start(cfg, fd);
 	for (;;) {
 		if (cfg->pac != NULL && now_ms() >= next) {
 			pac_fetch_start(cfg, &f);
@@ -556,6 +615,10 @@ helper_main(int fd, const struct config *cfg)
 			continue;
 		q.host[HOST_MAX - 1] = '\0';
 		q.url[PAC_URL_MAX - 1] = '\0';
+		if (q.type == Q_GSS) {
+			krb_forward(krb, fd, &q);
+			continue;
+		}
 		switch (fork()) {
 		case 0:
 			if (q.type == Q_PAC)
@@ -701,6 +764,7 @@ query_send(struct dns *d, int type, const char *host, const char *url,
 	p->type = type;
 	p->done = NULL;
 	p->pac_done = NULL;
+	p->gss_done = NULL;
 	strlcpy_p(p->host, key, sizeof(p->host));
 	*slot = p;
 	return 0;
@@ -756,6 +820,20 @@ dns_pac_query(struct dns *d, const char *url, const char *host, int64_t now,
 	if (query_send(d, Q_PAC, host, url, key, &slot) == -1)
 		return -1;
 	slot->pac_done = done;
+	slot->arg = arg;
+	return 0;
+}
+
+int
+dns_gss_query(struct dns *d, const char *host, int canonical,
+    dns_gss_done_fn done, void *arg)
+{
+	struct dns_pending *slot;
+
+	if (d == NULL || query_send(d, Q_GSS, host, canonical ? "c" : "",
+	    host, &slot) == -1)
+		return -1;
+	slot->gss_done = done;
 	slot->arg = arg;
 	return 0;
 }
@@ -822,19 +900,53 @@ answer_dispatch(struct dns *d, struct dns_pending *p, struct dns_answer *ans,
 		q.done(q.arg, &ans->res);
 }
 
+/* A Kerberos answer of n bytes: to its asker, the slot freed first. */
+static void
+gss_dispatch(struct dns *d, struct gss_answer *ans, size_t n)
+{
+	struct dns_pending *p, q;
+	size_t i;
+
+	if (n < offsetof(struct gss_answer, blob) ||
+	    ans->len != n - offsetof(struct gss_answer, blob))
+		return;
+	ans->why[sizeof(ans->why) - 1] = '\0';
+	ans->principal[sizeof(ans->principal) - 1] = '\0';
+	for (i = 0; i < DNS_MAX_INFLIGHT; i++) {
+		p = &d->pending[i];
+		if (p->id != ans->id || p->type != Q_GSS)
+			continue;
+		q = *p;
+		p->id = 0;
+		p->arg = NULL;
+		if (q.arg != NULL)
+			q.gss_done(q.arg, ans);
+		return;
+	}
+}
+
 int
 dns_read(struct dns *d, int64_t now)
 {
-	static struct dns_answer ans;
+	static union {
+		struct dns_answer dns;
+		struct gss_answer gss;
+	} u;
+	struct dns_answer *ans = &u.dns;
 	ssize_t n;
 	size_t i;
 
-	while ((n = recv(d->fd, &ans, sizeof(ans), 0)) == (ssize_t)sizeof(ans)) {
-		if (ans.res.n > MAX_ADDRS)
+	while ((n = recv(d->fd, &u, sizeof(u), 0)) > 0) {
+		if ((size_t)n >= offsetof(struct gss_answer, ok) &&
+		    u.gss.type == Q_GSS) {
+			gss_dispatch(d, &u.gss, (size_t)n);
+			continue;
+		}
+		if (n != (ssize_t)sizeof(*ans) || ans->res.n > MAX_ADDRS)
 			continue;
 		for (i = 0; i < DNS_MAX_INFLIGHT; i++)
-			if (d->pending[i].id == ans.id) {
-				answer_dispatch(d, &d->pending[i], &ans, now);
+			if (d->pending[i].id == ans->id) {
+				answer_dispatch(d, &d->pending[i], ans, now);
 				break;
 			}
 	}

@@ -178,6 +178,7 @@ tab_clear(struct events *ev, struct evfd *e)
 	e->always = 0;
 }
 
+#if HAVE_EPOLL
 /* Appends fd to a list of descriptors (always[], idle[]); -1 when memory
  * runs out. */
 static int
@@ -195,6 +196,7 @@ fdlist_add(int **v, size_t *n, size_t *cap, int fd)
 	(*v)[(*n)++] = fd;
 	return 0;
 }
+#endif
 
 /* --------------------------------------------------------------- poll */
 

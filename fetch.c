@@ -3,12 +3,16 @@
  * is harmless: --magic and --pac-test run before any worker, and the PAC
  * file is fetched in a child of the resolver helper. Plain blocking
  * sockets with timeouts are the simple and right tool there; a worker
- * never calls these.
+ * never calls these. Over TLS (https:// URLs and parents) the socket
+ * is non-blocking under tls.c's engine, and poll() waits for what the
+ * engine asks, with the same timeout.
  */
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +47,153 @@ fetch_dial(const char *host, uint16_t port, long timeout_s)
 	return fd;
 }
 
+#define FETCH_BUF	16384	/* a TLS connection's plaintext buffer */
+
+struct fetch_conn {
+	struct endpoint	 ep;		/* ep.tls NULL: plain */
+	int		 timeout_ms;
+};
+
+/* Waits until the socket can do what events asks; -1 on a timeout
+ * (errno ETIMEDOUT) or an error. */
+static int
+sock_wait(struct fetch_conn *fc, short events)
+{
+	struct pollfd pfd = { fc->ep.fd, events, 0 };
+	int r;
+
+	while ((r = poll(&pfd, 1, fc->timeout_ms)) == -1 && errno == EINTR)
+		continue;
+	if (r == 0)
+		errno = ETIMEDOUT;
+	return r > 0 ? 0 : -1;
+}
+
+/* The TLS handshake over the connected socket; 0 or -1 with err. */
+static int
+handshake(struct fetch_conn *fc, const struct config *cfg, const char *host,
+    uint16_t port, char *err, size_t errsz)
+{
+	char why[WHY_MAX];
+	int r;
+
+	if ((fc->ep.tls = tls_client_new(cfg->anchors, host,
+	    cfg->insecure_upstream, why, sizeof(why))) == NULL) {
+		snprintf(err, errsz, "TLS to %s:%u: %s", host, port, why);
+		return -1;
+	}
+	if (buf_init(&fc->ep.in, FETCH_BUF) == -1 ||
+	    fcntl(fc->ep.fd, F_SETFL, fcntl(fc->ep.fd, F_GETFL) | O_NONBLOCK)
+	    == -1) {
+		snprintf(err, errsz, "TLS to %s:%u: %s", host, port,
+		    strerror(errno));
+		return -1;
+	}
+	while ((r = tls_client_handshake(&fc->ep)) == 0)
+		if (sock_wait(fc, tls_events(&fc->ep, 0)) == -1) {
+			snprintf(err, errsz, "TLS to %s:%u: the handshake did "
+			    "not finish in time", host, port);
+			return -1;
+		}
+	if (r == -1) {
+		snprintf(err, errsz, "TLS to %s:%u: %s", host, port,
+		    tls_client_why(fc->ep.tls));
+		return -1;
+	}
+	return 0;
+}
+
+struct fetch_conn *
+fetch_open(const struct config *cfg, const char *host, uint16_t port,
+    int tls, char *err, size_t errsz)
+{
+	struct fetch_conn *fc;
+
+	if (tls && !tls_available()) {
+		snprintf(err, errsz, "TLS to %s:%u: built without TLS", host,
+		    port);
+		return NULL;
+	}
+	if ((fc = calloc(1, sizeof(*fc))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	fc->ep.fd = -1;		/* as ep_init() leaves it */
+	fc->ep.pipe[0] = fc->ep.pipe[1] = -1;
+	fc->timeout_ms = cfg->socktimeout > 86400 ? 86400000 :
+	    (int)cfg->socktimeout * 1000;
+	if ((fc->ep.fd = fetch_dial(host, port, cfg->socktimeout)) == -1) {
+		snprintf(err, errsz, "cannot connect to %s:%u", host, port);
+		fetch_close(fc);
+		return NULL;
+	}
+	if (tls && handshake(fc, cfg, host, port, err, errsz) == -1) {
+		fetch_close(fc);
+		return NULL;
+	}
+	return fc;
+}
+
+int
+fetch_write(struct fetch_conn *fc, char *data, size_t n)
+{
+	struct buf b;
+	ssize_t k;
+
+	if (fc->ep.tls == NULL)
+		return write(fc->ep.fd, data, n) == (ssize_t)n ? 0 : -1;
+	buf_over(&b, data, n, n);
+	while (buf_len(&b) > 0)
+		if ((k = tls_write(&fc->ep, &b, buf_len(&b))) == -1 ||
+		    (k == 0 && sock_wait(fc, tls_events(&fc->ep, POLLOUT)) ==
+		    -1))
+			return -1;
+	/* the last record too, before anyone waits for the answer */
+	while (tls_pending(fc->ep.tls)) {
+		(void)tls_fill(&fc->ep);
+		if (tls_pending(fc->ep.tls) &&
+		    sock_wait(fc, tls_events(&fc->ep, 0)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+ssize_t
+fetch_read(struct fetch_conn *fc, void *dst, size_t n)
+{
+	size_t len;
+	char *p;
+
+	if (fc->ep.tls == NULL)
+		return read(fc->ep.fd, dst, n);
+	for (;;) {
+		if ((p = buf_rptr(&fc->ep.in, &len)) != NULL && len > 0) {
+			len = len < n ? len : n;
+			memcpy(dst, p, len);
+			buf_rack(&fc->ep.in, len);
+			return (ssize_t)len;
+		}
+		if (fc->ep.eof)
+			return 0;
+		if (tls_read(&fc->ep) == -1)
+			return -1;
+		if (buf_len(&fc->ep.in) == 0 && !fc->ep.eof &&
+		    sock_wait(fc, tls_events(&fc->ep, POLLIN)) == -1)
+			return -1;
+	}
+}
+
+void
+fetch_close(struct fetch_conn *fc)
+{
+	if (fc == NULL)
+		return;
+	tls_close(&fc->ep);
+	fd_close(&fc->ep.fd);
+	buf_free(&fc->ep.in);
+	free(fc);
+}
+
 /* Undoes a chunked coding in place; the decoded length, or -1. */
 static long
 dechunk(char *body, size_t len)
@@ -63,10 +214,11 @@ dechunk(char *body, size_t len)
 	return ch.done ? (long)out : -1;
 }
 
-/* Reads fd until EOF, at most max bytes (one more is kept for a NUL);
+/* Reads fc until EOF, at most max bytes (one more is kept for a NUL);
  * NULL with err filled on an error or a timeout. */
 static char *
-read_all(int fd, size_t max, size_t *len, char *err, size_t errsz)
+read_all(struct fetch_conn *fc, size_t max, size_t *len, char *err,
+    size_t errsz)
 {
 	char *buf = NULL, *p;
 	size_t cap = 0, n = 0;
@@ -86,11 +238,13 @@ read_all(int fd, size_t max, size_t *len, char *err, size_t errsz)
 			}
 			buf = p;
 		}
-		if ((r = read(fd, buf + n, cap - n)) == 0)
+		if ((r = fetch_read(fc, buf + n, cap - n)) == 0)
 			break;
 		if (r < 0) {
 			snprintf(err, errsz, "%s", errno == EAGAIN ||
-			    errno == EWOULDBLOCK ? "timed out" : strerror(errno));
+			    errno == EWOULDBLOCK || errno == ETIMEDOUT ?
+			    "timed out" : fc->ep.tls != NULL && errno == EPROTO ?
+			    tls_why(fc->ep.tls) : strerror(errno));
 			goto fail;
 		}
 		n += (size_t)r;
@@ -103,26 +257,31 @@ fail:
 }
 
 char *
-fetch_url(const char *url, long timeout_s, size_t *len, char *err,
+fetch_url(const struct config *cfg, const char *url, size_t *len, char *err,
     size_t errsz)
 {
 	static struct http_head h;
-	char host[HOST_MAX], req[HOST_MAX * 2 + 512], *buf;
+	char host[HOST_MAX], req[HOST_MAX * 2 + 512], why[WHY_MAX], *buf;
 	const char *auth, *path;
+	struct fetch_conn *fc;
 	size_t n, scan = 0;
 	uint16_t port;
 	long body;
-	int fd, r;
+	int tls, r;
 
-	if (strncasecmp(url, "http://", 7) != 0) {
-		snprintf(err, errsz, "%s: only http:// URLs can be fetched",
-		    url);
+	if (strncasecmp(url, "http://", 7) == 0)
+		tls = 0;
+	else if (strncasecmp(url, "https://", 8) == 0)
+		tls = 1;
+	else {
+		snprintf(err, errsz, "%s: only http:// and https:// URLs can "
+		    "be fetched", url);
 		return NULL;
 	}
-	auth = url + 7;
+	auth = url + (tls ? 8 : 7);
 	path = auth + strcspn(auth, "/?#");
 	if (parse_hostport(auth, (size_t)(path - auth), host, sizeof(host),
-	    &port, 80) == -1) {
+	    &port, tls ? 443 : 80) == -1) {
 		snprintf(err, errsz, "%s: bad host", url);
 		return NULL;
 	}
@@ -134,21 +293,20 @@ fetch_url(const char *url, long timeout_s, size_t *len, char *err,
 		snprintf(err, errsz, "%s: URL too long", url);
 		return NULL;
 	}
-	if ((fd = fetch_dial(host, port, timeout_s)) == -1) {
-		snprintf(err, errsz, "%s: cannot connect", url);
-		return NULL;
-	}
-	err[0] = '\0';
-	if (write(fd, req, (size_t)r) != r ||
-	    (buf = read_all(fd, 16 << 20, &n, err, errsz)) == NULL) {
-		char why[256];
-
-		snprintf(why, sizeof(why), "%s", err[0] ? err : "write failed");
+	if ((fc = fetch_open(cfg, host, port, tls, why, sizeof(why))) ==
+	    NULL) {
 		snprintf(err, errsz, "%s: %s", url, why);
-		fd_close(&fd);
 		return NULL;
 	}
-	fd_close(&fd);
+	why[0] = '\0';
+	if (fetch_write(fc, req, (size_t)r) == -1 ||
+	    (buf = read_all(fc, 16 << 20, &n, why, sizeof(why))) == NULL) {
+		snprintf(err, errsz, "%s: %s", url, why[0] ? why :
+		    "write failed");
+		fetch_close(fc);
+		return NULL;
+	}
+	fetch_close(fc);
 	r = http_parse_response(buf, n, n > 65536 ? 65536 : n, &scan, HTTP_GET,
 	    &h);
 	if (r <= 0 || h.status != 200) {

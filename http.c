@@ -462,9 +462,8 @@ parse_version(const char *p, size_t n, int *minor)
 	return 0;
 }
 
-/* 1*5DIGIT in 1..65535 */
-static int
-parse_port(const char *p, size_t n, uint16_t *port)
+int
+http_port_parse(const char *p, size_t n, int zero_ok, uint16_t *port)
 {
 	unsigned long v = 0;
 	size_t i;
@@ -476,7 +475,7 @@ parse_port(const char *p, size_t n, uint16_t *port)
 			return -1;
 		v = v * 10 + (unsigned long)(p[i] - '0');
 	}
-	if (v == 0 || v > 65535)
+	if ((v == 0 && !zero_ok) || v > 65535)
 		return -1;
 	*port = (uint16_t)v;
 	return 0;
@@ -516,7 +515,7 @@ parse_hostport_span(const char *buf, size_t off, size_t n,
 		return 0;
 	if (p[i] != ':')
 		return -1;
-	return parse_port(p + i + 1, n - i - 1, port);
+	return http_port_parse(p + i + 1, n - i - 1, 0, port);
 }
 
 /* scheme "://" authority [path-abempty] ["?" query] */
@@ -1506,8 +1505,9 @@ field_dropped(const char *buf, const struct http_head *h,
 	 * would tell the next hop another length (RFC 9112 6.3) */
 	if ((h->flags & HTTP_F_TE) && strncaseeq(name, len, "Content-Length"))
 		return 1;
-	if (!request)
-		return 0;
+	if (!request)	/* a body plugins changed is framed anew */
+		return rw->reframe != HTTP_REFRAME_NONE &&
+		    strncaseeq(name, len, "Content-Length");
 	return strncaseeq(name, len, "Host") ||
 	    name_listed(rw->drop, rw->ndrop, name, len, 0) ||
 	    name_listed(rw->add, rw->nadd, name, len, 1) ||
@@ -1625,7 +1625,14 @@ http_build_response(const char *buf, const struct http_head *h,
 	out_span(&o, buf, h->reason);
 	http_out_put(&o, "\r\n", 2);
 	out_fields(&o, buf, h, rw, 0);
-	if (rw->keep_te && (h->flags & HTTP_F_TE))
+	if (rw->reframe == HTTP_REFRAME_LENGTH) {
+		snprintf(line, sizeof(line), "%llu",
+		    (unsigned long long)rw->length);
+		out_field(&o, "Content-Length", line);
+	} else if (rw->reframe == HTTP_REFRAME_CHUNKED)
+		http_out_str(&o, "Transfer-Encoding: chunked\r\n");
+	else if (rw->reframe == HTTP_REFRAME_NONE && rw->keep_te &&
+	    (h->flags & HTTP_F_TE))
 		out_te(&o, buf, h);
 	if (h->status == 101)
 		out_upgrade(&o, buf, h);
@@ -1646,7 +1653,7 @@ http_build_answer(const struct http_answer *a, char *dst, size_t cap)
 	char line[64];
 
 	snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", a->status,
-	    http_reason(a->status));
+	    a->phrase != NULL ? a->phrase : http_reason(a->status));
 	http_out_str(&o, line);
 	out_field(&o, "Content-Type", a->ctype != NULL ? a->ctype :
 	    "text/plain");
@@ -1670,10 +1677,11 @@ http_build_answer(const struct http_answer *a, char *dst, size_t cap)
 
 /* The short text/plain page that says why: "status reason: why\n". */
 static size_t
-error_body(int status, const char *why, char *dst, size_t cap)
+error_body(int status, const char *phrase, const char *why, char *dst,
+    size_t cap)
 {
-	int n = snprintf(dst, cap, "%d %s: %s\n", status, http_reason(status),
-	    why != NULL ? why : http_reason(status));
+	int n = snprintf(dst, cap, "%d %s: %s\n", status, phrase,
+	    why != NULL ? why : phrase);
 
 	if (n < 0)
 		return 0;
@@ -1684,13 +1692,22 @@ size_t
 http_build_error(int status, const char *why, const char *via, char *dst,
     size_t cap)
 {
+	return http_build_error_as(status, NULL, why, via, dst, cap);
+}
+
+size_t
+http_build_error_as(int status, const char *phrase, const char *why,
+    const char *via, char *dst, size_t cap)
+{
 	struct http_answer a;
 	char body[512];
 	size_t hl;
 
 	memset(&a, 0, sizeof(a));
 	a.status = status;
-	a.length = error_body(status, why, body, sizeof(body));
+	a.phrase = phrase;
+	a.length = error_body(status, phrase != NULL ? phrase :
+	    http_reason(status), why, body, sizeof(body));
 	a.close = 1;
 	a.via = via;
 	if (status == 407)
@@ -1875,4 +1892,125 @@ http_keepalive(const struct http_head *h)
 	 * to stay (RFC 9112 9.3) */
 	return h->minor == 1 ? !(h->flags & HTTP_F_CLOSE) :
 	    (h->flags & HTTP_F_KEEPALIVE) != 0;
+}
+
+/* ------------------------------------------------- auth challenges */
+
+/* token68 characters, RFC 9110 11.2 (the '=' padding apart) */
+static int
+is_token68(unsigned char c)
+{
+	return is_alpha(c) || is_digit(c) || (c != '\0' &&
+	    strchr("-._~+/", c) != NULL);
+}
+
+/* The end of a quoted-string that starts at v[i] ('"'), or 0 if it does
+ * not close. */
+static size_t
+quoted_end(const char *v, size_t n, size_t i)
+{
+	for (i++; i < n; i++) {
+		if (v[i] == '\\' && i + 1 < n)
+			i++;
+		else if (v[i] == '"')
+			return i + 1;
+	}
+	return 0;
+}
+
+/* One auth-param at v[i]: token BWS "=" BWS ( token / quoted-string );
+ * its end, or 0 when there is none. */
+static size_t
+auth_param_end(const char *v, size_t n, size_t i)
+{
+	size_t s = i;
+
+	while (i < n && is_tchar((unsigned char)v[i]))
+		i++;
+	if (i == s)
+		return 0;
+	while (i < n && is_ws(v[i]))
+		i++;
+	if (i == n || v[i] != '=')
+		return 0;
+	for (i++; i < n && is_ws(v[i]); i++)
+		;
+	if (i < n && v[i] == '"')
+		return quoted_end(v, n, i);
+	for (s = i; i < n && is_tchar((unsigned char)v[i]); i++)
+		;
+	return i > s ? i : 0;
+}
+
+/* The end of a token68 at v[i] followed only by OWS up to a ',' or the
+ * end (else 0: what follows is auth-params). */
+static size_t
+token68_end(const char *v, size_t n, size_t i)
+{
+	size_t s = i, e;
+
+	while (i < n && is_token68((unsigned char)v[i]))
+		i++;
+	while (i < n && v[i] == '=')
+		i++;
+	if (i == s)
+		return 0;
+	for (e = i; e < n && is_ws(v[e]); e++)
+		;
+	return e == n || v[e] == ',' ? i : 0;
+}
+
+/* see proxy.h */
+int
+http_auth_next(const char *v, size_t n, size_t *pos,
+    struct http_challenge *ch)
+{
+	size_t i = *pos, e, k;
+
+	memset(ch, 0, sizeof(*ch));
+	while (i < n && (is_ws(v[i]) || v[i] == ','))
+		i++;
+	if (i == n) {
+		*pos = n;
+		return 0;
+	}
+	ch->scheme = v + i;
+	while (i < n && is_tchar((unsigned char)v[i]))
+		i++;
+	ch->scheme_len = (size_t)(v + i - ch->scheme);
+	if (ch->scheme_len == 0 || (i < n && !is_ws(v[i]) && v[i] != ','))
+		return -1;
+	while (i < n && is_ws(v[i]))
+		i++;
+	if (i < n && v[i] != ',' && (e = token68_end(v, n, i)) != 0) {
+		ch->token = v + i;
+		ch->token_len = e - i;
+		i = e;
+	} else if (i < n && v[i] != ',') {
+		/* auth-params: up to a ',' that is followed by something
+		 * other than another auth-param (the next challenge) */
+		ch->params = v + i;
+		for (;;) {
+			if ((e = auth_param_end(v, n, i)) == 0)
+				return -1;
+			ch->params_len = e - (size_t)(ch->params - v);
+			for (i = e; i < n && is_ws(v[i]); i++)
+				;
+			if (i == n)
+				break;
+			if (v[i] != ',')
+				return -1;
+			for (k = i; k < n && (is_ws(v[k]) || v[k] == ','); k++)
+				;
+			if (k == n || auth_param_end(v, n, k) == 0)
+				break;
+			i = k;
+		}
+	}
+	while (i < n && is_ws(v[i]))
+		i++;
+	if (i < n && v[i] != ',')
+		return -1;
+	*pos = i;
+	return 1;
 }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -20,6 +21,10 @@
 #include <unistd.h>
 
 #include "proxy.h"
+
+#ifndef CERT_DIR_DEFAULT
+#define CERT_DIR_DEFAULT	"~/.proxy/certs"	/* --ca-cert-dir */
+#endif
 
 enum opt_type {
 	OPT_BOOL,	/* no value; --x=yes|no in files */
@@ -128,8 +133,10 @@ static const struct option options[] = {
 	{ "noproxy", NULL, OPT_CSV, OFF(noproxy_s), 0, 0, "LIST", "none",
 	    "hosts and addresses reached directly (*.corp, 10.0.0.0/8, ...)" },
 	{ "auth", NULL, OPT_STR, OFF(auth_s), 0, 0,
-	    "NTLMv2|NTLM2SR|NTLM|NT|LM|BASIC|NONE",
-	    "NTLMv2 with --username, else NONE", "how to log in to the parent" },
+	    "NTLMv2|NTLM2SR|NTLM|NT|LM|BASIC|NEGOTIATE|ANY|NONE",
+	    "NTLMv2 with --username, else NONE", "how to log in to the parent "
+	    "(NEGOTIATE, also KERBEROS: Kerberos from the ticket; ANY: what "
+	    "the parent offers)" },
 	{ "username", NULL, OPT_STR, OFF(username), 0, 0, "[DOMAIN\\]USER",
 	    "none", "user for the parent (also USER@DOMAIN)" },
 	{ "domain", NULL, OPT_STR, OFF(domain), 0, 0, "D", "none",
@@ -154,6 +161,12 @@ static const struct option options[] = {
 	{ "ntlm-to-basic", NULL, OPT_BOOL, OFF(ntlm_to_basic), 0, 1, NULL,
 	    "off", "clients log in with Basic DOMAIN\\user:password, used "
 	    "for the parent's NTLM" },
+	{ "negotiate-canonical", NULL, OPT_BOOL, OFF(negotiate_canonical), 0,
+	    1, NULL, "off", "Kerberos for HTTP@ the parent's DNS name, not "
+	    "the name given" },
+	{ "kerberos-password", NULL, OPT_BOOL, OFF(kerberos_password), 0, 1,
+	    NULL, "off", "without a ticket, get one for --username with the "
+	    "password (kept in memory, renewed)" },
 	{ "pac", NULL, OPT_STR, OFF(pac), 0, 0, "FILE|URL|auto", "none",
 	    "route each request by this PAC file (auto: find it by WPAD)" },
 	{ "proxyreload", NULL, OPT_LONG, OFF(proxyreload), 1, 86400, "S",
@@ -166,6 +179,9 @@ static const struct option options[] = {
 	    "none", "serve this PAC file (or script text) to browsers" },
 	{ "pac-file-url-path", NULL, OPT_STR, OFF(pac_file_url_path), 0, 0,
 	    "PATH", "/", "where the PAC file is served (also /wpad.dat)" },
+	{ "plugins", NULL, OPT_CSV, OFF(plugins_s), 0, 0, "LIST", "none",
+	    "plugins to run, in this order (listed below; proxy.py's class "
+	    "names work too)" },
 	{ "enable-web-server", NULL, OPT_BOOL, OFF(web_server), 0, 1, NULL,
 	    "off", "answer requests for the proxy's own port (GET /path): "
 	    "/metrics, /status, /healthz and the --static-dir files" },
@@ -229,6 +245,10 @@ static const struct option options[] = {
 	    0, "F", "a new EC key at each start",
 	    "with --ca-cert-file: the EC key every intercepted host's "
 	    "certificate gets (as --gen-ca's ca-signing-key.pem)" },
+	{ "ca-cert-dir", NULL, OPT_STR, OFF(ca_cert_dir), 0, 0, "DIR|none",
+	    CERT_DIR_DEFAULT, "with --ca-cert-file: where the minted "
+	    "certificates are kept, to be reused by every worker and after a "
+	    "restart (made 0700; none: in memory only)" },
 	{ "intercept", NULL, OPT_CSV, OFF(intercept_s), 0, 0, "LIST", "all",
 	    "with --ca-cert-file: intercept only CONNECTs to these hosts "
 	    "(*.example.com, 10.0.0.0/8, ...)" },
@@ -339,6 +359,7 @@ usage(FILE *f)
 			fprintf(f, "; also --%s", o->alias);
 		fputc('\n', f);
 	}
+	plugins_usage(f);
 }
 
 static void
@@ -352,9 +373,9 @@ version(void)
 #ifdef __linux__
 	printf(" linux");
 #endif
-	printf(" ipv6 %s%s%s%s\n", events_name(events_default()),
+	printf(" ipv6 %s%s%s%s%s\n", events_name(events_default()),
 	    tls_available() ? " tls" : "", WITH_PAC ? " pac" : "",
-	    WITH_NTLM ? " ntlm" : "");
+	    WITH_NTLM ? " ntlm" : "", gss_available() ? " gssapi" : "");
 	printf("events: %s (default)", events_name(events_default()));
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (kinds[i] != events_default() && events_available(kinds[i]))
@@ -494,6 +515,7 @@ options_free(struct config *cfg)
 	netlist_free(&cfg->pp_from);
 	netlist_free(&cfg->intercept);
 	netlist_free(&cfg->no_intercept);
+	plugins_free(cfg);
 	netlist_free(&cfg->web_allow);
 	tls_mint_free(cfg->mint);
 	tls_server_free(cfg->tls);
@@ -540,6 +562,21 @@ csv_add(const struct loader *ld, struct strlist *l, const char *v,
 			return 0;
 		p = comma + 1;
 	}
+}
+
+/* A plugin's flag (declared in its row of plugins.c): kept as
+ * "name=value" for the plugin's init to read. */
+static int
+plugin_flag_set(const struct loader *ld, const struct plugin_flag *pf,
+    const char *val, char *why, size_t whysz)
+{
+	size_t n = strlen(pf->name) + strlen(val) + 2;
+	char *item = malloc(n);
+
+	if (item == NULL || cfg_keep(ld->cfg, item) == -1)
+		return value_error(why, whysz, val, "ran out of memory");
+	snprintf(item, n, "%s=%s", pf->name, val);
+	return list_add(ld, &ld->cfg->plugin_args, item, why, whysz);
 }
 
 /* Px writes times as "20.0": a duration in seconds may have a fraction,
@@ -647,6 +684,7 @@ takes_value(const struct option *o)
 static int
 parse_args(struct loader *ld, int argc, char *argv[])
 {
+	const struct plugin_flag *pf;
 	const struct option *o;
 	const char *arg, *eq, *val;
 	char why[512];
@@ -660,9 +698,19 @@ parse_args(struct loader *ld, int argc, char *argv[])
 		arg += 2;
 		eq = strchr(arg, '=');
 		if ((o = option_find(arg, eq ? (size_t)(eq - arg) :
-		    strlen(arg))) == NULL)
-			return load_error(ld, "unknown flag '%s' "
-			    "(see --help)", argv[i]);
+		    strlen(arg))) == NULL) {
+			if ((pf = plugins_flag_find(arg, eq ? (size_t)(eq -
+			    arg) : strlen(arg))) == NULL)
+				return load_error(ld, "unknown flag '%s' "
+				    "(see --help)", argv[i]);
+			if (eq == NULL && i + 1 == argc)
+				return load_error(ld, "--%s needs a value",
+				    pf->name);
+			if (plugin_flag_set(ld, pf, eq ? eq + 1 : argv[++i],
+			    why, sizeof(why)) == -1)
+				return load_error(ld, "--%s: %s", pf->name, why);
+			continue;
+		}
 		val = eq ? eq + 1 : NULL;
 		if (val == NULL && takes_value(o)) {
 			if (i + 1 == argc)
@@ -967,6 +1015,63 @@ tls_finish(struct loader *ld)
 	return 0;
 }
 
+static void config_warn(struct config *, const char *, ...) PRINTF(2, 3);
+
+/* A private key others may read is a key others may have: said at
+ * start, as ssh says it (which refuses such a key; a proxy that will
+ * not start is worse than one that warns). */
+static void
+key_private_check(struct config *cfg, const char *path, const char *from)
+{
+	struct stat st;
+
+	if (path == NULL || stat(path, &st) == -1 ||
+	    (st.st_mode & (S_IRWXG | S_IRWXO)) == 0)
+		return;
+	config_warn(cfg, "%s: the private key %s is accessible to group or "
+	    "others (mode %04o): whoever reads it can pose as any site to "
+	    "the clients that trust the CA; chmod 600 it", from, path,
+	    (unsigned)(st.st_mode & 07777));
+}
+
+/* --ca-cert-dir: "~/" is $HOME's (else the password file's), a
+ * relative name is made absolute (--daemon goes to /). A directory
+ * that cannot serve stops the start when the flag names it; the
+ * default one only gets a warning (a daemon may have no home). */
+static int
+cert_dir_finish(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	const char *d = cfg->ca_cert_dir != NULL ? cfg->ca_cert_dir :
+	    CERT_DIR_DEFAULT, *home = getenv("HOME"), *abs;
+	char path[PATH_MAX], why[PATH_MAX + 256];
+	struct passwd *pw;
+	int n;
+
+	if (strcmp(d, "none") == 0)
+		return 0;
+	if (d[0] == '~' && (d[1] == '/' || d[1] == '\0')) {
+		if ((home == NULL || home[0] == '\0') &&
+		    (pw = getpwuid(geteuid())) != NULL)
+			home = pw->pw_dir;
+		n = home == NULL || home[0] == '\0' ? -1 :
+		    snprintf(path, sizeof(path), "%s%s", home, d + 1);
+	} else
+		n = snprintf(path, sizeof(path), "%s", d);
+	if (n < 0 || (size_t)n >= sizeof(path) ||
+	    (abs = path_absolute(cfg, path)) == NULL)
+		snprintf(why, sizeof(why), "%s: %s", d, n < 0 ? "no home "
+		    "directory for ~" : "the name is too long");
+	else if (tls_mint_dir(cfg->mint, abs, why, sizeof(why)) == 0)
+		return 0;
+	if (cfg->ca_cert_dir != NULL)
+		return load_error(ld, "%s: %s", str_from(cfg, OFF(ca_cert_dir),
+		    "--ca-cert-dir"), why);
+	config_warn(cfg, "--ca-cert-dir (default %s): %s; minted "
+	    "certificates are kept in memory only", CERT_DIR_DEFAULT, why);
+	return 0;
+}
+
 /* --ca-cert-file and --ca-key-file turn interception on: the CA is
  * loaded and one EC key made for every leaf. */
 static int
@@ -989,6 +1094,10 @@ intercept_finish(struct loader *ld)
 		    1, why, sizeof(why)) == -1)
 			return load_error(ld, "%s: %s", item_from(
 			    &cfg->no_intercept_s, i, "--no-intercept"), why);
+	if (cfg->ca_cert_dir != NULL && !tls_available())
+		return load_error(ld, "%s: built without TLS (rebuild with "
+		    "BearSSL: Debian's libbearssl-dev)", str_from(cfg,
+		    OFF(ca_cert_dir), "--ca-cert-dir"));
 	if (cfg->gen_ca != NULL || cfg->gen_cert != NULL ||
 	    (cfg->ca_cert_file == NULL && cfg->ca_key_file == NULL))
 		return 0;
@@ -1006,6 +1115,10 @@ intercept_finish(struct loader *ld)
 		return load_error(ld, "%s: %s", bad_key ? str_from(cfg,
 		    OFF(ca_key_file), "--ca-key-file") : str_from(cfg,
 		    OFF(ca_cert_file), "--ca-cert-file"), why);
+	key_private_check(cfg, cfg->ca_key_file, str_from(cfg,
+	    OFF(ca_key_file), "--ca-key-file"));
+	key_private_check(cfg, cfg->ca_signing_key_file, str_from(cfg,
+	    OFF(ca_signing_key_file), "--ca-signing-key-file"));
 	if (cfg->ca_signing_key_file != NULL ? (key = tls_key_load(
 	    cfg->ca_signing_key_file, why, sizeof(why))) == NULL :
 	    (key = tls_key_new(0, why, sizeof(why))) == NULL) {
@@ -1019,7 +1132,7 @@ intercept_finish(struct loader *ld)
 		tls_ca_free(ca);
 		return load_error(ld, "--ca-cert-file: %s", why);
 	}
-	return 0;
+	return cert_dir_finish(ld);
 }
 
 /* cntlm's Allow and Deny lines, in their order. */
@@ -1432,6 +1545,35 @@ pac_built(struct loader *ld)
 	    str_from(cfg, OFF(pac_client_ip), "--pac-client-ip"));
 }
 
+/* The same for Kerberos (make GSSAPI=1). --auth ANY works without it
+ * (NTLM inside Negotiate, NTLM, Basic); --ntlm-to-basic's clients bring
+ * passwords for NTLM, not tickets. */
+static int
+gss_built(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+
+	if (cfg->ntlm_to_basic && (cfg->auth == AUTH_KERBEROS ||
+	    cfg->auth == AUTH_ANY))
+		return load_error(ld, "--ntlm-to-basic: the clients' own "
+		    "logins go to the parent as NTLM only (not with --auth "
+		    "%s)", cfg->auth_s);
+	if (cfg->kerberos_password && cfg->username == NULL)
+		return load_error(ld, "--kerberos-password needs --username "
+		    "(USER@REALM, or USER and the default realm)");
+	if (cfg->kerberos_password && cfg->auth != AUTH_KERBEROS &&
+	    cfg->auth != AUTH_ANY)
+		return load_error(ld, "--kerberos-password needs --auth "
+		    "NEGOTIATE or ANY");
+	if (gss_available() || (cfg->auth != AUTH_KERBEROS &&
+	    !cfg->kerberos_password && !cfg->negotiate_canonical))
+		return 0;
+	return load_error(ld, "%s: built without GSSAPI (rebuild with make "
+	    "GSSAPI=1; Debian: libkrb5-dev)", cfg->auth == AUTH_KERBEROS ?
+	    "--auth NEGOTIATE" : cfg->kerberos_password ?
+	    "--kerberos-password" : "--negotiate-canonical");
+}
+
 static int
 auth_parse(struct loader *ld)
 {
@@ -1445,17 +1587,27 @@ auth_parse(struct loader *ld)
 		cfg->auth = AUTH_NONE;
 	else if (strcasecmp(cfg->auth_s, "BASIC") == 0)
 		cfg->auth = AUTH_BASIC;
-	else if (ntlm_dialect_parse(cfg->auth_s, &cfg->dialect) == 0)
+	else if (strcasecmp(cfg->auth_s, "NEGOTIATE") == 0 ||
+	    strcasecmp(cfg->auth_s, "KERBEROS") == 0)
+		cfg->auth = AUTH_KERBEROS;
+	else if (strcasecmp(cfg->auth_s, "ANY") == 0) {
+		cfg->auth = AUTH_ANY;
+		cfg->dialect = NTLM_NTLMV2;
+	} else if (ntlm_dialect_parse(cfg->auth_s, &cfg->dialect) == 0)
 		cfg->auth = AUTH_NTLM;
 	else
 		return load_error(ld, "%s: '%s' is not one of NTLMv2, "
-		    "NTLM2SR, NTLM, NT, LM, BASIC, NONE", str_from(cfg,
-		    OFF(auth_s), "--auth"), cfg->auth_s);
-	if (cfg->auth != AUTH_NONE && cfg->username == NULL &&
+		    "NTLM2SR, NTLM, NT, LM, BASIC, NEGOTIATE, KERBEROS, ANY, "
+		    "NONE", str_from(cfg, OFF(auth_s), "--auth"), cfg->auth_s);
+	/* Kerberos takes the user from the ticket */
+	if (cfg->auth != AUTH_NONE && cfg->auth != AUTH_KERBEROS &&
+	    cfg->auth != AUTH_ANY && cfg->username == NULL &&
 	    !cfg->ntlm_to_basic)
 		return load_error(ld, "--auth %s needs --username",
 		    cfg->auth_s ? cfg->auth_s : "");
-	return ntlm_built(ld);
+	if (gss_built(ld) == -1)
+		return -1;
+	return cfg->auth == AUTH_ANY ? 0 : ntlm_built(ld);
 }
 
 /* Reads a line from the terminal without echo. */
@@ -1568,14 +1720,22 @@ password_set(struct loader *ld, char *pw, size_t size, int hashes)
 	struct config *cfg = ld->cfg;
 	const char *password, *err;
 
-	password = hashes && !cfg->hashes ? NULL : password_find(cfg, pw,
-	    size, cfg->hashes || (!hashes && cfg->auth != AUTH_NONE &&
-	    !cfg->ntlm_to_basic));
+	password = hashes && !cfg->hashes && !cfg->kerberos_password ? NULL :
+	    password_find(cfg, pw, size, cfg->hashes || cfg->kerberos_password ||
+	    (!hashes && cfg->auth != AUTH_NONE && cfg->auth != AUTH_KERBEROS &&
+	    cfg->auth != AUTH_ANY && !cfg->ntlm_to_basic));
 	if (password == NULL)
 		return 0;
+	if (cfg->kerberos_password &&
+	    strlcpy_p(cfg->krb_pass, password, sizeof(cfg->krb_pass)) >=
+	    sizeof(cfg->krb_pass))
+		return creds_error(ld, "password", "too long");
+	if (cfg->auth == AUTH_ANY && !WITH_NTLM)
+		return basic_set(ld, password);
 	if (ntlm_creds_set_password(&cfg->creds, password, &err) == -1)
 		return creds_error(ld, "password", err);
-	if (cfg->auth == AUTH_BASIC && basic_set(ld, password) == -1)
+	if ((cfg->auth == AUTH_BASIC || cfg->auth == AUTH_ANY) &&
+	    basic_set(ld, password) == -1)
 		return -1;
 	return 0;
 }
@@ -1606,6 +1766,11 @@ credentials_finish(struct loader *ld)
 	ws[sizeof(ws) - 1] = '\0';
 	if (ntlm_creds_init(&cfg->creds, user, domain, ws, &err) == -1)
 		return creds_error(ld, "--username", err);
+	/* Kerberos's user: USER@REALM as given, else USER in the default
+	 * realm (an NTLM domain is not a realm: CORP is often
+	 * CORP.EXAMPLE.COM) */
+	snprintf(cfg->krb_user, sizeof(cfg->krb_user), "%s",
+	    strchr(cfg->username, '@') ? cfg->username : user);
 	rc = password_set(ld, pw, sizeof(pw), hashes);
 	ntlm_wipe(pw, sizeof(pw));	/* on every path: typed in, maybe */
 	if (rc == -1 || hashes_set(ld) == -1)
@@ -1616,6 +1781,10 @@ credentials_finish(struct loader *ld)
 	if (cfg->auth == AUTH_NTLM && !cfg->ntlm_to_basic && !cfg->hashes &&
 	    (err = ntlm_creds_check(&cfg->creds, cfg->dialect)) != NULL)
 		return creds_error(ld, "--username", err);
+	if (cfg->kerberos_password && cfg->krb_pass[0] == '\0' &&
+	    !cfg->reloading)
+		return creds_error(ld, "--kerberos-password", "needs a "
+		    "password (PROXY_PASSWORD, --password-prompt)");
 	return 0;
 }
 
@@ -1808,7 +1977,8 @@ config_finish(struct loader *ld)
 	    parents_finish(ld) == -1 || credentials_finish(ld) == -1 ||
 	    tls_finish(ld) == -1 || upstream_tls_finish(ld) == -1 ||
 	    intercept_finish(ld) == -1 || transparent_finish(ld) == -1 ||
-	    proxyproto_finish(ld) == -1 || events_finish(ld) == -1)
+	    proxyproto_finish(ld) == -1 || events_finish(ld) == -1 ||
+	    plugins_finish(cfg, ld->err, ld->errsz) == -1)
 		return -1;
 	cfg->nworkers = cfg->workers;
 	if (cfg->nworkers == 0) {
@@ -1873,12 +2043,34 @@ file_forbidden(const struct option *o)
 	    o->off == OFF(gen_cert) || o->off == OFF(force);
 }
 
+/* A plugin's flag in a file: its line is kept to name it in errors. */
+static int
+file_set_plugin(struct loader *ld, const struct plugin_flag *pf,
+    const char *where, const char *key, const char *value, char *why,
+    size_t whysz)
+{
+	char from[PATH_MAX + 96];
+	int rc;
+
+	if (*value == '\0')
+		return 0;	/* as Px's empty keys: not set */
+	snprintf(from, sizeof(from), "%s: %s", where, key);
+	if ((ld->from = cfg_strndup(ld->cfg, from, strlen(from))) == NULL) {
+		snprintf(why, whysz, "out of memory");
+		return -1;
+	}
+	rc = plugin_flag_set(ld, pf, value, why, whysz);
+	ld->from = NULL;
+	return rc;
+}
+
 static int
 file_set(void *arg, const char *where, const char *section, const char *key,
     const char *value, int spaced, char *why, size_t whysz)
 {
 	struct loader *ld = arg;
 	struct config *cfg = ld->cfg;
+	const struct plugin_flag *pf;
 	const struct option *o;
 	enum config_xform xf;
 	const char *flag, *v;
@@ -1897,6 +2089,10 @@ file_set(void *arg, const char *where, const char *section, const char *key,
 	if (xf == XF_IGNORE)
 		return 0;
 	if ((o = option_find(flag, strlen(flag))) == NULL || file_forbidden(o)) {
+		if (o == NULL && (pf = plugins_flag_find(flag, strlen(flag))) !=
+		    NULL)
+			return file_set_plugin(ld, pf, where, key, value, why,
+			    whysz);
 		snprintf(why, whysz, "unknown key (see proxy --help for the "
 		    "names)");
 		return -1;
@@ -2049,6 +2245,8 @@ save_all(FILE *f, const struct config *cfg)
 	for (i = 0; i < NOPTIONS; i++)
 		if (save_option(f, cfg, &def, &options[i]) == -1)
 			return -1;
+	if (plugins_save(f, cfg) == -1)
+		return -1;
 	/* cntlm's ordered rules keep their own layout */
 	for (i = 0; i < cfg->acl_s.n; i++)
 		if (fprintf(f, "%s %s\n", cfg->acl_s.v[i][0] == '-' ? "Deny" :
@@ -2132,6 +2330,9 @@ options_load(int argc, char *argv[], const struct config *prev, char *err,
 	if (prev != NULL && cfg->creds.have == 0 &&
 	    strcmp(cfg->creds.user, prev->creds.user) == 0)
 		cfg->creds = prev->creds;
+	if (prev != NULL && cfg->krb_pass[0] == '\0' &&
+	    strcmp(cfg->krb_user, prev->krb_user) == 0)
+		memcpy(cfg->krb_pass, prev->krb_pass, sizeof(cfg->krb_pass));
 	cfg->config_file = absolute_path(cfg, cfg->config_file);
 	cfg->pid_file = absolute_path(cfg, cfg->pid_file);
 	cfg->log_file = absolute_path(cfg, cfg->log_file);

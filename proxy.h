@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <time.h>
@@ -26,6 +27,11 @@
 #endif
 #ifndef WITH_NTLM
 #define WITH_NTLM	1
+#endif
+/* Kerberos to parents through the system's GSSAPI: out by default (it is
+ * a dependency), in with make GSSAPI=1 */
+#ifndef WITH_GSSAPI
+#define WITH_GSSAPI	0
 #endif
 
 
@@ -107,7 +113,7 @@
 #define HOST_MAX		256	/* a host name, NUL included */
 #endif
 #ifndef WHY_MAX
-#define WHY_MAX			(HOST_MAX * 4)	/* an error reason */
+#define WHY_MAX			(HOST_MAX * 6)	/* an error reason (a pool key fits) */
 #endif
 #ifndef TLS_PEER_CHAIN_MAX	/* certificates a server may send us */
 #define TLS_PEER_CHAIN_MAX	20
@@ -208,6 +214,10 @@ int	 parse_hostport(const char *s, size_t n, char *host, size_t hostsz,
 void	 addr_format(const struct sockaddr *, char *, size_t);
 
 /* ---------------------------------------------------------------- http.c */
+
+/* A port of 1 to 5 decimal digits, in 1..65535 (0..65535 with zero_ok);
+ * 0 or -1. */
+int	 http_port_parse(const char *p, size_t n, int zero_ok, uint16_t *port);
 
 /*
  * The HTTP/1.1 head parser. Pure: it reads the caller's bytes and reports
@@ -337,6 +347,27 @@ int	 http_parse_response(const char *buf, size_t len, size_t max,
  * caller iterate over repeated fields. */
 int	 http_find_field(const char *buf, const struct http_head *h,
 	    const char *name, size_t start);
+/*
+ * One challenge of a WWW- or Proxy-Authenticate value (RFC 9110 11.6.1):
+ * the scheme, and either its token68 (NTLM's and Negotiate's base64) or
+ * its auth-params as sent (Basic's realm="..."); spans into the value.
+ */
+struct http_challenge {
+	const char	*scheme;
+	size_t		 scheme_len;
+	const char	*token;		/* token68, or NULL */
+	size_t		 token_len;
+	const char	*params;	/* auth-params, or NULL */
+	size_t		 params_len;
+};
+/*
+ * Reads the next challenge of value[n] from *pos (0 at first), so that a
+ * field "Negotiate, NTLM" or one challenge per field read alike: 1 with
+ * ch filled and *pos past it, 0 at the end, -1 when the value is
+ * malformed from there on.
+ */
+int	 http_auth_next(const char *value, size_t n, size_t *pos,
+	    struct http_challenge *ch);
 /* 1 if the comma-separated list in value contains token (case-insens.). */
 int	 http_list_has(const char *value, size_t len, const char *token);
 /* 1 if the field name is hop-by-hop by itself (Connection, Keep-Alive,
@@ -424,6 +455,19 @@ struct http_rewrite {
 	int		 close;		/* response: Connection: close */
 	int		 keepalive10;	/* response: Connection: keep-alive
 					   (for an HTTP/1.0 client) */
+	int		 reframe;	/* response: HTTP_REFRAME_*: plugins
+					   changed the body */
+	uint64_t	 length;	/* its Content-Length (LENGTH) */
+};
+
+/* How a response body changed by plugins is framed for the client: the
+ * received Content-Length and Transfer-Encoding go, and this says what
+ * comes instead. */
+enum {
+	HTTP_REFRAME_NONE,	/* as received */
+	HTTP_REFRAME_LENGTH,	/* Content-Length: rw->length */
+	HTTP_REFRAME_CHUNKED,	/* Transfer-Encoding: chunked */
+	HTTP_REFRAME_CLOSE	/* no length: the close ends it */
 };
 
 /*
@@ -449,6 +493,7 @@ struct http_answer {
 	const char	*cache;		/* Cache-Control value, or NULL */
 	const char	*authenticate;	/* Proxy-Authenticate, or NULL */
 	const char	*via;		/* Via value, or NULL */
+	const char	*phrase;	/* reason phrase; NULL: the standard */
 	const char	*fields;	/* more fields, each line ending in
 					   CRLF (ETag, Content-Range, ...),
 					   or NULL */
@@ -461,6 +506,10 @@ size_t	 http_build_answer(const struct http_answer *, char *dst, size_t cap);
  * if it does not fit. */
 size_t	 http_build_error(int status, const char *why, const char *via,
 	    char *dst, size_t cap);
+/* The same with the reason phrase given (NULL: the standard one), in the
+ * status line and the body. */
+size_t	 http_build_error_as(int status, const char *phrase, const char *why,
+	    const char *via, char *dst, size_t cap);
 /* An HTTP-date (RFC 9110 5.6.7: IMF-fixdate, and the obsolete RFC 850
  * and asctime forms a recipient must read) as Unix seconds in *t; 0, or
  * -1 when s[n] is none of them. */
@@ -472,7 +521,8 @@ void	 http_date_format(int64_t t, char out[30]);
  * HTTP/1.1 unless "Connection: close", 1.0 only with "keep-alive". */
 int	 http_keepalive(const struct http_head *h);
 /* The same for a response: "HTTP/1.1 status reason", end-to-end fields,
- * Transfer-Encoding as received when rw->keep_te, Upgrade for a 101, Via,
+ * Transfer-Encoding as received when rw->keep_te (with rw->reframe, the
+ * framing it says instead of the received one), Upgrade for a 101, Via,
  * and Connection as rw says. */
 size_t	 http_build_response(const char *buf, const struct http_head *h,
 	    const struct http_rewrite *, char *dst, size_t cap);
@@ -937,20 +987,22 @@ long	 ntlm_build_type3(const struct ntlm_creds *c, enum ntlm_dialect d,
 
 /*
  * HTTP wrapping (Proxy-Authorization / Proxy-Authenticate values).
- * ntlm_http_encode writes "NTLM " and the base64 of msg[len] to out[size]
- * (NUL added); returns the string length or -1 if it does not fit.
- * ntlm_http_type1 and ntlm_http_type3 build the message and encode it in
- * one go (messages up to NTLM_MSG_MAX bytes), with the arguments and
- * errors of the builders.
+ * ntlm_http_encode writes the scheme ("NTLM", or "Negotiate": raw NTLMSSP
+ * inside Negotiate, as Windows sends it when Kerberos is unavailable), a
+ * space and the base64 of msg[len] to out[size] (NUL added); returns the
+ * string length or -1 if it does not fit. ntlm_http_type1 and
+ * ntlm_http_type3 build the message and encode it in one go (messages up
+ * to NTLM_MSG_MAX bytes), with the arguments and errors of the builders.
  */
-long	 ntlm_http_encode(const unsigned char *msg, size_t len, char *out,
-	    size_t size);
-long	 ntlm_http_type1(enum ntlm_dialect d, uint32_t flags,
-	    const char *domain, const char *workstation, char *out,
-	    size_t size);
-long	 ntlm_http_type3(const struct ntlm_creds *c, enum ntlm_dialect d,
-	    const struct ntlm_challenge *ch, const unsigned char cchal[8],
-	    uint64_t filetime, char *out, size_t size, const char **err);
+long	 ntlm_http_encode(const char *scheme, const unsigned char *msg,
+	    size_t len, char *out, size_t size);
+long	 ntlm_http_type1(const char *scheme, enum ntlm_dialect d,
+	    uint32_t flags, const char *domain, const char *workstation,
+	    char *out, size_t size);
+long	 ntlm_http_type3(const char *scheme, const struct ntlm_creds *c,
+	    enum ntlm_dialect d, const struct ntlm_challenge *ch,
+	    const unsigned char cchal[8], uint64_t filetime, char *out,
+	    size_t size, const char **err);
 
 /*
  * Parses one challenge value[n] of a Proxy-Authenticate field: the scheme
@@ -963,6 +1015,10 @@ long	 ntlm_http_type3(const struct ntlm_creds *c, enum ntlm_dialect d,
  * Type 2 is malformed.
  */
 int	 ntlm_http_challenge(const char *value, size_t n, unsigned char *buf,
+	    size_t size, struct ntlm_challenge *ch);
+/* The same for a challenge's token[n] alone (the base64 after "NTLM " or
+ * "Negotiate "): 1, or -1 with ch->error set. */
+int	 ntlm_http_token(const char *token, size_t n, unsigned char *buf,
 	    size_t size, struct ntlm_challenge *ch);
 
 /* -------------------------------------------------------------- config.c */
@@ -1002,6 +1058,9 @@ int	 netlist_match_addr(const struct netlist *, const struct sockaddr *);
 /* 1 if host (a name or an address literal) matches an entry; names
  * match globs case-insensitively, literals match ranges. */
 int	 netlist_match_host(const struct netlist *, const char *host);
+/* 1 if host matches pattern: '*' any run, '?' one character, letters
+ * without case (the host globs of --noproxy and the plugins). */
+int	 config_glob_match(const char *pattern, const char *host);
 
 /* How a px.ini or cntlm.conf value becomes a flag's value. */
 enum config_xform {
@@ -1044,6 +1103,313 @@ char	*config_slurp(const char *path, size_t max, size_t *len);
 const char *config_xform_value(enum config_xform, const char *value,
 	    char *out, size_t size);
 
+/* ------------------------------------------------------------ plugins.c */
+
+/*
+ * Plugins: behaviours compiled in, a row each in the static table of
+ * plugins.c, enabled and ordered by --plugins a,b,c (proxy.py's class
+ * names work too). A row is a struct of optional hooks; the core calls
+ * each hook of the enabled plugins in --plugins order, handing it a
+ * struct plugin_call. Hooks run in the worker: they never block (no
+ * network, no waiting, no unbounded reads or writes; opening a local
+ * file and bounded reads or writes are fine) and never call into conn.c:
+ * they read the call, write their answer or edits into it, and return a
+ * verdict. README's "Writing a plugin" is the guide.
+ */
+#ifndef PLUGINS_MAX
+#define PLUGINS_MAX		16	/* plugins enabled at once */
+#endif
+#ifndef PLUGIN_PIECE_MAX
+#define PLUGIN_PIECE_MAX	16384	/* body bytes a body hook gets at
+					   once; it may write twice that */
+#endif
+#define PLUGIN_OUT_MAX		(2 * PLUGIN_PIECE_MAX)
+
+enum plugin_verdict {
+	PLUGIN_PASS,	/* go on: the next plugin, then the core */
+	PLUGIN_DONE,	/* answered or refused (request, upstream), or
+			   "the plugins after me do not see this" (response):
+			   the chain ends here */
+	PLUGIN_FAIL	/* the plugin failed (plugin_fail says why): the
+			   exchange ends with a 500 (request side) or 502
+			   (response side) that names the plugin */
+};
+
+/* How a plugin takes a response's body; chosen in its response hook
+ * with plugin_body(). Each plugin sees what the plugins before it made
+ * of the body; the core frames what the last one makes for the client:
+ * an unchanged body keeps its framing, a replaced one gets its new
+ * Content-Length, a rewritten one goes chunked (close-delimited to an
+ * HTTP/1.0 client). */
+enum plugin_body {
+	PLUGIN_BODY_NONE,	/* not seen (the default) */
+	PLUGIN_BODY_READ,	/* each piece seen, passed on unchanged */
+	PLUGIN_BODY_REWRITE,	/* each piece replaced by what the body hook
+				   writes (plugin_output) */
+	PLUGIN_BODY_REPLACE	/* the whole body replaced by fixed bytes */
+};
+
+/* What a request hook answers with (plugin_answer, plugin_answer_file,
+ * plugin_refuse); the core sends it. */
+struct plugin_answer {
+	int		 status;
+	int		 refused;	/* an error page; the connection closes */
+	char		 phrase[64];	/* reason phrase; "": the standard one */
+	const char	*ctype;		/* Content-Type (static or conf) */
+	const char	*cache;		/* Cache-Control; NULL: no-cache */
+	const char	*body;		/* in the core's buffer */
+	size_t		 len;
+	int		 fd;		/* or a file streamed, -1: none */
+	uint64_t	 fd_len;
+};
+
+struct plugin;
+
+/*
+ * One hook call. The core fills the request's description; a hook reads
+ * it, keeps what it needs in its state, and writes through the
+ * plugin_* functions below.
+ */
+struct plugin_call {
+	const struct config *cfg;	/* the configuration (read-only) */
+	const struct plugin *plugin;	/* the plugin called */
+	const void	*conf;		/* what its init made (or NULL) */
+	void		*state;		/* its per-connection state: state_size
+					   bytes, zeroed at the connection's
+					   first request, freed by the core
+					   after the close hook */
+	/* the request (every hook but close) */
+	const char	*peer;		/* client "address:port" */
+	enum http_method method;	/* HTTP_OTHER: see head->method_s */
+	char		 host[HOST_MAX];	/* the target; "" for a request
+					   to the proxy itself */
+	uint16_t	 port;
+	int		 local;		/* origin-form, to the proxy itself
+					   (PAC file, web server): not proxied,
+					   and no proxy login asked */
+	int		 tls;		/* https:// or intercepted */
+	int		 intercepted;	/* inside a decrypted CONNECT */
+	const char	*dest_host;	/* where origin-form heads go: the
+					   intercepted CONNECT's host, or a
+					   transparent port's destination;
+					   NULL: to the proxy itself */
+	uint16_t	 dest_port;
+	/* request and response hooks: the head, as the plugins before this
+	 * one left it (parsed: see http.c's helpers) */
+	const char	*buf;
+	const struct http_head *head;
+	int		 response;	/* head is a response's */
+	enum http_method req_method;	/* response: what it answers */
+	/* response, done, log: the status sent (0: none yet) */
+	int		 status;
+	/* upstream hook: the next hop ("host:port" of the parent, NULL:
+	 * the origin); set connect_host (and connect_port) to connect there
+	 * directly instead */
+	const char	*hop;
+	char		 connect_host[HOST_MAX];
+	uint16_t	 connect_port;
+	/* done, log: the exchange */
+	uint64_t	 bytes_in, bytes_out;
+	int		 aborted;	/* ended before its answer did */
+	int		 body_changed;	/* a plugin before this one rewrote
+					   or replaced the body */
+	/* results (and why, at the end) */
+	struct plugin_answer answer;
+	/* the core's: buffers the plugin_* functions write into */
+	char		*alt[2];	/* head rewrites, alternately */
+	size_t		 alt_size;
+	struct http_head *alt_head;
+	size_t		 max_head;
+	char		*out;		/* answer body, or body hook output */
+	size_t		 out_len, out_cap;
+	char		*stage;		/* the body stages' buffers */
+	int		 rewritten;	/* the head was rewritten */
+	enum plugin_body body_mode;	/* response: what plugin_body chose */
+	const char	*replace;	/* PLUGIN_BODY_REPLACE bytes */
+	size_t		 replace_len;
+	/* last, so that a new call clears the rest and only its first byte */
+	char		 why[WHY_MAX];	/* plugin_fail, plugin_refuse */
+};
+
+/* A flag of a plugin, declared in its row: --help, config files and
+ * --save know it as they know the core's. Its value is a string the
+ * plugin's init reads with plugin_flag*(). */
+struct plugin_flag {
+	const char	*name;		/* "mock-dir" */
+	const char	*meta;		/* "DIR" */
+	const char	*def;		/* the default, shown and used; NULL:
+					   none, or one init works out */
+	const char	*help;
+	const char	*shown;		/* with def NULL: the default init works
+					   out, as --help says it (or NULL) */
+};
+
+#define PLUGIN_HIDDEN	0x1	/* not in --help (test fixtures) */
+
+struct plugin {
+	const char	*name;		/* "filter_by_upstream_host" */
+	const char	*alias;		/* proxy.py's "FilterByUpstreamHostPlugin"
+					   or NULL */
+	const char	*help;		/* one line */
+	unsigned	 flags;		/* PLUGIN_HIDDEN */
+	const struct plugin_flag *opts;	/* its flags, ended by a NULL name */
+	/* an internal row: enabled by its own setting (this says 1),
+	 * before the --plugins ones; never named in --plugins */
+	int		(*wanted)(const struct config *);
+	/* start-up, in the master, once per configuration (a reload runs it
+	 * again): reads the flags, makes *conf (freed by fini); 0, or -1
+	 * with why ("--flag: ...") */
+	int		(*init)(const struct config *, void **conf, char *why,
+			    size_t whysz);
+	void		(*fini)(void *conf);
+	size_t		 state_size;	/* per-connection state */
+	/* a request's head is parsed, before routing: read or rewrite it
+	 * (plugin_rewrite: method, URL, headers; a new URL is another
+	 * upstream), answer or refuse it. CONNECTs too. */
+	enum plugin_verdict (*request)(struct plugin_call *);
+	/* the next hop is chosen, before connecting (again on a failover):
+	 * change the target (connect_host) or refuse (plugin_refuse) */
+	enum plugin_verdict (*upstream)(struct plugin_call *);
+	/* a final response head from upstream (not 1xx, not a CONNECT's):
+	 * read or rewrite it, choose how to take its body (plugin_body) */
+	enum plugin_verdict (*response)(struct plugin_call *);
+	/* a piece of the body (len <= PLUGIN_PIECE_MAX, decoded from its
+	 * framing), in the mode plugin_body chose; last is 1 once, at the
+	 * end (len may be 0 then) */
+	enum plugin_verdict (*body)(struct plugin_call *, const char *data,
+	    size_t len, int last);
+	/* the exchange is over, however it ended (after the access line) */
+	void		(*done)(struct plugin_call *);
+	/* the client connection closes: release what the state holds */
+	void		(*close)(struct plugin_call *);
+	/* the access-log line (when info is logged): append to or change
+	 * line[size] */
+	void		(*log)(struct plugin_call *, char *line, size_t size);
+};
+
+/* An enabled plugin in the configuration's chain. */
+struct plugin_use {
+	const struct plugin *p;
+	void		*conf;
+};
+
+/* A connection's plugin side: made at its first request while plugins
+ * are enabled; freed with it. */
+struct plugin_conn {
+	void		*state[PLUGINS_MAX];
+	unsigned char	 body[PLUGINS_MAX];	/* enum plugin_body, this
+						   response */
+	const char	*replace[PLUGINS_MAX];
+	size_t		 replace_len[PLUGINS_MAX];
+	unsigned char	 emitted[PLUGINS_MAX];	/* REPLACE bytes sent on */
+	int		 answered;	/* 1 + the chain index of the plugin that
+					   answered this request; 0: none */
+	char		 phrase[64];	/* its refusal's reason phrase */
+	int		 pipe;		/* this response's body goes through
+					   the body hooks */
+	int		 out_frame;	/* how it goes to the client (the
+					   HTTP_REFRAME_* of http.c) */
+};
+
+/* The plugin table (plugins.c) and its size. */
+extern const struct plugin plugin_table[];
+extern const size_t plugin_table_len;
+
+/* Builds cfg's chain from --plugins (and the internal rows it wants) and
+ * runs each init; 0, or -1 with why ("--plugins: ..." or the plugin's
+ * "--flag: ..."). plugins_free() runs the finis. */
+int	 plugins_finish(struct config *, char *why, size_t whysz);
+void	 plugins_free(struct config *);
+/* The flag a command-line or config-file name is, if a plugin's. */
+const struct plugin_flag *plugins_flag_find(const char *name, size_t len);
+/* --help's plugin part; --save's plugin flags (the effective value of
+ * each flag given); -1 on a write error. */
+void	 plugins_usage(FILE *);
+int	 plugins_save(FILE *, const struct config *);
+/* A flag's value: the last one given, else its default; NULL if none.
+ * given is 1 when it was set (command line or file). */
+const char *plugin_flag(const struct config *, const char *name);
+int	 plugin_flag_given(const struct config *, const char *name);
+/* A flag's value as a number in [min, max]; 0, or -1 with why. */
+int	 plugin_flag_long(const struct config *, const char *name, long min,
+	    long max, long *v, char *why, size_t whysz);
+
+/* For hooks. Each returns what the hook then returns, or -1/NULL when
+ * it cannot (the hook should then return PLUGIN_FAIL: why is set). */
+/* Answers the request (copied: at most PLUGIN_OUT_MAX bytes). */
+enum plugin_verdict plugin_answer(struct plugin_call *, int status,
+	    const char *ctype, const void *body, size_t len);
+/* Answers with len bytes of the open file fd (the core owns fd). */
+enum plugin_verdict plugin_answer_file(struct plugin_call *, int status,
+	    const char *ctype, int fd, uint64_t len);
+/* Refuses the request with an error page "status phrase: why" (phrase
+ * NULL: the standard one); the connection closes after it. */
+enum plugin_verdict plugin_refuse(struct plugin_call *, int status,
+	    const char *phrase, const char *fmt, ...) PRINTF(4, 5);
+/* Says why the plugin failed; returns PLUGIN_FAIL. */
+enum plugin_verdict plugin_fail(struct plugin_call *, const char *fmt, ...)
+	    PRINTF(2, 3);
+/*
+ * Rewrites the head the hook was handed: its first line replaced by
+ * line (NULL: kept; a request line's target may be a new absolute URL),
+ * the fields named in drop removed, the "Name: value" fields of add
+ * appended. The result is read again as strictly as a client's head,
+ * and pc->buf, head, host and port describe it from then on. Framing
+ * fields (Content-Length, Transfer-Encoding) are the core's: 0, or -1
+ * (why set) for those, a head that does not parse or fit, or a new
+ * first line that changes the body's framing.
+ */
+int	 plugin_rewrite(struct plugin_call *, const char *line,
+	    const char *const *drop, size_t ndrop, const char *const *add,
+	    size_t nadd);
+/* The request's path and query as sent ("/" when empty); *len set. */
+const char *plugin_path(const struct plugin_call *, size_t *len);
+/* A field's value (the first of that name) and its length, or NULL. */
+const char *plugin_field(const struct plugin_call *, const char *name,
+	    size_t *len);
+/* Response hook: how this plugin takes the body; for REPLACE, the len
+ * bytes (at most PLUGIN_OUT_MAX) that become it, which must stay valid
+ * until the response ends (the plugin's conf or state). 0 or -1. */
+int	 plugin_body(struct plugin_call *, enum plugin_body mode,
+	    const char *bytes, size_t len);
+/* Body hook (REWRITE): room for n more output bytes of this piece, which
+ * the caller fills; NULL when the piece's output would pass
+ * PLUGIN_OUT_MAX. */
+char	*plugin_output(struct plugin_call *, size_t n);
+
+/* The core's side (conn_http.c, upstream.c, conn.c). */
+enum plugin_hook {
+	PLUGIN_HOOK_REQUEST, PLUGIN_HOOK_UPSTREAM, PLUGIN_HOOK_RESPONSE,
+	PLUGIN_HOOK_DONE, PLUGIN_HOOK_CLOSE
+};
+/* Calls hook `which` of each enabled plugin in order, with pc (whose
+ * plugin, conf and state it sets for each), until one returns DONE or
+ * FAIL: that verdict, with *who its chain index; PASS when none did. */
+enum plugin_verdict plugins_run(const struct config *, struct plugin_conn *,
+	    enum plugin_hook which, struct plugin_call *pc, size_t *who);
+/* The done or close hooks of every enabled plugin, in order. */
+void	 plugins_notify(const struct config *, struct plugin_conn *,
+	    enum plugin_hook which, struct plugin_call *pc);
+/* Points pc at a head (buf, h): a request's (its target becomes host,
+ * port, local and tls), or a response's to a req_method request. */
+void	 plugins_call_head(struct plugin_call *, const char *buf,
+	    const struct http_head *h, int response,
+	    enum http_method req_method);
+/* The log hooks on line[size], in order. */
+void	 plugins_log(const struct config *, struct plugin_conn *,
+	    struct plugin_call *, char *line, size_t size);
+/* One piece of a response body through the body hooks in order (their
+ * modes in pl): the last one's output, framed as pl->out_frame asks,
+ * into out[cap] (cap >= PLUGIN_OUT_MAX + 32), its length in *n. scratch
+ * holds 2 * PLUGIN_OUT_MAX bytes. PASS, or FAIL with *who. */
+enum plugin_verdict plugins_body(const struct config *, struct plugin_conn *,
+	    struct plugin_call *, const char *data, size_t len, int last,
+	    char *scratch, char *out, size_t cap, size_t *n, size_t *who);
+/* A connection's plugin side with each plugin's zeroed state; NULL when
+ * out of memory. plugins_conn_free() calls the close hooks first. */
+struct plugin_conn *plugins_conn_new(const struct config *);
+void	 plugins_conn_free(const struct config *, struct plugin_conn *);
+
 /* ------------------------------------------------------------ options.c */
 
 struct strlist {
@@ -1079,7 +1445,20 @@ struct hop {
 enum auth_kind {
 	AUTH_NONE,	/* the client's Proxy-Authorization passes through */
 	AUTH_BASIC,
-	AUTH_NTLM	/* with cfg->dialect */
+	AUTH_NTLM,	/* with cfg->dialect */
+	AUTH_KERBEROS,	/* Kerberos (SPNEGO) from a ticket (GSSAPI) */
+	AUTH_ANY	/* Kerberos if offered and a ticket exists, else NTLM
+			   inside Negotiate, else NTLM, else Basic */
+};
+
+/* How a parent login is carried: the scheme of Proxy-Authorization and
+ * what is inside it. */
+enum auth_scheme {
+	SCHEME_NTLM,		/* "NTLM <NTLMSSP>" */
+	SCHEME_NEGOTIATE_NTLM,	/* "Negotiate <NTLMSSP>": NTLM inside
+				   Negotiate, as Windows falls back to */
+	SCHEME_KERBEROS,	/* "Negotiate <SPNEGO>" (make GSSAPI=1) */
+	SCHEME_BASIC
 };
 
 /* --tunnel [ADDR:]LPORT:HOST:RPORT: every client of LPORT is joined to
@@ -1091,6 +1470,8 @@ struct tunnel {
 };
 
 struct tls_server;	/* tls.c */
+struct gss_cred;	/* gss.c */
+struct gss_login;
 
 /* Everything the command line and config file set; read-only once the
  * workers run. */
@@ -1146,6 +1527,8 @@ struct config {
 	int		 hashes;
 	const char	*magic;
 	int		 ntlm_to_basic;
+	int		 negotiate_canonical;	/* HTTP@ the DNS name */
+	int		 kerberos_password;	/* a TGT from the password */
 	struct strlist	 tunnel_s;	/* --tunnel, as given */
 	struct strlist	 socks5_listen;	/* --socks5-listen, as given */
 	struct strlist	 socks5_auth;	/* --socks5-auth USER:PASS */
@@ -1179,6 +1562,7 @@ struct config {
 	const char	*ca_cert_file;	/* --ca-cert-file: signs leaves */
 	const char	*ca_key_file;	/* --ca-key-file: its key */
 	const char	*ca_signing_key_file;	/* --ca-signing-key-file */
+	const char	*ca_cert_dir;	/* --ca-cert-dir; NULL: the default */
 	struct strlist	 intercept_s;	/* --intercept, as given */
 	struct strlist	 no_intercept_s;	/* --no-intercept, as given */
 	const char	*gen_ca;	/* --gen-ca DIR */
@@ -1190,6 +1574,10 @@ struct config {
 	long		 proxyreload;
 	const char	*pac_test;
 	const char	*pac_client_ip;
+	/* plugins */
+	struct strlist	 plugins_s;	/* --plugins, as given */
+	struct strlist	 plugin_args;	/* "name=value" of plugin flags, in
+					   the order given */
 	/* logs */
 	int		 log_level;
 	const char	*log_file;
@@ -1229,6 +1617,9 @@ struct config {
 	enum ntlm_dialect dialect;
 	struct ntlm_creds creds;
 	char		 basic[NTLM_NAME_MAX * 2 + 16];	/* "Basic ..." */
+	char		 krb_pass[NTLM_PASS_MAX + 1];	/* --kerberos-password:
+							   the password */
+	char		 krb_user[NTLM_NAME_MAX * 2];	/* user@REALM for it */
 	uint16_t	 ports[MAX_LIST_ITEMS];	/* --connect-ports */
 	size_t		 nports;
 	char		 via[128];	/* "1.1 hostname (proxy/x.y)" */
@@ -1247,6 +1638,8 @@ struct config {
 	struct tls_mint	*mint;		/* --ca-cert-file: interception on */
 	struct netlist	 intercept;	/* --intercept: only these */
 	struct netlist	 no_intercept;	/* --no-intercept: never these */
+	struct plugin_use chain[PLUGINS_MAX];	/* enabled plugins, in order */
+	size_t		 nchain;
 };
 
 /*
@@ -1461,6 +1854,19 @@ struct worker {
 		int64_t	 until;
 	}		 down[MAX_PARENTS * 2];	/* hops that failed lately */
 	int64_t		 auth_backoff;	/* the parent refused us: wait */
+	struct {
+		char	 name[HOST_MAX + 8];
+		enum auth_scheme scheme;
+	}		 schemes[MAX_PARENTS * 2];	/* what logged in to
+							   each parent */
+	size_t		 scheme_next;	/* the slot a new parent takes */
+	struct {
+		char	 host[HOST_MAX];
+		struct gss_cred *cred;	/* Kerberos for HTTP@host */
+		int64_t	 until;		/* ask the helper again then */
+	}		 krb[MAX_PARENTS];
+	int64_t		 krb_down;	/* no Kerberos until then */
+	char		 krb_why[256];	/* why not */
 	struct netlist	*local;		/* --hostonly: our own addresses */
 	int64_t		 local_at;	/* when they were read */
 	int64_t		 now;		/* ms, updated each turn */
@@ -1473,6 +1879,9 @@ struct worker {
 	size_t		 scratch_size;
 	struct tls_certs *certs;	/* interception's minted leaves;
 					   made at the first use */
+	char		*pscratch;	/* the plugins' buffers (conn.c),
+					   made at their first use */
+	size_t		 pscratch_size;
 	/* the loop's (loop.c): the event backend, the connections whose
 	   wants or deadline may have changed this turn (conn_changed), the
 	   heap of connection deadlines, the pool's nearest expiry */
@@ -1632,10 +2041,24 @@ const char	*pac_type_name(enum pac_type);
 /* A blocking connect with timeouts (timeout_s for connect, each read and
  * each write); the fd or -1. */
 int	 fetch_dial(const char *host, uint16_t port, long timeout_s);
-/* GETs an http:// URL (at most 16 MiB): the body, NUL added, with its
- * length in *len, or NULL with err filled ("URL: why"). */
-char	*fetch_url(const char *url, long timeout_s, size_t *len, char *err,
-	    size_t errsz);
+/* A blocking connection to host:port (timeouts: cfg->socktimeout),
+ * plain or, with tls, TLS verified as a worker verifies origins
+ * (cfg->anchors, --insecure-upstream); NULL with err ("cannot connect
+ * to host:port", "TLS to host:port: why"). */
+struct fetch_conn;
+struct fetch_conn *fetch_open(const struct config *cfg, const char *host,
+	    uint16_t port, int tls, char *err, size_t errsz);
+/* Writes all n bytes (and over TLS sends them out); 0 or -1. */
+int	 fetch_write(struct fetch_conn *, char *data, size_t n);
+/* Reads up to n bytes: how many, 0 at the end, -1 on an error or a
+ * timeout (errno set). */
+ssize_t	 fetch_read(struct fetch_conn *, void *dst, size_t n);
+void	 fetch_close(struct fetch_conn *);
+/* GETs an http:// or https:// URL (at most 16 MiB) with cfg's timeout
+ * and trust anchors: the body, NUL added, with its length in *len, or
+ * NULL with err filled ("URL: why"). */
+char	*fetch_url(const struct config *cfg, const char *url, size_t *len,
+	    char *err, size_t errsz);
 
 /* ----------------------------------------------------------------- dns.c */
 
@@ -1699,6 +2122,18 @@ struct pac *dns_pac_load(const struct config *, const char *src,
 /* Forgets arg's pending queries (the asker is going away or has stopped
  * waiting): their answers are still cached, their hooks never called. */
 void	 dns_cancel(struct dns *, const void *arg);
+/*
+ * Kerberos for a parent (make GSSAPI=1): the resolver helper hands the
+ * query to its Kerberos process (gss.c), where talking to the KDC may
+ * block; the answer (a credential holding the service ticket for
+ * HTTP@host, or why there is none) comes to done(arg, ans) through
+ * dns_read(). 0 when asked, -1 when it cannot be (arg never called).
+ * canonical: HTTP@ the host's DNS name (--negotiate-canonical).
+ */
+struct gss_answer;
+typedef void (*dns_gss_done_fn)(void *arg, const struct gss_answer *ans);
+int	 dns_gss_query(struct dns *, const char *host, int canonical,
+	    dns_gss_done_fn done, void *arg);
 /*
  * Reads the helper's answers, caching them (now dates them) and calling
  * each one's hook. 0, or -1 when the helper has exited: the struct dns is
@@ -1770,6 +2205,14 @@ enum socks_phase {
 	SOCKS_DONE
 };
 
+/* TLS to the origin through an HTTP parent: our own CONNECT to the
+ * parent goes first, then the TLS handshake inside its tunnel. */
+enum ptunnel_phase {
+	PTUNNEL_NONE,	/* not needed, or not asked yet */
+	PTUNNEL_ASKED,	/* our CONNECT sent; the parent's answer awaited */
+	PTUNNEL_UP	/* the parent's tunnel stands: TLS goes on it */
+};
+
 /* Where a SOCKS client's side stands (conn_socks.c), in protocol
  * order. */
 enum socks_phase_in {
@@ -1783,6 +2226,8 @@ enum socks_phase_in {
 enum auth_phase {
 	AUTH_IDLE,	/* nothing pending, or not needed */
 	AUTH_NEGOTIATE,	/* Type 1 sent, waiting for the challenge */
+	AUTH_SWITCH,	/* the parent wants another scheme: the Type 1
+			   again in it once this answer is read */
 	AUTH_AUTHENTICATE,	/* credentials sent with the request */
 	AUTH_DONE	/* the parent accepted this connection */
 };
@@ -1818,11 +2263,15 @@ struct conn_ops {
 	int	 not_http;
 };
 
+/* A pool key: "parent DOMAIN\\user#hash@host:port to host:port (TLS)
+ * for CLIENT-IP" (--send-proxy-protocol) at its longest. */
+#define POOL_KEY_MAX	(2 * HOST_MAX + 2 * NTLM_NAME_MAX + 128)
+
 /* An idle server connection in a worker's pool. */
 struct pool_entry {
 	struct endpoint	 ep;
 	int64_t		 expires;
-	char		 key[HOST_MAX + 2 * NTLM_NAME_MAX + 48];
+	char		 key[POOL_KEY_MAX];
 };
 
 struct conn {
@@ -1884,6 +2333,10 @@ struct conn {
 	char		 hop_host[HOST_MAX];
 	uint16_t	 hop_port;
 	enum auth_phase	 auth_phase;
+	enum auth_scheme auth_scheme;	/* of the login under way */
+	int		 auth_switched;	/* the parent made us change it */
+	int		 krb_wait;	/* CS_RESOLVE: waiting for Kerberos */
+	struct gss_login *gss;		/* the Kerberos login under way */
 	char		*auth_hdr;	/* Proxy-Authorization for the next
 					   request on this hop, or NULL */
 	int		 discard;	/* the response is ours, not the
@@ -1903,10 +2356,12 @@ struct conn {
 	int		 hop_tls;	/* TLS to the hop as soon as TCP is
 					   up (an https parent, or the
 					   origin itself) */
+	enum ptunnel_phase ptunnel;	/* TLS to the origin inside a
+					   CONNECT through an HTTP parent */
 	struct ntlm_creds *creds;	/* --ntlm-to-basic: the client's */
 
 	/* upstream connection */
-	char		 upstream[HOST_MAX + 2 * NTLM_NAME_MAX + 48];	/* pool key */
+	char		 upstream[POOL_KEY_MAX];	/* pool key */
 	struct dns_result addrs;
 	size_t		 next_addr;
 	int		 he_fd[MAX_HE_ATTEMPTS];
@@ -1919,6 +2374,7 @@ struct conn {
 					   a reused connection */
 	size_t		 retry_len;	/* 0: nothing kept */
 	size_t		 retry_cap;
+	struct plugin_conn *pl;		/* NULL while no plugin is enabled */
 
 	/* the loop's (loop.c): what c's descriptors are registered for
 	   (as conn_pollfds() last said) with this turn's events, its
@@ -2056,8 +2512,20 @@ int	 conn_splicing(const struct conn *, const struct endpoint *src);
  * src, 1 dst), else 0. */
 int	 ep_splice(struct endpoint *src, struct endpoint *dst,
 	    uint64_t *limit, uint64_t *total, int *progress, int *which);
-/* The access-log line of c's exchange, once. */
+/* The access-log line of c's exchange, once; then the plugins' done
+ * hooks. */
 void	 conn_log(struct conn *);
+/* Room a head may grow by in a plugin's rewrite. */
+#define PLUGIN_HEAD_SLACK	8192
+/* A plugin call describing c's request (its plugin side made at the
+ * first call); -1 when out of memory. */
+int	 conn_plugin_call(struct conn *, struct plugin_call *);
+/* The plugin at chain index who ended the chain with v: a refusal goes
+ * to the client as its status, a failure (or an answer where only a
+ * refusal may end it) as status naming the plugin, or only to the log
+ * once a response head has gone. c is closed. */
+void	 conn_plugin_stop(struct conn *, struct plugin_call *, size_t who,
+	    enum plugin_verdict v, int status);
 
 /* ------------------------------------------------------------ upstream.c */
 
@@ -2069,8 +2537,12 @@ void	 conn_log(struct conn *);
  * -1 when every candidate has been tried.
  */
 int	 upstream_route(struct conn *);
-/* 1 if c's request goes through an HTTP parent. */
+/* 1 if c's request goes to an HTTP parent, in absolute form. */
 int	 conn_via_parent(const struct conn *);
+/* 1 if c's request goes to its origin over TLS through a tunnel that a
+ * CONNECT opens in an HTTP parent (an https:// or wss:// URI, or an
+ * intercepted request, behind a plain --proxy or a PAC PROXY). */
+int	 conn_parent_tunnel(const struct conn *);
 /* Reaches the chosen hop: a pooled connection, else a lookup and a
  * conn_connect(); c->ops->connected or ->unreachable follows. */
 void	 upstream_start(struct conn *);
@@ -2082,12 +2554,35 @@ void	 upstream_fail(struct conn *, int status, const char *why);
  * status. */
 int	 upstream_magic(const struct config *);
 /* Writes the bodiless request that carries the NTLM Type 1 for c's
- * request; its length, or 0 if it does not fit. */
-size_t	 upstream_ntlm_probe(const struct conn *, char *dst, size_t cap);
-/* Reads the parent's 407 (h, over buf) and sets c->auth_hdr to the
- * Type 3; -1 with why filled when it cannot. */
+ * request, in the scheme c->auth_scheme (set here from what logged in to
+ * this parent before, unless the parent just made us switch); its
+ * length, or 0 if it does not fit. */
+size_t	 upstream_ntlm_probe(struct conn *, char *dst, size_t cap);
+/* Reads the parent's 407 (h, over buf): 0 with c->auth_hdr set to the
+ * Type 3; 1 when the parent offers NTLM only in the other scheme (NTLM
+ * or Negotiate), c->auth_scheme switched to it, once per request, so
+ * the Type 1 goes again; -1 with why filled when it cannot. */
 int	 upstream_ntlm_answer(struct conn *, const char *buf,
 	    const struct http_head *h, char *why, size_t whysz);
+/* 1 when the login to a parent starts with a bodiless request that
+ * carries the first message (NTLM, Kerberos, ANY). */
+int	 upstream_auth_probes(const struct config *);
+/* The Kerberos process did not answer in time (c->krb_wait, CS_RESOLVE):
+ * ANY goes on without Kerberos, NEGOTIATE gives the client a 502. */
+void	 upstream_krb_timeout(struct conn *);
+/* The parent's final answer h to a Kerberos login: its mutual
+ * authentication token checked when it sent one (0), -1 with why. */
+int	 upstream_krb_check(struct conn *, const char *buf,
+	    const struct http_head *h, char *why, size_t whysz);
+/* The Basic value every request to c's parent carries (--auth BASIC, or
+ * ANY with a parent that offers only Basic), or NULL. */
+const char *upstream_basic_for(const struct conn *);
+/* The parent accepted c's login: later connections to it start with
+ * the same scheme. */
+void	 upstream_auth_worked(struct conn *);
+/* What c's login to its parent is, for messages: "NTLMv2", "NTLMv2
+ * inside Negotiate", "Basic", ... */
+const char *upstream_auth_name(const struct conn *, char *buf, size_t size);
 /* c reached a SOCKS5 hop: sends the greeting and enters CS_SOCKS. */
 void	 upstream_socks_begin(struct conn *);
 /* In CS_SOCKS: sends what is due and reads the server's replies; when
@@ -2192,10 +2687,16 @@ struct x509_info {
 	size_t		 spki_len;
 	unsigned char	 ski[64];	/* subjectKeyIdentifier, if any */
 	size_t		 ski_len;	/* 0: it has none */
+	const unsigned char *san;	/* subjectAltName's GeneralNames,
+					   contents only; NULL: none */
+	size_t		 san_len;
 };
 /* 0, or -1 when der is not a certificate this reader follows. */
 int	 x509_parse(const unsigned char *der, size_t len,
 	    struct x509_info *);
+/* 1 when the subjectAltName names host: a dNSName equal to it (case
+ * aside; no wildcard matching) or an iPAddress with its bytes. */
+int	 x509_san_has(const struct x509_info *, const char *host);
 
 /* ---------------------------------------------------------- proxyproto.c */
 
@@ -2344,6 +2845,11 @@ struct tls *tls_server_new(const struct tls_server *);
  */
 ssize_t	 tls_read(struct endpoint *);
 ssize_t	 tls_write(struct endpoint *, struct buf *b, size_t n);
+/* Bytes the peer sent before the engine was put on its endpoint (a
+ * ClientHello right behind a CONNECT, not waiting for the 200): the
+ * engine takes them before anything from the socket. 0, or -1 when
+ * memory runs out. */
+int	 tls_preload(struct tls *, const void *data, size_t len);
 /* Sends close_notify (and as much as the socket takes now). */
 void	 tls_shutdown(struct endpoint *);
 /* Sends close_notify if not sent, as far as the socket takes it without
@@ -2407,6 +2913,16 @@ struct tls_mint;
 struct tls_mint *tls_mint_new(struct tls_ca *ca, struct tls_key *key,
 	    char *why, size_t whysz);
 void	 tls_mint_free(struct tls_mint *);
+/* Keeps minted leaves as files in dir too (--ca-cert-dir), one a host,
+ * shared by the workers and by other instances: dir (and what is
+ * missing above it) is made 0700; one that group or others may use is
+ * refused. A leaf is taken from its file only when it is for that name,
+ * carries the leaves' key, is signed by the CA and has 30 days left;
+ * else a new one is minted and replaces it (through a temporary file
+ * and a rename). Files over 64 KiB are not read. 0, or -1 with why
+ * (then memory only). */
+int	 tls_mint_dir(struct tls_mint *, const char *dir, char *why,
+	    size_t whysz);
 /* A worker's cache of minted leaves: an LRU of 256 by host. NULL when
  * out of memory (or built without TLS). */
 struct tls_certs;
@@ -2420,6 +2936,78 @@ void	 tls_certs_free(struct tls_certs *);
  * outlive it. */
 struct tls *tls_mitm_new(const struct tls_mint *m, struct tls_certs *cc,
 	    const char *host);
+
+/* ----------------------------------------------------------------- gss.c */
+
+/*
+ * Kerberos (SPNEGO) logins to the parent: the only file that includes
+ * GSSAPI. Built without it (make GSSAPI=0, the default) every function
+ * fails with "built without GSSAPI".
+ *
+ * What may talk to the KDC (a TGT from --kerberos-password, the service
+ * ticket) runs in the Kerberos process of each worker's resolver helper,
+ * one request at a time: gss_helper_main. It answers with the credential
+ * exported (gss_export_cred: the cache's name, or a memory cache's
+ * tickets), which the worker imports; the worker's own GSSAPI calls then
+ * find the service ticket there and need no KDC: the token of each new
+ * parent connection and the check of the parent's mutual-authentication
+ * token are local and quick.
+ */
+#ifndef GSS_BLOB_MAX
+#define GSS_BLOB_MAX	65536	/* an exported credential */
+#endif
+#ifndef GSS_WAIT_S
+#define GSS_WAIT_S	5	/* the longest a login waits for the KDC */
+#endif
+#ifndef GSS_DOWN_S
+#define GSS_DOWN_S	30	/* then Kerberos rests for this long */
+#endif
+
+#define GSS_ANSWER_TYPE	2	/* struct gss_answer's type: after
+					   dns.c's DNS and PAC answers */
+
+/* What the resolver helper hands its Kerberos process. */
+struct gss_query {
+	uint32_t	 id;
+	int		 canonical;	/* --negotiate-canonical */
+	char		 host[HOST_MAX];
+};
+
+/* The Kerberos process's answer to dns_gss_query() (sent with only the
+ * blob's used bytes). */
+struct gss_answer {
+	uint32_t	 id;		/* as struct dns_answer starts */
+	int		 type;
+	int		 ok;		/* 1: a credential; 0: why */
+	int		 permanent;	/* asking again will not help (a
+					   wrong password) */
+	int64_t		 lifetime;	/* s the credential stays good */
+	char		 why[256];
+	char		 principal[HOST_MAX + 64];	/* HTTP/host@REALM */
+	size_t		 len;
+	unsigned char	 blob[GSS_BLOB_MAX];
+};
+
+/* 1 when built with GSSAPI. */
+int	 gss_available(void);
+/* The Kerberos process: reads queries (struct dns_query) from qfd and
+ * sends each answer on afd, the worker's socket; returns when qfd ends. */
+void	 gss_helper_main(int qfd, int afd, const struct config *);
+/* The worker's copy of an answer's credential; NULL with why. */
+struct gss_cred *gss_cred_import(const struct gss_answer *, char *why,
+	    size_t whysz);
+void	 gss_cred_free(struct gss_cred *);
+/* A new login with cred: the Proxy-Authorization value ("Negotiate "
+ * and the SPNEGO token, asking for mutual authentication) into out, the
+ * context into *login; -1 with why (out too small: the token is larger
+ * than --max-header-size allows). */
+int	 gss_login_start(struct gss_cred *, struct gss_login **login,
+	    char *out, size_t outsz, char *why, size_t whysz);
+/* The parent's token (base64 of a "Negotiate" challenge in its final
+ * answer) checked against the login: 0, or -1 with why. */
+int	 gss_login_finish(struct gss_login *, const char *tok, size_t toklen,
+	    char *why, size_t whysz);
+void	 gss_login_free(struct gss_login *);
 
 /* ----------------------------------------------------------- conn_http.c */
 

@@ -86,26 +86,6 @@ sa_get(const struct sockaddr *sa, unsigned char ip[16], uint16_t *port)
 
 /* ---------------------------------------------------------- version 1 */
 
-/* A decimal port of 1-5 digits in 0..65535; 0 or -1. */
-static int
-v1_port(const char *s, size_t n, uint16_t *port)
-{
-	unsigned long v = 0;
-	size_t i;
-
-	if (n == 0 || n > 5)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	if (v > 65535)
-		return -1;
-	*port = (uint16_t)v;
-	return 0;
-}
-
 /* An address of the family in its text form (what inet_pton reads). */
 static int
 v1_addr(const char *s, size_t n, int family, unsigned char *ip)
@@ -166,8 +146,8 @@ v1_line(const char *line, size_t n, struct proxyproto *pp)
 		pp->error = "v1: an address is not one of the family named";
 		return -1;
 	}
-	if (v1_port(w[4], wl[4], &sport) == -1 ||
-	    v1_port(w[5], wl[5], &dport) == -1) {
+	if (http_port_parse(w[4], wl[4], 1, &sport) == -1 ||
+	    http_port_parse(w[5], wl[5], 1, &dport) == -1) {
 		pp->error = "v1: a port is not a number in 0..65535";
 		return -1;
 	}

@@ -87,6 +87,11 @@ fi
 PY=$(python3 -c 'import sys; print(sys.executable)')
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/proxy-tests.XXXXXX") || exit 2
+# a home of the suite's own: what the proxy keeps under ~ (the minted
+# certificates of --ca-cert-dir's default) never lands in the real one
+HOME=$T/home
+mkdir -p "$HOME" && chmod 700 "$HOME"
+export HOME
 C=$T/client.py
 ORIGIN=$ROOT/tests/origin.py
 

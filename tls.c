@@ -54,6 +54,13 @@ tls_server_new(const struct tls_server *s)
 }
 
 /* No engine is ever made, so none of these is reached. */
+int
+tls_preload(struct tls *t, const void *data, size_t len)
+{
+	(void)t; (void)data; (void)len;
+	return -1;
+}
+
 ssize_t
 tls_read(struct endpoint *ep)
 {
@@ -155,6 +162,9 @@ struct tls {
 	char		 why[WHY_MAX];	/* why our side gave up on the peer
 					   (the mint policy, the chain
 					   guard), or "" */
+	unsigned char	*pre;		/* tls_preload's bytes, read before
+					   the socket's */
+	size_t		 pre_off, pre_len;
 	unsigned char	 iobuf[BR_SSL_BUFSIZE_BIDI];
 };
 
@@ -164,6 +174,8 @@ tls_init(struct tls *t)
 {
 	t->sock_eof = t->sock_errno = t->ready = t->heard = 0;
 	t->why[0] = '\0';
+	t->pre = NULL;
+	t->pre_off = t->pre_len = 0;
 }
 
 /* TLS 1.2, forward secret, AEAD only: for an RSA and for an EC key */
@@ -669,9 +681,35 @@ blocked(void)
 	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
 }
 
+/* Feeds preloaded bytes to the engine as it takes them; 1 if it took
+ * some. */
+static int
+pump_pre(struct tls *t)
+{
+	br_ssl_engine_context *eng = &t->sc.eng;
+	unsigned char *p;
+	size_t len, k;
+
+	if (t->pre_off >= t->pre_len ||
+	    (p = br_ssl_engine_recvrec_buf(eng, &len)) == NULL || len == 0)
+		return 0;
+	k = t->pre_len - t->pre_off < len ? t->pre_len - t->pre_off : len;
+	memcpy(p, t->pre + t->pre_off, k);
+	t->heard = 1;
+	br_ssl_engine_recvrec_ack(eng, k);
+	if ((t->pre_off += k) == t->pre_len) {
+		free(t->pre);
+		t->pre = NULL;
+		t->pre_off = t->pre_len = 0;
+	}
+	return 1;
+}
+
 /*
  * Moves records between the engine and the socket until neither can go
- * on: out first, then in when may_read. 0, or -1 when the socket failed
+ * on: out first, then in when may_read. Preloaded bytes go in first,
+ * whatever may_read says: they are the peer's handshake, which no
+ * caller's buffer waits for. 0, or -1 when the socket failed
  * (t->sock_errno).
  */
 static int
@@ -700,6 +738,8 @@ pump(struct tls *t, int fd, int may_read)
 				return -1;
 			}
 		}
+		if ((st & BR_SSL_RECVREC) && pump_pre(t))
+			continue;
 		if (may_read && !t->sock_eof && (st & BR_SSL_RECVREC)) {
 			p = br_ssl_engine_recvrec_buf(eng, &len);
 			if ((n = read(fd, p, len)) > 0) {
@@ -848,8 +888,24 @@ tls_close(struct endpoint *ep)
 		br_ssl_engine_close(&t->sc.eng);	/* a courtesy */
 		(void)pump(t, ep->fd, 0);
 	}
+	free(t->pre);
 	free(t);
 	ep->tls = NULL;
+}
+
+int
+tls_preload(struct tls *t, const void *data, size_t len)
+{
+	unsigned char *p;
+
+	if (len == 0)
+		return 0;
+	if ((p = realloc(t->pre, t->pre_len + len)) == NULL)
+		return -1;
+	memcpy(p + t->pre_len, data, len);
+	t->pre = p;
+	t->pre_len += len;
+	return 0;
 }
 
 short
@@ -873,6 +929,10 @@ tls_events(const struct endpoint *ep, short want)
 	/* decrypted bytes wait and the caller has room now (it made room
 	 * outside a poll turn): wake at once, and conn_fill moves them */
 	if ((st & BR_SSL_RECVAPP) && (want & POLLIN))
+		ev |= POLLOUT;
+	/* preloaded bytes wait for the engine: no socket event will say
+	 * so, wake at once (ep_fill feeds them) */
+	if ((st & BR_SSL_RECVREC) && t->pre_off < t->pre_len)
 		ev |= POLLOUT;
 	return ev;
 }
@@ -1864,15 +1924,25 @@ key_spki(const struct tls_key *k, unsigned char *out, size_t size)
 	    out, size);
 }
 
+/* How file_write_new writes. */
+#define FW_REPLACE	0x1	/* rename over an existing path */
+#define FW_CACHE	0x2	/* a cache's file: no fsync (a torn one is
+				   found out and made again), and the
+				   temporary file of a dead process that had
+				   our pid is removed first */
+
 /*
  * Writes data to path through a temporary file beside it (same
- * directory, so rename and link stay on one filesystem) with mode:
- * renamed over path when force, else linked to it, which fails when
- * path exists and never replaces it. 0 or -1 with why.
+ * directory, so rename and link stay on one filesystem; its name has
+ * our pid, so processes sharing the directory never write the same
+ * one) with mode: renamed over path with FW_REPLACE, else linked to
+ * it, which fails when path exists and never replaces it. A reader
+ * sees the old file or the whole new one, never a part. 0 or -1 with
+ * why.
  */
 static int
 file_write_new(const char *path, const void *data, size_t len, mode_t mode,
-    int force, char *why, size_t whysz)
+    int how, char *why, size_t whysz)
 {
 	char tmp[PATH_MAX];
 	const char *p = data;
@@ -1885,8 +1955,10 @@ file_write_new(const char *path, const void *data, size_t len, mode_t mode,
 		snprintf(why, whysz, "%s: the name is too long", path);
 		return -1;
 	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) ==
-	    -1) {
+	if (how & FW_CACHE)
+		(void)unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, mode)) == -1) {
 		snprintf(why, whysz, "%s: %s", tmp, strerror(errno));
 		return -1;
 	}
@@ -1895,7 +1967,8 @@ file_write_new(const char *path, const void *data, size_t len, mode_t mode,
 			done += (size_t)n;
 		else if (n == -1 && errno != EINTR)
 			break;
-	if (done < len || fchmod(fd, mode) == -1 || fsync(fd) == -1) {
+	if (done < len || fchmod(fd, mode) == -1 ||
+	    (!(how & FW_CACHE) && fsync(fd) == -1)) {
 		snprintf(why, whysz, "%s: %s", tmp, strerror(errno));
 		close(fd);
 		goto out;
@@ -1904,7 +1977,7 @@ file_write_new(const char *path, const void *data, size_t len, mode_t mode,
 		snprintf(why, whysz, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (force) {
+	if (how & FW_REPLACE) {
 		if (rename(tmp, path) == -1)
 			snprintf(why, whysz, "%s: %s", path, strerror(errno));
 		else
@@ -1922,7 +1995,7 @@ out:
 /* PEM of der under banner, written as file_write_new does. */
 static int
 pem_write(const char *path, const unsigned char *der, size_t len,
-    const char *banner, mode_t mode, int force, char *why, size_t whysz)
+    const char *banner, mode_t mode, int how, char *why, size_t whysz)
 {
 	size_t n = br_pem_encode(NULL, der, len, banner, BR_PEM_LINE64);
 	char *pem;
@@ -1933,7 +2006,7 @@ pem_write(const char *path, const unsigned char *der, size_t len,
 		return -1;
 	}
 	n = br_pem_encode(pem, der, len, banner, BR_PEM_LINE64);
-	rc = file_write_new(path, pem, n, mode, force, why, whysz);
+	rc = file_write_new(path, pem, n, mode, how, why, whysz);
 	memset(pem, 0, n);
 	free(pem);
 	return rc;
@@ -1961,8 +2034,8 @@ tls_key_save(const struct tls_key *k, const char *path, int force,
 		snprintf(why, whysz, "%s: the key cannot be encoded", path);
 		rc = -1;
 	} else
-		rc = pem_write(path, der, n, BR_ENCODE_PEM_PKCS8, 0600, force,
-		    why, whysz);
+		rc = pem_write(path, der, n, BR_ENCODE_PEM_PKCS8, 0600,
+		    force ? FW_REPLACE : 0, why, whysz);
 	memset(der, 0, sizeof(der));
 	memset(d, 0, sizeof(d));
 	return rc;
@@ -1972,8 +2045,8 @@ int
 tls_cert_save(const unsigned char *der, size_t len, const char *path,
     int force, char *why, size_t whysz)
 {
-	return pem_write(path, der, len, "CERTIFICATE", 0644, force, why,
-	    whysz);
+	return pem_write(path, der, len, "CERTIFICATE", 0644,
+	    force ? FW_REPLACE : 0, why, whysz);
 }
 
 struct tls_ca *
@@ -2166,10 +2239,18 @@ tls_mint_leaf(const struct tls_ca *ca, const struct tls_key *k,
  * else the CONNECT host), signed by --ca-cert-file, with the one key
  * all leaves share (struct tls_mint, read-only in the config). Minted
  * leaves are kept in a small LRU by host, one per worker (struct
- * tls_certs, in struct worker).
+ * tls_certs, in struct worker), and as files in --ca-cert-dir, which
+ * the workers and other instances share: a worker that does not have
+ * a host's leaf in memory looks there once, and takes the file only
+ * when it is still right (the current CA's, the current key's, for
+ * that name, not about to expire), else mints and replaces it.
  */
 
 #define MINT_CACHE	256	/* leaves kept, per worker */
+#define LEAF_FILE_MAX	(64 * 1024)	/* a leaf's file, at most */
+#define LEAF_SPARE_S	(30 * 86400)	/* re-minted this long before its
+					   end */
+#define LEAF_NAME_MAX	200	/* the host's part of a file name */
 
 #ifndef HAVE_BEARSSL
 
@@ -2186,6 +2267,14 @@ void
 tls_mint_free(struct tls_mint *m)
 {
 	(void)m;
+}
+
+int
+tls_mint_dir(struct tls_mint *m, const char *dir, char *why, size_t whysz)
+{
+	(void)m; (void)dir;
+	snprintf(why, whysz, "built without TLS");
+	return -1;
 }
 
 struct tls_certs *
@@ -2223,10 +2312,18 @@ struct mint_entry {
 struct tls_mint {
 	struct tls_ca	*ca;
 	struct tls_key	*key;		/* every leaf's (EC) */
+	char		*dir;		/* --ca-cert-dir; NULL: memory only */
+	struct tls_anchors *ca_anchor;	/* the CA: a leaf from a file must
+					   chain to it */
+	unsigned char	 spki[160];	/* the leaves' public key: a leaf
+					   from a file must carry it */
+	size_t		 spki_len;
 };
 
 struct tls_certs {
 	uint64_t	 clock;
+	int		 dir_off;	/* writing there failed: memory only
+					   from then on (said once) */
 	struct mint_entry e[MINT_CACHE];
 };
 
@@ -2270,7 +2367,74 @@ tls_mint_free(struct tls_mint *m)
 		return;
 	tls_ca_free(m->ca);
 	tls_key_free(m->key);
+	free(m->dir);
+	tls_anchors_free(m->ca_anchor);
 	free(m);
+}
+
+/* Makes dir and the directories above it that are missing, 0700 (as
+ * ssh makes ~/.ssh); 0 or -1 with why. */
+static int
+dir_make(const char *dir, char *why, size_t whysz)
+{
+	char p[PATH_MAX];
+	size_t i;
+
+	if (strnbuf(p, sizeof(p), dir, strlen(dir)) == -1) {
+		snprintf(why, whysz, "%s: the name is too long", dir);
+		return -1;
+	}
+	for (i = 1; p[i] != '\0'; i++)
+		if (p[i] == '/') {
+			p[i] = '\0';
+			(void)mkdir(p, 0700);	/* the last one says */
+			p[i] = '/';
+		}
+	if (mkdir(p, 0700) == -1 && errno != EEXIST) {
+		snprintf(why, whysz, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+tls_mint_dir(struct tls_mint *m, const char *dir, char *why, size_t whysz)
+{
+	const br_x509_certificate *c = &m->ca->s->chain[0];
+	struct stat st;
+	long n;
+
+	if (dir_make(dir, why, whysz) == -1)
+		return -1;
+	if (stat(dir, &st) == -1) {
+		snprintf(why, whysz, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, whysz, "%s: not a directory", dir);
+		return -1;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		snprintf(why, whysz, "%s: accessible to group or others (mode "
+		    "%04o), so others could read or plant certificates there; "
+		    "chmod 700 it", dir, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	if (access(dir, W_OK | X_OK) == -1) {
+		snprintf(why, whysz, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if ((n = key_spki(m->key, m->spki, sizeof(m->spki))) == -1 ||
+	    (m->ca_anchor = calloc(1, sizeof(*m->ca_anchor))) == NULL ||
+	    anchor_add(m->ca_anchor, c->data, c->data_len) != 0 ||
+	    (m->dir = strdup(dir)) == NULL) {
+		snprintf(why, whysz, "out of memory");
+		tls_anchors_free(m->ca_anchor);
+		m->ca_anchor = NULL;
+		return -1;
+	}
+	m->spki_len = (size_t)n;
+	return 0;
 }
 
 struct tls_certs *
@@ -2291,16 +2455,179 @@ tls_certs_free(struct tls_certs *cc)
 	free(cc);
 }
 
-/* The leaf for host, from the cache or minted into it; NULL on failure,
- * with why. */
+/* The file of host's leaf in --ca-cert-dir: the name made safe (what
+ * is not a letter, digit, '-', '.' or '_' becomes '_'; no '/', and
+ * never "." or "..") and cut, then a hash of the name as sent, so two
+ * names never share a file. 0, or -1 when it does not fit. */
+static int
+leaf_path(const struct tls_mint *m, const char *host, char *out,
+    size_t size)
+{
+	char name[LEAF_NAME_MAX + 1];
+	unsigned char h[32];
+	size_t i;
+	int n;
+
+	for (i = 0; host[i] != '\0' && i < LEAF_NAME_MAX; i++) {
+		char c = host[i];
+
+		name[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' ? c : '_';
+	}
+	name[i] = '\0';
+	sha256(host, strlen(host), h);
+	n = snprintf(out, size, "%s/%s-%02x%02x%02x%02x%02x%02x%02x%02x.pem",
+	    m->dir, name, h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* A leaf file's bytes: a regular file of at most LEAF_FILE_MAX bytes.
+ * NULL with why, or with why "" when there is none. */
+static unsigned char *
+leaf_read(const char *path, size_t *len, char *why, size_t whysz)
+{
+	unsigned char *buf = NULL;
+	struct stat st;
+	size_t n = 0;
+	ssize_t r;
+	int fd;
+
+	why[0] = '\0';
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC))
+	    == -1) {
+		if (errno != ENOENT)
+			snprintf(why, whysz, "%s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > LEAF_FILE_MAX) {
+		snprintf(why, whysz, "not a regular file of at most %d KiB",
+		    LEAF_FILE_MAX / 1024);
+		goto fail;
+	}
+	if ((buf = malloc(LEAF_FILE_MAX + 1)) == NULL) {
+		snprintf(why, whysz, "out of memory");
+		goto fail;
+	}
+	/* bounded even if the file grows while it is read */
+	while (n <= LEAF_FILE_MAX && ((r = read(fd, buf + n,
+	    LEAF_FILE_MAX + 1 - n)) > 0 || (r == -1 && errno == EINTR)))
+		if (r > 0)
+			n += (size_t)r;
+	if (n > LEAF_FILE_MAX || r == -1) {
+		snprintf(why, whysz, "%s", n > LEAF_FILE_MAX ? "larger than 64 "
+		    "KiB" : strerror(errno));
+		goto fail;
+	}
+	fd_close(&fd);
+	*len = n;
+	return buf;
+fail:
+	free(buf);
+	fd_close(&fd);
+	return NULL;
+}
+
+/* Whether a leaf from a file serves host now: for that name, with the
+ * leaves' key, signed by the CA and valid for LEAF_SPARE_S more. NULL,
+ * or why not. */
+static const char *
+leaf_check(const struct tls_mint *m, const char *host,
+    const unsigned char *der, size_t len)
+{
+	br_x509_minimal_context xc;
+	struct x509_info info;
+	time_t t = time(NULL) + LEAF_SPARE_S;
+	unsigned err;
+
+	if (x509_parse(der, len, &info) == -1)
+		return "not a certificate";
+	if (info.spki_len != m->spki_len ||
+	    memcmp(info.spki, m->spki, m->spki_len) != 0)
+		return "made for another key (each start makes a new one "
+		    "unless --ca-signing-key-file names it)";
+	if (!x509_san_has(&info, host))
+		return "made for another name";
+	br_x509_minimal_init_full(&xc, m->ca_anchor->v, m->ca_anchor->n);
+	br_x509_minimal_set_time(&xc, (uint32_t)(t / 86400 + 719528),
+	    (uint32_t)(t % 86400));
+	xc.vtable->start_chain(&xc.vtable, NULL);
+	xc.vtable->start_cert(&xc.vtable, (uint32_t)len);
+	xc.vtable->append(&xc.vtable, der, len);
+	xc.vtable->end_cert(&xc.vtable);
+	err = xc.vtable->end_chain(&xc.vtable);
+	if (err == BR_ERR_X509_EXPIRED)
+		return "it expires within 30 days";
+	if (err != 0)	/* end_chain's success, not BR_ERR_X509_OK */
+		return "not signed by the current --ca-cert-file";
+	return NULL;
+}
+
+/* host's leaf from its file in --ca-cert-dir, checked; NULL when there
+ * is none that serves (a bad one is replaced next). That is routine (a
+ * new leaf key at each start, a new CA, a leaf near its end) and the
+ * connection's own line stays its only one: why goes to the debug log. */
+static unsigned char *
+leaf_load(const struct tls_mint *m, const char *host, const char *path,
+    size_t *len)
+{
+	struct pem_list l = { NULL, 0, 0 };
+	unsigned char *buf, *der = NULL;
+	const char *bad = NULL;
+	char why[256];
+	size_t n;
+
+	if ((buf = leaf_read(path, &n, why, sizeof(why))) == NULL) {
+		if (why[0] != '\0')
+			log_debug("interception: %s: %s; minting another",
+			    path, why);
+		return NULL;
+	}
+	if (!is_pem(buf, n) || pem_decode(buf, n, &l) == -1 || l.n == 0 ||
+	    strcmp(l.v[0].name, "CERTIFICATE") != 0 ||
+	    l.v[0].len > MINT_CERT_MAX)
+		bad = "not one PEM certificate";
+	else if ((bad = leaf_check(m, host, l.v[0].data, l.v[0].len)) == NULL)
+	{
+		der = l.v[0].data;
+		*len = l.v[0].len;
+		l.v[0].data = NULL;	/* ours now */
+	}
+	if (bad != NULL)
+		log_debug("interception: %s: %s; minting another", path, bad);
+	pem_list_free(&l);
+	free(buf);
+	return der;
+}
+
+/* Writes host's new leaf to its file (whole, or not at all: a reader
+ * in another process never sees a part). */
+static void
+leaf_save(struct tls_certs *cc, const char *path, const unsigned char *der,
+    size_t len)
+{
+	char why[PATH_MAX + 64];
+
+	if (pem_write(path, der, len, "CERTIFICATE", 0644, FW_REPLACE |
+	    FW_CACHE, why, sizeof(why)) == -1) {
+		log_warnx("interception: --ca-cert-dir: %s; this worker keeps "
+		    "its certificates in memory only from now on", why);
+		cc->dir_off = 1;
+	}
+}
+
+/* The leaf for host, from the cache or its file, or minted into both;
+ * NULL on failure, with why. */
 static const struct mint_entry *
 mint_get(const struct tls_mint *m, struct tls_certs *cc, const char *host,
     char *why, size_t whysz)
 {
 	struct mint_entry *e, *victim = &cc->e[0];
-	char ewhy[256];
-	unsigned char *der;
+	char ewhy[256], path[PATH_MAX];
+	unsigned char *der = NULL;
 	size_t i, len;
+	int file;
 
 	for (i = 0; i < MINT_CACHE; i++) {
 		e = &cc->e[i];
@@ -2311,11 +2638,20 @@ mint_get(const struct tls_mint *m, struct tls_certs *cc, const char *host,
 		if (e->used < victim->used)
 			victim = e;
 	}
-	if (tls_mint_leaf(m->ca, m->key, host, (int64_t)time(NULL), &der,
+	file = m->dir != NULL && !cc->dir_off &&
+	    leaf_path(m, host, path, sizeof(path)) == 0;
+	if (file && (der = leaf_load(m, host, path, &len)) != NULL)
+		log_debug("interception: the certificate for %s from %s", host,
+		    path);
+	else if (tls_mint_leaf(m->ca, m->key, host, (int64_t)time(NULL), &der,
 	    &len, ewhy, sizeof(ewhy)) == -1) {
 		snprintf(why, whysz, "interception: no certificate for %s: %s",
 		    host, ewhy);
 		return NULL;
+	} else {
+		log_debug("interception: minted a certificate for %s", host);
+		if (file)
+			leaf_save(cc, path, der, len);
 	}
 	if (len > MINT_CERT_MAX) {
 		snprintf(why, whysz, "interception: no certificate for %s: "
@@ -2323,7 +2659,6 @@ mint_get(const struct tls_mint *m, struct tls_certs *cc, const char *host,
 		free(der);
 		return NULL;
 	}
-	log_debug("interception: minted a certificate for %s", host);
 	free(victim->der);
 	strlcpy_p(victim->host, host, sizeof(victim->host));
 	victim->der = der;

@@ -576,11 +576,13 @@ x509_key_id(const unsigned char *spki, size_t len,
 	return 0;
 }
 
-/* The subjectKeyIdentifier in the extensions [3], if any. */
+/* The subjectKeyIdentifier and subjectAltName in the extensions [3],
+ * if any. */
 static int
-find_ski(const struct tlv *exts, struct x509_info *info)
+find_exts(const struct tlv *exts, struct x509_info *info)
 {
 	static const unsigned char ski[] = { 0x55, 0x1d, 0x0e };
+	static const unsigned char san[] = { 0x55, 0x1d, 0x11 };
 	const unsigned char *p = exts->v, *q, *e;
 	size_t left = exts->len, ql, el;
 	struct tlv seq, ext, oid, v, id;
@@ -608,7 +610,37 @@ find_ski(const struct tlv *exts, struct x509_info *info)
 				return -1;
 			memcpy(info->ski, id.v, id.len);
 			info->ski_len = id.len;
+		} else if (oid.len == sizeof(san) && memcmp(oid.v, san,
+		    sizeof(san)) == 0) {
+			e = v.v;
+			el = v.len;
+			if (tlv_want(&e, &el, 0x30, &id) == -1 || el != 0)
+				return -1;
+			info->san = id.v;
+			info->san_len = id.len;
 		}
+	}
+	return 0;
+}
+
+int
+x509_san_has(const struct x509_info *info, const char *host)
+{
+	const unsigned char *p = info->san;
+	size_t left = info->san_len, n = strlen(host), iplen = 0;
+	unsigned char ip[16];
+	struct tlv t;
+	int kind = x509_host_kind(host, ip, &iplen);
+
+	if (kind == -1)
+		return 0;
+	while (left > 0 && tlv_next(&p, &left, &t) == 0) {
+		if (kind == 0 && t.tag == 0x82 && t.len == n &&
+		    strncaseeq((const char *)t.v, n, host))
+			return 1;
+		if (kind == 1 && t.tag == 0x87 && t.len == iplen &&
+		    memcmp(t.v, ip, iplen) == 0)
+			return 1;
 	}
 	return 0;
 }
@@ -647,7 +679,7 @@ x509_parse(const unsigned char *der, size_t len, struct x509_info *info)
 	while (left > 0) {	/* issuerUniqueID, subjectUniqueID, [3] */
 		if (tlv_next(&p, &left, &t) == -1)
 			return -1;
-		if (t.tag == 0xa3 && find_ski(&t, info) == -1)
+		if (t.tag == 0xa3 && find_exts(&t, info) == -1)
 			return -1;
 	}
 	return 0;

@@ -232,7 +232,7 @@ fi
 T=$W/tunnels
 
 # fresh ports, all chosen at once so they differ
-set -- $("$T" ports 21)
+set -- $("$T" ports 22)
 ORIGIN=$1 PORT_proxy=$2 PORT_tinyproxy=$3 PORT_squid=$4 PORT_privoxy=$5
 PORT_cntlm=$6 PORT_parent=$7 PORT_parent_open=$8 PORT_proxy_ntlm=$9
 shift 9
@@ -240,6 +240,7 @@ PORT_cntlm_ntlm=$1 PORT_unused=$2 PORT_proxy_socks=$3 PORT_microsocks=$4
 ORIGIN_TLS=$5 PORT_tproxy=$6 PORT_tproxy_tls=$7 PORT_tsquid=$8 PORT_tmitm=$9
 shift 9
 ORIGIN_TLSC=$1 PORT_relay=$2 PORT_proxy_scale=$3
+PORT_proxy_plug=$4
 PORT_direct=$ORIGIN
 PORT_parent_alone=$PORT_parent_open
 
@@ -316,6 +317,15 @@ backend origin
 	server nginx 127.0.0.1:$ORIGIN
 EOF
 	launch relay haproxy -db -f "$W/haproxy.cfg"
+}
+
+# ./proxy with two plugins (a request hook on every request, a body
+# replaced on every response), for the keep-alive figure beside ./proxy
+# alone; the 1 KiB body comes back as the 28 bytes of man_in_the_middle
+PLUGINS_BENCH=filter_by_upstream_host,man_in_the_middle
+start_proxy_plug() {
+	launch proxy_plug "$PROXY" --port "$PORT_proxy_plug" \
+	    --num-workers $WORKERS --log-level warning --plugins "$PLUGINS_BENCH"
 }
 
 start_tinyproxy() {
@@ -439,6 +449,22 @@ for _n in $PEERS; do
 	fi
 done
 ACTIVE=${ACTIVE# }
+
+# ./proxy with plugins: keep-alive rounds only, beside ./proxy
+PLUG=
+if echo " $ACTIVE " | grep -q ' proxy '; then
+	start_proxy_plug
+	_g=
+	"$T" wait "$PORT_proxy_plug" 15 &&
+	    _g=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' \
+	    --max-time 10 -x "http://127.0.0.1:$PORT_proxy_plug" "$URL1K")
+	if [ "$_g" = "200 28" ]; then
+		PLUG=proxy_plug
+	else
+		note "proxy_plug: skipped: a GET through it gave '$_g' (wanted '200 28')"
+		stop_pid "$(pidof_peer proxy_plug)"
+	fi
+fi
 
 # the relay row, beside direct
 RELAY=
@@ -746,7 +772,9 @@ while [ $MAIN = 1 ] && [ $ROUND -lt $ROUNDS ]; do
 	ORDER=$(rotate $ROUND direct $RELAY $ACTIVE)
 	TAG=ka TAGTXT="keep-alive"
 	printf 'round %d/%d  keep-alive rps: ' $ROUND $ROUNDS
-	for _n in $ORDER; do wrk_run "$_n" "$(port_of "$_n")" 0 ka; done
+	for _n in $(rotate $ROUND direct $ACTIVE $PLUG); do
+		wrk_run "$_n" "$(port_of "$_n")" 0 ka
+	done
 	echo
 	TAG=close TAGTXT="new connection per request"
 	printf 'round %d/%d  new-conn rps:   ' $ROUND $ROUNDS
@@ -1130,9 +1158,10 @@ ver() {
 	say "load average before/after: $LOAD_BEFORE / $LOAD_AFTER; took ${ELAPSED}s"
 	echo
 	header proxy
-	for _n in direct $RELAY $ACTIVE; do
+	for _n in direct $RELAY $ACTIVE $PLUG; do
 		row_of "$_n" $(values "$_n")
 	done
+	[ -n "$PLUG" ] && say "(proxy_plug: ./proxy --plugins $PLUGINS_BENCH, keep-alive only)"
 	if echo " $ACTIVE " | grep -q ' tinyproxy '; then
 		echo
 		say "ratio to tinyproxy (throughput: higher is better; latency and RSS: lower is better)"
@@ -1195,7 +1224,7 @@ ver() {
 	say "CPU time the proxy spent (user+system over all its processes), in"
 	say "microseconds per request / per tunnel; less noisy than the rates"
 	printf '%-10s %10s %10s %10s   %s\n' "" "keep-alive" "new-conn" "tunnel" "ratio to tinyproxy"
-	for _n in $ACTIVE; do
+	for _n in $ACTIVE $PLUG; do
 		printf '%-10s %10s %10s %10s   %s %s %s\n' "$_n" "$(med "$_n" ka.cpu)" \
 		    "$(med "$_n" close.cpu)" "$(med "$_n" tunnels.cpu)" \
 		    "$(ratio "$(med "$_n" ka.cpu)" "$(med tinyproxy ka.cpu)")" \
@@ -1248,6 +1277,10 @@ ver() {
 		    "keep-alive 1 KiB req/s ahead of squid" "$(fmt0 "$P_KA") vs $(fmt0 "$S_KA")"
 		target proxy "$(ratio "$P_KA" "$D_KA")" ">=" 0.4 \
 		    "keep-alive 1 KiB req/s >= 40% of direct" "$(ratio "$P_KA" "$D_KA")x"
+		_r=$(ratio "$(med proxy_plug ka.rps)" "$P_KA")
+		target proxy "$_r" ">=" 0.85 \
+		    "keep-alive with --plugins $PLUGINS_BENCH >= 85% of without" \
+		    "${_r}x ($(fmt0 "$(med proxy_plug ka.rps)") vs $(fmt0 "$P_KA") req/s)"
 		_r=$(ratio "$(med proxy bulk_connect)" "$(med direct bulk_connect)")
 		target proxy "$_r" ">=" 0.9 "bulk through CONNECT >= 90% of direct" "${_r}x"
 		_r=$(ratio "$(med proxy bulk_http)" "$(med direct bulk_http)")

@@ -12,15 +12,23 @@ cntlm:cntlm microsocks:microsocks pactester:libpacparser-dev
 pactester:python3-pacparser faketime:faketime ip:iproute2
 bearssl.h:libbearssl-dev shellcheck:shellcheck testssl:testssl.sh
 chromium:chromium certutil:libnss3-tools promtool:prometheus nft:nftables
-haproxy:haproxy"
+haproxy:haproxy wget:wget git:git dpkg-scanpackages:dpkg-dev fcgiwrap:fcgiwrap
+gssapi.h:libkrb5-dev krb5kdc:krb5-kdc kadmin.local:krb5-admin-server
+kinit:krb5-user squid:squid"
 # (bearssl.h: a header, not a command: the TLS build, make TLS=1, and the
 # TLS cases need it; a build made before it was installed has no TLS and
 # those cases skip; shellcheck: owrt_shell lints the OpenWrt init script;
 # testssl, chromium and certutil: the real TLS clients of e2e_tlsclients.sh;
-# chromium also loads /status and promtool checks /metrics: e2e_web.sh)
+# chromium also loads /status and promtool checks /metrics: e2e_web.sh;
+# wget, git, dpkg-scanpackages (a flat apt repository) and fcgiwrap
+# (git's smart HTTP behind nginx): the real clients of e2e_clients.sh;
+# gssapi.h: a header, for make GSSAPI=1; krb5kdc, kadmin.local, kinit and
+# squid (with negotiate_kerberos_auth): the test realm and the Kerberos
+# parent of e2e_negotiate.sh)
 # python module -> Debian package (for the system python3: the cases that
 # need one look for it there too)
-need_py="aiohttp:python3-aiohttp requests:python3-requests socks:python3-socks"
+need_py="aiohttp:python3-aiohttp requests:python3-requests socks:python3-socks
+gssapi:python3-gssapi"
 
 missing_pkgs=
 missing_cmds=
@@ -29,7 +37,11 @@ for pair in $need; do
 	pkg=${pair#*:}
 	if [ "$cmd" = bearssl.h ]; then
 		[ -f /usr/include/bearssl.h ] && continue
+	elif [ "$cmd" = gssapi.h ]; then
+		[ -f /usr/include/gssapi/gssapi.h ] && continue
 	elif [ "$cmd" = nginx ] && { [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1; }; then
+		continue
+	elif [ "$cmd" = fcgiwrap ] && [ -x /usr/sbin/fcgiwrap ]; then
 		continue
 	elif command -v "$cmd" >/dev/null 2>&1; then
 		continue

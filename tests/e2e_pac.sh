@@ -28,7 +28,30 @@ pac_start() {
 		fail "$CASE" "$START_ERR"
 		return 1
 	fi
+	pac_wait_loaded "$@"
 	return 0
+}
+
+# pac_wait_loaded NAME FLAGS...: with --pac among FLAGS, waits (bounded)
+# until each worker's resolver helper has loaded the file or said why
+# not: each loads it on its own, and a request before that goes DIRECT
+pac_wait_loaded() {
+	_pw=2
+	_pp=
+	_haspac=0
+	for _a in "$@"; do
+		[ "$_pp" = --pac ] && _haspac=1
+		[ "$_pp" = --num-workers ] && _pw=$_a
+		_pp=$_a
+	done
+	[ $_haspac = 1 ] || return 0
+	_pi=0
+	while [ $_pi -lt 100 ] &&
+	    [ "$(grep -c 'PAC loaded from' "$LOG" 2>/dev/null)" -lt "$_pw" ] &&
+	    ! grep -q 'warning: PAC' "$LOG" 2>/dev/null; do
+		sleep 0.1
+		_pi=$((_pi + 1))
+	done
 }
 
 # pac_start_at NAME PORT FLAGS...: like start_proxy, on a port chosen by

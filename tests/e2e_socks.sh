@@ -15,22 +15,22 @@ SK_HOST=127.0.0.1	# the name clients ask for, set by sk_names
 # ---------------------------------------------------------------- helpers
 
 # sk_start NAME [flags]: start_proxy NAME with a SOCKS port on
-# 127.0.0.1:SP too (--socktimeout 2 unless given); fails the case when
+# 127.0.0.1:SK_PORT too (--socktimeout 2 unless given); fails the case when
 # either does not come up
 sk_start() {
 	_skn=$1
 	shift
-	SP=$(freeport)
+	SK_PORT=$(freeport)
 	case " $* " in
 	*" --socktimeout "*) ;;
 	*) set -- --socktimeout 2 "$@" ;;
 	esac
-	if ! start_proxy "$_skn" --socks5-listen "127.0.0.1:$SP" "$@"; then
+	if ! start_proxy "$_skn" --socks5-listen "127.0.0.1:$SK_PORT" "$@"; then
 		fail "$CASE" "$START_ERR"
 		return 1
 	fi
-	if ! waitport 127.0.0.1 "$SP" 10; then
-		fail "$CASE" "the SOCKS port 127.0.0.1:$SP is not listening"
+	if ! waitport 127.0.0.1 "$SK_PORT" 10; then
+		fail "$CASE" "the SOCKS port 127.0.0.1:$SK_PORT is not listening"
 		evidence "$LOG" 5
 		return 1
 	fi
@@ -41,7 +41,7 @@ sk_start() {
 sk() {
 	_cmd=$1
 	shift
-	"$PY" "$SK_PY" "$_cmd" 127.0.0.1 "$SP" "$@" >"$T/sk" 2>&1
+	"$PY" "$SK_PY" "$_cmd" 127.0.0.1 "$SK_PORT" "$@" >"$T/sk" 2>&1
 }
 
 # sk_reply: the reply code socksclient.py connect printed, or its
@@ -75,7 +75,7 @@ sk_curl() {
 	_url=$2
 	shift 2
 	rm -f "$T/body"
-	CODE=$(curl -q -sS --max-time 15 --"$_mode" "127.0.0.1:$SP" \
+	CODE=$(curl -q -sS --max-time 15 --"$_mode" "127.0.0.1:$SK_PORT" \
 	    -o "$T/body" -w '%{http_code}' "$@" "$_url" 2>"$T/curl.err")
 	CURL_RC=$?
 	[ -f "$T/body" ] || : >"$T/body"
@@ -193,7 +193,7 @@ for name, kind, rdns in kinds:
         print(name, "error", type(e).__name__, e)
     s.close()
 PYEOF
-	"$_sp" "$T/pysocks.py" 127.0.0.1 "$SP" "$SK_HOST" "$O4" >"$T/pysocks.out" 2>&1
+	"$_sp" "$T/pysocks.py" 127.0.0.1 "$SK_PORT" "$SK_HOST" "$O4" >"$T/pysocks.out" 2>&1
 	want="200 200000 $(sha_pat 200000)"
 	bad=
 	for k in socks5 socks5-ip socks4a socks4; do
@@ -201,7 +201,7 @@ PYEOF
 	done
 	# and with a login (RFC 1929)
 	sk_start skpy2 --socks5-auth 'pyuser:py pass' || return
-	"$_sp" "$T/pysocks.py" 127.0.0.1 "$SP" "$SK_HOST" "$O4" pyuser 'py pass' \
+	"$_sp" "$T/pysocks.py" 127.0.0.1 "$SK_PORT" "$SK_HOST" "$O4" pyuser 'py pass' \
 	    >"$T/pysocks2.out" 2>&1
 	for k in socks5 socks5-ip; do
 		grep -qx "$k $want" "$T/pysocks2.out" || bad="$bad $k-login"
@@ -219,10 +219,10 @@ PYEOF
 t_socks_ntlm_parent() {
 	needs_built NTLM socks_ntlm_parent || return
 	par_ntlm skpar || { par_stop_all; return; }
-	SP=$(freeport)
-	if ! par_proxy skntlm "$PAR_PW" --socks5-listen "127.0.0.1:$SP" \
+	SK_PORT=$(freeport)
+	if ! par_proxy skntlm "$PAR_PW" --socks5-listen "127.0.0.1:$SK_PORT" \
 	    --proxy "127.0.0.1:$PARENT" --username "$PAR_DOM\\$PAR_USER" \
-	    --num-workers 1 || ! waitport 127.0.0.1 "$SP" 10; then
+	    --num-workers 1 || ! waitport 127.0.0.1 "$SK_PORT" 10; then
 		par_stop_all
 		return
 	fi
@@ -418,7 +418,7 @@ t_socks_auth() {
 	sk_start skauth --socks5-users "$T/sk.users" || return
 	bad=
 	rm -f "$T/body"
-	c=$(curl -q -sS --max-time 15 -x "socks5h://alice:pw1@127.0.0.1:$SP" \
+	c=$(curl -q -sS --max-time 15 -x "socks5h://alice:pw1@127.0.0.1:$SK_PORT" \
 	    -o "$T/body" -w '%{http_code}' "http://127.0.0.1:$O4/size/5000" \
 	    2>"$T/curl.err")
 	[ "$c" = 200 ] && sk_body_is 5000 ||
@@ -449,16 +449,16 @@ t_socks_auth() {
 # cntlm.conf's SOCKS5Proxy (a bare port: loopback) and SOCKS5Users (and
 # the SOCKS5User its manual names); --save keeps hashes, not passwords.
 t_socks_cntlm_conf() {
-	SP=$(freeport)
+	SK_PORT=$(freeport)
 	cat >"$T/skcntlm.conf" <<EOF
 # cntlm.conf
-SOCKS5Proxy	$SP
+SOCKS5Proxy	$SK_PORT
 SOCKS5Users	dave:pass-d
 SOCKS5User	erin:pass-e
 EOF
 	if ! start_proxy skcn --config "$T/skcntlm.conf" ||
-	    ! waitport 127.0.0.1 "$SP" 10; then
-		fail socks_cntlm_conf "${START_ERR:-the SOCKS port $SP is not listening}"
+	    ! waitport 127.0.0.1 "$SK_PORT" 10; then
+		fail socks_cntlm_conf "${START_ERR:-the SOCKS port $SK_PORT is not listening}"
 		return
 	fi
 	bad=
@@ -472,7 +472,7 @@ EOF
 	cp "$T/skcntlm.conf" "$T/sksave.conf"
 	"$PROXY_BIN" --config "$T/sksave.conf" --save >"$T/sksave.out" 2>&1 ||
 	    bad="$bad; --save: $(cat "$T/sksave.out")"
-	grep -q "^socks5-listen = $SP\$" "$T/sksave.conf" &&
+	grep -q "^socks5-listen = $SK_PORT\$" "$T/sksave.conf" &&
 	    grep -q '^socks5-auth = dave:{SHA256}' "$T/sksave.conf" ||
 	    bad="$bad; --save wrote: $(tr '\n' ' ' <"$T/sksave.conf")"
 	grep -q 'pass-d' "$T/sksave.conf" && bad="$bad; --save wrote a password"
@@ -544,13 +544,13 @@ t_socks_truncated() {
 	sk_start sktr || return
 	p=$(printf '%04x' "$O4")
 	bad=
-	"$PY" "$SK_PY" prefixes 127.0.0.1 "$SP" stall 8 050100 \
+	"$PY" "$SK_PY" prefixes 127.0.0.1 "$SK_PORT" stall 8 050100 \
 	    "050100017f000001$p" >"$T/sktr1" 2>&1 &
 	bgp=$!
-	"$PY" "$SK_PY" prefixes 127.0.0.1 "$SP" stall 8 050100 \
+	"$PY" "$SK_PY" prefixes 127.0.0.1 "$SK_PORT" stall 8 050100 \
 	    "05010003096c6f63616c686f7374$p" >"$T/sktr2" 2>&1 &
 	bgp2=$!
-	"$PY" "$SK_PY" prefixes 127.0.0.1 "$SP" stall 8 \
+	"$PY" "$SK_PY" prefixes 127.0.0.1 "$SK_PORT" stall 8 \
 	    "0401${p}0000000175736572006c6f63616c686f737400" >"$T/sktr3" 2>&1 &
 	bgp3=$!
 	# the others are served meanwhile

@@ -7,7 +7,7 @@
 CASES="${CASES:-} tls_get tls_keepalive tls_connect tls_post tls_ec
 tls_listen_both tls_bad_key tls_bad_files tls_plain_client tls_stall
 tls_without tlsu_origin tlsu_verify tlsu_insecure tlsu_parent
-tlsu_wss tlsu_without tlsu_aes_first"
+tlsu_wss tlsu_via_parent tlsu_magic tlsu_pac tlsu_without tlsu_aes_first"
 
 # tls_built: ./proxy has TLS (its --version lists the feature)
 tls_built() {
@@ -702,6 +702,179 @@ t_tlsu_parent() {
 	par_stop_all
 }
 
+# absolute-form https:// and wss:// through a plain HTTP parent (the
+# test parent, with a Basic login): the proxy sends CONNECT to the
+# parent and speaks TLS to the origin inside its tunnel. Bodies by
+# length and chunked, three requests on one client connection over one
+# tunnel (the origin's /stats, the parent's one CONNECT), a WebSocket;
+# an origin with a wrong name and a parent that cannot reach the origin
+# give 502s that say why; a PAC file's PROXY answer goes the same way
+t_tlsu_via_parent() {
+	tlsu_ready tlsu_via_parent || return
+	par_start par_tvp --auth basic --user "$PAR_USER" --domain "$PAR_DOM" \
+	    --password "$PAR_PW" || { par_stop_all; return; }
+	_pp=$PARENT
+	tlsu_origin_start tlsu_vp_o "$T/tlsu_good.pem" && _op=$OPORT &&
+	    tlsu_origin_start tlsu_vp_x "$T/tlsu_other.pem" && _ox=$OPORT || {
+		fail tlsu_via_parent "a TLS origin did not start"
+		par_stop_all; tlsu_stop_all; return; }
+	par_proxy tlsu_vp "$PAR_PW" --num-workers 1 --proxy "127.0.0.1:$_pp" \
+	    --username "$PAR_DOM\\$PAR_USER" --auth BASIC \
+	    --ca-bundle "$T/tlsu_ca.pem" || { par_stop_all; tlsu_stop_all; return; }
+	_u=https://localhost:$_op
+	rm -f "$T/tvp_b1" "$T/tvp_b2" "$T/tvp_st"
+	pcurl --request-target "$_u/size/1000000" "http://localhost:$_op/" \
+	    -o "$T/tvp_b1" --next -x "$PROXY_URL" --noproxy '' \
+	    --request-target "$_u/chunked/700000" "http://localhost:$_op/" \
+	    -o "$T/tvp_b2" --next -x "$PROXY_URL" --noproxy '' \
+	    --request-target "$_u/stats" "http://localhost:$_op/" \
+	    -o "$T/tvp_st" 2>"$T/curl.err"
+	_rc=$?
+	par_stats "$_pp"
+	_bad=
+	if [ $_rc != 0 ] || [ "$(sha_file "$T/tvp_b1")" != "$(sha_pat 1000000)" ] ||
+	    [ "$(sha_file "$T/tvp_b2")" != "$(sha_pat 700000)" ]; then
+		_bad="GET $_u/size/1000000 and /chunked/700000 through the parent: curl rc $_rc, $(wc -c <"$T/tvp_b1" 2>/dev/null) and $(wc -c <"$T/tvp_b2" 2>/dev/null) bytes: $(head -c 200 "$T/tvp_b1" 2>/dev/null) $(head -c 200 "$T/curl.err")"
+	elif ! grep -q '"connections": 2,' "$T/tvp_st" ||
+	    ! grep -q '"requests": 3,' "$T/tvp_st"; then
+		_bad="three requests on one client connection: the origin saw $(cat "$T/tvp_st"); want 2 connections (the port probe and the tunnel), 3 requests"
+	elif [ "$PS_requests" != 1 ] || [ "$PS_logins" != 1 ]; then
+		_bad="the parent saw $(par_summary); want one request (our CONNECT) with one Basic login"
+	elif ! grep -q "access .* GET localhost:$_op /chunked/700000 200 .* PROXY 127.0.0.1:$_pp" "$LOG"; then
+		_bad="no access line 'GET localhost:$_op /chunked/700000 200 ... PROXY 127.0.0.1:$_pp': $(grep access "$LOG" | tail -n 1)"
+	fi
+	if [ -z "$_bad" ]; then
+		raw --send "GET wss://localhost:$_op/ws HTTP/1.1\r\nHost: localhost:$_op\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" \
+		    --count 1
+		[ "$(resp 1 status)" = 101 ] ||
+		    _bad="GET wss://localhost:$_op/ws through the parent: status '$(resp 1 status)', want 101: $(head -c 300 "$T/raw")"
+	fi
+	_closed=$(freeport)
+	if [ -z "$_bad" ]; then
+		tlsu_get "$_ox" /size/10
+		if [ "$CODE" != 502 ] || ! grep -q "certificate name mismatch" "$T/body"; then
+			_bad="an origin with another name through the parent: status $CODE, '$(head -c 200 "$T/body")'; want a 502 saying certificate name mismatch"
+		else
+			tlsu_get "$_closed" /size/10
+			grep -q "parent proxy 127.0.0.1:$_pp refused CONNECT localhost:$_closed: 502 " "$T/body" ||
+			    _bad="a closed port behind the parent: status $CODE, '$(head -c 200 "$T/body")'; want a 502 naming the parent's 502"
+		fi
+	fi
+	stop_proxy tlsu_vp
+	if [ -z "$_bad" ]; then
+		printf 'function FindProxyForURL(url, host) {\n  if (url.substring(0, 6) == "https:") return "PROXY 127.0.0.1:%s";\n  return "DIRECT";\n}\n' \
+		    "$_pp" >"$T/tvp.pac"
+		par_proxy tlsu_vp "$PAR_PW" --num-workers 1 --pac "$T/tvp.pac" \
+		    --username "$PAR_DOM\\$PAR_USER" --auth BASIC \
+		    --ca-bundle "$T/tlsu_ca.pem" || { par_stop_all; tlsu_stop_all; return; }
+		tlsu_get "$_op" /size/5000
+		if [ "$CODE" != 200 ] || ! body_is_pattern 5000; then
+			_bad="with a PAC file answering PROXY for https:// URLs: status $CODE, $(head -c 200 "$T/body")"
+		elif ! grep -q "access .* GET localhost:$_op /size/5000 200 .* PROXY 127.0.0.1:$_pp" "$LOG"; then
+			_bad="the PAC route: no access line 'GET localhost:$_op /size/5000 200 ... PROXY 127.0.0.1:$_pp': $(grep access "$LOG" | tail -n 1)"
+		fi
+		stop_proxy tlsu_vp
+	fi
+	# no login for a parent that wants one: its 407 is named
+	if [ -z "$_bad" ]; then
+		start_proxy tlsu_vp --num-workers 1 --proxy "127.0.0.1:$_pp" \
+		    --auth NONE --ca-bundle "$T/tlsu_ca.pem" || _bad="$START_ERR"
+		[ -z "$_bad" ] && tlsu_get "$_op" /size/10
+		stop_proxy tlsu_vp
+		if [ -z "$_bad" ] && { [ "$CODE" != 502 ] ||
+		    ! grep -q "refused CONNECT localhost:$_op: 407 .*it wants a login" "$T/body"; }; then
+			_bad="--auth NONE to a parent that wants a login: status $CODE, '$(head -c 200 "$T/body")'; want a 502 naming its 407"
+		fi
+	fi
+	if [ -n "$_bad" ]; then
+		fail tlsu_via_parent "$_bad"
+		par_evidence par_tvp
+	else
+		pass tlsu_via_parent
+	fi
+	par_stop_all
+	tlsu_stop_all
+}
+
+# tlsu_run_magic OUT URL PROXY [flags]: ./proxy --magic URL --proxy PROXY,
+# bounded, its output in $T/OUT, its exit status in MAGIC_RC
+tlsu_run_magic() {
+	_mo=$1
+	_mu=$2
+	_mp=$3
+	shift 3
+	PROXY_PASSWORD=$PAR_PW
+	export PROXY_PASSWORD
+	par_bounded 30 "$PROXY_BIN" --magic "$_mu" --proxy "$_mp" \
+	    --username "$PAR_DOM\\$PAR_USER" "$@" >"$T/$_mo" 2>&1 </dev/null
+	MAGIC_RC=$?
+	unset PROXY_PASSWORD
+}
+
+# --magic against an https:// parent (the test NTLM parent behind TLS,
+# verified with --ca-bundle), and --magic with an https:// URL (asked
+# with CONNECT host:port, as a browser would) through a plain parent;
+# an https:// parent the bundle does not trust: exit 1 saying why
+t_tlsu_magic() {
+	tlsu_ready tlsu_magic || return
+	tls_certs || { skip tlsu_magic "$TLS_SKIP"; return; }	# tls_ec.pem: a bundle without the test CA
+	par_ntlm par_tmg --tls "$T/tlsu_good.pem" "$T/tlsu.key" || {
+		par_stop_all; return; }
+	_tp=$PARENT
+	par_ntlm par_tmg2 || { par_stop_all; return; }
+	_pp=$PARENT
+	tlsu_run_magic tmg1.out "$OURL/size/10" "https://localhost:$_tp" \
+	    --ca-bundle "$T/tlsu_ca.pem"
+	_rc1=$MAGIC_RC
+	tlsu_run_magic tmg2.out "https://localhost:$O4/" "127.0.0.1:$_pp"
+	_rc2=$MAGIC_RC
+	par_stats "$_pp"
+	tlsu_run_magic tmg3.out "$OURL/size/10" "https://localhost:$_tp" \
+	    --ca-bundle "$T/tls_ec.pem"
+	_rc3=$MAGIC_RC
+	if [ $_rc1 != 0 ] || ! grep -qE '^NTLMv2 .*200' "$T/tmg1.out"; then
+		fail tlsu_magic "--magic through --proxy https://localhost:$_tp: exit $_rc1: $(head -c 300 "$T/tmg1.out")"
+	elif [ $_rc2 != 0 ] || ! grep -qE '^NTLMv2 .*200' "$T/tmg2.out"; then
+		fail tlsu_magic "--magic https://localhost:$O4/ through a plain parent: exit $_rc2: $(head -c 300 "$T/tmg2.out")"
+	elif [ "$PS_requests" != 1 ] || [ "$PS_logins" != 1 ]; then
+		fail tlsu_magic "--magic https://: the parent saw $(par_summary); want one login and one request (the CONNECT)"
+	elif [ $_rc3 != 1 ] || ! grep -q "TLS to localhost:$_tp: unknown CA" "$T/tmg3.out"; then
+		fail tlsu_magic "--magic through an https:// parent the bundle does not know: exit $_rc3, '$(head -c 300 "$T/tmg3.out")'; want 1 and 'unknown CA'"
+	else
+		pass tlsu_magic
+	fi
+	par_stop_all
+}
+
+# --pac https://...: the PAC file fetched over TLS (here from our own
+# proxy's TLS port, which serves it), verified with --ca-bundle; with a
+# bundle that does not know the server, --pac-test says why
+t_tlsu_pac() {
+	tlsu_ready tlsu_pac || return
+	tls_certs || { skip tlsu_pac "$TLS_SKIP"; return; }	# tls_ec.pem: a bundle without the test CA
+	if ! start_proxy tlsu_pacs --num-workers 1 --cert-file "$T/tlsu_good.pem" \
+	    --key-file "$T/tlsu.key" --pac-file \
+	    'function FindProxyForURL(url, host) { return "PROXY fetched.test:3128"; }'; then
+		fail tlsu_pac "$START_ERR"
+		return
+	fi
+	_u=https://localhost:$P/
+	timeout 20 "$PROXY_BIN" --pac "$_u" --ca-bundle "$T/tlsu_ca.pem" \
+	    --pac-test http://example.test/ >"$T/tpac1.out" 2>&1 </dev/null
+	_rc1=$?
+	timeout 20 "$PROXY_BIN" --pac "$_u" --ca-bundle "$T/tls_ec.pem" \
+	    --pac-test http://example.test/ >"$T/tpac2.out" 2>&1 </dev/null
+	_rc2=$?
+	if [ $_rc1 != 0 ] || [ "$(cat "$T/tpac1.out")" != "PROXY fetched.test:3128" ]; then
+		fail tlsu_pac "--pac $_u --pac-test: exit $_rc1, '$(head -c 300 "$T/tpac1.out")'"
+	elif [ $_rc2 != 1 ] || ! grep -q "$_u: TLS to localhost:$P: unknown CA" "$T/tpac2.out"; then
+		fail tlsu_pac "--pac $_u with a bundle that does not know it: exit $_rc2, '$(head -c 300 "$T/tpac2.out")'; want 1 and 'unknown CA'"
+	else
+		pass tlsu_pac
+	fi
+	stop_proxy tlsu_pacs
+}
+
 # an absolute-form wss:// WebSocket handshake goes to the origin over
 # TLS, and the 101 turns the connection into a tunnel through the engine
 t_tlsu_wss() {
@@ -737,14 +910,21 @@ t_tlsu_without() {
 	    --insecure-upstream || return
 	tls_refused tlsu_without "--proxy https://" "built without TLS" \
 	    --proxy https://127.0.0.1:1 || return
+	tls_refused tlsu_without "--ca-cert-dir" "built without TLS" \
+	    --ca-cert-dir "$T/tlsu_w_certs" || return
 	if ! start_proxy tlsu_w; then
 		fail tlsu_without "$START_ERR"
 		return
 	fi
 	fetch --request-target "https://localhost:$O4/size/10" \
 	    "http://localhost:$O4/"
+	timeout 10 "$PROXY_BIN" --pac "https://localhost:$O4/x.pac" \
+	    --pac-test http://example.test/ >"$T/tlsu_w.pac" 2>&1 </dev/null
+	_prc=$?
 	if [ "$CODE" != 400 ] || ! grep -q "built without TLS" "$T/body"; then
 		fail tlsu_without "GET https:// without TLS: status $CODE, '$(head -c 200 "$T/body")'; want a 400 saying built without TLS"
+	elif [ $_prc != 1 ] || ! grep -q "built without TLS" "$T/tlsu_w.pac"; then
+		fail tlsu_without "--pac https://... --pac-test without TLS: exit $_prc, '$(head -c 200 "$T/tlsu_w.pac")'; want 1 and built without TLS"
 	else
 		pass tlsu_without
 	fi

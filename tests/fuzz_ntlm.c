@@ -1,11 +1,12 @@
 /*
  * fuzz_ntlm: libFuzzer target for the NTLM Type 2 parser and the
- * Proxy-Authenticate challenge parser. A challenge that parses is also
+ * Proxy-Authenticate challenge parsers (NTLM's, and http_auth_next's
+ * split of a value into challenges, with NTLM inside Negotiate). A challenge that parses is also
  * answered with a Type 3 in every dialect, so the AV-pair copy and the
  * field length checks of the builder see hostile target info too.
  *
  * clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz_ntlm.c \
- *     auth_ntlm.c util.c -o /tmp/fuzz_ntlm
+ *     auth_ntlm.c http.c util.c -o /tmp/fuzz_ntlm
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,9 +35,9 @@ answer(const struct ntlm_challenge *ch)
 		if (n < 0 && err == NULL)
 			abort();
 	}
-	n = ntlm_http_type3(&creds, NTLM_NTLMV2, ch, cchal, 0, hv, sizeof(hv),
-	    &err);
-	if (n >= 0 && strncmp(hv, "NTLM ", 5) != 0)
+	n = ntlm_http_type3("Negotiate", &creds, NTLM_NTLMV2, ch, cchal, 0,
+	    hv, sizeof(hv), &err);
+	if (n >= 0 && strncmp(hv, "Negotiate ", 10) != 0)
 		abort();
 }
 
@@ -49,6 +50,42 @@ check_challenge(const struct ntlm_challenge *ch, const unsigned char *m,
 		abort();
 	if (ch->target_info != NULL && (ch->target_info < m ||
 	    ch->target_info + ch->target_info_len > m + len))
+		abort();
+}
+
+/* The bytes as a whole Proxy-Authenticate value: every challenge of it
+ * (spans inside the value, making progress), and the token of an NTLM
+ * or Negotiate one decoded as a Type 2, as upstream.c does. */
+static void
+challenges(const char *v, size_t n)
+{
+	static unsigned char buf[65536];
+	struct http_challenge hc;
+	struct ntlm_challenge ch;
+	size_t pos = 0, last;
+	int rc;
+
+	for (;;) {
+		last = pos;
+		if ((rc = http_auth_next(v, n, &pos, &hc)) != 1)
+			break;
+		if (pos <= last || pos > n || hc.scheme < v ||
+		    hc.scheme + hc.scheme_len > v + n || hc.scheme_len == 0 ||
+		    (hc.token != NULL && (hc.token < v ||
+		    hc.token + hc.token_len > v + n)) ||
+		    (hc.params != NULL && (hc.params < v ||
+		    hc.params + hc.params_len > v + n)))
+			abort();
+		if (hc.token == NULL)
+			continue;
+		if (ntlm_http_token(hc.token, hc.token_len, buf, sizeof(buf),
+		    &ch) == 1) {
+			check_challenge(&ch, buf, sizeof(buf));
+			answer(&ch);
+		} else if (ch.error == NULL)
+			abort();
+	}
+	if (rc == 0 && pos != n)
 		abort();
 }
 
@@ -90,5 +127,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else if (rc == 0 && (size < 4 ||
 	    !strncaseeq((const char *)data, 4, "NTLM")))
 		abort();
+	challenges((const char *)data, size);
 	return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * fuzz_x509: libFuzzer target for x509_parse, the reader of the CA
- * certificate --ca-cert-file names, and x509_key_id. What it finds must
- * lie inside the input.
+ * certificate --ca-cert-file names and of the leaves --ca-cert-dir
+ * keeps, x509_san_has and x509_key_id. What it finds must lie inside
+ * the input.
  *
  * clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz_x509.c \
  *     x509.c util.c -o /tmp/fuzz_x509
@@ -27,8 +28,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (x509_parse(data, size, &info) == 0) {
 		if (!inside(info.subject, info.subject_len, data, size) ||
 		    !inside(info.spki, info.spki_len, data, size) ||
-		    info.ski_len > sizeof(info.ski))
+		    info.ski_len > sizeof(info.ski) ||
+		    (info.san != NULL && !inside(info.san, info.san_len, data,
+		    size)))
 			abort();
+		(void)x509_san_has(&info, "www.example.com");
+		(void)x509_san_has(&info, "192.0.2.1");
 		if (x509_key_id(info.spki, info.spki_len, id) != 0)
 			abort();
 	}

@@ -15,6 +15,11 @@ in the standard library).
                    [--short-type2 32|40]
                    [--accept NTLMv2,NTLM2SR,NTLM,NT,LM]
                    [--empty-407] [--drop-reused]
+                   [--offer ntlm|negotiate|negotiate,ntlm|...]
+                   [--offer-one-field] [--close-bare-407]
+                   [--negotiate-bad garbage|reject|huge|loop]
+                   [--kerberos [--mutual good|bad|none]
+                    [--kerberos-reject]]
     ntlm_parent.py --self-test       the crypto against published vectors
     ntlm_parent.py --hash PASSWORD|--hash-env VAR [--user U --domain D]
                    LM, NT (MD4 of UTF-16LE) and NTOWFv2 hashes, hex
@@ -40,6 +45,30 @@ dialect a Type 3 used is detected:
 
 --accept restricts the dialects that log in (others get 407, logged).
 
+--offer lists the schemes a bare 407 offers, in order, one
+Proxy-Authenticate field each (--offer-one-field: all in one field,
+"Negotiate, NTLM"): "NTLM", or "Negotiate", which carries the same NTLM
+messages raw inside it (NTLMSSP, as Windows sends when Kerberos is not
+available; no SPNEGO wrapping), verified by the same code. A Type 1 in a
+scheme not offered is answered like a request without credentials
+(counted in "wrong_scheme"); the Type 2 goes back in the scheme of the
+Type 1, and the Type 3 must come in it too. --close-bare-407 closes
+the connection after a 407 that carries no challenge. --negotiate-bad answers a
+Type 1 inside Negotiate with bad input instead: "garbage" (a token that
+is not base64), "reject" (an SPNEGO negState reject), "huge" (a 64 KiB
+token), "loop" (every Type 3 gets a new challenge, forever).
+
+--kerberos also accepts Kerberos inside Negotiate (SPNEGO, or a raw
+Kerberos token), through the system's GSSAPI (python3-gssapi; the
+acceptor's keys come from KRB5_KTNAME, the realm from KRB5_CONFIG): a
+token that is not NTLMSSP is handed to gss_accept_sec_context, and a
+connection whose context completes is logged in (scheme "Kerberos" in
+"schemes", the client's principal in last_user). The first answer after
+it carries the acceptor's mutual-authentication token in
+"Proxy-Authenticate: Negotiate ..." (--mutual bad: one byte changed;
+none: no token). --kerberos-reject answers every Kerberos token with a
+407 and an SPNEGO reject instead.
+
 --drop-reused: once a connection has forwarded a request, the next
 request on it is not answered: the connection closes, as a parent does
 when its idle timeout strikes just as a request arrives (counted as
@@ -62,6 +91,9 @@ without a login and without counting, with JSON:
     last_dialect the dialect of the last Type 3 ("NTLMv2", ...)
     dialects     {dialect: count} over all Type 3 messages
     last_user, last_domain, last_workstation, last_failure, type1_flags
+    schemes      {scheme: count} over the Type 3 logins that passed
+    last_scheme  the scheme of the last Type 1 ("NTLM", "Negotiate")
+    wrong_scheme Type 1 messages in a scheme not offered
 """
 
 import argparse
@@ -561,7 +593,9 @@ class Stats:
                   "proxy_auth_seen": 0, "dropped": 0,
                   "last_dialect": None, "dialects": {}, "last_user": None,
                   "last_domain": None, "last_workstation": None,
-                  "last_failure": None, "type1_flags": None}
+                  "last_failure": None, "type1_flags": None,
+                  "schemes": {}, "last_scheme": None, "wrong_scheme": 0,
+                  "ap_reqs": 0}
 
     def add(self, **kw):
         with self.lock:
@@ -576,6 +610,10 @@ class Stats:
         with self.lock:
             self.v["last_dialect"] = d
             self.v["dialects"][d] = self.v["dialects"].get(d, 0) + 1
+
+    def scheme(self, s):
+        with self.lock:
+            self.v["schemes"][s] = self.v["schemes"].get(s, 0) + 1
 
     def json(self):
         with self.lock:
@@ -713,8 +751,11 @@ class ClientConn:
         self.cid = cid
         self.authed = False
         self.challenge = None
+        self.scheme = None
         self.type2_ti = None
         self.basic_logged_in = False
+        self.close_after = False
+        self.extra = []     # fields for the next answer (mutual auth)
 
     # -- auth
 
@@ -759,8 +800,14 @@ class ClientConn:
             self.send_407(head_only, [("Proxy-Authenticate",
                                        'Basic realm="parent"')])
             return False
-        # NTLM
+        # NTLM, or NTLM inside Negotiate
         msg = None
+        sname = {"ntlm": "NTLM", "negotiate": "Negotiate"}.get(scheme)
+        if sname is not None and sname not in OPTS.offer and token:
+            STATS.add(wrong_scheme=1)
+            log("conn=%d %s not offered: 407" % (self.cid, sname))
+            self.send_bare_407(head_only)
+            return False
         if scheme in ("ntlm", "negotiate") and token:
             try:
                 msg = base64.b64decode(token, validate=True)
@@ -770,6 +817,8 @@ class ClientConn:
             mtype = struct.unpack_from("<I", msg, 8)[0]
         else:
             mtype = None
+        if sname == "Negotiate" and msg and mtype is None and OPTS.kerberos:
+            return self.kerberos(msg, head_only)
         if self.authed and mtype != 1:
             return True
         if mtype == 1:
@@ -778,6 +827,10 @@ class ClientConn:
                 f1 = parse_type1(msg)
             except ValueError as e:
                 return self.fail(head_only, str(e))
+            STATS.set(last_scheme=sname)
+            if sname == "Negotiate" and OPTS.negotiate_bad and \
+                    OPTS.negotiate_bad != "loop":
+                return self.bad_negotiate(head_only)
             self.challenge = os.urandom(8)
             t2 = build_type2(f1, self.challenge, not OPTS.no_target_info,
                              short=OPTS.short_type2)
@@ -792,13 +845,28 @@ class ClientConn:
                                struct.unpack_from("<I", t2, 20)[0],
                                "with target info" if self.type2_ti
                                else "without target info"))
-            self.send_407(head_only, [("Proxy-Authenticate", "NTLM " +
+            self.scheme = sname
+            self.send_407(head_only, [("Proxy-Authenticate", sname + " " +
                                        base64.b64encode(t2).decode())])
             return False
         if mtype == 3:
             if self.challenge is None:
                 return self.fail(head_only, "Type 3 without a challenge on "
                                  "this connection")
+            if sname != self.scheme:
+                return self.fail(head_only, "Type 3 in %s after a Type 1 "
+                                 "in %s" % (sname, self.scheme))
+            if OPTS.negotiate_bad == "loop" and sname == "Negotiate":
+                # never satisfied: a new challenge for every Type 3
+                self.challenge = os.urandom(8)
+                t2 = build_type2(0xa2088207, self.challenge, False)
+                STATS.add(handshakes=1)
+                log("conn=%d Type 3 answered with a new challenge "
+                    "(--negotiate-bad loop)" % self.cid)
+                self.send_407(head_only, [("Proxy-Authenticate",
+                                           "Negotiate " +
+                                           base64.b64encode(t2).decode())])
+                return False
             chal, self.challenge = self.challenge, None
             try:
                 t = parse_type3(msg)
@@ -815,6 +883,7 @@ class ClientConn:
                     d, err, t["user"], t["domain"]))
             self.authed = True
             STATS.add(logins=1)
+            STATS.scheme(sname)
             log("conn=%d LOGIN %s user %r domain %r workstation %r flags "
                 "0x%08x; %s" % (self.cid, d, t["user"], t["domain"],
                                 t["workstation"], t["flags"],
@@ -824,26 +893,94 @@ class ClientConn:
             return self.fail(head_only, "unusable Proxy-Authorization %r" %
                              pa[:60])
         STATS.add(probes=1)
-        self.send_407(head_only, [("Proxy-Authenticate", "NTLM")])
+        self.send_bare_407(head_only)
+        return False
+
+    def send_bare_407(self, head_only):
+        """The 407 without a challenge; --close-bare-407 closes after."""
+        self.close_after = OPTS.close_bare_407
+        self.send_407(head_only, self.offers(), close=self.close_after)
+
+    def kerberos(self, msg, head_only):
+        """A Kerberos (SPNEGO) token inside Negotiate: True when the
+        connection is logged in by it; else a 407 was sent."""
+        import gssapi
+        STATS.set(last_scheme="Kerberos")
+        STATS.add(ap_reqs=1)
+        if OPTS.kerberos_reject:
+            STATS.add(failures=1)
+            log("conn=%d Kerberos token rejected (--kerberos-reject)" %
+                self.cid)
+            self.send_407(head_only, [("Proxy-Authenticate",
+                                       "Negotiate oQcwBaADCgEC")] +
+                          [("Proxy-Authenticate", s) for s in OPTS.offer
+                           if s != "Negotiate"])
+            return False
+        try:
+            ctx = gssapi.SecurityContext(usage="accept")
+            out = ctx.step(msg)
+        except gssapi.exceptions.GSSError as e:
+            return self.fail(head_only, "Kerberos: %s" % e)
+        if not ctx.complete:
+            return self.fail(head_only, "Kerberos: the context wants "
+                             "another round")
+        user = str(ctx.initiator_name)
+        self.authed = True
+        STATS.add(logins=1)
+        STATS.scheme("Kerberos")
+        STATS.set(last_user=user)
+        log("conn=%d LOGIN Kerberos %s, %d-byte mutual token" % (
+            self.cid, user, len(out or b"")))
+        if out and OPTS.mutual != "none":
+            if OPTS.mutual == "bad":
+                out = out[:-1] + bytes([out[-1] ^ 1])
+            self.extra = [("Proxy-Authenticate", "Negotiate " +
+                           base64.b64encode(out).decode())]
+        return True
+
+    def take_extra(self):
+        e, self.extra = self.extra, []
+        return ["%s: %s" % kv for kv in e]
+
+    def offers(self):
+        """The Proxy-Authenticate fields of a bare 407, per --offer."""
+        if OPTS.offer_one_field:
+            return [("Proxy-Authenticate", ", ".join(OPTS.offer))]
+        return [("Proxy-Authenticate", s) for s in OPTS.offer]
+
+    def bad_negotiate(self, head_only):
+        """--negotiate-bad: a Type 1 inside Negotiate gets bad input."""
+        bad = OPTS.negotiate_bad
+        if bad == "garbage":
+            tok = "AAAAA"       # 5 characters: no base64 can end so
+        elif bad == "reject":
+            tok = "oQcwBaADCgEC"        # NegTokenResp negState reject
+        else:
+            tok = base64.b64encode(os.urandom(49152)).decode()  # 64 KiB
+        STATS.add(handshakes=1)
+        log("conn=%d Type 1 in Negotiate answered with %s (%d bytes)" % (
+            self.cid, bad, len(tok)))
+        self.send_407(head_only, [("Proxy-Authenticate", "Negotiate " +
+                                   tok)])
         return False
 
     def fail(self, head_only, why):
         STATS.add(failures=1)
         STATS.set(last_failure=why)
         log("conn=%d FAILURE %s" % (self.cid, why))
-        self.send_407(head_only, [("Proxy-Authenticate", "NTLM")])
+        self.send_407(head_only, self.offers())
         return False
 
-    def send_407(self, head_only, hdrs):
+    def send_407(self, head_only, hdrs, close=False):
         body = b"" if OPTS.empty_407 else \
             b"<html><body>407 Proxy Authentication Required</body></html>\n"
         log("conn=%d -> 407 Content-Length: %d, %s" % (
             self.cid, len(body), "no body (answering a HEAD)" if head_only
             else "with the body"))
         send_resp(self.st, 407, "Proxy Authentication Required",
-                  list(hdrs) + [("Content-Type", "text/html"),
-                                ("Proxy-Connection", "keep-alive")],
-                  body, head_only=head_only)
+                  list(hdrs) + [("Content-Type", "text/html")] +
+                  ([] if close else [("Proxy-Connection", "keep-alive")]),
+                  body, head_only=head_only, close=close)
 
     # -- forwarding
 
@@ -888,7 +1025,7 @@ class ClientConn:
                 STATS.add(proxy_auth_seen=1)
             if not self.auth(req, method):
                 self.drain_body(req)
-                if not keep:
+                if not keep or self.close_after:
                     return
                 continue
             STATS.add(requests=1)
@@ -911,7 +1048,9 @@ class ClientConn:
                 close=True)
             return
         up.settimeout(None)
-        self.st.sock.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        self.st.sock.sendall(("\r\n".join(
+            ["HTTP/1.1 200 Connection established"] + self.take_extra()) +
+            "\r\n\r\n").encode("latin-1"))
         if self.st.buf:
             up.sendall(bytes(self.st.buf))
             self.st.buf.clear()
@@ -995,6 +1134,7 @@ class ClientConn:
                     self.st.sock.sendall(("\r\n".join(out) + "\r\n\r\n"
                                           ).encode("latin-1"))
                     continue
+                out += self.take_extra()
                 rf, rn = resp.framing()
                 if method == "HEAD" or status in (204, 304):
                     rf = None
@@ -1050,6 +1190,17 @@ def main():
     ap.add_argument("--accept", default="NTLMv2,NTLM2SR,NTLM,NT,LM")
     ap.add_argument("--empty-407", action="store_true")
     ap.add_argument("--drop-reused", action="store_true")
+    ap.add_argument("--offer", default="NTLM",
+                    help="schemes a bare 407 offers: ntlm, negotiate, "
+                    "or both in order (comma-separated)")
+    ap.add_argument("--offer-one-field", action="store_true")
+    ap.add_argument("--close-bare-407", action="store_true")
+    ap.add_argument("--kerberos", action="store_true")
+    ap.add_argument("--mutual", choices=("good", "bad", "none"),
+                    default="good")
+    ap.add_argument("--kerberos-reject", action="store_true")
+    ap.add_argument("--negotiate-bad",
+                    choices=("garbage", "reject", "huge", "loop"))
     ap.add_argument("--self-test", action="store_true")
     ap.add_argument("--hash")
     ap.add_argument("--hash-env", metavar="VAR")
@@ -1069,6 +1220,11 @@ def main():
     if a.port is None:
         ap.error("--port is required")
     a.accept = set(x.strip() for x in a.accept.split(",") if x.strip())
+    names = {"ntlm": "NTLM", "negotiate": "Negotiate"}
+    try:
+        a.offer = [names[x.strip().lower()] for x in a.offer.split(",")]
+    except KeyError:
+        ap.error("--offer: ntlm and negotiate only")
     OPTS = a
     CREDS = Creds(a.user, a.domain, a.password)
     if a.log:

@@ -31,6 +31,10 @@ and hashed first, after a 100 Continue when the client expects one):
                         that drops a kept-alive connection just as a
                         request arrives
     /hop-response       a response carrying hop-by-hop fields
+    /                   a small home page (200), for names that stand for
+                        real sites (http://google.com/ through a parent)
+    /get                httpbin.org's /get: JSON of the query's args, the
+                        request's fields and its URL
     /clte               "hello" chunked with Content-Length: 100 beside
                         Transfer-Encoding, as a misconfigured origin sends
                         it; ?cl=100,7 one Content-Length field per value
@@ -401,9 +405,31 @@ def handle_request(c, req):
                   [("Connection", "X-Resp-Hop"), ("X-Resp-Hop", "secret"),
                    ("Keep-Alive", "timeout=99"), ("X-Resp-Keep", "1")],
                   close)
+    elif req.path == "/":
+        c.respond(req, 200, b"origin home\n",
+                  [("Content-Type", "text/plain")], close)
+    elif route == "get":
+        c.respond(req, 200, httpbin_get(req),
+                  [("Content-Type", "application/json")], close)
     else:
         c.respond(req, 404, b"no such route\n", close=close)
     return keep
+
+
+def httpbin_get(req):
+    """httpbin.org's /get answer for req, as its JSON is laid out."""
+    args = {}
+    for kv in req.query.split("&") if req.query else []:
+        k, _, v = kv.partition("=")
+        args[k] = v
+    host = req.get("host") or "localhost"
+    return (json.dumps({
+        "args": args,
+        "headers": dict((k.title(), v) for k, v in req.headers),
+        "origin": "127.0.0.1",
+        "url": "http://%s%s" % (host, req.target if
+                                req.target.startswith("/") else req.path),
+    }, indent=2) + "\n").encode()
 
 
 def serve_conn(sock, cid):

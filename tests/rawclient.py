@@ -20,6 +20,12 @@ descriptor isolation).
         between, client B opens a tunnel to the echo server; nothing of
         A's request may reach B (the fd 0 bug); prints "ok" or "FAIL why"
 
+    rawclient.py early-connect PPORT ORIGINPORT CAFILE PATH
+        CONNECT localhost:ORIGINPORT with the TLS ClientHello in the same
+        send (before the 200), then GET PATH inside TLS verified with
+        CAFILE; prints "connect <status line>", "status <status line>"
+        and "body <length> <sha256>"
+
 Every socket has a timeout, so each command ends on its own.
 """
 
@@ -268,10 +274,74 @@ def cmd_mitm_relay(pport, oport, ca):
     return 0
 
 
+def cmd_early_connect(pport, oport, ca, path):
+    """A CONNECT to localhost:oport with the TLS ClientHello in the same
+    send, before the proxy's 200 (a "pipelined" CONNECT, as some clients
+    do), then one GET of path inside the TLS session verified against
+    the CA file ca: prints the CONNECT's status line, "status" and the
+    body's length and SHA-256."""
+    import hashlib
+    import ssl
+    ctx = ssl.create_default_context(cafile=ca)
+    ctx.set_alpn_protocols(["http/1.1"])
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(inc, out, server_hostname="localhost")
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    hello = out.read()
+    s = connect("127.0.0.1", pport, timeout=10)
+    s.sendall(("CONNECT localhost:%s HTTP/1.1\r\nHost: localhost:%s\r\n"
+               "\r\n" % (oport, oport)).encode() + hello)
+    head, rest = read_head(s)
+    print("connect", head.split(b"\r\n", 1)[0].decode())
+    inc.write(rest)
+
+    def turn(op):
+        """Runs op on the TLS object, moving records to and from s."""
+        while True:
+            wait = False
+            try:
+                r = op()
+            except ssl.SSLWantReadError:
+                wait = True
+            data = out.read()
+            if data:
+                s.sendall(data)
+            if not wait:
+                return r
+            chunk = s.recv(65536)
+            if not chunk:
+                inc.write_eof()
+                try:
+                    return op()
+                except ssl.SSLError:
+                    return b""
+            inc.write(chunk)
+
+    turn(tls.do_handshake)
+    turn(lambda: tls.write(b"GET %s HTTP/1.1\r\nHost: localhost\r\n"
+                           b"Connection: close\r\n\r\n" % path.encode()))
+    data = b""
+    while True:
+        try:
+            chunk = turn(lambda: tls.read(65536))
+        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+            break
+        if not chunk:
+            break
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    print("status", head.split(b"\r\n", 1)[0].decode())
+    print("body", len(body), hashlib.sha256(body).hexdigest())
+    return 0
+
+
 def main():
     cmds = {"hold": cmd_hold, "probe": cmd_probe, "partial": cmd_partial,
             "isolation": cmd_isolation, "mitm-get": cmd_mitm_get,
-            "mitm-relay": cmd_mitm_relay}
+            "mitm-relay": cmd_mitm_relay, "early-connect": cmd_early_connect}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         print(__doc__)
         return 2

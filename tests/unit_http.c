@@ -1182,6 +1182,51 @@ test_list_has(void)
 	CHECK(http_list_has(" close ", 7, "CLOSE"));
 }
 
+/* The challenges of v as "scheme[token]{params};...", or "ERR" after the
+ * ones read when the rest is malformed. */
+static const char *
+challenges(const char *v)
+{
+	static char out[512];
+	struct http_challenge c;
+	size_t pos = 0, len = 0;
+	int r;
+
+	out[0] = '\0';
+	while ((r = http_auth_next(v, strlen(v), &pos, &c)) == 1)
+		len += (size_t)snprintf(out + len, sizeof(out) - len,
+		    "%.*s[%.*s]{%.*s};", (int)c.scheme_len, c.scheme,
+		    (int)c.token_len, c.token ? c.token : "",
+		    (int)c.params_len, c.params ? c.params : "");
+	if (r == -1)
+		snprintf(out + len, sizeof(out) - len, "ERR");
+	return out;
+}
+
+static void
+test_auth_challenges(void)
+{
+	CHECK_STR(challenges("Negotiate"), "Negotiate[]{};");
+	CHECK_STR(challenges("Negotiate, NTLM"), "Negotiate[]{};NTLM[]{};");
+	CHECK_STR(challenges(" NTLM TlRMTVNTUAAC== ,Negotiate  "),
+	    "NTLM[TlRMTVNTUAAC==]{};Negotiate[]{};");
+	CHECK_STR(challenges("Basic realm=\"a, b\", charset=\"UTF-8\", "
+	    "Negotiate oQcwBaADCgEC"),
+	    "Basic[]{realm=\"a, b\", charset=\"UTF-8\"};"
+	    "Negotiate[oQcwBaADCgEC]{};");
+	CHECK_STR(challenges("Basic realm=x,NTLM"), "Basic[]{realm=x};NTLM[]{};");
+	CHECK_STR(challenges("Digest realm=\"r\\\"q\", nonce = \"n\""),
+	    "Digest[]{realm=\"r\\\"q\", nonce = \"n\"};");
+	CHECK_STR(challenges(""), "");
+	CHECK_STR(challenges(" , ,"), "");
+	/* malformed: no scheme, junk after a token68, an open quote */
+	CHECK_STR(challenges("=abc"), "ERR");
+	CHECK_STR(challenges("NTLM abc def"), "ERR");
+	CHECK_STR(challenges("NTLM abc, Basic realm=\"x"), "NTLM[abc]{};ERR");
+	CHECK_STR(challenges("Negotiate a=b=c"), "ERR");
+	CHECK_STR(challenges("Negotiate\001"), "ERR");
+}
+
 /* ---------------------------------------------------------- chunked */
 
 #define OUT_MAX	32768
@@ -1657,6 +1702,7 @@ main(void)
 	    HTTP_GET);
 	test_tables();
 	test_list_has();
+	test_auth_challenges();
 	test_chunked_good();
 	test_chunked_bad();
 	test_chunked_limits();

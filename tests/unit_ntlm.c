@@ -1294,16 +1294,17 @@ test_http(void)
 	size_t n2;
 	long n, b;
 
-	n = ntlm_http_type1(NTLM_NTLMV2, 0, NULL, NULL, hv, sizeof(hv));
+	n = ntlm_http_type1("NTLM", NTLM_NTLMV2, 0, NULL, NULL, hv,
+	    sizeof(hv));
 	CHECK_EQ(n, 5 + 56);
 	CHECK_STR(hv, "NTLM TlRMTVNTUAABAAAABYIIogAAAAAoAAAAAAAAACgAAAAAAAAA"
 	    "AAAADw==");
-	n = ntlm_http_type1(NTLM_NTLM, 0, NULL, NULL, hv, sizeof(hv));
+	n = ntlm_http_type1("NTLM", NTLM_NTLM, 0, NULL, NULL, hv, sizeof(hv));
 	CHECK_STR(hv, "NTLM TlRMTVNTUAABAAAAB4IAAAAAAAAgAAAAAAAAACAAAAA=");
-	CHECK_EQ(ntlm_http_type1(NTLM_NTLM, 0, NULL, NULL, hv, 49), -1);
-	CHECK_EQ(ntlm_http_type1(NTLM_NTLM, 0, NULL, NULL, hv, 50), 49);
-	CHECK_EQ(ntlm_http_encode(m2, 0, hv, 4), -1);
-	CHECK_EQ(ntlm_http_encode(m2, 0, hv, 6), 5);
+	CHECK_EQ(ntlm_http_type1("NTLM", NTLM_NTLM, 0, NULL, NULL, hv, 49), -1);
+	CHECK_EQ(ntlm_http_type1("NTLM", NTLM_NTLM, 0, NULL, NULL, hv, 50), 49);
+	CHECK_EQ(ntlm_http_encode("NTLM", m2, 0, hv, 4), -1);
+	CHECK_EQ(ntlm_http_encode("NTLM", m2, 0, hv, 6), 5);
 	CHECK_STR(hv, "NTLM ");
 
 	n2 = unhex(chal424, m2);
@@ -1359,15 +1360,39 @@ test_http(void)
 	/* Type 3 as a header value decodes back to the message */
 	spec_creds(&c);
 	CHECK_EQ(ntlm_parse_type2(m2, n2, &ch), 0);
-	n = ntlm_http_type3(&c, NTLM_NTLMV2, &ch, cchal, 0, hv, sizeof(hv),
-	    &err);
+	n = ntlm_http_type3("NTLM", &c, NTLM_NTLMV2, &ch, cchal, 0, hv,
+	    sizeof(hv), &err);
 	CHECK(n > 5 && strncmp(hv, "NTLM ", 5) == 0);
 	b = base64_decode(hv + 5, (size_t)n - 5, m3, sizeof(m3));
 	CHECK_EQ(b, 64 + 8 + 12 + 8 + 16 + 24 + 84);
 	CHECK(server_verifies_v2(m3, (size_t)b, c.nt, schal));
-	CHECK_EQ(ntlm_http_type3(&c, NTLM_NTLMV2, &ch, cchal, 0, hv, 100,
-	    &err), -1);
+	CHECK_EQ(ntlm_http_type3("NTLM", &c, NTLM_NTLMV2, &ch, cchal, 0, hv,
+	    100, &err), -1);
 	CHECK_STR(err, "NTLM header value does not fit");
+
+	/* the same messages inside Negotiate: only the scheme differs */
+	n = ntlm_http_type1("Negotiate", NTLM_NTLM, 0, NULL, NULL, hv,
+	    sizeof(hv));
+	CHECK_EQ(n, 10 + 44);
+	CHECK_STR(hv, "Negotiate TlRMTVNTUAABAAAAB4IAAAAAAAAgAAAAAAAAACAAAAA=");
+	CHECK_EQ(ntlm_http_type1("Negotiate", NTLM_NTLM, 0, NULL, NULL, hv,
+	    54), -1);
+	n = ntlm_http_type3("Negotiate", &c, NTLM_NTLMV2, &ch, cchal, 0, hv,
+	    sizeof(hv), &err);
+	CHECK(n > 10 && strncmp(hv, "Negotiate ", 10) == 0);
+	b = base64_decode(hv + 10, (size_t)n - 10, m3, sizeof(m3));
+	CHECK(server_verifies_v2(m3, (size_t)b, c.nt, schal));
+	/* a challenge's token alone, as http_auth_next splits it */
+	b = base64_encode(m2, n2, v, sizeof(v));
+	CHECK_EQ(ntlm_http_token(v, (size_t)b, buf, sizeof(buf), &ch), 1);
+	CHECK_MEM(ch.challenge, schal, 8);
+	CHECK_EQ(ntlm_http_token(v, (size_t)b - 1, buf, sizeof(buf), &ch), 1);
+	CHECK_EQ(ntlm_http_token("%%%%", 4, buf, sizeof(buf), &ch), -1);
+	CHECK_STR(ch.error, "NTLM challenge: bad base64 or too long");
+	/* an SPNEGO reject (negState reject) is no Type 2 */
+	CHECK_EQ(ntlm_http_token("oQcwBaADCgEC", 12, buf, sizeof(buf), &ch),
+	    -1);
+	CHECK(ch.error != NULL);
 }
 
 int

@@ -305,6 +305,23 @@ test_parse(void)
 		sha256(q, sizeof(q), h);
 		CHECK_MEM(id, h, X509_KEYID_LEN);
 	}
+	/* the name it was made for, and no other */
+	CHECK(info.san != NULL);
+	CHECK_EQ(x509_san_has(&info, "back.test"), 1);
+	CHECK_EQ(x509_san_has(&info, "BACK.Test"), 1);
+	CHECK_EQ(x509_san_has(&info, "back.tes"), 0);
+	CHECK_EQ(x509_san_has(&info, "x.back.test"), 0);
+	CHECK_EQ(x509_san_has(&info, "bad name"), 0);
+	n = leaf(&t, spki, "192.0.2.7", tbs, sizeof(tbs));
+	m = x509_cert_encode(tbs, (size_t)n, t.sig, sig, sizeof(sig), cert,
+	    sizeof(cert));
+	CHECK_EQ(x509_parse(cert, (size_t)m, &info), 0);
+	CHECK_EQ(x509_san_has(&info, "192.0.2.7"), 1);
+	CHECK_EQ(x509_san_has(&info, "192.0.2.8"), 0);
+	CHECK_EQ(x509_san_has(&info, "::ffff:192.0.2.7"), 0);
+	n = leaf(&t, spki, "back.test", tbs, sizeof(tbs));
+	m = x509_cert_encode(tbs, (size_t)n, t.sig, sig, sizeof(sig), cert,
+	    sizeof(cert));
 	/* every truncation is refused */
 	for (i = 0; i < (size_t)m; i++)
 		if (x509_parse(cert, i, &info) != -1) {
