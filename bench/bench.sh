@@ -877,30 +877,34 @@ else
 	SKIP_REASON=
 	if check_peer proxy_scale "$PORT_proxy_scale"; then
 		SCALE_DONE=1
-		_sp=$(pidof_peer proxy_scale)
-		# the three alternate, round after round, like the figures
-		# above: the machine's load moves between them otherwise
-		ROUND=0
-		while [ $ROUND -lt $ROUNDS ]; do
-			ROUND=$((ROUND + 1))
-			printf 'round %d/%d  idle scaling (%d) rps:' $ROUND \
-			    $ROUNDS "$IDLE_N"
-			TAG=sc0 TAGTXT="keep-alive, nothing idle"
-			wrk_run proxy_scale "$PORT_proxy_scale" 0 sc0
-			scale_hold hold "$IDLE_N"
-			rec proxy_scale tun_open "$HOLD_OPEN"
-			rec proxy_scale rss_idle_tun "$(rss_kib "$_sp")"
-			rec proxy_scale pss_idle_tun "$(pss_kib "$_sp")"
-			TAG=sctun TAGTXT="keep-alive, $IDLE_N idle tunnels"
-			wrk_run proxy_scale "$PORT_proxy_scale" 0 sctun
-			scale_release
-			scale_hold idle "$IDLE_N"
-			rec proxy_scale ka_open "$HOLD_OPEN"
-			TAG=scidle TAGTXT="keep-alive, $IDLE_N idle keep-alive clients"
-			wrk_run proxy_scale "$PORT_proxy_scale" 0 scidle
-			scale_release
-			echo
-		done
+		_scp=$(pidof_peer proxy_scale)
+		# nothing idle before, between and after the two holds (a
+		# median of three that brackets them: the machine's load moves
+		# during the run); one hold of each, so that the TIME_WAITs of
+		# the connections closed do not use up the loopback ports
+		ROUND=1
+		printf 'idle scaling (%d) rps:' "$IDLE_N"
+		TAG=sc0 TAGTXT="keep-alive, nothing idle"
+		wrk_run proxy_scale "$PORT_proxy_scale" 0 sc0
+		scale_hold hold "$IDLE_N"
+		rec proxy_scale tun_open "$HOLD_OPEN"
+		rec proxy_scale rss_idle_tun "$(rss_kib "$_scp")"
+		rec proxy_scale pss_idle_tun "$(pss_kib "$_scp")"
+		TAG=sctun TAGTXT="keep-alive, $IDLE_N idle tunnels"
+		wrk_run proxy_scale "$PORT_proxy_scale" 0 sctun
+		scale_release
+		ROUND=2
+		TAG=sc0 TAGTXT="keep-alive, nothing idle"
+		wrk_run proxy_scale "$PORT_proxy_scale" 0 sc0
+		scale_hold idle "$IDLE_N"
+		rec proxy_scale ka_open "$HOLD_OPEN"
+		TAG=scidle TAGTXT="keep-alive, $IDLE_N idle keep-alive clients"
+		wrk_run proxy_scale "$PORT_proxy_scale" 0 scidle
+		scale_release
+		ROUND=3
+		TAG=sc0 TAGTXT="keep-alive, nothing idle"
+		wrk_run proxy_scale "$PORT_proxy_scale" 0 sc0
+		echo
 		printf 'idle scaling: %d active clients:' "$IDLE_N"
 		# all connect at once: long enough for the burst to settle
 		_cs=$((SECS * 3 > 10 ? SECS * 3 : 10))
