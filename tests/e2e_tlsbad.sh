@@ -15,7 +15,7 @@ tlsbad_origin_hs"
 # what tlsbad.py's clients send, and what the log line must say for
 # each (a grep pattern), a line each
 TLSBAD_HS="TLS handshake with the client failed"
-TLSBAD_KINDS="garbage:$TLSBAD_HS.*: not TLS
+TLSBAD_KINDS="garbage:$TLSBAD_HS.*not TLS
 sslv2:$TLSBAD_HS.*: not TLS
 truncated:$TLSBAD_HS.*: the client closed the connection during the handshake
 midclose:$TLSBAD_HS.*: the client closed the connection during the handshake
