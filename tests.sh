@@ -162,7 +162,30 @@ DNS_OK=0
 NS_MOUNTED=0
 
 track() {
-	PIDS="$PIDS $1"
+	PIDS="$PIDS $1:$(pid_start "$1")"
+}
+
+# pid_start PID: when PID started (/proc/PID/stat's starttime), or
+# nothing. The cleanup kills a tracked pid only while it is still the
+# process that was tracked: a pid of a helper that ended long ago may
+# belong to any process by then (pids wrap around in a long run), and
+# must not be killed.
+pid_start() {
+	[ -r "/proc/$1/stat" ] || return 0
+	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20
+}
+
+# tracked_live: the tracked pids that are still the processes tracked
+tracked_live() {
+	for _tp in $PIDS; do
+		_ts=${_tp#*:}
+		_tp=${_tp%%:*}
+		if [ -d /proc/self ]; then
+			[ -n "$_ts" ] && [ "$(pid_start "$_tp")" = "$_ts" ] ||
+			    continue
+		fi
+		echo "$_tp"
+	done
 }
 
 # alive PID: running and not a zombie
@@ -207,10 +230,11 @@ wait_gone() {
 cleanup() {
 	trap - EXIT INT TERM
 	_all=
-	for _p in $PIDS; do
+	_live=$(tracked_live)
+	for _p in $_live; do
 		_all="$_all $_p $(descendants "$_p" | tr '\n' ' ')"
 	done
-	for _p in $PIDS; do
+	for _p in $_live; do
 		kill -TERM "$_p" 2>/dev/null
 	done
 	_n=0
