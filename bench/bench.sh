@@ -131,6 +131,10 @@ stop_pid() {
 cleanup() {
 	trap - EXIT INT TERM
 	for _pid in $STARTED; do
+		# only a child of ours: the pid of one that ended long ago may
+		# belong to any process by now
+		[ "$(ps -o ppid= -p "$_pid" 2>/dev/null | tr -d ' ')" = "$$" ] ||
+			continue
 		stop_pid "$_pid"
 	done
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then
