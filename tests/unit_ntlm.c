@@ -1283,16 +1283,13 @@ test_type3_refusals(void)
 
 /* --------------------------------------------------------------- HTTP */
 
+/* Type 1 as a header value, and the encoder's bounds */
 static void
-test_http(void)
+test_http_type1(void)
 {
-	unsigned char m2[200], buf[200], m3[600];
-	char hv[1024], v[600];
-	struct ntlm_challenge ch;
-	struct ntlm_creds c;
-	const char *err;
-	size_t n2;
-	long n, b;
+	unsigned char m2[1];
+	char hv[128];
+	long n;
 
 	n = ntlm_http_type1("NTLM", NTLM_NTLMV2, 0, NULL, NULL, hv,
 	    sizeof(hv));
@@ -1306,6 +1303,18 @@ test_http(void)
 	CHECK_EQ(ntlm_http_encode("NTLM", m2, 0, hv, 4), -1);
 	CHECK_EQ(ntlm_http_encode("NTLM", m2, 0, hv, 6), 5);
 	CHECK_STR(hv, "NTLM ");
+}
+
+/* The challenge in a Proxy-Authenticate value: base64, case, white
+ * space, and what is not one */
+static void
+test_http_challenge(void)
+{
+	unsigned char m2[200], buf[200];
+	char hv[1024], v[600];
+	struct ntlm_challenge ch;
+	size_t n2;
+	long b;
 
 	n2 = unhex(chal424, m2);
 	memcpy(v, "NTLM ", 5);
@@ -1356,7 +1365,22 @@ test_http(void)
 	CHECK_EQ(ntlm_http_challenge("NTLM TlRMTQ==", 13, buf, sizeof(buf),
 	    &ch), -1);
 	CHECK_STR(ch.error, "NTLM Type 2 shorter than 32 bytes");
+}
 
+/* Type 3 as a header value, as NTLM and inside Negotiate, and a bare
+ * token as http_auth_next hands it over */
+static void
+test_http_type3(void)
+{
+	unsigned char m2[200], buf[200], m3[600];
+	char hv[1024], v[600];
+	struct ntlm_challenge ch;
+	struct ntlm_creds c;
+	const char *err;
+	size_t n2;
+	long n, b;
+
+	n2 = unhex(chal424, m2);
 	/* Type 3 as a header value decodes back to the message */
 	spec_creds(&c);
 	CHECK_EQ(ntlm_parse_type2(m2, n2, &ch), 0);
@@ -1418,7 +1442,9 @@ main(void)
 	test_round_trip_plain();
 	test_round_trip_v1();
 	test_type3_refusals();
-	test_http();
+	test_http_type1();
+	test_http_challenge();
+	test_http_type3();
 	return check_done("unit_ntlm");
 }
 
