@@ -159,7 +159,8 @@ v2(unsigned char *out, int ver_cmd, int fam, const unsigned char *body,
 	out[12] = (unsigned char)ver_cmd;
 	out[13] = (unsigned char)fam;
 	be16enc(out + 14, (uint16_t)(len_field >= 0 ? len_field : (long)blen));
-	memcpy(out + 16, body, blen);
+	if (blen > 0)
+		memcpy(out + 16, body, blen);
 	return 16 + blen;
 }
 
