@@ -72,7 +72,7 @@ XLDFLAGS = $(SAN_$(SANITIZE)) $(SMALL_L_$(SMALL)) $(BINDNOW) $(LDFLAGS)
 LIBS = `cat tls.lib` `cat gss.lib`
 
 LEAVES = util.o http.o config.o auth_ntlm.o pac.o x509.o socks.o proxyproto.o sni.o
-OBJS = $(LEAVES) log.o tls.o fetch.o dns.o upstream.o conn.o conn_http.o conn_socks.o web.o events.o loop.o options.o proxy.o plugins.o gss.o
+OBJS = $(LEAVES) log.o hooks.o tls.o fetch.o dns.o upstream.o conn.o conn_http.o conn_socks.o web.o events.o loop.o options.o proxy.o plugins.o gss.o
 FUZZ_SRC = util.c http.c config.c auth_ntlm.c pac.c x509.c socks.c proxyproto.c sni.c
 
 all: proxy

@@ -607,3 +607,19 @@ fail:
 	free(data);
 	return NULL;
 }
+
+int
+user_check(const struct client_user *v, size_t n, const char *user,
+    const char *pass)
+{
+	unsigned char hash[32];
+	size_t i;
+	int ok = 0;
+
+	sha256(pass, strlen(pass), hash);
+	for (i = 0; i < n; i++)
+		ok |= (strcmp(v[i].name, user) == 0) &
+		    ct_equal(v[i].hash, hash, 32);
+	ntlm_wipe(hash, sizeof(hash));
+	return ok;
+}

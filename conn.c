@@ -138,7 +138,10 @@ log_value(const struct conn *c, enum log_field f, char *tmp, size_t size)
 		snprintf(tmp, size, "%lld", (long long)(c->w->now - c->started));
 		return tmp;
 	case LF_UPSTREAM:
-		if (c->pl != NULL && c->pl->answered > 0) {
+		/* the internal rows' answers (the web server, the PAC file)
+		 * are the proxy's own */
+		if (c->pl != NULL && c->pl->answered > 0 &&
+		    c->w->cfg->chain[c->pl->answered - 1].p->wanted == NULL) {
 			snprintf(tmp, size, "PLUGIN %s",
 			    c->w->cfg->chain[c->pl->answered - 1].p->name);
 			return tmp;
@@ -268,6 +271,8 @@ conn_plugin_call(struct conn *c, struct plugin_call *pc)
 	pc->cfg = cfg;
 	pc->max_head = (size_t)cfg->max_header_size;
 	pc->peer = c->peer;
+	pc->peer_addr = (const struct sockaddr *)&c->peer_addr.ss;
+	pc->worker = c->w;
 	pc->method = c->method;
 	pc->local = strcmp(c->host, "-") == 0;
 	if (!pc->local)
@@ -292,14 +297,21 @@ conn_plugin_stop(struct conn *c, struct plugin_call *pc, size_t who,
     enum plugin_verdict v, int status)
 {
 	const char *name = c->w->cfg->chain[who].p->name;
+	int internal = c->w->cfg->chain[who].p->wanted != NULL;
 	char why[WHY_MAX + 64];
 
 	fd_close(&pc->answer.fd);	/* an answer not sent here */
 	if (v == PLUGIN_DONE && pc->answer.refused) {
 		c->pl->answered = (int)who + 1;
-		c->route = ROUTE_PLUGIN;
 		strlcpy_p(c->pl->phrase, pc->answer.phrase,
 		    sizeof(c->pl->phrase));
+		/* the internal rows' refusals are the proxy's own */
+		if (internal) {
+			c->route = ROUTE_LOCAL;
+			conn_close(c, pc->answer.status, pc->why);
+			return;
+		}
+		c->route = ROUTE_PLUGIN;
 		snprintf(why, sizeof(why), "%s (plugin %s)", pc->why, name);
 		conn_close(c, pc->answer.status, why);
 		return;
@@ -1520,9 +1532,6 @@ conn_accept(struct worker *w, const struct listener *l)
 	clients_count(w, 1);
 	conn_changed(c);
 	COUNT(w, accepted, 1);
-	/* --web-allow, decided once for the connection's requests */
-	c->web_ok = cfg->web_server && (cfg->web_allow.n == 0 ||
-	    netlist_match_addr(&cfg->web_allow, (struct sockaddr *)&ss));
 	log_debug("%s: accepted", c->peer);
 	if (l->proxyproto) {
 		/* a balancer sends it at once: --socktimeout bounds it */

@@ -253,32 +253,6 @@ request_note(struct conn *c, const char *buf, const struct http_head *h)
 	c->client_keepalive = http_keepalive(h);
 }
 
-/* Decodes "field: Basic ..." (Proxy-Authorization, or Authorization
- * for the web server) into user and password; 0, or -1 when there is
- * none or it is malformed. */
-static int
-basic_decode(const char *buf, const struct http_head *h, const char *field,
-    char *plain, size_t size, char **pass)
-{
-	const struct http_span *v;
-	long n;
-	int i;
-
-	if ((i = http_find_field(buf, h, field, 0)) < 0)
-		return -1;
-	v = &h->fields[i].value;
-	if (v->len < 6 || !strncaseeq(buf + v->off, 6, "Basic "))
-		return -1;
-	if ((n = base64_decode(buf + v->off + 6, v->len - 6, plain,
-	    size - 1)) < 0)
-		return -1;
-	plain[n] = '\0';
-	if ((*pass = strchr(plain, ':')) == NULL || strlen(plain) != (size_t)n)
-		return -1;
-	*(*pass)++ = '\0';
-	return 0;
-}
-
 static int
 client_ntlm_creds(struct conn *c, const char *user, const char *pass)
 {
@@ -301,20 +275,6 @@ client_ntlm_creds(struct conn *c, const char *user, const char *pass)
 	return 0;
 }
 
-int
-local_login(const struct config *cfg, const char *buf,
-    const struct http_head *h, const char *field)
-{
-	char plain[2 * NTLM_NAME_MAX + NTLM_PASS_MAX], *pass;
-	int ok;
-
-	if (basic_decode(buf, h, field, plain, sizeof(plain), &pass) == -1)
-		return 0;
-	ok = options_user_check(cfg->users, cfg->nusers, plain, pass);
-	ntlm_wipe(plain, sizeof(plain));
-	return ok;
-}
-
 static int
 client_login(struct conn *c, const char *buf, const struct http_head *h,
     const char **why)
@@ -325,7 +285,7 @@ client_login(struct conn *c, const char *buf, const struct http_head *h,
 
 	if (cfg->nusers == 0 && !cfg->ntlm_to_basic)
 		return 0;
-	if (basic_decode(buf, h, "Proxy-Authorization", plain, sizeof(plain),
+	if (http_basic_decode(buf, h, "Proxy-Authorization", plain, sizeof(plain),
 	    &pass) == -1) {
 		*why = "log in to the proxy with Basic authentication";
 		return 407;
@@ -333,7 +293,7 @@ client_login(struct conn *c, const char *buf, const struct http_head *h,
 	if (cfg->ntlm_to_basic)
 		ok = client_ntlm_creds(c, plain, pass) == 0;
 	else
-		ok = options_user_check(cfg->users, cfg->nusers, plain, pass);
+		ok = user_check(cfg->users, cfg->nusers, plain, pass);
 	ntlm_wipe(plain, sizeof(plain));
 	if (!ok) {
 		*why = "wrong user name or password";
@@ -380,7 +340,12 @@ local_head(struct conn *c, struct http_answer *a, size_t room)
 	return 0;
 }
 
-int
+/* The proxy's own answer (a plugin's, the web server's, the PAC file's)
+ * to the request at the front of client.in, a bodiless one (what
+ * follows its head is the next request): the head a, then a->length
+ * bytes of body (none for a HEAD). The exchange then finishes as if a
+ * server had answered it. */
+static int
 local_reply(struct conn *c, struct http_answer *a, const char *body,
     int head_only)
 {
@@ -397,7 +362,7 @@ local_reply(struct conn *c, struct http_answer *a, const char *body,
 
 /* The file stands where a server would: an endpoint to read from, as
  * the client takes its bytes (spliced when large). */
-int
+static int
 local_reply_fd(struct conn *c, struct http_answer *a, int fd, int head_only)
 {
 	if (local_head(c, a, 0) == -1) {
@@ -412,32 +377,6 @@ local_reply_fd(struct conn *c, struct http_answer *a, int fd, int head_only)
 	c->server.eof = 0;
 	flow_start(&c->resp, HTTP_BODY_LENGTH, a->length);
 	return 0;
-}
-
-int
-local_answer(struct conn *c, int status, const char *ctype,
-    const char *body, size_t len, int head_only)
-{
-	struct http_answer a;
-
-	memset(&a, 0, sizeof(a));
-	a.status = status;
-	a.ctype = ctype;
-	a.length = len;
-	return local_reply(c, &a, body, head_only);
-}
-
-int
-local_answer_fd(struct conn *c, int status, const char *ctype, int fd,
-    uint64_t len, int head_only)
-{
-	struct http_answer a;
-
-	memset(&a, 0, sizeof(a));
-	a.status = status;
-	a.ctype = ctype;
-	a.length = len;
-	return local_reply_fd(c, &a, fd, head_only);
 }
 
 /* Why a scheme is refused (NULL: forwarded); *tls set for the TLS
@@ -824,6 +763,7 @@ plugin_answered(struct conn *c, struct plugin_call *pc, size_t who,
 	a.ctype = pa->ctype;
 	a.cache = pa->cache != NULL ? pa->cache : "no-cache";
 	a.phrase = pa->phrase[0] != '\0' ? pa->phrase : NULL;
+	a.fields = pa->fields_len > 0 ? pa->fields : NULL;
 	if (pa->fd != -1) {
 		a.length = pa->fd_len;
 		fd = pa->fd;
@@ -920,11 +860,6 @@ request_start(struct conn *c, char *buf, const struct http_head *h)
 			return r == 2;
 		recheck |= r == 3;	/* rewritten: its target is new */
 	}
-	/* what the plugins left of the requests for the proxy itself goes
-	 * to its web server (when on) */
-	if (!c->intercepted && !c->transparent &&
-	    h->form == HTTP_FORM_ORIGIN && web_serve(c, buf, h))
-		return 1;
 	if (recheck && (status = request_check(c, buf, h, &why)) != 0)
 		goto refused;
 	if (c->method == HTTP_CONNECT && intercept_wanted(c)) {

@@ -126,7 +126,7 @@ login(struct conn *c, const unsigned char *p, size_t len)
 	}
 	socks_took(c, (size_t)n);
 	/* a denied client is refused at its request, whatever it says */
-	good = c->denied || options_user_check(cfg->socks_users,
+	good = c->denied || user_check(cfg->socks_users,
 	    cfg->nsocks_users, user, pass);
 	ntlm_wipe(pass, sizeof(pass));
 	if (!good) {

@@ -188,6 +188,36 @@ http_is_hop_field(const char *name, size_t len)
 	return 0;
 }
 
+int
+http_framing_field(const char *name, size_t len)
+{
+	return strncaseeq(name, len, "Content-Length") ||
+	    strncaseeq(name, len, "Transfer-Encoding");
+}
+
+int
+http_basic_decode(const char *buf, const struct http_head *h,
+    const char *field, char *plain, size_t size, char **pass)
+{
+	const struct http_span *v;
+	long n;
+	int i;
+
+	if ((i = http_find_field(buf, h, field, 0)) < 0)
+		return -1;
+	v = &h->fields[i].value;
+	if (v->len < 6 || !strncaseeq(buf + v->off, 6, "Basic "))
+		return -1;
+	if ((n = base64_decode(buf + v->off + 6, v->len - 6, plain,
+	    size - 1)) < 0)
+		return -1;
+	plain[n] = '\0';
+	if ((*pass = strchr(plain, ':')) == NULL || strlen(plain) != (size_t)n)
+		return -1;
+	*(*pass)++ = '\0';
+	return 0;
+}
+
 static enum fid
 field_id(const char *name, size_t len)
 {
@@ -234,6 +264,16 @@ is_tchar(unsigned char c)
 {
 	return is_alpha(c) || is_digit(c) ||
 	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+int
+http_token(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && is_tchar((unsigned char)s[i]); i++)
+		;
+	return n > 0 && i == n;
 }
 
 static int
@@ -1650,15 +1690,23 @@ size_t
 http_build_answer(const struct http_answer *a, char *dst, size_t cap)
 {
 	struct http_out o = { dst, 0, cap, 0 };
+	int bodiless = a->status < 200 || a->status == 204 ||
+	    a->status == 304;
 	char line[64];
 
 	snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", a->status,
 	    a->phrase != NULL ? a->phrase : http_reason(a->status));
 	http_out_str(&o, line);
-	out_field(&o, "Content-Type", a->ctype != NULL ? a->ctype :
-	    "text/plain");
-	snprintf(line, sizeof(line), "%llu", (unsigned long long)a->length);
-	out_field(&o, "Content-Length", line);
+	if (!bodiless || a->ctype != NULL)
+		out_field(&o, "Content-Type", a->ctype != NULL ? a->ctype :
+		    "text/plain");
+	/* none on a 1xx or 204 (RFC 9110 8.6), and a 304's would have to
+	 * be its 200's length */
+	if (!bodiless) {
+		snprintf(line, sizeof(line), "%llu",
+		    (unsigned long long)a->length);
+		out_field(&o, "Content-Length", line);
+	}
 	if (a->cache != NULL)
 		out_field(&o, "Cache-Control", a->cache);
 	if (a->authenticate != NULL)

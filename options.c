@@ -808,22 +808,6 @@ user_add(struct loader *ld, struct client_user **v, size_t *n,
 	return 0;
 }
 
-int
-options_user_check(const struct client_user *v, size_t n, const char *user,
-    const char *pass)
-{
-	unsigned char hash[32];
-	size_t i;
-	int ok = 0;
-
-	sha256(pass, strlen(pass), hash);
-	for (i = 0; i < n; i++)
-		ok |= (strcmp(v[i].name, user) == 0) &
-		    ct_equal(v[i].hash, hash, 32);
-	ntlm_wipe(hash, sizeof(hash));
-	return ok;
-}
-
 static int
 users_file(struct loader *ld, const char *path, const char *flag,
     struct client_user **v, size_t *n)

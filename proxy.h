@@ -374,6 +374,15 @@ int	 http_list_has(const char *value, size_t len, const char *token);
  * Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade,
  * Proxy-Authorization, Proxy-Authenticate). */
 int	 http_is_hop_field(const char *name, size_t len);
+/* 1 if s[n] is a token (RFC 9110 5.6.2): a field name, a method. */
+int	 http_token(const char *s, size_t n);
+/* 1 if the field frames a body (Content-Length, Transfer-Encoding). */
+int	 http_framing_field(const char *name, size_t len);
+/* Decodes "field: Basic ..." (Proxy-Authorization, or Authorization for
+ * the web server) into plain[size]: the user, then *pass points at the
+ * password after it; 0, or -1 when there is none or it is malformed. */
+int	 http_basic_decode(const char *buf, const struct http_head *h,
+	    const char *field, char *plain, size_t size, char **pass);
 /* 1 if name is listed in any Connection field of h (Proxy-Connection is
  * not read: it is hop-by-hop itself). */
 int	 http_connection_lists(const char *buf, const struct http_head *h,
@@ -499,7 +508,9 @@ struct http_answer {
 					   or NULL */
 };
 /* The answer's head ("HTTP/1.1 status reason", the fields above, the
- * empty line) into dst[cap]; its length, or 0 if it does not fit. */
+ * empty line) into dst[cap]; its length, or 0 if it does not fit. A 1xx,
+ * 204 or 304 has no Content-Length (and a Content-Type only if given):
+ * it has no body. */
 size_t	 http_build_answer(const struct http_answer *, char *dst, size_t cap);
 /* A whole error answer: the head (Connection: close, Via if not NULL, a
  * Basic challenge for 407 and 401, Allow: GET, HEAD for 405) and "status reason: why\n"; its length, or 0
@@ -1124,6 +1135,9 @@ const char *config_xform_value(enum config_xform, const char *value,
 					   once; it may write twice that */
 #endif
 #define PLUGIN_OUT_MAX		(2 * PLUGIN_PIECE_MAX)
+#ifndef PLUGIN_FIELDS_MAX
+#define PLUGIN_FIELDS_MAX	2048	/* an answer's added fields */
+#endif
 
 enum plugin_verdict {
 	PLUGIN_PASS,	/* go on: the next plugin, then the core */
@@ -1161,6 +1175,10 @@ struct plugin_answer {
 	size_t		 len;
 	int		 fd;		/* or a file streamed, -1: none */
 	uint64_t	 fd_len;
+	char		 fields[PLUGIN_FIELDS_MAX];	/* more fields
+					   (plugin_answer_field), each line
+					   ending in CRLF */
+	size_t		 fields_len;
 };
 
 struct plugin;
@@ -1180,6 +1198,10 @@ struct plugin_call {
 					   after the close hook */
 	/* the request (every hook but close) */
 	const char	*peer;		/* client "address:port" */
+	const struct sockaddr *peer_addr;	/* the same (after a PROXY
+					   protocol header: the client's) */
+	const struct worker *worker;	/* the worker: its figures (the web
+					   server's /metrics and /status) */
 	enum http_method method;	/* HTTP_OTHER: see head->method_s */
 	char		 host[HOST_MAX];	/* the target; "" for a request
 					   to the proxy itself */
@@ -1254,8 +1276,10 @@ struct plugin {
 	unsigned	 flags;		/* PLUGIN_HIDDEN */
 	const struct plugin_flag *opts;	/* its flags, ended by a NULL name */
 	/* an internal row: enabled by its own setting (this says 1),
-	 * before the --plugins ones; never named in --plugins */
+	 * before the --plugins ones (after them with last set: the web
+	 * server answers what they leave); never named in --plugins */
 	int		(*wanted)(const struct config *);
+	int		 last;
 	/* start-up, in the master, once per configuration (a reload runs it
 	 * again): reads the flags, makes *conf (freed by fini); 0, or -1
 	 * with why ("--flag: ...") */
@@ -1339,6 +1363,17 @@ int	 plugin_flag_long(const struct config *, const char *name, long min,
 /* Answers the request (copied: at most PLUGIN_OUT_MAX bytes). */
 enum plugin_verdict plugin_answer(struct plugin_call *, int status,
 	    const char *ctype, const void *body, size_t len);
+/* Answers with len bytes that are not copied: they must stay as they
+ * are until the exchange's done hook (static data, the configuration,
+ * what the plugin's state holds), and may be of any size. */
+enum plugin_verdict plugin_answer_static(struct plugin_call *, int status,
+	    const char *ctype, const void *body, size_t len);
+/* Adds a field to the answer just made ("ETag: \"%s\"", "Location: %s"):
+ * after plugin_answer*, not for a refusal; no line break, and not
+ * Content-Length or Transfer-Encoding (the core frames the body). 0, or
+ * -1 with why (the hook should then fail). */
+int	 plugin_answer_field(struct plugin_call *, const char *fmt, ...)
+	    PRINTF(2, 3);
 /* Answers with len bytes of the open file fd (the core owns fd). */
 enum plugin_verdict plugin_answer_file(struct plugin_call *, int status,
 	    const char *ctype, int fd, uint64_t len);
@@ -1424,6 +1459,11 @@ struct client_user {
 	char		 name[NTLM_NAME_MAX];
 	unsigned char	 hash[32];
 };
+/* config.c: 1 when user and pass are one of the logins v[n]
+ * (--basic-auth, the SOCKS5 ones); the passwords' hashes are compared
+ * in constant time. */
+int	 user_check(const struct client_user *v, size_t n, const char *user,
+	    const char *pass);
 
 /* A next hop for a request: the origin itself, an HTTP parent proxy,
  * or a SOCKS5 server. */
@@ -1654,10 +1694,6 @@ struct config {
  */
 struct config *options_load(int argc, char *argv[],
 	    const struct config *prev, char *err, size_t errsz, int *status);
-/* 1 when user and pass are one of the logins v[n] (--basic-auth, the
- * SOCKS5 ones); the passwords' hashes are compared in constant time. */
-int	 options_user_check(const struct client_user *v, size_t n,
-	    const char *user, const char *pass);
 /* Frees a configuration of options_load() with all it owns, its
  * passwords and hashes wiped first; NULL is ignored. */
 void	 options_free(struct config *);
@@ -2319,7 +2355,6 @@ struct conn {
 	int64_t		 started;
 	int		 aborted;	/* ended before its answer did */
 	enum route	 route;		/* where its answer came from */
-	int		 web_ok;	/* --web-allow lets it in */
 	size_t		 head_len;	/* the client's head, as sent */
 	struct flowstate req, resp;
 
@@ -3034,46 +3069,21 @@ void	 conn_http_tunnel(struct conn *, const char *method,
  * with the RFC 1929 login) and SOCKS4/4a CONNECT, on one port. */
 extern const struct conn_ops conn_socks_ops;
 
-/*
- * The proxy's own answers to the request at the front of c->client.in
- * (a bodiless one: what follows its head is taken as the next request):
- * the PAC file, the web server, plugins. The head says status, ctype
- * (NULL: text/plain) and len; the body is len bytes of memory, or the
- * open file fd (which the answer owns) read from its current offset as
- * the client takes it, so a file of any size costs no more memory than
- * a small one. head_only (HEAD, 304) sends the head alone. The exchange
- * then finishes as if a server had answered (logged, route
- * ROUTE_LOCAL unless the caller sets c->route after). -1 when c was
- * closed instead (out of memory).
- */
-int	 local_answer(struct conn *, int status, const char *ctype,
-	    const char *body, size_t len, int head_only);
-int	 local_answer_fd(struct conn *, int status, const char *ctype, int fd,
-	    uint64_t len, int head_only);
-/* The same with the head a caller filled in (a->length bytes of body;
- * close and keepalive10 are set here from the request, and cache is
- * "max-age=300" unless a->cache is set). */
-int	 local_reply(struct conn *, struct http_answer *a, const char *body,
-	    int head_only);
-int	 local_reply_fd(struct conn *, struct http_answer *a, int fd,
-	    int head_only);
-/* 1 when the request h (over buf) carries, in the field named (such as
- * "Authorization"), Basic credentials of a --basic-auth user. */
-int	 local_login(const struct config *, const char *buf,
-	    const struct http_head *h, const char *field);
-
 /* ----------------------------------------------------------------- web.c */
 
 /*
- * The built-in web server (--enable-web-server): an origin-form request
- * to the proxy's own port, h parsed over buf: /metrics (Prometheus text
- * format, the board summed), /status (an HTML page of the same),
- * /healthz, and the files of --static-dir. Access follows --basic-auth
- * (the Authorization field) and --web-allow. Returns 1 when c was
- * answered or refused here, 0 when the request is none of its business
- * (the web server is off) and the caller answers it.
+ * The built-in web server (--enable-web-server), the last internal row
+ * of the plugin table: its request hook answers the origin-form
+ * requests to the proxy's own port the plugins left, /metrics
+ * (Prometheus text format, the board summed), /status (an HTML page of
+ * the same), /healthz, and the files of --static-dir. Access follows
+ * --basic-auth (the Authorization field) and --web-allow.
  */
-int	 web_serve(struct conn *, const char *buf, const struct http_head *h);
-
+struct web_state {
+	char		*page;		/* a page rendered, until done */
+};
+int	 web_wanted(const struct config *);
+enum plugin_verdict web_request(struct plugin_call *);
+void	 web_done(struct plugin_call *);
 
 #endif /* PROXY_H */

@@ -1,9 +1,11 @@
 /*
- * web.c: the built-in web server (--enable-web-server). An origin-form
- * request to the proxy's own port ("GET /path HTTP/1.1") comes here
- * from conn_http.c when the PAC file did not take it: /metrics (the
- * Prometheus text format), /status (one HTML page of the same figures
- * and the workers), /healthz, and the files under --static-dir.
+ * web.c: the built-in web server (--enable-web-server), a row of the
+ * plugin table like any plugin: its request hook takes the origin-form
+ * requests to the proxy's own port ("GET /path HTTP/1.1") that the
+ * plugins before it left: /metrics (the Prometheus text format),
+ * /status (one HTML page of the same figures and the workers),
+ * /healthz, and the files under --static-dir. It answers through
+ * hooks.c as every plugin does, and knows no connection.
  *
  * The figures are the board's (loop.c): counters each worker adds to in
  * its own slot of the memory the master mapped before forking, summed
@@ -14,7 +16,8 @@
  * before any lookup, and no symbolic link is followed, so no name can
  * lead out of the directory, and none can be swapped for a link between
  * a check and the open. The file then streams through the exchange as a
- * server's body would (local_reply_fd): never read whole into memory.
+ * server's body would (plugin_answer_file): never read whole into
+ * memory.
  */
 #include <sys/stat.h>
 #include <errno.h>
@@ -440,34 +443,31 @@ status_render(const struct worker *w, struct http_out *o)
 	    "<a href=\"/metrics\">/metrics</a>.</p>\n</body></html>\n");
 }
 
-/* A page made in memory: rendered into a buffer of cap bytes, sent. */
-static void
-page_send(struct conn *c, int head_only, const char *ctype, size_t cap,
+/* A page made in memory: rendered into a buffer of cap bytes that the
+ * connection's state keeps until the exchange is done, and sent. */
+static enum plugin_verdict
+page_send(struct plugin_call *pc, const char *ctype, size_t cap,
     void (*render)(const struct worker *, struct http_out *))
 {
-	struct http_answer a;
+	struct web_state *st = pc->state;
+	enum plugin_verdict v;
 	struct http_out o;
 
-	if ((o.p = malloc(cap)) == NULL) {
-		conn_close(c, 500, "out of memory for the page");
-		return;
-	}
+	free(st->page);
+	if ((st->page = malloc(cap)) == NULL)
+		return plugin_refuse(pc, 500, NULL, "out of memory for the "
+		    "page");
+	o.p = st->page;
 	o.len = 0;
 	o.cap = cap;
 	o.overflow = 0;
-	render(c->w, &o);
-	if (o.overflow) {
-		free(o.p);
-		conn_close(c, 500, "the page outgrew its buffer");
-		return;
-	}
-	memset(&a, 0, sizeof(a));
-	a.status = 200;
-	a.ctype = ctype;
-	a.length = o.len;
-	a.cache = "no-store";
-	(void)local_reply(c, &a, o.p, head_only);
-	free(o.p);
+	render(pc->worker, &o);
+	if (o.overflow)
+		return plugin_refuse(pc, 500, NULL, "the page outgrew its "
+		    "buffer");
+	v = plugin_answer_static(pc, 200, ctype, st->page, o.len);
+	pc->answer.cache = "no-store";
+	return v;
 }
 
 /* ------------------------------------------------------- static files */
@@ -650,32 +650,18 @@ etag_listed(const char *v, size_t n, const char *etag, int strong)
 	return 0;
 }
 
-/* A field's value span, or NULL when h has none. */
-static const char *
-field_value(const char *buf, const struct http_head *h, const char *name,
-    size_t *len)
-{
-	int i = http_find_field(buf, h, name, 0);
-
-	if (i < 0)
-		return NULL;
-	*len = h->fields[i].value.len;
-	return buf + h->fields[i].value.off;
-}
-
 /* 1 when the client's copy is current: If-None-Match, else
  * If-Modified-Since (RFC 9110 13.2.2). */
 static int
-not_modified(const char *buf, const struct http_head *h, const char *etag,
-    int64_t mtime)
+not_modified(const struct plugin_call *pc, const char *etag, int64_t mtime)
 {
 	const char *v;
 	int64_t since;
 	size_t n;
 
-	if ((v = field_value(buf, h, "If-None-Match", &n)) != NULL)
+	if ((v = plugin_field(pc, "If-None-Match", &n)) != NULL)
 		return etag_listed(v, n, etag, 0);
-	if ((v = field_value(buf, h, "If-Modified-Since", &n)) != NULL &&
+	if ((v = plugin_field(pc, "If-Modified-Since", &n)) != NULL &&
 	    http_date_parse(v, n, &since) == 0)
 		return mtime <= since;
 	return 0;
@@ -741,202 +727,227 @@ range_parse(const char *v, size_t n, uint64_t size, uint64_t *from,
 
 /* Range applies unless If-Range names another version of the file. */
 static int
-range_wanted(const char *buf, const struct http_head *h, const char *etag,
+range_wanted(const struct plugin_call *pc, const char *etag,
     const char *lastmod)
 {
 	const char *v;
 	size_t n;
 
-	if (h->method != HTTP_GET ||
-	    http_find_field(buf, h, "Range", 0) < 0)
+	if (pc->method != HTTP_GET || plugin_field(pc, "Range", &n) == NULL)
 		return 0;
-	if ((v = field_value(buf, h, "If-Range", &n)) == NULL)
+	if ((v = plugin_field(pc, "If-Range", &n)) == NULL)
 		return 1;
 	if (n > 0 && (v[0] == '"' || v[0] == 'W'))
 		return etag_listed(v, n, etag, 1);
 	return n == strlen(lastmod) && memcmp(v, lastmod, n) == 0;
 }
 
-/* Sends the open regular file fd (stat st): whole, a range, or 304. */
-static void
-file_send(struct conn *c, const char *buf, const struct http_head *h,
-    int fd, const struct stat *st, const char *name)
+/* The fields that name the file's version, for a cache to revalidate. */
+static int
+validators(struct plugin_call *pc, const char *etag, const char *lastmod)
 {
-	char etag[48], lastmod[30], fields[256];
-	struct http_answer a;
+	return plugin_answer_field(pc, "ETag: %s", etag) == -1 ||
+	    plugin_answer_field(pc, "Last-Modified: %s", lastmod) == -1 ?
+	    -1 : 0;
+}
+
+/* The answer for a Range the file cannot satisfy (RFC 9110 15.5.17). */
+static enum plugin_verdict
+range_refused(struct plugin_call *pc, uint64_t size)
+{
+	if (plugin_answer(pc, 416, NULL, NULL, 0) != PLUGIN_DONE ||
+	    plugin_answer_field(pc, "Content-Range: bytes */%llu",
+	    (unsigned long long)size) == -1)
+		return PLUGIN_FAIL;
+	return PLUGIN_DONE;
+}
+
+/* Sends the open regular file fd (stat st): whole, a range, or 304. */
+static enum plugin_verdict
+file_send(struct plugin_call *pc, int fd, const struct stat *st,
+    const char *name)
+{
+	char etag[48], lastmod[30];
 	uint64_t size = (uint64_t)st->st_size, from = 0, to = 0;
-	int head_only = h->method == HTTP_HEAD, r = 0;
+	const char *ctype = ctype_of(name), *v;
 	size_t len;
-	const char *v;
+	int r = 0;
 
 	snprintf(etag, sizeof(etag), "\"%llx-%llx\"",
 	    (unsigned long long)st->st_mtime, (unsigned long long)size);
 	http_date_format((int64_t)st->st_mtime, lastmod);
-	memset(&a, 0, sizeof(a));
-	a.status = 200;
-	a.ctype = ctype_of(name);
-	a.length = size;
-	a.cache = "no-cache";
-	a.fields = fields;
-	if (not_modified(buf, h, etag, (int64_t)st->st_mtime)) {
-		a.status = 304;
-		head_only = 1;
-	} else if (range_wanted(buf, h, etag, lastmod) &&
-	    (v = field_value(buf, h, "Range", &len)) != NULL &&
+	if (not_modified(pc, etag, (int64_t)st->st_mtime)) {
+		fd_close(&fd);
+		if (plugin_answer(pc, 304, ctype, NULL, 0) != PLUGIN_DONE ||
+		    validators(pc, etag, lastmod) == -1)
+			return PLUGIN_FAIL;
+		pc->answer.cache = "no-cache";
+		return PLUGIN_DONE;
+	}
+	if (range_wanted(pc, etag, lastmod) &&
+	    (v = plugin_field(pc, "Range", &len)) != NULL &&
 	    (r = range_parse(v, len, size, &from, &to)) == -1) {
 		fd_close(&fd);
-		snprintf(fields, sizeof(fields), "Content-Range: bytes */%llu"
-		    "\r\n", (unsigned long long)size);
-		a.status = 416;
-		a.ctype = "text/plain";
-		a.length = 0;
-		(void)local_reply(c, &a, "", 1);
-		return;
+		return range_refused(pc, size);
 	}
-	if (r == 1) {
-		if (lseek(fd, (off_t)from, SEEK_SET) == -1) {
-			fd_close(&fd);
-			conn_close(c, 500, "cannot seek in the file");
-			return;
-		}
-		a.status = 206;
-		a.length = to - from + 1;
-		snprintf(fields, sizeof(fields), "Content-Range: bytes "
-		    "%llu-%llu/%llu\r\nETag: %s\r\nLast-Modified: %s\r\n",
-		    (unsigned long long)from, (unsigned long long)to,
-		    (unsigned long long)size, etag, lastmod);
-	} else
-		snprintf(fields, sizeof(fields), "Accept-Ranges: bytes\r\n"
-		    "ETag: %s\r\nLast-Modified: %s\r\n", etag, lastmod);
-	(void)local_reply_fd(c, &a, fd, head_only);
+	if (r == 1 && lseek(fd, (off_t)from, SEEK_SET) == -1) {
+		fd_close(&fd);
+		return plugin_refuse(pc, 500, NULL, "cannot seek in the file");
+	}
+	if (plugin_answer_file(pc, r == 1 ? 206 : 200, ctype, fd,
+	    r == 1 ? to - from + 1 : size) != PLUGIN_DONE)
+		return PLUGIN_FAIL;
+	pc->answer.cache = "no-cache";
+	if ((r == 1 ? plugin_answer_field(pc, "Content-Range: bytes "
+	    "%llu-%llu/%llu", (unsigned long long)from,
+	    (unsigned long long)to, (unsigned long long)size) :
+	    plugin_answer_field(pc, "Accept-Ranges: bytes")) == -1 ||
+	    validators(pc, etag, lastmod) == -1)
+		return PLUGIN_FAIL;
+	return PLUGIN_DONE;
 }
 
 /* The length of the target's path, before any query. */
 static size_t
-target_path_len(const char *buf, const struct http_head *h)
+target_path_len(const struct plugin_call *pc)
 {
-	const char *t = buf + h->target.off;
-	const char *q = memchr(t, '?', h->target.len);
+	const char *t = pc->buf + pc->head->target.off;
+	const char *q = memchr(t, '?', pc->head->target.len);
 
-	return q != NULL ? (size_t)(q - t) : h->target.len;
+	return q != NULL ? (size_t)(q - t) : pc->head->target.len;
 }
 
 /* A directory named without its final '/': relative links in its
  * index.html would go to its parent, so the client is sent to it. */
-static void
-dir_redirect(struct conn *c, const char *buf, const struct http_head *h)
+static enum plugin_verdict
+dir_redirect(struct plugin_call *pc)
 {
-	const char *t = buf + h->target.off;
-	size_t plen = target_path_len(buf, h);
-	char fields[WEB_PATH_MAX + 32];
+	const struct http_span *tg = &pc->head->target;
+	const char *t = pc->buf + tg->off;
+	size_t plen = target_path_len(pc);
 	static const char body[] = "Moved to the directory's address, "
 	    "with its final '/'.\n";
-	struct http_answer a;
 
-	if (h->target.len > WEB_PATH_MAX) {
-		conn_close(c, 404, "no such file");
-		return;
-	}
+	if (tg->len > WEB_PATH_MAX)
+		return plugin_refuse(pc, 404, NULL, "no such file");
 	/* the target as the client sent it: encoded, no CR or LF */
-	snprintf(fields, sizeof(fields), "Location: %.*s/%.*s\r\n",
-	    (int)plen, t, (int)(h->target.len - plen), t + plen);
-	memset(&a, 0, sizeof(a));
-	a.status = 301;
-	a.length = sizeof(body) - 1;
-	a.fields = fields;
-	(void)local_reply(c, &a, body, h->method == HTTP_HEAD);
+	if (plugin_answer_static(pc, 301, NULL, body, sizeof(body) - 1) !=
+	    PLUGIN_DONE || plugin_answer_field(pc, "Location: %.*s/%.*s",
+	    (int)plen, t, (int)(tg->len - plen), t + plen) == -1)
+		return PLUGIN_FAIL;
+	return PLUGIN_DONE;
 }
 
-static void
-static_serve(struct conn *c, const char *buf, const struct http_head *h,
-    char *path)
+/* The index.html of the open directory dfd (closed here), or a
+ * refusal. */
+static int
+index_open(struct plugin_call *pc, int dfd, struct stat *st)
+{
+	const char *why = NULL;
+	int status = 0, fd = open_beneath(dfd, INDEX_FILE, 0, &status, &why);
+
+	fd_close(&dfd);
+	if (fd == -1 || fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
+		fd_close(&fd);
+		(void)plugin_refuse(pc, 403, NULL, "directory listings are "
+		    "not served (no index.html)");
+		return -1;
+	}
+	return fd;
+}
+
+static enum plugin_verdict
+static_serve(struct plugin_call *pc, char *path)
 {
 	const char *why = NULL, *base;
-	int status = 0, fd, ifd;
-	size_t plen = target_path_len(buf, h);
+	int status = 0, fd;
+	size_t plen = target_path_len(pc);
 	struct stat st;
 
-	if ((fd = static_open(c->w->cfg->static_dir, path, &status, &why,
-	    &base)) == -1) {
-		conn_close(c, status, why);
-		return;
-	}
+	if ((fd = static_open(pc->cfg->static_dir, path, &status, &why,
+	    &base)) == -1)
+		return plugin_refuse(pc, status, NULL, "%s", why);
 	if (fstat(fd, &st) == -1) {
 		fd_close(&fd);
-		conn_close(c, 500, "cannot stat the file");
-		return;
+		return plugin_refuse(pc, 500, NULL, "cannot stat the file");
 	}
 	if (S_ISDIR(st.st_mode)) {
-		if (plen > 0 && buf[h->target.off + plen - 1] != '/') {
+		if (plen > 0 && pc->buf[pc->head->target.off + plen - 1] !=
+		    '/') {
 			fd_close(&fd);
-			dir_redirect(c, buf, h);
-			return;
+			return dir_redirect(pc);
 		}
-		ifd = open_beneath(fd, INDEX_FILE, 0, &status, &why);
-		fd_close(&fd);
-		if (ifd == -1 || fstat(ifd, &st) == -1 ||
-		    !S_ISREG(st.st_mode)) {
-			fd_close(&ifd);
-			conn_close(c, 403, "directory listings are not served "
-			    "(no index.html)");
-			return;
-		}
-		fd = ifd;
+		if ((fd = index_open(pc, fd, &st)) == -1)
+			return PLUGIN_DONE;
 		base = INDEX_FILE;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		fd_close(&fd);
-		conn_close(c, 403, "not a regular file");
-		return;
+		return plugin_refuse(pc, 403, NULL, "not a regular file");
 	}
-	file_send(c, buf, h, fd, &st, base);
+	return file_send(pc, fd, &st, base);
 }
 
 /* -------------------------------------------------------------- entry */
 
-/* The figures and pages of the server itself; 1 when path is one. */
-static int
-builtin_serve(struct conn *c, const char *path, int head_only)
+/* The figures and pages of the server itself; PLUGIN_PASS when path is
+ * none of them. */
+static enum plugin_verdict
+builtin_serve(struct plugin_call *pc, const char *path)
 {
+	const struct worker *w = pc->worker;
+	enum plugin_verdict v;
+	long n;
+
 	if (strcmp(path, "/metrics") == 0)
-		page_send(c, head_only, "text/plain; version=0.0.4; "
+		return page_send(pc, "text/plain; version=0.0.4; "
 		    "charset=utf-8", METRICS_CAP, metrics_render);
-	else if (strcmp(path, "/status") == 0) {
-		long n;
-
-		(void)slots(c->w, &n);
-		page_send(c, head_only, "text/html; charset=utf-8",
+	if (strcmp(path, "/status") == 0) {
+		(void)slots(w, &n);
+		return page_send(pc, "text/html; charset=utf-8",
 		    STATUS_CAP + (size_t)n * STATUS_ROW, status_render);
-	} else if (strcmp(path, "/healthz") == 0) {
-		struct http_answer a;
+	}
+	if (strcmp(path, "/healthz") != 0)
+		return PLUGIN_PASS;
+	/* a worker that stops serves its last clients only */
+	v = w->quitting ? plugin_answer_static(pc, 503, NULL, "stopping\n", 9) :
+	    plugin_answer_static(pc, 200, NULL, "ok\n", 3);
+	pc->answer.cache = "no-store";
+	return v;
+}
 
-		/* a worker that stops serves its last clients only */
-		memset(&a, 0, sizeof(a));
-		a.status = c->w->quitting ? 503 : 200;
-		a.length = c->w->quitting ? 9 : 3;
-		a.cache = "no-store";
-		(void)local_reply(c, &a, c->w->quitting ? "stopping\n" :
-		    "ok\n", head_only);
-	} else
+/* 1 when the request carries, in the field named, Basic credentials of
+ * a --basic-auth user. */
+static int
+web_login(const struct plugin_call *pc, const char *field)
+{
+	const struct config *cfg = pc->cfg;
+	char plain[2 * NTLM_NAME_MAX + NTLM_PASS_MAX], *pass;
+	int ok;
+
+	if (http_basic_decode(pc->buf, pc->head, field, plain, sizeof(plain),
+	    &pass) == -1)
 		return 0;
-	return 1;
+	ok = user_check(cfg->users, cfg->nusers, plain, pass);
+	ntlm_wipe(plain, sizeof(plain));
+	return ok;
 }
 
 /* Who may ask: --web-allow, then --basic-auth (Authorization, as a
  * browser sends it to a server; Proxy-Authorization too). 0, or the
  * refusal's status with why. */
 static int
-web_access(struct conn *c, const char *buf, const struct http_head *h,
-    const char **why)
+web_access(const struct plugin_call *pc, const char **why)
 {
-	const struct config *cfg = c->w->cfg;
+	const struct config *cfg = pc->cfg;
 
-	if (!c->web_ok) {
+	if (cfg->web_allow.n > 0 && (pc->peer_addr == NULL ||
+	    !netlist_match_addr(&cfg->web_allow, pc->peer_addr))) {
 		*why = "this address may not use the web server (--web-allow)";
 		return 403;
 	}
-	if (cfg->nusers > 0 && !local_login(cfg, buf, h, "Authorization") &&
-	    !local_login(cfg, buf, h, "Proxy-Authorization")) {
+	if (cfg->nusers > 0 && !web_login(pc, "Authorization") &&
+	    !web_login(pc, "Proxy-Authorization")) {
 		*why = "log in with Basic authentication";
 		return 401;
 	}
@@ -944,44 +955,47 @@ web_access(struct conn *c, const char *buf, const struct http_head *h,
 }
 
 int
-web_serve(struct conn *c, const char *buf, const struct http_head *h)
+web_wanted(const struct config *cfg)
 {
-	const struct config *cfg = c->w->cfg;
+	return cfg->web_server;
+}
+
+enum plugin_verdict
+web_request(struct plugin_call *pc)
+{
+	const struct http_head *h = pc->head;
 	char path[WEB_PATH_MAX];
 	const char *why = NULL;
+	enum plugin_verdict v;
 	int status;
 
-	if (!cfg->web_server)
-		return 0;
-	c->head_len = h->head_len;
-	strlcpy_p(c->host, "-", sizeof(c->host));
-	c->port = 0;
-	c->route = ROUTE_LOCAL;
-	if ((status = web_access(c, buf, h, &why)) != 0) {
-		conn_close(c, status, why);
-		return 1;
-	}
-	if (h->method != HTTP_GET && h->method != HTTP_HEAD) {
-		conn_close(c, 405, "the web server answers GET and HEAD");
-		return 1;
-	}
-	if (h->body != HTTP_BODY_NONE) {
-		conn_close(c, 400, "a GET or HEAD to the web server has no "
-		    "body");
-		return 1;
-	}
-	if ((why = path_decode(buf + h->target.off, h->target.len, path,
-	    sizeof(path))) != NULL) {
-		conn_close(c, 400, why);
-		return 1;
-	}
-	if (builtin_serve(c, path, h->method == HTTP_HEAD))
-		return 1;
-	if (cfg->static_dir == NULL) {
-		conn_close(c, 404, "no such page (the web server has /metrics, "
-		    "/status and /healthz; files need --static-dir)");
-		return 1;
-	}
-	static_serve(c, buf, h, path);
-	return 1;
+	if (!pc->local || h->form != HTTP_FORM_ORIGIN)
+		return PLUGIN_PASS;
+	if ((status = web_access(pc, &why)) != 0)
+		return plugin_refuse(pc, status, NULL, "%s", why);
+	if (h->method != HTTP_GET && h->method != HTTP_HEAD)
+		return plugin_refuse(pc, 405, NULL, "the web server answers "
+		    "GET and HEAD");
+	if (h->body != HTTP_BODY_NONE)
+		return plugin_refuse(pc, 400, NULL, "a GET or HEAD to the web "
+		    "server has no body");
+	if ((why = path_decode(pc->buf + h->target.off, h->target.len, path,
+	    sizeof(path))) != NULL)
+		return plugin_refuse(pc, 400, NULL, "%s", why);
+	if ((v = builtin_serve(pc, path)) != PLUGIN_PASS)
+		return v;
+	if (pc->cfg->static_dir == NULL)
+		return plugin_refuse(pc, 404, NULL, "no such page (the web "
+		    "server has /metrics, /status and /healthz; files need "
+		    "--static-dir)");
+	return static_serve(pc, path);
+}
+
+void
+web_done(struct plugin_call *pc)
+{
+	struct web_state *st = pc->state;
+
+	free(st->page);
+	st->page = NULL;
 }

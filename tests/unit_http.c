@@ -1592,6 +1592,25 @@ test_answer(void)
 	    "Connection: keep-alive\r\n\r\n");
 	/* too small: nothing, never a cut head */
 	CHECK_EQ(http_build_answer(&a, out, 40), 0);
+	/* no body, so no Content-Length (RFC 9110 8.6), and a Content-Type
+	 * only if given; the added fields as they are */
+	memset(&a, 0, sizeof(a));
+	a.status = 304;
+	a.length = 99;
+	a.fields = "ETag: \"1\"\r\n";
+	n = http_build_answer(&a, out, sizeof(out));
+	out[n] = '\0';
+	CHECK_STR(out, "HTTP/1.1 304 Not Modified\r\nETag: \"1\"\r\n\r\n");
+	a.status = 204;
+	a.ctype = "text/html";
+	a.fields = NULL;
+	n = http_build_answer(&a, out, sizeof(out));
+	out[n] = '\0';
+	CHECK_STR(out, "HTTP/1.1 204 No Content\r\nContent-Type: text/html\r\n"
+	    "\r\n");
+	CHECK(http_token("X-Fill", 6));
+	CHECK(!http_token("X Fill", 6));
+	CHECK(!http_token("", 0));
 }
 
 static void

@@ -2,7 +2,9 @@
  * plugins.c without a connection: a configuration made by options_load
  * as the command line would make it, head rewrites (what they may and
  * may not change, the target they leave), the response hooks' body
- * modes and the body pipeline's output for the client, piece by piece.
+ * modes and the body pipeline's output for the client, piece by piece,
+ * answers and the fields they may carry, and the internal rows' places
+ * in the chain.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +149,77 @@ test_pipeline(const struct config *cfg)
 	plugins_conn_free(cfg, pl);
 }
 
+/* Answers and their added fields: what the core will send, and what a
+ * hook may not add. */
+static void
+test_answer(const struct config *cfg)
+{
+	static const char req[] = "GET /x HTTP/1.1\r\nHost: p\r\n\r\n";
+	static const char big[] = "0123456789";
+	struct plugin_call pc;
+
+	call_init(&pc, cfg, req, sizeof(req) - 1, 0);
+	CHECK(pc.local);
+	/* a field before any answer */
+	CHECK_EQ(plugin_answer_field(&pc, "ETag: \"1\""), -1);
+	CHECK_EQ(plugin_answer(&pc, 200, "text/plain", "ok", 2), PLUGIN_DONE);
+	CHECK_EQ(plugin_answer_field(&pc, "ETag: \"%d\"", 1), 0);
+	CHECK_EQ(plugin_answer_field(&pc, "Location: /a/"), 0);
+	CHECK_STR(pc.answer.fields, "ETag: \"1\"\r\nLocation: /a/\r\n");
+	/* no line breaks, no framing fields, no empty or bad names; a
+	 * refused field leaves the others as they were */
+	CHECK_EQ(plugin_answer_field(&pc, "X-A: 1\r\nX-B: 2"), -1);
+	CHECK_EQ(plugin_answer_field(&pc, "Content-Length: 9"), -1);
+	CHECK_EQ(plugin_answer_field(&pc, "transfer-encoding: chunked"), -1);
+	CHECK_EQ(plugin_answer_field(&pc, ": v"), -1);
+	CHECK_EQ(plugin_answer_field(&pc, "A B: v"), -1);
+	CHECK_EQ(plugin_answer_field(&pc, "NoColon"), -1);
+	CHECK_STR(pc.answer.fields, "ETag: \"1\"\r\nLocation: /a/\r\n");
+	/* the fields are bounded: the one that does not fit is refused */
+	while (plugin_answer_field(&pc, "X-Fill: %0100d", 0) == 0)
+		;
+	CHECK(pc.answer.fields_len < PLUGIN_FIELDS_MAX);
+	CHECK_EQ(pc.answer.fields_len, strlen(pc.answer.fields));
+	/* a new answer starts with no fields; static bytes are not copied */
+	CHECK_EQ(plugin_answer_static(&pc, 200, NULL, big, sizeof(big) - 1),
+	    PLUGIN_DONE);
+	CHECK(pc.answer.body == big);
+	CHECK_EQ(pc.answer.fields_len, 0);
+	/* a 304 or 204 has no body */
+	CHECK_EQ(plugin_answer(&pc, 304, NULL, NULL, 0), PLUGIN_DONE);
+	CHECK_EQ(plugin_answer_static(&pc, 204, NULL, big, 3), PLUGIN_FAIL);
+	/* a refusal takes no fields */
+	CHECK_EQ(plugin_refuse(&pc, 403, NULL, "no"), PLUGIN_DONE);
+	CHECK_EQ(plugin_answer_field(&pc, "X-A: 1"), -1);
+}
+
+/* The internal rows wrap the --plugins ones: the PAC file first, the
+ * web server last, so it answers what they leave. */
+static void
+test_chain_order(void)
+{
+	char *argv[] = { "proxy", "--plugins", "man_in_the_middle",
+	    "--enable-web-server", "--pac-file", "function "
+	    "FindProxyForURL(u, h) { return \"DIRECT\"; }", NULL };
+	char err[1024];
+	struct config *cfg;
+	int status;
+
+	cfg = options_load(6, argv, NULL, err, sizeof(err), &status);
+	CHECK(cfg != NULL);
+	if (cfg == NULL) {
+		printf("options_load: %s\n", err);
+		return;
+	}
+	CHECK_EQ(cfg->nchain, 3);
+	if (cfg->nchain == 3) {
+		CHECK_STR(cfg->chain[0].p->name, "pac_file");
+		CHECK_STR(cfg->chain[1].p->name, "man_in_the_middle");
+		CHECK_STR(cfg->chain[2].p->name, "web_server");
+	}
+	options_free(cfg);
+}
+
 static void
 test_table(void)
 {
@@ -172,9 +245,11 @@ main(void)
 	if (cfg != NULL) {
 		test_rewrite(cfg);
 		test_pipeline(cfg);
+		test_answer(cfg);
 		options_free(cfg);
 	}
 	CHECK(load("nosuch", 1) == NULL);
+	test_chain_order();
 	test_table();
 	return check_done("unit_plugins");
 }
