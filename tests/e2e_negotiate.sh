@@ -740,17 +740,45 @@ t_krb_token_limit() {
 	par_stop_all
 }
 
-# --negotiate-canonical: HTTP@ the DNS name (the test resolver answers
-# parent.test itself, so the name stays and the login works)
+# --negotiate-canonical: HTTP@ the DNS name. The parent is configured as
+# parent.cname.test, which the test DNS answers with a CNAME to
+# parent.test (getaddrinfo's AI_CANONNAME). Without the flag the proxy
+# asks for HTTP@parent.cname.test, which the KDC does not know: a 502
+# naming it; with the flag, HTTP@parent.test: the login works.
 t_krb_negotiate_canonical() {
 	krb_need krb_negotiate_canonical || return
+	if [ "$(getent ahosts parent.cname.test | awk 'NR == 1 { print $3 }')" != parent.test ]; then
+		fail krb_negotiate_canonical "the test DNS does not give parent.cname.test the canonical name parent.test: $(getent ahosts parent.cname.test | head -n 1)"
+		return
+	fi
 	krb_par par_kc --offer negotiate || return
+	_pp=$PARENT
+	krb_proxy px_kc0 "FILE:$KD/cc" "" --num-workers 1 \
+	    --proxy "parent.cname.test:$_pp" --auth NEGOTIATE || return
+	_log0=$LOG
+	fetch "$OURL/size/10" --max-time 15
+	_c0=$CODE
+	cp "$T/body" "$T/kc0.body"
+	stop_proxy px_kc0
 	krb_proxy px_kc "FILE:$KD/cc" "" --num-workers 1 \
-	    --proxy "parent.test:$PARENT" --auth NEGOTIATE \
+	    --proxy "parent.cname.test:$_pp" --auth NEGOTIATE \
 	    --negotiate-canonical || return
 	fetch "$OURL/size/10" --max-time 15
-	if [ "$CODE" != 200 ]; then
-		fail krb_negotiate_canonical "status $CODE"
+	_c1=$CODE
+	neg_stats "$_pp"
+	if [ "$_c0" != 502 ] ||
+	    ! grep -q 'no Kerberos service ticket for HTTP@parent.cname.test: .*not found' "$T/kc0.body"; then
+		fail krb_negotiate_canonical "without the flag: status $_c0, want 502 naming HTTP@parent.cname.test and the KDC's reason (not found): $(head -c 300 "$T/kc0.body" | tr '\n' ' ')"
+		evidence "$_log0" 4
+	elif ! grep -q 'Kerberos for parent.cname.test.*HTTP@parent.cname.test' "$_log0"; then
+		fail krb_negotiate_canonical "without the flag: the log does not say which service name failed"
+		evidence "$_log0" 4
+	elif [ "$_c1" != 200 ] || ! par_body_is 10; then
+		fail krb_negotiate_canonical "with --negotiate-canonical: status $_c1: $(head -c 200 "$T/body" | tr '\n' ' ')"
+		evidence "$LOG" 4
+	elif [ "$PS_ap_reqs" != 1 ] ||
+	    ! grep -q "a ticket for HTTP/parent.test@$REALM" "$LOG"; then
+		fail krb_negotiate_canonical "with --negotiate-canonical: the parent saw $PS_ap_reqs AP-REQs (want 1); the log's ticket: $(grep 'a ticket for' "$LOG" | head -n 1)"
 		evidence "$LOG" 4
 	else
 		pass krb_negotiate_canonical
