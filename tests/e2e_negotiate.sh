@@ -17,7 +17,7 @@ negotiate_multiuser negotiate_magic negotiate_bad_garbage
 negotiate_bad_reject negotiate_bad_huge negotiate_bad_loop
 gssapi_probe_missing krb_squid krb_pool krb_mutual_bad krb_no_ticket
 krb_password krb_wrong_password krb_renew krb_token_limit
-krb_negotiate_canonical krb_reject krb_loop any_kerberos
+krb_negotiate_canonical krb_big_token krb_reject krb_loop any_kerberos
 any_no_ticket any_reject any_ntlm_only any_basic_only any_kdc_dead
 krb_kdc_dead krb_flags"
 
@@ -314,11 +314,13 @@ SPY=/usr/bin/python3	# the system's python3, where python3-gssapi is
 
 # krb_conf FILE PORT [TIMEOUT-MS]: a krb5.conf for the test realm with
 # its KDC on PORT; no DNS (the test resolver knows no SRV or PTR
-# records), TCP first, KDC timeouts of TIMEOUT-MS (default 1000)
+# records), TCP first, KDC timeouts of TIMEOUT-MS (default 1000); SPAKE
+# pre-authentication on (for carol, see krb_kdc_conf)
 krb_conf() {
 	{
 		echo "[libdefaults]"
 		echo "	default_realm = $REALM"
+		echo "	spake_preauth_groups = edwards25519"
 		echo "	dns_lookup_realm = false"
 		echo "	dns_lookup_kdc = false"
 		echo "	rdns = false"
@@ -336,7 +338,12 @@ krb_conf() {
 	} >"$1"
 }
 
-# krb_kdc_conf FILE PORT: the KDC's profile (KRB5_KDC_PROFILE)
+# krb_kdc_conf FILE PORT: the KDC's profile (KRB5_KDC_PROFILE). A login
+# with SPAKE pre-authentication (only carol requires it) gets KRB_BIG
+# long authentication indicators, which the KDC copies into the TGT and
+# every service ticket as authorization data: a user in hundreds of
+# groups, whose Negotiate token is over 12 KiB
+KRB_BIG=64
 krb_kdc_conf() {
 	{
 		echo "[kdcdefaults]"
@@ -349,6 +356,12 @@ krb_kdc_conf() {
 		echo "		acl_file = $KD/kadm5.acl"
 		echo "		max_life = 10m"
 		echo "		max_renewable_life = 1h"
+		_i=0
+		while [ $_i -lt $KRB_BIG ]; do
+			_i=$((_i + 1))
+			printf '\t\tspake_preauth_indicator = group-%03d-S-1-5-21-1004336348-1177238915-682003330-%06d-%s\n' \
+			    $_i $_i "$(printf '%0100d' $_i)"
+		done
 		echo "	}"
 		echo "[logging]"
 		echo "	kdc = FILE:$KD/kdc.log"
@@ -387,6 +400,7 @@ krb_setup() {
 		kdb5_util create -s -r "$REALM" -P "master-$$" &&
 		kadmin.local -q "addprinc -pw $KRB_PW alice" &&
 		kadmin.local -q "addprinc -pw $KRB_PW -maxlife \"20 seconds\" bob" &&
+		kadmin.local -q "addprinc -pw $KRB_PW +requires_preauth carol" &&
 		kadmin.local -q "addprinc -randkey HTTP/parent.test" &&
 		kadmin.local -q "ktadd -k $KD/http.keytab HTTP/parent.test"
 	} >"$KD/setup.log" 2>&1
@@ -465,6 +479,9 @@ krb_squid() {
 		echo "pid_filename $KD/squid/squid.pid"
 		echo "cache_log $KD/squid/cache.log"
 		echo "access_log stdio:$KD/squid/access.log squid"
+		# the size of each request as squid read it (head and body)
+		echo "logformat sizes %>st %un %rm %ru %>Hs"
+		echo "access_log stdio:$KD/squid/sizes.log sizes"
 		echo "cache deny all"
 		echo "cache_mem 8 MB"
 		echo "coredump_dir $KD/squid"
@@ -784,6 +801,46 @@ t_krb_negotiate_canonical() {
 		pass krb_negotiate_canonical
 	fi
 	par_stop_all
+}
+
+# a large token (carol's tickets carry the KRB_BIG indicators: a
+# Proxy-Authorization over 12 KiB) through squid, under the default
+# --max-header-size: GET and CONNECT, squid verified carol, and squid's
+# own count of the login request (a HEAD: head only) is over 12288 bytes
+t_krb_big_token() {
+	krb_need krb_big_token || return
+	if ! krb_squid; then
+		skip krb_big_token "$SQ_WHY"
+		return
+	fi
+	if ! echo "$KRB_PW" | KRB5_CONFIG=$KD/krb5.conf \
+	    KRB5CCNAME=FILE:$KD/cc-big kinit carol >"$T/kb.kinit" 2>&1; then
+		fail krb_big_token "kinit carol (SPAKE): $(tail -n 2 "$T/kb.kinit" | tr '\n' ' ')"
+		return
+	fi
+	krb_proxy px_kb "FILE:$KD/cc-big" "" --num-workers 1 \
+	    --proxy "parent.test:$SQ" --auth NEGOTIATE || return
+	fetch "$OURL/size/1000" --max-time 15
+	_g=$CODE
+	_gok=0
+	par_body_is 1000 && _gok=1
+	fetch "$OURL/size/1000" --max-time 15 -p
+	_tc=$CODE
+	# squid's largest request from carol
+	_max=$(awk -v u="carol@$REALM" '$2 == u && $1 > m { m = $1 } END { print m + 0 }' \
+	    "$KD/squid/sizes.log")
+	if [ "$_g" != 200 ] || [ $_gok != 1 ] || [ "$_tc" != 200 ]; then
+		fail krb_big_token "GET and CONNECT with a large token: status $_g and $_tc: $(head -c 200 "$T/body" | tr '\n' ' ')"
+		evidence "$LOG" 6
+		evidence "$KD/squid/cache.log" 5
+	elif [ "$_max" -le 12288 ]; then
+		fail krb_big_token "squid's largest request from carol@$REALM was $_max bytes, want over 12288 (the token is not large)"
+		evidence "$KD/squid/sizes.log" 6
+	elif ! grep -q 'logged in with Kerberos (Negotiate)' "$LOG"; then
+		fail krb_big_token "the log does not say the login was Kerberos"
+	else
+		pass krb_big_token
+	fi
 }
 
 # an SPNEGO reject of the Kerberos token, --auth NEGOTIATE: 502 after
