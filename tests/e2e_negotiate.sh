@@ -17,7 +17,7 @@ negotiate_multiuser negotiate_magic negotiate_bad_garbage
 negotiate_bad_reject negotiate_bad_huge negotiate_bad_loop
 gssapi_probe_missing krb_squid krb_pool krb_mutual_bad krb_no_ticket
 krb_password krb_wrong_password krb_renew krb_token_limit
-krb_negotiate_canonical krb_big_token krb_reject krb_loop any_kerberos
+krb_negotiate_canonical krb_big_token krb_intercept krb_reject krb_loop any_kerberos
 any_no_ticket any_reject any_ntlm_only any_basic_only any_kdc_dead
 krb_kdc_dead krb_flags"
 
@@ -841,6 +841,68 @@ t_krb_big_token() {
 	else
 		pass krb_big_token
 	fi
+}
+
+# TLS interception behind squid (e2e_intercept.sh's CA and origin):
+# the decrypted requests go to the https origin through the proxy's own
+# CONNECT, which logs in to squid with Kerberos; two URLs on one client
+# connection ride one CONNECT. Without a ticket the client gets a 502
+# (inside the intercepted TLS) that says to run kinit.
+t_krb_intercept() {
+	krb_need krb_intercept || return
+	icpt_ready krb_intercept || return
+	if ! krb_squid; then
+		skip krb_intercept "$SQ_WHY"
+		return
+	fi
+	if ! tlsu_origin_start krb_ic_o "$T/tlsu_good.pem"; then
+		fail krb_intercept "the TLS origin did not start"
+		return
+	fi
+	_icf="--ca-bundle $T/tlsu_ca.pem --ca-cert-file $T/ca/ca-cert.pem --ca-key-file $T/ca/ca-key.pem"
+	# shellcheck disable=SC2086 (the flags are words)
+	krb_proxy px_kic "FILE:$KD/cc" "" --num-workers 1 \
+	    --proxy "parent.test:$SQ" --auth NEGOTIATE $_icf ||
+	    { tlsu_stop_all; return; }
+	_u=https://localhost:$OPORT
+	_n0=$(grep -c "alice@$REALM CONNECT localhost:$OPORT 200" "$KD/squid/sizes.log")
+	rm -f "$T/kic_b1" "$T/kic_b2"
+	pcurl --cacert "$T/ca/ca-cert.pem" "$_u/size/1500000" -o "$T/kic_b1" \
+	    "$_u/chunked/700000" -o "$T/kic_b2" 2>"$T/curl.err"
+	_rc=$?
+	stop_proxy px_kic
+	# squid logs a CONNECT when its tunnel ends (with the proxy)
+	_i=0
+	while _n=$(($(grep -c "alice@$REALM CONNECT localhost:$OPORT 200" "$KD/squid/sizes.log") - _n0)) &&
+	    [ "$_n" = 0 ] && [ $_i -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	# shellcheck disable=SC2086
+	krb_proxy px_kic0 "FILE:$KD/none" "" --num-workers 1 \
+	    --proxy "parent.test:$SQ" --auth NEGOTIATE $_icf ||
+	    { tlsu_stop_all; return; }
+	fetch "$_u/size/10" --cacert "$T/ca/ca-cert.pem"
+	if [ $_rc != 0 ] ||
+	    [ "$(sha_file "$T/kic_b1")" != "$(sha_pat 1500000)" ] ||
+	    [ "$(sha_file "$T/kic_b2")" != "$(sha_pat 700000)" ]; then
+		fail krb_intercept "intercepted, through squid with Kerberos: rc $_rc, $(wc -c <"$T/kic_b1" 2>/dev/null) and $(wc -c <"$T/kic_b2" 2>/dev/null) bytes: $(head -c 300 "$T/curl.err")"
+		evidence "$T/px_kic.log" 8
+		evidence "$KD/squid/cache.log" 5
+	elif ! grep -q "minted a certificate for localhost" "$T/px_kic.log"; then
+		fail krb_intercept "no leaf was minted: the CONNECT was not intercepted"
+	elif [ "$_n" != 1 ]; then
+		fail krb_intercept "squid logged $_n CONNECTs to localhost:$OPORT by alice@$REALM, want 1 (two URLs on one client connection)"
+		evidence "$KD/squid/sizes.log" 5
+	elif ! grep -q 'logged in with Kerberos (Negotiate)' "$T/px_kic.log"; then
+		fail krb_intercept "the log does not say the login was Kerberos"
+		evidence "$T/px_kic.log" 6
+	elif [ "$CODE" != 502 ] || ! grep -q kinit "$T/body"; then
+		fail krb_intercept "intercepted with no ticket: status $CODE, want a 502 saying to run kinit: $(head -c 200 "$T/body" | tr '\n' ' ')"
+	else
+		pass krb_intercept
+	fi
+	tlsu_stop_all
 }
 
 # an SPNEGO reject of the Kerberos token, --auth NEGOTIATE: 502 after
