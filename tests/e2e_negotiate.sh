@@ -9,7 +9,9 @@
 # at files in the temp dir), squid with negotiate_kerberos_auth as the
 # real parent, and the test parent's --kerberos mode (python3-gssapi) for
 # what squid does not do (mutual authentication tokens, rejects,
-# counting AP-REQs). Sourced by tests.sh; uses e2e_parent.sh's par_*.
+# counting AP-REQs). Through squid also a token over 12 KiB (SPAKE
+# authentication indicators) and TLS interception (e2e_intercept.sh's
+# icpt_ready). Sourced by tests.sh; uses e2e_parent.sh's par_*.
 
 CASES="${CASES:-} negotiate_only negotiate_and_ntlm negotiate_one_field
 negotiate_reconnect negotiate_dialects negotiate_wrong_password
