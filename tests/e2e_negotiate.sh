@@ -861,8 +861,9 @@ t_krb_intercept() {
 		fail krb_intercept "the TLS origin did not start"
 		return
 	fi
+	# the flags are words, split where they are used
 	_icf="--ca-bundle $T/tlsu_ca.pem --ca-cert-file $T/ca/ca-cert.pem --ca-key-file $T/ca/ca-key.pem"
-	# shellcheck disable=SC2086 (the flags are words)
+	# shellcheck disable=SC2086
 	krb_proxy px_kic "FILE:$KD/cc" "" --num-workers 1 \
 	    --proxy "parent.test:$SQ" --auth NEGOTIATE $_icf ||
 	    { tlsu_stop_all; return; }
