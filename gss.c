@@ -267,7 +267,7 @@ service_ticket(gss_cred_id_t cred, const char *host, struct gss_answer *ans)
 	gss_buffer_desc nb, out = GSS_C_EMPTY_BUFFER, disp;
 	gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
 	gss_name_t name, target = GSS_C_NO_NAME;
-	OM_uint32 major, minor, life = 0;
+	OM_uint32 major, minor, m, life = 0;
 	char svc[HOST_MAX + 8], txt[200];
 
 	snprintf(svc, sizeof(svc), "HTTP@%s", host);
@@ -282,8 +282,10 @@ service_ticket(gss_cred_id_t cred, const char *host, struct gss_answer *ans)
 	major = gss_init_sec_context(&minor, cred, &ctx, name, &krb5_oid, 0,
 	    0, GSS_C_NO_CHANNEL_BINDINGS, GSS_C_NO_BUFFER, NULL, &out, NULL,
 	    &life);
-	gss_release_name(&minor, &name);
-	gss_release_buffer(&minor, &out);
+	/* minor keeps the KDC's reason ("Server not found in Kerberos
+	 * database") for the message */
+	gss_release_name(&m, &name);
+	gss_release_buffer(&m, &out);
 	if (major == GSS_S_COMPLETE)
 		major = gss_inquire_context(&minor, ctx, NULL, &target, NULL,
 		    NULL, NULL, NULL, NULL);
@@ -291,7 +293,7 @@ service_ticket(gss_cred_id_t cred, const char *host, struct gss_answer *ans)
 		gss_text(major, minor, txt, sizeof(txt));
 		snprintf(ans->why, sizeof(ans->why), "no Kerberos service "
 		    "ticket for %.80s: %.120s", svc, txt);
-		gss_delete_sec_context(&minor, &ctx, NULL);
+		gss_delete_sec_context(&m, &ctx, NULL);
 		return -1;
 	}
 	gss_delete_sec_context(&minor, &ctx, NULL);
@@ -477,7 +479,7 @@ gss_login_finish(struct gss_login *l, const char *tok, size_t toklen,
     char *why, size_t whysz)
 {
 	gss_buffer_desc in, out = GSS_C_EMPTY_BUFFER;
-	OM_uint32 major, minor;
+	OM_uint32 major, minor, m;
 	unsigned char *bin;
 	char txt[200];
 	long n;
@@ -498,7 +500,7 @@ gss_login_finish(struct gss_login *l, const char *tok, size_t toklen,
 	    l->target, &spnego_oid, GSS_C_MUTUAL_FLAG, 0,
 	    GSS_C_NO_CHANNEL_BINDINGS, &in, NULL, &out, NULL, NULL);
 	free(bin);
-	gss_release_buffer(&minor, &out);
+	gss_release_buffer(&m, &out);	/* minor keeps the reason */
 	if (major == GSS_S_COMPLETE)
 		return 0;
 	gss_text(major, minor, txt, sizeof(txt));

@@ -294,7 +294,10 @@ upstream_start(struct conn *c)
 		}
 	}
 	c->server_reused = 0;
-	if (conn_via_parent(c) && upstream_auth_probes(c->w->cfg)) {
+	/* a login to the parent, for our own CONNECT (TLS to the origin)
+	 * as for a request sent through it */
+	if ((conn_via_parent(c) || conn_parent_tunnel(c)) &&
+	    upstream_auth_probes(c->w->cfg)) {
 		if (!c->auth_switched)
 			c->auth_scheme = first_scheme(c);
 		if (c->auth_scheme == SCHEME_KERBEROS && krb_ready(c) == 0)

@@ -13,6 +13,9 @@ it anything never reaches a real nameserver (tests.sh points
                                  spells with dashes), no AAAA
     dual*.test                   A 127.0.0.1 and AAAA ::1
     any other *.test             A 127.0.0.1, no AAAA
+    NAME.cname.test              CNAME NAME.test, then NAME.test's
+                                 records as above (a name whose
+                                 canonical name differs)
     *.invalid                    NXDOMAIN
     anything else                REFUSED
 
@@ -67,6 +70,12 @@ def parse_question(msg):
     return qid, flags, name, qtype, qclass, i + 4
 
 
+def encode_name(name):
+    """name in DNS wire form, uncompressed."""
+    return b"".join(bytes([len(lb)]) + lb
+                    for lb in name.encode("ascii").split(b".")) + b"\0"
+
+
 def answer(msg):
     """The reply to one query, or None to stay silent."""
     try:
@@ -81,6 +90,12 @@ def answer(msg):
     rcode = 0
     answers = []
     first = name.split(".", 1)[0]
+    owner = None  # the records' owner: the name asked, else a CNAME's
+    if name.endswith(".cname.test") and first != "cname":
+        target = first + ".test"
+        owner = encode_name(target)
+        answers.append((None, 5, owner))
+        name = target
     if name.endswith(".invalid") or name == "invalid":
         rcode = 3
     elif name.endswith(".test") or name == "test":
@@ -96,17 +111,20 @@ def answer(msg):
             except OSError:
                 pass
         if qclass == 1 and qtype == 1 and want_a:
-            answers.append((1, socket.inet_pton(socket.AF_INET, a)))
+            answers.append((owner, 1, socket.inet_pton(socket.AF_INET, a)))
         if qclass == 1 and qtype == 28 and want_aaaa:
-            answers.append((28, socket.inet_pton(socket.AF_INET6, "::1")))
+            answers.append((owner, 28,
+                            socket.inet_pton(socket.AF_INET6, "::1")))
     else:
         rcode = 5
     # QR, AA, RD as asked, RA
     rflags = 0x8000 | 0x0400 | rd | 0x0080 | rcode
     out = [struct.pack("!HHHHHH", qid, rflags, 1, len(answers), 0, 0),
            question]
-    for t, rdata in answers:
-        out.append(struct.pack("!HHHIH", 0xC00C, t, 1, 60, len(rdata)))
+    for own, t, rdata in answers:
+        # the name asked is at offset 12: a pointer to it
+        out.append(own if own is not None else struct.pack("!H", 0xC00C))
+        out.append(struct.pack("!HHIH", t, 1, 60, len(rdata)))
         out.append(rdata)
     return b"".join(out)
 

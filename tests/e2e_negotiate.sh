@@ -9,7 +9,9 @@
 # at files in the temp dir), squid with negotiate_kerberos_auth as the
 # real parent, and the test parent's --kerberos mode (python3-gssapi) for
 # what squid does not do (mutual authentication tokens, rejects,
-# counting AP-REQs). Sourced by tests.sh; uses e2e_parent.sh's par_*.
+# counting AP-REQs). Through squid also a token over 12 KiB (SPAKE
+# authentication indicators) and TLS interception (e2e_intercept.sh's
+# icpt_ready). Sourced by tests.sh; uses e2e_parent.sh's par_*.
 
 CASES="${CASES:-} negotiate_only negotiate_and_ntlm negotiate_one_field
 negotiate_reconnect negotiate_dialects negotiate_wrong_password
@@ -17,7 +19,7 @@ negotiate_multiuser negotiate_magic negotiate_bad_garbage
 negotiate_bad_reject negotiate_bad_huge negotiate_bad_loop
 gssapi_probe_missing krb_squid krb_pool krb_mutual_bad krb_no_ticket
 krb_password krb_wrong_password krb_renew krb_token_limit
-krb_negotiate_canonical krb_reject krb_loop any_kerberos
+krb_negotiate_canonical krb_big_token krb_intercept krb_reject krb_loop any_kerberos
 any_no_ticket any_reject any_ntlm_only any_basic_only any_kdc_dead
 krb_kdc_dead krb_flags"
 
@@ -314,11 +316,13 @@ SPY=/usr/bin/python3	# the system's python3, where python3-gssapi is
 
 # krb_conf FILE PORT [TIMEOUT-MS]: a krb5.conf for the test realm with
 # its KDC on PORT; no DNS (the test resolver knows no SRV or PTR
-# records), TCP first, KDC timeouts of TIMEOUT-MS (default 1000)
+# records), TCP first, KDC timeouts of TIMEOUT-MS (default 1000); SPAKE
+# pre-authentication on (for carol, see krb_kdc_conf)
 krb_conf() {
 	{
 		echo "[libdefaults]"
 		echo "	default_realm = $REALM"
+		echo "	spake_preauth_groups = edwards25519"
 		echo "	dns_lookup_realm = false"
 		echo "	dns_lookup_kdc = false"
 		echo "	rdns = false"
@@ -336,7 +340,12 @@ krb_conf() {
 	} >"$1"
 }
 
-# krb_kdc_conf FILE PORT: the KDC's profile (KRB5_KDC_PROFILE)
+# krb_kdc_conf FILE PORT: the KDC's profile (KRB5_KDC_PROFILE). A login
+# with SPAKE pre-authentication (only carol requires it) gets KRB_BIG
+# long authentication indicators, which the KDC copies into the TGT and
+# every service ticket as authorization data: a user in hundreds of
+# groups, whose Negotiate token is over 12 KiB
+KRB_BIG=64
 krb_kdc_conf() {
 	{
 		echo "[kdcdefaults]"
@@ -349,6 +358,12 @@ krb_kdc_conf() {
 		echo "		acl_file = $KD/kadm5.acl"
 		echo "		max_life = 10m"
 		echo "		max_renewable_life = 1h"
+		_i=0
+		while [ $_i -lt $KRB_BIG ]; do
+			_i=$((_i + 1))
+			printf '\t\tspake_preauth_indicator = group-%03d-S-1-5-21-1004336348-1177238915-682003330-%06d-%s\n' \
+			    $_i $_i "$(printf '%0100d' $_i)"
+		done
 		echo "	}"
 		echo "[logging]"
 		echo "	kdc = FILE:$KD/kdc.log"
@@ -387,6 +402,7 @@ krb_setup() {
 		kdb5_util create -s -r "$REALM" -P "master-$$" &&
 		kadmin.local -q "addprinc -pw $KRB_PW alice" &&
 		kadmin.local -q "addprinc -pw $KRB_PW -maxlife \"20 seconds\" bob" &&
+		kadmin.local -q "addprinc -pw $KRB_PW +requires_preauth carol" &&
 		kadmin.local -q "addprinc -randkey HTTP/parent.test" &&
 		kadmin.local -q "ktadd -k $KD/http.keytab HTTP/parent.test"
 	} >"$KD/setup.log" 2>&1
@@ -465,6 +481,9 @@ krb_squid() {
 		echo "pid_filename $KD/squid/squid.pid"
 		echo "cache_log $KD/squid/cache.log"
 		echo "access_log stdio:$KD/squid/access.log squid"
+		# the size of each request as squid read it (head and body)
+		echo "logformat sizes %>st %un %rm %ru %>Hs"
+		echo "access_log stdio:$KD/squid/sizes.log sizes"
 		echo "cache deny all"
 		echo "cache_mem 8 MB"
 		echo "coredump_dir $KD/squid"
@@ -740,22 +759,153 @@ t_krb_token_limit() {
 	par_stop_all
 }
 
-# --negotiate-canonical: HTTP@ the DNS name (the test resolver answers
-# parent.test itself, so the name stays and the login works)
+# --negotiate-canonical: HTTP@ the DNS name. The parent is configured as
+# parent.cname.test, which the test DNS answers with a CNAME to
+# parent.test (getaddrinfo's AI_CANONNAME). Without the flag the proxy
+# asks for HTTP@parent.cname.test, which the KDC does not know: a 502
+# naming it; with the flag, HTTP@parent.test: the login works.
 t_krb_negotiate_canonical() {
 	krb_need krb_negotiate_canonical || return
+	if [ "$(getent ahosts parent.cname.test | awk 'NR == 1 { print $3 }')" != parent.test ]; then
+		fail krb_negotiate_canonical "the test DNS does not give parent.cname.test the canonical name parent.test: $(getent ahosts parent.cname.test | head -n 1)"
+		return
+	fi
 	krb_par par_kc --offer negotiate || return
+	_pp=$PARENT
+	krb_proxy px_kc0 "FILE:$KD/cc" "" --num-workers 1 \
+	    --proxy "parent.cname.test:$_pp" --auth NEGOTIATE || return
+	_log0=$LOG
+	fetch "$OURL/size/10" --max-time 15
+	_c0=$CODE
+	cp "$T/body" "$T/kc0.body"
+	stop_proxy px_kc0
 	krb_proxy px_kc "FILE:$KD/cc" "" --num-workers 1 \
-	    --proxy "parent.test:$PARENT" --auth NEGOTIATE \
+	    --proxy "parent.cname.test:$_pp" --auth NEGOTIATE \
 	    --negotiate-canonical || return
 	fetch "$OURL/size/10" --max-time 15
-	if [ "$CODE" != 200 ]; then
-		fail krb_negotiate_canonical "status $CODE"
+	_c1=$CODE
+	neg_stats "$_pp"
+	if [ "$_c0" != 502 ] ||
+	    ! grep -q 'no Kerberos service ticket for HTTP@parent.cname.test: .*not found' "$T/kc0.body"; then
+		fail krb_negotiate_canonical "without the flag: status $_c0, want 502 naming HTTP@parent.cname.test and the KDC's reason (not found): $(head -c 300 "$T/kc0.body" | tr '\n' ' ')"
+		evidence "$_log0" 4
+	elif ! grep -q 'Kerberos for parent.cname.test.*HTTP@parent.cname.test' "$_log0"; then
+		fail krb_negotiate_canonical "without the flag: the log does not say which service name failed"
+		evidence "$_log0" 4
+	elif [ "$_c1" != 200 ] || ! par_body_is 10; then
+		fail krb_negotiate_canonical "with --negotiate-canonical: status $_c1: $(head -c 200 "$T/body" | tr '\n' ' ')"
+		evidence "$LOG" 4
+	elif [ "$PS_ap_reqs" != 1 ] ||
+	    ! grep -q "a ticket for HTTP/parent.test@$REALM" "$LOG"; then
+		fail krb_negotiate_canonical "with --negotiate-canonical: the parent saw $PS_ap_reqs AP-REQs (want 1); the log's ticket: $(grep 'a ticket for' "$LOG" | head -n 1)"
 		evidence "$LOG" 4
 	else
 		pass krb_negotiate_canonical
 	fi
 	par_stop_all
+}
+
+# a large token (carol's tickets carry the KRB_BIG indicators: a
+# Proxy-Authorization over 12 KiB) through squid, under the default
+# --max-header-size: GET and CONNECT, squid verified carol, and squid's
+# own count of the login request (a HEAD: head only) is over 12288 bytes
+t_krb_big_token() {
+	krb_need krb_big_token || return
+	if ! krb_squid; then
+		skip krb_big_token "$SQ_WHY"
+		return
+	fi
+	if ! echo "$KRB_PW" | KRB5_CONFIG=$KD/krb5.conf \
+	    KRB5CCNAME=FILE:$KD/cc-big kinit carol >"$T/kb.kinit" 2>&1; then
+		fail krb_big_token "kinit carol (SPAKE): $(tail -n 2 "$T/kb.kinit" | tr '\n' ' ')"
+		return
+	fi
+	krb_proxy px_kb "FILE:$KD/cc-big" "" --num-workers 1 \
+	    --proxy "parent.test:$SQ" --auth NEGOTIATE || return
+	fetch "$OURL/size/1000" --max-time 15
+	_g=$CODE
+	_gok=0
+	par_body_is 1000 && _gok=1
+	fetch "$OURL/size/1000" --max-time 15 -p
+	_tc=$CODE
+	# squid's largest request from carol
+	_max=$(awk -v u="carol@$REALM" '$2 == u && $1 > m { m = $1 } END { print m + 0 }' \
+	    "$KD/squid/sizes.log")
+	if [ "$_g" != 200 ] || [ $_gok != 1 ] || [ "$_tc" != 200 ]; then
+		fail krb_big_token "GET and CONNECT with a large token: status $_g and $_tc: $(head -c 200 "$T/body" | tr '\n' ' ')"
+		evidence "$LOG" 6
+		evidence "$KD/squid/cache.log" 5
+	elif [ "$_max" -le 12288 ]; then
+		fail krb_big_token "squid's largest request from carol@$REALM was $_max bytes, want over 12288 (the token is not large)"
+		evidence "$KD/squid/sizes.log" 6
+	elif ! grep -q 'logged in with Kerberos (Negotiate)' "$LOG"; then
+		fail krb_big_token "the log does not say the login was Kerberos"
+	else
+		pass krb_big_token
+	fi
+}
+
+# TLS interception behind squid (e2e_intercept.sh's CA and origin):
+# the decrypted requests go to the https origin through the proxy's own
+# CONNECT, which logs in to squid with Kerberos; two URLs on one client
+# connection ride one CONNECT. Without a ticket the client gets a 502
+# (inside the intercepted TLS) that says to run kinit.
+t_krb_intercept() {
+	krb_need krb_intercept || return
+	icpt_ready krb_intercept || return
+	if ! krb_squid; then
+		skip krb_intercept "$SQ_WHY"
+		return
+	fi
+	if ! tlsu_origin_start krb_ic_o "$T/tlsu_good.pem"; then
+		fail krb_intercept "the TLS origin did not start"
+		return
+	fi
+	# the flags are words, split where they are used
+	_icf="--ca-bundle $T/tlsu_ca.pem --ca-cert-file $T/ca/ca-cert.pem --ca-key-file $T/ca/ca-key.pem"
+	# shellcheck disable=SC2086
+	krb_proxy px_kic "FILE:$KD/cc" "" --num-workers 1 \
+	    --proxy "parent.test:$SQ" --auth NEGOTIATE $_icf ||
+	    { tlsu_stop_all; return; }
+	_u=https://localhost:$OPORT
+	_n0=$(grep -c "alice@$REALM CONNECT localhost:$OPORT 200" "$KD/squid/sizes.log")
+	rm -f "$T/kic_b1" "$T/kic_b2"
+	pcurl --cacert "$T/ca/ca-cert.pem" "$_u/size/1500000" -o "$T/kic_b1" \
+	    "$_u/chunked/700000" -o "$T/kic_b2" 2>"$T/curl.err"
+	_rc=$?
+	stop_proxy px_kic
+	# squid logs a CONNECT when its tunnel ends (with the proxy)
+	_i=0
+	while _n=$(($(grep -c "alice@$REALM CONNECT localhost:$OPORT 200" "$KD/squid/sizes.log") - _n0)) &&
+	    [ "$_n" = 0 ] && [ $_i -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	# shellcheck disable=SC2086
+	krb_proxy px_kic0 "FILE:$KD/none" "" --num-workers 1 \
+	    --proxy "parent.test:$SQ" --auth NEGOTIATE $_icf ||
+	    { tlsu_stop_all; return; }
+	fetch "$_u/size/10" --cacert "$T/ca/ca-cert.pem"
+	if [ $_rc != 0 ] ||
+	    [ "$(sha_file "$T/kic_b1")" != "$(sha_pat 1500000)" ] ||
+	    [ "$(sha_file "$T/kic_b2")" != "$(sha_pat 700000)" ]; then
+		fail krb_intercept "intercepted, through squid with Kerberos: rc $_rc, $(wc -c <"$T/kic_b1" 2>/dev/null) and $(wc -c <"$T/kic_b2" 2>/dev/null) bytes: $(head -c 300 "$T/curl.err")"
+		evidence "$T/px_kic.log" 8
+		evidence "$KD/squid/cache.log" 5
+	elif ! grep -q "minted a certificate for localhost" "$T/px_kic.log"; then
+		fail krb_intercept "no leaf was minted: the CONNECT was not intercepted"
+	elif [ "$_n" != 1 ]; then
+		fail krb_intercept "squid logged $_n CONNECTs to localhost:$OPORT by alice@$REALM, want 1 (two URLs on one client connection)"
+		evidence "$KD/squid/sizes.log" 5
+	elif ! grep -q 'logged in with Kerberos (Negotiate)' "$T/px_kic.log"; then
+		fail krb_intercept "the log does not say the login was Kerberos"
+		evidence "$T/px_kic.log" 6
+	elif [ "$CODE" != 502 ] || ! grep -q kinit "$T/body"; then
+		fail krb_intercept "intercepted with no ticket: status $CODE, want a 502 saying to run kinit: $(head -c 200 "$T/body" | tr '\n' ' ')"
+	else
+		pass krb_intercept
+	fi
+	tlsu_stop_all
 }
 
 # an SPNEGO reject of the Kerberos token, --auth NEGOTIATE: 502 after
