@@ -763,7 +763,7 @@ plugin_answered(struct conn *c, struct plugin_call *pc, size_t who,
 	a.ctype = pa->ctype;
 	a.cache = pa->cache != NULL ? pa->cache : "no-cache";
 	a.phrase = pa->phrase[0] != '\0' ? pa->phrase : NULL;
-	a.fields = pa->fields_len > 0 ? pa->fields : NULL;
+	a.fields = pa->fields_len > 0 ? pc->fields : NULL;
 	if (pa->fd != -1) {
 		a.length = pa->fd_len;
 		fd = pa->fd;

@@ -377,27 +377,27 @@ int
 plugin_answer_field(struct plugin_call *pc, const char *fmt, ...)
 {
 	struct plugin_answer *a = &pc->answer;
-	size_t room = sizeof(a->fields) - a->fields_len;
+	char *at = pc->fields + a->fields_len;
+	size_t room = sizeof(pc->fields) - a->fields_len;
 	va_list ap;
 	int n;
 
 	if (a->status == 0 || a->refused)
 		return call_error(pc, "a field added before an answer");
 	va_start(ap, fmt);
-	n = vsnprintf(a->fields + a->fields_len, room, fmt, ap);
+	n = vsnprintf(at, room, fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n + 2 >= room) {
-		a->fields[a->fields_len] = '\0';
+		*at = '\0';
 		return call_error(pc, "the answer's fields are over %zu bytes",
-		    sizeof(a->fields) - 1);
+		    sizeof(pc->fields) - 1);
 	}
-	if (field_check(pc, a->fields + a->fields_len) == -1) {
-		a->fields[a->fields_len] = '\0';
+	if (field_check(pc, at) == -1) {
+		*at = '\0';
 		return -1;
 	}
-	a->fields_len += (size_t)n;
-	memcpy(a->fields + a->fields_len, "\r\n", 3);
-	a->fields_len += 2;
+	memcpy(at + n, "\r\n", 3);
+	a->fields_len += (size_t)n + 2;
 	return 0;
 }
 

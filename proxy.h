@@ -1175,10 +1175,7 @@ struct plugin_answer {
 	size_t		 len;
 	int		 fd;		/* or a file streamed, -1: none */
 	uint64_t	 fd_len;
-	char		 fields[PLUGIN_FIELDS_MAX];	/* more fields
-					   (plugin_answer_field), each line
-					   ending in CRLF */
-	size_t		 fields_len;
+	size_t		 fields_len;	/* bytes of plugin_call.fields */
 };
 
 struct plugin;
@@ -1249,8 +1246,12 @@ struct plugin_call {
 	enum plugin_body body_mode;	/* response: what plugin_body chose */
 	const char	*replace;	/* PLUGIN_BODY_REPLACE bytes */
 	size_t		 replace_len;
-	/* last, so that a new call clears the rest and only its first byte */
+	/* last, so that a new call clears the rest and only their first
+	 * bytes */
 	char		 why[WHY_MAX];	/* plugin_fail, plugin_refuse */
+	char		 fields[PLUGIN_FIELDS_MAX];	/* the answer's added
+					   fields (plugin_answer_field), each
+					   line ending in CRLF */
 };
 
 /* A flag of a plugin, declared in its row: --help, config files and

@@ -165,7 +165,7 @@ test_answer(const struct config *cfg)
 	CHECK_EQ(plugin_answer(&pc, 200, "text/plain", "ok", 2), PLUGIN_DONE);
 	CHECK_EQ(plugin_answer_field(&pc, "ETag: \"%d\"", 1), 0);
 	CHECK_EQ(plugin_answer_field(&pc, "Location: /a/"), 0);
-	CHECK_STR(pc.answer.fields, "ETag: \"1\"\r\nLocation: /a/\r\n");
+	CHECK_STR(pc.fields, "ETag: \"1\"\r\nLocation: /a/\r\n");
 	/* no line breaks, no framing fields, no empty or bad names; a
 	 * refused field leaves the others as they were */
 	CHECK_EQ(plugin_answer_field(&pc, "X-A: 1\r\nX-B: 2"), -1);
@@ -174,12 +174,12 @@ test_answer(const struct config *cfg)
 	CHECK_EQ(plugin_answer_field(&pc, ": v"), -1);
 	CHECK_EQ(plugin_answer_field(&pc, "A B: v"), -1);
 	CHECK_EQ(plugin_answer_field(&pc, "NoColon"), -1);
-	CHECK_STR(pc.answer.fields, "ETag: \"1\"\r\nLocation: /a/\r\n");
+	CHECK_STR(pc.fields, "ETag: \"1\"\r\nLocation: /a/\r\n");
 	/* the fields are bounded: the one that does not fit is refused */
 	while (plugin_answer_field(&pc, "X-Fill: %0100d", 0) == 0)
 		;
 	CHECK(pc.answer.fields_len < PLUGIN_FIELDS_MAX);
-	CHECK_EQ(pc.answer.fields_len, strlen(pc.answer.fields));
+	CHECK_EQ(pc.answer.fields_len, strlen(pc.fields));
 	/* a new answer starts with no fields; static bytes are not copied */
 	CHECK_EQ(plugin_answer_static(&pc, 200, NULL, big, sizeof(big) - 1),
 	    PLUGIN_DONE);
