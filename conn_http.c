@@ -1381,7 +1381,8 @@ flow_dechunk(struct flowstate *f, struct buf *b)
  * piece at a time is decoded at the front of server.in, and the hooks'
  * output, framed for the client, takes its place there, cleared for
  * sending. The next piece waits until that is out, so a connection
- * holds at most one piece's output beside its buffer. -1 on a malformed
+ * holds at most one piece's output beside its buffer; the first goes
+ * right after the response head, so that both leave in one write. -1 on a malformed
  * chunked body; c is closed when a plugin fails.
  */
 static int
@@ -1390,13 +1391,16 @@ body_pipe(struct conn *c)
 	const struct config *cfg = c->w->cfg;
 	struct flowstate *f = &c->resp;
 	struct plugin_call pc;
-	size_t len, take, dl, n, who;
+	size_t len, take, dl, n, who, off;
 	char *p, *out;
 	int last;
 	long k;
 
-	while (f->fwd == 0 && f->flow != FLOW_DONE) {
-		p = buf_rptr(&c->server.in, &len);
+	while ((f->fwd == 0 || c->pl->head_only) && f->flow != FLOW_DONE) {
+		/* the raw body follows what is cleared for sending */
+		off = f->fwd;
+		p = buf_rptr(&c->server.in, &len) + off;
+		len -= off;
 		take = len < PLUGIN_PIECE_MAX ? len : PLUGIN_PIECE_MAX;
 		if (f->flow == FLOW_LENGTH) {
 			if (take > f->remain)
@@ -1421,7 +1425,8 @@ body_pipe(struct conn *c)
 			if (take == 0)
 				return 0;
 			if (dl == 0 && !last) {
-				buf_rack(&c->server.in, take);
+				(void)buf_replace(&c->server.in, off, take,
+				    NULL, 0, 0);
 				continue;
 			}
 		}
@@ -1435,15 +1440,15 @@ body_pipe(struct conn *c)
 			conn_plugin_stop(c, &pc, who, PLUGIN_FAIL, 502);
 			return 0;
 		}
-		buf_rack(&c->server.in, take);
-		if (n > 0 && buf_prepend(&c->server.in, out, n,
+		if (buf_replace(&c->server.in, off, take, out, n,
 		    (size_t)(cfg->max_header_size + cfg->server_bufsz) +
 		    PLUGIN_OUT_MAX + 64) == -1) {
 			conn_close(c, 0, "out of memory for a body the plugins "
 			    "rewrote");
 			return 0;
 		}
-		f->fwd = n;
+		f->fwd = off + n;
+		c->pl->head_only = 0;
 		if (last)
 			f->flow = FLOW_DONE;
 	}
@@ -1481,6 +1486,7 @@ body_plan(struct conn *c, struct http_rewrite *rw, int coded)
 		return;
 	}
 	pl->pipe = 1;
+	pl->head_only = 1;
 	pl->out_frame = c->resp.flow == FLOW_CHUNKED ? HTTP_REFRAME_CHUNKED :
 	    HTTP_REFRAME_NONE;
 	if (changer < 0)

@@ -155,6 +155,11 @@ int	 buf_put(struct buf *, const void *, size_t n);
 /* Inserts n bytes before the readable data, moving and growing as needed
  * (never past limit bytes in all); -1 if it cannot. */
 int	 buf_prepend(struct buf *, const void *, size_t n, size_t limit);
+/* Replaces the old readable bytes at off with n bytes of p (NULL when n
+ * is 0), the bytes after them kept, moving and growing as needed (never
+ * past limit bytes in all); -1 if it cannot (nothing changed then). */
+int	 buf_replace(struct buf *, size_t off, size_t old, const void *p,
+	    size_t n, size_t limit);
 void	 buf_reset(struct buf *);
 /* A buffer over the caller's memory (cap bytes, the first len readable),
  * for a moment's use: never buf_free()d, never grown. */
@@ -1332,6 +1337,9 @@ struct plugin_conn {
 	char		 phrase[64];	/* its refusal's reason phrase */
 	int		 pipe;		/* this response's body goes through
 					   the body hooks */
+	int		 head_only;	/* what is cleared for sending is the
+					   response head alone: the first
+					   piece goes after it, one write */
 	int		 out_frame;	/* how it goes to the client (the
 					   HTTP_REFRAME_* of http.c) */
 };

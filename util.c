@@ -125,24 +125,43 @@ buf_put(struct buf *b, const void *p, size_t n)
 }
 
 int
-buf_prepend(struct buf *b, const void *p, size_t n, size_t limit)
+buf_replace(struct buf *b, size_t off, size_t old, const void *p, size_t n,
+    size_t limit)
 {
-	size_t len = buf_len(b);
+	size_t len = buf_len(b), now = len - old + n;
 
-	if (n <= b->rpos) {
-		b->rpos -= n;
-		memcpy(b->data + b->rpos, p, n);
+	/* at the front, with room before it: nothing moves */
+	if (off == 0 && n <= b->rpos + old) {
+		b->rpos += old - n;
+		if (n > 0)
+			memcpy(b->data + b->rpos, p, n);
+		if (b->rpos == b->wpos)
+			b->rpos = b->wpos = 0;
 		return 0;
 	}
-	if (len + n > limit)
-		return -1;
-	if (len + n > b->cap && buf_grow(b, len + n) == -1)
-		return -1;
-	memmove(b->data + n, b->data + b->rpos, len);
-	memcpy(b->data, p, n);
-	b->rpos = 0;
-	b->wpos = len + n;
+	if (n > old) {
+		if (now > limit)
+			return -1;
+		if (now > b->cap - b->rpos) {
+			if (now > b->cap && buf_grow(b, now) == -1)
+				return -1;
+			memmove(b->data, b->data + b->rpos, len);
+			b->rpos = 0;
+			b->wpos = len;
+		}
+	}
+	memmove(b->data + b->rpos + off + n, b->data + b->rpos + off + old,
+	    len - off - old);
+	if (n > 0)
+		memcpy(b->data + b->rpos + off, p, n);
+	b->wpos = b->rpos + now;
 	return 0;
+}
+
+int
+buf_prepend(struct buf *b, const void *p, size_t n, size_t limit)
+{
+	return buf_replace(b, 0, 0, p, n, limit);
 }
 
 uint16_t

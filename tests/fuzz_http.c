@@ -4,7 +4,8 @@
  * size and the request method a response answers; the second the head
  * limit; the third the cut offset. The rest is fed whole, in two pieces
  * split at the chosen offset, and in pieces growing by a few bytes; the
- * ways must agree and every span must lie inside the head.
+ * ways must agree and every span must lie inside the head. A request's
+ * Basic credentials are decoded too.
  *
  * clang -g -O1 -fsanitize=fuzzer,address,undefined -I. \
  *     tests/fuzz_http.c http.c util.c -o /tmp/fuzz_http
@@ -116,6 +117,22 @@ same_head(int r, const struct http_head *a, const struct http_head *b)
 		    span_eq(a->fields[i].value, b->fields[i].value));
 }
 
+/* A request's Basic credentials (the web server's login): decoded
+ * inside the buffer given, the user and the password each ended there. */
+static void
+check_basic(const char *buf, const struct http_head *h)
+{
+	char plain[64], *pass;
+
+	if (http_basic_decode(buf, h, "Authorization", plain, sizeof(plain),
+	    &pass) == -1)
+		return;
+	NEED(pass > plain && pass < plain + sizeof(plain));
+	NEED(memchr(pass, '\0', (size_t)(plain + sizeof(plain) - pass)) !=
+	    NULL);
+	NEED(strlen(plain) < (size_t)(pass - plain));
+}
+
 static void
 fuzz_head(int resp, const char *data, size_t size, size_t max,
     enum http_method m, size_t cut, size_t stride)
@@ -127,6 +144,8 @@ fuzz_head(int resp, const char *data, size_t size, size_t max,
 	r = parse(resp, data, size, max, &scan, m, &h1);
 	check_head(resp, r, size, max, &h1);
 	NEED(!resp || r == 0 || r == -502 || r > 0);
+	if (!resp && r > 0)
+		check_basic(data, &h1);
 
 	/* two pieces: the first in a buffer of its own size */
 	scan = 0;

@@ -98,6 +98,44 @@ test_buf(void)
 	buf_free(&b);
 }
 
+/* buf_replace: bytes in the middle replaced by fewer, as many, more
+ * (moving what follows, growing), at the front, and nothing changed when
+ * the limit is in the way. */
+static void
+test_buf_replace(void)
+{
+	struct buf b;
+	size_t len;
+	char *p;
+
+	CHECK_EQ(buf_init(&b, 16), 0);
+	CHECK_EQ(buf_put(&b, "HEADbodyrest", 12), 0);
+	buf_rack(&b, 1);				/* "EADbodyrest" */
+	CHECK_EQ(buf_replace(&b, 3, 4, "BO", 2, 64), 0);
+	p = buf_rptr(&b, &len);
+	CHECK(len == 9 && memcmp(p, "EADBOrest", 9) == 0);
+	CHECK_EQ(buf_replace(&b, 3, 2, "xy", 2, 64), 0);
+	p = buf_rptr(&b, &len);
+	CHECK(len == 9 && memcmp(p, "EADxyrest", 9) == 0);
+	CHECK_EQ(buf_replace(&b, 3, 2, "0123456789", 10, 64), 0);	/* grows */
+	p = buf_rptr(&b, &len);
+	CHECK(len == 17 && memcmp(p, "EAD0123456789rest", 17) == 0);
+	CHECK(b.cap >= 17);
+	CHECK_EQ(buf_replace(&b, 3, 0, "toolong", 7, 20), -1);
+	p = buf_rptr(&b, &len);
+	CHECK(len == 17 && memcmp(p, "EAD0123456789rest", 17) == 0);
+	CHECK_EQ(buf_replace(&b, 13, 4, NULL, 0, 0), 0);	/* the end */
+	p = buf_rptr(&b, &len);
+	CHECK(len == 13 && memcmp(p, "EAD0123456789", 13) == 0);
+	CHECK_EQ(buf_replace(&b, 0, 3, "h", 1, 64), 0);	/* the front */
+	p = buf_rptr(&b, &len);
+	CHECK(len == 11 && memcmp(p, "h0123456789", 11) == 0);
+	CHECK_EQ(buf_replace(&b, 0, 11, NULL, 0, 0), 0);	/* all of it */
+	CHECK_EQ(buf_len(&b), 0);
+	CHECK_EQ(b.rpos, 0);
+	buf_free(&b);
+}
+
 static void
 test_hostport(void)
 {
@@ -245,6 +283,7 @@ main(void)
 	test_sha256();
 	test_base64();
 	test_buf();
+	test_buf_replace();
 	test_hostport();
 	test_fd_close();
 	test_fd_std_open();
