@@ -776,7 +776,7 @@ while [ $MAIN = 1 ] && [ $ROUND -lt $ROUNDS ]; do
 	ORDER=$(rotate $ROUND direct $RELAY $ACTIVE)
 	TAG=ka TAGTXT="keep-alive"
 	printf 'round %d/%d  keep-alive rps: ' $ROUND $ROUNDS
-	for _n in $(rotate $ROUND direct $ACTIVE $PLUG); do
+	for _n in $(rotate $ROUND direct $RELAY $ACTIVE $PLUG); do
 		wrk_run "$_n" "$(port_of "$_n")" 0 ka
 	done
 	echo
