@@ -306,13 +306,9 @@ conn_plugin_stop(struct conn *c, struct plugin_call *pc, size_t who,
 		strlcpy_p(c->pl->phrase, pc->answer.phrase,
 		    sizeof(c->pl->phrase));
 		/* the internal rows' refusals are the proxy's own */
-		if (internal) {
-			c->route = ROUTE_LOCAL;
-			conn_close(c, pc->answer.status, pc->why);
-			return;
-		}
-		c->route = ROUTE_PLUGIN;
-		snprintf(why, sizeof(why), "%s (plugin %s)", pc->why, name);
+		c->route = internal ? ROUTE_LOCAL : ROUTE_PLUGIN;
+		snprintf(why, sizeof(why), internal ? "%s" : "%s (plugin %s)",
+		    pc->why, name);
 		conn_close(c, pc->answer.status, why);
 		return;
 	}

@@ -285,8 +285,8 @@ client_login(struct conn *c, const char *buf, const struct http_head *h,
 
 	if (cfg->nusers == 0 && !cfg->ntlm_to_basic)
 		return 0;
-	if (http_basic_decode(buf, h, "Proxy-Authorization", plain, sizeof(plain),
-	    &pass) == -1) {
+	if (http_basic_decode(buf, h, "Proxy-Authorization", plain,
+	    sizeof(plain), &pass) == -1) {
 		*why = "log in to the proxy with Basic authentication";
 		return 407;
 	}
@@ -1382,8 +1382,8 @@ flow_dechunk(struct flowstate *f, struct buf *b)
  * output, framed for the client, takes its place there, cleared for
  * sending. The next piece waits until that is out, so a connection
  * holds at most one piece's output beside its buffer; the first goes
- * right after the response head, so that both leave in one write. -1 on a malformed
- * chunked body; c is closed when a plugin fails.
+ * right after the response head, so that both leave in one write. -1 on
+ * a malformed chunked body; c is closed when a plugin fails.
  */
 static int
 body_pipe(struct conn *c)
